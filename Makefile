@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dsm: top-level build. `make help` lists the targets.
+
+DSM_VERSION := $(shell sed -n 's/^DSM_VERSION := //p' Kbuild)
+LIB_SOVERSION := 0
+
+# The guest kernel: Debian 12's newest 6.1 unless told otherwise.
+KVER ?= $(shell ls /lib/modules 2>/dev/null | grep '^6\.1\.[0-9-]*-amd64$$' | sort -V | tail -1)
+KDIR ?= /lib/modules/$(KVER)/build
+KDIR_612 ?= $(shell ls -d /lib/modules/6.12.*+deb12-amd64/build 2>/dev/null | sort -V | tail -1)
+KSRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
+
+B := build
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+CPPFLAGS += -Iuapi -Ilib -D_GNU_SOURCE -DDSM_VERSION='"$(DSM_VERSION)"'
+NL_CFLAGS := -I/usr/include/libnl3
+NL_LIBS := -lnl-genl-3 -lnl-3 -lpthread -lm
+KSFT := $(B)/ksft
+UCC = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all module module-612 lib tools selftests deps check check-unit \
+	check-vm demo style sparse install clean help
+
+all: module lib tools selftests
+
+help:
+	@echo "make [all]        module, libdsm, dsmctl, selftests"
+	@echo "make deps         install the Debian packages needed (root)"
+	@echo "make check        every test: unit, 6.12 build, guests; one summary line"
+	@echo "make demo         boot 3 guests and show /dev/dsm working"
+	@echo "make style        checkpatch --strict on the kernel and uapi sources"
+	@echo "make C=1          build the module with sparse"
+	@echo "make install      module, dsmctl, libdsm, headers, man pages"
+	@echo "variables: KVER=$(KVER) KDIR=$(KDIR)"
+
+deps:
+	@scripts/deps.sh
+
+# ---- kernel module ----
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 $(if $(C),C=$(C)) modules
+
+module-612:
+	@test -n "$(KDIR_612)" || { echo "no 6.12 headers; run make deps"; exit 1; }
+	rm -rf $(B)/612 && mkdir -p $(B)/612
+	cp -r Kbuild kernel uapi $(B)/612/
+	$(MAKE) -C $(KDIR_612) M=$(CURDIR)/$(B)/612 W=1 modules
+
+sparse:
+	$(MAKE) module C=2
+
+# ---- userspace: libdsm ----
+
+LIB_SRC := lib/dsm.c
+lib: $(B)/libdsm.a $(B)/libdsm.so.$(DSM_VERSION) $(B)/libdsm.pc
+
+$(B)/lib/%.o: lib/%.c lib/libdsm.h uapi/linux/dsm.h
+	@mkdir -p $(@D)
+	$(UCC) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/libdsm.a: $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+	$(AR) rcs $@ $^
+
+$(B)/libdsm.so.$(DSM_VERSION): $(LIB_SRC:lib/%.c=$(B)/lib/%.o) lib/libdsm.map
+	$(CC) -shared -Wl,-soname,libdsm.so.$(LIB_SOVERSION) \
+		-Wl,--version-script=lib/libdsm.map -o $@ $(filter %.o,$^)
+	ln -sf libdsm.so.$(DSM_VERSION) $(B)/libdsm.so.$(LIB_SOVERSION)
+	ln -sf libdsm.so.$(LIB_SOVERSION) $(B)/libdsm.so
+
+$(B)/libdsm.pc: lib/libdsm.pc.in Kbuild
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(DSM_VERSION)|' $< > $@
+
+# ---- userspace: dsmctl ----
+
+CTL_SRC := tools/dsmctl/dsmctl.c tools/dsmctl/nl.c tools/dsmctl/json.c \
+	   tools/dsmctl/parse.c
+CTL_HDR := $(wildcard tools/dsmctl/*.h) uapi/linux/dsm.h
+tools: $(B)/dsmctl
+
+# Static, so it runs in the guests' busybox initramfs as it is.
+$(B)/dsmctl: $(CTL_SRC) $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(UCC) $(NL_CFLAGS) -static -o $@ $(CTL_SRC) $(NL_LIBS)
+
+# ---- tests ----
+
+$(KSFT)/kselftest_harness.h:
+	@test -f $(KSRC_TAR) || { echo "$(KSRC_TAR) missing; run make deps"; exit 1; }
+	@mkdir -p $(KSFT)
+	tar -xJf $(KSRC_TAR) -C $(KSFT) --strip-components=4 \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h
+
+GUEST_TESTS := dsm_dev_test dsm_netlink_test
+UNIT_TESTS := parse_test json_test
+TEST_CC = $(UCC) -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
+
+selftests: $(GUEST_TESTS:%=$(B)/selftests/%) $(UNIT_TESTS:%=$(B)/unit/%)
+
+$(B)/selftests/dsm_dev_test: selftests/dsm_dev_test.c $(KSFT)/kselftest_harness.h $(B)/libdsm.a lib/libdsm.h
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< $(B)/libdsm.a
+
+$(B)/selftests/dsm_netlink_test: selftests/dsm_netlink_test.c tools/dsmctl/nl.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< tools/dsmctl/nl.c $(NL_LIBS)
+
+$(B)/unit/parse_test: selftests/unit/parse_test.c tools/dsmctl/parse.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< tools/dsmctl/parse.c
+
+$(B)/unit/json_test: selftests/unit/json_test.c tools/dsmctl/json.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< tools/dsmctl/json.c
+
+check-unit: $(UNIT_TESTS:%=$(B)/unit/%)
+	@selftests/summary.sh unit $^
+
+check-vm: all
+	selftests/vm/check.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all module-612
+	@selftests/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	selftests/vm/demo.sh
+
+# ---- static checks ----
+
+CHECKPATCH := $(B)/checkpatch/scripts/checkpatch.pl
+$(CHECKPATCH):
+	@mkdir -p $(B)/checkpatch
+	tar -xJf $(KSRC_TAR) -C $(B)/checkpatch --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+
+style: $(CHECKPATCH)
+	$(CHECKPATCH) --strict --no-tree --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,UAPI_DEFINITION \
+		-f kernel/*.[ch] uapi/linux/dsm.h
+
+# ---- install ----
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
+	install -D -m 0755 $(B)/dsmctl $(DESTDIR)$(PREFIX)/sbin/dsmctl
+	install -D -m 0644 $(B)/libdsm.a $(DESTDIR)$(PREFIX)/lib/libdsm.a
+	install -D -m 0755 $(B)/libdsm.so.$(DSM_VERSION) $(DESTDIR)$(PREFIX)/lib/libdsm.so.$(DSM_VERSION)
+	ln -sf libdsm.so.$(DSM_VERSION) $(DESTDIR)$(PREFIX)/lib/libdsm.so.$(LIB_SOVERSION)
+	ln -sf libdsm.so.$(LIB_SOVERSION) $(DESTDIR)$(PREFIX)/lib/libdsm.so
+	install -D -m 0644 lib/libdsm.h $(DESTDIR)$(PREFIX)/include/libdsm.h
+	install -D -m 0644 uapi/linux/dsm.h $(DESTDIR)$(PREFIX)/include/linux/dsm.h
+	install -D -m 0644 $(B)/libdsm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdsm.pc
+	install -D -m 0644 Documentation/dsmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dsmctl.8
+	install -D -m 0644 Documentation/udev/60-dsm.rules $(DESTDIR)/etc/udev/rules.d/60-dsm.rules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(B)

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: the /dev/dsm character device.
+ *
+ * An open file starts unattached; DSM_IOC_ATTACH binds it to one region for
+ * the rest of its life, and mmap maps that region. Every rejected call is
+ * counted (DSM_STAT_BAD_IOCTL, DSM_STAT_BAD_MMAP).
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dsm.h"
+
+/**
+ * struct dsm_file - per open file of /dev/dsm
+ * @lock:   serialises attach
+ * @region: the attached region, or NULL; set once, under @lock
+ */
+struct dsm_file {
+	struct mutex lock;	/* serialises attach */
+	struct dsm_region *region;
+};
+
+static int dsm_dev_open(struct inode *inode, struct file *file)
+{
+	struct dsm_file *df = kzalloc(sizeof(*df), GFP_KERNEL);
+
+	if (!df)
+		return -ENOMEM;
+	mutex_init(&df->lock);
+	file->private_data = df;
+	return nonseekable_open(inode, file);
+}
+
+static int dsm_dev_release(struct inode *inode, struct file *file)
+{
+	struct dsm_file *df = file->private_data;
+
+	if (df->region)
+		dsm_region_put(df->region);
+	kfree(df);
+	return 0;
+}
+
+static int dsm_dev_attach(struct dsm_file *df, void __user *argp)
+{
+	struct dsm_attach req;
+	struct dsm_region *r;
+	int err;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+
+	mutex_lock(&df->lock);
+	if (df->region) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	err = dsm_region_attach(&req, &r);
+	if (err)
+		goto out_unlock;
+	if (copy_to_user(argp, &req, sizeof(req))) {
+		dsm_region_put(r);
+		err = -EFAULT;
+		goto out_unlock;
+	}
+	df->region = r;
+out_unlock:
+	mutex_unlock(&df->lock);
+	return err;
+}
+
+static int dsm_dev_remove(void __user *argp)
+{
+	struct dsm_remove req;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	return dsm_region_remove(req.key);
+}
+
+static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+	long err;
+
+	switch (cmd) {
+	case DSM_IOC_ATTACH:
+		err = dsm_dev_attach(file->private_data, argp);
+		break;
+	case DSM_IOC_REMOVE:
+		err = dsm_dev_remove(argp);
+		break;
+	default:
+		err = -ENOTTY;
+	}
+	if (err)
+		dsm_stat_inc(DSM_STAT_BAD_IOCTL);
+	return err;
+}
+
+static int dsm_dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dsm_file *df = file->private_data;
+	int err = -ENXIO;	/* no region attached */
+
+	mutex_lock(&df->lock);
+	if (df->region)
+		err = dsm_vm_mmap(df->region, vma);
+	mutex_unlock(&df->lock);
+	if (err)
+		dsm_stat_inc(DSM_STAT_BAD_MMAP);
+	return err;
+}
+
+static const struct file_operations dsm_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = dsm_dev_open,
+	.release = dsm_dev_release,
+	.unlocked_ioctl = dsm_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = dsm_dev_mmap,
+};
+
+static struct miscdevice dsm_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "dsm",
+	.fops = &dsm_dev_fops,
+	.mode = 0660,
+};
+
+/**
+ * dsm_dev_init() - create /dev/dsm
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_dev_init(void)
+{
+	return misc_register(&dsm_miscdev);
+}
+
+/**
+ * dsm_dev_exit() - remove /dev/dsm
+ */
+void dsm_dev_exit(void)
+{
+	misc_deregister(&dsm_miscdev);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dsm: internal interfaces shared by the module's files.
+ *
+ * Lock order (outermost first):
+ *   mmap_lock -> dsm_file.lock -> dsm_regions_lock -> dsm_region.lock
+ * No dsm lock is held while faulting on user memory.
+ */
+#ifndef _DSM_H
+#define _DSM_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+#include <linux/dsm.h>
+
+struct sk_buff;
+
+/**
+ * struct dsm_region - a shared address range known on this node
+ * @hash:     link in the region table, under dsm_regions_lock
+ * @key:      the user's 64-bit name for the region
+ * @size:     size in bytes, a multiple of PAGE_SIZE
+ * @npages:   @size in pages
+ * @ref:      one reference for the region table, one per attached file
+ * @lock:     serialises removal against new mappings
+ * @removed:  unlinked from the table; no new mappings
+ * @mapcount: VMAs currently mapping the region
+ * @pages:    page index -> struct page, filled on first touch
+ */
+struct dsm_region {
+	struct hlist_node hash;
+	u64 key;
+	u64 size;
+	pgoff_t npages;
+	struct kref ref;
+	struct mutex lock;	/* removal vs. new mappings */
+	bool removed;
+	atomic_t mapcount;
+	struct xarray pages;
+};
+
+/* region.c */
+int dsm_region_attach(struct dsm_attach *req, struct dsm_region **out);
+int dsm_region_remove(u64 key);
+void dsm_region_put(struct dsm_region *r);
+int dsm_region_map(struct dsm_region *r);
+void dsm_region_unmap(struct dsm_region *r);
+struct page *dsm_region_page(struct dsm_region *r, pgoff_t index);
+u32 dsm_regions_count(void);
+u64 dsm_pages_count(void);
+void dsm_regions_destroy(void);
+
+/* vm.c */
+int dsm_vm_mmap(struct dsm_region *r, struct vm_area_struct *vma);
+
+/* dev.c */
+int dsm_dev_init(void);
+void dsm_dev_exit(void);
+
+/* node.c */
+/**
+ * struct dsm_node_config - this node's identity in the cluster
+ * @id:   node id, 1..DSM_MAX_NODES; 0 while not configured
+ * @addr: IPv4 address peers reach this node at
+ * @port: TCP port peers reach this node at
+ */
+struct dsm_node_config {
+	u32 id;
+	__be32 addr;
+	u16 port;
+};
+
+void dsm_node_get(struct dsm_node_config *out);
+void dsm_node_set(const struct dsm_node_config *cfg);
+
+/* stats.c */
+extern atomic64_t dsm_stats[__DSM_STAT_MAX];
+
+static inline void dsm_stat_inc(enum dsm_stat stat)
+{
+	atomic64_inc(&dsm_stats[stat]);
+}
+
+int dsm_stats_put(struct sk_buff *skb);
+
+/* netlink.c */
+int dsm_netlink_init(void);
+void dsm_netlink_exit(void);
+
+#endif /* _DSM_H */

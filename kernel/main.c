@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: module init and exit.
+ *
+ * Init brings up the parts in dependency order and registers the netlink
+ * family last, so userspace never sees a half-initialised module; exit undoes
+ * them in reverse.
+ */
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+#include "dsm.h"
+
+static int __init dsm_init(void)
+{
+	int err;
+
+	err = dsm_dev_init();
+	if (err)
+		return err;
+	err = dsm_netlink_init();
+	if (err)
+		goto err_dev;
+	pr_info("loaded, version " DSM_VERSION "\n");
+	return 0;
+
+err_dev:
+	dsm_dev_exit();
+	return err;
+}
+
+static void __exit dsm_exit(void)
+{
+	dsm_netlink_exit();
+	dsm_dev_exit();
+	dsm_regions_destroy();
+	pr_info("unloaded\n");
+}
+
+module_init(dsm_init);
+module_exit(dsm_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Page-based distributed shared memory");
+MODULE_AUTHOR("The dsm developers");
+MODULE_VERSION(DSM_VERSION);
+MODULE_ALIAS_GENL_FAMILY(DSM_GENL_NAME);
