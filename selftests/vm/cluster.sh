@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# cluster.sh: boot N guests of Debian's kernel with dsm.ko loaded, on a
+# private bridge, and run one command on all of them at once.
+#
+#   cluster.sh --nodes N [--copy PATH]... [--timeout SECONDS] [--no-join]
+#              [--logs DIR] [--cpus N] [--mem MB] -- COMMAND [ARGS...]
+#
+# Topology, all inside a network namespace this script creates and deletes:
+#
+#     netns dsm-<pid>:  br0 (no address)
+#                        |-- tap1 -- node 1  10.0.0.1/24  52:54:00:00:00:01
+#                        |-- tap2 -- node 2  10.0.0.2/24  52:54:00:00:00:02
+#                        '-- tapN -- node N  10.0.0.N/24
+#
+# Every guest boots from one initramfs (busybox, the virtio modules, dsm.ko,
+# dsmctl, the selftest binaries; --copy paths under /extra), configures its
+# address, loads dsm.ko and, unless --no-join, runs
+# `dsmctl node set id i addr 10.0.0.i`. When every node is ready the command
+# starts on all of them, with DSM_NODE_ID and DSM_NODES set; its output is
+# printed prefixed with "[node i]". Exit status is 0 only if the command
+# exited 0 on every node and no guest log shows a kernel BUG, WARNING, Oops,
+# lockup or hung task. QEMU processes and the namespace are removed on every
+# exit path (success, failure, timeout, Ctrl-C).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+NODES=1 TIMEOUT=600 JOIN=1 LOGS="" CPUS=2 MEM=512
+COPIES=()
+
+usage() {
+	sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 1
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--nodes) NODES=$2; shift 2 ;;
+	--copy) COPIES+=("$2"); shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--no-join) JOIN=0; shift ;;
+	--logs) LOGS=$2; shift 2 ;;
+	--cpus) CPUS=$2; shift 2 ;;
+	--mem) MEM=$2; shift 2 ;;
+	--) shift; break ;;
+	-h|--help) usage ;;
+	*) echo "cluster.sh: unknown option '$1'" >&2; usage ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "cluster.sh: no command given" >&2; usage; }
+[[ $NODES =~ ^[1-9]$ ]] || { echo "cluster.sh: --nodes must be 1-9" >&2; exit 1; }
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || { echo "cluster.sh: bad --timeout" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "cluster.sh: must run as root (netns, taps)" >&2; exit 1; }
+
+KVER=${KVER:-$(ls /lib/modules | grep '^6\.1\.[0-9-]*-amd64$' | sort -V | tail -1)}
+KERNEL=/boot/vmlinuz-$KVER
+MODDIR=/lib/modules/$KVER
+for f in "$KERNEL" "$ROOT/dsm.ko" "$ROOT/build/dsmctl"; do
+	[ -e "$f" ] || { echo "cluster.sh: $f missing (run 'make deps all')" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/dsm-cluster.XXXXXX)
+LOGS=${LOGS:-$WORK/logs}
+mkdir -p "$LOGS"
+NS=dsm-$$
+TOKEN=dsm$$x$RANDOM
+PIDS=()
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	ip netns del "$NS" 2>/dev/null || true
+	rm -rf "$WORK/root" "$WORK"/n* "$WORK/initrd.gz"
+	[ "$LOGS" = "$WORK/logs" ] && rm -rf "$WORK" || rmdir "$WORK" 2>/dev/null || true
+	exit $rc
+}
+trap cleanup EXIT
+trap 'echo "cluster.sh: interrupted" >&2; exit 130' INT TERM
+
+# ---- initramfs ----
+build_initramfs() {
+	local r=$WORK/root m f
+	mkdir -p "$r"/{bin,sbin,etc,proc,sys,dev,tmp,run,extra,lib/modules,lib64}
+	cp /bin/busybox "$r/bin/busybox"
+	for a in $("$r/bin/busybox" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
+	done
+	: > "$r/lib/modules/load-order"
+	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
+		 virtio_pci failover net_failover virtio_net; do
+		f=$(find "$MODDIR/kernel" -name "$m.ko" | head -1)
+		[ -n "$f" ] || continue	# built in
+		cp "$f" "$r/lib/modules/"
+		echo "$m" >> "$r/lib/modules/load-order"
+	done
+	cp "$ROOT/dsm.ko" "$r/lib/modules/"
+	cp "$ROOT/build/dsmctl" "$r/bin/"
+	cp "$ROOT"/build/selftests/* "$r/bin/" 2>/dev/null || true
+	cp "$ROOT"/selftests/*.sh "$r/bin/" 2>/dev/null || true
+	# libdsm and a C runtime, for dynamically linked programs given by --copy
+	cp -d "$ROOT"/build/libdsm.so* /lib/x86_64-linux-gnu/libc.so.6 \
+		/lib/x86_64-linux-gnu/libm.so.6 "$r/lib/"
+	cp /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
+	for f in "${COPIES[@]}"; do
+		cp -a "$f" "$r/extra/"
+	done
+	cp "$ROOT/selftests/vm/init.sh" "$r/init"
+	# the command, quoted for the guest's POSIX shell
+	local q="" a
+	for a in "${CMD[@]}"; do
+		q+="'${a//\'/\'\\\'\'}' "
+	done
+	echo "$q" > "$r/etc/dsm-cmd"
+	(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initrd.gz"
+}
+
+# ---- network ----
+setup_net() {
+	ip netns add "$NS"
+	ip -n "$NS" link add br0 type bridge
+	ip -n "$NS" link set br0 up
+	for i in $(seq 1 "$NODES"); do
+		ip -n "$NS" tuntap add "tap$i" mode tap
+		ip -n "$NS" link set "tap$i" master br0
+		ip -n "$NS" link set "tap$i" up
+	done
+}
+
+start_node() {
+	local i=$1
+	mkfifo "$WORK/n$i.in" "$WORK/n$i.out"
+	ip netns exec "$NS" qemu-system-x86_64 -accel tcg -nodefaults \
+		-no-user-config -display none -monitor none -no-reboot \
+		-m "$MEM" -smp "$CPUS" \
+		-kernel "$KERNEL" -initrd "$WORK/initrd.gz" \
+		-append "console=ttyS0 quiet panic=-1 DSM_NODE_ID=$i DSM_NODES=$NODES DSM_JOIN=$JOIN DSM_TOKEN=$TOKEN" \
+		-serial "file:$LOGS/node$i.console" \
+		-chardev "pipe,id=ctl,path=$WORK/n$i" -serial chardev:ctl \
+		-netdev "tap,id=net0,ifname=tap$i,script=no,downscript=no" \
+		-device "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:$(printf %02x "$i")" \
+		< /dev/null > "$LOGS/node$i.qemu" 2>&1 &
+	PIDS+=($!)
+	# relay the control port: status lines to files, the rest prefixed
+	(
+		while IFS= read -r line; do
+			line=${line%$'\r'}
+			case $line in
+			"$TOKEN READY") : > "$WORK/ready$i" ;;
+			"$TOKEN EXIT "*) echo "${line##* }" > "$WORK/rc$i" ;;
+			*) printf '[node %d] %s\n' "$i" "$line" | tee -a "$LOGS/node$i.out" ;;
+			esac
+		done < "$WORK/n$i.out"
+	) &
+	PIDS+=($!)
+}
+
+alive() {
+	local i
+	for i in $(seq 1 "$NODES"); do
+		kill -0 "${PIDS[$(( (i - 1) * 2 ))]}" 2>/dev/null || return 1
+	done
+}
+
+# wait_all PREFIX: until $WORK/PREFIX<i> exists for every node
+wait_all() {
+	local i missing
+	while :; do
+		missing=0
+		for i in $(seq 1 "$NODES"); do
+			[ -e "$WORK/$1$i" ] || missing=1
+		done
+		[ $missing -eq 0 ] && return 0
+		[ $SECONDS -lt $DEADLINE ] || { echo "cluster.sh: timeout after ${TIMEOUT}s waiting for '$1'" >&2; return 1; }
+		alive || [ "$1" = rc ] || { echo "cluster.sh: a guest exited before '$1'" >&2; return 1; }
+		sleep 0.2
+	done
+}
+
+CMD=("$@")
+DEADLINE=$((SECONDS + TIMEOUT))
+build_initramfs
+setup_net
+for i in $(seq 1 "$NODES"); do
+	start_node "$i"
+done
+
+status=0
+if wait_all ready; then
+	for i in $(seq 1 "$NODES"); do
+		echo GO > "$WORK/n$i.in"
+	done
+	wait_all rc || status=1
+else
+	status=1
+fi
+
+# let each guest dump its dmesg and power off
+for i in $(seq 1 "$NODES"); do
+	pid=${PIDS[$(( (i - 1) * 2 ))]}
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+done
+
+BAD='BUG:|WARNING:|Oops|Kernel panic|soft lockup|hard LOCKUP|blocked for more than|Call Trace|KASAN|UBSAN|kmemleak|circular locking|inconsistent lock state'
+for i in $(seq 1 "$NODES"); do
+	rc=$(cat "$WORK/rc$i" 2>/dev/null || echo none)
+	if [ "$rc" != 0 ]; then
+		echo "cluster.sh: node $i: command exit status $rc" >&2
+		status=1
+	fi
+	if grep -Eq "$BAD" "$LOGS/node$i.console"; then
+		echo "cluster.sh: node $i: kernel reported a problem:" >&2
+		grep -E -A20 "$BAD" "$LOGS/node$i.console" | head -60 >&2
+		status=1
+	fi
+	if [ "$rc" = none ]; then
+		echo "cluster.sh: node $i: last console lines:" >&2
+		tail -20 "$LOGS/node$i.console" >&2
+	fi
+done
+exit $status

@@ -1,0 +1,55 @@
+#!/bin/sh
+# PID 1 of a dsm test guest (busybox). cluster.sh puts it at /init.
+#
+# The kernel command line hands us DSM_NODE_ID, DSM_NODES, DSM_JOIN and
+# DSM_TOKEN as environment variables. Ports:
+#   ttyS0  console: kernel messages, then a dmesg dump when the command ends
+#   ttyS1  control: "TOKEN READY" out, "GO" in, the command's output out,
+#          then "TOKEN EXIT <status>"
+export PATH=/bin:/sbin:/extra HOME=/tmp
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/pts /run && mount -t devpts devpts /dev/pts
+
+ctl=/dev/ttyS1
+stty -F $ctl raw -echo
+say() { echo "$DSM_TOKEN $*" > $ctl; }
+die() {
+	echo "init: $*" > $ctl
+	say EXIT 125
+	dmesg > /dev/console
+	poweroff -f
+}
+
+# Make hung tasks visible within a test's lifetime.
+echo 30 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+
+for m in $(cat /lib/modules/load-order); do
+	insmod /lib/modules/$m.ko || die "insmod $m failed"
+done
+ip link set lo up
+ip link set eth0 up || die "no eth0"
+ip addr add 10.0.0.$DSM_NODE_ID/24 dev eth0
+hostname node$DSM_NODE_ID
+
+insmod /lib/modules/dsm.ko || die "insmod dsm.ko failed"
+if [ "$DSM_JOIN" = 1 ]; then
+	dsmctl node set id $DSM_NODE_ID addr 10.0.0.$DSM_NODE_ID > $ctl 2>&1 ||
+		die "dsmctl node set failed"
+fi
+
+say READY
+while read -r line < $ctl; do
+	[ "$line" = GO ] && break
+done
+
+export DSM_NODE_ID DSM_NODES
+cd /tmp
+sh /etc/dsm-cmd < /dev/null > $ctl 2>&1
+rc=$?
+say EXIT $rc
+echo "$DSM_TOKEN DMESG" > /dev/console
+dmesg > /dev/console
+poweroff -f
