@@ -98,15 +98,20 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
-GUEST_TESTS := dsm_dev_test dsm_netlink_test
+GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_fill
 UNIT_TESTS := parse_test json_test
-TEST_CC = $(UCC) -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
+# the 6.1 harness is not -Wextra clean
+TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
 
 selftests: $(GUEST_TESTS:%=$(B)/selftests/%) $(UNIT_TESTS:%=$(B)/unit/%)
 
 $(B)/selftests/dsm_dev_test: selftests/dsm_dev_test.c $(KSFT)/kselftest_harness.h $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
 	$(TEST_CC) -o $@ $< $(B)/libdsm.a
+
+$(B)/selftests/dsm_fill: selftests/dsm_fill.c $(B)/libdsm.a lib/libdsm.h
+	@mkdir -p $(@D)
+	$(UCC) -static -o $@ $< $(B)/libdsm.a
 
 $(B)/selftests/dsm_netlink_test: selftests/dsm_netlink_test.c tools/dsmctl/nl.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)

@@ -110,6 +110,8 @@ build_initramfs() {
 		cp -a "$f" "$r/extra/"
 	done
 	cp "$ROOT/selftests/vm/init.sh" "$r/init"
+	printf 'root:x:0:0:root:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/sh\n' > "$r/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
 	# the command, quoted for the guest's POSIX shell
 	local q="" a
 	for a in "${CMD[@]}"; do

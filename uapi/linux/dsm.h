@@ -26,7 +26,9 @@
  *        DSM_A_PAGES         u64, pages currently held by this node
  *        DSM_A_STATS         nest of DSM_STAT_* u64 counters
  *
- * Every rejected request carries an extended-ack message.
+ * Every rejected request carries an extended-ack message; the errno is
+ * EINVAL for a missing, malformed or unknown attribute, ERANGE for an
+ * integer out of range, EPERM without CAP_NET_ADMIN.
  */
 #ifndef _UAPI_LINUX_DSM_H
 #define _UAPI_LINUX_DSM_H

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/dsm on one node: attach, map, share, persist, remove, and every bad
+ * input the device must refuse with a clear errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "libdsm.h"
+
+#define PAGE 4096UL
+#define KEY(n) (0xd5d5000000000000ULL | (n))
+
+static int open_dev(void)
+{
+	return open(DSM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+}
+
+/* DSM_IOC_ATTACH on @fd with every field chosen: 0 or -errno. */
+static int attach_raw(int fd, uint64_t key, uint64_t size, uint32_t flags,
+		      uint32_t pad)
+{
+	struct dsm_attach a = { .key = key, .size = size, .flags = flags,
+				.pad = pad };
+
+	return ioctl(fd, DSM_IOC_ATTACH, &a) ? -errno : 0;
+}
+
+static void *map(int fd, size_t len, int prot, int flags, off_t off)
+{
+	return mmap(NULL, len, prot, flags, fd, off);
+}
+
+static void fill(unsigned char *p, size_t len, unsigned char seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed + i * 7);
+}
+
+static int check(const unsigned char *p, size_t len, unsigned char seed)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != (unsigned char)(seed + i * 7))
+			return 0;
+	return 1;
+}
+
+TEST(device_node)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(DSM_DEVICE_PATH, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0660, st.st_mode & 07777);
+}
+
+TEST(attach_creates_then_finds)
+{
+	struct dsm_region a, b, c;
+
+	dsm_remove(KEY(1));
+	ASSERT_EQ(0, dsm_attach(KEY(1), 4 * PAGE, 0, &a));
+	EXPECT_EQ(4 * PAGE, a.size);
+	ASSERT_EQ(0, dsm_attach(KEY(1), 4 * PAGE, 0, &b));
+	ASSERT_EQ(0, dsm_attach(KEY(1), 0, 0, &c));	/* any size */
+	EXPECT_EQ(4 * PAGE, c.size);
+	EXPECT_EQ(-EINVAL, dsm_attach(KEY(1), 8 * PAGE, 0, &c));
+	EXPECT_EQ(-EEXIST, dsm_attach(KEY(1), 4 * PAGE, DSM_ATTACH_EXCL, &c));
+	dsm_detach(&a);
+	dsm_detach(&b);
+	dsm_detach(&c);
+	EXPECT_EQ(0, dsm_remove(KEY(1)));
+	EXPECT_EQ(-ENOENT, dsm_remove(KEY(1)));
+}
+
+TEST(attach_bad_arguments)
+{
+	int fd = open_dev();
+
+	ASSERT_LE(0, fd);
+	dsm_remove(KEY(2));
+	EXPECT_EQ(-ENOENT, attach_raw(fd, KEY(2), 0, 0, 0));
+	EXPECT_EQ(-ENOENT, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_NOCREATE, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE + 1, 0, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), 100, 0, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), DSM_REGION_MAX_SIZE + PAGE, 0, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), UINT64_MAX & ~(PAGE - 1), 0, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, 0x80, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, 0, 1));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE,
+				      DSM_ATTACH_EXCL | DSM_ATTACH_NOCREATE, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), 0, DSM_ATTACH_EXCL, 0));
+	EXPECT_EQ(-EFAULT, ioctl(fd, DSM_IOC_ATTACH, (void *)16) ? -errno : 0);
+	/* none of the above created anything */
+	EXPECT_EQ(-ENOENT, dsm_remove(KEY(2)));
+
+	ASSERT_EQ(0, attach_raw(fd, KEY(2), PAGE, 0, 0));
+	EXPECT_EQ(-EBUSY, attach_raw(fd, KEY(2), PAGE, 0, 0));
+	close(fd);
+	EXPECT_EQ(0, dsm_remove(KEY(2)));
+}
+
+TEST(unknown_ioctls)
+{
+	int fd = open_dev();
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(fd, _IO(DSM_IOC_MAGIC, 99)));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(fd, _IOW(DSM_IOC_MAGIC, 1, uint32_t), 0));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(fd, FIONREAD, 0));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(fd, DSM_IOC_REMOVE, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	close(fd);
+}
+
+TEST(zero_filled_on_first_touch)
+{
+	struct dsm_region r;
+	unsigned char *p;
+	size_t i, nonzero = 0;
+
+	dsm_remove(KEY(3));
+	ASSERT_EQ(0, dsm_attach(KEY(3), 64 * PAGE, 0, &r));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&p));
+	for (i = 0; i < r.size; i++)
+		nonzero += p[i] != 0;
+	EXPECT_EQ(0, nonzero);
+	dsm_unmap(&r, p);
+	dsm_detach(&r);
+	EXPECT_EQ(0, dsm_remove(KEY(3)));
+}
+
+TEST(data_persists_across_munmap_and_close)
+{
+	struct dsm_region r;
+	unsigned char *p;
+
+	dsm_remove(KEY(4));
+	ASSERT_EQ(0, dsm_attach(KEY(4), 16 * PAGE, 0, &r));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&p));
+	fill(p, r.size, 4);
+	ASSERT_EQ(0, dsm_unmap(&r, p));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&p));
+	EXPECT_TRUE(check(p, r.size, 4));
+	dsm_unmap(&r, p);
+	dsm_detach(&r);
+
+	/* no file and no mapping left: the region still holds the data */
+	ASSERT_EQ(0, dsm_attach(KEY(4), 0, DSM_ATTACH_NOCREATE, &r));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&p));
+	EXPECT_TRUE(check(p, r.size, 4));
+	dsm_unmap(&r, p);
+	dsm_detach(&r);
+	EXPECT_EQ(0, dsm_remove(KEY(4)));
+}
+
+TEST(shared_between_processes)
+{
+	struct dsm_region r;
+	volatile uint32_t *p;
+	pid_t pid;
+	int status;
+
+	dsm_remove(KEY(5));
+	ASSERT_EQ(0, dsm_attach(KEY(5), 2 * PAGE, 0, &r));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&p));
+	p[0] = 0;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* the child attaches on its own, as an unrelated process would */
+		struct dsm_region c;
+		volatile uint32_t *q;
+
+		if (dsm_attach(KEY(5), 0, DSM_ATTACH_NOCREATE, &c) ||
+		    dsm_map(&c, (void **)&q))
+			_exit(2);
+		q[1024] = 0xc0ffee;	/* second page */
+		q[0] = 1;		/* flag */
+		while (q[0] != 2)	/* wait for the parent's answer */
+			usleep(100);
+		_exit(q[1] == 0xfeed ? 0 : 3);
+	}
+	while (p[0] != 1)
+		usleep(100);
+	EXPECT_EQ(0xc0ffee, p[1024]);
+	p[1] = 0xfeed;
+	p[0] = 2;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	dsm_unmap(&r, (void *)p);
+	dsm_detach(&r);
+	EXPECT_EQ(0, dsm_remove(KEY(5)));
+}
+
+TEST(bad_mappings)
+{
+	int fd = open_dev(), unattached = open_dev();
+	void *p;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, unattached);
+	dsm_remove(KEY(6));
+	ASSERT_EQ(0, attach_raw(fd, KEY(6), 4 * PAGE, 0, 0));
+
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, map(unattached, PAGE, PROT_READ, MAP_SHARED, 0));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(MAP_FAILED, map(fd, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map(fd, 5 * PAGE, PROT_READ, MAP_SHARED, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map(fd, PAGE, PROT_READ, MAP_SHARED, 4 * PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map(fd, 2 * PAGE, PROT_READ, MAP_SHARED, 3 * PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map(fd, PAGE, PROT_READ, MAP_SHARED, 100));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* a window inside the region is fine, and may not grow */
+	p = map(fd, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 2 * PAGE);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * PAGE, 4 * PAGE, MREMAP_MAYMOVE));
+	munmap(p, 2 * PAGE);
+	close(fd);
+	close(unattached);
+	EXPECT_EQ(0, dsm_remove(KEY(6)));
+}
+
+TEST(offset_window_sees_the_right_pages)
+{
+	struct dsm_region r;
+	uint32_t *whole, *win;
+
+	dsm_remove(KEY(7));
+	ASSERT_EQ(0, dsm_attach(KEY(7), 4 * PAGE, 0, &r));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&whole));
+	whole[2 * PAGE / 4] = 0xabcd;
+	win = map(r.fd, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 2 * PAGE);
+	ASSERT_NE(MAP_FAILED, win);
+	EXPECT_EQ(0xabcd, win[0]);
+	win[1] = 0x1234;
+	EXPECT_EQ(0x1234, whole[2 * PAGE / 4 + 1]);
+	munmap(win, PAGE);
+	dsm_unmap(&r, whole);
+	dsm_detach(&r);
+	EXPECT_EQ(0, dsm_remove(KEY(7)));
+}
+
+TEST(read_only_file)
+{
+	struct dsm_attach a = { .key = KEY(8), .size = PAGE };
+	int fd = open(DSM_DEVICE_PATH, O_RDONLY);
+	void *p;
+
+	ASSERT_LE(0, fd);
+	dsm_remove(KEY(8));
+	ASSERT_EQ(0, ioctl(fd, DSM_IOC_ATTACH, &a));
+	p = map(fd, PAGE, PROT_READ, MAP_SHARED, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, *(volatile char *)p);
+	munmap(p, PAGE);
+	EXPECT_EQ(MAP_FAILED, map(fd, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0));
+	EXPECT_EQ(EACCES, errno);
+	close(fd);
+	EXPECT_EQ(0, dsm_remove(KEY(8)));
+}
+
+TEST(remove_refused_while_mapped)
+{
+	struct dsm_region r;
+	void *p;
+	pid_t pid;
+	int status, pipefd[2];
+	char c;
+
+	dsm_remove(KEY(9));
+	ASSERT_EQ(0, dsm_attach(KEY(9), PAGE, 0, &r));
+	ASSERT_EQ(0, dsm_map(&r, &p));
+	EXPECT_EQ(-EBUSY, dsm_remove(KEY(9)));
+
+	/* a forked child's copy of the mapping counts too */
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(pipefd[1]);
+		read(pipefd[0], &c, 1);	/* until the parent is done */
+		_exit(0);
+	}
+	close(pipefd[0]);
+	dsm_unmap(&r, p);
+	EXPECT_EQ(-EBUSY, dsm_remove(KEY(9)));
+	close(pipefd[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, dsm_remove(KEY(9)));
+
+	/* still attached: the file keeps it alive, but it cannot be mapped */
+	EXPECT_EQ(-EIDRM, dsm_map(&r, &p));
+	dsm_detach(&r);
+}
+
+TEST(removed_key_starts_afresh)
+{
+	struct dsm_region r;
+	unsigned char *p;
+
+	dsm_remove(KEY(10));
+	ASSERT_EQ(0, dsm_attach(KEY(10), PAGE, 0, &r));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&p));
+	p[0] = 42;
+	dsm_unmap(&r, p);
+	dsm_detach(&r);
+	ASSERT_EQ(0, dsm_remove(KEY(10)));
+	ASSERT_EQ(0, dsm_attach(KEY(10), 2 * PAGE, DSM_ATTACH_EXCL, &r));
+	ASSERT_EQ(0, dsm_map(&r, (void **)&p));
+	EXPECT_EQ(0, p[0]);
+	dsm_unmap(&r, p);
+	dsm_detach(&r);
+	EXPECT_EQ(0, dsm_remove(KEY(10)));
+}
+
+TEST(region_limit)
+{
+	int i, n = 0, fd = open_dev();
+
+	ASSERT_LE(0, fd);
+	/* files can be closed: regions outlive them */
+	for (i = 0; i < DSM_MAX_REGIONS + 1; i++) {
+		int f = open_dev(), err;
+
+		ASSERT_LE(0, f);
+		err = attach_raw(f, KEY(0x10000 + i), PAGE, DSM_ATTACH_EXCL, 0);
+		close(f);
+		if (err == -ENOSPC)
+			break;
+		ASSERT_EQ(0, err);
+		n++;
+	}
+	EXPECT_LE(n, DSM_MAX_REGIONS);
+	EXPECT_EQ(DSM_MAX_REGIONS + 1, i + 1);	/* stopped by ENOSPC */
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, dsm_remove(KEY(0x10000 + i)));
+	close(fd);
+}
+
+struct toucher {
+	volatile uint64_t *p;
+	size_t words;
+	int id;
+};
+
+static void *touch_all(void *arg)
+{
+	struct toucher *t = arg;
+
+	for (size_t i = t->id; i < t->words; i += 512)
+		t->p[i] = i;
+	return NULL;
+}
+
+TEST(concurrent_first_touch)
+{
+	struct toucher t[4];
+	pthread_t th[4];
+	struct dsm_region r;
+	void *p;
+	size_t i, bad = 0;
+
+	dsm_remove(KEY(11));
+	ASSERT_EQ(0, dsm_attach(KEY(11), 256 * PAGE, 0, &r));
+	ASSERT_EQ(0, dsm_map(&r, &p));
+	for (i = 0; i < 4; i++) {
+		t[i] = (struct toucher){ p, r.size / 8, (int)i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, touch_all, &t[i]));
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < r.size / 8; i++)
+		bad += ((uint64_t *)p)[i] != ((i % 512) < 4 ? i : 0);
+	EXPECT_EQ(0, bad);
+	dsm_unmap(&r, p);
+	dsm_detach(&r);
+	EXPECT_EQ(0, dsm_remove(KEY(11)));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dsm generic netlink family: node configuration, status, counters, and
+ * the rejection (errno + extended-ack message) of every malformed request.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/dsm.h>
+#include <netlink/genl/genl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "nl.h"
+
+struct status {
+	uint32_t id, addr;
+	uint16_t port;
+	char version[32];
+	uint64_t stats[DSM_STAT_MAX + 1];
+};
+
+static int status_reply(struct nlattr **tb, void *arg)
+{
+	struct nlattr *st[DSM_STAT_MAX + 1];
+	struct status *s = arg;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	if (!tb[DSM_A_NODE_ID] || !tb[DSM_A_VERSION] || !tb[DSM_A_STATS])
+		return -EPROTO;
+	s->id = nla_get_u32(tb[DSM_A_NODE_ID]);
+	snprintf(s->version, sizeof(s->version), "%s",
+		 nla_get_string(tb[DSM_A_VERSION]));
+	if (tb[DSM_A_NODE_ADDR])
+		s->addr = nla_get_u32(tb[DSM_A_NODE_ADDR]);
+	if (tb[DSM_A_NODE_PORT])
+		s->port = nla_get_u16(tb[DSM_A_NODE_PORT]);
+	if (nla_parse_nested(st, DSM_STAT_MAX, tb[DSM_A_STATS], NULL))
+		return -EPROTO;
+	for (i = 0; i <= DSM_STAT_MAX; i++)
+		if (st[i])
+			s->stats[i] = nla_get_u64(st[i]);
+	return 0;
+}
+
+static int get_status(struct dsm_nl *nl, struct status *s)
+{
+	return dsm_nl_request(nl, dsm_nl_msg(nl, DSM_CMD_GET), status_reply, s);
+}
+
+/* NODE_SET with each attribute given (>= 0) or left out (-1). */
+static int node_set(struct dsm_nl *nl, long long id, const char *addr,
+		    long long port)
+{
+	struct nl_msg *msg = dsm_nl_msg(nl, DSM_CMD_NODE_SET);
+
+	if (id >= 0)
+		nla_put_u32(msg, DSM_A_NODE_ID, (uint32_t)id);
+	if (addr)
+		nla_put_u32(msg, DSM_A_NODE_ADDR, inet_addr(addr));
+	if (port >= 0)
+		nla_put_u16(msg, DSM_A_NODE_PORT, (uint16_t)port);
+	return dsm_nl_request(nl, msg, NULL, NULL);
+}
+
+/* NODE_SET carrying one raw attribute after a valid id and address. */
+static int node_set_raw(struct dsm_nl *nl, int type, const void *data, int len)
+{
+	struct nl_msg *msg = dsm_nl_msg(nl, DSM_CMD_NODE_SET);
+
+	nla_put_u32(msg, DSM_A_NODE_ID, 5);
+	nla_put_u32(msg, DSM_A_NODE_ADDR, inet_addr("10.1.2.3"));
+	nla_put(msg, type, len, data);
+	return dsm_nl_request(nl, msg, NULL, NULL);
+}
+
+FIXTURE(nl) {
+	struct dsm_nl nl;
+	struct status saved;
+};
+
+FIXTURE_SETUP(nl)
+{
+	ASSERT_EQ(0, dsm_nl_open(&self->nl));
+	ASSERT_EQ(0, get_status(&self->nl, &self->saved));
+}
+
+FIXTURE_TEARDOWN(nl)
+{
+	struct in_addr a = { .s_addr = self->saved.addr };
+
+	if (self->saved.id)
+		node_set(&self->nl, self->saved.id, inet_ntoa(a),
+			 self->saved.port);
+	dsm_nl_close(&self->nl);
+}
+
+TEST_F(nl, status)
+{
+	struct status s;
+
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_STREQ(DSM_VERSION, s.version);
+}
+
+TEST_F(nl, node_set_then_get)
+{
+	struct status s;
+
+	ASSERT_EQ(0, node_set(&self->nl, 7, "10.9.8.7", 4242));
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_EQ(7, s.id);
+	EXPECT_EQ(inet_addr("10.9.8.7"), s.addr);
+	EXPECT_EQ(4242, s.port);
+
+	ASSERT_EQ(0, node_set(&self->nl, 64, "192.168.1.1", -1));
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_EQ(64, s.id);
+	EXPECT_EQ(DSM_DEFAULT_PORT, s.port);
+}
+
+TEST_F(nl, missing_attributes_are_named)
+{
+	EXPECT_EQ(-EINVAL, node_set(&self->nl, -1, "10.0.0.9", -1));
+	EXPECT_STREQ("node id is required", self->nl.errmsg);
+	EXPECT_EQ(DSM_A_NODE_ID, self->nl.miss_type);
+
+	EXPECT_EQ(-EINVAL, node_set(&self->nl, 3, NULL, -1));
+	EXPECT_STREQ("node address is required", self->nl.errmsg);
+	EXPECT_EQ(DSM_A_NODE_ADDR, self->nl.miss_type);
+}
+
+TEST_F(nl, out_of_range_values)
+{
+	static const char *const bad_addrs[] = {
+		"0.0.0.0", "224.0.0.1", "255.255.255.255", "127.0.0.1",
+	};
+	unsigned int i;
+
+	EXPECT_EQ(-ERANGE, node_set(&self->nl, 0, "10.0.0.9", -1));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	EXPECT_EQ(-ERANGE, node_set(&self->nl, DSM_MAX_NODES + 1, "10.0.0.9", -1));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	EXPECT_EQ(-ERANGE, node_set(&self->nl, 1, "10.0.0.9", 0));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	for (i = 0; i < sizeof(bad_addrs) / sizeof(bad_addrs[0]); i++) {
+		EXPECT_EQ(-EINVAL, node_set(&self->nl, 1, bad_addrs[i], -1));
+		EXPECT_NE(NULL, strstr(self->nl.errmsg, "unicast"));
+	}
+}
+
+TEST_F(nl, malformed_attributes)
+{
+	uint8_t one = 1;
+	uint64_t big = 1;
+
+	/* a u32 attribute one byte long */
+	EXPECT_EQ(-EINVAL, node_set_raw(&self->nl, DSM_A_NODE_ID, &one, 1));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	/* a u16 port eight bytes long */
+	EXPECT_EQ(-EINVAL, node_set_raw(&self->nl, DSM_A_NODE_PORT, &big, 8));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	/* an attribute type the family does not know */
+	EXPECT_EQ(-EINVAL, node_set_raw(&self->nl, 200, &big, 8));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	/* an output-only attribute in a request */
+	EXPECT_EQ(-EINVAL, node_set_raw(&self->nl, DSM_A_REGIONS, &big, 4));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+}
+
+TEST_F(nl, reserved_header_field)
+{
+	struct nl_msg *msg = dsm_nl_msg(&self->nl, DSM_CMD_GET);
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+
+	g->reserved = 1;
+	EXPECT_EQ(-EINVAL, dsm_nl_request(&self->nl, msg, NULL, NULL));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+}
+
+TEST_F(nl, unknown_command)
+{
+	EXPECT_EQ(-EOPNOTSUPP, dsm_nl_request(&self->nl,
+					      dsm_nl_msg(&self->nl, 77), NULL, NULL));
+}
+
+TEST_F(nl, unprivileged)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct dsm_nl nl;
+		struct status s;
+
+		/* nobody, with no capabilities */
+		if (setgid(65534) || setuid(65534) || dsm_nl_open(&nl))
+			_exit(10);
+		if (get_status(&nl, &s))	/* reading is allowed */
+			_exit(11);
+		if (node_set(&nl, 2, "10.0.0.2", -1) != -EPERM)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_F(nl, rejections_are_counted)
+{
+	struct status before, after;
+	int fd;
+	void *p;
+
+	ASSERT_EQ(0, get_status(&self->nl, &before));
+	node_set(&self->nl, -1, NULL, -1);
+	node_set(&self->nl, 0, "10.0.0.1", -1);
+
+	fd = open(DSM_DEVICE_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(fd, _IO(DSM_IOC_MAGIC, 99)));
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);	/* unattached */
+	EXPECT_EQ(MAP_FAILED, p);
+	close(fd);
+
+	ASSERT_EQ(0, get_status(&self->nl, &after));
+	EXPECT_EQ(before.stats[DSM_STAT_BAD_NETLINK] + 2,
+		  after.stats[DSM_STAT_BAD_NETLINK]);
+	EXPECT_EQ(before.stats[DSM_STAT_BAD_IOCTL] + 1,
+		  after.stats[DSM_STAT_BAD_IOCTL]);
+	EXPECT_EQ(before.stats[DSM_STAT_BAD_MMAP] + 1,
+		  after.stats[DSM_STAT_BAD_MMAP]);
+}
+
+TEST_F(nl, faults_are_counted)
+{
+	struct dsm_attach a = { .key = 0xd5d5feed, .size = 3 * 4096 };
+	struct status before, after;
+	struct dsm_remove rm = { .key = a.key };
+	volatile char *p;
+	int fd = open(DSM_DEVICE_PATH, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ioctl(fd, DSM_IOC_REMOVE, &rm);
+	ASSERT_EQ(0, get_status(&self->nl, &before));
+	ASSERT_EQ(0, ioctl(fd, DSM_IOC_ATTACH, &a));
+	p = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	p[8192] = 1;
+	munmap((void *)p, a.size);
+	close(fd);
+	ASSERT_EQ(0, get_status(&self->nl, &after));
+	EXPECT_EQ(before.stats[DSM_STAT_ZERO_FILLS] + 2,
+		  after.stats[DSM_STAT_ZERO_FILLS]);
+	EXPECT_LE(before.stats[DSM_STAT_FAULTS] + 2, after.stats[DSM_STAT_FAULTS]);
+	EXPECT_EQ(before.stats[DSM_STAT_REGIONS_CREATED] + 1,
+		  after.stats[DSM_STAT_REGIONS_CREATED]);
+
+	fd = open(DSM_DEVICE_PATH, O_RDWR);
+	ASSERT_EQ(0, ioctl(fd, DSM_IOC_REMOVE, &rm));
+	close(fd);
+	ASSERT_EQ(0, get_status(&self->nl, &after));
+	EXPECT_EQ(before.stats[DSM_STAT_REGIONS_DESTROYED] + 1,
+		  after.stats[DSM_STAT_REGIONS_DESTROYED]);
+}
+
+TEST_HARNESS_MAIN
