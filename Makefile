@@ -24,8 +24,7 @@ UCC = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all module module-612 lib tools selftests deps check check-unit \
-	check-vm demo style sparse install clean help
+.PHONY: all module module-612 lib tools selftests deps check demo style sparse install clean help
 
 all: module lib tools selftests
 
@@ -124,12 +123,6 @@ $(B)/unit/parse_test: selftests/unit/parse_test.c tools/dsmctl/parse.c $(KSFT)/k
 $(B)/unit/json_test: selftests/unit/json_test.c tools/dsmctl/json.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)
 	$(TEST_CC) -o $@ $< tools/dsmctl/json.c
-
-check-unit: $(UNIT_TESTS:%=$(B)/unit/%)
-	@selftests/summary.sh unit $^
-
-check-vm: all
-	selftests/vm/check.sh
 
 check: deps
 	@$(MAKE) --no-print-directory all module-612

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The whole test suite (`make check`): host unit tests, static checks, the
+# guest suite, and the runner's own behaviour. Ends with one summary line;
+# exits non-zero if any step failed. Logs go to build/check/.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+LOG=build/check
+mkdir -p "$LOG"
+CLUSTER=selftests/vm/cluster.sh
+passed=() failed=()
+
+step() {
+	local name=$1 t0=$SECONDS
+	shift
+	if "$@" > "$LOG/$name.log" 2>&1; then
+		passed+=("$name")
+		echo "check: PASS $name ($((SECONDS - t0))s)"
+	else
+		failed+=("$name")
+		echo "check: FAIL $name ($((SECONDS - t0))s); last lines of $LOG/$name.log:"
+		tail -30 "$LOG/$name.log" | sed 's/^/    /'
+	fi
+}
+
+unit_tests() {
+	local t rc=0
+	for t in build/unit/*; do
+		"$t" || rc=1
+	done
+	return $rc
+}
+
+# A build whose output must show no compiler or sparse warning.
+no_warnings() {
+	"$@" 2>&1 | tee /dev/stderr | grep -E 'warning:|error:' && return 1
+	return "${PIPESTATUS[0]}"
+}
+
+module_61() {
+	touch kernel/*.c	# force a full rebuild, so every warning shows
+	no_warnings make --no-print-directory sparse
+}
+
+module_612() {
+	no_warnings make --no-print-directory module-612
+}
+
+# The issue's acceptance line: valid JSON from each of 3 nodes.
+json_3_nodes() {
+	local out
+	out=$($CLUSTER --nodes 3 -- dsmctl -j show) || return 1
+	echo "$out"
+	python3 -c '
+import json, re, sys
+seen = set()
+for line in sys.stdin:
+    m = re.match(r"\[node (\d+)\] (.*)", line)
+    if not m:
+        continue
+    doc = json.loads(m.group(2))
+    assert doc["node"]["id"] == int(m.group(1)), line
+    assert doc["node"]["addr"] == "10.0.0." + m.group(1), line
+    seen.add(int(m.group(1)))
+assert seen == {1, 2, 3}, seen
+print("valid JSON from nodes", sorted(seen))' <<< "$out"
+}
+
+no_leftovers() {
+	! ip netns list | grep -q '^dsm-' &&
+	! pgrep -f 'qemu-system-x86_64.*DSM_TOKEN' > /dev/null
+}
+
+# The runner fails when it should, and cleans up on every path.
+runner_failures() {
+	local rc
+	$CLUSTER --nodes 2 -- sh -c 'exit $((DSM_NODE_ID - 1))'
+	rc=$?; echo "one node failing: exit $rc"; [ $rc -ne 0 ] || return 1
+	no_leftovers || return 1
+	$CLUSTER --nodes 1 --timeout 30 -- sleep 600
+	rc=$?; echo "timeout: exit $rc"; [ $rc -ne 0 ] || return 1
+	no_leftovers || return 1
+	$CLUSTER --nodes 1 -- sh -c 'echo "WARNING: CPU: 0 PID: 1 at injected by check.sh" > /dev/kmsg'
+	rc=$?; echo "kernel warning: exit $rc"; [ $rc -ne 0 ] || return 1
+	no_leftovers || return 1
+	$CLUSTER --nodes 2 -- sleep 600 &
+	local pid=$!
+	sleep 8
+	kill -TERM $pid
+	wait $pid
+	rc=$?; echo "terminated: exit $rc"; [ $rc -ne 0 ] || return 1
+	no_leftovers || return 1
+	$CLUSTER --nodes 1 --no-join -- sh -c 'dsmctl -j show | grep -q "\"id\":0"'
+	rc=$?; echo "--no-join leaves the node unconfigured: exit $rc"; [ $rc -eq 0 ] || return 1
+	no_leftovers
+}
+
+step unit unit_tests
+step style make --no-print-directory style
+step module-6.1-W1-sparse module_61
+step module-6.12 module_612
+step guest-suite $CLUSTER --nodes 1 -- run_guest.sh
+step json-3-nodes json_3_nodes
+step runner runner_failures
+
+echo "check: ${#passed[@]} passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}"
+[ ${#failed[@]} -eq 0 ]
