@@ -150,7 +150,8 @@ style: $(CHECKPATCH)
 # ---- install ----
 
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	install -D -m 0755 $(B)/dsmctl $(DESTDIR)$(PREFIX)/sbin/dsmctl
 	install -D -m 0644 $(B)/libdsm.a $(DESTDIR)$(PREFIX)/lib/libdsm.a
 	install -D -m 0755 $(B)/libdsm.so.$(DSM_VERSION) $(DESTDIR)$(PREFIX)/lib/libdsm.so.$(DSM_VERSION)
