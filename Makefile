@@ -24,7 +24,7 @@ UCC = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all module module-612 lib tools selftests deps check demo style sparse install clean help
+.PHONY: all module module-612 module-debug lib tools selftests deps check demo style sparse install clean help
 
 all: module lib tools selftests
 
@@ -35,6 +35,8 @@ help:
 	@echo "make demo         boot 3 guests and show /dev/dsm working"
 	@echo "make style        checkpatch --strict on the kernel and uapi sources"
 	@echo "make C=1          build the module with sparse"
+	@echo "make module-612   dsm.ko for Debian's 6.12 kernel (build/612/)"
+	@echo "make module-debug dsm.ko for the debug kernel (build/debug/; builds it once)"
 	@echo "make install      module, dsmctl, libdsm, headers, man pages"
 	@echo "variables: KVER=$(KVER) KDIR=$(KDIR)"
 
@@ -46,11 +48,24 @@ deps:
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 $(if $(C),C=$(C)) modules
 
+# $(call module-for,NAME,KDIR): dsm.ko for another kernel, in $(B)/NAME/
+# (6.1's kbuild cannot put an external module's objects elsewhere).
+define module-for
+	@test -d "$(2)" || { echo "no kernel tree for $(1) at '$(2)'; run make deps"; exit 1; }
+	rm -rf $(B)/$(1) && mkdir -p $(B)/$(1)
+	cp -r Kbuild kernel uapi $(B)/$(1)/
+	$(MAKE) -C $(2) M=$(CURDIR)/$(B)/$(1) W=1 modules
+endef
+
 module-612:
-	@test -n "$(KDIR_612)" || { echo "no 6.12 headers; run make deps"; exit 1; }
-	rm -rf $(B)/612 && mkdir -p $(B)/612
-	cp -r Kbuild kernel uapi $(B)/612/
-	$(MAKE) -C $(KDIR_612) M=$(CURDIR)/$(B)/612 W=1 modules
+	$(call module-for,612,$(KDIR_612))
+
+# The debug kernel is built (once, cached) by selftests/vm/debug-kernel.sh.
+# Its dsm.ko comes with the canary module the debug lane is tested with.
+module-debug:
+	$(call module-for,debug,$(shell selftests/vm/debug-kernel.sh))
+	rm -rf $(B)/canary && cp -r selftests/vm/canary $(B)/canary
+	$(MAKE) -C $(shell selftests/vm/debug-kernel.sh) M=$(CURDIR)/$(B)/canary W=1 modules
 
 sparse:
 	$(MAKE) module C=2
@@ -125,7 +140,7 @@ $(B)/unit/json_test: selftests/unit/json_test.c tools/dsmctl/json.c $(KSFT)/ksel
 	$(TEST_CC) -o $@ $< tools/dsmctl/json.c
 
 check: deps
-	@$(MAKE) --no-print-directory all module-612
+	@$(MAKE) --no-print-directory all module-612 module-debug
 	@selftests/check.sh
 
 demo: deps

@@ -147,7 +147,7 @@ int dsm_region_attach(struct dsm_attach *req, struct dsm_region **out)
 		dsm_nr_regions++;
 		kref_get(&r->ref);
 		dsm_stat_inc(DSM_STAT_REGIONS_CREATED);
-		pr_debug("region %#llx created, %llu bytes\n", r->key, r->size);
+		pr_debug("region %#llx created (%llu bytes)\n", r->key, r->size);
 	}
 	mutex_unlock(&dsm_regions_lock);
 

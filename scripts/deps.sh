@@ -3,9 +3,9 @@
 # Does nothing (and needs no network) when they are all there.
 set -euo pipefail
 
-pkgs=(build-essential kmod cpio busybox-static qemu-system-x86 iproute2
+pkgs=(build-essential kmod cpio xz-utils busybox-static qemu-system-x86 iproute2
       python3 sparse linux-image-amd64 linux-headers-amd64 linux-source-6.1
-      libnl-3-dev libnl-genl-3-dev)
+      libnl-3-dev libnl-genl-3-dev flex bison bc libelf-dev libssl-dev)
 
 installed() {
 	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q 'ok installed'
@@ -16,8 +16,11 @@ for p in "${pkgs[@]}"; do
 	installed "$p" || missing+=("$p")
 done
 # Debian 12 also ships 6.12 kernels, without a meta-package: take the newest
-# headers unless some 6.12 headers are already installed.
-have612=$(ls -d /lib/modules/6.12.*+deb12-amd64/build 2>/dev/null | head -1 || true)
+# image and headers unless a matching pair is already installed.
+have612=""
+for d in /lib/modules/6.12.*+deb12-amd64; do
+	[ -e "$d/build" ] && [ -e "/boot/vmlinuz-${d##*/}" ] && have612=${d##*/}
+done
 
 [ ${#missing[@]} -eq 0 ] && [ -n "$have612" ] && exit 0
 
@@ -25,9 +28,9 @@ have612=$(ls -d /lib/modules/6.12.*+deb12-amd64/build 2>/dev/null | head -1 || t
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 if [ -z "$have612" ]; then
-	h612=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
-	       awk '{print $1}' | sort -V | tail -1)
-	[ -n "$h612" ] && missing+=("$h612")
+	v612=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+	       sed -n 's/^linux-image-\([^ ]*\) .*/\1/p' | sort -V | tail -1)
+	[ -n "$v612" ] && missing+=("linux-image-$v612" "linux-headers-$v612")
 fi
 echo "deps: installing ${missing[*]}"
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The whole test suite (`make check`): host unit tests, static checks, the
-# guest suite, and the runner's own behaviour. Ends with one summary line;
+# guest suite on Debian's 6.1 and 6.12 kernels and on the debug kernel, the
+# debug lane's own detectors, and the runner's own behaviour. Ends with one summary line;
 # exits non-zero if any step failed. Logs go to build/check/.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,6 +69,22 @@ assert seen == {1, 2, 3}, seen
 print("valid JSON from nodes", sorted(seen))' <<< "$out"
 }
 
+# The debug lane notices each kind of bug: a run whose guest commits one
+# must fail, and name it.
+debug_detects() {
+	local bug want rc
+	for bug in leak:'unreferenced object' uaf:'KASAN: use-after-free' \
+		   lockdep:'circular locking' warn:'WARNING:'; do
+		want=${bug#*:} bug=${bug%%:*}
+		$CLUSTER --kernel debug --nodes 1 --timeout 120 -- insmod /lib/modules/canary.ko bug=$bug \
+			> "$LOG/canary-$bug.log" 2>&1
+		rc=$?
+		echo "canary $bug: exit $rc, report: $(grep -c "$want" "$LOG/canary-$bug.log") line(s) with '$want'"
+		[ $rc -ne 0 ] && grep -q "$want" "$LOG/canary-$bug.log" || return 1
+	done
+	no_leftovers
+}
+
 no_leftovers() {
 	! ip netns list | grep -q '^dsm-' &&
 	! pgrep -f 'qemu-system-x86_64.*DSM_TOKEN' > /dev/null
@@ -101,7 +118,10 @@ step unit unit_tests
 step style make --no-print-directory style
 step module-6.1-W1-sparse module_61
 step module-6.12 module_612
-step guest-suite $CLUSTER --nodes 1 -- run_guest.sh
+step guest-suite-6.1 $CLUSTER --nodes 1 -- run_guest.sh
+step guest-suite-6.12 $CLUSTER --kernel 6.12 --nodes 1 -- run_guest.sh
+step guest-suite-debug $CLUSTER --kernel debug --nodes 1 -- run_guest.sh
+step debug-detects debug_detects
 step json-3-nodes json_3_nodes
 step runner runner_failures
 

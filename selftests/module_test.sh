@@ -34,12 +34,23 @@ done
 after=$(avail)
 [ $loop_ok = 1 ] && ok "load/fill/verify/unload x$LOOPS" || not_ok "load/fill/verify/unload x$LOOPS"
 
-created=$(dmesg | grep -c 'dsm: region .* created')
-destroyed=$(dmesg | grep -c 'dsm: region .* destroyed')
-echo "# regions created $created, destroyed $destroyed"
-[ "$created" = $LOOPS ] && [ "$destroyed" = $LOOPS ] &&
-	ok "every region created was destroyed" ||
-	not_ok "every region created was destroyed ($created/$destroyed)"
+# Lifecycle lines read "dsm: <kind> <id> created|destroyed"; pair them.
+unpaired=$(dmesg | awk '
+	/dsm: [a-z]+ [^ ]+ (created|destroyed)/ {
+		for (i = 1; i <= NF; i++) if ($i == "dsm:") break
+		obj = $(i + 1) " " $(i + 2)
+		n[obj] += ($(i + 3) == "created") ? 1 : -1
+		kinds[$(i + 1)]++
+	}
+	END {
+		for (k in kinds) printf "# %s: %d lifecycle lines\n", k, kinds[k]
+		for (o in n) if (n[o] != 0) print "unpaired", o
+	}')
+echo "$unpaired" | grep '^#'
+regions=$(dmesg | grep -c 'dsm: region .* created')
+[ "$regions" = $LOOPS ] && ! echo "$unpaired" | grep -q unpaired &&
+	ok "every object created was destroyed ($regions regions)" ||
+	not_ok "every object created was destroyed: $regions regions; $unpaired"
 
 echo "# MemAvailable before ${before} MiB, after ${after} MiB; the loop touched $((LOOPS * MB)) MiB"
 [ $((before - after)) -lt $((LOOPS * MB / 4)) ] && ok "no pages leaked" ||

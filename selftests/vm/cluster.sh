@@ -5,7 +5,8 @@
 # private bridge, and run one command on all of them at once.
 #
 #   cluster.sh --nodes N [--copy PATH]... [--timeout SECONDS] [--no-join]
-#              [--logs DIR] [--cpus N] [--mem MB] -- COMMAND [ARGS...]
+#              [--logs DIR] [--cpus N] [--mem MB] [--kernel 6.1|6.12|debug]
+#              -- COMMAND [ARGS...]
 #
 # Topology, all inside a network namespace this script creates and deletes:
 #
@@ -23,14 +24,19 @@
 # exited 0 on every node and no guest log shows a kernel BUG, WARNING, Oops,
 # lockup or hung task. QEMU processes and the namespace are removed on every
 # exit path (success, failure, timeout, Ctrl-C).
+#
+# --kernel picks the guest kernel: Debian's 6.1 (default) or 6.12, with the
+# dsm.ko built for it (`make`, `make module-612`), or the debug kernel of
+# selftests/vm/debug-kernel.sh (`make module-debug`), which boots with
+# panic_on_warn and reports kmemleak's findings after the command.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NODES=1 TIMEOUT=600 JOIN=1 LOGS="" CPUS=2 MEM=512
+NODES=1 TIMEOUT=600 JOIN=1 LOGS="" CPUS=2 MEM=512 FLAVOUR=6.1
 COPIES=()
 
 usage() {
-	sed -n '4,6p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 1
 }
 
@@ -43,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--logs) LOGS=$2; shift 2 ;;
 	--cpus) CPUS=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
+	--kernel) FLAVOUR=$2; shift 2 ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
 	*) echo "cluster.sh: unknown option '$1'" >&2; usage ;;
@@ -53,10 +60,19 @@ done
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || { echo "cluster.sh: bad --timeout" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "cluster.sh: must run as root (netns, taps)" >&2; exit 1; }
 
-KVER=${KVER:-$(ls /lib/modules | grep '^6\.1\.[0-9-]*-amd64$' | sort -V | tail -1)}
-KERNEL=/boot/vmlinuz-$KVER
-MODDIR=/lib/modules/$KVER
-for f in "$KERNEL" "$ROOT/dsm.ko" "$ROOT/build/dsmctl"; do
+newest() { ls /lib/modules | grep -E "$1" | sort -V | tail -1; }
+APPEND=""
+case $FLAVOUR in
+6.1)	KVER=$(newest '^6\.1\.[0-9-]*-amd64$')
+	KERNEL=/boot/vmlinuz-$KVER MODDIR=/lib/modules/$KVER DSMKO=$ROOT/dsm.ko ;;
+6.12)	KVER=$(newest '^6\.12\.[0-9]*\+deb12-amd64$')
+	KERNEL=/boot/vmlinuz-$KVER MODDIR=/lib/modules/$KVER DSMKO=$ROOT/build/612/dsm.ko ;;
+debug)	KDIR=$("$ROOT/selftests/vm/debug-kernel.sh")
+	KERNEL=$KDIR/arch/x86/boot/bzImage MODDIR="" DSMKO=$ROOT/build/debug/dsm.ko
+	APPEND="panic_on_warn=1" ;;
+*)	echo "cluster.sh: --kernel must be 6.1, 6.12 or debug" >&2; exit 1 ;;
+esac
+for f in "$KERNEL" "$DSMKO" "$ROOT/build/dsmctl"; do
 	[ -e "$f" ] || { echo "cluster.sh: $f missing (run 'make deps all')" >&2; exit 1; }
 done
 
@@ -93,12 +109,19 @@ build_initramfs() {
 	: > "$r/lib/modules/load-order"
 	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 		 virtio_pci failover net_failover virtio_net; do
-		f=$(find "$MODDIR/kernel" -name "$m.ko" | head -1)
+		[ -n "$MODDIR" ] || break	# debug kernel: all built in
+		f=$(find "$MODDIR/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
 		[ -n "$f" ] || continue	# built in
-		cp "$f" "$r/lib/modules/"
+		case $f in
+		*.xz) xz -dc "$f" > "$r/lib/modules/$m.ko" ;;
+		*) cp "$f" "$r/lib/modules/" ;;
+		esac
 		echo "$m" >> "$r/lib/modules/load-order"
 	done
-	cp "$ROOT/dsm.ko" "$r/lib/modules/"
+	cp "$DSMKO" "$r/lib/modules/dsm.ko"
+	if [ "$FLAVOUR" = debug ]; then
+		cp "$ROOT/build/canary/canary.ko" "$r/lib/modules/"
+	fi
 	cp "$ROOT/build/dsmctl" "$r/bin/"
 	cp "$ROOT"/build/selftests/* "$r/bin/" 2>/dev/null || true
 	cp "$ROOT"/selftests/*.sh "$r/bin/" 2>/dev/null || true
@@ -140,7 +163,7 @@ start_node() {
 		-no-user-config -display none -monitor none -no-reboot \
 		-m "$MEM" -smp "$CPUS" \
 		-kernel "$KERNEL" -initrd "$WORK/initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 DSM_NODE_ID=$i DSM_NODES=$NODES DSM_JOIN=$JOIN DSM_TOKEN=$TOKEN" \
+		-append "console=ttyS0 quiet panic=-1 $APPEND DSM_NODE_ID=$i DSM_NODES=$NODES DSM_JOIN=$JOIN DSM_TOKEN=$TOKEN" \
 		-serial "file:$LOGS/node$i.console" \
 		-chardev "pipe,id=ctl,path=$WORK/n$i" -serial chardev:ctl \
 		-netdev "tap,id=net0,ifname=tap$i,script=no,downscript=no" \
@@ -210,7 +233,7 @@ for i in $(seq 1 "$NODES"); do
 	done
 done
 
-BAD='BUG:|WARNING:|Oops|Kernel panic|soft lockup|hard LOCKUP|blocked for more than|Call Trace|KASAN|UBSAN|kmemleak|circular locking|inconsistent lock state'
+BAD='BUG:|WARNING:|Oops|Kernel panic|soft lockup|hard LOCKUP|blocked for more than|Call Trace|KASAN|UBSAN|unreferenced object|circular locking|recursive locking|inconsistent lock state|bad unlock balance|suspicious RCU usage|lock held when returning'
 for i in $(seq 1 "$NODES"); do
 	rc=$(cat "$WORK/rc$i" 2>/dev/null || echo none)
 	if [ "$rc" != 0 ]; then

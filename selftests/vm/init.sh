@@ -3,7 +3,8 @@
 #
 # The kernel command line hands us DSM_NODE_ID, DSM_NODES, DSM_JOIN and
 # DSM_TOKEN as environment variables. Ports:
-#   ttyS0  console: kernel messages, then a dmesg dump when the command ends
+#   ttyS0  console: kernel messages, kmemleak's report (debug kernel) and a
+#          dmesg dump when the command ends
 #   ttyS1  control: "TOKEN READY" out, "GO" in, the command's output out,
 #          then "TOKEN EXIT <status>"
 export PATH=/bin:/sbin:/extra HOME=/tmp
@@ -20,7 +21,7 @@ die() {
 	echo "init: $*" > $ctl
 	say EXIT 125
 	dmesg > /dev/console
-	poweroff -f
+	reboot -f	# QEMU runs with -no-reboot: this ends it, ACPI or not
 }
 
 # Make hung tasks visible within a test's lifetime.
@@ -35,6 +36,10 @@ ip addr add 10.0.0.$DSM_NODE_ID/24 dev eth0
 hostname node$DSM_NODE_ID
 
 insmod /lib/modules/dsm.ko || die "insmod dsm.ko failed"
+# kmemleak (debug kernel): forget what boot left, report what the run leaks
+kml=/sys/kernel/debug/kmemleak
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -e $kml ] && echo clear > $kml
 if [ "$DSM_JOIN" = 1 ]; then
 	dsmctl node set id $DSM_NODE_ID addr 10.0.0.$DSM_NODE_ID > $ctl 2>&1 ||
 		die "dsmctl node set failed"
@@ -49,7 +54,12 @@ export DSM_NODE_ID DSM_NODES
 cd /tmp
 sh /etc/dsm-cmd < /dev/null > $ctl 2>&1
 rc=$?
+if [ -e $kml ]; then
+	sleep 6	# kmemleak reports only objects older than 5 s
+	echo scan > $kml && echo scan > $kml
+	cat $kml > /dev/console
+fi
 say EXIT $rc
 echo "$DSM_TOKEN DMESG" > /dev/console
 dmesg > /dev/console
-poweroff -f
+reboot -f
