@@ -17,7 +17,9 @@
 /**
  * struct dsm_file - per open file of /dev/dsm
  * @lock:   serialises attach
- * @region: the attached region, or NULL; set once, under @lock
+ * @region: the attached region, or NULL; set once, under @lock, and read
+ *          locklessly (acquire) by mmap, which runs under mmap_lock: attach
+ *          copies to user memory under @lock, so mmap must not take it.
  */
 struct dsm_file {
 	struct mutex lock;	/* serialises attach */
@@ -67,7 +69,7 @@ static int dsm_dev_attach(struct dsm_file *df, void __user *argp)
 		err = -EFAULT;
 		goto out_unlock;
 	}
-	df->region = r;
+	smp_store_release(&df->region, r);
 out_unlock:
 	mutex_unlock(&df->lock);
 	return err;
@@ -106,12 +108,9 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 static int dsm_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dsm_file *df = file->private_data;
-	int err = -ENXIO;	/* no region attached */
+	struct dsm_region *r = smp_load_acquire(&df->region);
+	int err = r ? dsm_vm_mmap(r, vma) : -ENXIO;	/* no region attached */
 
-	mutex_lock(&df->lock);
-	if (df->region)
-		err = dsm_vm_mmap(df->region, vma);
-	mutex_unlock(&df->lock);
 	if (err)
 		dsm_stat_inc(DSM_STAT_BAD_MMAP);
 	return err;

@@ -3,8 +3,9 @@
  * dsm: internal interfaces shared by the module's files.
  *
  * Lock order (outermost first):
- *   mmap_lock -> dsm_file.lock -> dsm_regions_lock -> dsm_region.lock
- * No dsm lock is held while faulting on user memory.
+ *   dsm_file.lock -> mmap_lock (attach copies to user memory under it)
+ *   mmap_lock -> dsm_regions_lock -> dsm_region.lock
+ * The mmap path takes no dsm_file.lock.
  */
 #ifndef _DSM_H
 #define _DSM_H

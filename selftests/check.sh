@@ -74,7 +74,7 @@ print("valid JSON from nodes", sorted(seen))' <<< "$out"
 debug_detects() {
 	local bug want rc
 	for bug in leak:'unreferenced object' uaf:'KASAN: use-after-free' \
-		   lockdep:'circular locking' warn:'WARNING:'; do
+		   lockdep:'circular locking' warn:'WARNING: CPU'; do
 		want=${bug#*:} bug=${bug%%:*}
 		$CLUSTER --kernel debug --nodes 1 --timeout 120 -- insmod /lib/modules/canary.ko bug=$bug \
 			> "$LOG/canary-$bug.log" 2>&1

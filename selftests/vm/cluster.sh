@@ -69,7 +69,8 @@ case $FLAVOUR in
 	KERNEL=/boot/vmlinuz-$KVER MODDIR=/lib/modules/$KVER DSMKO=$ROOT/build/612/dsm.ko ;;
 debug)	KDIR=$("$ROOT/selftests/vm/debug-kernel.sh")
 	KERNEL=$KDIR/arch/x86/boot/bzImage MODDIR="" DSMKO=$ROOT/build/debug/dsm.ko
-	APPEND="panic_on_warn=1" ;;
+	# warnings on the console too: with panic_on_warn there is no dmesg dump
+	APPEND="panic_on_warn=1 loglevel=5" ;;
 *)	echo "cluster.sh: --kernel must be 6.1, 6.12 or debug" >&2; exit 1 ;;
 esac
 for f in "$KERNEL" "$DSMKO" "$ROOT/build/dsmctl"; do
@@ -184,24 +185,31 @@ start_node() {
 	PIDS+=($!)
 }
 
-alive() {
-	local i
-	for i in $(seq 1 "$NODES"); do
-		kill -0 "${PIDS[$(( (i - 1) * 2 ))]}" 2>/dev/null || return 1
-	done
+qemu_pid() { echo "${PIDS[$(( ($1 - 1) * 2 ))]}"; }
+relay_pid() { echo "${PIDS[$(( ($1 - 1) * 2 + 1 ))]}"; }
+
+# A node is gone once its QEMU and the relay of its output have both ended.
+gone() {
+	! kill -0 "$(qemu_pid "$1")" 2>/dev/null && ! kill -0 "$(relay_pid "$1")" 2>/dev/null
 }
 
-# wait_all PREFIX: until $WORK/PREFIX<i> exists for every node
+# wait_all PREFIX: until $WORK/PREFIX<i> exists for every node. Waiting for
+# "rc", a node that is gone counts as done (it failed).
 wait_all() {
 	local i missing
 	while :; do
 		missing=0
 		for i in $(seq 1 "$NODES"); do
-			[ -e "$WORK/$1$i" ] || missing=1
+			[ -e "$WORK/$1$i" ] && continue
+			if gone "$i"; then
+				[ "$1" = rc ] && continue
+				echo "cluster.sh: node $i exited before '$1'" >&2
+				return 1
+			fi
+			missing=1
 		done
 		[ $missing -eq 0 ] && return 0
 		[ $SECONDS -lt $DEADLINE ] || { echo "cluster.sh: timeout after ${TIMEOUT}s waiting for '$1'" >&2; return 1; }
-		alive || [ "$1" = rc ] || { echo "cluster.sh: a guest exited before '$1'" >&2; return 1; }
 		sleep 0.2
 	done
 }
@@ -226,7 +234,7 @@ fi
 
 # let each guest dump its dmesg and power off
 for i in $(seq 1 "$NODES"); do
-	pid=${PIDS[$(( (i - 1) * 2 ))]}
+	pid=$(qemu_pid "$i")
 	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2

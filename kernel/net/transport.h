@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dsm: the peer transport's internal interface (kernel/net/ and membership).
+ *
+ * Objects:
+ *  - struct dsm_peer: one slot per possible node id, static, never freed.
+ *    Holds the address, the link state and counters, and the current
+ *    connection (with a reference). Slots are cheap (DSM_MAX_NODES of them),
+ *    and never freeing them removes a whole class of lifetime bugs.
+ *  - struct dsm_conn: one TCP connection, refcounted. A peer link while
+ *    peer->conn points at it; an unidentified accepted connection or a join
+ *    connection while it sits on the pending list.
+ *
+ * Lock order: dsm_members_lock -> peer->lock, and dsm_members_lock ->
+ * conn->tx_lock. Socket callbacks run in softirq context and only queue
+ * work. Nothing is sent while holding a spinlock.
+ */
+#ifndef _DSM_TRANSPORT_H
+#define _DSM_TRANSPORT_H
+
+#include <linux/completion.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "../dsm.h"
+#include "wire.h"
+
+extern struct workqueue_struct *dsm_wq;
+
+/**
+ * struct dsm_peer - what this node knows about node @id
+ * @id:           node id (the slot's index)
+ * @addr, @port:  where the node listens
+ * @lock:         protects @conn, @state, @since and @reason
+ * @conn:         the link (handshaking or up), with a reference, or NULL
+ * @state:        enum dsm_peer_state
+ * @since:        jiffies of the last state change
+ * @reason:       enum dsm_reason: why the link last went down or was refused
+ * @last_rx:      jiffies of the last message received on the link
+ * @epoch_seen:   the peer's epoch in its last message
+ * @rtt_us:       last heartbeat round trip
+ * @backoff_ms:   current reconnect backoff (initiator side)
+ * @next_connect: jiffies before which no reconnect is tried
+ * @connect_work: connects to the peer (initiator side)
+ * @tx_msgs..@errors: counters for dsmctl peers
+ */
+struct dsm_peer {
+	u32 id;
+	__be32 addr;
+	u16 port;
+	spinlock_t lock;
+	struct dsm_conn *conn;
+	u32 state;
+	unsigned long since;
+	u32 reason;
+	unsigned long last_rx;
+	u64 epoch_seen;
+	u32 rtt_us;
+	unsigned int backoff_ms;
+	unsigned long next_connect;
+	struct work_struct connect_work;
+	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors;
+};
+
+extern struct dsm_peer dsm_peers[DSM_MAX_NODES + 1];
+
+enum dsm_hs_state {
+	DSM_HS_HELLO,	/* waiting for the other side's HELLO */
+	DSM_HS_AUTH,	/* waiting for the other side's key proof */
+	DSM_HS_UP,	/* established */
+};
+
+/**
+ * struct dsm_call - a request waiting for its reply
+ * @node:  on conn->calls
+ * @id:    the request id
+ * @done:  completed by the reply or the connection's death
+ * @err:   0, or why there is no reply
+ * @buf, @max, @len: where the reply payload goes
+ */
+struct dsm_call {
+	struct list_head node;
+	u64 id;
+	struct completion done;
+	int err;
+	void *buf;
+	size_t max, len;
+};
+
+/**
+ * struct dsm_conn - one TCP connection to a peer module
+ * @ref:         kref; the last put releases the socket
+ * @sock:        the socket
+ * @peer:        the peer once known (set before the link is published)
+ * @dead:        bit 0 set once closed
+ * @hs:          enum dsm_hs_state
+ * @initiator:   we connected
+ * @join:        a join connection (HELLO flag), not a peer link
+ * @remote_id:   the node id the other side claims (after HELLO)
+ * @keyed:       the handshake proves the cluster key
+ * @nonce, @peer_nonce: handshake challenges
+ * @deadline:    jiffies by which the handshake (or a join) must finish
+ * @pending:     on dsm_pending_conns while unidentified or a join conn
+ * @rx_work:     reads and dispatches messages
+ * @tx_lock:     serialises senders
+ * @rx_hdr, @rx_got, @rx_buf: the message being received
+ * @calls_lock, @calls: requests waiting for replies
+ * @saved_*:     the socket's original callbacks
+ */
+struct dsm_conn {
+	struct kref ref;
+	struct socket *sock;
+	struct dsm_peer *peer;
+	unsigned long dead;
+	u32 hs;
+	bool initiator;
+	bool join;
+	u32 remote_id;
+	bool keyed;
+	u8 nonce[DSM_NONCE_LEN];
+	u8 peer_nonce[DSM_NONCE_LEN];
+	unsigned long deadline;
+	struct list_head pending;
+	struct work_struct rx_work;
+	struct mutex tx_lock;	/* one sender at a time */
+	struct dsm_wire_hdr rx_hdr;
+	size_t rx_got;
+	u8 *rx_buf;
+	spinlock_t calls_lock;	/* protects calls */
+	struct list_head calls;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+};
+
+/* conn.c */
+struct dsm_conn *dsm_conn_create(struct socket *sock, bool initiator);
+void dsm_conn_get(struct dsm_conn *conn);
+void dsm_conn_put(struct dsm_conn *conn);
+void dsm_conn_close(struct dsm_conn *conn, u32 reason);
+int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
+		  const void *payload, size_t len);
+int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
+		  size_t len, void *reply, size_t reply_max,
+		  unsigned int timeout_ms);
+int dsm_conn_connect(__be32 addr, u16 port, struct socket **out);
+void dsm_conn_pending_add(struct dsm_conn *conn);
+void dsm_conn_pending_expire(bool all);
+u32 dsm_conn_pending_count(void);
+
+/* handshake.c */
+int dsm_hs_start(struct dsm_conn *conn, u32 to_node, bool join);
+int dsm_hs_receive(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		   const void *payload);
+int dsm_hs_set_key(const u8 *key, size_t len);
+void dsm_hs_exit(void);
+
+/* listen.c */
+int dsm_listen_start(__be32 addr, u16 port);
+void dsm_listen_stop(void);
+
+/* peer.c */
+void dsm_peers_init(void);
+void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn);
+void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason);
+struct dsm_conn *dsm_peer_conn(struct dsm_peer *peer);
+void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
+		       size_t bytes);
+void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
+void dsm_peer_add(u32 id, __be32 addr, u16 port);
+void dsm_peer_remove(u32 id, u32 reason);
+void dsm_peers_start(void);
+void dsm_peers_stop(void);
+int dsm_peers_put(struct sk_buff *skb, struct netlink_callback *cb);
+
+/* membership.c: message handlers, called from a connection's rx work */
+void dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr);
+void dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr);
+void dsm_members_on_members(struct dsm_conn *conn,
+			    const struct dsm_wire_hdr *hdr,
+			    const void *payload);
+void dsm_members_on_link_up(struct dsm_peer *peer, u64 peer_epoch);
+bool dsm_members_has(u32 id);
+u64 dsm_members_epoch(void);
+
+#endif /* _DSM_TRANSPORT_H */

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dsm: the wire format between peer modules.
+ *
+ * Every message is a fixed 40-byte little-endian header followed by
+ * hdr.len bytes of payload. Everything read from the network is untrusted:
+ * the receiver checks magic, version, type and the payload length against
+ * the type's bounds (dsm_msg_info) before it reads a payload byte, and the
+ * sender's node id against the connection's peer. Any violation closes the
+ * connection and is counted.
+ */
+#ifndef _DSM_WIRE_H
+#define _DSM_WIRE_H
+
+#include <linux/build_bug.h>
+#include <linux/types.h>
+
+#define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
+#define DSM_WIRE_VERSION	1
+#define DSM_WIRE_MAX_PAYLOAD	8192
+
+/**
+ * struct dsm_wire_hdr - header of every message (coherence messages will
+ * add region key and page index in their payload)
+ * @magic:   DSM_WIRE_MAGIC
+ * @version: DSM_WIRE_VERSION
+ * @type:    enum dsm_msg_type
+ * @flags:   zero for now
+ * @len:     payload bytes that follow
+ * @src:     sender's node id
+ * @dst:     receiver's node id (0 before the handshake names it)
+ * @pad:     zero
+ * @epoch:   sender's membership epoch
+ * @req_id:  request id; a reply carries its request's id
+ */
+struct dsm_wire_hdr {
+	__le32 magic;
+	__u8 version;
+	__u8 type;
+	__le16 flags;
+	__le32 len;
+	__le32 src;
+	__le32 dst;
+	__le32 pad;
+	__le64 epoch;
+	__le64 req_id;
+} __packed;
+static_assert(sizeof(struct dsm_wire_hdr) == 40);
+
+enum dsm_msg_type {
+	DSM_MSG_HELLO = 1,	/* handshake: who I am, what I expect */
+	DSM_MSG_REFUSE,		/* handshake refused, with a reason */
+	DSM_MSG_AUTH,		/* handshake: proof of the cluster key */
+	DSM_MSG_PING,		/* heartbeat */
+	DSM_MSG_PONG,
+	DSM_MSG_JOIN,		/* request: add me to the cluster */
+	DSM_MSG_LEAVE,		/* request: remove me from the cluster */
+	DSM_MSG_REPLY,		/* reply to JOIN or LEAVE: status (+ members) */
+	DSM_MSG_MEMBERS,	/* the member list of hdr.epoch */
+	__DSM_MSG_MAX,
+};
+
+#define DSM_NONCE_LEN	32
+#define DSM_MAC_LEN	32	/* HMAC-SHA256 */
+
+/* HELLO flags */
+#define DSM_HELLO_KEYED	0x1	/* sender holds a cluster key */
+#define DSM_HELLO_JOIN	0x2	/* a join connection, not a peer link */
+
+/**
+ * struct dsm_wire_hello - DSM_MSG_HELLO payload
+ * @cluster_id:      the cluster the sender belongs to
+ * @dead_timeout_ms: the sender's dead timeout; must match
+ * @flags:           DSM_HELLO_*
+ * @port:            the sender's listening port
+ * @addr:            the sender's address (network byte order)
+ * @nonce:           random challenge for the key proof
+ */
+struct dsm_wire_hello {
+	__le64 cluster_id;
+	__le32 dead_timeout_ms;
+	__le16 flags;
+	__le16 port;
+	__be32 addr;
+	__u8 nonce[DSM_NONCE_LEN];
+} __packed;
+static_assert(sizeof(struct dsm_wire_hello) == 52);
+
+/* REFUSE reasons, mirrored in uapi as DSM_REASON_* for dsmctl peers */
+struct dsm_wire_refuse {
+	__le32 reason;
+} __packed;
+
+struct dsm_wire_auth {
+	__u8 mac[DSM_MAC_LEN];
+} __packed;
+
+struct dsm_wire_ping {
+	__le64 stamp_ns;	/* echoed by PONG */
+} __packed;
+
+/**
+ * struct dsm_wire_member - one entry of DSM_MSG_MEMBERS
+ * @id:   node id
+ * @port: TCP port
+ * @addr: IPv4 address (network byte order)
+ */
+struct dsm_wire_member {
+	__le32 id;
+	__le16 port;
+	__le16 pad;
+	__be32 addr;
+} __packed;
+static_assert(sizeof(struct dsm_wire_member) == 12);
+
+/**
+ * struct dsm_wire_members - DSM_MSG_MEMBERS payload (and JOIN's reply)
+ * @count:   entries that follow, 0..DSM_MAX_NODES
+ * @cluster: cluster id
+ */
+struct dsm_wire_members {
+	__le32 count;
+	__le32 pad;
+	__le64 cluster;
+	struct dsm_wire_member m[];
+} __packed;
+
+/**
+ * struct dsm_wire_reply - DSM_MSG_REPLY payload
+ * @status:  0 or a negative errno
+ * @redirect_id, @redirect_port, @redirect_addr: for -EAGAIN on JOIN, the
+ *           coordinator to ask instead
+ * @members: on success of JOIN, the new member list
+ */
+struct dsm_wire_reply {
+	__le32 status;
+	__le32 redirect_id;
+	__le16 redirect_port;
+	__le16 pad;
+	__be32 redirect_addr;
+	struct dsm_wire_members members;
+} __packed;
+
+#endif /* _DSM_WIRE_H */
