@@ -160,7 +160,7 @@ $(CHECKPATCH):
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --strict --no-tree --terse --show-types \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,UAPI_DEFINITION \
-		-f kernel/*.[ch] uapi/linux/dsm.h
+		-f $(wildcard kernel/*.[ch] kernel/*/*.[ch]) uapi/linux/dsm.h
 
 # ---- install ----
 

@@ -69,6 +69,7 @@ static int dsm_dev_attach(struct dsm_file *df, void __user *argp)
 		err = -EFAULT;
 		goto out_unlock;
 	}
+	/* pairs with dsm_dev_mmap(): the region is complete when seen */
 	smp_store_release(&df->region, r);
 out_unlock:
 	mutex_unlock(&df->lock);
@@ -108,6 +109,7 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 static int dsm_dev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dsm_file *df = file->private_data;
+	/* pairs with dsm_dev_attach() */
 	struct dsm_region *r = smp_load_acquire(&df->region);
 	int err = r ? dsm_vm_mmap(r, vma) : -ENXIO;	/* no region attached */
 
