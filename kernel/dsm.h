@@ -18,6 +18,7 @@
 #include <linux/xarray.h>
 #include <linux/dsm.h>
 
+struct netlink_ext_ack;
 struct sk_buff;
 
 /**
@@ -65,18 +66,45 @@ void dsm_dev_exit(void);
 /* node.c */
 /**
  * struct dsm_node_config - this node's identity in the cluster
- * @id:   node id, 1..DSM_MAX_NODES; 0 while not configured
- * @addr: IPv4 address peers reach this node at
- * @port: TCP port peers reach this node at
+ * @id:              node id, 1..DSM_MAX_NODES; 0 while not configured
+ * @addr:            IPv4 address peers reach this node at
+ * @port:            TCP port peers reach this node at
+ * @cluster_id:      the cluster this node belongs to
+ * @dead_timeout_ms: a peer silent this long is down
  */
 struct dsm_node_config {
 	u32 id;
 	__be32 addr;
 	u16 port;
+	u64 cluster_id;
+	u32 dead_timeout_ms;
 };
 
 void dsm_node_get(struct dsm_node_config *out);
 void dsm_node_set(const struct dsm_node_config *cfg);
+u32 dsm_self_id(void);
+u64 dsm_cluster_id(void);
+u32 dsm_dead_timeout_ms(void);
+
+/* membership.c */
+int dsm_cluster_configure(const struct dsm_node_config *cfg, const u8 *key,
+			  bool clear_key, struct netlink_ext_ack *extack);
+int dsm_cluster_form(struct netlink_ext_ack *extack);
+int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack);
+int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack);
+bool dsm_members_has(u32 id);
+u64 dsm_members_epoch(void);
+u32 dsm_members_count(void);
+u32 dsm_members_coordinator(void);
+
+/* net/: the peer transport */
+int dsm_net_init(void);
+void dsm_net_exit(void);
+int dsm_listen_start(__be32 addr, u16 port);
+void dsm_listen_stop(void);
+int dsm_hs_set_key(const u8 *key);
+bool dsm_hs_keyed(void);
+int dsm_peer_fill(struct sk_buff *skb, u32 id);
 
 /* stats.c */
 extern atomic64_t dsm_stats[__DSM_STAT_MAX];
@@ -91,5 +119,6 @@ int dsm_stats_put(struct sk_buff *skb);
 /* netlink.c */
 int dsm_netlink_init(void);
 void dsm_netlink_exit(void);
+void dsm_nl_event(u32 event, u32 node, u32 reason);
 
 #endif /* _DSM_H */

@@ -15,9 +15,12 @@ static int __init dsm_init(void)
 {
 	int err;
 
-	err = dsm_dev_init();
+	err = dsm_net_init();
 	if (err)
 		return err;
+	err = dsm_dev_init();
+	if (err)
+		goto err_net;
 	err = dsm_netlink_init();
 	if (err)
 		goto err_dev;
@@ -26,12 +29,17 @@ static int __init dsm_init(void)
 
 err_dev:
 	dsm_dev_exit();
+err_net:
+	dsm_net_exit();
 	return err;
 }
 
 static void __exit dsm_exit(void)
 {
 	dsm_netlink_exit();
+	if (dsm_members_epoch())	/* peers see us leave */
+		dsm_cluster_leave(true, NULL);
+	dsm_net_exit();
 	dsm_dev_exit();
 	dsm_regions_destroy();
 	pr_info("unloaded\n");

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dsm: the "dsm" generic netlink family (configuration and status).
+ * dsm: the "dsm" generic netlink family (configuration, membership, status,
+ * events).
  *
  * The family parses its own attributes (resv_start_op past the last command
  * keeps the genetlink core from doing it) so that every rejected request can
  * be counted in DSM_STAT_BAD_NETLINK; the parse is still strict, with the
  * policy below, and every rejection carries an extended-ack message.
+ * Operations run in parallel (join and leave wait on the network); the
+ * membership code serialises what must be.
  */
 #include <linux/in.h>
 #include <linux/module.h>
@@ -13,13 +16,26 @@
 
 #include "dsm.h"
 
+/* not const: 6.1's policy points at it without const */
+static struct netlink_range_validation dsm_dead_timeout_range = {
+	.min = DSM_DEAD_TIMEOUT_MIN,
+	.max = DSM_DEAD_TIMEOUT_MAX,
+};
+
 static const struct nla_policy dsm_nl_policy[DSM_A_MAX + 1] = {
 	[DSM_A_NODE_ID] = NLA_POLICY_RANGE(NLA_U32, 1, DSM_MAX_NODES),
 	[DSM_A_NODE_ADDR] = { .type = NLA_BE32 },
 	[DSM_A_NODE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[DSM_A_CLUSTER_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+	[DSM_A_DEAD_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							&dsm_dead_timeout_range),
+	[DSM_A_CLUSTER_KEY] = { .type = NLA_BINARY, .len = DSM_KEY_LEN },
+	[DSM_A_CONTACT_ADDR] = { .type = NLA_BE32 },
+	[DSM_A_CONTACT_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
 static struct genl_family dsm_genl_family;
+static bool dsm_nl_events_on;
 
 static int dsm_nl_reject(struct genl_info *info, int err)
 {
@@ -58,8 +74,8 @@ static bool dsm_addr_is_unicast(__be32 addr)
 
 static int dsm_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr *tb[DSM_A_MAX + 1];
-	struct dsm_node_config cfg = { .port = DSM_DEFAULT_PORT };
+	struct nlattr *tb[DSM_A_MAX + 1], *key;
+	struct dsm_node_config cfg;
 	int err;
 
 	err = dsm_nl_parse(info, tb);
@@ -70,18 +86,62 @@ static int dsm_nl_node_set(struct sk_buff *skb, struct genl_info *info)
 			    "node address is required"))
 		return dsm_nl_reject(info, -EINVAL);
 
+	dsm_node_get(&cfg);	/* optional attributes keep their values */
 	cfg.id = nla_get_u32(tb[DSM_A_NODE_ID]);
 	cfg.addr = nla_get_be32(tb[DSM_A_NODE_ADDR]);
 	if (tb[DSM_A_NODE_PORT])
 		cfg.port = nla_get_u16(tb[DSM_A_NODE_PORT]);
+	if (tb[DSM_A_CLUSTER_ID])
+		cfg.cluster_id = nla_get_u64(tb[DSM_A_CLUSTER_ID]);
+	if (tb[DSM_A_DEAD_TIMEOUT_MS])
+		cfg.dead_timeout_ms = nla_get_u32(tb[DSM_A_DEAD_TIMEOUT_MS]);
 	if (!dsm_addr_is_unicast(cfg.addr)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[DSM_A_NODE_ADDR],
 				    "node address must be a unicast, non-loopback IPv4 address");
 		return dsm_nl_reject(info, -EINVAL);
 	}
+	key = tb[DSM_A_CLUSTER_KEY];
+	if (key && nla_len(key) && nla_len(key) != DSM_KEY_LEN) {
+		NL_SET_ERR_MSG_ATTR(info->extack, key,
+				    "cluster key must be 32 bytes (or empty to clear it)");
+		return dsm_nl_reject(info, -EINVAL);
+	}
+	return dsm_cluster_configure(&cfg, key && nla_len(key) ? nla_data(key) : NULL,
+				     key && !nla_len(key), info->extack);
+}
 
-	dsm_node_set(&cfg);
-	return 0;
+static int dsm_nl_join(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[DSM_A_MAX + 1];
+	u16 port = DSM_DEFAULT_PORT;
+	__be32 addr;
+	int err;
+
+	err = dsm_nl_parse(info, tb);
+	if (err)
+		return dsm_nl_reject(info, err);
+	if (!tb[DSM_A_CONTACT_ADDR])
+		return dsm_cluster_form(info->extack);
+	addr = nla_get_be32(tb[DSM_A_CONTACT_ADDR]);
+	if (!dsm_addr_is_unicast(addr)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[DSM_A_CONTACT_ADDR],
+				    "contact address must be a unicast, non-loopback IPv4 address");
+		return dsm_nl_reject(info, -EINVAL);
+	}
+	if (tb[DSM_A_CONTACT_PORT])
+		port = nla_get_u16(tb[DSM_A_CONTACT_PORT]);
+	return dsm_cluster_join(addr, port, info->extack);
+}
+
+static int dsm_nl_leave(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[DSM_A_MAX + 1];
+	int err;
+
+	err = dsm_nl_parse(info, tb);
+	if (err)
+		return dsm_nl_reject(info, err);
+	return dsm_cluster_leave(false, info->extack);
 }
 
 static int dsm_nl_fill_status(struct sk_buff *msg)
@@ -91,6 +151,12 @@ static int dsm_nl_fill_status(struct sk_buff *msg)
 	dsm_node_get(&cfg);
 	if (nla_put_string(msg, DSM_A_VERSION, THIS_MODULE->version) ||
 	    nla_put_u32(msg, DSM_A_NODE_ID, cfg.id) ||
+	    nla_put_u64_64bit(msg, DSM_A_CLUSTER_ID, cfg.cluster_id, DSM_A_PAD) ||
+	    nla_put_u32(msg, DSM_A_DEAD_TIMEOUT_MS, cfg.dead_timeout_ms) ||
+	    nla_put_u8(msg, DSM_A_KEYED, dsm_hs_keyed()) ||
+	    nla_put_u64_64bit(msg, DSM_A_EPOCH, dsm_members_epoch(), DSM_A_PAD) ||
+	    nla_put_u32(msg, DSM_A_MEMBERS, dsm_members_count()) ||
+	    nla_put_u32(msg, DSM_A_COORDINATOR, dsm_members_coordinator()) ||
 	    nla_put_u32(msg, DSM_A_REGIONS, dsm_regions_count()) ||
 	    nla_put_u64_64bit(msg, DSM_A_PAGES, dsm_pages_count(), DSM_A_PAD))
 		return -EMSGSIZE;
@@ -130,6 +196,32 @@ free_msg:
 	return err;
 }
 
+/* One message per member peer; cb->args[0] is the next node id to show. */
+static int dsm_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	u32 id, self = dsm_self_id();
+	void *hdr;
+
+	cb->seq = dsm_members_epoch();	/* a change marks the dump interrupted */
+	for (id = max_t(u32, cb->args[0], 1); id <= DSM_MAX_NODES; id++) {
+		if (id == self || !dsm_members_has(id))
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &dsm_genl_family,
+				  NLM_F_MULTI, DSM_CMD_PEER_GET);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (dsm_peer_fill(skb, id)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = id;
+	return skb->len;
+}
+
 static const struct genl_small_ops dsm_genl_ops[] = {
 	{
 		.cmd = DSM_CMD_GET,
@@ -140,16 +232,65 @@ static const struct genl_small_ops dsm_genl_ops[] = {
 		.flags = GENL_ADMIN_PERM,
 		.doit = dsm_nl_node_set,
 	},
+	{
+		.cmd = DSM_CMD_JOIN,
+		.flags = GENL_ADMIN_PERM,
+		.doit = dsm_nl_join,
+	},
+	{
+		.cmd = DSM_CMD_LEAVE,
+		.flags = GENL_ADMIN_PERM,
+		.doit = dsm_nl_leave,
+	},
+	{
+		.cmd = DSM_CMD_PEER_GET,
+		.dumpit = dsm_nl_peer_dump,
+	},
+};
+
+static const struct genl_multicast_group dsm_genl_mcgrps[] = {
+	{ .name = DSM_GENL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family dsm_genl_family __ro_after_init = {
 	.name = DSM_GENL_NAME,
 	.version = DSM_GENL_VERSION,
 	.module = THIS_MODULE,
+	.parallel_ops = true,
 	.small_ops = dsm_genl_ops,
 	.n_small_ops = ARRAY_SIZE(dsm_genl_ops),
+	.mcgrps = dsm_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(dsm_genl_mcgrps),
 	.resv_start_op = __DSM_CMD_MAX,
 };
+
+/**
+ * dsm_nl_event() - tell the events group what happened
+ * @event:  DSM_EVENT_*
+ * @node:   the node concerned
+ * @reason: DSM_REASON_* (PEER_DOWN), else 0
+ */
+void dsm_nl_event(u32 event, u32 node, u32 reason)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!READ_ONCE(dsm_nl_events_on))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &dsm_genl_family, 0, DSM_CMD_EVENT);
+	if (!hdr || nla_put_u32(msg, DSM_A_EVENT, event) ||
+	    nla_put_u32(msg, DSM_A_PEER_ID, node) ||
+	    nla_put_u64_64bit(msg, DSM_A_EPOCH, dsm_members_epoch(), DSM_A_PAD) ||
+	    nla_put_u32(msg, DSM_A_REASON, reason)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&dsm_genl_family, msg, 0, 0, GFP_KERNEL);
+}
 
 /**
  * dsm_netlink_init() - register the generic netlink family
@@ -158,13 +299,18 @@ static struct genl_family dsm_genl_family __ro_after_init = {
  */
 int __init dsm_netlink_init(void)
 {
-	return genl_register_family(&dsm_genl_family);
+	int err = genl_register_family(&dsm_genl_family);
+
+	if (!err)
+		WRITE_ONCE(dsm_nl_events_on, true);
+	return err;
 }
 
 /**
- * dsm_netlink_exit() - unregister the generic netlink family
+ * dsm_netlink_exit() - unregister the family (waits for running operations)
  */
 void dsm_netlink_exit(void)
 {
+	WRITE_ONCE(dsm_nl_events_on, false);
 	genl_unregister_family(&dsm_genl_family);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 struct status {
 	uint32_t id, addr;
+	uint64_t epoch;
 	uint16_t port;
 	char version[32];
 	uint64_t stats[DSM_STAT_MAX + 1];
@@ -40,6 +42,8 @@ static int status_reply(struct nlattr **tb, void *arg)
 		s->addr = nla_get_u32(tb[DSM_A_NODE_ADDR]);
 	if (tb[DSM_A_NODE_PORT])
 		s->port = nla_get_u16(tb[DSM_A_NODE_PORT]);
+	if (tb[DSM_A_EPOCH])
+		s->epoch = nla_get_u64(tb[DSM_A_EPOCH]);
 	if (nla_parse_nested(st, DSM_STAT_MAX, tb[DSM_A_STATS], NULL))
 		return -EPROTO;
 	for (i = 0; i <= DSM_STAT_MAX; i++)
@@ -84,19 +88,35 @@ FIXTURE(nl) {
 	struct status saved;
 };
 
+static int simple(struct dsm_nl *nl, uint8_t cmd)
+{
+	return dsm_nl_request(nl, dsm_nl_msg(nl, cmd), NULL, NULL);
+}
+
+/*
+ * These tests reconfigure the node, which needs it out of the cluster: run
+ * them on a single node; the fixture leaves and re-forms around each test.
+ */
 FIXTURE_SETUP(nl)
 {
 	ASSERT_EQ(0, dsm_nl_open(&self->nl));
 	ASSERT_EQ(0, get_status(&self->nl, &self->saved));
+	if (self->saved.epoch)
+		ASSERT_EQ(0, simple(&self->nl, DSM_CMD_LEAVE));
 }
 
 FIXTURE_TEARDOWN(nl)
 {
 	struct in_addr a = { .s_addr = self->saved.addr };
+	struct status s;
 
+	if (!get_status(&self->nl, &s) && s.epoch)
+		simple(&self->nl, DSM_CMD_LEAVE);
 	if (self->saved.id)
 		node_set(&self->nl, self->saved.id, inet_ntoa(a),
 			 self->saved.port);
+	if (self->saved.epoch)
+		simple(&self->nl, DSM_CMD_JOIN);
 	dsm_nl_close(&self->nl);
 }
 
@@ -108,20 +128,122 @@ TEST_F(nl, status)
 	EXPECT_STREQ(DSM_VERSION, s.version);
 }
 
+/* This guest's own address, which the node must be configured with. */
+static const char *own_addr(struct status *saved)
+{
+	static char buf[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = saved->addr };
+
+	return inet_ntop(AF_INET, &a, buf, sizeof(buf));
+}
+
 TEST_F(nl, node_set_then_get)
 {
 	struct status s;
 
-	ASSERT_EQ(0, node_set(&self->nl, 7, "10.9.8.7", 4242));
+	ASSERT_NE(0, self->saved.id);	/* the runner configured the node */
+	ASSERT_EQ(0, node_set(&self->nl, 7, own_addr(&self->saved), 4242));
 	ASSERT_EQ(0, get_status(&self->nl, &s));
 	EXPECT_EQ(7, s.id);
-	EXPECT_EQ(inet_addr("10.9.8.7"), s.addr);
+	EXPECT_EQ(self->saved.addr, s.addr);
 	EXPECT_EQ(4242, s.port);
 
-	ASSERT_EQ(0, node_set(&self->nl, 64, "192.168.1.1", -1));
+	/* optional attributes keep their values */
+	ASSERT_EQ(0, node_set(&self->nl, 64, own_addr(&self->saved), -1));
 	ASSERT_EQ(0, get_status(&self->nl, &s));
 	EXPECT_EQ(64, s.id);
-	EXPECT_EQ(DSM_DEFAULT_PORT, s.port);
+	EXPECT_EQ(4242, s.port);
+}
+
+TEST_F(nl, node_set_binds)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(4343),
+				   .sin_addr.s_addr = self->saved.addr };
+	int fd;
+
+	EXPECT_EQ(-EADDRNOTAVAIL, node_set(&self->nl, 2, "10.9.8.7", -1));
+	EXPECT_STREQ("node address is not an address of this machine",
+		     self->nl.errmsg);
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(fd, 1));
+	EXPECT_EQ(-EADDRINUSE, node_set(&self->nl, 2, own_addr(&self->saved), 4343));
+	EXPECT_STREQ("node port is already in use", self->nl.errmsg);
+	close(fd);
+	EXPECT_EQ(0, node_set(&self->nl, 2, own_addr(&self->saved), 4343));
+}
+
+TEST_F(nl, cluster_options)
+{
+	struct nl_msg *msg;
+	uint8_t key[DSM_KEY_LEN] = { 1, 2, 3 };
+	struct status s;
+
+	msg = dsm_nl_msg(&self->nl, DSM_CMD_NODE_SET);
+	nla_put_u32(msg, DSM_A_NODE_ID, 3);
+	nla_put_u32(msg, DSM_A_NODE_ADDR, self->saved.addr);
+	nla_put_u64(msg, DSM_A_CLUSTER_ID, 99);
+	nla_put_u32(msg, DSM_A_DEAD_TIMEOUT_MS, 2500);
+	nla_put(msg, DSM_A_CLUSTER_KEY, DSM_KEY_LEN, key);
+	ASSERT_EQ(0, dsm_nl_request(&self->nl, msg, NULL, NULL));
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_EQ(3, s.id);
+
+	/* a short key, an out-of-range timeout, a zero cluster id */
+	EXPECT_EQ(-EINVAL, node_set_raw(&self->nl, DSM_A_CLUSTER_KEY, key, 16));
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "32 bytes"));
+	EXPECT_EQ(-ERANGE, node_set_raw(&self->nl, DSM_A_DEAD_TIMEOUT_MS,
+					&(uint32_t){ 999 }, 4));
+	EXPECT_EQ(-ERANGE, node_set_raw(&self->nl, DSM_A_DEAD_TIMEOUT_MS,
+					&(uint32_t){ 60001 }, 4));
+	EXPECT_EQ(-ERANGE, node_set_raw(&self->nl, DSM_A_CLUSTER_ID,
+					&(uint64_t){ 0 }, 8));
+	/* clear the key again, back to the defaults */
+	msg = dsm_nl_msg(&self->nl, DSM_CMD_NODE_SET);
+	nla_put_u32(msg, DSM_A_NODE_ID, 3);
+	nla_put_u32(msg, DSM_A_NODE_ADDR, self->saved.addr);
+	nla_put_u64(msg, DSM_A_CLUSTER_ID, 1);
+	nla_put_u32(msg, DSM_A_DEAD_TIMEOUT_MS, DSM_DEAD_TIMEOUT_DEFAULT);
+	nla_put(msg, DSM_A_CLUSTER_KEY, 0, NULL);
+	ASSERT_EQ(0, dsm_nl_request(&self->nl, msg, NULL, NULL));
+}
+
+TEST_F(nl, membership_commands)
+{
+	struct status s;
+
+	/* the fixture left the cluster */
+	EXPECT_EQ(-ENOTCONN, simple(&self->nl, DSM_CMD_LEAVE));
+	EXPECT_STREQ("not a member of a cluster", self->nl.errmsg);
+	ASSERT_EQ(0, simple(&self->nl, DSM_CMD_JOIN));	/* form */
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_EQ(1, s.epoch);
+	EXPECT_EQ(-EBUSY, simple(&self->nl, DSM_CMD_JOIN));
+	EXPECT_STREQ("already a member of a cluster", self->nl.errmsg);
+	EXPECT_EQ(-EBUSY, node_set(&self->nl, 1, own_addr(&self->saved), -1));
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "leave the cluster"));
+	ASSERT_EQ(0, simple(&self->nl, DSM_CMD_LEAVE));
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_EQ(0, s.epoch);
+}
+
+TEST_F(nl, join_errors)
+{
+	struct nl_msg *msg = dsm_nl_msg(&self->nl, DSM_CMD_JOIN);
+
+	/* nobody listens on this port of our own address */
+	nla_put_u32(msg, DSM_A_CONTACT_ADDR, self->saved.addr);
+	nla_put_u16(msg, DSM_A_CONTACT_PORT, 1);
+	EXPECT_EQ(-ECONNREFUSED, dsm_nl_request(&self->nl, msg, NULL, NULL));
+	EXPECT_STREQ("cannot connect to the contact node", self->nl.errmsg);
+
+	msg = dsm_nl_msg(&self->nl, DSM_CMD_JOIN);
+	nla_put_u32(msg, DSM_A_CONTACT_ADDR, inet_addr("224.1.1.1"));
+	EXPECT_EQ(-EINVAL, dsm_nl_request(&self->nl, msg, NULL, NULL));
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "unicast"));
 }
 
 TEST_F(nl, missing_attributes_are_named)

@@ -25,6 +25,8 @@
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
+#include <net/sock.h>
+
 #include "../dsm.h"
 #include "wire.h"
 
@@ -51,7 +53,7 @@ struct dsm_peer {
 	u32 id;
 	__be32 addr;
 	u16 port;
-	spinlock_t lock;
+	spinlock_t lock;	/* conn, state, since, reason */
 	struct dsm_conn *conn;
 	u32 state;
 	unsigned long since;
@@ -101,6 +103,9 @@ struct dsm_call {
  * @join:        a join connection (HELLO flag), not a peer link
  * @remote_id:   the node id the other side claims (after HELLO)
  * @keyed:       the handshake proves the cluster key
+ * @refused:     DSM_REASON_* the other side refused us with, or 0
+ * @join_addr, @join_port: the address the other side announced in HELLO
+ * @join_ready:  completed when the handshake ends (join connections)
  * @nonce, @peer_nonce: handshake challenges
  * @deadline:    jiffies by which the handshake (or a join) must finish
  * @pending:     on dsm_pending_conns while unidentified or a join conn
@@ -120,6 +125,10 @@ struct dsm_conn {
 	bool join;
 	u32 remote_id;
 	bool keyed;
+	u32 refused;
+	__be32 join_addr;
+	u16 join_port;
+	struct completion join_ready;
 	u8 nonce[DSM_NONCE_LEN];
 	u8 peer_nonce[DSM_NONCE_LEN];
 	unsigned long deadline;
@@ -137,6 +146,8 @@ struct dsm_conn {
 
 /* conn.c */
 struct dsm_conn *dsm_conn_create(struct socket *sock, bool initiator);
+void dsm_conn_accepted(struct socket *sock);
+void dsm_conn_unpend(struct dsm_conn *conn);
 void dsm_conn_get(struct dsm_conn *conn);
 void dsm_conn_put(struct dsm_conn *conn);
 void dsm_conn_close(struct dsm_conn *conn, u32 reason);
@@ -146,20 +157,16 @@ int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
 		  size_t len, void *reply, size_t reply_max,
 		  unsigned int timeout_ms);
 int dsm_conn_connect(__be32 addr, u16 port, struct socket **out);
-void dsm_conn_pending_add(struct dsm_conn *conn);
 void dsm_conn_pending_expire(bool all);
-u32 dsm_conn_pending_count(void);
 
 /* handshake.c */
 int dsm_hs_start(struct dsm_conn *conn, u32 to_node, bool join);
-int dsm_hs_receive(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+u32 dsm_hs_receive(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		   const void *payload);
-int dsm_hs_set_key(const u8 *key, size_t len);
-void dsm_hs_exit(void);
+const char *dsm_reason_name(u32 reason);
 
 /* listen.c */
-int dsm_listen_start(__be32 addr, u16 port);
-void dsm_listen_stop(void);
+void dsm_listen_init(void);
 
 /* peer.c */
 void dsm_peers_init(void);
@@ -173,16 +180,17 @@ void dsm_peer_add(u32 id, __be32 addr, u16 port);
 void dsm_peer_remove(u32 id, u32 reason);
 void dsm_peers_start(void);
 void dsm_peers_stop(void);
-int dsm_peers_put(struct sk_buff *skb, struct netlink_callback *cb);
 
-/* membership.c: message handlers, called from a connection's rx work */
-void dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr);
-void dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr);
-void dsm_members_on_members(struct dsm_conn *conn,
-			    const struct dsm_wire_hdr *hdr,
-			    const void *payload);
+/*
+ * membership.c: message handlers, called from a connection's rx work with
+ * a validated message; they return 0 or the DSM_REASON_* to close with.
+ */
+u32 dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			const void *payload);
+u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			 const void *payload);
+u32 dsm_members_on_members(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			   const void *payload);
 void dsm_members_on_link_up(struct dsm_peer *peer, u64 peer_epoch);
-bool dsm_members_has(u32 id);
-u64 dsm_members_epoch(void);
 
 #endif /* _DSM_TRANSPORT_H */

@@ -128,8 +128,11 @@ struct dsm_wire_members {
 /**
  * struct dsm_wire_reply - DSM_MSG_REPLY payload
  * @status:  0 or a negative errno
- * @redirect_id, @redirect_port, @redirect_addr: for -EAGAIN on JOIN, the
- *           coordinator to ask instead
+ * @redirect_id: for -EAGAIN on JOIN, the coordinator to ask instead
+ * @redirect_port: its port
+ * @pad: zero
+ * @redirect_addr: its address
+ * @epoch: on success of JOIN, the epoch of @members
  * @members: on success of JOIN, the new member list
  */
 struct dsm_wire_reply {
@@ -138,6 +141,7 @@ struct dsm_wire_reply {
 	__le16 redirect_port;
 	__le16 pad;
 	__be32 redirect_addr;
+	__le64 epoch;
 	struct dsm_wire_members members;
 } __packed;
 

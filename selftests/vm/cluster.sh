@@ -18,8 +18,10 @@
 # Every guest boots from one initramfs (busybox, the virtio modules, dsm.ko,
 # dsmctl, the selftest binaries; --copy paths under /extra), configures its
 # address, loads dsm.ko and, unless --no-join, runs
-# `dsmctl node set id i addr 10.0.0.i`. When every node is ready the command
-# starts on all of them, with DSM_NODE_ID and DSM_NODES set; its output is
+# `dsmctl node set id i addr 10.0.0.i`; node 1 then forms the cluster
+# (`dsmctl join`), the others join it (`dsmctl join 10.0.0.1`), and each
+# waits until its links to all others are up. Then the command starts on
+# all nodes at once, with DSM_NODE_ID and DSM_NODES set; its output is
 # printed prefixed with "[node i]". Exit status is 0 only if the command
 # exited 0 on every node and no guest log shows a kernel BUG, WARNING, Oops,
 # lockup or hung task. QEMU processes and the namespace are removed on every
@@ -177,6 +179,7 @@ start_node() {
 			line=${line%$'\r'}
 			case $line in
 			"$TOKEN READY") : > "$WORK/ready$i" ;;
+			"$TOKEN JOINED") : > "$WORK/joined$i" ;;
 			"$TOKEN EXIT "*) echo "${line##* }" > "$WORK/rc$i" ;;
 			*) printf '[node %d] %s\n' "$i" "$line" | tee -a "$LOGS/node$i.out" ;;
 			esac
@@ -222,8 +225,22 @@ for i in $(seq 1 "$NODES"); do
 	start_node "$i"
 done
 
+# Node 1 forms the cluster, then the others join through it.
+form_cluster() {
+	echo "JOIN 10.0.0.1" > "$WORK/n1.in"
+	while [ ! -e "$WORK/joined1" ]; do
+		gone 1 && return 1
+		[ $SECONDS -lt $DEADLINE ] || return 1
+		sleep 0.2
+	done
+	for i in $(seq 2 "$NODES"); do
+		echo "JOIN 10.0.0.1" > "$WORK/n$i.in"
+	done
+	wait_all joined
+}
+
 status=0
-if wait_all ready; then
+if wait_all ready && { [ $JOIN = 0 ] || form_cluster; }; then
 	for i in $(seq 1 "$NODES"); do
 		echo GO > "$WORK/n$i.in"
 	done

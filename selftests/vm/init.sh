@@ -5,8 +5,10 @@
 # DSM_TOKEN as environment variables. Ports:
 #   ttyS0  console: kernel messages, kmemleak's report (debug kernel) and a
 #          dmesg dump when the command ends
-#   ttyS1  control: "TOKEN READY" out, "GO" in, the command's output out,
-#          then "TOKEN EXIT <status>"
+#   ttyS1  control: "TOKEN READY" out; then "JOIN <contact>" in (join the
+#          cluster through <contact>, or form it if that is this node's
+#          address), "TOKEN JOINED" out; "GO" in; the command's output
+#          out; "TOKEN EXIT <status>"
 export PATH=/bin:/sbin:/extra HOME=/tmp
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -45,10 +47,32 @@ if [ "$DSM_JOIN" = 1 ]; then
 		die "dsmctl node set failed"
 fi
 
+# until every other member's link is up, at most 60 s
+wait_cluster() {
+	for _ in $(seq 300); do
+		up=$(dsmctl -j peers | grep -o '"state":"up"' | wc -l)
+		[ "$up" -ge $((DSM_NODES - 1)) ] && return 0
+		sleep 0.2
+	done
+	dsmctl peers > $ctl 2>&1
+	die "the cluster did not form"
+}
+
 say READY
+joined=0
 while read -r line < $ctl; do
-	[ "$line" = GO ] && break
+	case $line in
+	"JOIN 10.0.0.$DSM_NODE_ID")
+		dsmctl join > $ctl 2>&1 || die "dsmctl join (form) failed"
+		joined=1; say JOINED ;;
+	"JOIN "*)
+		dsmctl join "${line#JOIN }" > $ctl 2>&1 || die "dsmctl join failed"
+		joined=1; say JOINED ;;
+	GO)
+		break ;;
+	esac
 done
+[ $joined = 1 ] && wait_cluster
 
 export DSM_NODE_ID DSM_NODES
 cd /tmp

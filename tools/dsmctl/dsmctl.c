@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/dsm.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,52 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_BAD_IOCTL] = "bad_ioctl",
 	[DSM_STAT_BAD_MMAP] = "bad_mmap",
 	[DSM_STAT_BAD_NETLINK] = "bad_netlink",
+	[DSM_STAT_CONN_ACCEPTED] = "conn_accepted",
+	[DSM_STAT_CONN_REJECTED] = "conn_rejected",
+	[DSM_STAT_HANDSHAKE_REFUSED] = "handshake_refused",
+	[DSM_STAT_AUTH_FAILED] = "auth_failed",
+	[DSM_STAT_BAD_WIRE] = "bad_wire",
+	[DSM_STAT_PEER_DOWN] = "peer_down",
+	[DSM_STAT_EPOCH_CHANGES] = "epoch_changes",
 };
+
+static const char *const state_names[] = {
+	[DSM_PEER_DOWN] = "down",
+	[DSM_PEER_CONNECTING] = "connecting",
+	[DSM_PEER_HANDSHAKE] = "handshake",
+	[DSM_PEER_UP] = "up",
+};
+
+static const char *const reason_names[__DSM_REASON_MAX] = {
+	[DSM_REASON_NONE] = "none",
+	[DSM_REASON_VERSION] = "version mismatch",
+	[DSM_REASON_CLUSTER] = "cluster id mismatch",
+	[DSM_REASON_NODE] = "unexpected node id",
+	[DSM_REASON_NOT_MEMBER] = "not a member",
+	[DSM_REASON_TIMEOUTS] = "dead timeout mismatch",
+	[DSM_REASON_KEY] = "key on one side only",
+	[DSM_REASON_AUTH] = "key proof failed",
+	[DSM_REASON_PROTOCOL] = "malformed message",
+	[DSM_REASON_HEARTBEAT] = "heartbeat timeout",
+	[DSM_REASON_CLOSED] = "connection closed",
+	[DSM_REASON_CONNECT] = "connect failed",
+	[DSM_REASON_TIMEOUT] = "handshake timeout",
+	[DSM_REASON_BUSY] = "too many pending connections",
+	[DSM_REASON_LEFT] = "left",
+	[DSM_REASON_REPLACED] = "replaced",
+	[DSM_REASON_SHUTDOWN] = "shutdown",
+};
+
+static const char *const event_names[] = {
+	[DSM_EVENT_PEER_UP] = "peer-up",
+	[DSM_EVENT_PEER_DOWN] = "peer-down",
+	[DSM_EVENT_JOIN] = "join",
+	[DSM_EVENT_LEAVE] = "leave",
+	[DSM_EVENT_EPOCH] = "epoch",
+};
+
+#define NAME(table, i) \
+	((i) < sizeof(table) / sizeof((table)[0]) && (table)[i] ? (table)[i] : "unknown")
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -43,15 +89,40 @@ static void print_help(FILE *f)
 {
 	fputs("Usage: dsmctl [-j | -p] OBJECT COMMAND [ARGS]\n"
 	      "\n"
-	      "  dsmctl show                          this node: identity, regions, counters\n"
-	      "  dsmctl node set id ID addr ADDR [port PORT]\n"
-	      "                                       set this node's id (1-64) and the IPv4\n"
-	      "                                       address and TCP port peers reach it at\n"
+	      "  dsmctl show                          this node: identity, cluster, counters\n"
+	      "  dsmctl node set id ID addr ADDR [port PORT] [cluster ID]\n"
+	      "                  [dead-timeout MS] [key FILE | key none]\n"
+	      "                                       set this node's id (1-64), the IPv4\n"
+	      "                                       address and TCP port peers reach it at,\n"
+	      "                                       its cluster, and the cluster key (64 hex\n"
+	      "                                       digits read from FILE)\n"
+	      "  dsmctl join [ADDR[:PORT]]            join the cluster of the member at ADDR,\n"
+	      "                                       or form a new cluster without ADDR\n"
+	      "  dsmctl leave                         leave the cluster\n"
+	      "  dsmctl peers                         the other members and their links\n"
+	      "  dsmctl monitor                       print membership and link events\n"
 	      "  dsmctl help | node help\n"
 	      "\n"
 	      "Options: -j JSON output, -p pretty JSON, -V version, -h help.\n"
 	      "Exit status: 0 ok, 1 usage error, 2 refused by the kernel,\n"
 	      "3 the dsm module is not loaded.\n", f);
+}
+
+/* A key file holds 64 hex digits; the key never appears on the command line. */
+static int read_key(const char *path, uint8_t *key)
+{
+	char buf[256];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	n = parse_hex_key(buf, key, DSM_KEY_LEN) ? (size_t)-1 : 0;
+	memset(buf, 0, sizeof(buf));
+	return n ? -EINVAL : 0;
 }
 
 static int family_connect(struct dsm_nl *nl)
@@ -145,6 +216,15 @@ static int show_reply(struct nlattr **tb, void *arg)
 	}
 	out_text("\n");
 	out_close();
+	out_open("cluster", NULL);
+	out_u64("id", "cluster: %llu", get_u64(tb[DSM_A_CLUSTER_ID]));
+	out_u64("epoch", ", epoch %llu", get_u64(tb[DSM_A_EPOCH]));
+	out_u64("members", ", %llu members", get_u32(tb[DSM_A_MEMBERS]));
+	out_u64("coordinator", ", coordinator %llu", get_u32(tb[DSM_A_COORDINATOR]));
+	out_u64("dead_timeout_ms", ", dead timeout %llu ms", get_u32(tb[DSM_A_DEAD_TIMEOUT_MS]));
+	out_str("key", ", key %s\n", tb[DSM_A_KEYED] && nla_get_u8(tb[DSM_A_KEYED]) ?
+		"(hidden)" : "(none)");
+	out_close();
 	out_u64("regions", "regions: %llu\n", get_u32(tb[DSM_A_REGIONS]));
 	out_u64("pages", "pages: %llu\n", get_u64(tb[DSM_A_PAGES]));
 	show_stats(tb[DSM_A_STATS]);
@@ -169,9 +249,12 @@ static int cmd_show(int argc, char **argv)
 
 static int cmd_node_set(int argc, char **argv)
 {
-	static const char *const keys[] = { "id", "addr", "port", NULL };
-	uint32_t id = 0, addr = 0, port = 0;
-	int have_addr = 0, have_port = 0;
+	static const char *const keys[] = { "id", "addr", "port", "cluster",
+					    "dead-timeout", "key", NULL };
+	uint32_t id = 0, addr = 0, port = 0, dead = 0;
+	uint64_t cluster = 0;
+	uint8_t key[DSM_KEY_LEN];
+	int have_addr = 0, have_port = 0, key_op = 0;	/* 1 set, 2 clear */
 	struct nl_msg *msg;
 	struct dsm_nl nl;
 	int i, k, ret;
@@ -188,6 +271,17 @@ static int cmd_node_set(int argc, char **argv)
 			return usage_error("bad IPv4 address '%s'.", argv[i + 1]);
 		if (k == 2 && parse_u32(argv[i + 1], 1, 65535, &port))
 			return usage_error("bad port '%s' (1-65535).", argv[i + 1]);
+		if (k == 3 && parse_u64(argv[i + 1], 1, &cluster))
+			return usage_error("bad cluster id '%s' (a non-zero integer).", argv[i + 1]);
+		if (k == 4 && parse_u32(argv[i + 1], DSM_DEAD_TIMEOUT_MIN,
+					DSM_DEAD_TIMEOUT_MAX, &dead))
+			return usage_error("bad dead timeout '%s' (1000-60000 ms).", argv[i + 1]);
+		if (k == 5) {
+			key_op = strcmp(argv[i + 1], "none") ? 1 : 2;
+			if (key_op == 1 && read_key(argv[i + 1], key))
+				return usage_error("cannot read a key (64 hex digits) from '%s'.",
+						   argv[i + 1]);
+		}
 		have_addr |= k == 1;
 		have_port |= k == 2;
 	}
@@ -200,13 +294,150 @@ static int cmd_node_set(int argc, char **argv)
 	msg = dsm_nl_msg(&nl, DSM_CMD_NODE_SET);
 	if (msg && (nla_put_u32(msg, DSM_A_NODE_ID, id) ||
 		    nla_put_u32(msg, DSM_A_NODE_ADDR, addr) ||
-		    (have_port && nla_put_u16(msg, DSM_A_NODE_PORT, port)))) {
+		    (have_port && nla_put_u16(msg, DSM_A_NODE_PORT, port)) ||
+		    (cluster && nla_put_u64(msg, DSM_A_CLUSTER_ID, cluster)) ||
+		    (dead && nla_put_u32(msg, DSM_A_DEAD_TIMEOUT_MS, dead)) ||
+		    (key_op && nla_put(msg, DSM_A_CLUSTER_KEY,
+				       key_op == 1 ? DSM_KEY_LEN : 0, key)))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	ret = run(msg, &nl, NULL, NULL);
+	dsm_nl_close(&nl);
+	memset(key, 0, sizeof(key));
+	return ret;
+}
+
+static int cmd_join(int argc, char **argv)
+{
+	uint32_t addr = 0;
+	uint16_t port = DSM_DEFAULT_PORT;
+	struct nl_msg *msg;
+	struct dsm_nl nl;
+	int ret;
+
+	if (argc > 1)
+		return usage_error("unexpected argument '%s'.", argv[1]);
+	if (argc == 1 && parse_addr_port(argv[0], &addr, &port))
+		return usage_error("bad contact '%s' (ADDR or ADDR:PORT).", argv[0]);
+	ret = family_connect(&nl);
+	if (ret)
+		return ret;
+	msg = dsm_nl_msg(&nl, DSM_CMD_JOIN);
+	if (msg && argc == 1 && (nla_put_u32(msg, DSM_A_CONTACT_ADDR, addr) ||
+				 nla_put_u16(msg, DSM_A_CONTACT_PORT, port))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
 	ret = run(msg, &nl, NULL, NULL);
 	dsm_nl_close(&nl);
 	return ret;
+}
+
+static int cmd_simple(int argc, char **argv, uint8_t cmd)
+{
+	struct dsm_nl nl;
+	int ret;
+
+	if (argc > 0)
+		return usage_error("unexpected argument '%s'.", argv[0]);
+	ret = family_connect(&nl);
+	if (ret)
+		return ret;
+	ret = run(dsm_nl_msg(&nl, cmd), &nl, NULL, NULL);
+	dsm_nl_close(&nl);
+	return ret;
+}
+
+static void print_addr(const char *key, const char *fmt, struct nlattr *a)
+{
+	char buf[INET_ADDRSTRLEN] = "?";
+	uint32_t v;
+
+	if (a) {
+		v = nla_get_u32(a);
+		inet_ntop(AF_INET, &v, buf, sizeof(buf));
+	}
+	out_str(key, fmt, buf);
+}
+
+static int peer_reply(struct nlattr **tb, void *arg)
+{
+	struct nlattr *p[DSM_PEER_A_MAX + 1];
+	uint32_t state, reason;
+
+	(void)arg;
+	if (!tb[DSM_A_PEER] || nla_parse_nested(p, DSM_PEER_A_MAX, tb[DSM_A_PEER], NULL))
+		return -EPROTO;
+	state = get_u32(p[DSM_PEER_A_STATE]);
+	reason = get_u32(p[DSM_PEER_A_REASON]);
+	out_open(NULL, NULL);
+	out_u64("id", "node %-3llu ", get_u32(p[DSM_PEER_A_ID]));
+	print_addr("addr", "%s", p[DSM_PEER_A_ADDR]);
+	out_u64("port", ":%-6llu ", p[DSM_PEER_A_PORT] ? nla_get_u16(p[DSM_PEER_A_PORT]) : 0);
+	out_str("state", "%-10s ", NAME(state_names, state));
+	out_u64("since_ms", "for %llus", get_u64(p[DSM_PEER_A_SINCE_MS]) / (out_is_json() ? 1 : 1000));
+	out_str("reason", reason ? " (%s)" : NULL, NAME(reason_names, reason));
+	out_u64("rtt_us", "  rtt %lluus", get_u32(p[DSM_PEER_A_RTT_US]));
+	out_u64("epoch", "  epoch %llu", get_u64(p[DSM_PEER_A_EPOCH]));
+	out_u64("tx_msgs", "  tx %llu msgs", get_u64(p[DSM_PEER_A_TX_MSGS]));
+	out_u64("tx_bytes", " %llu B", get_u64(p[DSM_PEER_A_TX_BYTES]));
+	out_u64("rx_msgs", "  rx %llu msgs", get_u64(p[DSM_PEER_A_RX_MSGS]));
+	out_u64("rx_bytes", " %llu B", get_u64(p[DSM_PEER_A_RX_BYTES]));
+	out_u64("errors", "  errors %llu\n", get_u64(p[DSM_PEER_A_ERRORS]));
+	out_close();
+	return 0;
+}
+
+static int cmd_peers(int argc, char **argv)
+{
+	struct dsm_nl nl;
+	int ret;
+
+	if (argc > 0)
+		return usage_error("unexpected argument '%s'.", argv[0]);
+	ret = family_connect(&nl);
+	if (ret)
+		return ret;
+	if (out_is_json())
+		out_array_open();
+	ret = run(dsm_nl_msg_flags(&nl, DSM_CMD_PEER_GET, NLM_F_DUMP), &nl,
+		  peer_reply, NULL);
+	if (out_is_json())
+		out_array_close();
+	out_end();
+	dsm_nl_close(&nl);
+	return ret;
+}
+
+static int event_reply(struct nlattr **tb, void *arg)
+{
+	uint32_t event = get_u32(tb[DSM_A_EVENT]), reason = get_u32(tb[DSM_A_REASON]);
+
+	(void)arg;
+	out_open(NULL, NULL);
+	out_str("event", "%s", NAME(event_names, event));
+	out_u64("node", " node %llu", get_u32(tb[DSM_A_PEER_ID]));
+	out_u64("epoch", " epoch %llu", get_u64(tb[DSM_A_EPOCH]));
+	out_str("reason", reason ? " (%s)" : NULL, NAME(reason_names, reason));
+	out_text("\n");
+	out_end();
+	return 0;
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	struct dsm_nl nl;
+	int ret;
+
+	if (argc > 0)
+		return usage_error("unexpected argument '%s'.", argv[0]);
+	ret = family_connect(&nl);
+	if (ret)
+		return ret;
+	ret = dsm_nl_monitor(&nl, event_reply, NULL);
+	dsm_nl_close(&nl);
+	return ret == -EPERM ? kernel_error(&nl, ret) : ret ? EXIT_KERNEL : EXIT_OK;
 }
 
 static int cmd_node(int argc, char **argv)
@@ -228,7 +459,8 @@ static int cmd_node(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const char *const objects[] = { "show", "node", "help", NULL };
+	static const char *const objects[] = { "show", "node", "join", "leave",
+					       "peers", "monitor", "help", NULL };
 	enum out_mode mode = OUT_TEXT;
 	int opt;
 
@@ -265,9 +497,18 @@ int main(int argc, char **argv)
 	case 1:
 		return cmd_node(argc - 1, argv + 1);
 	case 2:
+		return cmd_join(argc - 1, argv + 1);
+	case 3:
+		return cmd_simple(argc - 1, argv + 1, DSM_CMD_LEAVE);
+	case 4:
+		return cmd_peers(argc - 1, argv + 1);
+	case 5:
+		return cmd_monitor(argc - 1, argv + 1);
+	case 6:
 		print_help(stdout);
 		return EXIT_OK;
 	default:
-		return usage_error("unknown object '%s'.", argv[0]);
+		return usage_error(match_word(argv[0], objects) == -EINVAL ?
+				   "ambiguous object '%s'." : "unknown object '%s'.", argv[0]);
 	}
 }

@@ -74,6 +74,27 @@ void out_open(const char *key, const char *fmt)
 		first[++depth] = 1;
 }
 
+/* A top-level JSON array of documents (dsmctl peers -j). */
+void out_array_open(void)
+{
+	if (!out_is_json())
+		return;
+	json_member(NULL);
+	fputc('[', out);
+	if (depth < MAX_DEPTH - 1)
+		first[++depth] = 1;
+}
+
+void out_array_close(void)
+{
+	if (!out_is_json() || !depth)
+		return;
+	depth--;
+	if (mode == OUT_PRETTY && !first[depth + 1])
+		fprintf(out, "\n%*s", 4 * depth, "");
+	fputc(']', out);
+}
+
 void out_close(void)
 {
 	if (!out_is_json() || !depth)

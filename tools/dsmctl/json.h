@@ -16,6 +16,8 @@ void out_init(FILE *f, enum out_mode mode);
 int out_is_json(void);
 void out_open(const char *key, const char *fmt);
 void out_close(void);
+void out_array_open(void);
+void out_array_close(void);
 void out_u64(const char *key, const char *fmt, uint64_t v);
 void out_str(const char *key, const char *fmt, const char *v);
 void out_bool(const char *key, const char *fmt, int v);

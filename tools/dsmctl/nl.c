@@ -79,10 +79,23 @@ void dsm_nl_close(struct dsm_nl *nl)
  */
 struct nl_msg *dsm_nl_msg(struct dsm_nl *nl, uint8_t cmd)
 {
+	return dsm_nl_msg_flags(nl, cmd, 0);
+}
+
+/**
+ * dsm_nl_msg_flags() - a new request with netlink flags (e.g. NLM_F_DUMP)
+ * @nl: the connection
+ * @cmd: a DSM_CMD_* value
+ * @flags: NLM_F_* flags
+ *
+ * Return: the message, or NULL.
+ */
+struct nl_msg *dsm_nl_msg_flags(struct dsm_nl *nl, uint8_t cmd, int flags)
+{
 	struct nl_msg *msg = nlmsg_alloc();
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
-				0, cmd, DSM_GENL_VERSION)) {
+				flags, cmd, DSM_GENL_VERSION)) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
@@ -174,6 +187,7 @@ int dsm_nl_request(struct dsm_nl *nl, struct nl_msg *msg,
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dsm_nl_on_valid, &req);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, dsm_nl_on_ack, &req);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, dsm_nl_on_ack, &req);
 	nl_cb_err(cb, NL_CB_CUSTOM, dsm_nl_on_error, &req);
 
 	err = nl_send_auto(nl->sk, msg);
@@ -183,6 +197,39 @@ int dsm_nl_request(struct dsm_nl *nl, struct nl_msg *msg,
 		return -EIO;
 	}
 	while (!req.done && !req.err) {
+		err = nl_recvmsgs(nl->sk, cb);
+		if (err < 0 && !req.err)
+			req.err = -EIO;
+	}
+	nl_cb_put(cb);
+	return req.err;
+}
+
+/**
+ * dsm_nl_monitor() - call @fn for every event until it returns non-zero
+ * @nl: the connection, used for events only from now on
+ * @fn: called with each event's attributes
+ * @arg: passed to @fn
+ *
+ * Return: what @fn returned, -EPERM without CAP_NET_ADMIN, or -EIO.
+ */
+int dsm_nl_monitor(struct dsm_nl *nl, dsm_nl_reply_fn fn, void *arg)
+{
+	struct dsm_nl_req req = { .nl = nl, .fn = fn, .arg = arg };
+	struct nl_cb *cb;
+	int grp, err;
+
+	grp = genl_ctrl_resolve_grp(nl->sk, DSM_GENL_NAME, DSM_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		return -ENOENT;
+	nl_socket_disable_seq_check(nl->sk);
+	if (nl_socket_add_membership(nl->sk, grp))
+		return -EPERM;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dsm_nl_on_valid, &req);
+	while (!req.err) {
 		err = nl_recvmsgs(nl->sk, cb);
 		if (err < 0 && !req.err)
 			req.err = -EIO;

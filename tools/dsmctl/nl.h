@@ -31,6 +31,8 @@ typedef int (*dsm_nl_reply_fn)(struct nlattr **tb, void *arg);
 int dsm_nl_open(struct dsm_nl *nl);
 void dsm_nl_close(struct dsm_nl *nl);
 struct nl_msg *dsm_nl_msg(struct dsm_nl *nl, uint8_t cmd);
+struct nl_msg *dsm_nl_msg_flags(struct dsm_nl *nl, uint8_t cmd, int flags);
+int dsm_nl_monitor(struct dsm_nl *nl, dsm_nl_reply_fn fn, void *arg);
 int dsm_nl_request(struct dsm_nl *nl, struct nl_msg *msg,
 		   dsm_nl_reply_fn fn, void *arg);
 

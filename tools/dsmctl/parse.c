@@ -72,3 +72,96 @@ int match_word(const char *arg, const char *const *words)
 	}
 	return found;
 }
+
+/**
+ * parse_u64() - a decimal (or 0x hex) integer of at least @min
+ * @s: the text
+ * @min: smallest accepted value
+ * @out: the value
+ *
+ * Return: 0, -EINVAL if @s is not a number, -ERANGE if out of range.
+ */
+int parse_u64(const char *s, uint64_t min, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/**
+ * parse_addr_port() - "A.B.C.D" or "A.B.C.D:PORT"
+ * @s: the text
+ * @be_addr: the address, network byte order
+ * @port: the port, left unchanged when @s has none
+ *
+ * Return: 0 or -EINVAL.
+ */
+int parse_addr_port(const char *s, uint32_t *be_addr, uint16_t *port)
+{
+	char buf[INET_ADDRSTRLEN];
+	const char *colon = s ? strchr(s, ':') : NULL;
+	size_t alen = colon ? (size_t)(colon - s) : (s ? strlen(s) : 0);
+	uint32_t p;
+
+	if (!s || !alen || alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (parse_ipv4(buf, be_addr))
+		return -EINVAL;
+	if (colon) {
+		if (parse_u32(colon + 1, 1, 65535, &p))
+			return -EINVAL;
+		*port = (uint16_t)p;
+	}
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/**
+ * parse_hex_key() - exactly 2 * @len hex digits, surrounding space ignored
+ * @s: the text (a key file's contents)
+ * @key: @len bytes out
+ * @len: key length in bytes
+ *
+ * Return: 0 or -EINVAL.
+ */
+int parse_hex_key(const char *s, uint8_t *key, size_t len)
+{
+	size_t i;
+	int hi, lo;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	for (i = 0; i < len; i++) {
+		hi = hex_digit(s[2 * i]);
+		lo = hi < 0 ? -1 : hex_digit(s[2 * i + 1]);
+		if (lo < 0)
+			return -EINVAL;
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	for (s += 2 * len; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return -EINVAL;
+	return 0;
+}

@@ -12,19 +12,47 @@
  * 2. The generic netlink family DSM_GENL_NAME, for node configuration and
  *    status. Attribute tree:
  *
- *    DSM_CMD_NODE_SET (CAP_NET_ADMIN)
+ *    DSM_CMD_NODE_SET (CAP_NET_ADMIN; EBUSY while a cluster member)
  *        DSM_A_NODE_ID       u32, 1..DSM_MAX_NODES           (required)
  *        DSM_A_NODE_ADDR     be32, unicast IPv4 address      (required)
  *        DSM_A_NODE_PORT     u16, 1..65535  (optional, default DSM_DEFAULT_PORT)
+ *        DSM_A_CLUSTER_ID    u64, non-zero  (optional, default 1)
+ *        DSM_A_DEAD_TIMEOUT_MS u32, DSM_DEAD_TIMEOUT_MIN..MAX (optional,
+ *                            default DSM_DEAD_TIMEOUT_DEFAULT)
+ *        DSM_A_CLUSTER_KEY   binary, DSM_KEY_LEN bytes (optional; an empty
+ *                            attribute clears the key). Never reported back.
+ *      The node binds its listening socket here: an address that is not
+ *      local fails with EADDRNOTAVAIL, a port in use with EADDRINUSE.
+ *
+ *    DSM_CMD_JOIN (CAP_NET_ADMIN)
+ *        DSM_A_CONTACT_ADDR  be32   (optional: without it, form a new cluster)
+ *        DSM_A_CONTACT_PORT  u16    (optional, default DSM_DEFAULT_PORT)
+ *
+ *    DSM_CMD_LEAVE (CAP_NET_ADMIN)
  *
  *    DSM_CMD_GET (any user) replies with:
  *        DSM_A_VERSION       string, module version
  *        DSM_A_NODE_ID       u32, 0 while the node is not configured
  *        DSM_A_NODE_ADDR     be32   (only once configured)
  *        DSM_A_NODE_PORT     u16    (only once configured)
+ *        DSM_A_CLUSTER_ID    u64
+ *        DSM_A_DEAD_TIMEOUT_MS u32
+ *        DSM_A_KEYED         u8, 1 if a cluster key is set
+ *        DSM_A_EPOCH         u64, membership epoch, 0 while not a member
+ *        DSM_A_MEMBERS       u32, members including this node
+ *        DSM_A_COORDINATOR   u32, node id of the coordinator (members only)
  *        DSM_A_REGIONS       u32, regions currently known on this node
  *        DSM_A_PAGES         u64, pages currently held by this node
  *        DSM_A_STATS         nest of DSM_STAT_* u64 counters
+ *
+ *    DSM_CMD_PEER_GET (any user; dump) one message per member peer:
+ *        DSM_A_PEER          nest of DSM_PEER_A_*
+ *
+ *    DSM_CMD_EVENT (multicast group DSM_GENL_MCGRP_EVENTS, CAP_NET_ADMIN):
+ *        DSM_A_EVENT         u32, enum dsm_event
+ *        DSM_A_PEER_ID       u32, the node concerned
+ *        DSM_A_EPOCH         u64, the epoch after the event
+ *        DSM_A_REASON        u32, enum dsm_reason (for PEER_DOWN)
  *
  * Every rejected request carries an extended-ack message; the errno is
  * EINVAL for a missing, malformed or unknown attribute, ERANGE for an
@@ -44,6 +72,10 @@
 #define DSM_MAX_REGIONS		4096		/* regions per node */
 #define DSM_MAX_NODES		64		/* node ids are 1..DSM_MAX_NODES */
 #define DSM_DEFAULT_PORT	7878
+#define DSM_KEY_LEN		32		/* cluster key bytes */
+#define DSM_DEAD_TIMEOUT_DEFAULT 5000		/* ms without a message */
+#define DSM_DEAD_TIMEOUT_MIN	1000
+#define DSM_DEAD_TIMEOUT_MAX	60000
 
 /* ---- /dev/dsm ioctls ---- */
 
@@ -92,11 +124,16 @@ struct dsm_remove {
 
 #define DSM_GENL_NAME		"dsm"
 #define DSM_GENL_VERSION	1
+#define DSM_GENL_MCGRP_EVENTS	"events"
 
 enum dsm_cmd {
 	DSM_CMD_UNSPEC,
 	DSM_CMD_GET,
 	DSM_CMD_NODE_SET,
+	DSM_CMD_JOIN,
+	DSM_CMD_LEAVE,
+	DSM_CMD_PEER_GET,
+	DSM_CMD_EVENT,
 	__DSM_CMD_MAX,
 };
 
@@ -112,6 +149,19 @@ enum dsm_attr {
 	DSM_A_REGIONS,
 	DSM_A_PAGES,
 	DSM_A_STATS,
+	DSM_A_CLUSTER_ID,
+	DSM_A_DEAD_TIMEOUT_MS,
+	DSM_A_CLUSTER_KEY,
+	DSM_A_KEYED,
+	DSM_A_EPOCH,
+	DSM_A_MEMBERS,
+	DSM_A_COORDINATOR,
+	DSM_A_CONTACT_ADDR,
+	DSM_A_CONTACT_PORT,
+	DSM_A_PEER,
+	DSM_A_EVENT,
+	DSM_A_PEER_ID,
+	DSM_A_REASON,
 	__DSM_A_MAX,
 };
 
@@ -128,9 +178,75 @@ enum dsm_stat {
 	DSM_STAT_BAD_IOCTL,		/* rejected ioctl calls */
 	DSM_STAT_BAD_MMAP,		/* rejected mmap calls */
 	DSM_STAT_BAD_NETLINK,		/* rejected netlink requests */
+	DSM_STAT_CONN_ACCEPTED,		/* incoming connections taken on */
+	DSM_STAT_CONN_REJECTED,		/* ... closed at once: too many pending */
+	DSM_STAT_HANDSHAKE_REFUSED,	/* handshakes refused (either side) */
+	DSM_STAT_AUTH_FAILED,		/* key proofs that did not verify */
+	DSM_STAT_BAD_WIRE,		/* malformed messages (link closed) */
+	DSM_STAT_PEER_DOWN,		/* links lost */
+	DSM_STAT_EPOCH_CHANGES,		/* membership epochs applied */
 	__DSM_STAT_MAX,
 };
 
 #define DSM_STAT_MAX (__DSM_STAT_MAX - 1)
+
+/* Per peer, inside DSM_A_PEER */
+enum dsm_peer_attr {
+	DSM_PEER_A_UNSPEC,
+	DSM_PEER_A_PAD,
+	DSM_PEER_A_ID,			/* u32 */
+	DSM_PEER_A_ADDR,		/* be32 */
+	DSM_PEER_A_PORT,		/* u16 */
+	DSM_PEER_A_STATE,		/* u32, enum dsm_peer_state */
+	DSM_PEER_A_SINCE_MS,		/* u64, ms in this state */
+	DSM_PEER_A_REASON,		/* u32, enum dsm_reason: last failure */
+	DSM_PEER_A_RTT_US,		/* u32, last heartbeat round trip */
+	DSM_PEER_A_EPOCH,		/* u64, the epoch it last announced */
+	DSM_PEER_A_TX_MSGS,		/* u64 */
+	DSM_PEER_A_TX_BYTES,		/* u64 */
+	DSM_PEER_A_RX_MSGS,		/* u64 */
+	DSM_PEER_A_RX_BYTES,		/* u64 */
+	DSM_PEER_A_ERRORS,		/* u64, malformed messages from it */
+	__DSM_PEER_A_MAX,
+};
+
+#define DSM_PEER_A_MAX (__DSM_PEER_A_MAX - 1)
+
+enum dsm_peer_state {
+	DSM_PEER_DOWN,
+	DSM_PEER_CONNECTING,
+	DSM_PEER_HANDSHAKE,
+	DSM_PEER_UP,
+};
+
+/* Why a link went down or a handshake was refused. */
+enum dsm_reason {
+	DSM_REASON_NONE,
+	DSM_REASON_VERSION,	/* protocol version mismatch */
+	DSM_REASON_CLUSTER,	/* cluster id mismatch */
+	DSM_REASON_NODE,	/* wrong or unexpected node id */
+	DSM_REASON_NOT_MEMBER,	/* not a member of the receiver's cluster */
+	DSM_REASON_TIMEOUTS,	/* dead timeout mismatch */
+	DSM_REASON_KEY,		/* one side has a cluster key, the other not */
+	DSM_REASON_AUTH,	/* key proof failed */
+	DSM_REASON_PROTOCOL,	/* malformed message */
+	DSM_REASON_HEARTBEAT,	/* silent past the dead timeout */
+	DSM_REASON_CLOSED,	/* connection closed or reset */
+	DSM_REASON_CONNECT,	/* connect failed */
+	DSM_REASON_TIMEOUT,	/* handshake did not finish in time */
+	DSM_REASON_BUSY,	/* too many pending connections */
+	DSM_REASON_LEFT,	/* the node left the cluster */
+	DSM_REASON_REPLACED,	/* a newer connection from the same node */
+	DSM_REASON_SHUTDOWN,	/* this node is leaving or unloading */
+	__DSM_REASON_MAX,
+};
+
+enum dsm_event {
+	DSM_EVENT_PEER_UP = 1,
+	DSM_EVENT_PEER_DOWN,
+	DSM_EVENT_JOIN,		/* a node joined (DSM_A_PEER_ID) */
+	DSM_EVENT_LEAVE,	/* a node left */
+	DSM_EVENT_EPOCH,	/* this node applied a new membership epoch */
+};
 
 #endif /* _UAPI_LINUX_DSM_H */

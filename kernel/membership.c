@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: cluster membership - form, join, leave, and the member list.
+ *
+ * Theory of operation. The member list has an epoch that only grows. One
+ * member sequences all changes: the coordinator, the lowest node id among
+ * the members this node sees up (itself included). Because changes are made
+ * by one node, one at a time under dsm_members_lock, each epoch names exactly
+ * one list.
+ *
+ *  - form: a configured node makes a cluster of itself, epoch 1.
+ *  - join: the new node opens a join connection to any member (a handshake
+ *    flagged JOIN) and sends JOIN. A member that is not the coordinator
+ *    answers -EAGAIN naming the coordinator, and the joiner asks it instead.
+ *    The coordinator adds the node, bumps the epoch, answers with the new
+ *    list and sends it (MEMBERS) to every member whose link is up.
+ *  - leave: the node sends LEAVE to the coordinator over its peer link; the
+ *    coordinator removes it, bumps the epoch and sends the list to the rest.
+ *    A coordinator that leaves does this itself. Unloading the module leaves.
+ *  - a member applies a MEMBERS list only if its epoch is newer than its own,
+ *    and whenever a link comes up the side with the newer epoch sends its
+ *    list: members that missed a change catch up as soon as they reconnect.
+ *
+ * Limits (see Documentation/membership.md): a node that dies stays a member
+ * (down) until it rejoins or leaves; during a partition each side computes its
+ * own coordinator and both may change the list: epochs then diverge, and the
+ * sides do not merge on their own. A join or leave in flight when the
+ * coordinator dies fails and must be retried.
+ */
+#include <linux/bitmap.h>
+#include <linux/slab.h>
+#include <net/netlink.h>
+
+#include "net/transport.h"
+
+#define DSM_JOIN_TIMEOUT_MS	5000
+#define DSM_JOIN_HOPS		4
+#define DSM_REPLY_MAX \
+	(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES * sizeof(struct dsm_wire_member))
+
+static DEFINE_MUTEX(dsm_members_lock);
+static DECLARE_BITMAP(dsm_members, DSM_MAX_NODES + 1);	/* read locklessly */
+static u64 dsm_epoch;					/* 0: not a member */
+
+static void dsm_extack(struct netlink_ext_ack *extack, const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;	/* msg is a string literal */
+}
+
+/**
+ * dsm_members_has() - is @id a member? (lockless)
+ * @id: node id
+ *
+ * Return: true if @id is in the current list.
+ */
+bool dsm_members_has(u32 id)
+{
+	return id && id <= DSM_MAX_NODES && test_bit(id, dsm_members);
+}
+
+/**
+ * dsm_members_epoch() - the current epoch, 0 while not a member (lockless)
+ *
+ * Return: the epoch.
+ */
+u64 dsm_members_epoch(void)
+{
+	return READ_ONCE(dsm_epoch);
+}
+
+/**
+ * dsm_members_count() - members, this node included
+ *
+ * Return: the count.
+ */
+u32 dsm_members_count(void)
+{
+	return bitmap_weight(dsm_members, DSM_MAX_NODES + 1);
+}
+
+/**
+ * dsm_members_coordinator() - the lowest member this node sees up, or itself
+ *
+ * Return: a node id, 0 while not a member.
+ */
+u32 dsm_members_coordinator(void)
+{
+	u32 self = dsm_self_id(), id;
+
+	if (!dsm_members_epoch())
+		return 0;
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1)
+		if (id == self || READ_ONCE(dsm_peers[id].state) == DSM_PEER_UP)
+			return id;
+	return self;
+}
+
+/* The list as sent on the wire; returns its length. */
+static size_t dsm_members_snapshot(struct dsm_wire_members *w)
+{
+	u32 self = dsm_self_id(), id, n = 0;
+	struct dsm_node_config cfg;
+
+	lockdep_assert_held(&dsm_members_lock);
+	dsm_node_get(&cfg);
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
+		w->m[n].id = cpu_to_le32(id);
+		w->m[n].addr = id == self ? cfg.addr : dsm_peers[id].addr;
+		w->m[n].port = cpu_to_le16(id == self ? cfg.port : dsm_peers[id].port);
+		w->m[n].pad = 0;
+		n++;
+	}
+	w->count = cpu_to_le32(n);
+	w->pad = 0;
+	w->cluster = cpu_to_le64(cfg.cluster_id);
+	return sizeof(*w) + n * sizeof(w->m[0]);
+}
+
+/* Send the current list to every member whose link is up, but @except. */
+static void dsm_members_broadcast(u32 except)
+{
+	struct dsm_wire_members *w = kmalloc(DSM_REPLY_MAX, GFP_KERNEL);
+	struct dsm_conn *conn;
+	size_t len;
+	u32 id;
+
+	lockdep_assert_held(&dsm_members_lock);
+	if (!w)
+		return;	/* members catch up when their links next come up */
+	len = dsm_members_snapshot(w);
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
+		if (id == dsm_self_id() || id == except)
+			continue;
+		conn = dsm_peer_conn(&dsm_peers[id]);
+		if (!conn)
+			continue;
+		if (conn->hs == DSM_HS_UP)
+			dsm_conn_send(conn, DSM_MSG_MEMBERS, 0, w, len);
+		dsm_conn_put(conn);
+	}
+	kfree(w);
+}
+
+static void dsm_members_new_epoch(u64 epoch)
+{
+	lockdep_assert_held(&dsm_members_lock);
+	WRITE_ONCE(dsm_epoch, epoch);
+	dsm_stat_inc(DSM_STAT_EPOCH_CHANGES);
+	pr_info("membership epoch %llu: %u members\n", epoch, dsm_members_count());
+	dsm_nl_event(DSM_EVENT_EPOCH, dsm_self_id(), 0);
+}
+
+/* Forget the cluster: no members, no links. Called unlocked. */
+static void dsm_members_reset(void)
+{
+	mutex_lock(&dsm_members_lock);
+	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
+	WRITE_ONCE(dsm_epoch, 0);
+	mutex_unlock(&dsm_members_lock);
+	dsm_peers_stop();
+}
+
+/* Check a member list from the wire; 0 or DSM_REASON_PROTOCOL. */
+static u32 dsm_members_check(const struct dsm_wire_members *w, size_t len,
+			     unsigned long *set)
+{
+	u32 n = le32_to_cpu(w->count), i, id;
+
+	if (n > DSM_MAX_NODES || len != sizeof(*w) + n * sizeof(w->m[0]) || w->pad)
+		return DSM_REASON_PROTOCOL;
+	bitmap_zero(set, DSM_MAX_NODES + 1);
+	for (i = 0; i < n; i++) {
+		id = le32_to_cpu(w->m[i].id);
+		if (!id || id > DSM_MAX_NODES || test_bit(id, set) ||
+		    !w->m[i].port || w->m[i].pad)
+			return DSM_REASON_PROTOCOL;
+		set_bit(id, set);
+	}
+	return 0;
+}
+
+/* Adopt a list (already checked) of @epoch. */
+static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
+{
+	DECLARE_BITMAP(next, DSM_MAX_NODES + 1);
+	u32 self = dsm_self_id(), n = le32_to_cpu(w->count), i, id;
+
+	lockdep_assert_held(&dsm_members_lock);
+	bitmap_zero(next, DSM_MAX_NODES + 1);
+	for (i = 0; i < n; i++)
+		set_bit(le32_to_cpu(w->m[i].id), next);
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
+		if (id != self && !test_bit(id, next)) {
+			clear_bit(id, dsm_members);
+			dsm_peer_remove(id, DSM_REASON_LEFT);
+			dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		id = le32_to_cpu(w->m[i].id);
+		if (id == self)
+			continue;
+		if (!test_bit(id, dsm_members) ||
+		    dsm_peers[id].addr != w->m[i].addr ||
+		    dsm_peers[id].port != le16_to_cpu(w->m[i].port)) {
+			set_bit(id, dsm_members);
+			dsm_peer_add(id, w->m[i].addr, le16_to_cpu(w->m[i].port));
+			dsm_nl_event(DSM_EVENT_JOIN, id, 0);
+		}
+	}
+	set_bit(self, dsm_members);
+	dsm_members_new_epoch(epoch);
+}
+
+/**
+ * dsm_members_on_members() - MEMBERS: a newer list, maybe
+ * @conn:    the link it came on
+ * @hdr:     header; hdr->epoch is the list's epoch
+ * @payload: struct dsm_wire_members
+ *
+ * Return: 0 or DSM_REASON_PROTOCOL for a malformed list.
+ */
+u32 dsm_members_on_members(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			   const void *payload)
+{
+	DECLARE_BITMAP(set, DSM_MAX_NODES + 1);
+	const struct dsm_wire_members *w = payload;
+	u64 epoch = le64_to_cpu(hdr->epoch);
+	bool removed = false;
+	u32 reason;
+
+	reason = dsm_members_check(w, le32_to_cpu(hdr->len), set);
+	if (reason)
+		return reason;
+	if (le64_to_cpu(w->cluster) != dsm_cluster_id())
+		return DSM_REASON_PROTOCOL;
+
+	mutex_lock(&dsm_members_lock);
+	if (dsm_epoch && epoch > dsm_epoch) {
+		if (test_bit(dsm_self_id(), set))
+			dsm_members_apply(w, epoch);
+		else
+			removed = true;
+	}
+	mutex_unlock(&dsm_members_lock);
+	if (removed) {
+		pr_info("removed from the cluster at epoch %llu\n", epoch);
+		dsm_members_reset();
+	}
+	return 0;
+}
+
+/**
+ * dsm_members_on_link_up() - a link came up: the newer list wins
+ * @peer:       the peer
+ * @peer_epoch: its epoch, from its HELLO
+ */
+void dsm_members_on_link_up(struct dsm_peer *peer, u64 peer_epoch)
+{
+	struct dsm_wire_members *w;
+	struct dsm_conn *conn;
+	size_t len;
+
+	if (dsm_members_epoch() <= peer_epoch)
+		return;
+	w = kmalloc(DSM_REPLY_MAX, GFP_KERNEL);
+	conn = dsm_peer_conn(peer);
+	if (w && conn) {
+		mutex_lock(&dsm_members_lock);
+		len = dsm_members_snapshot(w);
+		mutex_unlock(&dsm_members_lock);
+		dsm_conn_send(conn, DSM_MSG_MEMBERS, 0, w, len);
+	}
+	if (conn)
+		dsm_conn_put(conn);
+	kfree(w);
+}
+
+static void dsm_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		      struct dsm_wire_reply *r, size_t len)
+{
+	dsm_conn_send(conn, DSM_MSG_REPLY, le64_to_cpu(hdr->req_id), r, len);
+}
+
+/**
+ * dsm_members_on_join() - JOIN on a join connection: add the sender
+ * @conn: the join connection (remote_id, join_addr, join_port are the
+ *        joiner's, from its HELLO)
+ * @hdr:  the request's header
+ * @payload: empty
+ *
+ * Return: 0.
+ */
+u32 dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			const void *payload)
+{
+	struct dsm_wire_reply *r = kzalloc(DSM_REPLY_MAX, GFP_KERNEL);
+	u32 id = conn->remote_id, coord, self = dsm_self_id();
+	struct dsm_peer *peer = &dsm_peers[id];
+	size_t len = sizeof(*r);
+	int status = 0;
+
+	if (!r)
+		return DSM_REASON_CLOSED;
+	mutex_lock(&dsm_members_lock);
+	coord = dsm_members_coordinator();
+	if (!dsm_epoch) {
+		status = -ENOTCONN;
+	} else if (coord != self) {
+		status = -EAGAIN;
+		r->redirect_id = cpu_to_le32(coord);
+		r->redirect_addr = dsm_peers[coord].addr;
+		r->redirect_port = cpu_to_le16(dsm_peers[coord].port);
+	} else if (!conn->join_addr || !conn->join_port) {
+		status = -EINVAL;
+	} else if (test_bit(id, dsm_members) &&
+		   (peer->addr != conn->join_addr || peer->port != conn->join_port) &&
+		   READ_ONCE(peer->state) == DSM_PEER_UP) {
+		status = -EADDRINUSE;	/* another live node has that id */
+	} else {
+		set_bit(id, dsm_members);
+		dsm_peer_add(id, conn->join_addr, conn->join_port);
+		dsm_nl_event(DSM_EVENT_JOIN, id, 0);
+		dsm_members_new_epoch(dsm_epoch + 1);
+		pr_info("node %u joined at %pI4:%u\n", id, &conn->join_addr,
+			conn->join_port);
+		r->epoch = cpu_to_le64(dsm_epoch);
+		len = offsetof(struct dsm_wire_reply, members) +
+		      dsm_members_snapshot(&r->members);
+		dsm_members_broadcast(id);
+	}
+	r->status = cpu_to_le32(status);
+	mutex_unlock(&dsm_members_lock);
+	dsm_reply(conn, hdr, r, len);
+	kfree(r);
+	return 0;
+}
+
+/**
+ * dsm_members_on_leave() - LEAVE on a peer link: remove the sender
+ * @conn:    the link
+ * @hdr:     the request's header
+ * @payload: empty
+ *
+ * Return: 0.
+ */
+u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			 const void *payload)
+{
+	struct dsm_wire_reply r = {};
+	u32 id = conn->remote_id;
+	bool removed = false;
+
+	mutex_lock(&dsm_members_lock);
+	if (dsm_members_coordinator() != dsm_self_id()) {
+		r.status = cpu_to_le32(-EAGAIN);
+	} else if (test_bit(id, dsm_members)) {
+		clear_bit(id, dsm_members);
+		dsm_members_new_epoch(dsm_epoch + 1);
+		dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
+		pr_info("node %u left\n", id);
+		dsm_members_broadcast(id);
+		removed = true;
+	}
+	mutex_unlock(&dsm_members_lock);
+	dsm_reply(conn, hdr, &r, sizeof(r));
+	if (removed)
+		dsm_peer_remove(id, DSM_REASON_LEFT);
+	return 0;
+}
+
+/**
+ * dsm_cluster_configure() - set this node's identity and options
+ * @cfg:    the new configuration
+ * @key:    the cluster key to set (DSM_KEY_LEN bytes), or NULL
+ * @clear_key: forget the cluster key
+ * @extack: for the reason of a refusal
+ *
+ * Binds the listening socket to the new address.
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_cluster_configure(const struct dsm_node_config *cfg, const u8 *key,
+			  bool clear_key, struct netlink_ext_ack *extack)
+{
+	struct dsm_node_config old;
+	int err = 0;
+
+	mutex_lock(&dsm_members_lock);
+	if (dsm_epoch) {
+		dsm_extack(extack, "leave the cluster before changing this node's configuration");
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	dsm_node_get(&old);
+	if (!old.id || old.addr != cfg->addr || old.port != cfg->port) {
+		err = dsm_listen_start(cfg->addr, cfg->port);
+		if (err) {
+			dsm_extack(extack, err == -EADDRNOTAVAIL ?
+				   "node address is not an address of this machine" :
+				   err == -EADDRINUSE ? "node port is already in use" :
+				   "cannot listen on the node address");
+			if (old.id)
+				dsm_listen_start(old.addr, old.port);
+			goto out_unlock;
+		}
+	}
+	if (key || clear_key) {
+		err = dsm_hs_set_key(key);
+		if (err) {
+			dsm_extack(extack, "cannot set up HMAC-SHA256 for the cluster key");
+			goto out_unlock;
+		}
+	}
+	dsm_node_set(cfg);
+out_unlock:
+	mutex_unlock(&dsm_members_lock);
+	return err;
+}
+
+/**
+ * dsm_cluster_form() - make a new cluster of this node alone
+ * @extack: for the reason of a refusal
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_cluster_form(struct netlink_ext_ack *extack)
+{
+	u32 self = dsm_self_id();
+	int err = 0;
+
+	mutex_lock(&dsm_members_lock);
+	if (!self) {
+		dsm_extack(extack, "configure this node first (dsmctl node set)");
+		err = -EINVAL;
+	} else if (dsm_epoch) {
+		dsm_extack(extack, "already a member of a cluster");
+		err = -EBUSY;
+	} else {
+		bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
+		set_bit(self, dsm_members);
+		dsm_members_new_epoch(1);
+		dsm_peers_start();
+	}
+	mutex_unlock(&dsm_members_lock);
+	return err;
+}
+
+static const char *dsm_refusal_msg(u32 reason)
+{
+	switch (reason) {
+	case DSM_REASON_VERSION:
+		return "the contact speaks another protocol version";
+	case DSM_REASON_CLUSTER:
+		return "the contact belongs to another cluster (cluster id mismatch)";
+	case DSM_REASON_TIMEOUTS:
+		return "the contact uses another dead timeout";
+	case DSM_REASON_KEY:
+		return "cluster key mismatch: one side has a key, the other not";
+	case DSM_REASON_AUTH:
+		return "cluster key proof failed: the keys differ";
+	default:
+		return "the contact refused the handshake";
+	}
+}
+
+/* One join attempt through @addr:@port; fills @r, returns its length. */
+static int dsm_join_once(__be32 addr, u16 port, struct dsm_wire_reply *r,
+			 struct netlink_ext_ack *extack)
+{
+	struct dsm_conn *conn;
+	struct socket *sock;
+	long left;
+	int n;
+
+	n = dsm_conn_connect(addr, port, &sock);
+	if (n) {
+		dsm_extack(extack, "cannot connect to the contact node");
+		return n;
+	}
+	conn = dsm_conn_create(sock, true);
+	if (!conn)
+		return -ENOMEM;
+	n = dsm_hs_start(conn, 0, true);
+	if (!n) {
+		left = wait_for_completion_killable_timeout(&conn->join_ready,
+							    msecs_to_jiffies(DSM_JOIN_TIMEOUT_MS));
+		if (left < 0)
+			n = -EINTR;
+		else if (conn->hs != DSM_HS_UP)
+			n = conn->refused ? -ECONNREFUSED : -ETIMEDOUT;
+	}
+	if (n == -ECONNREFUSED)
+		dsm_extack(extack, dsm_refusal_msg(conn->refused));
+	else if (n == -ETIMEDOUT)
+		dsm_extack(extack, "no handshake with the contact node");
+	if (!n) {
+		n = dsm_conn_call(conn, DSM_MSG_JOIN, NULL, 0, r, DSM_REPLY_MAX,
+				  DSM_JOIN_TIMEOUT_MS);
+		if (n >= 0 && n < (int)sizeof(*r))
+			n = -EPROTO;
+		if (n < 0)
+			dsm_extack(extack, "no answer to the join request");
+	}
+	dsm_conn_close(conn, DSM_REASON_CLOSED);
+	dsm_conn_put(conn);
+	return n;
+}
+
+/**
+ * dsm_cluster_join() - join the cluster that @addr:@port belongs to
+ * @addr:   any member's address
+ * @port:   its port
+ * @extack: for the reason of a refusal
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
+{
+	DECLARE_BITMAP(set, DSM_MAX_NODES + 1);
+	struct dsm_wire_reply *r;
+	int hop, err = 0, n = 0;
+
+	r = kzalloc(DSM_REPLY_MAX, GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	mutex_lock(&dsm_members_lock);
+	if (!dsm_self_id()) {
+		dsm_extack(extack, "configure this node first (dsmctl node set)");
+		err = -EINVAL;
+		goto out;
+	}
+	if (dsm_epoch) {
+		dsm_extack(extack, "already a member of a cluster");
+		err = -EBUSY;
+		goto out;
+	}
+	for (hop = 0; hop < DSM_JOIN_HOPS; hop++) {
+		memset(r, 0, DSM_REPLY_MAX);
+		n = dsm_join_once(addr, port, r, extack);
+		if (n < 0) {
+			err = n;
+			goto out;
+		}
+		err = (int)le32_to_cpu(r->status);
+		if (err != -EAGAIN || !r->redirect_addr)
+			break;
+		addr = r->redirect_addr;	/* ask the coordinator */
+		port = le16_to_cpu(r->redirect_port);
+	}
+	if (err == -EAGAIN)
+		dsm_extack(extack, "membership is changing; try again");
+	else if (err == -ENOTCONN)
+		dsm_extack(extack, "the contact node is not a cluster member");
+	else if (err == -EADDRINUSE)
+		dsm_extack(extack, "another live node of the cluster has this node id");
+	else if (err)
+		dsm_extack(extack, "the coordinator refused the join");
+	if (err)
+		goto out;
+
+	if (dsm_members_check(&r->members, n - offsetof(struct dsm_wire_reply, members),
+			      set) || !test_bit(dsm_self_id(), set) || !r->epoch ||
+	    le64_to_cpu(r->members.cluster) != dsm_cluster_id()) {
+		dsm_extack(extack, "the coordinator sent a malformed member list");
+		err = -EPROTO;
+		goto out;
+	}
+	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
+	dsm_members_apply(&r->members, le64_to_cpu(r->epoch));
+	dsm_peers_start();
+out:
+	mutex_unlock(&dsm_members_lock);
+	kfree(r);
+	return err;
+}
+
+/**
+ * dsm_cluster_leave() - leave the cluster
+ * @force:  leave locally even if the coordinator cannot be told
+ * @extack: for the reason of a refusal
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
+{
+	struct dsm_wire_reply r;
+	struct dsm_conn *conn;
+	u32 self = dsm_self_id(), coord;
+	int err = 0, n;
+
+	mutex_lock(&dsm_members_lock);
+	if (!dsm_epoch) {
+		mutex_unlock(&dsm_members_lock);
+		dsm_extack(extack, "not a member of a cluster");
+		return -ENOTCONN;
+	}
+	coord = dsm_members_coordinator();
+	if (coord == self) {
+		clear_bit(self, dsm_members);
+		if (!bitmap_empty(dsm_members, DSM_MAX_NODES + 1)) {
+			dsm_members_new_epoch(dsm_epoch + 1);
+			dsm_members_broadcast(0);
+		}
+	} else {
+		conn = dsm_peer_conn(&dsm_peers[coord]);
+		n = conn ? dsm_conn_call(conn, DSM_MSG_LEAVE, NULL, 0, &r,
+					 sizeof(r), DSM_JOIN_TIMEOUT_MS) : -ENOTCONN;
+		if (conn)
+			dsm_conn_put(conn);
+		if (n >= (int)sizeof(r))
+			n = (int)le32_to_cpu(r.status);
+		else if (n >= 0)
+			n = -EPROTO;
+		if (n && !force) {
+			dsm_extack(extack, n == -EAGAIN ? "membership is changing; try again" :
+				   "the coordinator did not confirm the leave");
+			err = n;
+		}
+	}
+	mutex_unlock(&dsm_members_lock);
+	if (err)
+		return err;
+	pr_info("left the cluster\n");
+	dsm_members_reset();
+	dsm_nl_event(DSM_EVENT_LEAVE, self, 0);
+	return 0;
+}

@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: one TCP connection to a peer module.
+ *
+ * Theory of operation. A connection owns a kernel TCP socket. Its socket
+ * callbacks (data ready, state change) run in softirq context and only queue
+ * rx_work, taking a reference for it; they find the connection through
+ * sk_user_data under sk_callback_lock, which close clears first, so a
+ * callback never sees a connection past its close.
+ *
+ * rx_work reads without blocking: first the fixed header, which it validates
+ * completely (magic, version, type, length bounds from dsm_msgs[], sender and
+ * receiver ids, handshake stage) before reading a payload byte into a
+ * buffer sized for the largest message; then it dispatches through
+ * dsm_msgs[]. Any violation closes the connection and counts a bad message.
+ *
+ * Senders serialise on tx_lock and use blocking sends bounded by the socket's
+ * send timeout; a failed or partial send closes the connection. Requests
+ * (dsm_conn_call) carry a fresh id; the reply with that id completes them,
+ * and closing the connection completes every waiter with -ECONNRESET, so no
+ * one waits on a dead link. Replies are matched by id, never by order.
+ *
+ * References: the creator's, one per queued rx_work, one for peer->conn,
+ * one for the pending list. The last put releases the socket.
+ */
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
+
+#include "transport.h"
+
+#define DSM_CONN_DEAD		0
+#define DSM_PENDING_MAX		16	/* unidentified or join connections */
+#define DSM_IO_TIMEOUT		(5 * HZ)
+#define DSM_CONNECT_TIMEOUT	(2 * HZ)
+#define DSM_RX_BUDGET		64	/* messages per rx_work run */
+
+static LIST_HEAD(dsm_pending_conns);
+static DEFINE_SPINLOCK(dsm_pending_lock);
+static u32 dsm_nr_pending;
+static atomic64_t dsm_next_req_id = ATOMIC64_INIT(0);
+
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+/* Our sockets get a lockdep class of their own (they nest under our locks). */
+static struct lock_class_key dsm_sk_key, dsm_slock_key;
+
+static void dsm_sock_set_class(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (WARN_ON_ONCE(!sock_allow_reclassification(sk)))
+		return;
+	sock_lock_init_class_and_name(sk, "slock-AF_INET-DSM", &dsm_slock_key,
+				      "sk_lock-AF_INET-DSM", &dsm_sk_key);
+}
+#else
+static void dsm_sock_set_class(struct socket *sock)
+{
+}
+#endif
+
+static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			const void *payload);
+static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		       const void *payload);
+static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		       const void *payload);
+
+#define DSM_MEMBERS_MAX_LEN \
+	(sizeof(struct dsm_wire_members) + DSM_MAX_NODES * sizeof(struct dsm_wire_member))
+
+/**
+ * struct dsm_msg_info - what a message type may look like, and its handler
+ * @name:      for logs
+ * @min:       smallest payload length
+ * @max:       largest payload length
+ * @handshake: a handshake message (only before the link is up)
+ * @join:      allowed on a join connection once it is up
+ * @link:      allowed on a peer link once it is up
+ * @handle:    called with a complete, validated message (NULL: handshake);
+ *             returns 0 or the DSM_REASON_* to close the connection with
+ */
+struct dsm_msg_info {
+	const char *name;
+	u32 min, max;
+	bool handshake, join, link;
+	u32 (*handle)(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		      const void *payload);
+};
+
+static const struct dsm_msg_info dsm_msgs[__DSM_MSG_MAX] = {
+	[DSM_MSG_HELLO] = { "hello", sizeof(struct dsm_wire_hello),
+			    sizeof(struct dsm_wire_hello), true },
+	[DSM_MSG_REFUSE] = { "refuse", sizeof(struct dsm_wire_refuse),
+			     sizeof(struct dsm_wire_refuse), true },
+	[DSM_MSG_AUTH] = { "auth", sizeof(struct dsm_wire_auth),
+			   sizeof(struct dsm_wire_auth), true },
+	[DSM_MSG_PING] = { "ping", sizeof(struct dsm_wire_ping),
+			   sizeof(struct dsm_wire_ping), false, false, true,
+			   dsm_on_ping },
+	[DSM_MSG_PONG] = { "pong", sizeof(struct dsm_wire_ping),
+			   sizeof(struct dsm_wire_ping), false, false, true,
+			   dsm_on_pong },
+	[DSM_MSG_JOIN] = { "join", 0, 0, false, true, false, dsm_members_on_join },
+	[DSM_MSG_LEAVE] = { "leave", 0, 0, false, false, true, dsm_members_on_leave },
+	[DSM_MSG_REPLY] = { "reply", sizeof(struct dsm_wire_reply),
+			    sizeof(struct dsm_wire_reply) +
+			    DSM_MAX_NODES * sizeof(struct dsm_wire_member),
+			    false, true, true, dsm_on_reply },
+	[DSM_MSG_MEMBERS] = { "members", sizeof(struct dsm_wire_members),
+			      DSM_MEMBERS_MAX_LEN, false, false, true,
+			      dsm_members_on_members },
+};
+
+static_assert(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES *
+	      sizeof(struct dsm_wire_member) <= DSM_WIRE_MAX_PAYLOAD);
+
+/**
+ * dsm_conn_get() - take a reference
+ * @conn: the connection
+ */
+void dsm_conn_get(struct dsm_conn *conn)
+{
+	kref_get(&conn->ref);
+}
+
+static void dsm_conn_release(struct kref *ref)
+{
+	struct dsm_conn *conn = container_of(ref, struct dsm_conn, ref);
+
+	WARN_ON_ONCE(!test_bit(DSM_CONN_DEAD, &conn->dead));
+	pr_debug("conn %p destroyed\n", conn);
+	sock_release(conn->sock);
+	kfree(conn->rx_buf);
+	kfree(conn);
+}
+
+/**
+ * dsm_conn_put() - drop a reference; the last one releases the socket
+ * @conn: the connection
+ */
+void dsm_conn_put(struct dsm_conn *conn)
+{
+	kref_put(&conn->ref, dsm_conn_release);
+}
+
+static void dsm_conn_queue_rx(struct dsm_conn *conn)
+{
+	dsm_conn_get(conn);
+	if (!queue_work(dsm_wq, &conn->rx_work))
+		dsm_conn_put(conn);	/* already queued; never the last ref */
+}
+
+/* Socket callbacks: softirq context, only queue work. */
+static void dsm_sk_data_ready(struct sock *sk)
+{
+	struct dsm_conn *conn;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	conn = sk->sk_user_data;
+	if (conn)
+		dsm_conn_queue_rx(conn);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void dsm_sk_state_change(struct sock *sk)
+{
+	struct dsm_conn *conn;
+	void (*orig)(struct sock *sk) = NULL;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	conn = sk->sk_user_data;
+	if (conn) {
+		orig = conn->saved_state_change;
+		/* rx_work sees the error or the end of the stream */
+		dsm_conn_queue_rx(conn);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (orig)
+		orig(sk);
+}
+
+static void dsm_conn_fail_calls(struct dsm_conn *conn)
+{
+	struct dsm_call *call, *tmp;
+
+	spin_lock_bh(&conn->calls_lock);
+	list_for_each_entry_safe(call, tmp, &conn->calls, node) {
+		list_del_init(&call->node);
+		call->err = -ECONNRESET;
+		complete(&call->done);
+	}
+	spin_unlock_bh(&conn->calls_lock);
+}
+
+static void dsm_conn_pending_del(struct dsm_conn *conn)
+{
+	bool was = false;
+
+	spin_lock_bh(&dsm_pending_lock);
+	if (!list_empty(&conn->pending)) {
+		list_del_init(&conn->pending);
+		dsm_nr_pending--;
+		was = true;
+	}
+	spin_unlock_bh(&dsm_pending_lock);
+	if (was)
+		dsm_conn_put(conn);
+}
+
+/**
+ * dsm_conn_close() - close a connection (idempotent)
+ * @conn:   the connection; the caller holds a reference
+ * @reason: DSM_REASON_* recorded on the peer
+ *
+ * Restores the socket's callbacks, shuts the socket down, fails every
+ * waiter, and unlinks the connection from the pending list and its peer.
+ */
+void dsm_conn_close(struct dsm_conn *conn, u32 reason)
+{
+	struct sock *sk = conn->sock->sk;
+
+	if (test_and_set_bit(DSM_CONN_DEAD, &conn->dead))
+		return;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = conn->saved_data_ready;
+	sk->sk_state_change = conn->saved_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	kernel_sock_shutdown(conn->sock, SHUT_RDWR);
+	dsm_conn_fail_calls(conn);
+	complete_all(&conn->join_ready);
+	dsm_conn_pending_del(conn);
+	if (conn->peer)
+		dsm_peer_link_lost(conn, reason);
+}
+
+/**
+ * dsm_conn_send() - send one message
+ * @conn:    the connection
+ * @type:    DSM_MSG_*
+ * @req_id:  request id (a reply's is its request's)
+ * @payload: @len bytes, may be NULL if @len is 0
+ * @len:     payload length
+ *
+ * Return: 0, or a negative errno after which the connection is closed.
+ */
+int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
+		  const void *payload, size_t len)
+{
+	struct dsm_wire_hdr hdr = {
+		.magic = cpu_to_le32(DSM_WIRE_MAGIC),
+		.version = DSM_WIRE_VERSION,
+		.type = type,
+		.len = cpu_to_le32(len),
+		.src = cpu_to_le32(dsm_self_id()),
+		.dst = cpu_to_le32(conn->peer ? conn->peer->id : conn->remote_id),
+		.epoch = cpu_to_le64(dsm_members_epoch()),
+		.req_id = cpu_to_le64(req_id),
+	};
+	struct kvec iov[2] = {
+		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	size_t total = sizeof(hdr) + len;
+	int ret;
+
+	if (test_bit(DSM_CONN_DEAD, &conn->dead))
+		return -ENOTCONN;
+	mutex_lock(&conn->tx_lock);
+	ret = kernel_sendmsg(conn->sock, &msg, iov, len ? 2 : 1, total);
+	mutex_unlock(&conn->tx_lock);
+	if (ret != total) {
+		dsm_conn_close(conn, DSM_REASON_CLOSED);
+		return ret < 0 ? ret : -EIO;
+	}
+	if (conn->peer) {
+		atomic64_inc(&conn->peer->tx_msgs);
+		atomic64_add(total, &conn->peer->tx_bytes);
+	}
+	return 0;
+}
+
+/**
+ * dsm_conn_call() - send a request and wait for its reply
+ * @conn:       the connection
+ * @type:       DSM_MSG_*
+ * @payload:    request payload
+ * @len:        its length
+ * @reply:      where the reply payload goes
+ * @reply_max:  room at @reply
+ * @timeout_ms: how long to wait
+ *
+ * Return: the reply's length, -ETIMEDOUT, -ECONNRESET if the connection died,
+ * -EINTR if the caller was killed, or a send error.
+ */
+int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
+		  size_t len, void *reply, size_t reply_max,
+		  unsigned int timeout_ms)
+{
+	struct dsm_call call = { .buf = reply, .max = reply_max };
+	long left;
+	int err;
+
+	init_completion(&call.done);
+	call.id = atomic64_inc_return(&dsm_next_req_id);
+	spin_lock_bh(&conn->calls_lock);
+	if (test_bit(DSM_CONN_DEAD, &conn->dead)) {
+		spin_unlock_bh(&conn->calls_lock);
+		return -ENOTCONN;
+	}
+	list_add_tail(&call.node, &conn->calls);
+	spin_unlock_bh(&conn->calls_lock);
+
+	err = dsm_conn_send(conn, type, call.id, payload, len);
+	if (!err) {
+		left = wait_for_completion_killable_timeout(&call.done,
+							    msecs_to_jiffies(timeout_ms));
+		err = left > 0 ? call.err : left ? -EINTR : -ETIMEDOUT;
+	}
+	spin_lock_bh(&conn->calls_lock);
+	list_del_init(&call.node);
+	spin_unlock_bh(&conn->calls_lock);
+	return err ? err : (int)call.len;
+}
+
+static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			const void *payload)
+{
+	u64 id = le64_to_cpu(hdr->req_id);
+	u32 len = le32_to_cpu(hdr->len);
+	struct dsm_call *call;
+
+	spin_lock_bh(&conn->calls_lock);
+	list_for_each_entry(call, &conn->calls, node) {
+		if (call->id != id)
+			continue;
+		call->len = min_t(size_t, len, call->max);
+		memcpy(call->buf, payload, call->len);
+		list_del_init(&call->node);
+		complete(&call->done);
+		break;
+	}
+	spin_unlock_bh(&conn->calls_lock);
+	/* no waiter: a reply that came after its request timed out */
+	return 0;
+}
+
+static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		       const void *payload)
+{
+	dsm_conn_send(conn, DSM_MSG_PONG, le64_to_cpu(hdr->req_id), payload,
+		      sizeof(struct dsm_wire_ping));
+	return 0;
+}
+
+static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		       const void *payload)
+{
+	dsm_peer_pong(conn->peer, payload);
+	return 0;
+}
+
+/* Everything about a header that can be checked before its payload. */
+static int dsm_conn_check_hdr(struct dsm_conn *conn,
+			      const struct dsm_wire_hdr *hdr)
+{
+	const struct dsm_msg_info *info;
+	u32 len = le32_to_cpu(hdr->len);
+	u32 src = le32_to_cpu(hdr->src);
+
+	if (le32_to_cpu(hdr->magic) != DSM_WIRE_MAGIC || hdr->flags ||
+	    hdr->pad)
+		return -EPROTO;
+	if (hdr->version != DSM_WIRE_VERSION)
+		return conn->hs == DSM_HS_UP ? -EPROTO : -EPROTONOSUPPORT;
+	if (!hdr->type || hdr->type >= __DSM_MSG_MAX)
+		return -EPROTO;
+	info = &dsm_msgs[hdr->type];
+	if (len < info->min || len > info->max)
+		return -EMSGSIZE;
+	if (!src || src > DSM_MAX_NODES || src == dsm_self_id())
+		return -EPROTO;
+	if (conn->hs != DSM_HS_UP)
+		return info->handshake ? 0 : -EPROTO;
+	/* established: the sender is who the handshake said */
+	if (src != conn->remote_id || le32_to_cpu(hdr->dst) != dsm_self_id())
+		return -EPROTO;
+	if (conn->join ? !info->join : (!info->link || !hdr->epoch))
+		return -EPROTO;
+	return 0;
+}
+
+/* Read up to @len bytes without blocking: > 0 read, 0 nothing yet, < 0 end. */
+static int dsm_conn_recv(struct dsm_conn *conn, void *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	int n = kernel_recvmsg(conn->sock, &msg, &iov, 1, len, msg.msg_flags);
+
+	if (n == -EAGAIN)
+		return 0;
+	return n ? n : -ECONNRESET;	/* 0: the peer closed */
+}
+
+static void dsm_conn_bad(struct dsm_conn *conn, int err)
+{
+	dsm_stat_inc(DSM_STAT_BAD_WIRE);
+	if (conn->peer)
+		atomic64_inc(&conn->peer->errors);
+	pr_debug("conn %p: bad message from node %u (%d), closing\n", conn,
+		 le32_to_cpu(conn->rx_hdr.src), err);
+	if (err == -EPROTONOSUPPORT) {
+		struct dsm_wire_refuse r = {
+			.reason = cpu_to_le32(DSM_REASON_VERSION),
+		};
+
+		dsm_stat_inc(DSM_STAT_HANDSHAKE_REFUSED);
+		dsm_conn_send(conn, DSM_MSG_REFUSE, 0, &r, sizeof(r));
+	}
+	dsm_conn_close(conn, err == -EPROTONOSUPPORT ? DSM_REASON_VERSION :
+				   DSM_REASON_PROTOCOL);
+}
+
+static void dsm_conn_dispatch(struct dsm_conn *conn)
+{
+	const struct dsm_wire_hdr *hdr = &conn->rx_hdr;
+	const struct dsm_msg_info *info = &dsm_msgs[hdr->type];
+	u32 reason;
+
+	if (conn->peer)
+		dsm_peer_received(conn->peer, hdr,
+				  sizeof(*hdr) + le32_to_cpu(hdr->len));
+	if (info->handle)
+		reason = info->handle(conn, hdr, conn->rx_buf);
+	else
+		reason = dsm_hs_receive(conn, hdr, conn->rx_buf);
+	if (reason == DSM_REASON_PROTOCOL)
+		dsm_conn_bad(conn, -EPROTO);
+	else if (reason)
+		dsm_conn_close(conn, reason);
+}
+
+/* One step of reception. Return: 1 to go on, 0 to wait for data, < 0 dead. */
+static int dsm_conn_rx_one(struct dsm_conn *conn)
+{
+	size_t hlen = sizeof(conn->rx_hdr), len;
+	int n, err;
+
+	if (conn->rx_got < hlen) {
+		n = dsm_conn_recv(conn, (u8 *)&conn->rx_hdr + conn->rx_got,
+				  hlen - conn->rx_got);
+		if (n <= 0)
+			return n;
+		conn->rx_got += n;
+		if (conn->rx_got < hlen)
+			return 1;
+		err = dsm_conn_check_hdr(conn, &conn->rx_hdr);
+		if (err) {
+			dsm_conn_bad(conn, err);
+			return err;
+		}
+	}
+	len = le32_to_cpu(conn->rx_hdr.len);
+	if (conn->rx_got < hlen + len) {
+		n = dsm_conn_recv(conn, conn->rx_buf + conn->rx_got - hlen,
+				  hlen + len - conn->rx_got);
+		if (n <= 0)
+			return n;
+		conn->rx_got += n;
+		if (conn->rx_got < hlen + len)
+			return 1;
+	}
+	conn->rx_got = 0;
+	dsm_conn_dispatch(conn);
+	return test_bit(DSM_CONN_DEAD, &conn->dead) ? -ECONNRESET : 1;
+}
+
+static void dsm_conn_rx_work(struct work_struct *work)
+{
+	struct dsm_conn *conn = container_of(work, struct dsm_conn, rx_work);
+	int budget = DSM_RX_BUDGET, ret = 0;
+
+	while (!test_bit(DSM_CONN_DEAD, &conn->dead) && budget--) {
+		ret = dsm_conn_rx_one(conn);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0)
+		dsm_conn_close(conn, ret == -ECONNRESET ? DSM_REASON_CLOSED :
+							 DSM_REASON_PROTOCOL);
+	else if (ret > 0)
+		dsm_conn_queue_rx(conn);	/* budget spent: yield */
+	dsm_conn_put(conn);
+}
+
+/**
+ * dsm_conn_create() - wrap a connected socket
+ * @sock:      the socket; owned by the connection from now on
+ * @initiator: we connected (else we accepted)
+ *
+ * Return: the connection with one reference for the caller, or NULL (the
+ * socket is then released).
+ */
+struct dsm_conn *dsm_conn_create(struct socket *sock, bool initiator)
+{
+	struct dsm_conn *conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	struct sock *sk = sock->sk;
+
+	if (conn)
+		conn->rx_buf = kmalloc(DSM_WIRE_MAX_PAYLOAD, GFP_KERNEL);
+	if (!conn || !conn->rx_buf) {
+		kfree(conn);
+		sock_release(sock);
+		return NULL;
+	}
+	kref_init(&conn->ref);
+	conn->sock = sock;
+	conn->initiator = initiator;
+	conn->hs = DSM_HS_HELLO;
+	conn->deadline = jiffies + msecs_to_jiffies(dsm_dead_timeout_ms());
+	INIT_LIST_HEAD(&conn->pending);
+	INIT_LIST_HEAD(&conn->calls);
+	init_completion(&conn->join_ready);
+	INIT_WORK(&conn->rx_work, dsm_conn_rx_work);
+	mutex_init(&conn->tx_lock);
+	spin_lock_init(&conn->calls_lock);
+
+	tcp_sock_set_nodelay(sk);
+	sk->sk_sndtimeo = DSM_IO_TIMEOUT;
+	sk->sk_rcvtimeo = DSM_IO_TIMEOUT;
+	sk->sk_allocation = GFP_NOFS;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	conn->saved_data_ready = sk->sk_data_ready;
+	conn->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = conn;
+	sk->sk_data_ready = dsm_sk_data_ready;
+	sk->sk_state_change = dsm_sk_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	pr_debug("conn %p created\n", conn);
+	dsm_conn_queue_rx(conn);	/* data may have arrived already */
+	return conn;
+}
+
+/**
+ * dsm_conn_connect() - open a TCP connection to a peer's listener
+ * @addr: IPv4 address, network byte order
+ * @port: TCP port
+ * @out:  the connected socket
+ *
+ * Blocks for at most DSM_CONNECT_TIMEOUT.
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_conn_connect(__be32 addr, u16 port, struct socket **out)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = addr,
+		.sin_port = htons(port),
+	};
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	if (err)
+		return err;
+	dsm_sock_set_class(sock);
+	sock->sk->sk_sndtimeo = DSM_CONNECT_TIMEOUT;
+	err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
+	*out = sock;
+	return 0;
+}
+
+/**
+ * dsm_conn_accepted() - take an accepted socket on, if there is room
+ * @sock: the socket, owned from now on
+ *
+ * Unidentified connections wait on the pending list, at most
+ * DSM_PENDING_MAX of them, each until its handshake deadline; the rest are
+ * closed at once and counted, which bounds what a flood of half-open
+ * connections can hold.
+ */
+void dsm_conn_accepted(struct socket *sock)
+{
+	struct dsm_conn *conn;
+	bool room;
+
+	dsm_sock_set_class(sock);
+	conn = dsm_conn_create(sock, false);
+	if (!conn)
+		return;
+	spin_lock_bh(&dsm_pending_lock);
+	room = dsm_nr_pending < DSM_PENDING_MAX;
+	if (room) {
+		dsm_conn_get(conn);
+		list_add_tail(&conn->pending, &dsm_pending_conns);
+		dsm_nr_pending++;
+	}
+	spin_unlock_bh(&dsm_pending_lock);
+	if (room) {
+		dsm_stat_inc(DSM_STAT_CONN_ACCEPTED);
+	} else {
+		dsm_stat_inc(DSM_STAT_CONN_REJECTED);
+		dsm_conn_close(conn, DSM_REASON_BUSY);
+	}
+	dsm_conn_put(conn);
+}
+
+/**
+ * dsm_conn_unpend() - take a connection off the pending list (it became a
+ * peer link)
+ * @conn: the connection
+ */
+void dsm_conn_unpend(struct dsm_conn *conn)
+{
+	dsm_conn_pending_del(conn);
+}
+
+/**
+ * dsm_conn_pending_expire() - close pending connections past their deadline
+ * @all: close every pending connection (shutdown)
+ */
+void dsm_conn_pending_expire(bool all)
+{
+	struct dsm_conn *conn, *found;
+
+	do {
+		found = NULL;
+		spin_lock_bh(&dsm_pending_lock);
+		list_for_each_entry(conn, &dsm_pending_conns, pending) {
+			if (all || time_after(jiffies, conn->deadline)) {
+				dsm_conn_get(conn);
+				found = conn;
+				break;
+			}
+		}
+		spin_unlock_bh(&dsm_pending_lock);
+		if (found) {
+			dsm_conn_close(found, DSM_REASON_TIMEOUT);
+			dsm_conn_put(found);
+		}
+	} while (found);
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: the connection handshake and the cluster key proof.
+ *
+ *   initiator                           acceptor
+ *   HELLO(nonce_i, cluster, timeouts) ->
+ *                                    <- HELLO(nonce_a, ...) or REFUSE(reason)
+ *   with a cluster key only:
+ *   AUTH(mac_i)                      ->
+ *                                    <- AUTH(mac_a) or REFUSE(AUTH)
+ *
+ * Both sides check the other's HELLO: same cluster id, same dead timeout,
+ * both keyed or neither, the expected node ids (a peer link is always
+ * initiated by the lower node id and only between members; a join
+ * connection is marked as such and may come from a stranger). A mismatch is
+ * answered with REFUSE naming the reason, logged, counted and shown by
+ * `dsmctl peers`.
+ *
+ * mac = HMAC-SHA256(key, "dsm1" | role | cluster id | initiator id |
+ * acceptor id | nonce_i | nonce_a), role 'I' or 'A'. Each side proves it
+ * holds the key over both fresh nonces, so a recorded proof cannot be
+ * replayed; the proofs are compared in constant time.
+ */
+#include <crypto/hash.h>
+#include <crypto/algapi.h>
+#include <linux/random.h>
+
+#include "transport.h"
+
+static DEFINE_MUTEX(dsm_hmac_lock);
+static struct crypto_shash *dsm_hmac;	/* NULL: no cluster key */
+
+static const char *const dsm_reason_names[__DSM_REASON_MAX] = {
+	[DSM_REASON_NONE] = "none",
+	[DSM_REASON_VERSION] = "protocol version mismatch",
+	[DSM_REASON_CLUSTER] = "cluster id mismatch",
+	[DSM_REASON_NODE] = "unexpected node id",
+	[DSM_REASON_NOT_MEMBER] = "not a cluster member",
+	[DSM_REASON_TIMEOUTS] = "dead timeout mismatch",
+	[DSM_REASON_KEY] = "cluster key on one side only",
+	[DSM_REASON_AUTH] = "cluster key proof failed",
+	[DSM_REASON_PROTOCOL] = "malformed message",
+	[DSM_REASON_HEARTBEAT] = "heartbeat timeout",
+	[DSM_REASON_CLOSED] = "connection closed",
+	[DSM_REASON_CONNECT] = "connect failed",
+	[DSM_REASON_TIMEOUT] = "handshake timeout",
+	[DSM_REASON_BUSY] = "too many pending connections",
+	[DSM_REASON_LEFT] = "left the cluster",
+	[DSM_REASON_REPLACED] = "replaced by a newer connection",
+	[DSM_REASON_SHUTDOWN] = "shutting down",
+};
+
+/**
+ * dsm_reason_name() - a reason in words
+ * @reason: DSM_REASON_*
+ *
+ * Return: a static string.
+ */
+const char *dsm_reason_name(u32 reason)
+{
+	return reason < __DSM_REASON_MAX ? dsm_reason_names[reason] : "?";
+}
+
+/**
+ * dsm_hs_set_key() - set or clear the cluster key
+ * @key: DSM_KEY_LEN bytes, or NULL to clear
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_hs_set_key(const u8 *key)
+{
+	struct crypto_shash *tfm = NULL, *old;
+	int err;
+
+	if (key) {
+		tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+		if (IS_ERR(tfm))
+			return PTR_ERR(tfm);
+		err = crypto_shash_setkey(tfm, key, DSM_KEY_LEN);
+		if (err) {
+			crypto_free_shash(tfm);
+			return err;
+		}
+	}
+	mutex_lock(&dsm_hmac_lock);
+	old = dsm_hmac;
+	dsm_hmac = tfm;
+	mutex_unlock(&dsm_hmac_lock);
+	crypto_free_shash(old);	/* NULL is fine */
+	return 0;
+}
+
+/**
+ * dsm_hs_keyed() - is a cluster key set?
+ *
+ * Return: true if handshakes prove a key.
+ */
+bool dsm_hs_keyed(void)
+{
+	return READ_ONCE(dsm_hmac);
+}
+
+static int dsm_hs_mac(const struct dsm_conn *conn, bool initiator_role,
+		      u8 *mac)
+{
+	u32 self = dsm_self_id();
+	struct {
+		char tag[4];
+		u8 role;
+		__le64 cluster;
+		__le32 initiator, acceptor;
+		u8 nonce_i[DSM_NONCE_LEN], nonce_a[DSM_NONCE_LEN];
+	} __packed msg = {
+		.tag = "dsm1",
+		.role = initiator_role ? 'I' : 'A',
+		.cluster = cpu_to_le64(dsm_cluster_id()),
+		.initiator = cpu_to_le32(conn->initiator ? self : conn->remote_id),
+		.acceptor = cpu_to_le32(conn->initiator ? conn->remote_id : self),
+	};
+	int err = -ENOKEY;
+
+	memcpy(msg.nonce_i, conn->initiator ? conn->nonce : conn->peer_nonce,
+	       DSM_NONCE_LEN);
+	memcpy(msg.nonce_a, conn->initiator ? conn->peer_nonce : conn->nonce,
+	       DSM_NONCE_LEN);
+	mutex_lock(&dsm_hmac_lock);
+	if (dsm_hmac) {
+		SHASH_DESC_ON_STACK(desc, dsm_hmac);
+
+		desc->tfm = dsm_hmac;
+		err = crypto_shash_digest(desc, (u8 *)&msg, sizeof(msg), mac);
+		shash_desc_zero(desc);
+	}
+	mutex_unlock(&dsm_hmac_lock);
+	return err;
+}
+
+static int dsm_hs_send_hello(struct dsm_conn *conn)
+{
+	struct dsm_node_config cfg;
+	struct dsm_wire_hello h = {};
+
+	dsm_node_get(&cfg);
+	h.cluster_id = cpu_to_le64(cfg.cluster_id);
+	h.dead_timeout_ms = cpu_to_le32(cfg.dead_timeout_ms);
+	h.flags = cpu_to_le16((conn->keyed ? DSM_HELLO_KEYED : 0) |
+			      (conn->join ? DSM_HELLO_JOIN : 0));
+	h.port = cpu_to_le16(cfg.port);
+	h.addr = cfg.addr;
+	memcpy(h.nonce, conn->nonce, DSM_NONCE_LEN);
+	return dsm_conn_send(conn, DSM_MSG_HELLO, 0, &h, sizeof(h));
+}
+
+static int dsm_hs_send_auth(struct dsm_conn *conn)
+{
+	struct dsm_wire_auth a;
+	int err = dsm_hs_mac(conn, conn->initiator, a.mac);
+
+	return err ?: dsm_conn_send(conn, DSM_MSG_AUTH, 0, &a, sizeof(a));
+}
+
+/**
+ * dsm_hs_start() - begin the handshake on a connection we initiated
+ * @conn:    the connection
+ * @to_node: the node we expect to reach, 0 for a join contact
+ * @join:    a join connection
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_hs_start(struct dsm_conn *conn, u32 to_node, bool join)
+{
+	conn->remote_id = to_node;
+	conn->join = join;
+	conn->keyed = dsm_hs_keyed();
+	get_random_bytes(conn->nonce, DSM_NONCE_LEN);
+	return dsm_hs_send_hello(conn);
+}
+
+static u32 dsm_hs_refuse(struct dsm_conn *conn, u32 src, u32 reason)
+{
+	struct dsm_wire_refuse r = { .reason = cpu_to_le32(reason) };
+
+	dsm_stat_inc(DSM_STAT_HANDSHAKE_REFUSED);
+	if (reason == DSM_REASON_AUTH)
+		dsm_stat_inc(DSM_STAT_AUTH_FAILED);
+	pr_warn_ratelimited("refused a connection from node %u: %s\n", src,
+			    dsm_reason_name(reason));
+	dsm_conn_send(conn, DSM_MSG_REFUSE, 0, &r, sizeof(r));
+	return reason;
+}
+
+/* The checks both sides make on the other's HELLO; 0 if it is acceptable. */
+static u32 dsm_hs_check_hello(struct dsm_conn *conn,
+			      const struct dsm_wire_hdr *hdr,
+			      const struct dsm_wire_hello *h)
+{
+	u32 src = le32_to_cpu(hdr->src), dst = le32_to_cpu(hdr->dst);
+	u16 flags = le16_to_cpu(h->flags);
+	bool join = flags & DSM_HELLO_JOIN;
+
+	if (flags & ~(DSM_HELLO_KEYED | DSM_HELLO_JOIN))
+		return DSM_REASON_PROTOCOL;
+	if (le64_to_cpu(h->cluster_id) != dsm_cluster_id())
+		return DSM_REASON_CLUSTER;
+	if (le32_to_cpu(h->dead_timeout_ms) != dsm_dead_timeout_ms())
+		return DSM_REASON_TIMEOUTS;
+	if (!!(flags & DSM_HELLO_KEYED) != conn->keyed)
+		return DSM_REASON_KEY;
+	if (dst != dsm_self_id() && !(join && !dst))
+		return DSM_REASON_NODE;
+	if (conn->initiator) {
+		if (join != conn->join || (!join && src != conn->remote_id))
+			return DSM_REASON_NODE;
+		return 0;
+	}
+	if (join)
+		return 0;	/* membership is decided by the JOIN request */
+	if (src > dsm_self_id())	/* the lower id initiates */
+		return DSM_REASON_NODE;
+	if (!dsm_members_has(src))
+		return DSM_REASON_NOT_MEMBER;
+	return 0;
+}
+
+static void dsm_hs_established(struct dsm_conn *conn)
+{
+	conn->hs = DSM_HS_UP;
+	if (conn->join) {
+		/* a join connection serves one request, then closes */
+		complete_all(&conn->join_ready);
+		return;
+	}
+	dsm_peer_up(conn->peer, conn);
+}
+
+static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			   const struct dsm_wire_hello *h)
+{
+	u32 src = le32_to_cpu(hdr->src), reason;
+
+	if (conn->hs != DSM_HS_HELLO)
+		return DSM_REASON_PROTOCOL;
+	if (!conn->initiator) {
+		conn->join = le16_to_cpu(h->flags) & DSM_HELLO_JOIN;
+		conn->keyed = dsm_hs_keyed();
+		get_random_bytes(conn->nonce, DSM_NONCE_LEN);
+	}
+	reason = dsm_hs_check_hello(conn, hdr, h);
+	if (reason)
+		return dsm_hs_refuse(conn, src, reason);
+
+	conn->remote_id = src;
+	conn->join_addr = h->addr;
+	conn->join_port = le16_to_cpu(h->port);
+	memcpy(conn->peer_nonce, h->nonce, DSM_NONCE_LEN);
+	if (!conn->initiator) {
+		if (!conn->join)
+			conn->peer = &dsm_peers[src];
+		if (dsm_hs_send_hello(conn))
+			return DSM_REASON_CLOSED;
+	}
+	if (!conn->keyed) {
+		dsm_hs_established(conn);
+		return 0;
+	}
+	conn->hs = DSM_HS_AUTH;
+	if (conn->initiator && dsm_hs_send_auth(conn))
+		return DSM_REASON_CLOSED;
+	return 0;
+}
+
+static u32 dsm_hs_on_auth(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			  const struct dsm_wire_auth *a)
+{
+	u8 want[DSM_MAC_LEN];
+
+	if (conn->hs != DSM_HS_AUTH)
+		return DSM_REASON_PROTOCOL;
+	/* the other side's proof is made in the other role */
+	if (dsm_hs_mac(conn, !conn->initiator, want) ||
+	    crypto_memneq(want, a->mac, DSM_MAC_LEN)) {
+		memzero_explicit(want, sizeof(want));
+		return dsm_hs_refuse(conn, conn->remote_id, DSM_REASON_AUTH);
+	}
+	memzero_explicit(want, sizeof(want));
+	if (!conn->initiator && dsm_hs_send_auth(conn))
+		return DSM_REASON_CLOSED;
+	dsm_hs_established(conn);
+	return 0;
+}
+
+/**
+ * dsm_hs_receive() - handle a handshake message
+ * @conn:    the connection
+ * @hdr:     the validated header
+ * @payload: the payload, of the length the dispatch table requires
+ *
+ * Return: 0, or the DSM_REASON_* to close the connection with.
+ */
+u32 dsm_hs_receive(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		   const void *payload)
+{
+	u32 reason;
+
+	switch (hdr->type) {
+	case DSM_MSG_HELLO:
+		return dsm_hs_on_hello(conn, hdr, payload);
+	case DSM_MSG_AUTH:
+		return dsm_hs_on_auth(conn, hdr, payload);
+	case DSM_MSG_REFUSE:
+		reason = le32_to_cpu(((const struct dsm_wire_refuse *)payload)->reason);
+		if (!reason || reason >= __DSM_REASON_MAX)
+			reason = DSM_REASON_PROTOCOL;
+		dsm_stat_inc(DSM_STAT_HANDSHAKE_REFUSED);
+		pr_warn_ratelimited("node %u refused our connection: %s\n",
+				    le32_to_cpu(hdr->src), dsm_reason_name(reason));
+		conn->refused = reason;
+		return reason;
+	}
+	return DSM_REASON_PROTOCOL;
+}

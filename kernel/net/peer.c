@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: peers - link state, reconnection and liveness.
+ *
+ * Theory of operation. Every member has a slot in dsm_peers[]. For each pair
+ * of members exactly one side initiates the link: the lower node id. The
+ * initiator's connect_work connects and starts the handshake; on failure, or
+ * when an established link is lost, it retries after a randomised
+ * exponential backoff (DSM_BACKOFF_MIN_MS doubling up to DSM_BACKOFF_MAX_MS,
+ * each delay drawn from [b/2, b]) so that restarting nodes do not reconnect
+ * in lockstep.
+ *
+ * One heartbeat work runs every dead_timeout / 5. It pings every peer that
+ * is up (any message counts as a sign of life, and the pong gives the round
+ * trip), declares down a peer silent for longer than the dead timeout,
+ * abandons handshakes past their deadline, starts due reconnections and
+ * expires pending accepted connections. A peer that is down stays a member:
+ * only `leave` (or its coordinator) removes a member.
+ */
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <net/genetlink.h>
+
+#include "transport.h"
+
+#define DSM_BACKOFF_MIN_MS	100
+#define DSM_BACKOFF_MAX_MS	5000
+
+struct dsm_peer dsm_peers[DSM_MAX_NODES + 1];
+static struct delayed_work dsm_hb_work;
+static bool dsm_peers_running;	/* under dsm_peers_run_lock */
+static DEFINE_MUTEX(dsm_peers_run_lock);
+
+static unsigned long dsm_hb_interval(void)
+{
+	return msecs_to_jiffies(dsm_dead_timeout_ms() / 5);
+}
+
+static bool dsm_we_initiate(const struct dsm_peer *peer)
+{
+	return dsm_self_id() < peer->id;
+}
+
+/* Schedule the next reconnection; called under peer->lock. */
+static void dsm_peer_backoff(struct dsm_peer *peer)
+{
+	unsigned int b = peer->backoff_ms;
+
+	lockdep_assert_held(&peer->lock);
+	peer->next_connect = jiffies +
+		msecs_to_jiffies(b / 2 + get_random_u32() % (b / 2 + 1));
+	peer->backoff_ms = min(b * 2, DSM_BACKOFF_MAX_MS);
+}
+
+static void dsm_peer_set_state(struct dsm_peer *peer, u32 state, u32 reason)
+{
+	lockdep_assert_held(&peer->lock);
+	peer->state = state;
+	peer->since = jiffies;
+	if (reason)
+		peer->reason = reason;
+}
+
+/**
+ * dsm_peer_conn() - the peer's current link, with a reference
+ * @peer: the peer
+ *
+ * Return: the connection (put it when done) or NULL.
+ */
+struct dsm_conn *dsm_peer_conn(struct dsm_peer *peer)
+{
+	struct dsm_conn *conn;
+
+	spin_lock_bh(&peer->lock);
+	conn = peer->conn;
+	if (conn)
+		dsm_conn_get(conn);
+	spin_unlock_bh(&peer->lock);
+	return conn;
+}
+
+static void dsm_peer_connect_fn(struct work_struct *work)
+{
+	struct dsm_peer *peer = container_of(work, struct dsm_peer, connect_work);
+	struct dsm_conn *conn;
+	struct socket *sock;
+	int err;
+
+	if (!dsm_members_has(peer->id))
+		return;
+	spin_lock_bh(&peer->lock);
+	if (peer->conn) {
+		spin_unlock_bh(&peer->lock);
+		return;
+	}
+	dsm_peer_set_state(peer, DSM_PEER_CONNECTING, 0);
+	spin_unlock_bh(&peer->lock);
+
+	err = dsm_conn_connect(peer->addr, peer->port, &sock);
+	conn = err ? NULL : dsm_conn_create(sock, true);
+	if (!conn) {
+		spin_lock_bh(&peer->lock);
+		if (!peer->conn) {
+			dsm_peer_set_state(peer, DSM_PEER_DOWN, DSM_REASON_CONNECT);
+			dsm_peer_backoff(peer);
+		}
+		spin_unlock_bh(&peer->lock);
+		return;
+	}
+	conn->peer = peer;
+	spin_lock_bh(&peer->lock);
+	if (peer->conn || !dsm_members_has(peer->id)) {
+		spin_unlock_bh(&peer->lock);
+		dsm_conn_close(conn, DSM_REASON_SHUTDOWN);
+		dsm_conn_put(conn);
+		return;
+	}
+	dsm_conn_get(conn);
+	peer->conn = conn;
+	dsm_peer_set_state(peer, DSM_PEER_HANDSHAKE, 0);
+	spin_unlock_bh(&peer->lock);
+
+	if (dsm_hs_start(conn, peer->id, false))
+		dsm_conn_close(conn, DSM_REASON_CLOSED);
+	dsm_conn_put(conn);
+}
+
+/**
+ * dsm_peer_up() - a handshake finished: @conn is the peer's link now
+ * @peer: the peer
+ * @conn: the established connection
+ */
+void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
+{
+	struct dsm_conn *old = NULL;
+
+	dsm_conn_unpend(conn);
+	spin_lock_bh(&peer->lock);
+	if (peer->conn != conn) {
+		old = peer->conn;
+		dsm_conn_get(conn);
+		peer->conn = conn;
+	}
+	dsm_peer_set_state(peer, DSM_PEER_UP, 0);
+	peer->reason = DSM_REASON_NONE;
+	WRITE_ONCE(peer->last_rx, jiffies);
+	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
+	spin_unlock_bh(&peer->lock);
+
+	if (old) {
+		dsm_conn_close(old, DSM_REASON_REPLACED);
+		dsm_conn_put(old);
+	}
+	pr_info("node %u up\n", peer->id);
+	dsm_nl_event(DSM_EVENT_PEER_UP, peer->id, 0);
+	dsm_members_on_link_up(peer, le64_to_cpu(conn->rx_hdr.epoch));
+}
+
+/**
+ * dsm_peer_link_lost() - a connection closed; if it was the peer's link,
+ * the peer is down
+ * @conn:   the closed connection (conn->peer is set)
+ * @reason: DSM_REASON_*
+ */
+void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason)
+{
+	struct dsm_peer *peer = conn->peer;
+	bool mine = false, was_up = false;
+
+	spin_lock_bh(&peer->lock);
+	if (peer->conn == conn) {
+		mine = true;
+		was_up = peer->state == DSM_PEER_UP;
+		peer->conn = NULL;
+		dsm_peer_set_state(peer, DSM_PEER_DOWN, reason);
+		if (dsm_we_initiate(peer))
+			dsm_peer_backoff(peer);
+	}
+	spin_unlock_bh(&peer->lock);
+	if (!mine)
+		return;
+	dsm_conn_put(conn);
+	if (was_up) {
+		dsm_stat_inc(DSM_STAT_PEER_DOWN);
+		pr_info("node %u down: %s\n", peer->id, dsm_reason_name(reason));
+		dsm_nl_event(DSM_EVENT_PEER_DOWN, peer->id, reason);
+	}
+}
+
+/**
+ * dsm_peer_received() - account for a message from the peer
+ * @peer:  the peer
+ * @hdr:   the message's header
+ * @bytes: header and payload
+ */
+void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
+		       size_t bytes)
+{
+	atomic64_inc(&peer->rx_msgs);
+	atomic64_add(bytes, &peer->rx_bytes);
+	WRITE_ONCE(peer->last_rx, jiffies);
+	WRITE_ONCE(peer->epoch_seen, le64_to_cpu(hdr->epoch));
+}
+
+/**
+ * dsm_peer_pong() - a heartbeat came back
+ * @peer: the peer
+ * @ping: our ping, echoed
+ */
+void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping)
+{
+	u64 sent = le64_to_cpu(ping->stamp_ns), now = ktime_get_ns();
+
+	if (sent <= now)	/* the stamp is the peer's echo: untrusted */
+		WRITE_ONCE(peer->rtt_us, min_t(u64, (now - sent) / 1000, U32_MAX));
+}
+
+/**
+ * dsm_peer_add() - a node became a member: start linking to it
+ * @id:   node id
+ * @addr: its address
+ * @port: its port
+ */
+void dsm_peer_add(u32 id, __be32 addr, u16 port)
+{
+	struct dsm_peer *peer = &dsm_peers[id];
+
+	spin_lock_bh(&peer->lock);
+	peer->addr = addr;
+	peer->port = port;
+	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
+	peer->next_connect = jiffies;
+	if (!peer->conn)
+		dsm_peer_set_state(peer, DSM_PEER_DOWN, 0);
+	spin_unlock_bh(&peer->lock);
+	if (dsm_we_initiate(peer))
+		queue_work(dsm_wq, &peer->connect_work);
+}
+
+/**
+ * dsm_peer_remove() - a node is no longer a member: drop its link
+ * @id:     node id
+ * @reason: DSM_REASON_* for the link
+ */
+void dsm_peer_remove(u32 id, u32 reason)
+{
+	struct dsm_conn *conn = dsm_peer_conn(&dsm_peers[id]);
+
+	if (conn) {
+		dsm_conn_close(conn, reason);
+		dsm_conn_put(conn);
+	}
+}
+
+static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)
+{
+	struct dsm_wire_ping ping;
+	struct dsm_conn *conn;
+	bool connect;
+	u32 state;
+
+	spin_lock_bh(&peer->lock);
+	conn = peer->conn;
+	if (conn)
+		dsm_conn_get(conn);
+	state = peer->state;
+	connect = !conn && dsm_we_initiate(peer) &&
+		  time_after_eq(jiffies, peer->next_connect);
+	spin_unlock_bh(&peer->lock);
+
+	if (connect)
+		queue_work(dsm_wq, &peer->connect_work);
+	if (!conn)
+		return;
+	if (state == DSM_PEER_UP &&
+	    time_after(jiffies, READ_ONCE(peer->last_rx) + dead)) {
+		dsm_conn_close(conn, DSM_REASON_HEARTBEAT);
+	} else if (state != DSM_PEER_UP && time_after(jiffies, conn->deadline)) {
+		dsm_conn_close(conn, DSM_REASON_TIMEOUT);
+	} else if (state == DSM_PEER_UP) {
+		ping.stamp_ns = cpu_to_le64(ktime_get_ns());
+		dsm_conn_send(conn, DSM_MSG_PING, 0, &ping, sizeof(ping));
+	}
+	dsm_conn_put(conn);
+}
+
+static void dsm_hb_fn(struct work_struct *work)
+{
+	unsigned long dead = msecs_to_jiffies(dsm_dead_timeout_ms());
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (id != dsm_self_id() && dsm_members_has(id))
+			dsm_peer_tick(&dsm_peers[id], dead);
+	dsm_conn_pending_expire(false);
+
+	mutex_lock(&dsm_peers_run_lock);
+	if (dsm_peers_running)
+		queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
+	mutex_unlock(&dsm_peers_run_lock);
+}
+
+/**
+ * dsm_peers_init() - set up the slots at module load
+ */
+void dsm_peers_init(void)
+{
+	u32 id;
+
+	for (id = 0; id <= DSM_MAX_NODES; id++) {
+		struct dsm_peer *peer = &dsm_peers[id];
+
+		peer->id = id;
+		spin_lock_init(&peer->lock);
+		INIT_WORK(&peer->connect_work, dsm_peer_connect_fn);
+	}
+	INIT_DELAYED_WORK(&dsm_hb_work, dsm_hb_fn);
+}
+
+/**
+ * dsm_peers_start() - start the heartbeat (the node became a member)
+ */
+void dsm_peers_start(void)
+{
+	mutex_lock(&dsm_peers_run_lock);
+	if (!dsm_peers_running) {
+		dsm_peers_running = true;
+		queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
+	}
+	mutex_unlock(&dsm_peers_run_lock);
+}
+
+/**
+ * dsm_peers_stop() - stop the heartbeat and drop every link
+ *
+ * Called once membership is empty, so no new link can start.
+ */
+void dsm_peers_stop(void)
+{
+	u32 id;
+
+	mutex_lock(&dsm_peers_run_lock);
+	dsm_peers_running = false;
+	mutex_unlock(&dsm_peers_run_lock);
+	cancel_delayed_work_sync(&dsm_hb_work);
+	for (id = 1; id <= DSM_MAX_NODES; id++) {
+		cancel_work_sync(&dsm_peers[id].connect_work);
+		dsm_peer_remove(id, DSM_REASON_SHUTDOWN);
+	}
+	dsm_conn_pending_expire(true);
+}
+
+static int dsm_peer_put_u64(struct sk_buff *skb, int attr, atomic64_t *v)
+{
+	return nla_put_u64_64bit(skb, attr, atomic64_read(v), DSM_PEER_A_PAD);
+}
+
+/**
+ * dsm_peer_fill() - describe a peer in a netlink message
+ * @skb: the message
+ * @id:  the peer's node id
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+int dsm_peer_fill(struct sk_buff *skb, u32 id)
+{
+	struct dsm_peer *peer = &dsm_peers[id];
+	struct nlattr *nest;
+	u32 state, reason;
+	unsigned long since;
+
+	spin_lock_bh(&peer->lock);
+	state = peer->state;
+	reason = peer->reason;
+	since = peer->since;
+	spin_unlock_bh(&peer->lock);
+
+	nest = nla_nest_start(skb, DSM_A_PEER);
+	if (!nest ||
+	    nla_put_u32(skb, DSM_PEER_A_ID, id) ||
+	    nla_put_be32(skb, DSM_PEER_A_ADDR, peer->addr) ||
+	    nla_put_u16(skb, DSM_PEER_A_PORT, peer->port) ||
+	    nla_put_u32(skb, DSM_PEER_A_STATE, state) ||
+	    nla_put_u64_64bit(skb, DSM_PEER_A_SINCE_MS,
+			      jiffies_to_msecs(jiffies - since), DSM_PEER_A_PAD) ||
+	    nla_put_u32(skb, DSM_PEER_A_REASON, reason) ||
+	    nla_put_u32(skb, DSM_PEER_A_RTT_US, READ_ONCE(peer->rtt_us)) ||
+	    nla_put_u64_64bit(skb, DSM_PEER_A_EPOCH, READ_ONCE(peer->epoch_seen),
+			      DSM_PEER_A_PAD) ||
+	    dsm_peer_put_u64(skb, DSM_PEER_A_TX_MSGS, &peer->tx_msgs) ||
+	    dsm_peer_put_u64(skb, DSM_PEER_A_TX_BYTES, &peer->tx_bytes) ||
+	    dsm_peer_put_u64(skb, DSM_PEER_A_RX_MSGS, &peer->rx_msgs) ||
+	    dsm_peer_put_u64(skb, DSM_PEER_A_RX_BYTES, &peer->rx_bytes) ||
+	    dsm_peer_put_u64(skb, DSM_PEER_A_ERRORS, &peer->errors)) {
+		if (nest)
+			nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}

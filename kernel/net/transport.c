@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: start and stop the peer transport as a whole.
+ */
+#include "transport.h"
+
+struct workqueue_struct *dsm_wq;
+
+/**
+ * dsm_net_init() - create the transport's workqueue and slots
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int dsm_net_init(void)
+{
+	/* unbound: connects and sends may block; reclaim-safe for later use */
+	dsm_wq = alloc_workqueue("dsm", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!dsm_wq)
+		return -ENOMEM;
+	dsm_peers_init();
+	dsm_listen_init();
+	return 0;
+}
+
+/**
+ * dsm_net_exit() - close every socket and stop every work
+ *
+ * The caller has left the cluster, so no new link starts.
+ */
+void dsm_net_exit(void)
+{
+	dsm_listen_stop();
+	dsm_peers_stop();
+	drain_workqueue(dsm_wq);
+	dsm_conn_pending_expire(true);
+	destroy_workqueue(dsm_wq);
+	dsm_hs_set_key(NULL);
+}
