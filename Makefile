@@ -112,7 +112,7 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
-GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_fill
+GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier
 UNIT_TESTS := parse_test json_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
@@ -126,6 +126,14 @@ $(B)/selftests/dsm_dev_test: selftests/dsm_dev_test.c $(KSFT)/kselftest_harness.
 $(B)/selftests/dsm_fill: selftests/dsm_fill.c $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
 	$(UCC) -static -o $@ $< $(B)/libdsm.a
+
+$(B)/selftests/dsm_barrier: selftests/dsm_barrier.c
+	@mkdir -p $(@D)
+	$(UCC) -static -o $@ $<
+
+$(B)/selftests/dsm_rogue_test: selftests/dsm_rogue_test.c tools/dsmctl/nl.c kernel/net/wire.h $(KSFT)/kselftest_harness.h $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< tools/dsmctl/nl.c $(NL_LIBS)
 
 $(B)/selftests/dsm_netlink_test: selftests/dsm_netlink_test.c tools/dsmctl/nl.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)

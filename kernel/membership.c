@@ -28,6 +28,7 @@
  * coordinator dies fails and must be retried.
  */
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include <net/netlink.h>
 
@@ -360,7 +361,7 @@ u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		dsm_members_new_epoch(dsm_epoch + 1);
 		dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
 		pr_info("node %u left\n", id);
-		dsm_members_broadcast(id);
+		dsm_members_broadcast(0);	/* the leaver too: it may miss the reply */
 		removed = true;
 	}
 	mutex_unlock(&dsm_members_lock);
@@ -578,33 +579,47 @@ out:
 
 /**
  * dsm_cluster_leave() - leave the cluster
- * @force:  leave locally even if the coordinator cannot be told
+ * @force:  leave locally even if no coordinator confirms
  * @extack: for the reason of a refusal
+ *
+ * Asks the coordinator to remove this node, retrying with whoever is
+ * coordinator then (it may be leaving too) until DSM_JOIN_TIMEOUT_MS. The
+ * members lock is not held across the network, so the new list can arrive
+ * meanwhile; receiving a list without this node also completes the leave.
  *
  * Return: 0 or a negative errno.
  */
 int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 {
+	unsigned long deadline = jiffies + msecs_to_jiffies(DSM_JOIN_TIMEOUT_MS);
+	u32 self = dsm_self_id(), coord;
 	struct dsm_wire_reply r;
 	struct dsm_conn *conn;
-	u32 self = dsm_self_id(), coord;
-	int err = 0, n;
+	bool first = true;
+	int n;
 
-	mutex_lock(&dsm_members_lock);
-	if (!dsm_epoch) {
-		mutex_unlock(&dsm_members_lock);
-		dsm_extack(extack, "not a member of a cluster");
-		return -ENOTCONN;
-	}
-	coord = dsm_members_coordinator();
-	if (coord == self) {
-		clear_bit(self, dsm_members);
-		if (!bitmap_empty(dsm_members, DSM_MAX_NODES + 1)) {
-			dsm_members_new_epoch(dsm_epoch + 1);
-			dsm_members_broadcast(0);
+	for (;; first = false) {
+		mutex_lock(&dsm_members_lock);
+		if (!dsm_epoch) {	/* never a member, or removed meanwhile */
+			mutex_unlock(&dsm_members_lock);
+			if (!first)
+				break;
+			dsm_extack(extack, "not a member of a cluster");
+			return -ENOTCONN;
 		}
-	} else {
+		coord = dsm_members_coordinator();
+		if (coord == self) {
+			clear_bit(self, dsm_members);
+			if (!bitmap_empty(dsm_members, DSM_MAX_NODES + 1)) {
+				dsm_members_new_epoch(dsm_epoch + 1);
+				dsm_members_broadcast(0);
+			}
+			mutex_unlock(&dsm_members_lock);
+			break;
+		}
 		conn = dsm_peer_conn(&dsm_peers[coord]);
+		mutex_unlock(&dsm_members_lock);
+
 		n = conn ? dsm_conn_call(conn, DSM_MSG_LEAVE, NULL, 0, &r,
 					 sizeof(r), DSM_JOIN_TIMEOUT_MS) : -ENOTCONN;
 		if (conn)
@@ -613,15 +628,16 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 			n = (int)le32_to_cpu(r.status);
 		else if (n >= 0)
 			n = -EPROTO;
-		if (n && !force) {
-			dsm_extack(extack, n == -EAGAIN ? "membership is changing; try again" :
-				   "the coordinator did not confirm the leave");
-			err = n;
+		if (!n || n == -EINTR)
+			break;
+		if (time_after(jiffies, deadline)) {
+			if (force)
+				break;
+			dsm_extack(extack, "no coordinator confirmed the leave");
+			return n;
 		}
+		msleep(100);	/* the coordinator may be changing */
 	}
-	mutex_unlock(&dsm_members_lock);
-	if (err)
-		return err;
 	pr_info("left the cluster\n");
 	dsm_members_reset();
 	dsm_nl_event(DSM_EVENT_LEAVE, self, 0);

@@ -4,7 +4,7 @@
 ktap_n=0
 ktap_fail=0
 
-plan() { echo "TAP version 13"; echo "1..$1"; }
+plan() { ktap_plan=$1; echo "TAP version 13"; echo "1..$1"; }
 
 ok() { ktap_n=$((ktap_n + 1)); echo "ok $ktap_n $*"; }
 
@@ -40,5 +40,9 @@ expect_output() {
 
 finish() {
 	echo "# $((ktap_n - ktap_fail)) passed, $ktap_fail failed"
+	if [ "$ktap_n" != "$ktap_plan" ]; then
+		echo "# planned $ktap_plan tests, ran $ktap_n"
+		return 1
+	fi
 	[ $ktap_fail -eq 0 ]
 }

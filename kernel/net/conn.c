@@ -41,24 +41,11 @@ static DEFINE_SPINLOCK(dsm_pending_lock);
 static u32 dsm_nr_pending;
 static atomic64_t dsm_next_req_id = ATOMIC64_INIT(0);
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-/* Our sockets get a lockdep class of their own (they nest under our locks). */
-static struct lock_class_key dsm_sk_key, dsm_slock_key;
-
-static void dsm_sock_set_class(struct socket *sock)
-{
-	struct sock *sk = sock->sk;
-
-	if (WARN_ON_ONCE(!sock_allow_reclassification(sk)))
-		return;
-	sock_lock_init_class_and_name(sk, "slock-AF_INET-DSM", &dsm_slock_key,
-				      "sk_lock-AF_INET-DSM", &dsm_sk_key);
-}
-#else
-static void dsm_sock_set_class(struct socket *sock)
-{
-}
-#endif
+/*
+ * Our sockets keep the default lockdep class: a class of our own
+ * (sock_lock_init_class_and_name) makes each socket pin the module on
+ * lockdep kernels, and then rmmod could never run while peers are connected.
+ */
 
 static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 			const void *payload);
@@ -572,7 +559,6 @@ int dsm_conn_connect(__be32 addr, u16 port, struct socket **out)
 			       &sock);
 	if (err)
 		return err;
-	dsm_sock_set_class(sock);
 	sock->sk->sk_sndtimeo = DSM_CONNECT_TIMEOUT;
 	err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
 	if (err) {
@@ -597,7 +583,6 @@ void dsm_conn_accepted(struct socket *sock)
 	struct dsm_conn *conn;
 	bool room;
 
-	dsm_sock_set_class(sock);
 	conn = dsm_conn_create(sock, false);
 	if (!conn)
 		return;

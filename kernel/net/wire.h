@@ -12,8 +12,14 @@
 #ifndef _DSM_WIRE_H
 #define _DSM_WIRE_H
 
+#ifdef __KERNEL__
 #include <linux/build_bug.h>
 #include <linux/types.h>
+#else	/* the selftests speak the protocol too */
+#include <assert.h>
+#include <linux/types.h>
+#define __packed __attribute__((packed))
+#endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
 #define DSM_WIRE_VERSION	1

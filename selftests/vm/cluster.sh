@@ -27,6 +27,9 @@
 # lockup or hung task. QEMU processes and the namespace are removed on every
 # exit path (success, failure, timeout, Ctrl-C).
 #
+# A command that prints the line "$DSM_TOKEN KILL" has its guest killed at
+# once (SIGKILL to QEMU: a node dying abruptly); that node counts as passed.
+#
 # --kernel picks the guest kernel: Debian's 6.1 (default) or 6.12, with the
 # dsm.ko built for it (`make`, `make module-612`), or the debug kernel of
 # selftests/vm/debug-kernel.sh (`make module-debug`), which boots with
@@ -75,6 +78,10 @@ debug)	KDIR=$("$ROOT/selftests/vm/debug-kernel.sh")
 	APPEND="panic_on_warn=1 loglevel=5" ;;
 *)	echo "cluster.sh: --kernel must be 6.1, 6.12 or debug" >&2; exit 1 ;;
 esac
+if [ -e "$DSMKO" ] && [ -n "$(find "$ROOT/kernel" "$ROOT/uapi" -newer "$DSMKO" -name '*.[ch]')" ]; then
+	echo "cluster.sh: $DSMKO is older than the sources (make; make module-612; make module-debug)" >&2
+	exit 1
+fi
 for f in "$KERNEL" "$DSMKO" "$ROOT/build/dsmctl"; do
 	[ -e "$f" ] || { echo "cluster.sh: $f missing (run 'make deps all')" >&2; exit 1; }
 done
@@ -111,7 +118,7 @@ build_initramfs() {
 	done
 	: > "$r/lib/modules/load-order"
 	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
-		 virtio_pci failover net_failover virtio_net; do
+		 virtio_pci failover net_failover virtio_net sch_netem; do
 		[ -n "$MODDIR" ] || break	# debug kernel: all built in
 		f=$(find "$MODDIR/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
 		[ -n "$f" ] || continue	# built in
@@ -132,6 +139,12 @@ build_initramfs() {
 	cp -d "$ROOT"/build/libdsm.so* /lib/x86_64-linux-gnu/libc.so.6 \
 		/lib/x86_64-linux-gnu/libm.so.6 "$r/lib/"
 	cp /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
+	# iproute2's tc (busybox's has no netem), with the libraries it needs.
+	# Busybox's shell runs its own applets before PATH: call /usr/sbin/tc.
+	mkdir -p "$r/usr/sbin" && cp /sbin/tc "$r/usr/sbin/tc"
+	for f in $(ldd /sbin/tc | awk '$2 == "=>" { print $3 }'); do
+		cp -L "$f" "$r/lib/"
+	done
 	for f in "${COPIES[@]}"; do
 		cp -a "$f" "$r/extra/"
 	done
@@ -173,6 +186,7 @@ start_node() {
 		-device "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:$(printf %02x "$i")" \
 		< /dev/null > "$LOGS/node$i.qemu" 2>&1 &
 	PIDS+=($!)
+	disown $!	# no "Killed" job notice when a node is killed on request
 	# relay the control port: status lines to files, the rest prefixed
 	(
 		while IFS= read -r line; do
@@ -181,6 +195,10 @@ start_node() {
 			"$TOKEN READY") : > "$WORK/ready$i" ;;
 			"$TOKEN JOINED") : > "$WORK/joined$i" ;;
 			"$TOKEN EXIT "*) echo "${line##* }" > "$WORK/rc$i" ;;
+			"$TOKEN KILL")	# the command asked to die abruptly
+				kill -9 "$(qemu_pid "$i")"
+				echo 0 > "$WORK/rc$i"
+				echo "[node $i] killed (SIGKILL to QEMU) as the command asked" ;;
 			*) printf '[node %d] %s\n' "$i" "$line" | tee -a "$LOGS/node$i.out" ;;
 			esac
 		done < "$WORK/n$i.out"

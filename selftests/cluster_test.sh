@@ -1,0 +1,155 @@
+#!/bin/sh
+# Membership and liveness on a 3-node cluster; runs on every node at once
+# (cluster.sh --nodes 3 -- cluster_test.sh). Phases, separated by barriers:
+#   formed   every peer up, every peer at this node's epoch
+#   leave    node 3 leaves: 1 and 2 drop it, epoch advances; it rejoins
+#            through node 2 (which redirects it to the coordinator)
+#   lossy    10% loss and 20 ms jitter on node 2's link: it rejoins and the
+#            cluster stays up
+#   keyed    all nodes take a cluster key and re-form; a wrong key and a
+#            missing key are refused with a reason and counted
+#   rmmod    node 3 unloads the module while connected: the others see it
+#            leave; it comes back
+#   kill     node 3 is killed abruptly: the others declare it down
+. ktap.sh
+me=$DSM_NODE_ID
+plan 26
+KEY_A=/tmp/key-a
+KEY_B=/tmp/key-b
+echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
+echo fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210 > $KEY_B
+
+# show_field KEY: a number from `dsmctl -j show` (epoch, members, ...)
+show_field() { dsmctl -j show | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+stat_of() { show_field "$1"; }
+members_are() { [ "$(show_field members)" = "$1" ]; }
+peers_up() { [ "$(dsmctl -j peers | grep -o '"state":"up"' | wc -l)" -eq "$1" ]; }
+peer_json() { dsmctl -j peers | grep -o "{\"id\":$1,[^}]*}"; }
+peer_state_is() { peer_json "$1" | grep -q "\"state\":\"$2\""; }
+same_epoch() {
+	e=$(show_field epoch)
+	[ "$e" -gt 0 ] && [ -z "$(dsmctl -j peers | grep -o '"epoch":[0-9]*' | grep -v "\"epoch\":$e\$")" ]
+}
+
+# wait_until DESC SECONDS CMD...: poll CMD until it succeeds
+wait_until() {
+	desc=$1 n=$(($2 * 5))
+	shift 2
+	while [ $n -gt 0 ]; do
+		if "$@" > /dev/null 2>&1; then
+			ok "$desc"
+			return 0
+		fi
+		sleep 0.2
+		n=$((n - 1))
+	done
+	not_ok "$desc (waited)"
+	dsmctl show | sed 's/^/# /'
+	dsmctl peers | sed 's/^/# /'
+	return 1
+}
+
+check() { if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+
+# ---- formed
+wait_until "all peers up" 30 peers_up 2
+wait_until "every peer at my epoch" 30 same_epoch
+desc="3 members"; check members_are 3
+e0=$(show_field epoch)
+dsm_barrier formed
+
+# ---- leave and rejoin
+if [ $me = 3 ]; then
+	expect "node 3 leaves" 0 dsmctl leave
+	desc="after leaving: epoch 0, no peers"
+	check [ "$(show_field epoch)" = 0 -a -z "$(dsmctl -j peers | grep -o '"id"')" ]
+	dsm_barrier left
+	expect "rejoins through node 2" 0 dsmctl join 10.0.0.2
+else
+	wait_until "node 3 dropped" 20 members_are 2
+	desc="epoch advanced past $e0"; check [ "$(show_field epoch)" -gt "$e0" ]
+	dsm_barrier left
+	ok "(node 3 rejoins)"
+fi
+wait_until "all up after the rejoin" 30 peers_up 2
+wait_until "one epoch after the rejoin" 30 same_epoch
+dsm_barrier rejoined
+
+# ---- a lossy, jittery link
+if [ $me = 2 ]; then
+	expect "netem: 10% loss, 20 ms +- 20 ms delay on eth0" 0 \
+		/usr/sbin/tc qdisc add dev eth0 root netem delay 20ms 20ms loss 10%
+	dsmctl leave
+	expect "node 2 rejoins over a lossy link" 0 dsmctl join 10.0.0.1
+else
+	ok "(netem on node 2)"
+	ok "(node 2 rejoins over a lossy link)"
+fi
+dsm_barrier lossy-joined
+wait_until "up with 10% loss, 20 ms jitter" 60 peers_up 2
+d0=$(stat_of peer_down)
+sleep 15
+desc="stayed up 15 s under loss (peer_down $d0 -> $(stat_of peer_down))"
+check [ "$(stat_of peer_down)" = "$d0" ]
+dsm_barrier lossy
+[ $me = 2 ] && /usr/sbin/tc qdisc del dev eth0 root
+
+# ---- a cluster key
+dsmctl leave
+dsm_barrier keyless
+dsmctl node set id $me addr 10.0.0.$me key $KEY_A
+[ $me = 1 ] && dsmctl join
+dsm_barrier keyed-formed
+[ $me = 2 ] && dsmctl join 10.0.0.1
+if [ $me = 3 ]; then
+	a0=$(dsmctl -j show | sed -n 's/.*"auth_failed":\([0-9]*\).*/\1/p')
+	dsmctl node set id 3 addr 10.0.0.3 key $KEY_B
+	expect "a wrong key is refused" 2 dsmctl join 10.0.0.1
+	expect_output "... with the reason" "key proof failed"
+	dsmctl node set id 3 addr 10.0.0.3 key none
+	expect "no key is refused" 2 dsmctl join 10.0.0.1
+	expect_output "... with the reason" "one side has a key"
+	dsmctl node set id 3 addr 10.0.0.3 key $KEY_A
+	expect "the right key joins" 0 dsmctl join 10.0.0.1
+else
+	ok "(node 3: wrong key)"; ok "(reason)"; ok "(no key)"; ok "(reason)"; ok "(right key)"
+fi
+wait_until "all up with the key" 30 peers_up 2
+desc="the key is shown as (hidden)"; check sh -c 'dsmctl show | grep -q "key (hidden)"'
+dsm_barrier keyed
+if [ $me = 1 ]; then
+	desc="node 1 counted the failed proof"
+	check [ "$(stat_of auth_failed)" -ge 1 ]
+else
+	ok "(auth_failed counted on node 1)"
+fi
+
+# ---- rmmod while connected
+if [ $me = 3 ]; then
+	expect "rmmod while connected" 0 rmmod dsm
+	dsm_barrier unloaded
+	insmod /lib/modules/dsm.ko
+	dsmctl node set id 3 addr 10.0.0.3 key $KEY_A
+	dsmctl join 10.0.0.1
+	ok "(back)"
+else
+	wait_until "node 3 left on rmmod" 20 members_are 2
+	desc="and is not a peer any more"; check [ -z "$(peer_json 3)" ]
+	dsm_barrier unloaded
+fi
+wait_until "all up again" 30 peers_up 2
+dsm_barrier back
+
+# ---- killed
+if [ $me = 3 ]; then
+	echo "$DSM_TOKEN KILL"
+	sleep 600
+fi
+t0=$(date +%s)
+wait_until "killed node 3 declared down" 30 peer_state_is 3 down
+echo "# node 3 down $(( $(date +%s) - t0 )) s after the barrier (dead timeout 5 s)"
+desc="reason: heartbeat timeout or connection closed"
+check sh -c "dsmctl peers | grep 'node 3 ' | grep -Eq 'heartbeat timeout|connection closed'"
+desc="the link between nodes 1 and 2 stays up"; check peers_up 1
+DSM_NODES=2 dsm_barrier done 60	# node 3 is gone
+finish

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A rogue client against this node's dsm port (10.0.0.<DSM_NODE_ID>:7878):
+ * garbage, wrong magic, wrong version, truncated header, oversized length,
+ * unknown type, bad node ids, a wrong cluster, malformed messages after a
+ * valid (join) handshake, and a flood of half-open connections. Each must be
+ * refused or closed and counted, and the node's real links must stay up.
+ * Runs on a node that is a member of a cluster without a key.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/dsm.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "nl.h"
+#include "../kernel/net/wire.h"
+
+static uint32_t self_id(void)
+{
+	const char *id = getenv("DSM_NODE_ID");
+
+	return id ? atoi(id) : 1;
+}
+
+static int rogue_connect(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(DSM_DEFAULT_PORT) };
+	char addr[32];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	snprintf(addr, sizeof(addr), "10.0.0.%u", self_id());
+	sin.sin_addr.s_addr = inet_addr(addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct dsm_wire_hdr hdr_of(uint8_t type, uint32_t len, uint32_t src)
+{
+	struct dsm_wire_hdr h = {
+		.magic = htole32(DSM_WIRE_MAGIC),
+		.version = DSM_WIRE_VERSION,
+		.type = type,
+		.len = htole32(len),
+		.src = htole32(src),
+		.dst = htole32(self_id()),
+	};
+	return h;
+}
+
+static struct dsm_wire_hello hello_of(uint64_t cluster, uint16_t flags)
+{
+	struct dsm_wire_hello h = {
+		.cluster_id = htole64(cluster),
+		.dead_timeout_ms = htole32(DSM_DEAD_TIMEOUT_DEFAULT),
+		.flags = htole16(flags),
+		.port = htole16(DSM_DEFAULT_PORT),
+		.addr = inet_addr("10.0.0.99"),
+	};
+	return h;
+}
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+static int send_msg(int fd, struct dsm_wire_hdr h, const void *payload,
+		    size_t len)
+{
+	return send_all(fd, &h, sizeof(h)) || (len && send_all(fd, payload, len));
+}
+
+/*
+ * Read until the server closes; return 1 if it did within @secs. A REFUSE
+ * on the way is stored in *refused.
+ */
+static int closed_within(int fd, int secs, uint32_t *refused)
+{
+	time_t end = time(NULL) + secs;
+	uint8_t buf[4096];
+	size_t have = 0;
+	ssize_t n;
+
+	while (time(NULL) <= end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fd, buf + have, sizeof(buf) - have);
+		if (n <= 0)
+			return 1;
+		have += n;
+		if (refused && have >= sizeof(struct dsm_wire_hdr) + 4 &&
+		    ((struct dsm_wire_hdr *)buf)->type == DSM_MSG_REFUSE)
+			memcpy(refused, buf + sizeof(struct dsm_wire_hdr), 4);
+		if (have == sizeof(buf))
+			have = 0;
+	}
+	return 0;
+}
+
+struct stat_req {
+	int which;
+	uint64_t v;
+};
+
+static int stat_reply(struct nlattr **tb, void *arg)
+{
+	struct nlattr *st[DSM_STAT_MAX + 1];
+	struct stat_req *req = arg;
+
+	if (tb[DSM_A_STATS] &&
+	    !nla_parse_nested(st, DSM_STAT_MAX, tb[DSM_A_STATS], NULL) &&
+	    st[req->which])
+		req->v = nla_get_u64(st[req->which]);
+	return 0;
+}
+
+/* One of this node's counters, read over netlink. */
+static uint64_t node_stat(int which)
+{
+	struct stat_req req = { .which = which, .v = ~0ULL };
+	struct dsm_nl nl;
+
+	if (dsm_nl_open(&nl))
+		return ~0ULL;
+	dsm_nl_request(&nl, dsm_nl_msg(&nl, DSM_CMD_GET), stat_reply, &req);
+	dsm_nl_close(&nl);
+	return req.v;
+}
+
+/* Send @data as the whole conversation; the server must close and count. */
+#define EXPECT_CLOSED_AND_COUNTED(data, len) do {			\
+	uint64_t before = node_stat(DSM_STAT_BAD_WIRE);			\
+	int fd = rogue_connect();					\
+									\
+	ASSERT_LE(0, fd);						\
+	ASSERT_EQ(0, send_all(fd, data, len));				\
+	EXPECT_TRUE(closed_within(fd, 10, NULL));			\
+	close(fd);							\
+	EXPECT_EQ(before + 1, node_stat(DSM_STAT_BAD_WIRE));			\
+} while (0)
+
+TEST(garbage)
+{
+	uint8_t junk[64];
+
+	memset(junk, 0xab, sizeof(junk));
+	EXPECT_CLOSED_AND_COUNTED(junk, sizeof(junk));
+}
+
+TEST(wrong_magic)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, 0, 9);
+
+	h.magic = htole32(0xdeadbeef);
+	EXPECT_CLOSED_AND_COUNTED(&h, sizeof(h));
+}
+
+TEST(oversized_length)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, 0x7fffffff, 9);
+
+	EXPECT_CLOSED_AND_COUNTED(&h, sizeof(h));
+}
+
+TEST(unknown_type)
+{
+	struct dsm_wire_hdr h = hdr_of(200, 0, 9);
+
+	EXPECT_CLOSED_AND_COUNTED(&h, sizeof(h));
+}
+
+TEST(nonzero_reserved_fields)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, 0, 9);
+
+	h.flags = htole16(1);
+	EXPECT_CLOSED_AND_COUNTED(&h, sizeof(h));
+}
+
+TEST(bad_node_ids)
+{
+	uint32_t ids[] = { 0, DSM_MAX_NODES + 1, 0xffffffff, self_id() };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, 0, ids[i]);
+
+		EXPECT_CLOSED_AND_COUNTED(&h, sizeof(h));
+	}
+}
+
+TEST(wrong_version_is_refused)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello), 9);
+	struct dsm_wire_hello hello = hello_of(1, DSM_HELLO_JOIN);
+	uint64_t refused = node_stat(DSM_STAT_HANDSHAKE_REFUSED);
+	uint32_t reason = 0;
+	int fd = rogue_connect();
+
+	ASSERT_LE(0, fd);
+	h.version = 99;
+	ASSERT_EQ(0, send_msg(fd, h, &hello, sizeof(hello)));
+	EXPECT_TRUE(closed_within(fd, 10, &reason));
+	EXPECT_EQ(DSM_REASON_VERSION, le32toh(reason));
+	close(fd);
+	EXPECT_EQ(refused + 1, node_stat(DSM_STAT_HANDSHAKE_REFUSED));
+}
+
+TEST(wrong_cluster_is_refused)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello), 9);
+	struct dsm_wire_hello hello = hello_of(42, DSM_HELLO_JOIN);
+	uint64_t refused = node_stat(DSM_STAT_HANDSHAKE_REFUSED);
+	uint32_t reason = 0;
+	int fd = rogue_connect();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_msg(fd, h, &hello, sizeof(hello)));
+	EXPECT_TRUE(closed_within(fd, 10, &reason));
+	EXPECT_EQ(DSM_REASON_CLUSTER, le32toh(reason));
+	close(fd);
+	EXPECT_EQ(refused + 1, node_stat(DSM_STAT_HANDSHAKE_REFUSED));
+}
+
+TEST(stranger_link_is_refused)
+{
+	/* a peer link (not a join) from a node that is not a member */
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello),
+				       DSM_MAX_NODES);
+	struct dsm_wire_hello hello = hello_of(1, 0);
+	uint32_t reason = 0;
+	int fd = rogue_connect();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_msg(fd, h, &hello, sizeof(hello)));
+	EXPECT_TRUE(closed_within(fd, 10, &reason));
+	/* the higher id never initiates; a lower stranger is not a member */
+	EXPECT_TRUE(le32toh(reason) == DSM_REASON_NODE ||
+		    le32toh(reason) == DSM_REASON_NOT_MEMBER);
+	close(fd);
+}
+
+TEST(truncated_header_times_out)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello), 9);
+	int fd = rogue_connect();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_all(fd, &h, 20));
+	/* pending connections live until their handshake deadline */
+	EXPECT_TRUE(closed_within(fd, DSM_DEAD_TIMEOUT_DEFAULT / 1000 + 10, NULL));
+	close(fd);
+}
+
+/* A join handshake is open to strangers; what follows must be well formed. */
+static int joined_conn(void)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello), 9);
+	struct dsm_wire_hello hello = hello_of(1, DSM_HELLO_JOIN);
+	struct {
+		struct dsm_wire_hdr h;
+		struct dsm_wire_hello hello;
+	} __packed reply;
+	int fd = rogue_connect();
+	size_t got = 0;
+	ssize_t n;
+
+	h.dst = 0;
+	if (fd < 0 || send_msg(fd, h, &hello, sizeof(hello)))
+		return -1;
+	while (got < sizeof(reply)) {
+		n = read(fd, (char *)&reply + got, sizeof(reply) - got);
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return reply.h.type == DSM_MSG_HELLO ? fd : -1;
+}
+
+TEST(malformed_after_handshake)
+{
+	struct dsm_wire_ping ping = { 0 };
+	uint8_t four[4] = { 0 };
+	struct {
+		uint8_t type;
+		uint32_t len, src;
+		const void *payload;
+	} cases[] = {
+		{ DSM_MSG_PING, sizeof(ping), 9, &ping },	/* not on a join link */
+		{ DSM_MSG_JOIN, 4, 9, four },			/* JOIN has no payload */
+		{ DSM_MSG_JOIN, 0, 8, NULL },			/* another sender */
+		{ DSM_MSG_HELLO, 0, 9, NULL },			/* handshake is over */
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t before = node_stat(DSM_STAT_BAD_WIRE);
+		struct dsm_wire_hdr h = hdr_of(cases[i].type, cases[i].len,
+					       cases[i].src);
+		int fd = joined_conn();
+
+		ASSERT_LE(0, fd);
+		h.epoch = htole64(1);
+		ASSERT_EQ(0, send_msg(fd, h, cases[i].payload, cases[i].len));
+		EXPECT_TRUE(closed_within(fd, 10, NULL));
+		close(fd);
+		EXPECT_EQ(before + 1, node_stat(DSM_STAT_BAD_WIRE));
+	}
+}
+
+static int count_up(struct nlattr **tb, void *arg)
+{
+	struct nlattr *p[DSM_PEER_A_MAX + 1];
+
+	if (tb[DSM_A_PEER] &&
+	    !nla_parse_nested(p, DSM_PEER_A_MAX, tb[DSM_A_PEER], NULL) &&
+	    p[DSM_PEER_A_STATE] && nla_get_u32(p[DSM_PEER_A_STATE]) == DSM_PEER_UP)
+		(*(int *)arg)++;
+	return 0;
+}
+
+static int peers_up(void)
+{
+	struct dsm_nl nl;
+	int up = 0;
+
+	if (dsm_nl_open(&nl))
+		return -1;
+	dsm_nl_request(&nl, dsm_nl_msg_flags(&nl, DSM_CMD_PEER_GET, NLM_F_DUMP),
+		       count_up, &up);
+	dsm_nl_close(&nl);
+	return up;
+}
+
+TEST(half_open_flood)
+{
+	uint64_t rejected = node_stat(DSM_STAT_CONN_REJECTED);
+	int fds[40], i, up = peers_up(), closed = 0;
+
+	for (i = 0; i < 40; i++)
+		fds[i] = rogue_connect();
+	sleep(2);
+	/* at most 16 wait for a handshake; the rest were closed at once */
+	for (i = 0; i < 40; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		char c;
+
+		if (fds[i] >= 0 && poll(&p, 1, 0) == 1 && read(fds[i], &c, 1) <= 0)
+			closed++;
+	}
+	EXPECT_LE(24, closed);
+	EXPECT_LE(rejected + 24, node_stat(DSM_STAT_CONN_REJECTED));
+	/* and the node's real links did not notice */
+	EXPECT_EQ(up, peers_up());
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+}
+
+TEST_HARNESS_MAIN
