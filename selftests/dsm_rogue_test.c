@@ -20,6 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "nl.h"
+#define __packed __attribute__((packed))
 #include "../kernel/net/wire.h"
 
 static uint32_t self_id(void)

@@ -15,10 +15,9 @@
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
 #include <linux/types.h>
-#else	/* the selftests speak the protocol too */
+#else	/* the selftests speak the protocol too; they define __packed */
 #include <assert.h>
 #include <linux/types.h>
-#define __packed __attribute__((packed))
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
