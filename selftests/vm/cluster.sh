@@ -118,7 +118,8 @@ build_initramfs() {
 	done
 	: > "$r/lib/modules/load-order"
 	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
-		 virtio_pci failover net_failover virtio_net sch_netem; do
+		 virtio_pci failover net_failover virtio_net virtio_console \
+		 sch_netem; do
 		[ -n "$MODDIR" ] || break	# debug kernel: all built in
 		f=$(find "$MODDIR/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
 		[ -n "$f" ] || continue	# built in
@@ -181,7 +182,9 @@ start_node() {
 		-kernel "$KERNEL" -initrd "$WORK/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1 $APPEND DSM_NODE_ID=$i DSM_NODES=$NODES DSM_JOIN=$JOIN DSM_TOKEN=$TOKEN" \
 		-serial "file:$LOGS/node$i.console" \
-		-chardev "pipe,id=ctl,path=$WORK/n$i" -serial chardev:ctl \
+		-device virtio-serial-pci,id=vser \
+		-chardev "pipe,id=ctl,path=$WORK/n$i" \
+		-device virtconsole,chardev=ctl,bus=vser.0 \
 		-netdev "tap,id=net0,ifname=tap$i,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:$(printf %02x "$i")" \
 		< /dev/null > "$LOGS/node$i.qemu" 2>&1 &

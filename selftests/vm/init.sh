@@ -5,7 +5,8 @@
 # DSM_TOKEN as environment variables. Ports:
 #   ttyS0  console: kernel messages, kmemleak's report (debug kernel) and a
 #          dmesg dump when the command ends
-#   ttyS1  control: "TOKEN READY" out; then "JOIN <contact>" in (join the
+#   hvc0   control (a virtio console: an emulated 16550 under TCG can lose
+#          an interrupt and leave a reader or writer asleep forever): "TOKEN READY" out; then "JOIN <contact>" in (join the
 #          cluster through <contact>, or form it if that is this node's
 #          address), "TOKEN JOINED" out; "GO" in; the command's output
 #          out; "TOKEN EXIT <status>"
@@ -16,12 +17,13 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/pts /run && mount -t devpts devpts /dev/pts
 
-ctl=/dev/ttyS1
-stty -F $ctl raw -echo
-say() { echo "$DSM_TOKEN $*" > $ctl; }
+# fd 3 is the control port, open for good: a virtio console resets its
+# terminal settings whenever it is reopened
+ctl=/dev/hvc0
+say() { echo "$DSM_TOKEN $*" >&3; }
 die() {
-	echo "init: $*" > $ctl
-	say EXIT 125
+	echo "init: $*" > /dev/console
+	{ echo "init: $*"; echo "$DSM_TOKEN EXIT 125"; } >&3 2>/dev/null
 	dmesg > /dev/console
 	reboot -f	# QEMU runs with -no-reboot: this ends it, ACPI or not
 }
@@ -32,6 +34,9 @@ echo 30 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 for m in $(cat /lib/modules/load-order); do
 	insmod /lib/modules/$m.ko || die "insmod $m failed"
 done
+for _ in $(seq 50); do [ -c $ctl ] && break; sleep 0.1; done
+exec 3<> $ctl || die "no control port $ctl"
+stty raw -echo <&3
 ip link set lo up
 ip link set eth0 up || die "no eth0"
 ip addr add 10.0.0.$DSM_NODE_ID/24 dev eth0
@@ -43,7 +48,7 @@ kml=/sys/kernel/debug/kmemleak
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 [ -e $kml ] && echo clear > $kml
 if [ "$DSM_JOIN" = 1 ]; then
-	dsmctl node set id $DSM_NODE_ID addr 10.0.0.$DSM_NODE_ID > $ctl 2>&1 ||
+	dsmctl node set id $DSM_NODE_ID addr 10.0.0.$DSM_NODE_ID >&3 2>&1 ||
 		die "dsmctl node set failed"
 fi
 
@@ -54,19 +59,19 @@ wait_cluster() {
 		[ "$up" -ge $((DSM_NODES - 1)) ] && return 0
 		sleep 0.2
 	done
-	dsmctl peers > $ctl 2>&1
+	dsmctl peers >&3 2>&1
 	die "the cluster did not form"
 }
 
 say READY
 joined=0
-while read -r line < $ctl; do
+while read -r line <&3; do
 	case $line in
 	"JOIN 10.0.0.$DSM_NODE_ID")
-		dsmctl join > $ctl 2>&1 || die "dsmctl join (form) failed"
+		dsmctl join >&3 2>&1 || die "dsmctl join (form) failed"
 		joined=1; say JOINED ;;
 	"JOIN "*)
-		dsmctl join "${line#JOIN }" > $ctl 2>&1 || die "dsmctl join failed"
+		dsmctl join "${line#JOIN }" >&3 2>&1 || die "dsmctl join failed"
 		joined=1; say JOINED ;;
 	GO)
 		break ;;
@@ -76,7 +81,7 @@ done
 
 export DSM_NODE_ID DSM_NODES
 cd /tmp
-sh /etc/dsm-cmd < /dev/null > $ctl 2>&1
+sh /etc/dsm-cmd < /dev/null >&3 2>&1 3>&-
 rc=$?
 if [ -e $kml ]; then
 	sleep 6	# kmemleak reports only objects older than 5 s

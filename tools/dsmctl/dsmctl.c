@@ -168,6 +168,24 @@ static int run(struct nl_msg *msg, struct dsm_nl *nl, dsm_nl_reply_fn fn,
 	return err ? kernel_error(nl, err) : EXIT_OK;
 }
 
+/* One request (or dump, with NLM_F_DUMP) of a command without arguments. */
+static int request(uint8_t cmd, int flags, dsm_nl_reply_fn fn)
+{
+	struct dsm_nl nl;
+	int ret = family_connect(&nl);
+
+	if (ret)
+		return ret;
+	ret = run(dsm_nl_msg_flags(&nl, cmd, flags), &nl, fn, NULL);
+	dsm_nl_close(&nl);
+	return ret;
+}
+
+static int no_args(int argc, char **argv)
+{
+	return argc > 0 ? usage_error("unexpected argument '%s'.", argv[0]) : 0;
+}
+
 static uint64_t get_u64(struct nlattr *a)
 {
 	return a ? nla_get_u64(a) : 0;
@@ -234,17 +252,7 @@ static int show_reply(struct nlattr **tb, void *arg)
 
 static int cmd_show(int argc, char **argv)
 {
-	struct dsm_nl nl;
-	int ret;
-
-	if (argc > 0)
-		return usage_error("unexpected argument '%s'.", argv[0]);
-	ret = family_connect(&nl);
-	if (ret)
-		return ret;
-	ret = run(dsm_nl_msg(&nl, DSM_CMD_GET), &nl, show_reply, NULL);
-	dsm_nl_close(&nl);
-	return ret;
+	return no_args(argc, argv) ?: request(DSM_CMD_GET, 0, show_reply);
 }
 
 static int cmd_node_set(int argc, char **argv)
@@ -334,19 +342,9 @@ static int cmd_join(int argc, char **argv)
 	return ret;
 }
 
-static int cmd_simple(int argc, char **argv, uint8_t cmd)
+static int cmd_leave(int argc, char **argv)
 {
-	struct dsm_nl nl;
-	int ret;
-
-	if (argc > 0)
-		return usage_error("unexpected argument '%s'.", argv[0]);
-	ret = family_connect(&nl);
-	if (ret)
-		return ret;
-	ret = run(dsm_nl_msg(&nl, cmd), &nl, NULL, NULL);
-	dsm_nl_close(&nl);
-	return ret;
+	return no_args(argc, argv) ?: request(DSM_CMD_LEAVE, 0, NULL);
 }
 
 static void print_addr(const char *key, const char *fmt, struct nlattr *a)
@@ -391,22 +389,14 @@ static int peer_reply(struct nlattr **tb, void *arg)
 
 static int cmd_peers(int argc, char **argv)
 {
-	struct dsm_nl nl;
-	int ret;
+	int ret = no_args(argc, argv);
 
-	if (argc > 0)
-		return usage_error("unexpected argument '%s'.", argv[0]);
-	ret = family_connect(&nl);
 	if (ret)
 		return ret;
-	if (out_is_json())
-		out_array_open();
-	ret = run(dsm_nl_msg_flags(&nl, DSM_CMD_PEER_GET, NLM_F_DUMP), &nl,
-		  peer_reply, NULL);
-	if (out_is_json())
-		out_array_close();
+	out_array_open();
+	ret = request(DSM_CMD_PEER_GET, NLM_F_DUMP, peer_reply);
+	out_array_close();
 	out_end();
-	dsm_nl_close(&nl);
 	return ret;
 }
 
@@ -428,10 +418,10 @@ static int event_reply(struct nlattr **tb, void *arg)
 static int cmd_monitor(int argc, char **argv)
 {
 	struct dsm_nl nl;
-	int ret;
+	int ret = no_args(argc, argv);
 
-	if (argc > 0)
-		return usage_error("unexpected argument '%s'.", argv[0]);
+	if (ret)
+		return ret;
 	ret = family_connect(&nl);
 	if (ret)
 		return ret;
@@ -499,7 +489,7 @@ int main(int argc, char **argv)
 	case 2:
 		return cmd_join(argc - 1, argv + 1);
 	case 3:
-		return cmd_simple(argc - 1, argv + 1, DSM_CMD_LEAVE);
+		return cmd_leave(argc - 1, argv + 1);
 	case 4:
 		return cmd_peers(argc - 1, argv + 1);
 	case 5:

@@ -18,16 +18,12 @@
  */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
+	int err = parse_u64(s, min, &v);
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
+	if (err)
+		return err;
+	if (v > max)
 		return -ERANGE;
 	*out = (uint32_t)v;
 	return 0;
