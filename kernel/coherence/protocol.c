@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: the write-invalidate coherence protocol (see protocol.h for the
+ * theory of operation). Pure C: compiled into the module and into the
+ * userspace simulation.
+ */
+#ifdef __KERNEL__
+#include <linux/bitops.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#else
+#include <errno.h>
+#include <string.h>
+#endif
+
+#include "protocol.h"
+
+static u64 dsm_coh_bit(u32 node)
+{
+	return 1ULL << (node % DSM_COH_MAX_NODES);
+}
+
+static void dsm_coh_send(struct dsm_coh_env *env, u32 from, u32 to, u8 type,
+			 u32 requester, bool with_data, u64 value)
+{
+	struct dsm_coh_msg m = {
+		.type = type,
+		.from = from,
+		.requester = requester,
+		.with_data = with_data,
+		.value = value,
+	};
+
+	env->send(env, from, to, &m);
+}
+
+/**
+ * dsm_coh_dir_init() - a page nobody has touched: the home owns it
+ * @dir:  the directory entry
+ * @home: the page's home
+ */
+void dsm_coh_dir_init(struct dsm_coh_dir *dir, u32 home)
+{
+	memset(dir, 0, sizeof(*dir));
+	dir->owner = home;
+}
+
+/**
+ * dsm_coh_node_init() - a node's initial view of a page
+ * @n:    the node's state
+ * @home: this node is the page's home, which starts with it writable
+ */
+void dsm_coh_node_init(struct dsm_coh_node *n, bool home)
+{
+	memset(n, 0, sizeof(*n));
+	if (home) {
+		n->state = DSM_COH_EXCLUSIVE;
+		n->owner = true;
+	}
+}
+
+/**
+ * dsm_coh_fault() - a local access to the page
+ * @env:   the caller
+ * @n:     this node's state
+ * @self:  this node
+ * @home:  the page's home
+ * @write: a store (else a load)
+ *
+ * Return: true if the access may go ahead now; false if it must wait for
+ * the request this node has in flight (sent now, or earlier) and retry.
+ */
+bool dsm_coh_fault(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
+		   u32 home, bool write)
+{
+	if (write ? n->state == DSM_COH_EXCLUSIVE : n->state != DSM_COH_INVALID)
+		return true;
+	if (n->pending)
+		return false;	/* join the request in flight, then retry */
+	n->pending = write ? DSM_COH_REQ_WRITE : DSM_COH_REQ_READ;
+	dsm_coh_send(env, self, home, n->pending, self, false, 0);
+	return false;
+}
+
+static int dsm_coh_node_defer(struct dsm_coh_node *n,
+			      const struct dsm_coh_msg *m)
+{
+	if (!n->pending || n->ndeferred >= DSM_COH_DEFER_MAX)
+		return -EPROTO;
+	n->deferred[n->ndeferred++] = *m;
+	return 0;
+}
+
+/* The pending request's data is in: serve what waited for it, in order. */
+static int dsm_coh_node_replay(struct dsm_coh_env *env, struct dsm_coh_node *n,
+			       u32 self, u32 home)
+{
+	struct dsm_coh_msg m;
+	u32 i, count = n->ndeferred;
+	int err = 0;
+
+	for (i = 0; i < count && !err; i++) {
+		m = n->deferred[0];
+		memmove(&n->deferred[0], &n->deferred[1],
+			(n->ndeferred - 1) * sizeof(n->deferred[0]));
+		n->ndeferred--;
+		err = dsm_coh_node_receive(env, n, self, home, &m);
+	}
+	return err;
+}
+
+/**
+ * dsm_coh_node_receive() - a message for this node's side of the page
+ * @env:  the caller
+ * @n:    this node's state
+ * @self: this node
+ * @home: the page's home
+ * @m:    DATA, GRANT, FWD_READ, FWD_WRITE or INV
+ *
+ * Return: 0, or -EPROTO for a message the protocol cannot produce here.
+ */
+int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
+			 u32 self, u32 home, const struct dsm_coh_msg *m)
+{
+	switch (m->type) {
+	case DSM_COH_DATA:
+		if (n->pending != DSM_COH_REQ_READ)
+			return -EPROTO;
+		n->state = DSM_COH_SHARED;
+		n->value = m->value;
+		n->pending = 0;
+		return dsm_coh_node_replay(env, n, self, home);
+	case DSM_COH_GRANT:
+		if (n->pending != DSM_COH_REQ_WRITE ||
+		    (!m->with_data && n->state == DSM_COH_INVALID))
+			return -EPROTO;
+		if (m->with_data)
+			n->value = m->value;
+		n->state = DSM_COH_EXCLUSIVE;
+		n->owner = true;
+		n->pending = 0;
+		return dsm_coh_node_replay(env, n, self, home);
+	case DSM_COH_FWD_READ:
+	case DSM_COH_FWD_WRITE:
+		if (!n->owner || n->state == DSM_COH_INVALID)
+			return dsm_coh_node_defer(n, m);	/* a later transaction */
+		if (m->type == DSM_COH_FWD_READ) {
+			n->state = DSM_COH_SHARED;	/* keep ownership */
+			dsm_coh_send(env, self, m->requester, DSM_COH_DATA,
+				     m->requester, false, n->value);
+		} else {
+			n->state = DSM_COH_INVALID;
+			n->owner = false;
+			dsm_coh_send(env, self, m->requester, DSM_COH_GRANT,
+				     m->requester, true, n->value);
+		}
+		return 0;
+	case DSM_COH_INV:
+		if (n->state == DSM_COH_INVALID)	/* our read's data is on its way */
+			return n->pending == DSM_COH_REQ_READ ? dsm_coh_node_defer(n, m) :
+								-EPROTO;
+		n->state = DSM_COH_INVALID;
+		n->owner = false;
+		dsm_coh_send(env, self, home, DSM_COH_INV_ACK, m->requester, false, 0);
+		return 0;
+	}
+	return -EPROTO;
+}
+
+/* The invalidations of dir->cur are all acknowledged: hand over the page. */
+static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
+			      u32 home)
+{
+	u32 r = dir->cur.requester;
+
+	if (dir->cur.with_data)		/* here: "the requester holds no copy" */
+		dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_WRITE, r, false, 0);
+	else
+		dsm_coh_send(env, home, r, DSM_COH_GRANT, r, false, 0);
+	dir->owner = r;
+	dir->copyset = 0;
+	dir->busy = false;
+}
+
+static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
+			     u32 home, const struct dsm_coh_msg *m)
+{
+	u32 r = m->requester, i;
+	u64 holders, inv;
+	bool valid;
+
+	if (m->type == DSM_COH_REQ_READ) {
+		if (r == dir->owner)	/* an owner always holds the data */
+			return -EPROTO;
+		dir->copyset |= dsm_coh_bit(r);
+		dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_READ, r, false, 0);
+		return 0;
+	}
+	holders = dir->copyset | dsm_coh_bit(dir->owner);
+	valid = holders & dsm_coh_bit(r);
+	inv = holders & ~dsm_coh_bit(r);
+	if (!valid)
+		inv &= ~dsm_coh_bit(dir->owner);	/* it hands the data over */
+	dir->cur = *m;
+	dir->cur.with_data = !valid;
+	dir->acks = 0;
+	for (i = 0; i < DSM_COH_MAX_NODES; i++) {
+		if (inv & dsm_coh_bit(i)) {
+			dsm_coh_send(env, home, i, DSM_COH_INV, r, false, 0);
+			dir->acks++;
+		}
+	}
+	dir->busy = true;
+	if (!dir->acks)
+		dsm_coh_dir_grant(env, dir, home);
+	return 0;
+}
+
+/**
+ * dsm_coh_dir_receive() - a message for the page's home
+ * @env:  the caller
+ * @dir:  the directory entry
+ * @home: this node, the page's home
+ * @m:    REQ_READ, REQ_WRITE or INV_ACK
+ *
+ * Return: 0, or -EPROTO for a message the protocol cannot produce.
+ */
+int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
+			u32 home, const struct dsm_coh_msg *m)
+{
+	int err = 0;
+
+	switch (m->type) {
+	case DSM_COH_REQ_READ:
+	case DSM_COH_REQ_WRITE:
+		if (!dir->busy)
+			return dsm_coh_dir_serve(env, dir, home, m);
+		if (dir->nqueue >= DSM_COH_MAX_NODES)
+			return -EPROTO;
+		dir->queue[dir->nqueue++] = *m;
+		return 0;
+	case DSM_COH_INV_ACK:
+		if (!dir->busy || !dir->acks)
+			return -EPROTO;
+		if (--dir->acks)
+			return 0;
+		dsm_coh_dir_grant(env, dir, home);
+		while (!err && !dir->busy && dir->nqueue) {
+			struct dsm_coh_msg next = dir->queue[0];
+
+			memmove(&dir->queue[0], &dir->queue[1],
+				(dir->nqueue - 1) * sizeof(dir->queue[0]));
+			dir->nqueue--;
+			err = dsm_coh_dir_serve(env, dir, home, &next);
+		}
+		return err;
+	}
+	return -EPROTO;
+}

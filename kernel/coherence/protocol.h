@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dsm: the write-invalidate coherence protocol, as a pure state machine.
+ *
+ * No sockets, no VMAs, no allocation, no locks: the caller owns the state,
+ * serialises calls per page, and carries messages. The same code runs in the
+ * module and in the userspace simulation (selftests/unit/coherence_sim.c),
+ * which checks its invariants under random delays and interleavings.
+ *
+ * Theory of operation (per page; the home is a fixed node per page):
+ *
+ *  - Each node holds the page INVALID, SHARED (read-only) or EXCLUSIVE
+ *    (writable), and may be its owner: the node whose copy is authoritative.
+ *    A node has at most one request per page in flight (local faults join
+ *    it).
+ *  - The home keeps the directory entry: owner and copyset (nodes with a
+ *    SHARED copy besides the owner), and takes one request at a time; a
+ *    request that arrives while one is being served waits in order.
+ *  - Read: the home sends the data itself if it owns the page; otherwise it
+ *    forwards to the owner, which keeps ownership, downgrades to SHARED and
+ *    sends the data to the requester. The requester joins the copyset.
+ *    Messages: 2 (home owns) or 3.
+ *  - Write: the home invalidates every other holder in parallel and counts
+ *    their acks back. Then, if the requester still holds a valid copy, the
+ *    home grants ownership without data; if the home owned the page it
+ *    grants with data; else it forwards to the owner, which sends data and
+ *    ownership to the requester and invalidates itself. Messages: 2 + 2k for
+ *    k invalidated holders, one more when owner and home differ.
+ *  - The only reordering this allows: a later transaction's message from the
+ *    home (a forward, or an invalidation) reaching a requester before the
+ *    data an owner sends it for its own, earlier transaction. A node that
+ *    waits for data and receives such a message defers it until the data is
+ *    in. Messages from the home that precede the requester's own grant are
+ *    earlier transactions and are served at once.
+ *
+ * Links are assumed FIFO per ordered pair of nodes (TCP), including the
+ * link from a node to itself.
+ */
+#ifndef _DSM_COHERENCE_PROTOCOL_H
+#define _DSM_COHERENCE_PROTOCOL_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#endif	/* userspace builds force-include selftests/unit/kernel_types.h */
+
+#define DSM_COH_MAX_NODES	64
+#define DSM_COH_DEFER_MAX	(2 * DSM_COH_MAX_NODES)
+
+enum dsm_coh_state {
+	DSM_COH_INVALID,
+	DSM_COH_SHARED,
+	DSM_COH_EXCLUSIVE,
+};
+
+enum dsm_coh_msg_type {
+	DSM_COH_REQ_READ = 1,	/* requester -> home */
+	DSM_COH_REQ_WRITE,	/* requester -> home */
+	DSM_COH_FWD_READ,	/* home -> owner: send requester a copy */
+	DSM_COH_FWD_WRITE,	/* home -> owner: hand requester the page */
+	DSM_COH_INV,		/* home -> holder: drop your copy */
+	DSM_COH_INV_ACK,	/* holder -> home */
+	DSM_COH_DATA,		/* home or owner -> requester: read copy */
+	DSM_COH_GRANT,		/* home or owner -> requester: ownership */
+};
+
+/**
+ * struct dsm_coh_msg - one coherence message about one page
+ * @type:      enum dsm_coh_msg_type
+ * @from:      sender
+ * @requester: the node the transaction is for
+ * @with_data: GRANT carries the page contents
+ * @value:     the page contents (a version number in the simulation; the
+ *             module carries the real page next to the message)
+ */
+struct dsm_coh_msg {
+	u8 type;
+	u32 from;
+	u32 requester;
+	bool with_data;
+	u64 value;
+};
+
+/**
+ * struct dsm_coh_node - one node's view of one page
+ * @state:     enum dsm_coh_state
+ * @owner:     this node's copy is the authoritative one
+ * @pending:   0, DSM_COH_REQ_READ or DSM_COH_REQ_WRITE in flight
+ * @value:     the contents while valid
+ * @ndeferred: messages waiting until the pending request's data arrives
+ * @deferred:  those messages, in arrival order
+ */
+struct dsm_coh_node {
+	u8 state;
+	bool owner;
+	u8 pending;
+	u64 value;
+	u32 ndeferred;
+	struct dsm_coh_msg deferred[DSM_COH_DEFER_MAX];
+};
+
+/**
+ * struct dsm_coh_dir - the home's directory entry for one page
+ * @owner:     the owner's node id
+ * @copyset:   bitmap of nodes holding SHARED copies, owner excluded
+ * @busy:      a write waits for invalidation acks
+ * @acks:      acks still expected
+ * @cur:       the write being served
+ * @nqueue:    requests waiting behind it
+ * @queue:     those requests, in arrival order
+ */
+struct dsm_coh_dir {
+	u32 owner;
+	u64 copyset;
+	bool busy;
+	u32 acks;
+	struct dsm_coh_msg cur;
+	u32 nqueue;
+	struct dsm_coh_msg queue[DSM_COH_MAX_NODES];
+};
+
+/**
+ * struct dsm_coh_env - what the state machine needs from its caller
+ * @send: carry @m from node @from to node @to (FIFO per ordered pair)
+ * @ctx:  the caller's
+ */
+struct dsm_coh_env {
+	void (*send)(struct dsm_coh_env *env, u32 from, u32 to,
+		     const struct dsm_coh_msg *m);
+	void *ctx;
+};
+
+void dsm_coh_dir_init(struct dsm_coh_dir *dir, u32 home);
+void dsm_coh_node_init(struct dsm_coh_node *n, bool home);
+bool dsm_coh_fault(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
+		   u32 home, bool write);
+int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
+			 u32 self, u32 home, const struct dsm_coh_msg *m);
+int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
+			u32 home, const struct dsm_coh_msg *m);
+
+#endif /* _DSM_COHERENCE_PROTOCOL_H */
