@@ -203,37 +203,35 @@ TEST(bad_node_ids)
 	}
 }
 
+/*
+ * Send one HELLO (from node 9, a join) as the whole conversation: the node
+ * must answer REFUSE with @want, close, and count one refused handshake.
+ */
+#define EXPECT_REFUSED(ver, cid, want) do {			\
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO,			\
+				       sizeof(struct dsm_wire_hello), 9); \
+	struct dsm_wire_hello hello = hello_of(cid, DSM_HELLO_JOIN);	\
+	uint64_t refused = node_stat(DSM_STAT_HANDSHAKE_REFUSED);	\
+	uint32_t reason = 0;						\
+	int fd = rogue_connect();					\
+									\
+	ASSERT_LE(0, fd);						\
+	h.version = ver;						\
+	ASSERT_EQ(0, send_msg(fd, h, &hello, sizeof(hello)));		\
+	EXPECT_TRUE(closed_within(fd, 10, &reason));			\
+	EXPECT_EQ(want, le32toh(reason));				\
+	close(fd);							\
+	EXPECT_EQ(refused + 1, node_stat(DSM_STAT_HANDSHAKE_REFUSED));	\
+} while (0)
+
 TEST(wrong_version_is_refused)
 {
-	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello), 9);
-	struct dsm_wire_hello hello = hello_of(1, DSM_HELLO_JOIN);
-	uint64_t refused = node_stat(DSM_STAT_HANDSHAKE_REFUSED);
-	uint32_t reason = 0;
-	int fd = rogue_connect();
-
-	ASSERT_LE(0, fd);
-	h.version = 99;
-	ASSERT_EQ(0, send_msg(fd, h, &hello, sizeof(hello)));
-	EXPECT_TRUE(closed_within(fd, 10, &reason));
-	EXPECT_EQ(DSM_REASON_VERSION, le32toh(reason));
-	close(fd);
-	EXPECT_EQ(refused + 1, node_stat(DSM_STAT_HANDSHAKE_REFUSED));
+	EXPECT_REFUSED(99, 1, DSM_REASON_VERSION);
 }
 
 TEST(wrong_cluster_is_refused)
 {
-	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello), 9);
-	struct dsm_wire_hello hello = hello_of(42, DSM_HELLO_JOIN);
-	uint64_t refused = node_stat(DSM_STAT_HANDSHAKE_REFUSED);
-	uint32_t reason = 0;
-	int fd = rogue_connect();
-
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, send_msg(fd, h, &hello, sizeof(hello)));
-	EXPECT_TRUE(closed_within(fd, 10, &reason));
-	EXPECT_EQ(DSM_REASON_CLUSTER, le32toh(reason));
-	close(fd);
-	EXPECT_EQ(refused + 1, node_stat(DSM_STAT_HANDSHAKE_REFUSED));
+	EXPECT_REFUSED(DSM_WIRE_VERSION, 42, DSM_REASON_CLUSTER);
 }
 
 TEST(stranger_link_is_refused)

@@ -144,6 +144,8 @@ void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 	dsm_peer_set_state(peer, DSM_PEER_UP, 0);
 	peer->reason = DSM_REASON_NONE;
 	WRITE_ONCE(peer->last_rx, jiffies);
+	/* the handshake's last message says which epoch the peer is at */
+	WRITE_ONCE(peer->epoch_seen, le64_to_cpu(conn->rx_hdr.epoch));
 	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
 	spin_unlock_bh(&peer->lock);
 

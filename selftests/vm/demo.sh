@@ -1,15 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The main demo (`make demo`): boot a 3-node cluster of guests and show dsm
-# at work on each node. Today a region is shared by the processes of one
-# node; sharing across nodes arrives with the peer transport and coherence.
+# The main demo (`make demo`): boot 3 guests, form a cluster over the
+# in-kernel transport, show its membership and links, and show regions at
+# work on each node. Today a region is shared by the processes of one node;
+# sharing across nodes arrives with the coherence protocol.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 exec selftests/vm/cluster.sh --nodes 3 -- sh -c '
 	set -e
 	dsmctl show
+	echo "== links to the other members"
+	dsmctl peers
 	key=0xd5d0
 	echo "== one process fills 16 MiB of region $key with node $DSM_NODE_ID pattern"
 	dsm_fill fill $key $((16 << 20)) $DSM_NODE_ID
