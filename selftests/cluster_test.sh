@@ -9,11 +9,12 @@
 #   keyed    all nodes take a cluster key and re-form; a wrong key and a
 #            missing key are refused with a reason and counted
 #   rmmod    node 3 unloads the module while connected: the others see it
-#            leave; it comes back
+#            leave, and every connection it created was destroyed; it comes
+#            back
 #   kill     node 3 is killed abruptly: the others declare it down
 . ktap.sh
 me=$DSM_NODE_ID
-plan 26
+plan 27
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -50,6 +51,12 @@ wait_until() {
 }
 
 check() { if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+
+# node 3 logs its objects' lifecycles (dynamic debug), paired after rmmod
+if [ $me = 3 ]; then
+	echo 'module dsm +p' > /sys/kernel/debug/dynamic_debug/control
+	dmesg -c > /dev/null
+fi
 
 # ---- formed
 wait_until "all peers up" 30 peers_up 2
@@ -127,6 +134,10 @@ fi
 # ---- rmmod while connected
 if [ $me = 3 ]; then
 	expect "rmmod while connected" 0 rmmod dsm
+	unpaired=$(unpaired_objects)
+	echo "$unpaired" | grep '^#'
+	desc="every connection created was destroyed"
+	check sh -c "! echo '$unpaired' | grep -q unpaired && echo '$unpaired' | grep -q '# conn: '"
 	dsm_barrier unloaded
 	insmod /lib/modules/dsm.ko
 	dsmctl node set id 3 addr 10.0.0.3 key $KEY_A
@@ -135,6 +146,7 @@ if [ $me = 3 ]; then
 else
 	wait_until "node 3 left on rmmod" 20 members_are 2
 	desc="and is not a peer any more"; check [ -z "$(peer_json 3)" ]
+	ok "(node 3: connection lifecycles paired)"
 	dsm_barrier unloaded
 fi
 wait_until "all up again" 30 peers_up 2

@@ -38,6 +38,23 @@ expect_output() {
 	fi
 }
 
+# unpaired_objects: lifecycle lines in dmesg read "dsm: <kind> <id> created"
+# and "... destroyed"; print each kind's count (as # comments) and every
+# object created but never destroyed (as "unpaired <kind> <id>").
+unpaired_objects() {
+	dmesg | awk '
+	/dsm: [a-z]+ [^ ]+ (created|destroyed)/ {
+		for (i = 1; i <= NF; i++) if ($i == "dsm:") break
+		obj = $(i + 1) " " $(i + 2)
+		n[obj] += ($(i + 3) == "created") ? 1 : -1
+		kinds[$(i + 1)]++
+	}
+	END {
+		for (k in kinds) printf "# %s: %d lifecycle lines\n", k, kinds[k]
+		for (o in n) if (n[o] > 0) print "unpaired", o
+	}'
+}
+
 finish() {
 	echo "# $((ktap_n - ktap_fail)) passed, $ktap_fail failed"
 	if [ "$ktap_n" != "$ktap_plan" ]; then

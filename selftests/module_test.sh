@@ -34,18 +34,7 @@ done
 after=$(avail)
 [ $loop_ok = 1 ] && ok "load/fill/verify/unload x$LOOPS" || not_ok "load/fill/verify/unload x$LOOPS"
 
-# Lifecycle lines read "dsm: <kind> <id> created|destroyed"; pair them.
-unpaired=$(dmesg | awk '
-	/dsm: [a-z]+ [^ ]+ (created|destroyed)/ {
-		for (i = 1; i <= NF; i++) if ($i == "dsm:") break
-		obj = $(i + 1) " " $(i + 2)
-		n[obj] += ($(i + 3) == "created") ? 1 : -1
-		kinds[$(i + 1)]++
-	}
-	END {
-		for (k in kinds) printf "# %s: %d lifecycle lines\n", k, kinds[k]
-		for (o in n) if (n[o] != 0) print "unpaired", o
-	}')
+unpaired=$(unpaired_objects)
 echo "$unpaired" | grep '^#'
 regions=$(dmesg | grep -c 'dsm: region .* created')
 [ "$regions" = $LOOPS ] && ! echo "$unpaired" | grep -q unpaired &&
