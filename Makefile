@@ -113,7 +113,7 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
 GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier
-UNIT_TESTS := parse_test json_test coherence_sim
+UNIT_TESTS := parse_test json_test coherence_sim homes_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
 
@@ -151,6 +151,10 @@ $(B)/unit/json_test: selftests/unit/json_test.c tools/dsmctl/json.c $(KSFT)/ksel
 $(B)/unit/coherence_sim: selftests/unit/coherence_sim.c kernel/coherence/protocol.c kernel/coherence/protocol.h selftests/unit/kernel_types.h
 	@mkdir -p $(@D)
 	$(UCC) -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/protocol.c
+
+$(B)/unit/homes_test: selftests/unit/homes_test.c kernel/coherence/homes.c kernel/coherence/homes.h selftests/unit/kernel_types.h $(KSFT)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(TEST_CC) -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/homes.c
 
 check: deps
 	@$(MAKE) --no-print-directory all module-612 module-debug

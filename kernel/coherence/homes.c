@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: the home mapping table (see homes.h).
+ */
+#ifdef __KERNEL__
+#include <linux/string.h>
+#else
+#include <string.h>
+#endif
+
+#include "homes.h"
+
+/* A 64-bit mixer (splitmix64's finaliser): cheap, well spread, portable. */
+static u64 dsm_homes_mix(u64 x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/**
+ * dsm_homes_build() - the table for a member list
+ * @h:       the table to fill
+ * @members: bitmap of member node ids (bit n = node n, 1..63)
+ */
+void dsm_homes_build(struct dsm_homes *h, u64 members)
+{
+	u32 s, n, best;
+	u64 w, top;
+
+	memset(h, 0, sizeof(*h));
+	for (s = 0; s < DSM_HOME_SLOTS; s++) {
+		best = 0;
+		top = 0;
+		for (n = 1; n < DSM_HOME_MAX_NODES; n++) {
+			if (!(members & (1ULL << n)))
+				continue;
+			w = dsm_homes_mix(((u64)s << 8) ^ n ^ 0x6473d0d0ULL);
+			if (!best || w > top) {
+				best = n;
+				top = w;
+			}
+		}
+		h->slot[s] = best;
+	}
+}
+
+/**
+ * dsm_homes_slot() - the slot a page falls in
+ * @key:   the region's key
+ * @index: the page's index in the region
+ *
+ * Return: a slot number below DSM_HOME_SLOTS.
+ */
+u32 dsm_homes_slot(u64 key, u64 index)
+{
+	return dsm_homes_mix(dsm_homes_mix(key) ^ index) % DSM_HOME_SLOTS;
+}
+
+/**
+ * dsm_homes_node() - a page's home
+ * @h:     the table
+ * @key:   the region's key
+ * @index: the page's index in the region
+ *
+ * Return: the node id, 0 if the table is empty.
+ */
+u32 dsm_homes_node(const struct dsm_homes *h, u64 key, u64 index)
+{
+	return h->slot[dsm_homes_slot(key, index)];
+}
