@@ -159,7 +159,7 @@ static void dsm_members_reset(void)
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	WRITE_ONCE(dsm_epoch, 0);
 	mutex_unlock(&dsm_members_lock);
-	dsm_peers_stop();
+	dsm_peers_drop();
 }
 
 /* Check a member list from the wire; 0 or DSM_REASON_PROTOCOL. */
@@ -442,7 +442,6 @@ int dsm_cluster_form(struct netlink_ext_ack *extack)
 		bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 		set_bit(self, dsm_members);
 		dsm_members_new_epoch(1);
-		dsm_peers_start();
 	}
 	mutex_unlock(&dsm_members_lock);
 	return err;
@@ -570,7 +569,6 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 	}
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	dsm_members_apply(&r->members, le64_to_cpu(r->epoch));
-	dsm_peers_start();
 out:
 	mutex_unlock(&dsm_members_lock);
 	kfree(r);

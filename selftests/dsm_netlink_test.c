@@ -10,8 +10,10 @@
 #include <netlink/genl/genl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -228,6 +230,30 @@ TEST_F(nl, membership_commands)
 	ASSERT_EQ(0, simple(&self->nl, DSM_CMD_LEAVE));
 	ASSERT_EQ(0, get_status(&self->nl, &s));
 	EXPECT_EQ(0, s.epoch);
+}
+
+TEST_F(nl, pending_connection_expires_outside_a_cluster)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(self->saved.port),
+				   .sin_addr.s_addr = self->saved.addr };
+	struct pollfd p;
+	time_t end;
+	char c;
+	int fd;
+
+	/* the fixture left the cluster; the listener is still up */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	/* silent: the node must close it at the handshake deadline */
+	end = time(NULL) + DSM_DEAD_TIMEOUT_DEFAULT / 1000 + 10;
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (time(NULL) <= end && poll(&p, 1, 200) == 0)
+		;
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_GE(0, recv(fd, &c, 1, MSG_DONTWAIT));	/* end of stream or reset */
+	close(fd);
 }
 
 TEST_F(nl, join_errors)

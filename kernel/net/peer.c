@@ -10,8 +10,10 @@
  * each delay drawn from [b/2, b]) so that restarting nodes do not reconnect
  * in lockstep.
  *
- * One heartbeat work runs every dead_timeout / 5. It pings every peer that
- * is up (any message counts as a sign of life, and the pong gives the round
+ * One heartbeat work runs every dead_timeout / 5 for as long as the module
+ * is loaded (not only while a member: the listener is up from `node set` on,
+ * and its pending connections must expire either way). It pings every peer
+ * that is up (any message counts as a sign of life, and the pong gives the round
  * trip), declares down a peer silent for longer than the dead timeout,
  * abandons handshakes past their deadline, starts due reconnections and
  * expires pending accepted connections. A peer that is down stays a member:
@@ -28,8 +30,6 @@
 
 struct dsm_peer dsm_peers[DSM_MAX_NODES + 1];
 static struct delayed_work dsm_hb_work;
-static bool dsm_peers_running;	/* under dsm_peers_run_lock */
-static DEFINE_MUTEX(dsm_peers_run_lock);
 
 static unsigned long dsm_hb_interval(void)
 {
@@ -295,11 +295,7 @@ static void dsm_hb_fn(struct work_struct *work)
 		if (id != dsm_self_id() && dsm_members_has(id))
 			dsm_peer_tick(&dsm_peers[id], dead);
 	dsm_conn_pending_expire(false);
-
-	mutex_lock(&dsm_peers_run_lock);
-	if (dsm_peers_running)
-		queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
-	mutex_unlock(&dsm_peers_run_lock);
+	queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
 }
 
 /**
@@ -320,36 +316,29 @@ void dsm_peers_init(void)
 }
 
 /**
- * dsm_peers_start() - start the heartbeat (the node became a member)
+ * dsm_peers_heartbeat() - start or stop the heartbeat
+ * @run: start it (module load) or stop it and wait (module unload)
  */
-void dsm_peers_start(void)
+void dsm_peers_heartbeat(bool run)
 {
-	mutex_lock(&dsm_peers_run_lock);
-	if (!dsm_peers_running) {
-		dsm_peers_running = true;
+	if (run)
 		queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
-	}
-	mutex_unlock(&dsm_peers_run_lock);
+	else	/* safe although the work requeues itself */
+		cancel_delayed_work_sync(&dsm_hb_work);
 }
 
 /**
- * dsm_peers_stop() - stop the heartbeat and drop every link
- *
- * Called once membership is empty, so no new link can start.
+ * dsm_peers_drop() - drop every link (membership is already empty, so no
+ * new link starts)
  */
-void dsm_peers_stop(void)
+void dsm_peers_drop(void)
 {
 	u32 id;
 
-	mutex_lock(&dsm_peers_run_lock);
-	dsm_peers_running = false;
-	mutex_unlock(&dsm_peers_run_lock);
-	cancel_delayed_work_sync(&dsm_hb_work);
 	for (id = 1; id <= DSM_MAX_NODES; id++) {
 		cancel_work_sync(&dsm_peers[id].connect_work);
 		dsm_peer_remove(id, DSM_REASON_SHUTDOWN);
 	}
-	dsm_conn_pending_expire(true);
 }
 
 static int dsm_peer_put_u64(struct sk_buff *skb, int attr, atomic64_t *v)

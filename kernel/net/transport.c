@@ -19,6 +19,7 @@ int dsm_net_init(void)
 		return -ENOMEM;
 	dsm_peers_init();
 	dsm_listen_init();
+	dsm_peers_heartbeat(true);
 	return 0;
 }
 
@@ -30,7 +31,8 @@ int dsm_net_init(void)
 void dsm_net_exit(void)
 {
 	dsm_listen_stop();
-	dsm_peers_stop();
+	dsm_peers_heartbeat(false);
+	dsm_peers_drop();
 	drain_workqueue(dsm_wq);
 	dsm_conn_pending_expire(true);
 	destroy_workqueue(dsm_wq);

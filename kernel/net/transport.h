@@ -178,8 +178,8 @@ void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
 void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
 void dsm_peer_add(u32 id, __be32 addr, u16 port);
 void dsm_peer_remove(u32 id, u32 reason);
-void dsm_peers_start(void);
-void dsm_peers_stop(void);
+void dsm_peers_heartbeat(bool run);
+void dsm_peers_drop(void);
 
 /*
  * membership.c: message handlers, called from a connection's rx work with
