@@ -118,8 +118,11 @@ static size_t dsm_members_snapshot(struct dsm_wire_members *w)
 	return sizeof(*w) + n * sizeof(w->m[0]);
 }
 
-/* Send the current list to every member whose link is up, but @except. */
-static void dsm_members_broadcast(u32 except)
+/*
+ * Send the current list to member @only, or (@only 0) to every member but
+ * @except; members whose link is not up catch up when it comes up.
+ */
+static void dsm_members_send(u32 only, u32 except)
 {
 	struct dsm_wire_members *w = kmalloc(DSM_REPLY_MAX, GFP_KERNEL);
 	struct dsm_conn *conn;
@@ -131,7 +134,7 @@ static void dsm_members_broadcast(u32 except)
 		return;	/* members catch up when their links next come up */
 	len = dsm_members_snapshot(w);
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
-		if (id == dsm_self_id() || id == except)
+		if (id == dsm_self_id() || id == except || (only && id != only))
 			continue;
 		conn = dsm_peer_conn(&dsm_peers[id]);
 		if (!conn)
@@ -259,23 +262,11 @@ u32 dsm_members_on_members(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
  */
 void dsm_members_on_link_up(struct dsm_peer *peer, u64 peer_epoch)
 {
-	struct dsm_wire_members *w;
-	struct dsm_conn *conn;
-	size_t len;
-
 	if (dsm_members_epoch() <= peer_epoch)
 		return;
-	w = kmalloc(DSM_REPLY_MAX, GFP_KERNEL);
-	conn = dsm_peer_conn(peer);
-	if (w && conn) {
-		mutex_lock(&dsm_members_lock);
-		len = dsm_members_snapshot(w);
-		mutex_unlock(&dsm_members_lock);
-		dsm_conn_send(conn, DSM_MSG_MEMBERS, 0, w, len);
-	}
-	if (conn)
-		dsm_conn_put(conn);
-	kfree(w);
+	mutex_lock(&dsm_members_lock);
+	dsm_members_send(peer->id, 0);
+	mutex_unlock(&dsm_members_lock);
 }
 
 static void dsm_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
@@ -329,7 +320,7 @@ u32 dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		r->epoch = cpu_to_le64(dsm_epoch);
 		len = offsetof(struct dsm_wire_reply, members) +
 		      dsm_members_snapshot(&r->members);
-		dsm_members_broadcast(id);
+		dsm_members_send(0, id);
 	}
 	r->status = cpu_to_le32(status);
 	mutex_unlock(&dsm_members_lock);
@@ -361,7 +352,7 @@ u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		dsm_members_new_epoch(dsm_epoch + 1);
 		dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
 		pr_info("node %u left\n", id);
-		dsm_members_broadcast(0);	/* the leaver too: it may miss the reply */
+		dsm_members_send(0, 0);	/* the leaver too: it may miss the reply */
 		removed = true;
 	}
 	mutex_unlock(&dsm_members_lock);
@@ -610,7 +601,7 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 			clear_bit(self, dsm_members);
 			if (!bitmap_empty(dsm_members, DSM_MAX_NODES + 1)) {
 				dsm_members_new_epoch(dsm_epoch + 1);
-				dsm_members_broadcast(0);
+				dsm_members_send(0, 0);
 			}
 			mutex_unlock(&dsm_members_lock);
 			break;

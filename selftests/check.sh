@@ -86,16 +86,20 @@ debug_detects() {
 	done
 }
 
+# left_behind PID: runner PID's namespace (dsm-<pid>) or a guest of it
+# (DSM_TOKEN=dsm<pid>x...) still exists
+left_behind() {
+	ip netns list | grep -q "^dsm-$1\b" || pgrep -f "DSM_TOKEN=dsm${1}x" > /dev/null
+}
+
 # run_cluster ARGS...: run the runner, then check it left nothing behind
-# (its namespace is dsm-<pid>, its guests carry DSM_TOKEN=dsm<pid>x...).
 run_cluster() {
 	local pid rc
 	$CLUSTER "$@" &
 	pid=$!
 	wait $pid
 	rc=$?
-	if ip netns list | grep -q "^dsm-$pid\b" ||
-	   pgrep -f "DSM_TOKEN=dsm${pid}x" > /dev/null; then
+	if left_behind $pid; then
 		echo "cluster.sh (pid $pid) left a namespace or a QEMU behind"
 		return 99
 	fi
@@ -117,7 +121,7 @@ runner_failures() {
 	kill -TERM $pid
 	wait $pid
 	rc=$?; echo "terminated: exit $rc"; [ $rc -ne 0 ] || return 1
-	if ip netns list | grep -q "^dsm-$pid\b" || pgrep -f "DSM_TOKEN=dsm${pid}x"; then
+	if left_behind $pid; then
 		echo "terminated runner left things behind"
 		return 1
 	fi
