@@ -82,31 +82,10 @@ bool dsm_coh_fault(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
 	return false;
 }
 
-static int dsm_coh_node_defer(struct dsm_coh_node *n,
-			      const struct dsm_coh_msg *m)
+/* A message for a later transaction: the caller keeps it until our data. */
+static int dsm_coh_node_defer(const struct dsm_coh_node *n)
 {
-	if (!n->pending || n->ndeferred >= DSM_COH_DEFER_MAX)
-		return -EPROTO;
-	n->deferred[n->ndeferred++] = *m;
-	return 0;
-}
-
-/* The pending request's data is in: serve what waited for it, in order. */
-static int dsm_coh_node_replay(struct dsm_coh_env *env, struct dsm_coh_node *n,
-			       u32 self, u32 home)
-{
-	struct dsm_coh_msg m;
-	u32 i, count = n->ndeferred;
-	int err = 0;
-
-	for (i = 0; i < count && !err; i++) {
-		m = n->deferred[0];
-		memmove(&n->deferred[0], &n->deferred[1],
-			(n->ndeferred - 1) * sizeof(n->deferred[0]));
-		n->ndeferred--;
-		err = dsm_coh_node_receive(env, n, self, home, &m);
-	}
-	return err;
+	return n->pending ? DSM_COH_KEEP : -EPROTO;
 }
 
 /**
@@ -117,7 +96,9 @@ static int dsm_coh_node_replay(struct dsm_coh_env *env, struct dsm_coh_node *n,
  * @home: the page's home
  * @m:    DATA, GRANT, FWD_READ, FWD_WRITE or INV
  *
- * Return: 0, or -EPROTO for a message the protocol cannot produce here.
+ * Return: 0; DSM_COH_KEEP to feed @m again, in order with any other kept
+ * message, once @n->pending is 0; or -EPROTO for a message the protocol
+ * cannot produce here.
  */
 int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 			 u32 self, u32 home, const struct dsm_coh_msg *m)
@@ -129,7 +110,7 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 		n->state = DSM_COH_SHARED;
 		n->value = m->value;
 		n->pending = 0;
-		return dsm_coh_node_replay(env, n, self, home);
+		return 0;
 	case DSM_COH_GRANT:
 		if (n->pending != DSM_COH_REQ_WRITE ||
 		    (!m->with_data && n->state == DSM_COH_INVALID))
@@ -139,11 +120,11 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 		n->state = DSM_COH_EXCLUSIVE;
 		n->owner = true;
 		n->pending = 0;
-		return dsm_coh_node_replay(env, n, self, home);
+		return 0;
 	case DSM_COH_FWD_READ:
 	case DSM_COH_FWD_WRITE:
 		if (!n->owner || n->state == DSM_COH_INVALID)
-			return dsm_coh_node_defer(n, m);	/* a later transaction */
+			return dsm_coh_node_defer(n);	/* a later transaction */
 		if (m->type == DSM_COH_FWD_READ) {
 			n->state = DSM_COH_SHARED;	/* keep ownership */
 			dsm_coh_send(env, self, m->requester, DSM_COH_DATA,
@@ -157,8 +138,7 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 		return 0;
 	case DSM_COH_INV:
 		if (n->state == DSM_COH_INVALID)	/* our read's data is on its way */
-			return n->pending == DSM_COH_REQ_READ ? dsm_coh_node_defer(n, m) :
-								-EPROTO;
+			return n->pending == DSM_COH_REQ_READ ? DSM_COH_KEEP : -EPROTO;
 		n->state = DSM_COH_INVALID;
 		n->owner = false;
 		dsm_coh_send(env, self, home, DSM_COH_INV_ACK, m->requester, false, 0);
@@ -203,15 +183,12 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 		inv &= ~dsm_coh_bit(dir->owner);	/* it hands the data over */
 	dir->cur = *m;
 	dir->cur.with_data = !valid;
-	dir->acks = 0;
-	for (i = 0; i < DSM_COH_MAX_NODES; i++) {
-		if (inv & dsm_coh_bit(i)) {
-			dsm_coh_send(env, home, i, DSM_COH_INV, r, false, 0);
-			dir->acks++;
-		}
-	}
+	dir->waiting = inv;
 	dir->busy = true;
-	if (!dir->acks)
+	for (i = 0; i < DSM_COH_MAX_NODES; i++)
+		if (inv & dsm_coh_bit(i))
+			dsm_coh_send(env, home, i, DSM_COH_INV, r, false, 0);
+	if (!dir->waiting)
 		dsm_coh_dir_grant(env, dir, home);
 	return 0;
 }
@@ -223,37 +200,49 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
  * @home: this node, the page's home
  * @m:    REQ_READ, REQ_WRITE or INV_ACK
  *
- * Return: 0, or -EPROTO for a message the protocol cannot produce.
+ * Return: 0; DSM_COH_KEEP for a request that arrived while @dir is busy, to
+ * feed again, in order, once it is not; or -EPROTO for a message the
+ * protocol cannot produce.
  */
 int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, const struct dsm_coh_msg *m)
 {
-	int err = 0;
-
 	switch (m->type) {
 	case DSM_COH_REQ_READ:
 	case DSM_COH_REQ_WRITE:
-		if (!dir->busy)
-			return dsm_coh_dir_serve(env, dir, home, m);
-		if (dir->nqueue >= DSM_COH_MAX_NODES)
-			return -EPROTO;
-		dir->queue[dir->nqueue++] = *m;
-		return 0;
+		if (dir->busy)
+			return DSM_COH_KEEP;
+		return dsm_coh_dir_serve(env, dir, home, m);
 	case DSM_COH_INV_ACK:
-		if (!dir->busy || !dir->acks)
+		if (!dir->busy || !(dir->waiting & dsm_coh_bit(m->from)))
 			return -EPROTO;
-		if (--dir->acks)
-			return 0;
-		dsm_coh_dir_grant(env, dir, home);
-		while (!err && !dir->busy && dir->nqueue) {
-			struct dsm_coh_msg next = dir->queue[0];
-
-			memmove(&dir->queue[0], &dir->queue[1],
-				(dir->nqueue - 1) * sizeof(dir->queue[0]));
-			dir->nqueue--;
-			err = dsm_coh_dir_serve(env, dir, home, &next);
-		}
-		return err;
+		dir->waiting &= ~dsm_coh_bit(m->from);
+		if (!dir->waiting)
+			dsm_coh_dir_grant(env, dir, home);
+		return 0;
 	}
 	return -EPROTO;
+}
+
+/**
+ * dsm_coh_dir_forget() - a node died: stop counting on it
+ * @env:  the caller
+ * @dir:  the directory entry
+ * @home: this node, the page's home
+ * @node: the dead node
+ *
+ * The node leaves the copyset, and an ack expected from it counts as
+ * received. If it owned the page, the data is lost: the entry still names
+ * it, and requests for the page will not complete (the requesters' deadlines
+ * turn them into errors).
+ */
+void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
+			u32 home, u32 node)
+{
+	dir->copyset &= ~dsm_coh_bit(node);
+	if (dir->busy && (dir->waiting & dsm_coh_bit(node))) {
+		dir->waiting &= ~dsm_coh_bit(node);
+		if (!dir->waiting)
+			dsm_coh_dir_grant(env, dir, home);
+	}
 }

@@ -32,6 +32,14 @@
  *    waits for data and receives such a message defers it until the data is
  *    in. Messages from the home that precede the requester's own grant are
  *    earlier transactions and are served at once.
+ *  - Queues are the caller's: a receive function that returns DSM_COH_KEEP
+ *    asks the caller to keep the message and feed it again, in arrival
+ *    order - a node's once its request completed (@pending is 0 again), the
+ *    home's once the directory is no longer @busy. So the per-page state
+ *    stays a few bytes and the caller chooses how to store the rare queue.
+ *  - A node that dies is forgotten by the home (dsm_coh_dir_forget): it
+ *    leaves the copyset and its outstanding ack counts as received, so a
+ *    dead reader never blocks a writer. A dead owner's data is lost.
  *
  * Links are assumed FIFO per ordered pair of nodes (TCP), including the
  * link from a node to itself.
@@ -44,7 +52,7 @@
 #endif	/* userspace builds force-include selftests/unit/kernel_types.h */
 
 #define DSM_COH_MAX_NODES	64
-#define DSM_COH_DEFER_MAX	(2 * DSM_COH_MAX_NODES)
+#define DSM_COH_KEEP		1	/* keep the message, feed it again later */
 
 enum dsm_coh_state {
 	DSM_COH_INVALID,
@@ -82,40 +90,33 @@ struct dsm_coh_msg {
 
 /**
  * struct dsm_coh_node - one node's view of one page
- * @state:     enum dsm_coh_state
- * @owner:     this node's copy is the authoritative one
- * @pending:   0, DSM_COH_REQ_READ or DSM_COH_REQ_WRITE in flight
- * @value:     the contents while valid
- * @ndeferred: messages waiting until the pending request's data arrives
- * @deferred:  those messages, in arrival order
+ * @state:   enum dsm_coh_state
+ * @owner:   this node's copy is the authoritative one
+ * @pending: 0, DSM_COH_REQ_READ or DSM_COH_REQ_WRITE in flight
+ * @value:   the contents while valid (the simulation's; the module keeps
+ *           the real page beside this state)
  */
 struct dsm_coh_node {
 	u8 state;
 	bool owner;
 	u8 pending;
 	u64 value;
-	u32 ndeferred;
-	struct dsm_coh_msg deferred[DSM_COH_DEFER_MAX];
 };
 
 /**
  * struct dsm_coh_dir - the home's directory entry for one page
- * @owner:     the owner's node id
- * @copyset:   bitmap of nodes holding SHARED copies, owner excluded
- * @busy:      a write waits for invalidation acks
- * @acks:      acks still expected
- * @cur:       the write being served
- * @nqueue:    requests waiting behind it
- * @queue:     those requests, in arrival order
+ * @owner:   the owner's node id
+ * @copyset: bitmap of nodes holding SHARED copies, owner excluded
+ * @busy:    a write waits for invalidation acks
+ * @waiting: bitmap of nodes whose ack is still expected
+ * @cur:     the write being served
  */
 struct dsm_coh_dir {
 	u32 owner;
 	u64 copyset;
 	bool busy;
-	u32 acks;
+	u64 waiting;
 	struct dsm_coh_msg cur;
-	u32 nqueue;
-	struct dsm_coh_msg queue[DSM_COH_MAX_NODES];
 };
 
 /**
@@ -137,5 +138,7 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 			 u32 self, u32 home, const struct dsm_coh_msg *m);
 int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, const struct dsm_coh_msg *m);
+void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
+			u32 home, u32 node);
 
 #endif /* _DSM_COHERENCE_PROTOCOL_H */
