@@ -112,7 +112,7 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
-GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier
+GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier dsm_coherence
 UNIT_TESTS := parse_test json_test coherence_sim homes_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
@@ -126,6 +126,10 @@ $(B)/selftests/dsm_dev_test: selftests/dsm_dev_test.c $(KSFT)/kselftest_harness.
 $(B)/selftests/dsm_fill: selftests/dsm_fill.c $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
 	$(UCC) -static -o $@ $< $(B)/libdsm.a
+
+$(B)/selftests/dsm_coherence: selftests/dsm_coherence.c $(B)/libdsm.a lib/libdsm.h
+	@mkdir -p $(@D)
+	$(UCC) -static -pthread -o $@ $< $(B)/libdsm.a
 
 $(B)/selftests/dsm_barrier: selftests/dsm_barrier.c
 	@mkdir -p $(@D)

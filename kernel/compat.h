@@ -19,4 +19,12 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
+#ifndef DSM_HAVE_RELEASE_FAULT_LOCK
+/* Faults may run under a per-VMA lock since 6.4; before, mmap_lock only. */
+static inline void release_fault_lock(struct vm_fault *vmf)
+{
+	mmap_read_unlock(vmf->vma->vm_mm);
+}
+#endif
+
 #endif /* _DSM_COMPAT_H */

@@ -47,8 +47,9 @@ static int dsm_dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int dsm_dev_attach(struct dsm_file *df, void __user *argp)
+static int dsm_dev_attach(struct file *file, void __user *argp)
 {
+	struct dsm_file *df = file->private_data;
 	struct dsm_attach req;
 	struct dsm_region *r;
 	int err;
@@ -61,7 +62,7 @@ static int dsm_dev_attach(struct dsm_file *df, void __user *argp)
 		err = -EBUSY;
 		goto out_unlock;
 	}
-	err = dsm_region_attach(&req, &r);
+	err = dsm_region_attach(&req, file, &r);
 	if (err)
 		goto out_unlock;
 	if (copy_to_user(argp, &req, sizeof(req))) {
@@ -69,6 +70,8 @@ static int dsm_dev_attach(struct dsm_file *df, void __user *argp)
 		err = -EFAULT;
 		goto out_unlock;
 	}
+	/* VMAs link into the region's mapping, so invalidation finds them */
+	file->f_mapping = &r->mapping;
 	/* pairs with dsm_dev_mmap(): the region is complete when seen */
 	smp_store_release(&df->region, r);
 out_unlock:
@@ -93,7 +96,7 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case DSM_IOC_ATTACH:
-		err = dsm_dev_attach(file->private_data, argp);
+		err = dsm_dev_attach(file, argp);
 		break;
 	case DSM_IOC_REMOVE:
 		err = dsm_dev_remove(argp);

@@ -11,6 +11,7 @@
 #define _DSM_H
 
 #include <linux/atomic.h>
+#include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -18,8 +19,11 @@
 #include <linux/xarray.h>
 #include <linux/dsm.h>
 
+struct dsm_homes;
+struct dsm_wire_page;
 struct netlink_ext_ack;
 struct sk_buff;
+struct vm_fault;
 
 /**
  * struct dsm_region - a shared address range known on this node
@@ -31,7 +35,13 @@ struct sk_buff;
  * @lock:     serialises removal against new mappings
  * @removed:  unlinked from the table; no new mappings
  * @mapcount: VMAs currently mapping the region
- * @pages:    page index -> struct page, filled on first touch
+ * @pages:    page index -> struct dsm_cpage (pages.c), filled on first use
+ * @cluster:  coherent across the cluster (created while a member); else
+ *            local to this node
+ * @homes:    cluster regions: the home set (bit id % 64 per node), fixed at
+ *            creation, and @table, the mapping table derived from it
+ * @mapping:  what every attached file's f_mapping points to, so that
+ *            invalidating a page unmaps it from every process of this node
  */
 struct dsm_region {
 	struct hlist_node hash;
@@ -43,18 +53,40 @@ struct dsm_region {
 	bool removed;
 	atomic_t mapcount;
 	struct xarray pages;
+	bool cluster;
+	u64 homes;
+	struct dsm_homes *table;
+	struct address_space mapping;
 };
 
 /* region.c */
-int dsm_region_attach(struct dsm_attach *req, struct dsm_region **out);
+int dsm_region_attach(struct dsm_attach *req, struct file *file,
+		      struct dsm_region **out);
+int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
+		    struct dsm_region **out);
+struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes);
+int dsm_region_known(u64 key, u64 *size, u64 *homes);
+int dsm_attach_check(const struct dsm_attach *req);
+void dsm_regions_for_each(void (*fn)(struct dsm_region *r, void *arg),
+			  void *arg);
 int dsm_region_remove(u64 key);
 void dsm_region_put(struct dsm_region *r);
 int dsm_region_map(struct dsm_region *r);
 void dsm_region_unmap(struct dsm_region *r);
-struct page *dsm_region_page(struct dsm_region *r, pgoff_t index);
 u32 dsm_regions_count(void);
-u64 dsm_pages_count(void);
 void dsm_regions_destroy(void);
+
+/* pages.c: per-page state; runs the coherence protocol for cluster regions */
+struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
+vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
+			   bool write, bool mkwrite);
+int dsm_pages_receive(u32 from, const void *payload, size_t len);
+void dsm_pages_node_lost(u32 id);
+void dsm_pages_free(struct dsm_region *r);
+u64 dsm_pages_count(void);
+
+/* region_home.c: cluster-wide attach */
+int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out);
 
 /* vm.c */
 int dsm_vm_mmap(struct dsm_region *r, struct vm_area_struct *vma);
@@ -93,6 +125,7 @@ int dsm_cluster_form(struct netlink_ext_ack *extack);
 int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack);
 int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack);
 bool dsm_members_has(u32 id);
+u64 dsm_members_mask(void);
 u64 dsm_members_epoch(void);
 u32 dsm_members_count(void);
 u32 dsm_members_coordinator(void);
@@ -106,6 +139,24 @@ int dsm_hs_set_key(const u8 *key);
 bool dsm_hs_keyed(void);
 int dsm_peer_fill(struct sk_buff *skb, u32 id);
 
+/**
+ * struct dsm_out - a queued coherence message (net/outbox.c)
+ * @node:    on the destination's queue
+ * @len:     payload bytes
+ * @payload: struct dsm_wire_page, and the page for messages with data
+ */
+struct dsm_out {
+	struct list_head node;
+	size_t len;
+	u8 payload[];
+};
+
+/* net/outbox.c: ordered sending of coherence messages */
+void dsm_out_queue(u32 dst, struct dsm_out *out);
+void dsm_out_flush(u32 dst);
+void dsm_out_flush_mask(u64 mask);
+void dsm_out_purge(u32 dst);
+
 /* stats.c */
 extern atomic64_t dsm_stats[__DSM_STAT_MAX];
 
@@ -115,6 +166,7 @@ static inline void dsm_stat_inc(enum dsm_stat stat)
 }
 
 int dsm_stats_put(struct sk_buff *skb);
+void dsm_stats_reset(void);
 
 /* netlink.c */
 int dsm_netlink_init(void);

@@ -61,6 +61,21 @@ bool dsm_members_has(u32 id)
 }
 
 /**
+ * dsm_members_mask() - the current members as a coherence node set
+ *
+ * Return: bit (id % 64) per member, the convention of kernel/coherence.
+ */
+u64 dsm_members_mask(void)
+{
+	u64 mask = 0;
+	u32 id;
+
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1)
+		mask |= 1ULL << (id % 64);
+	return mask;
+}
+
+/**
  * dsm_members_epoch() - the current epoch, 0 while not a member (lockless)
  *
  * Return: the epoch.

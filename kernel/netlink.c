@@ -144,6 +144,18 @@ static int dsm_nl_leave(struct sk_buff *skb, struct genl_info *info)
 	return dsm_cluster_leave(false, info->extack);
 }
 
+static int dsm_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[DSM_A_MAX + 1];
+	int err;
+
+	err = dsm_nl_parse(info, tb);
+	if (err)
+		return dsm_nl_reject(info, err);
+	dsm_stats_reset();
+	return 0;
+}
+
 static int dsm_nl_fill_status(struct sk_buff *msg)
 {
 	struct dsm_node_config cfg;
@@ -245,6 +257,11 @@ static const struct genl_small_ops dsm_genl_ops[] = {
 	{
 		.cmd = DSM_CMD_PEER_GET,
 		.dumpit = dsm_nl_peer_dump,
+	},
+	{
+		.cmd = DSM_CMD_STATS_RESET,
+		.flags = GENL_ADMIN_PERM,
+		.doit = dsm_nl_stats_reset,
 	},
 };
 

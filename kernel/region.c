@@ -10,16 +10,23 @@
  * EBUSY while any VMA still maps the region. A mapping pins its file and the
  * file pins the region, so the region outlives every VMA.
  *
- * Pages are allocated zeroed on first touch and kept in a per-region xarray
- * until the region is destroyed; munmap does not drop them, which is what
- * makes data persist across munmap/mmap.
+ * A region created while this node is a cluster member is a cluster region:
+ * every member agrees on its size and home set (region_home.c finds them),
+ * and its pages are kept coherent by pages.c. A member that is home for
+ * some of its pages but never attached it holds it as a "shadow": in the
+ * table, without files, created by the first coherence message. Other
+ * regions are local to this node.
+ *
+ * Page state lives in a per-region xarray (pages.c) until the region is
+ * destroyed; munmap does not drop it, which is what makes data persist
+ * across munmap/mmap.
  */
-#include <linux/gfp.h>
 #include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
+#include "coherence/homes.h"
 #include "dsm.h"
 
 #define DSM_REGION_HASH_BITS 8
@@ -27,7 +34,6 @@
 static DEFINE_MUTEX(dsm_regions_lock);
 static DEFINE_HASHTABLE(dsm_regions, DSM_REGION_HASH_BITS);
 static u32 dsm_nr_regions;
-static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
 
 static struct dsm_region *dsm_region_lookup(u64 key)
 {
@@ -40,12 +46,22 @@ static struct dsm_region *dsm_region_lookup(u64 key)
 	return NULL;
 }
 
-static struct dsm_region *dsm_region_alloc(u64 key, u64 size)
+static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes)
 {
 	struct dsm_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
 
 	if (!r)
 		return NULL;
+	if (homes) {
+		r->table = kvmalloc(sizeof(*r->table), GFP_KERNEL);
+		if (!r->table) {
+			kfree(r);
+			return NULL;
+		}
+		dsm_homes_build(r->table, homes);
+		r->cluster = true;
+		r->homes = homes;
+	}
 	r->key = key;
 	r->size = size;
 	r->npages = size >> PAGE_SHIFT;
@@ -53,21 +69,15 @@ static struct dsm_region *dsm_region_alloc(u64 key, u64 size)
 	mutex_init(&r->lock);
 	atomic_set(&r->mapcount, 0);
 	xa_init(&r->pages);
+	address_space_init_once(&r->mapping);
 	return r;
 }
 
 static void dsm_region_free(struct dsm_region *r)
 {
-	struct page *page;
-	unsigned long index;
-	u64 freed = 0;
-
-	xa_for_each(&r->pages, index, page) {
-		put_page(page);
-		freed++;
-	}
-	xa_destroy(&r->pages);
-	atomic64_sub(freed, &dsm_nr_pages);
+	dsm_pages_free(r);
+	kvfree(r->table);
+	iput(r->mapping.host);
 	kfree(r);
 }
 
@@ -90,7 +100,13 @@ void dsm_region_put(struct dsm_region *r)
 	kref_put(&r->ref, dsm_region_release);
 }
 
-static int dsm_attach_check(const struct dsm_attach *req)
+/**
+ * dsm_attach_check() - is an attach request well-formed?
+ * @req: the request
+ *
+ * Return: 0 or -EINVAL.
+ */
+int dsm_attach_check(const struct dsm_attach *req)
 {
 	if (req->flags & ~DSM_ATTACH_FLAGS || req->pad)
 		return -EINVAL;
@@ -104,35 +120,34 @@ static int dsm_attach_check(const struct dsm_attach *req)
 }
 
 /**
- * dsm_region_attach() - find or create the region a request names
- * @req: the user's request; on success @req->size is the region's size
- * @out: the region, with a reference for the caller
+ * dsm_region_find() - find or create a region in this node's table
+ * @key:    the region's key
+ * @size:   its size in bytes, or 0 to accept any existing size
+ * @flags:  DSM_ATTACH_EXCL: fail if it exists
+ * @create: create it if it does not exist
+ * @homes:  0 for a local region, else the home set of a cluster region
+ * @out:    the region, with a reference for the caller
  *
- * Return: 0 or a negative errno, as documented for DSM_IOC_ATTACH.
+ * Return: 0, -EEXIST (EXCL; or the key names a region of the other kind),
+ * -EINVAL (size or home set differ), -ENOENT, -ENOSPC or -ENOMEM.
  */
-int dsm_region_attach(struct dsm_attach *req, struct dsm_region **out)
+int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
+		    struct dsm_region **out)
 {
 	struct dsm_region *r, *fresh = NULL;
-	bool may_create;
-	int err;
+	int err = 0;
 
-	err = dsm_attach_check(req);
-	if (err)
-		return err;
-
-	may_create = req->size && !(req->flags & DSM_ATTACH_NOCREATE);
-	if (may_create) {
-		fresh = dsm_region_alloc(req->key, req->size);
+	if (create) {
+		fresh = dsm_region_alloc(key, size, homes);
 		if (!fresh)
 			return -ENOMEM;
 	}
-
 	mutex_lock(&dsm_regions_lock);
-	r = dsm_region_lookup(req->key);
+	r = dsm_region_lookup(key);
 	if (r) {
-		if (req->flags & DSM_ATTACH_EXCL)
+		if (flags & DSM_ATTACH_EXCL || r->cluster != !!homes)
 			err = -EEXIST;
-		else if (req->size && req->size != r->size)
+		else if ((size && size != r->size) || r->homes != homes)
 			err = -EINVAL;
 		else
 			kref_get(&r->ref);
@@ -150,13 +165,117 @@ int dsm_region_attach(struct dsm_attach *req, struct dsm_region **out)
 		pr_debug("region %#llx created (%llu bytes)\n", r->key, r->size);
 	}
 	mutex_unlock(&dsm_regions_lock);
-
-	kfree(fresh);	/* never published, holds no pages */
+	if (fresh)	/* never published, holds no pages */
+		dsm_region_free(fresh);
 	if (err)
 		return err;
+	*out = r;
+	return 0;
+}
+
+/**
+ * dsm_region_known() - what this node knows of a region
+ * @key:   the region's key
+ * @size:  its size, if known
+ * @homes: its home set, if known
+ *
+ * Return: 0 for a cluster region, -EEXIST for a local one, -ENOENT.
+ */
+int dsm_region_known(u64 key, u64 *size, u64 *homes)
+{
+	struct dsm_region *r;
+	int err = -ENOENT;
+
+	mutex_lock(&dsm_regions_lock);
+	r = dsm_region_lookup(key);
+	if (r) {
+		err = r->cluster ? 0 : -EEXIST;
+		*size = r->size;
+		*homes = r->homes;
+	}
+	mutex_unlock(&dsm_regions_lock);
+	return err;
+}
+
+/**
+ * dsm_region_shadow() - the cluster region a coherence message names,
+ * created if this node does not know it yet
+ * @key:    the region's key
+ * @npages: its size in pages, as the message says
+ * @homes:  its home set, as the message says
+ *
+ * Return: the region with a reference, or NULL if it disagrees with what
+ * this node knows or cannot be created.
+ */
+struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes)
+{
+	struct dsm_region *r;
+
+	if (!npages || npages > DSM_REGION_MAX_SIZE >> PAGE_SHIFT || !homes)
+		return NULL;
+	mutex_lock(&dsm_regions_lock);
+	r = dsm_region_lookup(key);
+	if (r && r->cluster && r->homes == homes && r->npages == npages)
+		kref_get(&r->ref);
+	else if (r)
+		r = NULL;
+	mutex_unlock(&dsm_regions_lock);
+	if (!r && dsm_region_find(key, npages << PAGE_SHIFT, 0, true, homes, &r))
+		return NULL;
+	return r;
+}
+
+/**
+ * dsm_region_attach() - find or create the region a request names
+ * @req:  the user's request; on success @req->size is the region's size
+ * @file: the file being attached
+ * @out:  the region, with a reference for the caller
+ *
+ * While this node is a cluster member the region is a cluster region.
+ *
+ * Return: 0 or a negative errno, as documented for DSM_IOC_ATTACH.
+ */
+int dsm_region_attach(struct dsm_attach *req, struct file *file,
+		      struct dsm_region **out)
+{
+	struct dsm_region *r;
+	int err;
+
+	err = dsm_attach_check(req);
+	if (err)
+		return err;
+	if (dsm_members_epoch())
+		err = dsm_region_cluster_attach(req, &r);
+	else
+		err = dsm_region_find(req->key, req->size, req->flags,
+				      req->size && !(req->flags & DSM_ATTACH_NOCREATE),
+				      0, &r);
+	if (err)
+		return err;
+	mutex_lock(&r->lock);
+	if (!r->mapping.host)	/* the core checks the host's flags */
+		r->mapping.host = igrab(file_inode(file));
+	mutex_unlock(&r->lock);
 	req->size = r->size;
 	*out = r;
 	return 0;
+}
+
+/**
+ * dsm_regions_for_each() - call @fn for every region in the table
+ * @fn:  called under the table's lock; may sleep and take page locks
+ * @arg: passed on
+ */
+void dsm_regions_for_each(void (*fn)(struct dsm_region *r, void *arg),
+			  void *arg)
+{
+	struct dsm_region *r;
+	int bkt;
+
+	mutex_lock(&dsm_regions_lock);
+	hash_for_each(dsm_regions, bkt, r, hash)
+		fn(r, arg);
+	mutex_unlock(&dsm_regions_lock);
 }
 
 static void dsm_region_unlink(struct dsm_region *r)
@@ -184,7 +303,9 @@ int dsm_region_remove(u64 key)
 		goto out_unlock;
 	}
 	mutex_lock(&r->lock);
-	if (atomic_read(&r->mapcount)) {
+	if (r->cluster) {
+		err = -EOPNOTSUPP;	/* cluster-wide removal: not yet */
+	} else if (atomic_read(&r->mapcount)) {
 		err = -EBUSY;
 	} else {
 		r->removed = true;
@@ -230,38 +351,6 @@ void dsm_region_unmap(struct dsm_region *r)
 }
 
 /**
- * dsm_region_page() - the page at an index, allocated zeroed on first touch
- * @r:     the region
- * @index: page index, below @r->npages
- *
- * The page stays owned by the region; callers that keep it take their own
- * reference.
- *
- * Return: the page or an ERR_PTR().
- */
-struct page *dsm_region_page(struct dsm_region *r, pgoff_t index)
-{
-	struct page *page, *old;
-
-	page = xa_load(&r->pages, index);
-	if (page)
-		return page;
-
-	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO);
-	if (!page)
-		return ERR_PTR(-ENOMEM);
-	old = xa_cmpxchg(&r->pages, index, NULL, page, GFP_KERNEL);
-	if (old) {
-		/* lost a race with another fault, or out of memory */
-		__free_page(page);
-		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
-	}
-	atomic64_inc(&dsm_nr_pages);
-	dsm_stat_inc(DSM_STAT_ZERO_FILLS);
-	return page;
-}
-
-/**
  * dsm_regions_count() - regions currently in the table
  *
  * Return: the number of regions.
@@ -274,16 +363,6 @@ u32 dsm_regions_count(void)
 	n = dsm_nr_regions;
 	mutex_unlock(&dsm_regions_lock);
 	return n;
-}
-
-/**
- * dsm_pages_count() - pages held by all regions of this node
- *
- * Return: the number of pages.
- */
-u64 dsm_pages_count(void)
-{
-	return atomic64_read(&dsm_nr_pages);
 }
 
 /**
@@ -304,5 +383,5 @@ void dsm_regions_destroy(void)
 		dsm_region_put(r);
 	}
 	mutex_unlock(&dsm_regions_lock);
-	WARN_ON(atomic64_read(&dsm_nr_pages));
+	WARN_ON(dsm_pages_count());
 }

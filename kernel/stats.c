@@ -9,6 +9,17 @@
 atomic64_t dsm_stats[__DSM_STAT_MAX];
 
 /**
+ * dsm_stats_reset() - set every counter to zero (DSM_CMD_STATS_RESET)
+ */
+void dsm_stats_reset(void)
+{
+	int stat;
+
+	for (stat = 0; stat < __DSM_STAT_MAX; stat++)
+		atomic64_set(&dsm_stats[stat], 0);
+}
+
+/**
  * dsm_stats_put() - add the DSM_A_STATS nest to a message
  * @skb: the message
  *

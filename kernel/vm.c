@@ -5,7 +5,9 @@
  * Only shared mappings are allowed: a private (copy-on-write) mapping would
  * silently stop seeing other writers. A fault hands the region's page to the
  * core MM (vmf->page with a reference), which maps it; the page is not in any
- * page cache and is never written back.
+ * page cache and is never written back. Faults on cluster regions go through
+ * the coherence protocol (pages.c); their VMAs also have page_mkwrite, so
+ * that a store to a page held read-only is seen.
  */
 #include <linux/mm.h>
 
@@ -31,21 +33,37 @@ static vm_fault_t dsm_vm_fault(struct vm_fault *vmf)
 
 	if (WARN_ON_ONCE(vmf->pgoff >= r->npages))
 		return VM_FAULT_SIGBUS;
-
-	page = dsm_region_page(r, vmf->pgoff);
+	dsm_stat_inc(DSM_STAT_FAULTS);
+	if (r->cluster)
+		return dsm_pages_fault(r, vmf, vmf->flags & FAULT_FLAG_WRITE, false);
+	page = dsm_pages_local(r, vmf->pgoff);
 	if (IS_ERR(page))
 		return VM_FAULT_OOM;
-
 	get_page(page);
 	vmf->page = page;
-	dsm_stat_inc(DSM_STAT_FAULTS);
 	return 0;
+}
+
+/* A store to a page mapped read-only: only cluster regions map them so. */
+static vm_fault_t dsm_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	struct dsm_region *r = vmf->vma->vm_private_data;
+
+	return dsm_pages_fault(r, vmf, true, true);
 }
 
 static const struct vm_operations_struct dsm_vm_ops = {
 	.open = dsm_vm_open,
 	.close = dsm_vm_close,
 	.fault = dsm_vm_fault,
+};
+
+/* page_mkwrite makes the core map read faults read-only (write notify) */
+static const struct vm_operations_struct dsm_vm_cluster_ops = {
+	.open = dsm_vm_open,
+	.close = dsm_vm_close,
+	.fault = dsm_vm_fault,
+	.page_mkwrite = dsm_vm_page_mkwrite,
 };
 
 /**
@@ -72,7 +90,7 @@ int dsm_vm_mmap(struct dsm_region *r, struct vm_area_struct *vma)
 
 	/* No growing by mremap; no dumping remote memory into core files. */
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_ops = &dsm_vm_ops;
+	vma->vm_ops = r->cluster ? &dsm_vm_cluster_ops : &dsm_vm_ops;
 	vma->vm_private_data = r;
 	return 0;
 }

@@ -24,7 +24,7 @@ static u64 dsm_homes_mix(u64 x)
 /**
  * dsm_homes_build() - the table for a member list
  * @h:       the table to fill
- * @members: bitmap of member node ids (bit n = node n, 1..63)
+ * @members: member node ids, bit (n % 64) for node n, 1..64
  */
 void dsm_homes_build(struct dsm_homes *h, u64 members)
 {
@@ -35,8 +35,8 @@ void dsm_homes_build(struct dsm_homes *h, u64 members)
 	for (s = 0; s < DSM_HOME_SLOTS; s++) {
 		best = 0;
 		top = 0;
-		for (n = 1; n < DSM_HOME_MAX_NODES; n++) {
-			if (!(members & (1ULL << n)))
+		for (n = 1; n <= DSM_HOME_MAX_NODES; n++) {
+			if (!(members & (1ULL << (n % DSM_HOME_MAX_NODES))))
 				continue;
 			w = dsm_homes_mix(((u64)s << 8) ^ n ^ 0x6473d0d0ULL);
 			if (!best || w > top) {
@@ -71,4 +71,28 @@ u32 dsm_homes_slot(u64 key, u64 index)
 u32 dsm_homes_node(const struct dsm_homes *h, u64 key, u64 index)
 {
 	return h->slot[dsm_homes_slot(key, index)];
+}
+
+/**
+ * dsm_homes_pick() - one node for a key, by rendezvous hashing
+ * @members: node set, bit (n % 64) for node n
+ * @key:     what needs a node (a region's metadata)
+ *
+ * Return: the member with the highest weight for @key, 0 if none.
+ */
+u32 dsm_homes_pick(u64 members, u64 key)
+{
+	u32 n, best = 0;
+	u64 w, top = 0;
+
+	for (n = 1; n <= DSM_HOME_MAX_NODES; n++) {
+		if (!(members & (1ULL << (n % DSM_HOME_MAX_NODES))))
+			continue;
+		w = dsm_homes_mix(dsm_homes_mix(key) ^ n);
+		if (!best || w > top) {
+			best = n;
+			top = w;
+		}
+	}
+	return best;
 }

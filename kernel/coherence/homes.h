@@ -12,7 +12,8 @@
  * joining node takes about 1/(members) of the slots, from everyone.
  *
  * Pure C, like protocol.c: compiled into the module and unit-tested in
- * userspace (selftests/unit/homes_test.c). Not used by the module yet.
+ * userspace (selftests/unit/homes_test.c). Each cluster region builds its
+ * table from its home set, fixed at creation (kernel/region.c).
  */
 #ifndef _DSM_COHERENCE_HOMES_H
 #define _DSM_COHERENCE_HOMES_H
@@ -37,5 +38,6 @@ struct dsm_homes {
 void dsm_homes_build(struct dsm_homes *h, u64 members);
 u32 dsm_homes_slot(u64 key, u64 index);
 u32 dsm_homes_node(const struct dsm_homes *h, u64 key, u64 index);
+u32 dsm_homes_pick(u64 members, u64 key);
 
 #endif /* _DSM_COHERENCE_HOMES_H */

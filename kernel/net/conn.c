@@ -53,6 +53,8 @@ static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload);
 static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload);
+static u32 dsm_on_page(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		       const void *payload);
 
 #define DSM_MEMBERS_MAX_LEN \
 	(sizeof(struct dsm_wire_members) + DSM_MAX_NODES * sizeof(struct dsm_wire_member))
@@ -98,6 +100,16 @@ static const struct dsm_msg_info dsm_msgs[__DSM_MSG_MAX] = {
 	[DSM_MSG_MEMBERS] = { "members", sizeof(struct dsm_wire_members),
 			      DSM_MEMBERS_MAX_LEN, false, false, true,
 			      dsm_members_on_members },
+	[DSM_MSG_PAGE] = { "page", sizeof(struct dsm_wire_page),
+			   sizeof(struct dsm_wire_page) + DSM_WIRE_PAGE_SIZE,
+			   false, false, true, dsm_on_page },
+	[DSM_MSG_REGION] = { "region", sizeof(struct dsm_wire_region),
+			     sizeof(struct dsm_wire_region), false, false, true,
+			     dsm_region_on_request },
+	[DSM_MSG_REGION_REPLY] = { "region-reply",
+				   sizeof(struct dsm_wire_region_reply),
+				   sizeof(struct dsm_wire_region_reply),
+				   false, false, true, dsm_on_reply },
 };
 
 static_assert(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES *
@@ -349,6 +361,14 @@ static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload)
 {
 	dsm_peer_pong(conn->peer, payload);
+	return 0;
+}
+
+static u32 dsm_on_page(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		       const void *payload)
+{
+	if (dsm_pages_receive(conn->peer->id, payload, le32_to_cpu(hdr->len)))
+		return DSM_REASON_PROTOCOL;
 	return 0;
 }
 

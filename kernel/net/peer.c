@@ -79,6 +79,20 @@ struct dsm_conn *dsm_peer_conn(struct dsm_peer *peer)
 	return conn;
 }
 
+static void dsm_peer_tx_fn(struct work_struct *work)
+{
+	dsm_out_flush(container_of(work, struct dsm_peer, tx_work)->id);
+}
+
+/* The node is gone (silent past the dead timeout, or removed). */
+static void dsm_peer_lost_fn(struct work_struct *work)
+{
+	struct dsm_peer *peer = container_of(work, struct dsm_peer, lost_work);
+
+	dsm_out_purge(peer->id);
+	dsm_pages_node_lost(peer->id);
+}
+
 static void dsm_peer_connect_fn(struct work_struct *work)
 {
 	struct dsm_peer *peer = container_of(work, struct dsm_peer, connect_work);
@@ -155,6 +169,7 @@ void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 	}
 	pr_info("node %u up\n", peer->id);
 	dsm_nl_event(DSM_EVENT_PEER_UP, peer->id, 0);
+	queue_work(dsm_wq, &peer->tx_work);	/* what waited for the link */
 	dsm_members_on_link_up(peer, le64_to_cpu(conn->rx_hdr.epoch));
 }
 
@@ -182,6 +197,8 @@ void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason)
 	if (!mine)
 		return;
 	dsm_conn_put(conn);
+	if (reason == DSM_REASON_HEARTBEAT)
+		queue_work(dsm_wq, &peer->lost_work);
 	if (was_up) {
 		dsm_stat_inc(DSM_STAT_PEER_DOWN);
 		pr_info("node %u down: %s\n", peer->id, dsm_reason_name(reason));
@@ -252,6 +269,7 @@ void dsm_peer_remove(u32 id, u32 reason)
 		dsm_conn_close(conn, reason);
 		dsm_conn_put(conn);
 	}
+	queue_work(dsm_wq, &dsm_peers[id].lost_work);
 }
 
 static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)
@@ -311,6 +329,11 @@ void dsm_peers_init(void)
 		peer->id = id;
 		spin_lock_init(&peer->lock);
 		INIT_WORK(&peer->connect_work, dsm_peer_connect_fn);
+		spin_lock_init(&peer->txq_lock);
+		INIT_LIST_HEAD(&peer->txq);
+		mutex_init(&peer->tx_flush);
+		INIT_WORK(&peer->tx_work, dsm_peer_tx_fn);
+		INIT_WORK(&peer->lost_work, dsm_peer_lost_fn);
 	}
 	INIT_DELAYED_WORK(&dsm_hb_work, dsm_hb_fn);
 }
@@ -338,6 +361,8 @@ void dsm_peers_drop(void)
 	for (id = 1; id <= DSM_MAX_NODES; id++) {
 		cancel_work_sync(&dsm_peers[id].connect_work);
 		dsm_peer_remove(id, DSM_REASON_SHUTDOWN);
+		flush_work(&dsm_peers[id].lost_work);
+		cancel_work_sync(&dsm_peers[id].tx_work);
 	}
 }
 

@@ -34,6 +34,7 @@ void dsm_net_exit(void)
 	dsm_peers_heartbeat(false);
 	dsm_peers_drop();
 	drain_workqueue(dsm_wq);
+	dsm_out_exit();
 	dsm_conn_pending_expire(true);
 	destroy_workqueue(dsm_wq);
 	dsm_hs_set_key(NULL);

@@ -47,6 +47,10 @@ extern struct workqueue_struct *dsm_wq;
  * @backoff_ms:   current reconnect backoff (initiator side)
  * @next_connect: jiffies before which no reconnect is tried
  * @connect_work: connects to the peer (initiator side)
+ * @txq_lock, @txq: coherence messages waiting to be sent, in order
+ * @tx_flush:     one flusher at a time (outbox.c)
+ * @tx_work:      flushes @txq when the link comes up
+ * @lost_work:    tells the coherence layer the node is gone
  * @tx_msgs..@errors: counters for dsmctl peers
  */
 struct dsm_peer {
@@ -64,6 +68,11 @@ struct dsm_peer {
 	unsigned int backoff_ms;
 	unsigned long next_connect;
 	struct work_struct connect_work;
+	spinlock_t txq_lock;	/* txq */
+	struct list_head txq;
+	struct mutex tx_flush;	/* one flusher at a time */
+	struct work_struct tx_work;
+	struct work_struct lost_work;
 	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors;
 };
 
@@ -144,6 +153,9 @@ struct dsm_conn {
 	void (*saved_state_change)(struct sock *sk);
 };
 
+/* outbox.c */
+void dsm_out_exit(void);
+
 /* conn.c */
 struct dsm_conn *dsm_conn_create(struct socket *sock, bool initiator);
 void dsm_conn_accepted(struct socket *sock);
@@ -192,5 +204,9 @@ u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 u32 dsm_members_on_members(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 			   const void *payload);
 void dsm_members_on_link_up(struct dsm_peer *peer, u64 peer_epoch);
+
+/* region_home.c: DSM_MSG_REGION, same convention */
+u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			  const void *payload);
 
 #endif /* _DSM_TRANSPORT_H */

@@ -62,6 +62,9 @@ enum dsm_msg_type {
 	DSM_MSG_LEAVE,		/* request: remove me from the cluster */
 	DSM_MSG_REPLY,		/* reply to JOIN or LEAVE: status (+ members) */
 	DSM_MSG_MEMBERS,	/* the member list of hdr.epoch */
+	DSM_MSG_PAGE,		/* a coherence message about one page */
+	DSM_MSG_REGION,		/* request: look up or create a region */
+	DSM_MSG_REGION_REPLY,	/* its reply */
 	__DSM_MSG_MAX,
 };
 
@@ -148,6 +151,63 @@ struct dsm_wire_reply {
 	__be32 redirect_addr;
 	__le64 epoch;
 	struct dsm_wire_members members;
+} __packed;
+
+#define DSM_WIRE_PAGE_SIZE	4096
+
+/**
+ * struct dsm_wire_page - DSM_MSG_PAGE payload, followed by the page's
+ * DSM_WIRE_PAGE_SIZE bytes for DATA and for a GRANT with data
+ * @key:       the region
+ * @npages:    its size in pages (every node checks it agrees)
+ * @homes:     the region's home set: bit (id % 64) per node id
+ * @index:     the page
+ * @type:      enum dsm_coh_msg_type (kernel/coherence/protocol.h)
+ * @with_data: GRANT: the page follows
+ * @pad:       zero
+ * @requester: the node the transaction is for
+ */
+struct dsm_wire_page {
+	__le64 key;
+	__le64 npages;
+	__le64 homes;
+	__le64 index;
+	__u8 type;
+	__u8 with_data;
+	__le16 pad;
+	__le32 requester;
+} __packed;
+static_assert(sizeof(struct dsm_wire_page) == 40);
+
+#define DSM_REGION_LOOKUP	1	/* do you know this region? */
+#define DSM_REGION_CREATE	2	/* (to its metadata home) find or create */
+
+/**
+ * struct dsm_wire_region - DSM_MSG_REGION payload
+ * @key:   the region
+ * @size:  bytes, 0 for any
+ * @flags: DSM_ATTACH_* (uapi)
+ * @op:    DSM_REGION_LOOKUP or DSM_REGION_CREATE
+ */
+struct dsm_wire_region {
+	__le64 key;
+	__le64 size;
+	__le32 flags;
+	__le32 op;
+} __packed;
+
+/**
+ * struct dsm_wire_region_reply - DSM_MSG_REGION_REPLY payload
+ * @status: 0 or a negative errno
+ * @pad:    zero
+ * @size:   the region's size in bytes
+ * @homes:  its home set
+ */
+struct dsm_wire_region_reply {
+	__le32 status;
+	__le32 pad;
+	__le64 size;
+	__le64 homes;
 } __packed;
 
 #endif /* _DSM_WIRE_H */

@@ -37,6 +37,22 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_BAD_WIRE] = "bad_wire",
 	[DSM_STAT_PEER_DOWN] = "peer_down",
 	[DSM_STAT_EPOCH_CHANGES] = "epoch_changes",
+	[DSM_STAT_READ_FAULTS_LOCAL] = "read_faults_local",
+	[DSM_STAT_READ_FAULTS_REMOTE] = "read_faults_remote",
+	[DSM_STAT_WRITE_FAULTS_LOCAL] = "write_faults_local",
+	[DSM_STAT_WRITE_FAULTS_REMOTE] = "write_faults_remote",
+	[DSM_STAT_FAULTS_JOINED] = "faults_joined",
+	[DSM_STAT_FAULT_RETRIES] = "fault_retries",
+	[DSM_STAT_FAULT_FAILURES] = "fault_failures",
+	[DSM_STAT_REQUESTS_SERVED] = "requests_served",
+	[DSM_STAT_INV_SENT] = "inv_sent",
+	[DSM_STAT_INV_RECEIVED] = "inv_received",
+	[DSM_STAT_PAGES_SENT] = "pages_sent",
+	[DSM_STAT_PAGES_RECEIVED] = "pages_received",
+	[DSM_STAT_BYTES_SENT] = "bytes_sent",
+	[DSM_STAT_BYTES_RECEIVED] = "bytes_received",
+	[DSM_STAT_COH_MSGS_SENT] = "coh_msgs_sent",
+	[DSM_STAT_COH_MSGS_RECEIVED] = "coh_msgs_received",
 };
 
 static const char *const state_names[] = {

@@ -45,6 +45,8 @@
  *        DSM_A_PAGES         u64, pages currently held by this node
  *        DSM_A_STATS         nest of DSM_STAT_* u64 counters
  *
+ *    DSM_CMD_STATS_RESET (CAP_NET_ADMIN): sets every DSM_STAT_* counter to 0
+ *
  *    DSM_CMD_PEER_GET (any user; dump) one message per member peer:
  *        DSM_A_PEER          nest of DSM_PEER_A_*
  *
@@ -134,6 +136,7 @@ enum dsm_cmd {
 	DSM_CMD_LEAVE,
 	DSM_CMD_PEER_GET,
 	DSM_CMD_EVENT,
+	DSM_CMD_STATS_RESET,
 	__DSM_CMD_MAX,
 };
 
@@ -167,7 +170,7 @@ enum dsm_attr {
 
 #define DSM_A_MAX (__DSM_A_MAX - 1)
 
-/* Counters inside DSM_A_STATS, all u64, monotonic since module load. */
+/* Counters inside DSM_A_STATS, all u64, monotonic since load or reset. */
 enum dsm_stat {
 	DSM_STAT_UNSPEC,
 	DSM_STAT_PAD,
@@ -185,6 +188,23 @@ enum dsm_stat {
 	DSM_STAT_BAD_WIRE,		/* malformed messages (link closed) */
 	DSM_STAT_PEER_DOWN,		/* links lost */
 	DSM_STAT_EPOCH_CHANGES,		/* membership epochs applied */
+	/* coherence (cluster regions) */
+	DSM_STAT_READ_FAULTS_LOCAL,	/* read faults served from this node */
+	DSM_STAT_READ_FAULTS_REMOTE,	/* ... that sent a request */
+	DSM_STAT_WRITE_FAULTS_LOCAL,	/* write faults (and page_mkwrite) */
+	DSM_STAT_WRITE_FAULTS_REMOTE,	/* ... that sent a request */
+	DSM_STAT_FAULTS_JOINED,		/* faults that joined a request in flight */
+	DSM_STAT_FAULT_RETRIES,		/* faults that waited without mmap_lock */
+	DSM_STAT_FAULT_FAILURES,	/* faults ended in SIGBUS */
+	DSM_STAT_REQUESTS_SERVED,	/* requests served as a page's home */
+	DSM_STAT_INV_SENT,		/* invalidations sent (as home) */
+	DSM_STAT_INV_RECEIVED,		/* invalidations received */
+	DSM_STAT_PAGES_SENT,		/* page contents sent */
+	DSM_STAT_PAGES_RECEIVED,	/* page contents received */
+	DSM_STAT_BYTES_SENT,		/* coherence bytes sent, headers included */
+	DSM_STAT_BYTES_RECEIVED,	/* coherence bytes received */
+	DSM_STAT_COH_MSGS_SENT,		/* coherence messages to other nodes */
+	DSM_STAT_COH_MSGS_RECEIVED,	/* coherence messages from other nodes */
 	__DSM_STAT_MAX,
 };
 

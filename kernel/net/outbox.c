@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: the outbox - ordered sending of coherence messages.
+ *
+ * Theory of operation. The coherence state machine needs FIFO delivery per
+ * ordered pair of nodes, including a node and itself, but it runs under a
+ * page lock, where nothing may wait for the network. So a message is queued
+ * on its destination's peer slot while the page lock is held (the order is
+ * fixed there, under a spinlock), and sent later by dsm_out_flush(), which
+ * whoever queued calls once its locks are dropped. One flusher at a time per
+ * destination (tx_flush) drains the queue in order.
+ *
+ * Messages to a node whose link is not up yet stay queued, and go when the
+ * link comes up (dsm_peer_up queues the peer's tx_work). Messages to this
+ * node itself are delivered by one work item, which the workqueue never runs
+ * twice at once: FIFO as well. When a node is lost, its queue is dropped.
+ */
+#include <linux/slab.h>
+#include "transport.h"
+
+static void dsm_out_self_fn(struct work_struct *work);
+static DECLARE_WORK(dsm_out_self_work, dsm_out_self_fn);
+
+static struct dsm_out *dsm_out_pop(struct dsm_peer *peer)
+{
+	struct dsm_out *out;
+
+	spin_lock_bh(&peer->txq_lock);
+	out = list_first_entry_or_null(&peer->txq, struct dsm_out, node);
+	if (out)
+		list_del(&out->node);
+	spin_unlock_bh(&peer->txq_lock);
+	return out;
+}
+
+/**
+ * dsm_out_queue() - queue a message for a node (may run under a page lock)
+ * @dst: the destination, possibly this node
+ * @out: the message, handed over
+ */
+void dsm_out_queue(u32 dst, struct dsm_out *out)
+{
+	struct dsm_peer *peer = &dsm_peers[dst];
+
+	spin_lock_bh(&peer->txq_lock);
+	list_add_tail(&out->node, &peer->txq);
+	spin_unlock_bh(&peer->txq_lock);
+}
+
+static void dsm_out_self_fn(struct work_struct *work)
+{
+	struct dsm_peer *self = &dsm_peers[dsm_self_id()];
+	struct dsm_out *out;
+
+	while ((out = dsm_out_pop(self))) {
+		if (dsm_pages_receive(self->id, out->payload, out->len))
+			pr_warn_ratelimited("own coherence message refused\n");
+		kfree(out);
+	}
+}
+
+/**
+ * dsm_out_flush() - send what is queued for a node, in order
+ * @dst: the destination
+ *
+ * Never call it holding a page lock or a spinlock: it sends.
+ */
+void dsm_out_flush(u32 dst)
+{
+	struct dsm_peer *peer = &dsm_peers[dst];
+	struct dsm_conn *conn;
+	struct dsm_out *out;
+
+	if (dst == dsm_self_id()) {
+		queue_work(dsm_wq, &dsm_out_self_work);
+		return;
+	}
+	mutex_lock(&peer->tx_flush);
+	while ((conn = dsm_peer_conn(peer))) {
+		if (READ_ONCE(peer->state) != DSM_PEER_UP || !(out = dsm_out_pop(peer))) {
+			dsm_conn_put(conn);
+			break;
+		}
+		dsm_conn_send(conn, DSM_MSG_PAGE, 0, out->payload, out->len);
+		dsm_conn_put(conn);
+		kfree(out);	/* a failed send closed the link: that is a loss */
+	}
+	mutex_unlock(&peer->tx_flush);
+}
+
+/**
+ * dsm_out_flush_mask() - dsm_out_flush() for every node in a set
+ * @mask: bit (id % 64) per node id
+ */
+void dsm_out_flush_mask(u64 mask)
+{
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (mask & (1ULL << (id % 64)))
+			dsm_out_flush(id);
+}
+
+/**
+ * dsm_out_purge() - drop what is queued for a node that is gone
+ * @dst: the node
+ */
+void dsm_out_purge(u32 dst)
+{
+	struct dsm_peer *peer = &dsm_peers[dst];
+	struct dsm_out *out;
+
+	while ((out = dsm_out_pop(peer)))
+		kfree(out);
+}
+
+/**
+ * dsm_out_exit() - at unload: nothing may stay queued
+ */
+void dsm_out_exit(void)
+{
+	u32 id;
+
+	flush_work(&dsm_out_self_work);
+	for (id = 0; id <= DSM_MAX_NODES; id++)
+		dsm_out_purge(id);
+}

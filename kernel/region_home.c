@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: cluster-wide attach - every member agrees on a region's size and
+ * home set.
+ *
+ * Theory of operation. A region's metadata lives at its metadata home, a
+ * member chosen from the key (rendezvous hashing over the members,
+ * dsm_homes_pick), which serialises creation: two nodes creating the same
+ * key at once get one region. The home set of a new region is the member
+ * set its metadata home sees; it is fixed for the region's life, so a node
+ * that joins later is not a home of existing regions' pages.
+ *
+ * Attaching key K on a member:
+ *  1. if this node knows K (attached before, or a shadow made by coherence
+ *     traffic), that is the answer;
+ *  2. else every other member that is up is asked (LOOKUP): after a
+ *     membership change, K's metadata home may be a node that never heard
+ *     of K, so the members that might have are asked first;
+ *  3. else K's metadata home is asked to find or create it (CREATE).
+ * The flags and size of the request are then checked against the answer
+ * exactly as for a local region, and this node makes its own copy.
+ */
+#include "coherence/homes.h"
+#include "dsm.h"
+#include "net/transport.h"
+
+#define DSM_REGION_CALL_MS	2000
+
+/* The answer for @req from what this node knows; creates at the home. */
+static int dsm_region_answer(const struct dsm_wire_region *req,
+			     struct dsm_wire_region_reply *rep)
+{
+	u64 key = le64_to_cpu(req->key), size = le64_to_cpu(req->size);
+	u32 flags = le32_to_cpu(req->flags);
+	struct dsm_region *r;
+	u64 homes = 0;
+	int err;
+
+	err = dsm_region_known(key, &size, &homes);
+	if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
+	    size && !(flags & DSM_ATTACH_NOCREATE)) {
+		homes = dsm_members_mask();
+		err = dsm_region_find(key, size, 0, true, homes, &r);
+		if (!err) {
+			size = r->size;
+			dsm_region_put(r);	/* the table keeps it */
+		}
+	} else if (!err && (flags & DSM_ATTACH_EXCL)) {
+		err = -EEXIST;
+	}
+	rep->status = cpu_to_le32(err);
+	rep->pad = 0;
+	rep->size = cpu_to_le64(err ? 0 : size);
+	rep->homes = cpu_to_le64(err ? 0 : homes);
+	return err;
+}
+
+/**
+ * dsm_region_on_request() - DSM_MSG_REGION from a member
+ * @conn:    the link
+ * @hdr:     header (its req_id goes back in the reply)
+ * @payload: struct dsm_wire_region
+ *
+ * Return: 0, or DSM_REASON_PROTOCOL for a malformed request.
+ */
+u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			  const void *payload)
+{
+	const struct dsm_wire_region *req = payload;
+	struct dsm_wire_region_reply rep;
+	struct dsm_attach check = {
+		.key = le64_to_cpu(req->key),
+		.size = le64_to_cpu(req->size),
+		.flags = le32_to_cpu(req->flags),
+	};
+	u32 op = le32_to_cpu(req->op);
+
+	if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
+	    dsm_attach_check(&check))
+		return DSM_REASON_PROTOCOL;
+	dsm_region_answer(req, &rep);
+	dsm_conn_send(conn, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
+		      &rep, sizeof(rep));
+	return 0;
+}
+
+/* Ask node @id; return its status, or -ENOTCONN if it cannot answer. */
+static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
+			  struct dsm_wire_region_reply *rep)
+{
+	struct dsm_conn *conn = dsm_peer_conn(&dsm_peers[id]);
+	int n = -ENOTCONN;
+
+	if (id == dsm_self_id())
+		return dsm_region_answer(req, rep);
+	if (conn && READ_ONCE(dsm_peers[id].state) == DSM_PEER_UP)
+		n = dsm_conn_call(conn, DSM_MSG_REGION, req, sizeof(*req), rep,
+				  sizeof(*rep), DSM_REGION_CALL_MS);
+	if (conn)
+		dsm_conn_put(conn);
+	if (n < 0)
+		return n == -EINTR ? n : -ENOTCONN;
+	if (n != sizeof(*rep))
+		return -EPROTO;
+	return (int)le32_to_cpu(rep->status);
+}
+
+/**
+ * dsm_region_cluster_attach() - attach a cluster region (see the top)
+ * @req: the checked request; size and flags as for DSM_IOC_ATTACH
+ * @out: the region, with a reference for the caller
+ *
+ * Return: 0 or a negative errno, as documented for DSM_IOC_ATTACH, and
+ * EHOSTUNREACH when the region's metadata home cannot be reached.
+ */
+int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
+{
+	struct dsm_wire_region ask = {
+		.key = cpu_to_le64(req->key),
+		.size = cpu_to_le64(req->size),
+		.flags = cpu_to_le32(req->flags),
+		.op = cpu_to_le32(DSM_REGION_LOOKUP),
+	};
+	struct dsm_wire_region_reply rep;
+	u32 self = dsm_self_id(), id;
+	u64 size, homes;
+	int err;
+
+	err = dsm_region_known(req->key, &size, &homes);
+	for (id = 1; err == -ENOENT && id <= DSM_MAX_NODES; id++) {
+		if (id == self || !dsm_members_has(id))
+			continue;
+		err = dsm_region_ask(id, &ask, &rep);
+		if (err == -ENOTCONN || err == -EPROTO)
+			err = -ENOENT;	/* it cannot tell; ask on */
+		if (err == -EINTR)
+			return err;
+		if (!err || err == -EEXIST) {	/* EXCL: it exists */
+			size = le64_to_cpu(rep.size);
+			homes = le64_to_cpu(rep.homes);
+			err = 0;
+		}
+	}
+	if (!err && (req->flags & DSM_ATTACH_EXCL))
+		return -EEXIST;
+	if (err == -ENOENT) {
+		ask.op = cpu_to_le32(DSM_REGION_CREATE);
+		err = dsm_region_ask(dsm_homes_pick(dsm_members_mask(), req->key),
+				     &ask, &rep);
+		if (err == -ENOTCONN || err == -EPROTO)
+			return -EHOSTUNREACH;
+		if (err)
+			return err;
+		size = le64_to_cpu(rep.size);
+		homes = le64_to_cpu(rep.homes);
+	}
+	if (err)
+		return err;
+	if (req->size && req->size != size)
+		return -EINVAL;
+	return dsm_region_find(req->key, size, 0, true, homes, out);
+}

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm_coherence: coherence checks run on every node of a cluster at once.
+ *
+ *   dsm_coherence TEST [ARG]
+ *
+ * Each TEST is one phase; the nodes meet at dsm_barrier points inside it.
+ * Uses DSM_NODE_ID and DSM_NODES (1..N). Prints TAP lines ("ok N - ...",
+ * "not ok N - ..."), exits 0 if all passed. Tests:
+ *   regions     one key, same size everywhere; size mismatch EINVAL, EXCL
+ *               EEXIST, size 0 attaches any size
+ *   pingpong    node 1 writes, the others read it; then a token passed
+ *               round the nodes by writes (ownership moves every turn)
+ *   atomic      2 threads per node add 1 with atomic instructions, ARG times
+ *               each; the total is exact
+ *   mp-2pages   message passing, data and flag on two pages: a reader that
+ *               sees flag i sees data >= i (what SC promises)
+ *   mp-1page    the same, data and flag on one page
+ *   sb          store buffering with a fence: r1 = r2 = 0 never happens
+ *   halves      two nodes write different halves of one page: both kept
+ *   fill MIB    a MIB-MiB region filled with a per-node pattern by slices,
+ *               verified whole by every node
+ *   hold KEY    (kill phase, before) node 3 reads page 0 of KEY and writes
+ *               page 1; then waits to be killed
+ *   after-kill KEY  (kill phase, after, nodes 1 and 2) writing page 0 works;
+ *               a load from page 1, whose only copy died, gets SIGBUS
+ *               within the dead timeout
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/libdsm.h"
+
+#define PAGE		4096
+#define SB_ITERS	2000
+#define MP_ITERS	3000
+
+static int me, nodes, tap_n, failed;
+
+static void tap(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void tap(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("%sok %d - node %d: ", ok ? "" : "not ", ++tap_n, me);
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+	failed |= !ok;
+}
+
+static void barrier(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "dsm_barrier %s 300", name);
+	if (system(cmd)) {
+		tap(0, "barrier %s", name);
+		exit(1);
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *map_key(uint64_t key, size_t size)
+{
+	struct dsm_region r;
+	void *addr;
+	int err;
+
+	err = dsm_attach(key, size, 0, &r);
+	if (!err)
+		err = dsm_map(&r, &addr);
+	if (err) {
+		tap(0, "attach+map %#llx (%zu bytes): %s",
+		    (unsigned long long)key, size, strerror(-err));
+		exit(1);
+	}
+	return addr;
+}
+
+static void test_regions(void)
+{
+	struct dsm_region r;
+	int err;
+
+	if (me == 1) {
+		err = dsm_attach(0xc0de0001, 1 << 20, DSM_ATTACH_EXCL, &r);
+		tap(!err, "creates a 1 MiB cluster region (%d)", err);
+	}
+	barrier("regions-made");
+	if (me != 1) {
+		err = dsm_attach(0xc0de0001, 2 << 20, 0, &r);
+		tap(err == -EINVAL, "another size is EINVAL (%d)", err);
+		err = dsm_attach(0xc0de0001, 1 << 20, DSM_ATTACH_EXCL, &r);
+		tap(err == -EEXIST, "EXCL on an existing region is EEXIST (%d)", err);
+		err = dsm_attach(0xc0de0001, 0, 0, &r);
+		tap(!err && r.size == 1 << 20, "size 0 finds it, 1 MiB (%d)", err);
+		err = dsm_attach(0xc0de0002, 0, 0, &r);
+		tap(err == -ENOENT, "size 0 on an unknown key is ENOENT (%d)", err);
+	}
+	barrier("regions-done");
+}
+
+static void test_pingpong(void)
+{
+	volatile uint64_t *p = map_key(0xc0de0010, 4 * PAGE);
+	const uint64_t turns = 60 * nodes;
+	uint64_t t, bad = 0;
+	double t0;
+
+	if (me == 1)
+		for (t = 0; t < PAGE / 8; t++)
+			p[512 + t] = 0xabcd0000 + t;
+	barrier("pp-written");
+	for (t = 0; t < PAGE / 8; t++)
+		bad += p[512 + t] != 0xabcd0000 + t;
+	tap(!bad, "reads node 1's write of a whole page (%llu words differ)",
+	    (unsigned long long)bad);
+	barrier("pp-read");
+
+	/* the token: p[0] = turn; node (turn % nodes) + 1 moves it on */
+	t0 = now();
+	for (t = 0; t < turns; t++) {
+		if ((int)(t % nodes) + 1 != me)
+			continue;
+		while (p[0] != t)
+			usleep(50);
+		p[0] = t + 1;
+	}
+	while (p[0] < turns)
+		usleep(100);
+	tap(p[0] == turns, "token passed %llu times round %d nodes (%.1f ms per turn)",
+	    (unsigned long long)turns, nodes, (now() - t0) * 1e3 / turns);
+	barrier("pp-done");
+}
+
+static uint64_t *counter;
+static long adds;
+
+static void *adder(void *arg)
+{
+	for (long i = 0; i < adds; i++)
+		__atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST);
+	return arg;
+}
+
+static void test_atomic(long n)
+{
+	pthread_t th[2];
+	uint64_t want = 2ULL * nodes * n;
+	double t0;
+
+	counter = map_key(0xc0de0020, PAGE);
+	adds = n;
+	barrier("atomic-start");
+	t0 = now();
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, adder, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	printf("# node %d: its adds took %.2f s\n", me, now() - t0);
+	barrier("atomic-end");
+	tap(__atomic_load_n(counter, __ATOMIC_SEQ_CST) == want,
+	    "atomic counter is %llu, expected %llu",
+	    (unsigned long long)*counter, (unsigned long long)want);
+	barrier("atomic-checked");
+}
+
+/* Message passing: node 1 writes data then flag; the others read. */
+static void test_mp(uint64_t key, size_t flag_off)
+{
+	volatile uint64_t *p = map_key(key, 2 * PAGE);
+	volatile uint64_t *data = p, *flag = p + flag_off / 8;
+	uint64_t seen = 0, checks = 0, bad = 0, f, d;
+	char name[32];
+
+	snprintf(name, sizeof(name), "mp-%llx", (unsigned long long)key);
+	barrier(name);
+	if (me == 1) {
+		for (uint64_t i = 1; i <= MP_ITERS; i++) {
+			*data = i;
+			*flag = i;
+		}
+		tap(1, "wrote %d data/flag pairs", MP_ITERS);
+	} else {
+		while (seen < MP_ITERS) {
+			f = *flag;
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			d = *data;
+			checks++;
+			if (d < f)
+				bad++;
+			seen = f;
+		}
+		tap(!bad, "message passing (%s): %llu checks, %llu saw the flag before the data",
+		    flag_off >= PAGE ? "two pages" : "one page",
+		    (unsigned long long)checks, (unsigned long long)bad);
+	}
+	strcat(name, "-end");
+	barrier(name);
+}
+
+/* Store buffering: x[i] and y[i] on different pages, results shared. */
+static void test_sb(void)
+{
+	/* pages: x 0-3, y 4-7, r1 8-11, r2 12-15 */
+	volatile uint64_t *p = map_key(0xc0de0040, 16 * PAGE);
+	volatile uint64_t *x = p, *y = p + 2048, *r1 = p + 4096, *r2 = p + 6144;
+	uint64_t both = 0;
+
+	barrier("sb-start");
+	if (me == 1) {
+		for (int i = 0; i < SB_ITERS; i++) {
+			x[i] = 1;
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			r1[i] = y[i] + 1;	/* +1: 0 means not yet run */
+		}
+	} else if (me == 2) {
+		for (int i = 0; i < SB_ITERS; i++) {
+			y[i] = 1;
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			r2[i] = x[i] + 1;
+		}
+	}
+	barrier("sb-end");
+	if (me == 1) {
+		uint64_t seen[2][2] = {};
+
+		for (int i = 0; i < SB_ITERS; i++) {
+			both += r1[i] == 1 && r2[i] == 1;
+			if (r1[i] && r2[i])
+				seen[r1[i] - 1][r2[i] - 1]++;
+		}
+		printf("# sb outcomes (r1,r2): 00=%llu 01=%llu 10=%llu 11=%llu\n",
+		       (unsigned long long)seen[0][0], (unsigned long long)seen[0][1],
+		       (unsigned long long)seen[1][0], (unsigned long long)seen[1][1]);
+		tap(!both, "store buffering: %d iterations, r1 = r2 = 0 seen %llu times",
+		    SB_ITERS, (unsigned long long)both);
+	}
+	barrier("sb-checked");
+}
+
+/* Nodes 1 and 2 write one half each of one page, many times. */
+static void test_halves(void)
+{
+	volatile uint64_t *p = map_key(0xc0de0050, PAGE);
+	const int words = PAGE / 16, rounds = 40;
+	uint64_t bad = 0;
+
+	barrier("halves-start");
+	if (me <= 2) {
+		volatile uint64_t *half = p + (me - 1) * words;
+
+		for (int r = 1; r <= rounds; r++)
+			for (int i = 0; i < words; i++)
+				half[i] = (uint64_t)me << 32 | r << 16 | i;
+	}
+	barrier("halves-end");
+	for (int h = 0; h < 2; h++)
+		for (int i = 0; i < words; i++)
+			bad += p[h * words + i] != ((uint64_t)(h + 1) << 32 | rounds << 16 | i);
+	tap(!bad, "both halves kept their writer's last values (%llu words differ)",
+	    (unsigned long long)bad);
+	barrier("halves-checked");
+}
+
+static void test_fill(long mib)
+{
+	size_t size = (size_t)mib << 20, words = size / 8, slice = words / nodes;
+	volatile uint64_t *p = map_key(0xc0de0060, size);
+	size_t from = (me - 1) * slice, to = me == nodes ? words : from + slice;
+	uint64_t bad = 0;
+	double t0;
+
+	barrier("fill-start");
+	t0 = now();
+	for (size_t i = from; i < to; i++)
+		p[i] = (uint64_t)me << 56 | i;
+	printf("# node %d: filled its %zu MiB in %.2f s\n", me,
+	       (to - from) * 8 >> 20, now() - t0);
+	barrier("fill-end");
+	t0 = now();
+	for (size_t i = 0; i < words; i++) {
+		uint64_t owner = i / slice + 1;
+
+		if (owner > (uint64_t)nodes)
+			owner = nodes;
+
+		bad += p[i] != (owner << 56 | i);
+	}
+	tap(!bad, "%ld MiB verified in %.2f s (%llu words differ)", mib,
+	    now() - t0, (unsigned long long)bad);
+	barrier("fill-checked");
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, sig);
+}
+
+static void test_hold(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, 2 * PAGE);
+
+	if (me == 3) {
+		tap(p[0] == 0, "reads page 0 (a copy the others must forget)");
+		p[512] = 33;	/* page 1: its only copy is here */
+		tap(1, "owns page 1");
+	}
+}
+
+static void test_after_kill(uint64_t key, long dead_ms)
+{
+	volatile uint64_t *p = map_key(key, 2 * PAGE);
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile double t0;
+
+	p[0] = me;	/* waits for no one: node 3 was forgotten */
+	tap(p[0] == (uint64_t)me, "writes page 0, which dead node 3 had read");
+	sigaction(SIGBUS, &sa, NULL);
+	t0 = now();
+	if (!sigsetjmp(bus_jmp, 1)) {
+		uint64_t v = p[512];
+
+		tap(0, "read page 1 of dead node 3 without error (%llu)",
+		    (unsigned long long)v);
+	} else {
+		double ms = (now() - t0) * 1e3;
+
+		tap(ms <= dead_ms + 1000, "a load from dead node 3's page gets SIGBUS after %.0f ms (dead timeout %ld ms)",
+		    ms, dead_ms);
+	}
+	p[1] = me;	/* the rest still works */
+	tap(p[1] == (uint64_t)me, "page 0 still works after the SIGBUS");
+}
+
+int main(int argc, char **argv)
+{
+	const char *t = argc > 1 ? argv[1] : "";
+	const char *arg = argc > 2 ? argv[2] : "0";
+
+	me = atoi(getenv("DSM_NODE_ID") ? : "0");
+	nodes = atoi(getenv("DSM_NODES") ? : "0");
+	if (me < 1 || nodes < 2 || me > nodes) {
+		fprintf(stderr, "dsm_coherence: needs DSM_NODE_ID and DSM_NODES >= 2\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(t, "regions"))
+		test_regions();
+	else if (!strcmp(t, "pingpong"))
+		test_pingpong();
+	else if (!strcmp(t, "atomic"))
+		test_atomic(atol(arg));
+	else if (!strcmp(t, "mp-2pages"))
+		test_mp(0xc0de0030, PAGE);
+	else if (!strcmp(t, "mp-1page"))
+		test_mp(0xc0de0031, 2048);
+	else if (!strcmp(t, "sb"))
+		test_sb();
+	else if (!strcmp(t, "halves"))
+		test_halves();
+	else if (!strcmp(t, "fill"))
+		test_fill(atol(arg));
+	else if (!strcmp(t, "hold"))
+		test_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "after-kill"))
+		test_after_kill(strtoull(arg, NULL, 0), argc > 3 ? atol(argv[3]) : 5000);
+	else {
+		fprintf(stderr, "dsm_coherence: unknown test '%s'\n", t);
+		return 2;
+	}
+	return failed;
+}
