@@ -127,9 +127,9 @@ $(B)/selftests/dsm_fill: selftests/dsm_fill.c $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
 	$(UCC) -static -o $@ $< $(B)/libdsm.a
 
-$(B)/selftests/dsm_coherence: selftests/dsm_coherence.c $(B)/libdsm.a lib/libdsm.h
+$(B)/selftests/dsm_coherence: selftests/dsm_coherence.c kernel/coherence/homes.c kernel/coherence/homes.h $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
-	$(UCC) -static -pthread -o $@ $< $(B)/libdsm.a
+	$(UCC) -static -pthread -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/homes.c $(B)/libdsm.a
 
 $(B)/selftests/dsm_barrier: selftests/dsm_barrier.c
 	@mkdir -p $(@D)

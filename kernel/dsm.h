@@ -138,6 +138,7 @@ void dsm_listen_stop(void);
 int dsm_hs_set_key(const u8 *key);
 bool dsm_hs_keyed(void);
 int dsm_peer_fill(struct sk_buff *skb, u32 id);
+bool dsm_node_lost(u32 id);
 
 /**
  * struct dsm_out - a queued coherence message (net/outbox.c)

@@ -401,7 +401,8 @@ again:
 			goto sigbus;
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 	} else {
-		if (cp->home != self && !dsm_members_has(cp->home))
+		if (cp->home != self && (!dsm_members_has(cp->home) ||
+					 dsm_node_lost(cp->home)))
 			goto sigbus;
 		dsm_coh_fault(&ctx.env, &cp->node, self, cp->home, write);
 		cp->req_time = jiffies;

@@ -11,10 +11,12 @@
 #   rmmod    node 3 unloads the module while connected: the others see it
 #            leave, and every connection it created was destroyed; it comes
 #            back
-#   kill     node 3 is killed abruptly: the others declare it down
+#   kill     node 3 reads a page and owns another, then is killed
+#            abruptly: the others declare it down, write the page it read,
+#            and get SIGBUS in time for the page whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 27
+plan 29
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -152,7 +154,9 @@ fi
 wait_until "all up again" 30 peers_up 2
 dsm_barrier back
 
-# ---- killed
+# ---- killed (node 3 first reads one page of a region and owns another)
+expect "node 3 holds pages before it is killed" 0 dsm_coherence hold 0xc0de0070
+sed 's/^/# /' /tmp/ktap.out
 if [ $me = 3 ]; then
 	echo "$DSM_TOKEN KILL"
 	sleep 600
@@ -163,5 +167,7 @@ echo "# node 3 down $(( $(date +%s) - t0 )) s after the barrier (dead timeout 5 
 desc="reason: heartbeat timeout or connection closed"
 check sh -c "dsmctl peers | grep 'node 3 ' | grep -Eq 'heartbeat timeout|connection closed'"
 desc="the link between nodes 1 and 2 stays up"; check peers_up 1
+expect "coherence goes on without the killed node" 0 dsm_coherence after-kill 0xc0de0070 5000
+sed 's/^/# /' /tmp/ktap.out
 DSM_NODES=2 dsm_barrier done 60	# node 3 is gone
 finish

@@ -13,18 +13,20 @@
  *               round the nodes by writes (ownership moves every turn)
  *   atomic      2 threads per node add 1 with atomic instructions, ARG times
  *               each; the total is exact
- *   mp-2pages   message passing, data and flag on two pages: a reader that
- *               sees flag i sees data >= i (what SC promises)
- *   mp-1page    the same, data and flag on one page
- *   sb          store buffering with a fence: r1 = r2 = 0 never happens
+ *   mp-2pages N message passing, data and flag on two pages, N writes: a
+ *               reader that sees flag i sees data >= i (what SC promises)
+ *   mp-1page N  the same, data and flag on one page
+ *   sb N        store buffering with a fence, N iterations in lockstep:
+ *               r1 = r2 = 0 never happens
  *   halves      two nodes write different halves of one page: both kept
  *   fill MIB    a MIB-MiB region filled with a per-node pattern by slices,
  *               verified whole by every node
- *   hold KEY    (kill phase, before) node 3 reads page 0 of KEY and writes
- *               page 1; then waits to be killed
- *   after-kill KEY  (kill phase, after, nodes 1 and 2) writing page 0 works;
- *               a load from page 1, whose only copy died, gets SIGBUS
- *               within the dead timeout
+ *   hold KEY    (kill phase, before) node 3 reads page A of KEY (a page
+ *               whose home is not node 3) and writes page B; then it is
+ *               killed
+ *   after-kill KEY DEAD_MS  (kill phase, after, nodes 1 and 2) writing page
+ *               A works; a load from page B, whose only copy died, gets
+ *               SIGBUS within the dead timeout; page A still works
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,10 +42,9 @@
 #include <unistd.h>
 
 #include "../lib/libdsm.h"
+#include "../kernel/coherence/homes.h"	/* which node is a page's home */
 
 #define PAGE		4096
-#define SB_ITERS	2000
-#define MP_ITERS	3000
 
 static int me, nodes, tap_n, failed;
 
@@ -188,7 +189,7 @@ static void test_atomic(long n)
 }
 
 /* Message passing: node 1 writes data then flag; the others read. */
-static void test_mp(uint64_t key, size_t flag_off)
+static void test_mp(uint64_t key, size_t flag_off, uint64_t iters)
 {
 	volatile uint64_t *p = map_key(key, 2 * PAGE);
 	volatile uint64_t *data = p, *flag = p + flag_off / 8;
@@ -198,13 +199,13 @@ static void test_mp(uint64_t key, size_t flag_off)
 	snprintf(name, sizeof(name), "mp-%llx", (unsigned long long)key);
 	barrier(name);
 	if (me == 1) {
-		for (uint64_t i = 1; i <= MP_ITERS; i++) {
+		for (uint64_t i = 1; i <= iters; i++) {
 			*data = i;
 			*flag = i;
 		}
-		tap(1, "wrote %d data/flag pairs", MP_ITERS);
+		tap(1, "wrote %llu data/flag pairs", (unsigned long long)iters);
 	} else {
-		while (seen < MP_ITERS) {
+		while (seen < iters) {
 			f = *flag;
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			d = *data;
@@ -221,33 +222,42 @@ static void test_mp(uint64_t key, size_t flag_off)
 	barrier(name);
 }
 
-/* Store buffering: x[i] and y[i] on different pages, results shared. */
-static void test_sb(void)
+/*
+ * Store buffering: x[i] and y[i] on different pages, results shared.
+ * Nodes 1 and 2 start each iteration together: both add 1 to a counter on
+ * its own page and wait for it to reach 2 * (i + 1).
+ */
+static void test_sb(long iters)
 {
-	/* pages: x 0-3, y 4-7, r1 8-11, r2 12-15 */
-	volatile uint64_t *p = map_key(0xc0de0040, 16 * PAGE);
+	/* pages: x 0-3, y 4-7, r1 8-11, r2 12-15, the counter 16 */
+	volatile uint64_t *p = map_key(0xc0de0040, 17 * PAGE);
 	volatile uint64_t *x = p, *y = p + 2048, *r1 = p + 4096, *r2 = p + 6144;
-	uint64_t both = 0;
+	uint64_t *go = (uint64_t *)p + 8192, both = 0;
+	double t0;
 
+	if (iters > 2048)
+		iters = 2048;
 	barrier("sb-start");
-	if (me == 1) {
-		for (int i = 0; i < SB_ITERS; i++) {
-			x[i] = 1;
+	t0 = now();
+	if (me <= 2) {
+		volatile uint64_t *mine = me == 1 ? x : y, *other = me == 1 ? y : x;
+		volatile uint64_t *res = me == 1 ? r1 : r2;
+
+		for (long i = 0; i < iters; i++) {
+			__atomic_fetch_add(go, 1, __ATOMIC_SEQ_CST);
+			while (__atomic_load_n(go, __ATOMIC_SEQ_CST) < 2 * (uint64_t)(i + 1))
+				;
+			mine[i] = 1;
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			r1[i] = y[i] + 1;	/* +1: 0 means not yet run */
+			res[i] = other[i] + 1;	/* +1: 0 means not yet run */
 		}
-	} else if (me == 2) {
-		for (int i = 0; i < SB_ITERS; i++) {
-			y[i] = 1;
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			r2[i] = x[i] + 1;
-		}
+		printf("# node %d: %ld iterations in %.1f s\n", me, iters, now() - t0);
 	}
 	barrier("sb-end");
 	if (me == 1) {
 		uint64_t seen[2][2] = {};
 
-		for (int i = 0; i < SB_ITERS; i++) {
+		for (long i = 0; i < iters; i++) {
 			both += r1[i] == 1 && r2[i] == 1;
 			if (r1[i] && r2[i])
 				seen[r1[i] - 1][r2[i] - 1]++;
@@ -255,8 +265,8 @@ static void test_sb(void)
 		printf("# sb outcomes (r1,r2): 00=%llu 01=%llu 10=%llu 11=%llu\n",
 		       (unsigned long long)seen[0][0], (unsigned long long)seen[0][1],
 		       (unsigned long long)seen[1][0], (unsigned long long)seen[1][1]);
-		tap(!both, "store buffering: %d iterations, r1 = r2 = 0 seen %llu times",
-		    SB_ITERS, (unsigned long long)both);
+		tap(!both, "store buffering: %ld iterations in lockstep, r1 = r2 = 0 seen %llu times",
+		    iters, (unsigned long long)both);
 	}
 	barrier("sb-checked");
 }
@@ -321,40 +331,59 @@ static void on_sigbus(int sig)
 	siglongjmp(bus_jmp, sig);
 }
 
+#define KILL_PAGES	8
+
+/* Page A: the first page of @key whose home (homes {1,2,3}) is not 3. */
+static int page_a(uint64_t key)
+{
+	static struct dsm_homes table;
+	int i;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	for (i = 0; i < KILL_PAGES - 1; i++)
+		if (dsm_homes_node(&table, key, i) != 3)
+			break;
+	return i;
+}
+
 static void test_hold(uint64_t key)
 {
-	volatile uint64_t *p = map_key(key, 2 * PAGE);
+	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
+	int a = page_a(key), b = (a + 1) % KILL_PAGES;
 
 	if (me == 3) {
-		tap(p[0] == 0, "reads page 0 (a copy the others must forget)");
-		p[512] = 33;	/* page 1: its only copy is here */
-		tap(1, "owns page 1");
+		tap(p[a * 512] == 0, "reads page %d (a copy the others must forget)", a);
+		p[b * 512] = 33;	/* its only copy is here */
+		tap(1, "owns page %d", b);
 	}
+	barrier("held");
 }
 
 static void test_after_kill(uint64_t key, long dead_ms)
 {
-	volatile uint64_t *p = map_key(key, 2 * PAGE);
+	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
 	struct sigaction sa = { .sa_handler = on_sigbus };
+	int a = page_a(key), b = (a + 1) % KILL_PAGES;
 	volatile double t0;
 
-	p[0] = me;	/* waits for no one: node 3 was forgotten */
-	tap(p[0] == (uint64_t)me, "writes page 0, which dead node 3 had read");
+	p[a * 512 + me] = me;	/* waits for no one: node 3 was forgotten */
+	tap(p[a * 512 + me] == (uint64_t)me,
+	    "writes page %d, which dead node 3 had read", a);
 	sigaction(SIGBUS, &sa, NULL);
 	t0 = now();
 	if (!sigsetjmp(bus_jmp, 1)) {
-		uint64_t v = p[512];
+		uint64_t v = p[b * 512];
 
-		tap(0, "read page 1 of dead node 3 without error (%llu)",
+		tap(0, "read page %d of dead node 3 without error (%llu)", b,
 		    (unsigned long long)v);
 	} else {
 		double ms = (now() - t0) * 1e3;
 
-		tap(ms <= dead_ms + 1000, "a load from dead node 3's page gets SIGBUS after %.0f ms (dead timeout %ld ms)",
-		    ms, dead_ms);
+		tap(ms <= dead_ms + 1000, "a load from dead node 3's page %d gets SIGBUS after %.0f ms (dead timeout %ld ms)",
+		    b, ms, dead_ms);
 	}
-	p[1] = me;	/* the rest still works */
-	tap(p[1] == (uint64_t)me, "page 0 still works after the SIGBUS");
+	p[a * 512 + 8 + me] = me;	/* the rest still works */
+	tap(p[a * 512 + 8 + me] == (uint64_t)me, "page %d still works after the SIGBUS", a);
 }
 
 int main(int argc, char **argv)
@@ -376,11 +405,11 @@ int main(int argc, char **argv)
 	else if (!strcmp(t, "atomic"))
 		test_atomic(atol(arg));
 	else if (!strcmp(t, "mp-2pages"))
-		test_mp(0xc0de0030, PAGE);
+		test_mp(0xc0de0030, PAGE, atol(arg));
 	else if (!strcmp(t, "mp-1page"))
-		test_mp(0xc0de0031, 2048);
+		test_mp(0xc0de0031, 2048, atol(arg));
 	else if (!strcmp(t, "sb"))
-		test_sb();
+		test_sb(atol(arg));
 	else if (!strcmp(t, "halves"))
 		test_halves();
 	else if (!strcmp(t, "fill"))

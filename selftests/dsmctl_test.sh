@@ -2,7 +2,7 @@
 # dsmctl's user interface: exit codes, kernel error messages, output.
 # Runs in a guest with dsm.ko loaded and the node configured.
 . ktap.sh
-plan 15
+plan 19
 
 expect "no arguments is a usage error" 1 dsmctl
 expect "unknown object is a usage error" 1 dsmctl frobnicate
@@ -24,4 +24,8 @@ expect_output "show names this node" "node: $DSM_NODE_ID at 10.0.0.$DSM_NODE_ID:
 
 expect "prefixes work: 'dsmctl sh'" 0 dsmctl sh
 expect "json output" 0 dsmctl -j show
+expect "stats reset" 0 dsmctl stats reset
+expect "stats after reset" 0 dsmctl -j stats
+expect_output "reset counters read zero" '"bad_netlink":0'
+expect "unprivileged stats reset exits 2" 2 su nobody -c 'dsmctl stats reset'
 finish

@@ -1,13 +1,17 @@
 #!/bin/sh
 # The multi-node half of the suite, on every node of a 3-node cluster:
 # node 1 attacks its own port with a rogue client while the others wait,
-# then all run the membership and liveness phases together.
+# then all run the coherence phases, then the membership and liveness
+# phases together.
 status=0
 echo "# ==== dsm_rogue_test"
 if [ "$DSM_NODE_ID" = 1 ]; then
 	dsm_rogue_test || status=1
 fi
 dsm_barrier rogue-done 300 || status=1
+echo "# ==== coherence_test.sh"
+coherence_test.sh || status=1
+dsm_barrier coherence-done 600 || status=1
 echo "# ==== cluster_test.sh"
 cluster_test.sh || status=1
 echo "# ==== $([ $status = 0 ] && echo PASS || echo FAIL)"

@@ -89,8 +89,21 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 {
 	struct dsm_peer *peer = container_of(work, struct dsm_peer, lost_work);
 
+	WRITE_ONCE(peer->lost, true);
 	dsm_out_purge(peer->id);
 	dsm_pages_node_lost(peer->id);
+}
+
+/**
+ * dsm_node_lost() - is a node gone (silent past the dead timeout, or
+ * removed), with no link since?
+ * @id: node id
+ *
+ * Return: true if requests to it cannot be answered.
+ */
+bool dsm_node_lost(u32 id)
+{
+	return id && id <= DSM_MAX_NODES && READ_ONCE(dsm_peers[id].lost);
 }
 
 static void dsm_peer_connect_fn(struct work_struct *work)
@@ -161,6 +174,7 @@ void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 	/* the handshake's last message says which epoch the peer is at */
 	WRITE_ONCE(peer->epoch_seen, le64_to_cpu(conn->rx_hdr.epoch));
 	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
+	WRITE_ONCE(peer->lost, false);
 	spin_unlock_bh(&peer->lock);
 
 	if (old) {

@@ -51,6 +51,8 @@ extern struct workqueue_struct *dsm_wq;
  * @tx_flush:     one flusher at a time (outbox.c)
  * @tx_work:      flushes @txq when the link comes up
  * @lost_work:    tells the coherence layer the node is gone
+ * @lost:         the node is gone (declared dead or removed) until its link
+ *                comes up again
  * @tx_msgs..@errors: counters for dsmctl peers
  */
 struct dsm_peer {
@@ -73,6 +75,7 @@ struct dsm_peer {
 	struct mutex tx_flush;	/* one flusher at a time */
 	struct work_struct tx_work;
 	struct work_struct lost_work;
+	bool lost;
 	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors;
 };
 

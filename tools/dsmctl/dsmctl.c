@@ -116,6 +116,8 @@ static void print_help(FILE *f)
 	      "                                       or form a new cluster without ADDR\n"
 	      "  dsmctl leave                         leave the cluster\n"
 	      "  dsmctl peers                         the other members and their links\n"
+	      "  dsmctl stats [reset]                 this node's counters; reset sets them\n"
+	      "                                       to zero\n"
 	      "  dsmctl monitor                       print membership and link events\n"
 	      "  dsmctl help | node help\n"
 	      "\n"
@@ -269,6 +271,26 @@ static int show_reply(struct nlattr **tb, void *arg)
 static int cmd_show(int argc, char **argv)
 {
 	return no_args(argc, argv) ?: request(DSM_CMD_GET, 0, show_reply);
+}
+
+static int stats_reply(struct nlattr **tb, void *arg)
+{
+	(void)arg;
+	out_open(NULL, NULL);
+	show_stats(tb[DSM_A_STATS]);
+	out_end();
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const char *const cmds[] = { "reset", NULL };
+
+	if (argc < 1)
+		return request(DSM_CMD_GET, 0, stats_reply);
+	if (match_word(argv[0], cmds) != 0)
+		return usage_error("unknown stats command '%s'.", argv[0]);
+	return no_args(argc - 1, argv + 1) ?: request(DSM_CMD_STATS_RESET, 0, NULL);
 }
 
 static int cmd_node_set(int argc, char **argv)
@@ -466,7 +488,8 @@ static int cmd_node(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const char *const objects[] = { "show", "node", "join", "leave",
-					       "peers", "monitor", "help", NULL };
+					       "peers", "monitor", "help", "stats",
+					       NULL };
 	enum out_mode mode = OUT_TEXT;
 	int opt;
 
@@ -513,6 +536,8 @@ int main(int argc, char **argv)
 	case 6:
 		print_help(stdout);
 		return EXIT_OK;
+	case 7:
+		return cmd_stats(argc - 1, argv + 1);
 	default:
 		return usage_error(match_word(argv[0], objects) == -EINVAL ?
 				   "ambiguous object '%s'." : "unknown object '%s'.", argv[0]);
