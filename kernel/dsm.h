@@ -75,6 +75,7 @@ int dsm_region_map(struct dsm_region *r);
 void dsm_region_unmap(struct dsm_region *r);
 u32 dsm_regions_count(void);
 void dsm_regions_destroy(void);
+void dsm_regions_drop_cluster(void);
 
 /* pages.c: per-page state; runs the coherence protocol for cluster regions */
 struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
@@ -82,11 +83,14 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 			   bool write, bool mkwrite);
 int dsm_pages_receive(u32 from, const void *payload, size_t len);
 void dsm_pages_node_lost(u32 id);
+void dsm_pages_node_left(u32 id);
+int dsm_pages_handover(void);
 void dsm_pages_free(struct dsm_region *r);
 u64 dsm_pages_count(void);
 
 /* region_home.c: cluster-wide attach */
 int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out);
+void dsm_region_sync(u32 id);
 
 /* vm.c */
 int dsm_vm_mmap(struct dsm_region *r, struct vm_area_struct *vma);

@@ -178,6 +178,7 @@ static void dsm_members_reset(void)
 	WRITE_ONCE(dsm_epoch, 0);
 	mutex_unlock(&dsm_members_lock);
 	dsm_peers_drop();
+	dsm_regions_drop_cluster();	/* their state meant this membership */
 }
 
 /* Check a member list from the wire; 0 or DSM_REASON_PROTOCOL. */
@@ -586,7 +587,9 @@ out:
  * @force:  leave locally even if no coordinator confirms
  * @extack: for the reason of a refusal
  *
- * Asks the coordinator to remove this node, retrying with whoever is
+ * First hands this node's pages and directory entries over to the others
+ * (dsm_pages_handover), then asks the coordinator to remove this node,
+ * retrying with whoever is
  * coordinator then (it may be leaving too) until DSM_JOIN_TIMEOUT_MS. The
  * members lock is not held across the network, so the new list can arrive
  * meanwhile; receiving a list without this node also completes the leave.
@@ -602,6 +605,12 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 	bool first = true;
 	int n;
 
+	/* what only this node holds goes to the others first */
+	if (dsm_members_epoch()) {
+		n = dsm_pages_handover();
+		if (n)
+			pr_warn("handover before leaving incomplete (%d)\n", n);
+	}
 	for (;; first = false) {
 		mutex_lock(&dsm_members_lock);
 		if (!dsm_epoch) {	/* never a member, or removed meanwhile */

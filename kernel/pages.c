@@ -37,6 +37,7 @@
  *
  * Local regions use only @page: zero-filled on first touch, never moved.
  */
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -51,11 +52,26 @@
 
 static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
 
+/* Messages beside the state machine's (wire type values above its own). */
+#define DSM_PAGE_FAIL		16	/* home -> requester: the page is lost */
+#define DSM_PAGE_YIELD		17	/* leaving owner -> home: take the page */
+#define DSM_PAGE_HANDOVER	18	/* leaving home -> new home: the entry */
+
+static bool dsm_pages_has_data(u8 type, bool with_data)
+{
+	return type == DSM_COH_DATA || type == DSM_PAGE_HANDOVER || with_data;
+}
+
 /**
  * struct dsm_cpage - one page of a region on this node
  * @page:     this node's copy
  * @home:     the page's home node (cluster regions)
- * @failed:   the request in flight cannot complete: its home is gone
+ * @failed:   the request in flight cannot complete (its home is gone), or
+ *            the home answered that the page is lost
+ * @leaving:  this node, the home, is handing the page over: it serves only
+ *            its own requests meanwhile
+ * @handed:   this node handed the directory entry over to @home: requests
+ *            that still come here are passed on
  * @req_time: jiffies when the request in flight was sent
  * @node:     this node's protocol state
  * @dir:      the directory entry, if this node is @home
@@ -66,6 +82,8 @@ struct dsm_cpage {
 	struct page *page;
 	u32 home;
 	bool failed;
+	bool leaving;
+	bool handed;
 	unsigned long req_time;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;
@@ -151,7 +169,7 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 			   const struct dsm_coh_msg *m)
 {
 	struct dsm_pages_ctx *ctx = env->ctx;
-	bool data = m->type == DSM_COH_DATA || m->with_data;
+	bool data = dsm_pages_has_data(m->type, m->with_data);
 	size_t len = sizeof(struct dsm_wire_page) + (data ? PAGE_SIZE : 0);
 	struct dsm_wire_page *w;
 	struct dsm_out *out;
@@ -216,14 +234,52 @@ static bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m)
 	return true;
 }
 
+/* The next queued request to serve; a leaving home serves only its own. */
+static bool dsm_pages_next_request(struct dsm_cpage *cp, struct dsm_coh_msg *m)
+{
+	struct dsm_kept *k;
+
+	if (!cp->leaving)
+		return dsm_pages_unkeep(&cp->queued, m);
+	list_for_each_entry(k, &cp->queued, node) {
+		if (k->m.requester == dsm_self_id()) {
+			*m = k->m;
+			list_del(&k->node);
+			kfree(k);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
+				u32 requester)
+{
+	struct dsm_coh_msg m = {
+		.type = type,
+		.from = dsm_self_id(),
+		.requester = requester,
+	};
+
+	dsm_pages_send(&ctx->env, m.from, to, &m);
+}
+
 /* Serve the queued requests while the directory is free. */
 static int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 {
 	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
 	struct dsm_coh_msg m;
 	int err = 0;
 
-	while (!err && !cp->dir.busy && dsm_pages_unkeep(&cp->queued, &m)) {
+	while (!err && !cp->dir.busy && dsm_pages_next_request(cp, &m)) {
+		if (m.requester == self && !cp->node.pending)
+			continue;	/* answered by a handover meanwhile */
+		if (cp->dir.owner != self && dsm_node_lost(cp->dir.owner)) {
+			/* its only up-to-date copy died with its owner */
+			dsm_pages_send_type(ctx, m.requester, DSM_PAGE_FAIL, m.requester);
+			continue;
+		}
 		dsm_stat_inc(DSM_STAT_REQUESTS_SERVED);
 		err = dsm_coh_dir_receive(&ctx->env, &cp->dir, cp->home, &m);
 	}
@@ -234,6 +290,30 @@ static bool dsm_pages_dir_msg(u8 type)
 {
 	return type == DSM_COH_REQ_READ || type == DSM_COH_REQ_WRITE ||
 	       type == DSM_COH_INV_ACK;
+}
+
+/* A leaving home hands us the page's entry: we own it, nobody else holds it. */
+static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+	struct dsm_coh_msg m;
+
+	cp->home = self;
+	cp->handed = false;
+	cp->leaving = false;
+	dsm_coh_dir_init(&cp->dir, self);
+	memcpy_to_page(cp->page, 0, data, PAGE_SIZE);
+	dsm_stat_inc(DSM_STAT_PAGES_RECEIVED);
+	cp->node.state = DSM_COH_EXCLUSIVE;
+	cp->node.owner = true;
+	while (dsm_pages_unkeep(&cp->kept, &m))
+		;	/* about transactions of the old home, all finished */
+	if (cp->node.pending) {
+		cp->node.pending = 0;
+		cp->failed = false;
+		wake_up_all(&dsm_pages_wq);
+	}
 }
 
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
@@ -247,6 +327,10 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	int err;
 
 	if (dsm_pages_dir_msg(m->type)) {
+		if (cp->handed && m->type != DSM_COH_INV_ACK) {
+			ctx->env.send(&ctx->env, self, cp->home, m);	/* pass on */
+			return 0;
+		}
 		if (cp->home != self)
 			return -EPROTO;
 		if (m->type == DSM_COH_INV_ACK) {
@@ -259,8 +343,29 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		return dsm_pages_dir_drain(ctx);
 	}
 
-	if (m->type == DSM_COH_INV)
+	switch (m->type) {
+	case DSM_PAGE_FAIL:
+		if (was) {
+			cp->node.pending = 0;
+			cp->failed = true;
+			wake_up_all(&dsm_pages_wq);
+		}
+		return 0;
+	case DSM_PAGE_YIELD:	/* take the page: a write "fault" here */
+		if (cp->home != self)
+			return -EPROTO;
+		if (cp->node.state != DSM_COH_EXCLUSIVE && !was) {
+			dsm_coh_fault(&ctx->env, &cp->node, self, self, true);
+			cp->req_time = jiffies;
+		}
+		return 0;
+	case DSM_PAGE_HANDOVER:
+		dsm_pages_take_over(ctx, data);
+		return 0;
+	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
+		break;
+	}
 	/* the data is wanted only by a request waiting for it */
 	if (data && ((m->type == DSM_COH_DATA && was == DSM_COH_REQ_READ) ||
 		     (m->type == DSM_COH_GRANT && was == DSM_COH_REQ_WRITE &&
@@ -303,11 +408,14 @@ int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	u64 index;
 	int err;
 
-	if (len < sizeof(*w) || w->type < DSM_COH_REQ_READ ||
-	    w->type > DSM_COH_GRANT || w->with_data > 1 || w->pad ||
+	if (len < sizeof(*w) || w->with_data > 1 || w->pad ||
 	    (w->with_data && w->type != DSM_COH_GRANT))
 		return -EPROTO;
-	data = w->type == DSM_COH_DATA || w->with_data;
+	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_GRANT) &&
+	    w->type != DSM_PAGE_FAIL && w->type != DSM_PAGE_YIELD &&
+	    w->type != DSM_PAGE_HANDOVER)
+		return -EPROTO;
+	data = dsm_pages_has_data(w->type, w->with_data);
 	if (len != sizeof(*w) + (data ? PAGE_SIZE : 0))
 		return -EPROTO;
 	m.type = w->type;
@@ -395,6 +503,10 @@ again:
 		dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
 		return VM_FAULT_NOPAGE;
+	}
+	if (cp->failed && !cp->node.pending) {
+		cp->failed = false;	/* the home said the page is lost */
+		goto sigbus;
 	}
 	if (cp->node.pending) {
 		if (cp->failed || time_after(jiffies, cp->req_time + timeout))
@@ -486,6 +598,201 @@ void dsm_pages_node_lost(u32 id)
 	dsm_regions_for_each(dsm_pages_lost_region, &lost);
 	dsm_out_flush_mask(lost.dirty);
 	wake_up_all(&dsm_pages_wq);
+}
+
+/* Rebuild @r's mapping table without @id; pages @id was home of move. */
+static void dsm_pages_left_region(struct dsm_region *r, void *arg)
+{
+	u32 id = *(u32 *)arg, self = dsm_self_id();
+	u64 bit = 1ULL << (id % 64), homes = r->homes & ~bit;
+	struct dsm_homes *table;
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	if (!r->cluster || !(r->homes & bit) || !homes)
+		return;
+	table = kvmalloc(sizeof(*table), GFP_KERNEL);
+	if (!table)
+		return;		/* its pages fail like a lost node's */
+	dsm_homes_build(table, homes);
+	memcpy(r->table, table, sizeof(*table));	/* slots are bytes */
+	kvfree(table);
+	WRITE_ONCE(r->homes, homes);
+	xa_for_each(&r->pages, index, cp) {
+		lock_page(cp->page);
+		if (cp->home == id) {
+			cp->home = dsm_homes_node(r->table, r->key, index);
+			if (cp->home == self) {
+				/* no handover came: the old home never had it */
+				dsm_coh_dir_init(&cp->dir, self);
+				dsm_coh_node_init(&cp->node, true);
+			}
+		}
+		unlock_page(cp->page);
+	}
+}
+
+/**
+ * dsm_pages_node_left() - a node left gracefully: its home pages moved
+ * @id: the node
+ *
+ * Every member rebuilds each region's mapping table without it; the new
+ * homes got the entries from it before it left (dsm_pages_handover).
+ */
+void dsm_pages_node_left(u32 id)
+{
+	if (id && id != dsm_self_id())
+		dsm_regions_for_each(dsm_pages_left_region, &id);
+}
+
+struct dsm_regions_list {
+	struct dsm_region **r;
+	u32 n;
+};
+
+static void dsm_pages_collect(struct dsm_region *r, void *arg)
+{
+	struct dsm_regions_list *list = arg;
+
+	if (r->cluster && list->n < DSM_MAX_REGIONS) {
+		kref_get(&r->ref);
+		list->r[list->n++] = r;
+	}
+}
+
+/* Has this node given up what it must before leaving? (lockless peek) */
+static bool dsm_pages_quiet(struct dsm_regions_list *list)
+{
+	u32 self = dsm_self_id(), i;
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	for (i = 0; i < list->n; i++) {
+		xa_for_each(&list->r[i]->pages, index, cp) {
+			if (READ_ONCE(cp->home) == self ?
+			    READ_ONCE(cp->node.state) != DSM_COH_EXCLUSIVE ||
+			    READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending) :
+			    READ_ONCE(cp->node.owner))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Step 1 for one page: take what we are home of, yield what we own. */
+static u64 dsm_pages_gather(struct dsm_region *r, pgoff_t index,
+			    struct dsm_cpage *cp)
+{
+	u32 self = dsm_self_id();
+	struct dsm_pages_ctx ctx;
+
+	dsm_pages_ctx_init(&ctx, r, cp, index);
+	lock_page(cp->page);
+	if (cp->home == self) {
+		cp->leaving = true;
+		if (cp->node.state != DSM_COH_EXCLUSIVE && !cp->node.pending) {
+			dsm_coh_fault(&ctx.env, &cp->node, self, self, true);
+			cp->req_time = jiffies;
+		}
+	} else if (cp->node.owner) {
+		dsm_pages_send_type(&ctx, cp->home, DSM_PAGE_YIELD, self);
+	}
+	unlock_page(cp->page);
+	return ctx.dirty;
+}
+
+/* Step 2 for one page we are home of: hand the entry to its new home. */
+static u64 dsm_pages_hand(struct dsm_region *r, const struct dsm_homes *table,
+			  pgoff_t index, struct dsm_cpage *cp)
+{
+	u32 self = dsm_self_id();
+	struct dsm_pages_ctx ctx;
+	struct dsm_coh_msg m;
+
+	dsm_pages_ctx_init(&ctx, r, cp, index);
+	lock_page(cp->page);
+	if (cp->home == self) {
+		u32 to = dsm_homes_node(table, r->key, index);
+
+		if (cp->node.state != DSM_COH_EXCLUSIVE)
+			dsm_stat_inc(DSM_STAT_FAULT_FAILURES);	/* not gathered */
+		dsm_pages_send_type(&ctx, to, DSM_PAGE_HANDOVER, self);
+		while (dsm_pages_unkeep(&cp->queued, &m))
+			ctx.env.send(&ctx.env, self, to, &m);	/* pass on */
+		cp->node.state = DSM_COH_INVALID;
+		cp->node.owner = false;
+		cp->home = to;
+		cp->handed = true;
+		cp->leaving = false;
+	}
+	unlock_page(cp->page);
+	return ctx.dirty;
+}
+
+/**
+ * dsm_pages_handover() - before leaving: give away what only we hold
+ *
+ * For every cluster region: the pages this node owns go to their homes
+ * (YIELD: the home takes them with a write request of its own), and the
+ * pages this node is home of are first taken exclusively, then handed,
+ * entry and data, to the home the mapping table names once this node is
+ * gone. Requests that arrive meanwhile are passed on to the new home. A
+ * final round trip to every member (dsm_region_sync) makes sure all of it
+ * was processed before the leave is announced.
+ *
+ * Return: 0, or -ETIMEDOUT if some page could not be gathered in time (it
+ * is handed over anyway, possibly stale; counted in fault_failures).
+ */
+int dsm_pages_handover(void)
+{
+	u64 others = dsm_members_mask() & ~(1ULL << (dsm_self_id() % 64));
+	unsigned long deadline = jiffies + 2 * msecs_to_jiffies(dsm_dead_timeout_ms());
+	struct dsm_regions_list list = {};
+	struct dsm_homes *table;
+	struct dsm_cpage *cp;
+	unsigned long index;
+	u64 dirty = 0;
+	int err = 0;
+	u32 i, id;
+
+	if (!others)
+		return 0;
+	list.r = kvmalloc_array(DSM_MAX_REGIONS, sizeof(*list.r), GFP_KERNEL);
+	table = kvmalloc(sizeof(*table), GFP_KERNEL);
+	if (!list.r || !table) {
+		err = -ENOMEM;
+		goto out;
+	}
+	dsm_regions_for_each(dsm_pages_collect, &list);
+	for (i = 0; i < list.n; i++)
+		xa_for_each(&list.r[i]->pages, index, cp)
+			dsm_out_flush_mask(dsm_pages_gather(list.r[i], index, cp));
+	while (!dsm_pages_quiet(&list)) {
+		if (time_after(jiffies, deadline)) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		msleep(20);
+	}
+	for (i = 0; i < list.n; i++) {
+		struct dsm_region *r = list.r[i];
+
+		if (!(r->homes & others))
+			continue;
+		dsm_homes_build(table, r->homes & others);
+		xa_for_each(&r->pages, index, cp)
+			dirty |= dsm_pages_hand(r, table, index, cp);
+	}
+	dsm_out_flush_mask(dirty);
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (others & (1ULL << (id % 64)))
+			dsm_region_sync(id);
+out:
+	for (i = 0; i < list.n; i++)
+		dsm_region_put(list.r[i]);
+	kvfree(table);
+	kvfree(list.r);
+	return err;
 }
 
 /**

@@ -129,7 +129,7 @@ int dsm_attach_check(const struct dsm_attach *req)
  * @out:    the region, with a reference for the caller
  *
  * Return: 0, -EEXIST (EXCL; or the key names a region of the other kind),
- * -EINVAL (size or home set differ), -ENOENT, -ENOSPC or -ENOMEM.
+ * -EINVAL (size differs), -ENOENT, -ENOSPC or -ENOMEM.
  */
 int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 		    struct dsm_region **out)
@@ -147,7 +147,7 @@ int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 	if (r) {
 		if (flags & DSM_ATTACH_EXCL || r->cluster != !!homes)
 			err = -EEXIST;
-		else if ((size && size != r->size) || r->homes != homes)
+		else if (size && size != r->size)
 			err = -EINVAL;
 		else
 			kref_get(&r->ref);
@@ -215,7 +215,8 @@ struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes)
 		return NULL;
 	mutex_lock(&dsm_regions_lock);
 	r = dsm_region_lookup(key);
-	if (r && r->cluster && r->homes == homes && r->npages == npages)
+	/* the home set may have shrunk since (a node left): not compared */
+	if (r && r->cluster && r->npages == npages)
 		kref_get(&r->ref);
 	else if (r)
 		r = NULL;
@@ -363,6 +364,32 @@ u32 dsm_regions_count(void)
 	n = dsm_nr_regions;
 	mutex_unlock(&dsm_regions_lock);
 	return n;
+}
+
+/**
+ * dsm_regions_drop_cluster() - this node left: forget its cluster regions
+ *
+ * They leave the table like removed regions: files attached to them keep
+ * them alive, existing mappings get SIGBUS for pages not held here, new
+ * mappings EIDRM.
+ */
+void dsm_regions_drop_cluster(void)
+{
+	struct dsm_region *r;
+	struct hlist_node *tmp;
+	int bkt;
+
+	mutex_lock(&dsm_regions_lock);
+	hash_for_each_safe(dsm_regions, bkt, tmp, r, hash) {
+		if (!r->cluster)
+			continue;
+		mutex_lock(&r->lock);
+		r->removed = true;
+		mutex_unlock(&r->lock);
+		dsm_region_unlink(r);
+		dsm_region_put(r);
+	}
+	mutex_unlock(&dsm_regions_lock);
 }
 
 /**

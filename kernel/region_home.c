@@ -75,10 +75,14 @@ u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	};
 	u32 op = le32_to_cpu(req->op);
 
-	if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
-	    dsm_attach_check(&check))
+	if (op == DSM_REGION_SYNC) {
+		memset(&rep, 0, sizeof(rep));
+	} else if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
+		   dsm_attach_check(&check)) {
 		return DSM_REASON_PROTOCOL;
-	dsm_region_answer(req, &rep);
+	} else {
+		dsm_region_answer(req, &rep);
+	}
 	dsm_conn_send(conn, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
 		      &rep, sizeof(rep));
 	return 0;
@@ -103,6 +107,21 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 	if (n != sizeof(*rep))
 		return -EPROTO;
 	return (int)le32_to_cpu(rep->status);
+}
+
+/**
+ * dsm_region_sync() - a round trip to node @id: what this node sent it
+ * before has been processed when this returns (the link is FIFO and one
+ * worker reads it); gives up after DSM_REGION_CALL_MS
+ * @id: the node
+ */
+void dsm_region_sync(u32 id)
+{
+	struct dsm_wire_region req = { .op = cpu_to_le32(DSM_REGION_SYNC) };
+	struct dsm_wire_region_reply rep;
+
+	if (dsm_region_ask(id, &req, &rep))
+		pr_warn("node %u did not confirm the handover\n", id);
 }
 
 /**

@@ -21,6 +21,8 @@
  *   halves      two nodes write different halves of one page: both kept
  *   fill MIB    a MIB-MiB region filled with a per-node pattern by slices,
  *               verified whole by every node
+ *   leave       node 3 owns every page of a region and is home of some,
+ *               then leaves: nodes 1 and 2 read all its data; it rejoins
  *   hold KEY    (kill phase, before) node 3 reads page A of KEY (a page
  *               whose home is not node 3) and writes page B; then it is
  *               killed
@@ -332,6 +334,40 @@ static void on_sigbus(int sig)
 }
 
 #define KILL_PAGES	8
+#define LEAVE_PAGES	64
+
+/* Node 3 owns every page of a region, homes some, and leaves. */
+static void test_leave(void)
+{
+	volatile uint64_t *p = map_key(0xc0de0080, LEAVE_PAGES * PAGE);
+	static struct dsm_homes table;
+	int homed = 0, i;
+	uint64_t bad = 0;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	for (i = 0; i < LEAVE_PAGES; i++)
+		homed += dsm_homes_node(&table, 0xc0de0080, i) == 3;
+	barrier("leave-start");
+	if (me == 3) {
+		for (i = 0; i < LEAVE_PAGES; i++)
+			p[i * 512 + 7] = 0x3300 + i;
+		tap(system("dsmctl leave") == 0,
+		    "leaves owning %d pages, home of %d of them", LEAVE_PAGES, homed);
+	}
+	barrier("leave-left");
+	if (me != 3) {
+		for (i = 0; i < LEAVE_PAGES; i++)
+			bad += p[i * 512 + 7] != 0x3300 + (uint64_t)i;
+		tap(!bad, "the %d pages node 3 owned survived its leave (%llu differ)",
+		    LEAVE_PAGES, (unsigned long long)bad);
+		p[7] = 0x1100 + me;	/* and they can be written */
+		tap(1, "writes a page node 3 was home of or owned");
+	}
+	barrier("leave-checked");
+	if (me == 3)
+		tap(system("dsmctl join 10.0.0.1") == 0, "joins again");
+	barrier("leave-rejoined");
+}
 
 /* Page A: the first page of @key whose home (homes {1,2,3}) is not 3. */
 static int page_a(uint64_t key)
@@ -414,6 +450,8 @@ int main(int argc, char **argv)
 		test_halves();
 	else if (!strcmp(t, "fill"))
 		test_fill(atol(arg));
+	else if (!strcmp(t, "leave"))
+		test_leave();
 	else if (!strcmp(t, "hold"))
 		test_hold(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))

@@ -91,6 +91,8 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 
 	WRITE_ONCE(peer->lost, true);
 	dsm_out_purge(peer->id);
+	if (READ_ONCE(peer->lost_reason) == DSM_REASON_LEFT)
+		dsm_pages_node_left(peer->id);
 	dsm_pages_node_lost(peer->id);
 }
 
@@ -211,8 +213,10 @@ void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason)
 	if (!mine)
 		return;
 	dsm_conn_put(conn);
-	if (reason == DSM_REASON_HEARTBEAT)
+	if (reason == DSM_REASON_HEARTBEAT) {
+		WRITE_ONCE(peer->lost_reason, reason);
 		queue_work(dsm_wq, &peer->lost_work);
+	}
 	if (was_up) {
 		dsm_stat_inc(DSM_STAT_PEER_DOWN);
 		pr_info("node %u down: %s\n", peer->id, dsm_reason_name(reason));
@@ -283,6 +287,7 @@ void dsm_peer_remove(u32 id, u32 reason)
 		dsm_conn_close(conn, reason);
 		dsm_conn_put(conn);
 	}
+	WRITE_ONCE(dsm_peers[id].lost_reason, reason);
 	queue_work(dsm_wq, &dsm_peers[id].lost_work);
 }
 

@@ -53,6 +53,7 @@ extern struct workqueue_struct *dsm_wq;
  * @lost_work:    tells the coherence layer the node is gone
  * @lost:         the node is gone (declared dead or removed) until its link
  *                comes up again
+ * @lost_reason:  DSM_REASON_LEFT if it left gracefully (after a handover)
  * @tx_msgs..@errors: counters for dsmctl peers
  */
 struct dsm_peer {
@@ -76,6 +77,7 @@ struct dsm_peer {
 	struct work_struct tx_work;
 	struct work_struct lost_work;
 	bool lost;
+	u32 lost_reason;
 	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors;
 };
 
