@@ -75,14 +75,13 @@ u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	};
 	u32 op = le32_to_cpu(req->op);
 
-	if (op == DSM_REGION_SYNC) {
-		memset(&rep, 0, sizeof(rep));
-	} else if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
-		   dsm_attach_check(&check)) {
+	if (op != DSM_REGION_SYNC &&
+	    ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
+	     dsm_attach_check(&check)))
 		return DSM_REASON_PROTOCOL;
-	} else {
+	memset(&rep, 0, sizeof(rep));
+	if (op != DSM_REGION_SYNC)
 		dsm_region_answer(req, &rep);
-	}
 	dsm_conn_send(conn, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
 		      &rep, sizeof(rep));
 	return 0;

@@ -13,7 +13,8 @@
  * Messages to a node whose link is not up yet stay queued, and go when the
  * link comes up (dsm_peer_up queues the peer's tx_work). Messages to this
  * node itself are delivered by one work item, which the workqueue never runs
- * twice at once: FIFO as well. When a node is lost, its queue is dropped.
+ * twice at once: FIFO as well. When a node is lost or is no longer a
+ * member, its queue is dropped.
  */
 #include <linux/slab.h>
 #include "transport.h"
@@ -75,9 +76,14 @@ void dsm_out_flush(u32 dst)
 		queue_work(dsm_wq, &dsm_out_self_work);
 		return;
 	}
+	if (!dsm_members_has(dst)) {	/* it left: nothing will reach it */
+		dsm_out_purge(dst);
+		return;
+	}
 	mutex_lock(&peer->tx_flush);
 	while ((conn = dsm_peer_conn(peer))) {
-		if (READ_ONCE(peer->state) != DSM_PEER_UP || !(out = dsm_out_pop(peer))) {
+		out = READ_ONCE(peer->state) == DSM_PEER_UP ? dsm_out_pop(peer) : NULL;
+		if (!out) {
 			dsm_conn_put(conn);
 			break;
 		}
