@@ -50,6 +50,9 @@
 #include "dsm.h"
 #include "net/wire.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
 
 /* Messages beside the state machine's (wire type values above its own). */
@@ -281,6 +284,8 @@ static int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 			continue;
 		}
 		dsm_stat_inc(DSM_STAT_REQUESTS_SERVED);
+		trace_dsm_request(ctx->r->key, ctx->index, m.type, m.requester,
+				  cp->dir.owner);
 		err = dsm_coh_dir_receive(&ctx->env, &cp->dir, cp->home, &m);
 	}
 	return err;
@@ -364,6 +369,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		return 0;
 	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
+		trace_dsm_invalidate(ctx->r->key, ctx->index, m->from, m->requester);
 		break;
 	}
 	/* the data is wanted only by a request waiting for it */
@@ -381,6 +387,9 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	while (!err && !cp->node.pending && dsm_pages_unkeep(&cp->kept, &k))
 		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, cp->home, &k);
 	if (was && !cp->node.pending) {
+		trace_dsm_grant(ctx->r->key, ctx->index, m->from,
+				was == DSM_COH_REQ_WRITE, data != NULL,
+				jiffies_to_usecs(jiffies - cp->req_time));
 		cp->failed = false;
 		wake_up_all(&dsm_pages_wq);
 	}
@@ -492,6 +501,7 @@ again:
 		    cp->node.state != DSM_COH_INVALID) {
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);
+		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_LOCAL);
 		if (!mkwrite) {
 			get_page(cp->page);
 			vmf->page = cp->page;
@@ -500,6 +510,7 @@ again:
 	}
 	if (mkwrite) {
 		/* page_mkwrite cannot drop mmap_lock: fault again without a PTE */
+		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REFAULT);
 		dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
 		return VM_FAULT_NOPAGE;
@@ -512,6 +523,7 @@ again:
 		if (cp->failed || time_after(jiffies, cp->req_time + timeout))
 			goto sigbus;
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
+		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {
 		if (cp->home != self && (!dsm_members_has(cp->home) ||
 					 dsm_node_lost(cp->home)))
@@ -521,6 +533,7 @@ again:
 		cp->failed = false;
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_REMOTE :
 				     DSM_STAT_READ_FAULTS_REMOTE);
+		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REQUEST);
 	}
 	deadline = cp->req_time + timeout;
 	unlock_page(cp->page);
@@ -544,6 +557,7 @@ again:
 sigbus:
 	unlock_page(cp->page);
 	dsm_stat_inc(DSM_STAT_FAULT_FAILURES);
+	trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_SIGBUS);
 	return VM_FAULT_SIGBUS;
 }
 

@@ -1,15 +1,43 @@
 #!/bin/sh
 # Coherence across a cluster; runs on every node at once (cluster.sh
 # --nodes 3 -- coherence_test.sh). Each phase is one dsm_coherence test;
-# the counters of every node are printed at the end.
-status=0
+# the dsm tracepoints are on meanwhile (where the kernel has tracing) and
+# must have recorded each kind of event; the counters of every node are
+# printed at the end.
+#
 # DSM_FILL_MIB, DSM_MP_ITERS and DSM_SB_ITERS scale the longest phases down
 # for slower kernels (selftests/check.sh).
+status=0
+me=$DSM_NODE_ID
+T=/sys/kernel/tracing
+[ -d $T/events ] || mount -t tracefs nodev $T 2> /dev/null
+tracing=0
+if [ -d $T/events/dsm ]; then
+	echo 1 > $T/events/dsm/enable && echo > $T/trace && tracing=1
+fi
+
 mp=${DSM_MP_ITERS:-3000}
 for t in regions pingpong "atomic 20000" "mp-2pages $mp" "mp-1page $mp" \
 	 "sb ${DSM_SB_ITERS:-1000}" halves "fill ${DSM_FILL_MIB:-64}" leave; do
 	echo "# ---- dsm_coherence $t"
 	dsm_coherence $t || status=1
 done
-dsmctl show | sed -n '/read_faults_local/,$p' | sed "s/^/# node $DSM_NODE_ID: /"
+
+echo "# ---- tracepoints"
+if [ $tracing = 1 ]; then
+	echo 0 > $T/events/dsm/enable
+	for e in dsm_fault dsm_request dsm_invalidate dsm_grant; do
+		n=$(grep -c " $e: " $T/trace)
+		if [ "$n" -gt 0 ]; then
+			echo "ok - node $me: tracepoint $e recorded ($n in the buffer)"
+		else
+			echo "not ok - node $me: tracepoint $e never recorded"
+			status=1
+		fi
+	done
+	grep -m 1 " dsm_grant: " $T/trace | sed 's/^ */# /'
+else
+	echo "ok - node $me: tracepoints # SKIP this kernel has no tracing"
+fi
+dsmctl show | sed -n '/read_faults_local/,$p' | sed "s/^/# node $me: /"
 exit $status
