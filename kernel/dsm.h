@@ -34,6 +34,7 @@ struct vm_fault;
  * @ref:      one reference for the region table, one per attached file
  * @lock:     serialises removal against new mappings
  * @removed:  unlinked from the table; no new mappings
+ * @removing: a cluster-wide removal is deciding; no new mappings
  * @mapcount: VMAs currently mapping the region
  * @pages:    page index -> struct dsm_cpage (pages.c), filled on first use
  * @cluster:  coherent across the cluster (created while a member); else
@@ -51,6 +52,7 @@ struct dsm_region {
 	struct kref ref;
 	struct mutex lock;	/* removal vs. new mappings */
 	bool removed;
+	bool removing;
 	atomic_t mapcount;
 	struct xarray pages;
 	bool cluster;
@@ -91,6 +93,9 @@ u64 dsm_pages_count(void);
 /* region_home.c: cluster-wide attach */
 int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out);
 void dsm_region_sync(u32 id);
+int dsm_region_cluster_remove(u64 key);
+int dsm_region_remove_prepare(u64 key);
+void dsm_region_remove_finish(u64 key, bool commit);
 
 /* vm.c */
 int dsm_vm_mmap(struct dsm_region *r, struct vm_area_struct *vma);

@@ -147,6 +147,8 @@ int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 	if (r) {
 		if (flags & DSM_ATTACH_EXCL || r->cluster != !!homes)
 			err = -EEXIST;
+		else if (r->removing)
+			err = -EBUSY;
 		else if (size && size != r->size)
 			err = -EINVAL;
 		else
@@ -287,14 +289,19 @@ static void dsm_region_unlink(struct dsm_region *r)
 }
 
 /**
- * dsm_region_remove() - remove a region from this node
+ * dsm_region_remove() - remove a region (DSM_IOC_REMOVE)
  * @key: the region's key
  *
- * Return: 0, -ENOENT if there is no such region, -EBUSY while it is mapped.
+ * A cluster region is removed from every member (region_home.c).
+ *
+ * Return: 0, -ENOENT if there is no such region, -EBUSY while it is mapped
+ * (on any node, for a cluster region), -EHOSTUNREACH if a member cannot
+ * confirm.
  */
 int dsm_region_remove(u64 key)
 {
 	struct dsm_region *r;
+	bool cluster = false;
 	int err = 0;
 
 	mutex_lock(&dsm_regions_lock);
@@ -305,7 +312,7 @@ int dsm_region_remove(u64 key)
 	}
 	mutex_lock(&r->lock);
 	if (r->cluster) {
-		err = -EOPNOTSUPP;	/* cluster-wide removal: not yet */
+		cluster = true;
 	} else if (atomic_read(&r->mapcount)) {
 		err = -EBUSY;
 	} else {
@@ -313,25 +320,76 @@ int dsm_region_remove(u64 key)
 		dsm_region_unlink(r);
 	}
 	mutex_unlock(&r->lock);
-	if (!err)
+	if (!err && !cluster)
 		dsm_region_put(r);
 out_unlock:
 	mutex_unlock(&dsm_regions_lock);
+	return cluster ? dsm_region_cluster_remove(key) : err;
+}
+
+/**
+ * dsm_region_remove_prepare() - first phase of a cluster-wide removal
+ * @key: the region's key
+ *
+ * Return: 0 (also when this node does not know the region), or -EBUSY if
+ * it is mapped here. On 0 the region takes no new mappings until
+ * dsm_region_remove_finish().
+ */
+int dsm_region_remove_prepare(u64 key)
+{
+	struct dsm_region *r;
+	int err = 0;
+
+	mutex_lock(&dsm_regions_lock);
+	r = dsm_region_lookup(key);
+	if (r && r->cluster) {
+		mutex_lock(&r->lock);
+		if (atomic_read(&r->mapcount))
+			err = -EBUSY;
+		else
+			r->removing = true;
+		mutex_unlock(&r->lock);
+	}
+	mutex_unlock(&dsm_regions_lock);
 	return err;
+}
+
+/**
+ * dsm_region_remove_finish() - second phase: remove, or take mappings again
+ * @key:    the region's key
+ * @commit: every member agreed: remove it from this node
+ */
+void dsm_region_remove_finish(u64 key, bool commit)
+{
+	struct dsm_region *r;
+
+	mutex_lock(&dsm_regions_lock);
+	r = dsm_region_lookup(key);
+	if (r && r->cluster && r->removing) {
+		mutex_lock(&r->lock);
+		r->removing = false;
+		r->removed = commit;
+		mutex_unlock(&r->lock);
+		if (commit) {
+			dsm_region_unlink(r);
+			dsm_region_put(r);
+		}
+	}
+	mutex_unlock(&dsm_regions_lock);
 }
 
 /**
  * dsm_region_map() - count a new mapping of a region
  * @r: the region
  *
- * Return: 0, or -EIDRM if the region was removed.
+ * Return: 0, or -EIDRM if the region was removed (or is being removed).
  */
 int dsm_region_map(struct dsm_region *r)
 {
 	int err = 0;
 
 	mutex_lock(&r->lock);
-	if (r->removed)
+	if (r->removed || r->removing)
 		err = -EIDRM;
 	else
 		atomic_inc(&r->mapcount);

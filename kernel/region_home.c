@@ -19,6 +19,9 @@
  *  3. else K's metadata home is asked to find or create it (CREATE).
  * The flags and size of the request are then checked against the answer
  * exactly as for a local region, and this node makes its own copy.
+ *
+ * Removal is cluster-wide and two-phase (dsm_region_cluster_remove): it
+ * happens only if no member maps the region.
  */
 #include "coherence/homes.h"
 #include "dsm.h"
@@ -55,6 +58,16 @@ static int dsm_region_answer(const struct dsm_wire_region *req,
 	return err;
 }
 
+/* The removal phases (and SYNC, which only needs an answer). */
+static int dsm_region_answer_remove(u32 op, u64 key)
+{
+	if (op == DSM_REGION_PREPARE)
+		return dsm_region_remove_prepare(key);
+	if (op == DSM_REGION_COMMIT || op == DSM_REGION_ABORT)
+		dsm_region_remove_finish(key, op == DSM_REGION_COMMIT);
+	return 0;
+}
+
 /**
  * dsm_region_on_request() - DSM_MSG_REGION from a member
  * @conn:    the link
@@ -75,13 +88,23 @@ u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	};
 	u32 op = le32_to_cpu(req->op);
 
-	if (op != DSM_REGION_SYNC &&
-	    ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
-	     dsm_attach_check(&check)))
-		return DSM_REASON_PROTOCOL;
 	memset(&rep, 0, sizeof(rep));
-	if (op != DSM_REGION_SYNC)
+	switch (op) {
+	case DSM_REGION_LOOKUP:
+	case DSM_REGION_CREATE:
+		if (dsm_attach_check(&check))
+			return DSM_REASON_PROTOCOL;
 		dsm_region_answer(req, &rep);
+		break;
+	case DSM_REGION_SYNC:
+	case DSM_REGION_PREPARE:
+	case DSM_REGION_COMMIT:
+	case DSM_REGION_ABORT:
+		rep.status = cpu_to_le32(dsm_region_answer_remove(op, check.key));
+		break;
+	default:
+		return DSM_REASON_PROTOCOL;
+	}
 	dsm_conn_send(conn, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
 		      &rep, sizeof(rep));
 	return 0;
@@ -94,8 +117,13 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 	struct dsm_conn *conn = dsm_peer_conn(&dsm_peers[id]);
 	int n = -ENOTCONN;
 
-	if (id == dsm_self_id())
-		return dsm_region_answer(req, rep);
+	if (id == dsm_self_id()) {
+		u32 op = le32_to_cpu(req->op);
+
+		if (op == DSM_REGION_LOOKUP || op == DSM_REGION_CREATE)
+			return dsm_region_answer(req, rep);
+		return dsm_region_answer_remove(op, le64_to_cpu(req->key));
+	}
 	if (conn && READ_ONCE(dsm_peers[id].state) == DSM_PEER_UP)
 		n = dsm_conn_call(conn, DSM_MSG_REGION, req, sizeof(*req), rep,
 				  sizeof(*rep), DSM_REGION_CALL_MS);
@@ -177,4 +205,45 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 	if (req->size && req->size != size)
 		return -EINVAL;
 	return dsm_region_find(req->key, size, 0, true, homes, out);
+}
+
+/**
+ * dsm_region_cluster_remove() - remove a cluster region from every member
+ * @key: the region's key
+ *
+ * Two phases: every member (this node too) is asked to PREPARE: it refuses
+ * with EBUSY while the region is mapped there, else it takes no new
+ * mappings. If all agreed, every member removes it (COMMIT); else the
+ * prepared ones take mappings again (ABORT).
+ *
+ * Return: 0, -EBUSY if some node maps it, -EHOSTUNREACH if a member cannot
+ * answer, -EINTR.
+ */
+int dsm_region_cluster_remove(u64 key)
+{
+	struct dsm_wire_region req = {
+		.key = cpu_to_le64(key),
+		.op = cpu_to_le32(DSM_REGION_PREPARE),
+	};
+	struct dsm_wire_region_reply rep;
+	DECLARE_BITMAP(prepared, DSM_MAX_NODES + 1);
+	int err = 0;
+	u32 id;
+
+	bitmap_zero(prepared, DSM_MAX_NODES + 1);
+	for (id = 1; id <= DSM_MAX_NODES && !err; id++) {
+		if (!dsm_members_has(id) && id != dsm_self_id())
+			continue;
+		err = dsm_region_ask(id, &req, &rep);
+		if (err == -ENOTCONN || err == -EPROTO)
+			err = -EHOSTUNREACH;
+		if (!err)
+			set_bit(id, prepared);
+	}
+	req.op = cpu_to_le32(err ? DSM_REGION_ABORT : DSM_REGION_COMMIT);
+	for_each_set_bit(id, prepared, DSM_MAX_NODES + 1)
+		if (dsm_region_ask(id, &req, &rep) && !err)
+			pr_warn("node %u did not confirm the removal of region %#llx\n",
+				id, key);
+	return err;
 }

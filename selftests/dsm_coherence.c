@@ -8,7 +8,8 @@
  * Uses DSM_NODE_ID and DSM_NODES (1..N). Prints TAP lines ("ok N - ...",
  * "not ok N - ..."), exits 0 if all passed. Tests:
  *   regions     one key, same size everywhere; size mismatch EINVAL, EXCL
- *               EEXIST, size 0 attaches any size
+ *               EEXIST, size 0 attaches any size; removal EBUSY while a
+ *               node maps it, then cluster-wide
  *   pingpong    node 1 writes, the others read it; then a token passed
  *               round the nodes by writes (ownership moves every turn)
  *   atomic      2 threads per node add 1 with atomic instructions, ARG times
@@ -104,11 +105,12 @@ static void *map_key(uint64_t key, size_t size)
 
 static void test_regions(void)
 {
-	struct dsm_region r;
+	struct dsm_region r, held;
+	void *addr = NULL;
 	int err;
 
 	if (me == 1) {
-		err = dsm_attach(0xc0de0001, 1 << 20, DSM_ATTACH_EXCL, &r);
+		err = dsm_attach(0xc0de0001, 1 << 20, DSM_ATTACH_EXCL, &held);
 		tap(!err, "creates a 1 MiB cluster region (%d)", err);
 	}
 	barrier("regions-made");
@@ -117,10 +119,39 @@ static void test_regions(void)
 		tap(err == -EINVAL, "another size is EINVAL (%d)", err);
 		err = dsm_attach(0xc0de0001, 1 << 20, DSM_ATTACH_EXCL, &r);
 		tap(err == -EEXIST, "EXCL on an existing region is EEXIST (%d)", err);
-		err = dsm_attach(0xc0de0001, 0, 0, &r);
-		tap(!err && r.size == 1 << 20, "size 0 finds it, 1 MiB (%d)", err);
+		err = dsm_attach(0xc0de0001, 0, 0, &held);
+		tap(!err && held.size == 1 << 20, "size 0 finds it, 1 MiB (%d)", err);
 		err = dsm_attach(0xc0de0002, 0, 0, &r);
 		tap(err == -ENOENT, "size 0 on an unknown key is ENOENT (%d)", err);
+	}
+	if (me == 2) {
+		err = dsm_map(&held, &addr);
+		tap(!err, "maps it (%d)", err);
+	}
+	barrier("regions-mapped");
+	if (me == 3) {
+		err = dsm_remove(0xc0de0001);
+		tap(err == -EBUSY, "removal while node 2 maps it is EBUSY (%d)", err);
+	}
+	barrier("regions-busy");
+	if (me == 2) {
+		err = dsm_unmap(&held, addr);
+		tap(!err, "unmaps it (%d)", err);
+	}
+	barrier("regions-unmapped");
+	if (me == 3) {
+		err = dsm_remove(0xc0de0001);
+		tap(!err, "removal once no node maps it (%d)", err);
+	}
+	barrier("regions-removed");
+	err = dsm_map(&held, &addr);
+	tap(err == -EIDRM, "the removed region cannot be mapped on any node (%d)", err);
+	dsm_detach(&held);
+	barrier("regions-checked");
+	if (me == 1) {
+		err = dsm_attach(0xc0de0001, 2 << 20, DSM_ATTACH_EXCL, &r);
+		tap(!err && r.size == 2 << 20, "the key is free again: a 2 MiB region (%d)", err);
+		dsm_detach(&r);
 	}
 	barrier("regions-done");
 }

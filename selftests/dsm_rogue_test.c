@@ -3,8 +3,10 @@
  * A rogue client against this node's dsm port (10.0.0.<DSM_NODE_ID>:7878):
  * garbage, wrong magic, wrong version, truncated header, oversized length,
  * unknown type, bad node ids, a wrong cluster, malformed messages after a
- * valid (join) handshake, and a flood of half-open connections. Each must be
- * refused or closed and counted, and the node's real links must stay up.
+ * valid (join) handshake, a flood of half-open connections, and a rogue
+ * member sending malformed coherence messages on a real peer link. Each
+ * must be refused or closed and counted, and the node's real links must
+ * stay up.
  * Runs on a node that is a member of a cluster without a key.
  */
 #include <arpa/inet.h>
@@ -292,7 +294,7 @@ static int joined_conn(void)
 TEST(malformed_after_handshake)
 {
 	struct dsm_wire_ping ping = { 0 };
-	uint8_t four[4] = { 0 };
+	uint8_t four[40] = { 0 };
 	struct {
 		uint8_t type;
 		uint32_t len, src;
@@ -302,6 +304,7 @@ TEST(malformed_after_handshake)
 		{ DSM_MSG_JOIN, 4, 9, four },			/* JOIN has no payload */
 		{ DSM_MSG_JOIN, 0, 8, NULL },			/* another sender */
 		{ DSM_MSG_HELLO, 0, 9, NULL },			/* handshake is over */
+		{ DSM_MSG_PAGE, 40, 9, four },			/* members only */
 	};
 	unsigned int i;
 
@@ -366,6 +369,214 @@ TEST(half_open_flood)
 	EXPECT_EQ(up, peers_up());
 	for (i = 0; i < 40; i++)
 		close(fds[i]);
+}
+
+/*
+ * A rogue member: joins the cluster as node 9 (listening on port 7979 of
+ * this node's address), takes the peer link this node opens to it, and
+ * sends malformed coherence and region messages on it. Each must close the
+ * link and count one bad message; then it leaves the cluster properly.
+ */
+#define ROGUE_ID	9
+#define ROGUE_PORT	7979
+
+static uint64_t rogue_epoch;
+
+static int read_full(int fd, void *buf, size_t len, int secs)
+{
+	time_t end = time(NULL) + secs;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len && time(NULL) <= end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	return got == len ? 0 : -1;
+}
+
+/* Join as ROGUE_ID through this node's join handshake. */
+static int rogue_join(void)
+{
+	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello),
+				       ROGUE_ID);
+	struct dsm_wire_hello hello = hello_of(1, DSM_HELLO_JOIN);
+	struct {
+		struct dsm_wire_hdr h;
+		struct dsm_wire_hello hello;
+	} __packed back;
+	struct {
+		struct dsm_wire_hdr h;
+		struct dsm_wire_reply r;
+	} __packed reply;
+	int fd = rogue_connect();
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "10.0.0.%u", self_id());
+	hello.addr = inet_addr(addr);
+	hello.port = htole16(ROGUE_PORT);
+	h.dst = 0;
+	if (fd < 0 || send_msg(fd, h, &hello, sizeof(hello)) ||
+	    read_full(fd, &back, sizeof(back), 10) || back.h.type != DSM_MSG_HELLO)
+		return -1;
+	h = hdr_of(DSM_MSG_JOIN, 0, ROGUE_ID);
+	h.req_id = htole64(1);
+	if (send_msg(fd, h, NULL, 0) ||
+	    read_full(fd, &reply, sizeof(reply), 10) ||
+	    reply.h.type != DSM_MSG_REPLY || reply.r.status)
+		return -1;
+	rogue_epoch = le64toh(reply.r.epoch);
+	close(fd);	/* the rest of the reply (the member list) is not needed */
+	return 0;
+}
+
+static int rogue_listen(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(ROGUE_PORT) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8))
+		return -1;
+	return fd;
+}
+
+/* Take this node's peer link to ROGUE_ID; others' attempts are closed. */
+static int rogue_accept(int lfd)
+{
+	struct {
+		struct dsm_wire_hdr h;
+		struct dsm_wire_hello hello;
+	} __packed in;
+	time_t end = time(NULL) + 20;
+
+	while (time(NULL) <= end) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct dsm_wire_hdr h;
+		struct dsm_wire_hello hello;
+		int fd;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		if (read_full(fd, &in, sizeof(in), 5) || in.h.type != DSM_MSG_HELLO ||
+		    le32toh(in.h.src) != self_id()) {
+			close(fd);
+			continue;
+		}
+		h = hdr_of(DSM_MSG_HELLO, sizeof(hello), ROGUE_ID);
+		h.epoch = htole64(rogue_epoch);
+		hello = hello_of(1, 0);
+		hello.port = htole16(ROGUE_PORT);
+		if (send_msg(fd, h, &hello, sizeof(hello))) {
+			close(fd);
+			continue;
+		}
+		return fd;
+	}
+	return -1;
+}
+
+static struct dsm_wire_hdr rogue_hdr(uint8_t type, uint32_t len)
+{
+	struct dsm_wire_hdr h = hdr_of(type, len, ROGUE_ID);
+
+	h.epoch = htole64(rogue_epoch);
+	return h;
+}
+
+/* A PAGE message; @data_len bytes of page follow. */
+static int send_page(int fd, struct dsm_wire_page w, size_t data_len)
+{
+	static uint8_t page[DSM_WIRE_PAGE_SIZE];
+
+	return send_msg(fd, rogue_hdr(DSM_MSG_PAGE, sizeof(w) + data_len), &w,
+			sizeof(w)) ||
+	       (data_len && send_all(fd, page, data_len));
+}
+
+TEST(rogue_member_messages)
+{
+	struct dsm_wire_page base = {
+		.key = htole64(0xbad0000000000001ULL),
+		.npages = htole64(4),
+		.homes = htole64(1ULL << self_id()),
+		.index = 0,
+		.type = 1,		/* request a read copy */
+		.requester = htole32(ROGUE_ID),
+	};
+	struct {
+		const char *what;
+		struct dsm_wire_page w;
+		size_t data;
+	} cases[] = {
+		{ "unknown page message type", {}, 0 },
+		{ "data without its page", {}, 0 },
+		{ "page index past the region", {}, 0 },
+		{ "region of zero pages", {}, 0 },
+		{ "request to a node that is not the page's home", {}, 0 },
+		{ "non-zero padding", {}, 0 },
+		{ "ack with no write waiting for it", {}, 0 },
+		{ "with-data flag on a request", {}, 0 },
+		{ "requester id 0", {}, 0 },
+		{ "page sent with a request", {}, 0 },
+	};
+	struct dsm_wire_region bad_op = { .op = htole32(99) };
+	int lfd, fd, n = sizeof(cases) / sizeof(cases[0]), i;
+	struct dsm_wire_hdr h;
+
+	for (i = 0; i < n; i++)
+		cases[i].w = base;
+	cases[0].w.type = 40;
+	cases[1].w.type = 7;			/* DATA */
+	cases[2].w.index = htole64(4);
+	cases[3].w.npages = 0;
+	cases[4].w.key = htole64(0xbad0000000000002ULL);	/* a region new here */
+	cases[4].w.homes = htole64(1ULL << (self_id() % 3 + 1));
+	cases[5].w.pad = htole16(1);
+	cases[6].w.type = 6;			/* INV_ACK */
+	cases[7].w.with_data = 1;
+	cases[8].w.requester = 0;
+	cases[9].data = DSM_WIRE_PAGE_SIZE;
+
+	lfd = rogue_listen();
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, rogue_join());
+	for (i = 0; i <= n; i++) {
+		uint64_t before = node_stat(DSM_STAT_BAD_WIRE);
+
+		fd = rogue_accept(lfd);
+		ASSERT_LE(0, fd);
+		if (i < n) {
+			TH_LOG("%s", cases[i].what);
+			ASSERT_EQ(0, send_page(fd, cases[i].w, cases[i].data));
+		} else {
+			TH_LOG("unknown region operation");
+			ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_REGION, sizeof(bad_op)),
+					      &bad_op, sizeof(bad_op)));
+		}
+		EXPECT_TRUE(closed_within(fd, 10, NULL));
+		close(fd);
+		EXPECT_EQ(before + 1, node_stat(DSM_STAT_BAD_WIRE));
+	}
+	/* leave properly, so the cluster is 3 nodes again */
+	fd = rogue_accept(lfd);
+	ASSERT_LE(0, fd);
+	h = rogue_hdr(DSM_MSG_LEAVE, 0);
+	h.req_id = htole64(2);
+	ASSERT_EQ(0, send_msg(fd, h, NULL, 0));
+	EXPECT_TRUE(closed_within(fd, 10, NULL));
+	close(fd);
+	close(lfd);
 }
 
 TEST_HARNESS_MAIN

@@ -182,13 +182,16 @@ static_assert(sizeof(struct dsm_wire_page) == 40);
 #define DSM_REGION_LOOKUP	1	/* do you know this region? */
 #define DSM_REGION_CREATE	2	/* (to its metadata home) find or create */
 #define DSM_REGION_SYNC		3	/* answer once all before it is processed */
+#define DSM_REGION_PREPARE	4	/* removal: not mapped here? hold mappings */
+#define DSM_REGION_COMMIT	5	/* removal: remove it */
+#define DSM_REGION_ABORT	6	/* removal: take mappings again */
 
 /**
  * struct dsm_wire_region - DSM_MSG_REGION payload
  * @key:   the region
  * @size:  bytes, 0 for any
  * @flags: DSM_ATTACH_* (uapi)
- * @op:    DSM_REGION_LOOKUP, DSM_REGION_CREATE or DSM_REGION_SYNC
+ * @op:    DSM_REGION_*
  */
 struct dsm_wire_region {
 	__le64 key;
