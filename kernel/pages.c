@@ -388,7 +388,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, cp->home, &k);
 	if (was && !cp->node.pending) {
 		trace_dsm_grant(ctx->r->key, ctx->index, m->from,
-				was == DSM_COH_REQ_WRITE, data != NULL,
+				was == DSM_COH_REQ_WRITE, !!data,
 				jiffies_to_usecs(jiffies - cp->req_time));
 		cp->failed = false;
 		wake_up_all(&dsm_pages_wq);
