@@ -24,7 +24,7 @@ UCC = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all module module-612 module-debug lib tools selftests deps check demo style sparse install clean help
+.PHONY: all module module-612 module-debug lib tools selftests deps check demo bench style sparse install clean help
 
 all: module lib tools selftests
 
@@ -32,7 +32,8 @@ help:
 	@echo "make [all]        module, libdsm, dsmctl, selftests"
 	@echo "make deps         install the Debian packages needed (root)"
 	@echo "make check        every test: unit, 6.12 build, guests; one summary line"
-	@echo "make demo         boot 3 guests and show /dev/dsm working"
+	@echo "make demo         boot 3 guests and run a parallel program over dsm"
+	@echo "make bench        boot 4 guests and measure dsm against TCP (the ratios)"
 	@echo "make style        checkpatch --strict on the kernel and uapi sources"
 	@echo "make C=1          build the module with sparse"
 	@echo "make module-612   dsm.ko for Debian's 6.12 kernel (build/612/)"
@@ -72,7 +73,7 @@ sparse:
 
 # ---- userspace: libdsm ----
 
-LIB_SRC := lib/dsm.c
+LIB_SRC := lib/dsm.c lib/sync.c lib/heap.c
 lib: $(B)/libdsm.a $(B)/libdsm.so.$(DSM_VERSION) $(B)/libdsm.pc
 
 $(B)/lib/%.o: lib/%.c lib/libdsm.h uapi/linux/dsm.h
@@ -98,6 +99,16 @@ CTL_SRC := tools/dsmctl/dsmctl.c tools/dsmctl/nl.c tools/dsmctl/json.c \
 CTL_HDR := $(wildcard tools/dsmctl/*.h) uapi/linux/dsm.h
 tools: $(B)/dsmctl
 
+# The demo's parallel program (static, for the guests).
+$(B)/selftests/dsm_sor: tools/sor/dsm_sor.c $(B)/libdsm.a lib/libdsm.h
+	@mkdir -p $(@D)
+	$(UCC) -static -Ilib -o $@ $< $(B)/libdsm.a -lm
+
+# The benchmark (make bench), static, for the guests.
+$(B)/selftests/dsm_bench: tools/bench/dsm_bench.c kernel/coherence/homes.c kernel/coherence/homes.h $(B)/libdsm.a lib/libdsm.h
+	@mkdir -p $(@D)
+	$(UCC) -static -Ilib -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/homes.c $(B)/libdsm.a
+
 # Static, so it runs in the guests' busybox initramfs as it is.
 $(B)/dsmctl: $(CTL_SRC) $(CTL_HDR)
 	@mkdir -p $(@D)
@@ -112,8 +123,8 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
-GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier dsm_coherence
-UNIT_TESTS := parse_test json_test coherence_sim homes_test
+GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier dsm_coherence dsm_sor dsm_bench
+UNIT_TESTS := parse_test json_test coherence_sim homes_test libdsm_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
 
@@ -156,6 +167,10 @@ $(B)/unit/coherence_sim: selftests/unit/coherence_sim.c kernel/coherence/protoco
 	@mkdir -p $(@D)
 	$(UCC) -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/protocol.c
 
+$(B)/unit/libdsm_test: selftests/unit/libdsm_test.c $(B)/libdsm.a lib/libdsm.h $(KSFT)/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(TEST_CC) -pthread -o $@ $< $(B)/libdsm.a
+
 $(B)/unit/homes_test: selftests/unit/homes_test.c kernel/coherence/homes.c kernel/coherence/homes.h selftests/unit/kernel_types.h $(KSFT)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(TEST_CC) -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/homes.c
@@ -167,6 +182,10 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	selftests/vm/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	selftests/vm/bench.sh
 
 # ---- static checks ----
 
@@ -202,6 +221,8 @@ install: all
 	install -D -m 0644 uapi/linux/dsm.h $(DESTDIR)$(PREFIX)/include/linux/dsm.h
 	install -D -m 0644 $(B)/libdsm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdsm.pc
 	install -D -m 0644 Documentation/dsmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dsmctl.8
+	install -d $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 0644 lib/man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -D -m 0644 Documentation/udev/60-dsm.rules $(DESTDIR)/etc/udev/rules.d/60-dsm.rules
 
 clean:

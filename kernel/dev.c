@@ -88,6 +88,19 @@ static int dsm_dev_remove(void __user *argp)
 	return dsm_region_remove(req.key);
 }
 
+static int dsm_dev_info(void __user *argp)
+{
+	struct dsm_info info = {
+		.node_id = dsm_self_id(),
+		.epoch = dsm_members_epoch(),
+		.dead_timeout_ms = dsm_dead_timeout_ms(),
+	};
+
+	if (info.epoch)
+		info.members = dsm_members_count();
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
 static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -100,6 +113,9 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case DSM_IOC_REMOVE:
 		err = dsm_dev_remove(argp);
+		break;
+	case DSM_IOC_INFO:
+		err = dsm_dev_info(argp);
 		break;
 	default:
 		err = -ENOTTY;

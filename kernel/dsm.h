@@ -43,6 +43,8 @@ struct vm_fault;
  *            creation, and @table, the mapping table derived from it
  * @mapping:  what every attached file's f_mapping points to, so that
  *            invalidating a page unmaps it from every process of this node
+ * @ra_last, @ra_end: read-ahead: the last read fault that sent a request,
+ *            and the last page read ahead (pages.c; a heuristic, racy)
  */
 struct dsm_region {
 	struct hlist_node hash;
@@ -59,6 +61,7 @@ struct dsm_region {
 	u64 homes;
 	struct dsm_homes *table;
 	struct address_space mapping;
+	pgoff_t ra_last, ra_end;
 };
 
 /* region.c */
@@ -165,6 +168,7 @@ struct dsm_out {
 void dsm_out_queue(u32 dst, struct dsm_out *out);
 void dsm_out_flush(u32 dst);
 void dsm_out_flush_mask(u64 mask);
+void dsm_out_kick(u64 mask);
 void dsm_out_purge(u32 dst);
 
 /* stats.c */

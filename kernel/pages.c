@@ -457,6 +457,53 @@ int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	return err < 0 ? -EPROTO : 0;
 }
 
+/*
+ * Read-ahead: a read fault that needs a request and follows a fault on the
+ * previous page also requests the pages after it, up to DSM_READAHEAD
+ * ahead, that this node does not hold and has not asked for; so does a
+ * sequential read fault served locally once half of the window is used
+ * (its messages are sent by a work item: it holds a page lock). Consecutive
+ * pages have different homes (the mapping table spreads them), so these are
+ * separate requests, pipelined: the faults that follow find the pages
+ * arrived or in flight. Pages whose lock is busy are skipped.
+ */
+#define DSM_READAHEAD	16
+
+static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
+{
+	pgoff_t last = READ_ONCE(r->ra_last), end, i;
+	u32 self = dsm_self_id();
+	struct dsm_pages_ctx ctx;
+	struct dsm_cpage *cp;
+	u64 dirty = 0;
+
+	if (last != index)
+		WRITE_ONCE(r->ra_last, index);
+	if (index != last + 1)
+		return 0;
+	/* on a hit, only once half of the window is consumed */
+	if (hit && index + DSM_READAHEAD / 2 < READ_ONCE(r->ra_end))
+		return 0;
+	end = min_t(pgoff_t, index + DSM_READAHEAD, r->npages - 1);
+	for (i = max(index, READ_ONCE(r->ra_end)) + 1; i <= end; i++) {
+		cp = dsm_cpage_get(r, i);
+		if (IS_ERR(cp) || !trylock_page(cp->page))
+			continue;
+		dsm_pages_ctx_init(&ctx, r, cp, i);
+		if (cp->node.state == DSM_COH_INVALID && !cp->node.pending &&
+		    !cp->failed && (cp->home == self ||
+				    (dsm_members_has(cp->home) && !dsm_node_lost(cp->home)))) {
+			dsm_coh_fault(&ctx.env, &cp->node, self, cp->home, false);
+			cp->req_time = jiffies;
+			dsm_stat_inc(DSM_STAT_READAHEAD);
+		}
+		unlock_page(cp->page);
+		dirty |= ctx.dirty;
+	}
+	WRITE_ONCE(r->ra_end, end);
+	return dirty;
+}
+
 /* Wait for the page's request, at most until @deadline. */
 static void dsm_pages_wait(struct dsm_cpage *cp, unsigned long deadline)
 {
@@ -502,6 +549,8 @@ again:
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_LOCAL);
+		if (!write)	/* keep a sequential reader's window ahead */
+			dsm_out_kick(dsm_pages_readahead(r, vmf->pgoff, true));
 		if (!mkwrite) {
 			get_page(cp->page);
 			vmf->page = cp->page;
@@ -537,6 +586,8 @@ again:
 	}
 	deadline = cp->req_time + timeout;
 	unlock_page(cp->page);
+	if (!write)
+		ctx.dirty |= dsm_pages_readahead(r, vmf->pgoff, false);
 
 	kref_get(&r->ref);	/* the VMA may go once mmap_lock is dropped */
 	if (may_drop)

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
-/* libdsm: open, attach, map, unmap, detach and remove regions. */
+/*
+ * libdsm: open, attach, map (anywhere, or at the key's fixed address),
+ * unmap, detach and remove regions; this node's identity.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -65,8 +68,96 @@ DSM_EXPORT int dsm_map(const struct dsm_region *region, void **addr)
 	return 0;
 }
 
+/* The fixed address of a key: one 64 GiB slot of 1024, from 32 TiB up. */
+#define DSM_FIXED_BASE	(32ULL << 40)
+#define DSM_FIXED_SLOT	(64ULL << 30)
+#define DSM_FIXED_SLOTS	1024
+
+static uint64_t dsm_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
 /**
- * dsm_unmap() - unmap a mapping made by dsm_map()
+ * dsm_map_fixed() - map a whole region at the same address on every node
+ * @region: the region
+ * @addr:   the mapping's address, on success
+ *
+ * The address depends only on the key (a 64 GiB slot of a window at
+ * 32-96 TiB), so pointers stored in the region are valid on every node.
+ *
+ * Return: 0; -EEXIST if something is mapped there already (another region
+ * whose key shares the slot, or a mapping of this one); another negative
+ * errno from mmap.
+ */
+DSM_EXPORT int dsm_map_fixed(const struct dsm_region *region, void **addr)
+{
+	void *want = (void *)(uintptr_t)(DSM_FIXED_BASE + DSM_FIXED_SLOT *
+					 (dsm_mix(region->key) % DSM_FIXED_SLOTS));
+	void *p = mmap(want, region->size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED_NOREPLACE, region->fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (p != want) {	/* a kernel without MAP_FIXED_NOREPLACE */
+		munmap(p, region->size);
+		return -EEXIST;
+	}
+	*addr = p;
+	return 0;
+}
+
+/**
+ * dsm_info() - this node's identity and cluster
+ * @info: filled in: node id (0 while not configured), members (0 outside a
+ *        cluster), membership epoch, dead timeout
+ *
+ * Return: 0 or a negative errno.
+ */
+DSM_EXPORT int dsm_info(struct dsm_info *info)
+{
+	int fd = dsm_open_device(), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, DSM_IOC_INFO, info))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/**
+ * dsm_node_id() - this node's id
+ *
+ * Return: 1..64, 0 while the node is not configured, or a negative errno.
+ */
+DSM_EXPORT int dsm_node_id(void)
+{
+	struct dsm_info info;
+	int err = dsm_info(&info);
+
+	return err ? err : (int)info.node_id;
+}
+
+/**
+ * dsm_node_count() - the number of cluster members, this node included
+ *
+ * Return: the count, 1 outside a cluster, or a negative errno.
+ */
+DSM_EXPORT int dsm_node_count(void)
+{
+	struct dsm_info info;
+	int err = dsm_info(&info);
+
+	return err ? err : info.members ? (int)info.members : 1;
+}
+
+/**
+ * dsm_unmap() - unmap a mapping made by dsm_map() or dsm_map_fixed()
  * @region: the region
  * @addr:   the mapping's address
  *
@@ -95,7 +186,8 @@ DSM_EXPORT int dsm_detach(struct dsm_region *region)
  * dsm_remove() - remove a region and its data
  * @key: the region's key
  *
- * Return: 0, -ENOENT if there is no such region, -EBUSY while it is mapped.
+ * Return: 0, -ENOENT if there is no such region, -EBUSY while it is mapped
+ * (on any node, for a cluster region).
  */
 DSM_EXPORT int dsm_remove(uint64_t key)
 {

@@ -31,9 +31,48 @@ struct dsm_region {
 int dsm_attach(uint64_t key, size_t size, unsigned int flags,
 	       struct dsm_region *region);
 int dsm_map(const struct dsm_region *region, void **addr);
+int dsm_map_fixed(const struct dsm_region *region, void **addr);
 int dsm_unmap(const struct dsm_region *region, void *addr);
 int dsm_detach(struct dsm_region *region);
 int dsm_remove(uint64_t key);
+
+int dsm_info(struct dsm_info *info);
+int dsm_node_id(void);
+int dsm_node_count(void);
+
+/**
+ * struct dsm_lock - a lock in shared memory (one 64-byte line)
+ * @held: 1 while taken
+ */
+struct dsm_lock {
+	uint32_t held;
+	uint32_t pad[15];
+};
+
+void dsm_lock_init(struct dsm_lock *lock);
+int dsm_lock_trylock(struct dsm_lock *lock);
+int dsm_lock_acquire(struct dsm_lock *lock);
+void dsm_lock_release(struct dsm_lock *lock);
+
+/**
+ * struct dsm_barrier - a barrier in shared memory (one 64-byte line)
+ * @parties:    threads that meet at it
+ * @count:      arrived in this round
+ * @generation: rounds completed
+ */
+struct dsm_barrier {
+	uint32_t parties;
+	uint32_t count;
+	uint32_t generation;
+	uint32_t pad[13];
+};
+
+int dsm_barrier_init(struct dsm_barrier *barrier, unsigned int parties);
+int dsm_barrier_wait(struct dsm_barrier *barrier);
+
+int dsm_heap_init(void *base, size_t size);
+int dsm_heap_alloc(void *base, size_t size, void **out);
+int dsm_heap_free(void *base, void *ptr);
 
 #ifdef __cplusplus
 }

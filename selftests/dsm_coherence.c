@@ -24,6 +24,7 @@
  *               verified whole by every node
  *   leave       node 3 owns every page of a region and is home of some,
  *               then leaves: nodes 1 and 2 read all its data; it rejoins
+ *   cleanup     node 1 removes every region the phases above made
  *   hold KEY    (kill phase, before) node 3 reads page A of KEY (a page
  *               whose home is not node 3) and writes page B; then it is
  *               killed
@@ -453,6 +454,28 @@ static void test_after_kill(uint64_t key, long dead_ms)
 	tap(p[a * 512 + 8 + me] == (uint64_t)me, "page %d still works after the SIGBUS", a);
 }
 
+/* Remove every region the phases made, so that later leaves are quick. */
+static void test_cleanup(void)
+{
+	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
+		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
+		0xc0de0080 };
+	int removed = 0, err;
+
+	barrier("cleanup-start");
+	if (me == 1) {
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			err = dsm_remove(keys[i]);
+			if (err && err != -ENOENT)
+				tap(0, "remove %#llx: %s", (unsigned long long)keys[i],
+				    strerror(-err));
+			removed += !err;
+		}
+		tap(1, "removed the %d regions of the coherence phases", removed);
+	}
+	barrier("cleanup-done");
+}
+
 int main(int argc, char **argv)
 {
 	const char *t = argc > 1 ? argv[1] : "";
@@ -483,6 +506,8 @@ int main(int argc, char **argv)
 		test_fill(atol(arg));
 	else if (!strcmp(t, "leave"))
 		test_leave();
+	else if (!strcmp(t, "cleanup"))
+		test_cleanup();
 	else if (!strcmp(t, "hold"))
 		test_hold(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))

@@ -108,6 +108,25 @@ void dsm_out_flush_mask(u64 mask)
 }
 
 /**
+ * dsm_out_kick() - have what is queued for a set of nodes sent by a work
+ * item, for callers that hold a page lock
+ * @mask: bit (id % 64) per node id
+ */
+void dsm_out_kick(u64 mask)
+{
+	u32 id;
+
+	for (id = 1; mask && id <= DSM_MAX_NODES; id++) {
+		if (!(mask & (1ULL << (id % 64))))
+			continue;
+		if (id == dsm_self_id())
+			queue_work(dsm_wq, &dsm_out_self_work);
+		else
+			queue_work(dsm_wq, &dsm_peers[id].tx_work);
+	}
+}
+
+/**
  * dsm_out_purge() - drop what is queued for a node that is gone
  * @dst: the node
  */

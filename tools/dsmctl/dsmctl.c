@@ -53,6 +53,7 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_BYTES_RECEIVED] = "bytes_received",
 	[DSM_STAT_COH_MSGS_SENT] = "coh_msgs_sent",
 	[DSM_STAT_COH_MSGS_RECEIVED] = "coh_msgs_received",
+	[DSM_STAT_READAHEAD] = "readahead",
 };
 
 static const char *const state_names[] = {

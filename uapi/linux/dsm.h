@@ -118,9 +118,26 @@ struct dsm_remove {
 	__u64 key;
 };
 
+/**
+ * struct dsm_info - result of DSM_IOC_INFO (any open file of /dev/dsm)
+ * @node_id:         this node's id, 0 while not configured
+ * @members:         cluster members, this node included; 0 outside a cluster
+ * @epoch:           membership epoch, 0 outside a cluster
+ * @dead_timeout_ms: how long a silent node takes to be declared lost
+ * @pad:             zero
+ */
+struct dsm_info {
+	__u32 node_id;
+	__u32 members;
+	__u64 epoch;
+	__u32 dead_timeout_ms;
+	__u32 pad;
+};
+
 #define DSM_IOC_MAGIC		0xD5
 #define DSM_IOC_ATTACH		_IOWR(DSM_IOC_MAGIC, 1, struct dsm_attach)
 #define DSM_IOC_REMOVE		_IOW(DSM_IOC_MAGIC, 2, struct dsm_remove)
+#define DSM_IOC_INFO		_IOR(DSM_IOC_MAGIC, 3, struct dsm_info)
 
 /* ---- generic netlink ---- */
 
@@ -205,6 +222,7 @@ enum dsm_stat {
 	DSM_STAT_BYTES_RECEIVED,	/* coherence bytes received */
 	DSM_STAT_COH_MSGS_SENT,		/* coherence messages to other nodes */
 	DSM_STAT_COH_MSGS_RECEIVED,	/* coherence messages from other nodes */
+	DSM_STAT_READAHEAD,		/* pages requested ahead of sequential reads */
 	__DSM_STAT_MAX,
 };
 

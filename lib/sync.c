@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libdsm: a lock and a barrier that live in shared memory.
+ *
+ * Both are plain words updated with CPU atomic instructions, which dsm
+ * keeps atomic across nodes (a writer holds the only mapped copy of the
+ * page). Waiting is done by reading: a page held read-only is read locally
+ * at no network cost until a writer invalidates it, so a waiter first spins
+ * briefly, then sleeps with exponential backoff (1 us to 1 ms) so that the
+ * nodes do not pull the page back and forth while nothing changes.
+ *
+ * Each object takes a 64-byte line; put objects that are used together on
+ * a page of their own, away from data that other nodes write.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+
+#include "libdsm.h"
+
+#define DSM_EXPORT __attribute__((visibility("default")))
+#define DSM_SPINS	64
+#define DSM_BACKOFF_MAX_NS	1000000
+
+static void dsm_backoff(unsigned int *round, long *ns)
+{
+	struct timespec ts = { 0, 0 };
+
+	if (++*round < DSM_SPINS) {
+		__builtin_ia32_pause();
+		return;
+	}
+	ts.tv_nsec = *ns;
+	nanosleep(&ts, NULL);
+	*ns = *ns * 2 > DSM_BACKOFF_MAX_NS ? DSM_BACKOFF_MAX_NS : *ns * 2;
+}
+
+/**
+ * dsm_lock_init() - make a lock free; once, before anyone uses it
+ * @lock: the lock, in shared memory
+ */
+DSM_EXPORT void dsm_lock_init(struct dsm_lock *lock)
+{
+	__atomic_store_n(&lock->held, 0, __ATOMIC_RELEASE);
+}
+
+/**
+ * dsm_lock_trylock() - take a lock if it is free
+ * @lock: the lock
+ *
+ * Return: 0 if taken, -EBUSY if held.
+ */
+DSM_EXPORT int dsm_lock_trylock(struct dsm_lock *lock)
+{
+	if (__atomic_load_n(&lock->held, __ATOMIC_RELAXED) ||
+	    __atomic_exchange_n(&lock->held, 1, __ATOMIC_ACQUIRE))
+		return -EBUSY;
+	return 0;
+}
+
+/**
+ * dsm_lock_acquire() - take a lock, waiting as long as it takes
+ * @lock: the lock
+ *
+ * Return: 0.
+ */
+DSM_EXPORT int dsm_lock_acquire(struct dsm_lock *lock)
+{
+	unsigned int round = 0;
+	long ns = 1000;
+
+	while (dsm_lock_trylock(lock))
+		dsm_backoff(&round, &ns);
+	return 0;
+}
+
+/**
+ * dsm_lock_release() - release a lock taken by this thread
+ * @lock: the lock
+ */
+DSM_EXPORT void dsm_lock_release(struct dsm_lock *lock)
+{
+	__atomic_store_n(&lock->held, 0, __ATOMIC_RELEASE);
+}
+
+/**
+ * dsm_barrier_init() - set a barrier up for @parties; once, before use
+ * @barrier: the barrier, in shared memory
+ * @parties: how many threads (on any nodes) meet at it
+ *
+ * Return: 0, or -EINVAL for 0 parties.
+ */
+DSM_EXPORT int dsm_barrier_init(struct dsm_barrier *barrier, unsigned int parties)
+{
+	if (!parties)
+		return -EINVAL;
+	barrier->parties = parties;
+	__atomic_store_n(&barrier->count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&barrier->generation, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/**
+ * dsm_barrier_wait() - wait until all parties have arrived
+ * @barrier: the barrier
+ *
+ * Return: 1 for the last to arrive, 0 for the others; -EINVAL if the
+ * barrier was never set up.
+ */
+DSM_EXPORT int dsm_barrier_wait(struct dsm_barrier *barrier)
+{
+	unsigned int gen = __atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE);
+	unsigned int parties = barrier->parties, round = 0;
+	long ns = 1000;
+
+	if (!parties)
+		return -EINVAL;
+	if (__atomic_add_fetch(&barrier->count, 1, __ATOMIC_ACQ_REL) == parties) {
+		__atomic_store_n(&barrier->count, 0, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&barrier->generation, 1, __ATOMIC_RELEASE);
+		return 1;
+	}
+	while (__atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE) == gen)
+		dsm_backoff(&round, &ns);
+	return 0;
+}

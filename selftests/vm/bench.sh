@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: boot 4 guests, run tools/bench/dsm_bench on all of them, and
+# turn its measurements into the ratios of Documentation/benchmark.md, both
+# sides of each ratio from the same run. Prints a table and writes
+# build/bench/bench.json.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mkdir -p build/bench
+log=build/bench/bench.log
+
+selftests/vm/cluster.sh --nodes 4 --timeout 1200 -- dsm_bench | tee "$log"
+
+python3 - "$log" build/bench/bench.json <<'PY'
+import json, re, sys, datetime, platform, os
+vals, msgs = {}, {}
+for line in open(sys.argv[1]):
+    m = re.match(r"\[node (\d+)\] bench: (\S+) (\S+)", line)
+    if not m:
+        continue
+    node, name, v = int(m[1]), m[2], float(m[3])
+    if name.startswith("msgs_"):
+        msgs[name] = msgs.get(name, 0) + v      # summed over the nodes
+    else:
+        vals[name] = v
+rtt = vals["tcp_rtt_4k_us"]
+rows = [
+    ("R1", "remote read fault, home owns / 4 KiB TCP round trip",
+     vals["read_fault_home_owner_us"], rtt, "<= 1.5", 1.5, "le",
+     f'{msgs["msgs_read_home_owner"]:.2f} msgs (2)'),
+    ("R1b", "remote read fault, owner != home / round trip",
+     vals["read_fault_owner_not_home_us"], rtt, "(info)", None, None,
+     f'{msgs["msgs_read_owner_not_home"]:.2f} msgs (3)'),
+]
+for k in (1, 2):
+    rows.append((f"R2 k={k}", f"write fault, {k} sharer(s) / k=0",
+                 vals[f"write_fault_k{k}_us"], vals["write_fault_k0_us"],
+                 "<= 1.5" if k == 2 else "(info)", 1.5 if k == 2 else None, "le",
+                 f'{msgs[f"msgs_write_k{k}"]:.2f} msgs ({2 + 2 * k})'))
+rows.append(("R2 k=0", "write fault, no sharer (absolute, us)",
+             vals["write_fault_k0_us"], 1, "(info)", None, None,
+             f'{msgs["msgs_write_k0"]:.2f} msgs (2)'))
+rows += [
+    ("R3", "locally homed page fault / anonymous page fault",
+     vals["local_home_fault_us"], vals["anon_fault_us"], "<= 2", 2, "le", ""),
+    ("R4", "cold sequential read of 64 MiB / TCP stream",
+     vals["dsm_stream_mib_s"], vals["tcp_stream_mib_s"], ">= 0.5", 0.5, "ge", ""),
+    ("R5 lock", "lock acquire+release between 2 nodes / round trip",
+     (vals["lock_pair_node2_us"] + vals["lock_pair_node3_us"]) / 2, rtt, "(info)", None, None, ""),
+    ("R5 barrier", "3-node barrier / round trip",
+     vals["barrier_3_nodes_us"], rtt, "(info)", None, None, ""),
+]
+out = {"date": datetime.date.today().isoformat(),
+       "machine": f"{platform.node()}, {os.cpu_count()} CPUs, guests under QEMU TCG",
+       "raw": vals, "messages_per_fault": msgs, "ratios": {}}
+print(f'\n{"ratio":11} {"what":55} {"value":>8}  target   {"messages":20}')
+for rid, what, a, b, target, lim, how, note in rows:
+    r = a / b
+    ok = "" if lim is None else ("met" if (r <= lim if how == "le" else r >= lim) else "MISSED")
+    print(f"{rid:11} {what:55} {r:8.3f}  {target:7} {note:20} {ok}")
+    out["ratios"][rid] = {"what": what, "value": r, "numerator": a,
+                          "denominator": b, "target": target, "status": ok or "info",
+                          "messages": note}
+print(f'\nround trip {rtt:.0f} us, TCP stream {vals["tcp_stream_mib_s"]:.1f} MiB/s, '
+      f'dsm stream {vals["dsm_stream_mib_s"]:.1f} MiB/s')
+json.dump(out, open(sys.argv[2], "w"), indent=2)
+print(f"wrote {sys.argv[2]}")
+PY

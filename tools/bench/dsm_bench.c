@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm_bench: dsm against the physical limit, run on every node of a 4-node
+ * cluster at once (selftests/vm/bench.sh, `make bench`). Each measurement
+ * prints "bench: NAME VALUE"; the host script turns them into the ratios:
+ *
+ *   R1 remote read fault (page homed and owned on node 1; and homed on 3,
+ *      owned by 1) on node 2 / a 4 KiB request-response over TCP 2 <-> 1
+ *   R2 write fault on node 2 with k = 0, 1, 2 read sharers (nodes 3, 4) of
+ *      a page homed and owned on node 1 / k = 0; messages per fault
+ *   R3 first touch of a page homed on this node (no network) / first touch
+ *      of an anonymous page, both on node 1
+ *   R4 cold sequential read of a 64 MiB region written by node 1, on node 2
+ *      / a TCP stream 1 -> 2
+ *   R5 dsm_lock acquire+release handed between nodes 2 and 3, and a 3-node
+ *      dsm_barrier round / the round trip of R1
+ *
+ * Message counts come from each node's coh_msgs_sent counter (dsmctl -j
+ * stats) around the phase; the host sums them. Timed sections contain only
+ * the operation measured; phases are separated by dsm_barrier (plain TCP).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libdsm.h"
+#include "../../kernel/coherence/homes.h"
+
+#define PAGE		4096
+#define PORT		9940
+#define RTT_ROUNDS	2000
+#define FAULT_PAGES	256
+#define STREAM_MIB	64
+#define LOCK_ROUNDS	200
+#define BARRIER_ROUNDS	200
+
+static int me, nodes;
+static struct dsm_homes table;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sync_all(const char *name)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "dsm_barrier %s 600", name);
+	if (system(cmd)) {
+		fprintf(stderr, "dsm_bench: barrier %s failed\n", name);
+		exit(1);
+	}
+}
+
+static void report(const char *name, double value)
+{
+	printf("bench: %s %.6g\n", name, value);
+	fflush(stdout);
+}
+
+/* This node's coherence messages sent so far. */
+static long long msgs_sent(void)
+{
+	FILE *f = popen("dsmctl -j stats", "r");
+	char buf[4096] = "", *p;
+	long long v = -1;
+
+	if (f) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+
+		buf[n] = 0;
+		pclose(f);
+	}
+	p = strstr(buf, "\"coh_msgs_sent\":");
+	if (p)
+		v = atoll(p + strlen("\"coh_msgs_sent\":"));
+	return v;
+}
+
+static void *map_key(uint64_t key, size_t size)
+{
+	struct dsm_region r;
+	void *addr;
+	int err = dsm_attach(key, size, 0, &r);
+
+	if (!err)
+		err = dsm_map(&r, &addr);
+	if (err) {
+		fprintf(stderr, "dsm_bench: region %#llx: %s\n",
+			(unsigned long long)key, strerror(-err));
+		exit(1);
+	}
+	return addr;
+}
+
+/* Up to @max pages of region @key whose home is @home. */
+static int pages_homed(uint64_t key, int npages, int home, int *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < npages && n < max; i++)
+		if ((int)dsm_homes_node(&table, key, i) == home)
+			out[n++] = i;
+	return n;
+}
+
+static int tcp_connect(int node)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	char addr[32];
+	int fd, one = 1;
+
+	snprintf(addr, sizeof(addr), "10.0.0.%d", node);
+	sin.sin_addr.s_addr = inet_addr(addr);
+	for (int tries = 0; tries < 100; tries++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (!connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			return fd;
+		}
+		close(fd);
+		usleep(100000);
+	}
+	exit(1);
+}
+
+static int tcp_accept_one(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 1))
+		exit(1);
+	return l;
+}
+
+static int full(int fd, void *buf, size_t len, int writing)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = writing ? write(fd, (char *)buf + done, len - done) :
+				      read(fd, (char *)buf + done, len - done);
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+/* The floors: a 4 KiB request-response, and a stream, between 2 and 1. */
+static void bench_tcp(void)
+{
+	static char page[PAGE], *big;
+	char req[16] = "";
+	int l = -1, fd, one = 1;
+
+	if (me == 1)
+		l = tcp_accept_one();
+	sync_all("tcp-listening");
+	if (me == 1) {
+		fd = accept(l, NULL, NULL);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		for (int i = 0; i < RTT_ROUNDS + 100; i++)
+			if (full(fd, req, sizeof(req), 0) || full(fd, page, PAGE, 1))
+				exit(1);
+		big = malloc(1 << 20);
+		memset(big, 1, 1 << 20);
+		for (int i = 0; i < STREAM_MIB; i++)
+			full(fd, big, 1 << 20, 1);
+		full(fd, req, 1, 0);
+		close(fd);
+		close(l);
+	} else if (me == 2) {
+		double t0;
+
+		fd = tcp_connect(1);
+		for (int i = 0; i < 100; i++)	/* warm up */
+			full(fd, req, sizeof(req), 1), full(fd, page, PAGE, 0);
+		t0 = now();
+		for (int i = 0; i < RTT_ROUNDS; i++)
+			if (full(fd, req, sizeof(req), 1) || full(fd, page, PAGE, 0))
+				exit(1);
+		report("tcp_rtt_4k_us", (now() - t0) / RTT_ROUNDS * 1e6);
+		big = malloc(1 << 20);
+		t0 = now();
+		for (int i = 0; i < STREAM_MIB; i++)
+			full(fd, big, 1 << 20, 0);
+		report("tcp_stream_mib_s", STREAM_MIB / (now() - t0));
+		full(fd, req, 1, 1);
+		close(fd);
+	}
+	sync_all("tcp-done");
+}
+
+/* Node 2 reads one word of each page in @idx; average fault time. */
+static void time_reads(const char *name, volatile uint64_t *p, int *idx, int n)
+{
+	double total = 0, t0;
+	uint64_t sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		t0 = now();
+		sum += p[idx[i] * 512];
+		total += now() - t0;
+	}
+	report(name, total / n * 1e6);
+	if (sum == 0)
+		fprintf(stderr, "dsm_bench: %s read zeros\n", name);
+}
+
+static void bench_read_faults(void)
+{
+	const uint64_t key = 0xbe0c000000000001ULL;
+	const int npages = 8 * FAULT_PAGES;
+	volatile uint64_t *p = map_key(key, (size_t)npages * PAGE);
+	int home1[FAULT_PAGES], home3[FAULT_PAGES];
+	int n1 = pages_homed(key, npages, 1, home1, FAULT_PAGES);
+	int n3 = pages_homed(key, npages, 3, home3, FAULT_PAGES);
+	long long m0;
+
+	if (me == 1) {	/* owns them all: home 1's stay owned by their home */
+		for (int i = 0; i < n1; i++)
+			p[home1[i] * 512] = 1;
+		for (int i = 0; i < n3; i++)
+			p[home3[i] * 512] = 3;
+	}
+	sync_all("rf-written");
+	m0 = msgs_sent();
+	if (me == 2)
+		time_reads("read_fault_home_owner_us", p, home1, n1);
+	sync_all("rf-1");
+	report("msgs_read_home_owner", (double)(msgs_sent() - m0) / n1);
+	m0 = msgs_sent();
+	if (me == 2)
+		time_reads("read_fault_owner_not_home_us", p, home3, n3);
+	sync_all("rf-3");
+	report("msgs_read_owner_not_home", (double)(msgs_sent() - m0) / n3);
+}
+
+static void bench_write_faults(void)
+{
+	const uint64_t key = 0xbe0c000000000002ULL;
+	const int npages = 8 * FAULT_PAGES, per = FAULT_PAGES / 3;
+	volatile uint64_t *p = map_key(key, (size_t)npages * PAGE);
+	int home1[FAULT_PAGES], n = pages_homed(key, npages, 1, home1, FAULT_PAGES);
+	char name[64];
+
+	for (int k = 0; k <= 2; k++) {
+		int *set = home1 + k * per;
+		long long m0;
+
+		/* sharers: node 3 for k >= 1, node 4 for k = 2 */
+		if ((me == 3 && k >= 1) || (me == 4 && k == 2))
+			for (int i = 0; i < per && k * per + i < n; i++)
+				(void)p[set[i] * 512];
+		snprintf(name, sizeof(name), "wf-read-%d", k);
+		sync_all(name);
+		m0 = msgs_sent();
+		if (me == 2) {
+			double total = 0, t0;
+
+			for (int i = 0; i < per; i++) {
+				t0 = now();
+				p[set[i] * 512] = 2;
+				total += now() - t0;
+			}
+			snprintf(name, sizeof(name), "write_fault_k%d_us", k);
+			report(name, total / per * 1e6);
+		}
+		snprintf(name, sizeof(name), "wf-write-%d", k);
+		sync_all(name);
+		snprintf(name, sizeof(name), "msgs_write_k%d", k);
+		report(name, (double)(msgs_sent() - m0) / per);
+	}
+}
+
+static void bench_local_faults(void)
+{
+	const uint64_t key = 0xbe0c000000000003ULL;
+	const int npages = 8 * FAULT_PAGES;
+	volatile uint64_t *p = map_key(key, (size_t)npages * PAGE);
+	int mine[FAULT_PAGES], n = pages_homed(key, npages, 1, mine, FAULT_PAGES);
+
+	if (me == 1) {
+		volatile uint64_t *anon = mmap(NULL, (size_t)n * PAGE, PROT_READ | PROT_WRITE,
+					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		double total = 0, t0;
+
+		for (int i = 0; i < n; i++) {
+			t0 = now();
+			p[mine[i] * 512] = 1;
+			total += now() - t0;
+		}
+		report("local_home_fault_us", total / n * 1e6);
+		total = 0;
+		for (int i = 0; i < n; i++) {
+			t0 = now();
+			anon[i * 512] = 1;
+			total += now() - t0;
+		}
+		report("anon_fault_us", total / n * 1e6);
+	}
+	sync_all("local-done");
+}
+
+static void bench_stream(void)
+{
+	const uint64_t key = 0xbe0c000000000004ULL;
+	size_t size = (size_t)STREAM_MIB << 20;
+	volatile uint64_t *p = map_key(key, size);
+	uint64_t sum = 0;
+	double t0;
+
+	if (me == 1)
+		for (size_t i = 0; i < size / 8; i += 512)
+			p[i] = i;
+	sync_all("stream-written");
+	if (me == 2) {
+		t0 = now();
+		for (size_t i = 0; i < size / 8; i += 512)
+			sum += p[i];
+		report("dsm_stream_mib_s", STREAM_MIB / (now() - t0));
+	}
+	sync_all("stream-done");
+	if (sum == 1)
+		printf("#\n");
+}
+
+static void bench_sync(void)
+{
+	struct {
+		struct dsm_lock lock;
+		struct dsm_barrier barrier;
+	} *s = map_key(0xbe0c000000000005ULL, PAGE);
+	double t0;
+
+	if (me == 1) {
+		dsm_lock_init(&s->lock);
+		dsm_barrier_init(&s->barrier, 3);
+	}
+	sync_all("sync-ready");
+	if (me == 2 || me == 3) {
+		t0 = now();
+		for (int i = 0; i < LOCK_ROUNDS; i++) {
+			dsm_lock_acquire(&s->lock);
+			dsm_lock_release(&s->lock);
+		}
+		report(me == 2 ? "lock_pair_node2_us" : "lock_pair_node3_us",
+		       (now() - t0) / LOCK_ROUNDS * 1e6);
+	}
+	sync_all("lock-done");
+	if (me <= 3) {
+		t0 = now();
+		for (int i = 0; i < BARRIER_ROUNDS; i++)
+			dsm_barrier_wait(&s->barrier);
+		if (me == 1)
+			report("barrier_3_nodes_us", (now() - t0) / BARRIER_ROUNDS * 1e6);
+	}
+	sync_all("barrier-done");
+}
+
+int main(void)
+{
+	me = dsm_node_id();
+	nodes = dsm_node_count();
+	if (me < 1 || nodes != 4) {
+		fprintf(stderr, "dsm_bench: needs a 4-node cluster (node %d of %d)\n",
+			me, nodes);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4);
+	bench_tcp();
+	bench_read_faults();
+	bench_write_faults();
+	bench_local_faults();
+	bench_stream();
+	bench_sync();
+	return 0;
+}
