@@ -106,13 +106,17 @@ static void *map_key(uint64_t key, size_t size)
 	return addr;
 }
 
-/* Up to @max pages of region @key whose home is @home. */
+/*
+ * Up to @max pages of region @key whose home is @home, no two adjacent (a
+ * fault right after one on the previous page would start read-ahead).
+ */
 static int pages_homed(uint64_t key, int npages, int home, int *out, int max)
 {
 	int n = 0;
 
 	for (int i = 0; i < npages && n < max; i++)
-		if ((int)dsm_homes_node(&table, key, i) == home)
+		if ((int)dsm_homes_node(&table, key, i) == home &&
+		    (!n || out[n - 1] != i - 1))
 			out[n++] = i;
 	return n;
 }
