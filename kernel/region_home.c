@@ -23,6 +23,9 @@
  * Removal is cluster-wide and two-phase (dsm_region_cluster_remove): it
  * happens only if no member maps the region.
  */
+#include <linux/delay.h>
+#include <linux/sched/signal.h>
+
 #include "coherence/homes.h"
 #include "dsm.h"
 #include "net/transport.h"
@@ -111,10 +114,28 @@ u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 }
 
 /* Ask node @id; return its status, or -ENOTCONN if it cannot answer. */
+/*
+ * A member's link may still be coming up (it just joined, or reconnects):
+ * wait for it, up to the dead timeout, unless the node is lost.
+ */
+static struct dsm_conn *dsm_region_link(u32 id)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(dsm_dead_timeout_ms());
+	struct dsm_peer *peer = &dsm_peers[id];
+
+	while (READ_ONCE(peer->state) != DSM_PEER_UP) {
+		if (dsm_node_lost(id) || !dsm_members_has(id) ||
+		    time_after(jiffies, deadline) || fatal_signal_pending(current))
+			return NULL;
+		msleep(20);
+	}
+	return dsm_peer_conn(peer);
+}
+
 static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 			  struct dsm_wire_region_reply *rep)
 {
-	struct dsm_conn *conn = dsm_peer_conn(&dsm_peers[id]);
+	struct dsm_conn *conn;
 	int n = -ENOTCONN;
 
 	if (id == dsm_self_id()) {
@@ -124,7 +145,8 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 			return dsm_region_answer(req, rep);
 		return dsm_region_answer_remove(op, le64_to_cpu(req->key));
 	}
-	if (conn && READ_ONCE(dsm_peers[id].state) == DSM_PEER_UP)
+	conn = dsm_region_link(id);
+	if (conn)
 		n = dsm_conn_call(conn, DSM_MSG_REGION, req, sizeof(*req), rep,
 				  sizeof(*rep), DSM_REGION_CALL_MS);
 	if (conn)
