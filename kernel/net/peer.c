@@ -89,7 +89,10 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 {
 	struct dsm_peer *peer = container_of(work, struct dsm_peer, lost_work);
 
-	WRITE_ONCE(peer->lost, true);
+	/* a node that left may be back already (a rejoin re-adds it) */
+	if (READ_ONCE(peer->lost_reason) != DSM_REASON_LEFT ||
+	    !dsm_members_has(peer->id))
+		WRITE_ONCE(peer->lost, true);
 	dsm_out_purge(peer->id);
 	if (READ_ONCE(peer->lost_reason) == DSM_REASON_LEFT)
 		dsm_pages_node_left(peer->id);
@@ -267,6 +270,7 @@ void dsm_peer_add(u32 id, __be32 addr, u16 port)
 	peer->port = port;
 	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
 	peer->next_connect = jiffies;
+	WRITE_ONCE(peer->lost, false);	/* a member again */
 	if (!peer->conn)
 		dsm_peer_set_state(peer, DSM_PEER_DOWN, 0);
 	spin_unlock_bh(&peer->lock);

@@ -52,7 +52,7 @@ extern struct workqueue_struct *dsm_wq;
  * @tx_work:      flushes @txq when the link comes up
  * @lost_work:    tells the coherence layer the node is gone
  * @lost:         the node is gone (declared dead or removed) until its link
- *                comes up again
+ *                comes up again or it is added as a member again
  * @lost_reason:  DSM_REASON_LEFT if it left gracefully (after a handover)
  * @tx_msgs..@errors: counters for dsmctl peers
  */
