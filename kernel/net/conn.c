@@ -250,6 +250,24 @@ void dsm_conn_close(struct dsm_conn *conn, u32 reason)
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len)
 {
+	return dsm_conn_send_more(conn, type, req_id, payload, len, false);
+}
+
+/**
+ * dsm_conn_send_more() - dsm_conn_send(), possibly with more to follow
+ * @conn:    the connection
+ * @type:    DSM_MSG_*
+ * @req_id:  request id
+ * @payload: @len bytes
+ * @len:     payload length
+ * @more:    another message follows at once: let TCP put them in one segment
+ *        (MSG_MORE); the last message of a burst goes without it
+ *
+ * Return: 0, or a negative errno after which the connection is closed.
+ */
+int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
+		       const void *payload, size_t len, bool more)
+{
 	struct dsm_wire_hdr hdr = {
 		.magic = cpu_to_le32(DSM_WIRE_MAGIC),
 		.version = DSM_WIRE_VERSION,
@@ -264,7 +282,7 @@ int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = (void *)payload, .iov_len = len },
 	};
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
 	size_t total = sizeof(hdr) + len;
 	int ret;
 

@@ -8,7 +8,9 @@
  * on its destination's peer slot while the page lock is held (the order is
  * fixed there, under a spinlock), and sent later by dsm_out_flush(), which
  * whoever queued calls once its locks are dropped. One flusher at a time per
- * destination (tx_flush) drains the queue in order.
+ * destination (tx_flush) drains the queue in order; a message with more
+ * queued behind it is sent with MSG_MORE, so a burst (read-ahead, a fan of
+ * invalidations) leaves in few segments.
  *
  * Messages to a node whose link is not up yet stay queued, and go when the
  * link comes up (dsm_peer_up queues the peer's tx_work). Messages to this
@@ -32,6 +34,17 @@ static struct dsm_out *dsm_out_pop(struct dsm_peer *peer)
 		list_del(&out->node);
 	spin_unlock_bh(&peer->txq_lock);
 	return out;
+}
+
+/* Is another message queued for @peer? (a hint: a burst goes together) */
+static bool dsm_out_pending(struct dsm_peer *peer)
+{
+	bool more;
+
+	spin_lock_bh(&peer->txq_lock);
+	more = !list_empty(&peer->txq);
+	spin_unlock_bh(&peer->txq_lock);
+	return more;
 }
 
 /**
@@ -87,7 +100,8 @@ void dsm_out_flush(u32 dst)
 			dsm_conn_put(conn);
 			break;
 		}
-		dsm_conn_send(conn, DSM_MSG_PAGE, 0, out->payload, out->len);
+		dsm_conn_send_more(conn, DSM_MSG_PAGE, 0, out->payload, out->len,
+				   dsm_out_pending(peer));
 		dsm_conn_put(conn);
 		kfree(out);	/* a failed send closed the link: that is a loss */
 	}
