@@ -30,10 +30,8 @@
  *  - Messages leave through the outbox (net/outbox.c): queued in order
  *    under the page lock, sent once it is dropped.
  *  - A request waits at most the dead timeout; a fault on a page whose
- *    request ran out, or whose home is gone, gets SIGBUS. When a node is
- *    lost, the pages it is home of stop being trusted here (read copies are
- *    dropped, requests fail), and the pages this node is home of forget it
- *    (dsm_coh_dir_forget), so a dead reader never blocks a writer.
+ *    request ran out, or whose home is gone, gets SIGBUS. What happens when
+ *    nodes are lost or leave is in handover.c.
  *
  * Local regions use only @page: zero-filled on first touch, never moved.
  */
@@ -45,73 +43,19 @@
 #include <linux/wait.h>
 
 #include "coherence/homes.h"
-#include "coherence/protocol.h"
 #include "compat.h"
-#include "dsm.h"
 #include "net/wire.h"
+#include "pages.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
 static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
 
-/* Messages beside the state machine's (wire type values above its own). */
-#define DSM_PAGE_FAIL		16	/* home -> requester: the page is lost */
-#define DSM_PAGE_YIELD		17	/* leaving owner -> home: take the page */
-#define DSM_PAGE_HANDOVER	18	/* leaving home -> new home: the entry */
-
-static bool dsm_pages_has_data(u8 type, bool with_data)
-{
-	return type == DSM_COH_DATA || type == DSM_PAGE_HANDOVER || with_data;
-}
-
-/**
- * struct dsm_cpage - one page of a region on this node
- * @page:     this node's copy
- * @home:     the page's home node (cluster regions)
- * @failed:   the request in flight cannot complete (its home is gone), or
- *            the home answered that the page is lost
- * @leaving:  this node, the home, is handing the page over: it serves only
- *            its own requests meanwhile
- * @handed:   this node handed the directory entry over to @home: requests
- *            that still come here are passed on
- * @req_time: jiffies when the request in flight was sent
- * @node:     this node's protocol state
- * @dir:      the directory entry, if this node is @home
- * @kept:     messages the state machine asked to keep until our data
- * @queued:   requests waiting for the directory (home only)
- */
-struct dsm_cpage {
-	struct page *page;
-	u32 home;
-	bool failed;
-	bool leaving;
-	bool handed;
-	unsigned long req_time;
-	struct dsm_coh_node node;
-	struct dsm_coh_dir dir;
-	struct list_head kept;
-	struct list_head queued;
-};
-
-struct dsm_kept {
-	struct list_head node;
-	struct dsm_coh_msg m;
-};
-
-/* What a protocol step runs with; @dirty collects the outbox destinations. */
-struct dsm_pages_ctx {
-	struct dsm_coh_env env;
-	struct dsm_region *r;
-	struct dsm_cpage *cp;
-	pgoff_t index;
-	u64 dirty;
-};
-
-static DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
+DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
 
-static struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
+struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
 {
 	struct dsm_cpage *cp, *old;
 	u32 self = dsm_self_id();
@@ -163,7 +107,7 @@ struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index)
 }
 
 /* Unmap the page from every process of this node. */
-static void dsm_pages_zap(struct dsm_region *r, pgoff_t index)
+void dsm_pages_zap(struct dsm_region *r, pgoff_t index)
 {
 	unmap_mapping_range(&r->mapping, (loff_t)index << PAGE_SHIFT, PAGE_SIZE, 1);
 }
@@ -206,8 +150,8 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	ctx->dirty |= 1ULL << (to % 64);
 }
 
-static void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
-			       struct dsm_cpage *cp, pgoff_t index)
+void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
+			struct dsm_cpage *cp, pgoff_t index)
 {
 	ctx->env.send = dsm_pages_send;
 	ctx->env.ctx = ctx;
@@ -225,7 +169,7 @@ static void dsm_pages_keep(struct list_head *list, const struct dsm_coh_msg *m)
 	list_add_tail(&k->node, list);
 }
 
-static bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m)
+bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m)
 {
 	struct dsm_kept *k = list_first_entry_or_null(list, struct dsm_kept, node);
 
@@ -255,8 +199,8 @@ static bool dsm_pages_next_request(struct dsm_cpage *cp, struct dsm_coh_msg *m)
 	return false;
 }
 
-static void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
-				u32 requester)
+void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
+			 u32 requester)
 {
 	struct dsm_coh_msg m = {
 		.type = type,
@@ -268,7 +212,7 @@ static void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
 }
 
 /* Serve the queued requests while the directory is free. */
-static int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
+int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
@@ -610,254 +554,6 @@ sigbus:
 	dsm_stat_inc(DSM_STAT_FAULT_FAILURES);
 	trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_SIGBUS);
 	return VM_FAULT_SIGBUS;
-}
-
-struct dsm_lost {
-	u32 id;
-	u64 dirty;
-};
-
-static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
-{
-	struct dsm_lost *lost = arg;
-	u32 self = dsm_self_id();
-	struct dsm_pages_ctx ctx;
-	struct dsm_cpage *cp;
-	unsigned long index;
-
-	if (!r->cluster)
-		return;
-	xa_for_each(&r->pages, index, cp) {
-		dsm_pages_ctx_init(&ctx, r, cp, index);
-		lock_page(cp->page);
-		if (cp->home == self) {
-			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
-			if (dsm_pages_dir_drain(&ctx))
-				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
-						    r->key, index);
-		} else if (cp->home == lost->id) {
-			if (cp->node.pending) {
-				cp->failed = true;
-			} else if (cp->node.state == DSM_COH_SHARED &&
-				   !cp->node.owner) {
-				/* nobody would invalidate it any more */
-				cp->node.state = DSM_COH_INVALID;
-				dsm_pages_zap(r, index);
-			}
-		}
-		unlock_page(cp->page);
-		lost->dirty |= ctx.dirty;
-	}
-}
-
-/**
- * dsm_pages_node_lost() - a node is gone: stop counting on it
- * @id: the node
- */
-void dsm_pages_node_lost(u32 id)
-{
-	struct dsm_lost lost = { .id = id };
-
-	if (!id || id == dsm_self_id())
-		return;
-	dsm_regions_for_each(dsm_pages_lost_region, &lost);
-	dsm_out_flush_mask(lost.dirty);
-	wake_up_all(&dsm_pages_wq);
-}
-
-/* Rebuild @r's mapping table without @id; pages @id was home of move. */
-static void dsm_pages_left_region(struct dsm_region *r, void *arg)
-{
-	u32 id = *(u32 *)arg, self = dsm_self_id();
-	u64 bit = 1ULL << (id % 64), homes = r->homes & ~bit;
-	struct dsm_homes *table;
-	struct dsm_cpage *cp;
-	unsigned long index;
-
-	if (!r->cluster || !(r->homes & bit) || !homes)
-		return;
-	table = kvmalloc(sizeof(*table), GFP_KERNEL);
-	if (!table)
-		return;		/* its pages fail like a lost node's */
-	dsm_homes_build(table, homes);
-	memcpy(r->table, table, sizeof(*table));	/* slots are bytes */
-	kvfree(table);
-	WRITE_ONCE(r->homes, homes);
-	xa_for_each(&r->pages, index, cp) {
-		lock_page(cp->page);
-		if (cp->home == id) {
-			cp->home = dsm_homes_node(r->table, r->key, index);
-			if (cp->home == self) {
-				/* no handover came: the old home never had it */
-				dsm_coh_dir_init(&cp->dir, self);
-				dsm_coh_node_init(&cp->node, true);
-			}
-		}
-		unlock_page(cp->page);
-	}
-}
-
-/**
- * dsm_pages_node_left() - a node left gracefully: its home pages moved
- * @id: the node
- *
- * Every member rebuilds each region's mapping table without it; the new
- * homes got the entries from it before it left (dsm_pages_handover).
- */
-void dsm_pages_node_left(u32 id)
-{
-	if (id && id != dsm_self_id())
-		dsm_regions_for_each(dsm_pages_left_region, &id);
-}
-
-struct dsm_regions_list {
-	struct dsm_region **r;
-	u32 n;
-};
-
-static void dsm_pages_collect(struct dsm_region *r, void *arg)
-{
-	struct dsm_regions_list *list = arg;
-
-	if (r->cluster && list->n < DSM_MAX_REGIONS) {
-		kref_get(&r->ref);
-		list->r[list->n++] = r;
-	}
-}
-
-/* Has this node given up what it must before leaving? (lockless peek) */
-static bool dsm_pages_quiet(struct dsm_regions_list *list)
-{
-	u32 self = dsm_self_id(), i;
-	struct dsm_cpage *cp;
-	unsigned long index;
-
-	for (i = 0; i < list->n; i++) {
-		xa_for_each(&list->r[i]->pages, index, cp) {
-			if (READ_ONCE(cp->home) == self ?
-			    READ_ONCE(cp->node.state) != DSM_COH_EXCLUSIVE ||
-			    READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending) :
-			    READ_ONCE(cp->node.owner))
-				return false;
-		}
-	}
-	return true;
-}
-
-/* Step 1 for one page: take what we are home of, yield what we own. */
-static u64 dsm_pages_gather(struct dsm_region *r, pgoff_t index,
-			    struct dsm_cpage *cp)
-{
-	u32 self = dsm_self_id();
-	struct dsm_pages_ctx ctx;
-
-	dsm_pages_ctx_init(&ctx, r, cp, index);
-	lock_page(cp->page);
-	if (cp->home == self) {
-		cp->leaving = true;
-		if (cp->node.state != DSM_COH_EXCLUSIVE && !cp->node.pending) {
-			dsm_coh_fault(&ctx.env, &cp->node, self, self, true);
-			cp->req_time = jiffies;
-		}
-	} else if (cp->node.owner) {
-		dsm_pages_send_type(&ctx, cp->home, DSM_PAGE_YIELD, self);
-	}
-	unlock_page(cp->page);
-	return ctx.dirty;
-}
-
-/* Step 2 for one page we are home of: hand the entry to its new home. */
-static u64 dsm_pages_hand(struct dsm_region *r, const struct dsm_homes *table,
-			  pgoff_t index, struct dsm_cpage *cp)
-{
-	u32 self = dsm_self_id();
-	struct dsm_pages_ctx ctx;
-	struct dsm_coh_msg m;
-
-	dsm_pages_ctx_init(&ctx, r, cp, index);
-	lock_page(cp->page);
-	if (cp->home == self) {
-		u32 to = dsm_homes_node(table, r->key, index);
-
-		if (cp->node.state != DSM_COH_EXCLUSIVE)
-			dsm_stat_inc(DSM_STAT_FAULT_FAILURES);	/* not gathered */
-		dsm_pages_send_type(&ctx, to, DSM_PAGE_HANDOVER, self);
-		while (dsm_pages_unkeep(&cp->queued, &m))
-			ctx.env.send(&ctx.env, self, to, &m);	/* pass on */
-		cp->node.state = DSM_COH_INVALID;
-		cp->node.owner = false;
-		cp->home = to;
-		cp->handed = true;
-		cp->leaving = false;
-	}
-	unlock_page(cp->page);
-	return ctx.dirty;
-}
-
-/**
- * dsm_pages_handover() - before leaving: give away what only we hold
- *
- * For every cluster region: the pages this node owns go to their homes
- * (YIELD: the home takes them with a write request of its own), and the
- * pages this node is home of are first taken exclusively, then handed,
- * entry and data, to the home the mapping table names once this node is
- * gone. Requests that arrive meanwhile are passed on to the new home. A
- * final round trip to every member (dsm_region_sync) makes sure all of it
- * was processed before the leave is announced.
- *
- * Return: 0, or -ETIMEDOUT if some page could not be gathered in time (it
- * is handed over anyway, possibly stale; counted in fault_failures).
- */
-int dsm_pages_handover(void)
-{
-	u64 others = dsm_members_mask() & ~(1ULL << (dsm_self_id() % 64));
-	unsigned long deadline = jiffies + 2 * msecs_to_jiffies(dsm_dead_timeout_ms());
-	struct dsm_regions_list list = {};
-	struct dsm_homes *table;
-	struct dsm_cpage *cp;
-	unsigned long index;
-	u64 dirty = 0;
-	int err = 0;
-	u32 i, id;
-
-	if (!others)
-		return 0;
-	list.r = kvmalloc_array(DSM_MAX_REGIONS, sizeof(*list.r), GFP_KERNEL);
-	table = kvmalloc(sizeof(*table), GFP_KERNEL);
-	if (!list.r || !table) {
-		err = -ENOMEM;
-		goto out;
-	}
-	dsm_regions_for_each(dsm_pages_collect, &list);
-	for (i = 0; i < list.n; i++)
-		xa_for_each(&list.r[i]->pages, index, cp)
-			dsm_out_flush_mask(dsm_pages_gather(list.r[i], index, cp));
-	while (!dsm_pages_quiet(&list)) {
-		if (time_after(jiffies, deadline)) {
-			err = -ETIMEDOUT;
-			break;
-		}
-		msleep(20);
-	}
-	for (i = 0; i < list.n; i++) {
-		struct dsm_region *r = list.r[i];
-
-		if (!(r->homes & others))
-			continue;
-		dsm_homes_build(table, r->homes & others);
-		xa_for_each(&r->pages, index, cp)
-			dirty |= dsm_pages_hand(r, table, index, cp);
-	}
-	dsm_out_flush_mask(dirty);
-	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (others & (1ULL << (id % 64)))
-			dsm_region_sync(id);
-out:
-	for (i = 0; i < list.n; i++)
-		dsm_region_put(list.r[i]);
-	kvfree(table);
-	kvfree(list.r);
-	return err;
 }
 
 /**

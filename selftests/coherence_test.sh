@@ -19,7 +19,7 @@ fi
 mp=${DSM_MP_ITERS:-3000}
 for t in regions pingpong "atomic 20000" "mp-2pages $mp" "mp-1page $mp" \
 	 "sb ${DSM_SB_ITERS:-1000}" halves "fill ${DSM_FILL_MIB:-64}" leave \
-	 cleanup; do
+	 libdsm cleanup; do
 	echo "# ---- dsm_coherence $t"
 	dsm_coherence $t || status=1
 done
@@ -40,5 +40,14 @@ if [ $tracing = 1 ]; then
 else
 	echo "ok - node $me: tracepoints # SKIP this kernel has no tracing"
 fi
+echo "# ---- the demo's program: red-black SOR across the nodes"
+if dsm_sor 126 10 > /tmp/sor.out; then
+	echo "ok - node $me: dsm_sor"
+else
+	echo "not ok - node $me: dsm_sor"
+	status=1
+fi
+sed 's/^/# /' /tmp/sor.out
+dsm_coherence cleanup > /dev/null || status=1
 dsmctl show | sed -n '/read_faults_local/,$p' | sed "s/^/# node $me: /"
 exit $status

@@ -24,6 +24,9 @@
  *               verified whole by every node
  *   leave       node 3 owns every page of a region and is home of some,
  *               then leaves: nodes 1 and 2 read all its data; it rejoins
+ *   libdsm      dsm_lock around a plain counter, dsm_barrier rounds, and a
+ *               shared heap at a fixed address: every node allocates and
+ *               links items with plain pointers, every node walks them all
  *   cleanup     node 1 removes every region the phases above made
  *   hold KEY    (kill phase, before) node 3 reads page A of KEY (a page
  *               whose home is not node 3) and writes page B; then it is
@@ -454,12 +457,116 @@ static void test_after_kill(uint64_t key, long dead_ms)
 	tap(p[a * 512 + 8 + me] == (uint64_t)me, "page %d still works after the SIGBUS", a);
 }
 
+/*
+ * libdsm across nodes: a dsm_lock protecting a plain (non-atomic) counter,
+ * dsm_barrier rounds, and a shared heap in a region mapped at the same
+ * address everywhere, where every node allocates list nodes, links them
+ * under the lock with plain pointers, and every node walks the whole list.
+ */
+struct lib_shared {
+	struct dsm_lock lock;
+	struct dsm_barrier barrier;
+	uint64_t counter;
+	uint64_t pad[7];
+	struct lib_item *head;
+	uint32_t ready;
+};
+
+struct lib_item {
+	struct lib_item *next;
+	uint64_t node, seq;
+};
+
+#define LIB_ADDS	300
+#define LIB_ITEMS	50
+
+static void test_libdsm(void)
+{
+	struct dsm_region r, hr;
+	struct lib_shared *s;
+	void *heap;
+	uint64_t count[65] = { 0 }, total = 0;
+	int err, rounds_last = 0;
+
+	err = dsm_attach(0xc0de0090, PAGE, 0, &r);
+	if (!err)
+		err = dsm_map_fixed(&r, (void **)&s);
+	if (!err)
+		err = dsm_attach(0xc0de0091, 64 * PAGE, 0, &hr);
+	if (!err)
+		err = dsm_map_fixed(&hr, &heap);
+	tap(!err, "maps two regions at their fixed addresses (%d)", err);
+	if (err)
+		exit(1);
+	tap(dsm_node_id() == me && dsm_node_count() == nodes,
+	    "dsm_node_id %d and dsm_node_count %d", dsm_node_id(), dsm_node_count());
+	if (me == 1) {
+		dsm_lock_init(&s->lock);
+		dsm_barrier_init(&s->barrier, nodes);
+		tap(!dsm_heap_init(heap, 64 * PAGE), "makes a heap");
+		__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+	}
+	while (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	for (int i = 0; i < LIB_ADDS; i++) {
+		dsm_lock_acquire(&s->lock);
+		s->counter++;			/* plain: the lock protects it */
+		dsm_lock_release(&s->lock);
+	}
+	for (int i = 0; i < LIB_ITEMS; i++) {
+		struct lib_item *it;
+
+		if (dsm_heap_alloc(heap, sizeof(*it), (void **)&it))
+			break;
+		it->node = me;
+		it->seq = i;
+		dsm_lock_acquire(&s->lock);
+		it->next = s->head;
+		s->head = it;
+		dsm_lock_release(&s->lock);
+	}
+	for (int round = 0; round < 20; round++)
+		rounds_last += dsm_barrier_wait(&s->barrier) == 1;
+	tap(s->counter == (uint64_t)LIB_ADDS * nodes,
+	    "lock-protected counter is %llu, expected %d", (unsigned long long)s->counter,
+	    LIB_ADDS * nodes);
+	for (struct lib_item *it = s->head; it; it = it->next)
+		if (it->node >= 1 && it->node <= 64 && it->seq < LIB_ITEMS)
+			count[it->node]++, total++;
+	tap(total == (uint64_t)LIB_ITEMS * nodes,
+	    "walks %llu heap items linked by %d nodes with plain pointers",
+	    (unsigned long long)total, nodes);
+	printf("# node %d: last to arrive in %d of 20 barrier rounds\n", me, rounds_last);
+	dsm_barrier_wait(&s->barrier);
+	/* every node frees what it allocated; then the heap is whole again */
+	for (struct lib_item *it = s->head; it; ) {
+		struct lib_item *next = it->next;
+
+		if (it->node == (uint64_t)me && dsm_heap_free(heap, it))
+			tap(0, "free of a heap item");
+		it = next;
+	}
+	dsm_barrier_wait(&s->barrier);
+	if (me == 1) {
+		void *all;
+
+		err = dsm_heap_alloc(heap, 60 * PAGE, &all);
+		tap(!err, "after every node freed its items the heap is whole (%d)", err);
+	}
+	dsm_unmap(&r, s);
+	dsm_unmap(&hr, heap);
+	dsm_detach(&r);
+	dsm_detach(&hr);
+	barrier("libdsm-done");
+}
+
 /* Remove every region the phases made, so that later leaves are quick. */
 static void test_cleanup(void)
 {
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
-		0xc0de0080 };
+		0xc0de0080, 0xc0de0090, 0xc0de0091,
+		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
 	barrier("cleanup-start");
@@ -506,6 +613,8 @@ int main(int argc, char **argv)
 		test_fill(atol(arg));
 	else if (!strcmp(t, "leave"))
 		test_leave();
+	else if (!strcmp(t, "libdsm"))
+		test_libdsm();
 	else if (!strcmp(t, "cleanup"))
 		test_cleanup();
 	else if (!strcmp(t, "hold"))

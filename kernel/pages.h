@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dsm: per-page state of cluster regions, shared by pages.c (faults and
+ * messages) and handover.c (lost nodes, leaving).
+ */
+#ifndef _DSM_PAGES_H
+#define _DSM_PAGES_H
+
+#include <linux/wait.h>
+
+#include "coherence/protocol.h"
+#include "dsm.h"
+
+/* Messages beside the state machine's (wire type values above its own). */
+#define DSM_PAGE_FAIL		16	/* home -> requester: the page is lost */
+#define DSM_PAGE_YIELD		17	/* leaving owner -> home: take the page */
+#define DSM_PAGE_HANDOVER	18	/* leaving home -> new home: the entry */
+
+static inline bool dsm_pages_has_data(u8 type, bool with_data)
+{
+	return type == DSM_COH_DATA || type == DSM_PAGE_HANDOVER || with_data;
+}
+
+/**
+ * struct dsm_cpage - one page of a region on this node
+ * @page:     this node's copy
+ * @home:     the page's home node (cluster regions)
+ * @failed:   the request in flight cannot complete (its home is gone), or
+ *            the home answered that the page is lost
+ * @leaving:  this node, the home, is handing the page over: it serves only
+ *            its own requests meanwhile
+ * @handed:   this node handed the directory entry over to @home: requests
+ *            that still come here are passed on
+ * @req_time: jiffies when the request in flight was sent
+ * @node:     this node's protocol state
+ * @dir:      the directory entry, if this node is @home
+ * @kept:     messages the state machine asked to keep until our data
+ * @queued:   requests waiting for the directory (home only)
+ */
+struct dsm_cpage {
+	struct page *page;
+	u32 home;
+	bool failed;
+	bool leaving;
+	bool handed;
+	unsigned long req_time;
+	struct dsm_coh_node node;
+	struct dsm_coh_dir dir;
+	struct list_head kept;
+	struct list_head queued;
+};
+
+struct dsm_kept {
+	struct list_head node;
+	struct dsm_coh_msg m;
+};
+
+/* What a protocol step runs with; @dirty collects the outbox destinations. */
+struct dsm_pages_ctx {
+	struct dsm_coh_env env;
+	struct dsm_region *r;
+	struct dsm_cpage *cp;
+	pgoff_t index;
+	u64 dirty;
+};
+
+extern struct wait_queue_head dsm_pages_wq;
+
+struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index);
+void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
+			struct dsm_cpage *cp, pgoff_t index);
+void dsm_pages_zap(struct dsm_region *r, pgoff_t index);
+bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m);
+void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
+			 u32 requester);
+int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx);
+
+#endif /* _DSM_PAGES_H */
