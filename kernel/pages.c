@@ -29,6 +29,10 @@
  *    copy, and no reader keeps a stale one.
  *  - Messages leave through the outbox (net/outbox.c): queued in order
  *    under the page lock, sent once it is dropped.
+ *  - A page that arrives for a waiting fault is held for that fault: a
+ *    forward or invalidation that comes meanwhile waits (at most DSM_HOLD,
+ *    less if the fault maps the page first), so every grant is used at
+ *    least once and contended pages cannot ping-pong without progress.
  *  - A request waits at most the dead timeout; a fault on a page whose
  *    request ran out, or whose home is gone, gets SIGBUS. What happens when
  *    nodes are lost or leave is in handover.c.
@@ -51,6 +55,13 @@
 #include "trace.h"
 
 static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
+
+/*
+ * How long a page granted to a waiting fault is kept from other nodes, at
+ * most: without it, the page can be forwarded away before the woken fault
+ * maps it, again and again (a livelock under contention).
+ */
+#define DSM_HOLD	max_t(unsigned long, 1, msecs_to_jiffies(2))
 
 DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
@@ -330,6 +341,10 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	}
 	while (!err && !cp->node.pending && dsm_pages_unkeep(&cp->kept, &k))
 		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, cp->home, &k);
+	if (was && !cp->node.pending && cp->waiters) {
+		/* let the waiting fault use the page before others take it */
+		cp->hold_until = (jiffies + DSM_HOLD) ?: 1;
+	}
 	if (was && !cp->node.pending) {
 		trace_dsm_grant(ctx->r->key, ctx->index, m->from,
 				was == DSM_COH_REQ_WRITE, !!data,
@@ -338,6 +353,13 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		wake_up_all(&dsm_pages_wq);
 	}
 	return err;
+}
+
+/* Messages that take this node's copy away, or its write access. */
+static bool dsm_pages_takes_away(u8 type)
+{
+	return type == DSM_COH_FWD_READ || type == DSM_COH_FWD_WRITE ||
+	       type == DSM_COH_INV;
 }
 
 /**
@@ -394,6 +416,16 @@ int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	}
 	dsm_pages_ctx_init(&ctx, r, cp, index);
 	lock_page(cp->page);
+	if (cp->hold_until && dsm_pages_takes_away(m.type)) {
+		long left = (long)(cp->hold_until - jiffies);
+
+		if (left > 0) {	/* like a short network delay: order is kept */
+			unlock_page(cp->page);
+			wait_event_timeout(dsm_pages_wq, !READ_ONCE(cp->hold_until), left);
+			lock_page(cp->page);
+		}
+		cp->hold_until = 0;
+	}
 	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL);
 	unlock_page(cp->page);
 	dsm_out_flush_mask(ctx.dirty);
@@ -493,6 +525,11 @@ again:
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_LOCAL);
+		if (cp->hold_until) {	/* used: others may have it now */
+			cp->hold_until = 0;
+			cp->waiters = false;
+			wake_up_all(&dsm_pages_wq);
+		}
 		if (!write)	/* keep a sequential reader's window ahead */
 			dsm_out_kick(dsm_pages_readahead(r, vmf->pgoff, true));
 		if (!mkwrite) {
@@ -529,6 +566,7 @@ again:
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REQUEST);
 	}
 	deadline = cp->req_time + timeout;
+	cp->waiters = true;
 	unlock_page(cp->page);
 	if (!write)
 		ctx.dirty |= dsm_pages_readahead(r, vmf->pgoff, false);
