@@ -152,6 +152,21 @@ bool dsm_hs_keyed(void);
 int dsm_peer_fill(struct sk_buff *skb, u32 id);
 bool dsm_node_lost(u32 id);
 
+/*
+ * Node sets of the coherence layer are u64 masks, bit (id % 64) per node id
+ * (ids are 1..64), the convention of kernel/coherence.
+ */
+static inline u64 dsm_node_bit(u32 id)
+{
+	return 1ULL << (id % 64);
+}
+
+/* A node requests cannot reach: not a member, or lost. */
+static inline bool dsm_node_gone(u32 id)
+{
+	return !dsm_members_has(id) || dsm_node_lost(id);
+}
+
 /**
  * struct dsm_out - a queued coherence message (net/outbox.c)
  * @node:    on the destination's queue

@@ -82,7 +82,7 @@ void dsm_pages_node_lost(u32 id)
 static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 {
 	u32 id = *(u32 *)arg, self = dsm_self_id();
-	u64 bit = 1ULL << (id % 64), homes = r->homes & ~bit;
+	u64 bit = dsm_node_bit(id), homes = r->homes & ~bit;
 	struct dsm_homes *table;
 	struct dsm_cpage *cp;
 	unsigned long index;
@@ -223,7 +223,7 @@ static u64 dsm_pages_hand(struct dsm_region *r, const struct dsm_homes *table,
  */
 int dsm_pages_handover(void)
 {
-	u64 others = dsm_members_mask() & ~(1ULL << (dsm_self_id() % 64));
+	u64 others = dsm_members_mask() & ~dsm_node_bit(dsm_self_id());
 	unsigned long deadline = jiffies + 2 * msecs_to_jiffies(dsm_dead_timeout_ms());
 	struct dsm_regions_list list = {};
 	struct dsm_homes *table;
@@ -263,7 +263,7 @@ int dsm_pages_handover(void)
 	}
 	dsm_out_flush_mask(dirty);
 	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (others & (1ULL << (id % 64)))
+		if (others & dsm_node_bit(id))
 			dsm_region_sync(id);
 out:
 	for (i = 0; i < list.n; i++)

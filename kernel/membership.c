@@ -71,7 +71,7 @@ u64 dsm_members_mask(void)
 	u32 id;
 
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1)
-		mask |= 1ULL << (id % 64);
+		mask |= dsm_node_bit(id);
 	return mask;
 }
 
@@ -589,8 +589,8 @@ out:
  *
  * First hands this node's pages and directory entries over to the others
  * (dsm_pages_handover), then asks the coordinator to remove this node,
- * retrying with whoever is
- * coordinator then (it may be leaving too) until DSM_JOIN_TIMEOUT_MS. The
+ * retrying with whoever is coordinator then (it may be leaving too) until
+ * DSM_JOIN_TIMEOUT_MS. The
  * members lock is not held across the network, so the new list can arrive
  * meanwhile; receiving a list without this node also completes the leave.
  *

@@ -158,7 +158,7 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 			dsm_stat_inc(DSM_STAT_PAGES_SENT);
 	}
 	dsm_out_queue(to, out);
-	ctx->dirty |= 1ULL << (to % 64);
+	ctx->dirty |= dsm_node_bit(to);
 }
 
 void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
@@ -180,16 +180,20 @@ static void dsm_pages_keep(struct list_head *list, const struct dsm_coh_msg *m)
 	list_add_tail(&k->node, list);
 }
 
-bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m)
+/* Take @k (may be NULL) off its list into @m. Return: false for NULL. */
+static bool dsm_pages_take(struct dsm_kept *k, struct dsm_coh_msg *m)
 {
-	struct dsm_kept *k = list_first_entry_or_null(list, struct dsm_kept, node);
-
 	if (!k)
 		return false;
 	*m = k->m;
 	list_del(&k->node);
 	kfree(k);
 	return true;
+}
+
+bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m)
+{
+	return dsm_pages_take(list_first_entry_or_null(list, struct dsm_kept, node), m);
 }
 
 /* The next queued request to serve; a leaving home serves only its own. */
@@ -199,14 +203,9 @@ static bool dsm_pages_next_request(struct dsm_cpage *cp, struct dsm_coh_msg *m)
 
 	if (!cp->leaving)
 		return dsm_pages_unkeep(&cp->queued, m);
-	list_for_each_entry(k, &cp->queued, node) {
-		if (k->m.requester == dsm_self_id()) {
-			*m = k->m;
-			list_del(&k->node);
-			kfree(k);
-			return true;
-		}
-	}
+	list_for_each_entry(k, &cp->queued, node)
+		if (k->m.requester == dsm_self_id())
+			return dsm_pages_take(k, m);
 	return false;
 }
 
@@ -341,11 +340,10 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	}
 	while (!err && !cp->node.pending && dsm_pages_unkeep(&cp->kept, &k))
 		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, cp->home, &k);
-	if (was && !cp->node.pending && cp->waiters) {
-		/* let the waiting fault use the page before others take it */
-		cp->hold_until = (jiffies + DSM_HOLD) ?: 1;
-	}
 	if (was && !cp->node.pending) {
+		/* let a waiting fault use the page before others take it */
+		if (cp->waiters)
+			cp->hold_until = (jiffies + DSM_HOLD) ?: 1;
 		trace_dsm_grant(ctx->r->key, ctx->index, m->from,
 				was == DSM_COH_REQ_WRITE, !!data,
 				jiffies_to_usecs(jiffies - cp->req_time));
@@ -467,8 +465,7 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 			continue;
 		dsm_pages_ctx_init(&ctx, r, cp, i);
 		if (cp->node.state == DSM_COH_INVALID && !cp->node.pending &&
-		    !cp->failed && (cp->home == self ||
-				    (dsm_members_has(cp->home) && !dsm_node_lost(cp->home)))) {
+		    !cp->failed && (cp->home == self || !dsm_node_gone(cp->home))) {
 			dsm_coh_fault(&ctx.env, &cp->node, self, cp->home, false);
 			cp->req_time = jiffies;
 			dsm_stat_inc(DSM_STAT_READAHEAD);
@@ -555,8 +552,7 @@ again:
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {
-		if (cp->home != self && (!dsm_members_has(cp->home) ||
-					 dsm_node_lost(cp->home)))
+		if (cp->home != self && dsm_node_gone(cp->home))
 			goto sigbus;
 		dsm_coh_fault(&ctx.env, &cp->node, self, cp->home, write);
 		cp->req_time = jiffies;

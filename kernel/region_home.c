@@ -55,20 +55,47 @@ static int dsm_region_answer(const struct dsm_wire_region *req,
 		err = -EEXIST;
 	}
 	rep->status = cpu_to_le32(err);
-	rep->pad = 0;
 	rep->size = cpu_to_le64(err ? 0 : size);
 	rep->homes = cpu_to_le64(err ? 0 : homes);
 	return err;
 }
 
-/* The removal phases (and SYNC, which only needs an answer). */
-static int dsm_region_answer_remove(u32 op, u64 key)
+/*
+ * Serve a region request (from a peer or this node itself); @rep gets the
+ * answer. Return: its status, or -EPROTO for a malformed request.
+ */
+static int dsm_region_serve(const struct dsm_wire_region *req,
+			    struct dsm_wire_region_reply *rep)
 {
-	if (op == DSM_REGION_PREPARE)
-		return dsm_region_remove_prepare(key);
-	if (op == DSM_REGION_COMMIT || op == DSM_REGION_ABORT)
-		dsm_region_remove_finish(key, op == DSM_REGION_COMMIT);
-	return 0;
+	struct dsm_attach check = {
+		.key = le64_to_cpu(req->key),
+		.size = le64_to_cpu(req->size),
+		.flags = le32_to_cpu(req->flags),
+	};
+	int err = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	switch (le32_to_cpu(req->op)) {
+	case DSM_REGION_LOOKUP:
+	case DSM_REGION_CREATE:
+		if (dsm_attach_check(&check))
+			return -EPROTO;
+		return dsm_region_answer(req, rep);
+	case DSM_REGION_SYNC:	/* only needs an answer */
+		break;
+	case DSM_REGION_PREPARE:
+		err = dsm_region_remove_prepare(check.key);
+		break;
+	case DSM_REGION_COMMIT:
+	case DSM_REGION_ABORT:
+		dsm_region_remove_finish(check.key,
+					 le32_to_cpu(req->op) == DSM_REGION_COMMIT);
+		break;
+	default:
+		return -EPROTO;
+	}
+	rep->status = cpu_to_le32(err);
+	return err;
 }
 
 /**
@@ -82,38 +109,15 @@ static int dsm_region_answer_remove(u32 op, u64 key)
 u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 			  const void *payload)
 {
-	const struct dsm_wire_region *req = payload;
 	struct dsm_wire_region_reply rep;
-	struct dsm_attach check = {
-		.key = le64_to_cpu(req->key),
-		.size = le64_to_cpu(req->size),
-		.flags = le32_to_cpu(req->flags),
-	};
-	u32 op = le32_to_cpu(req->op);
 
-	memset(&rep, 0, sizeof(rep));
-	switch (op) {
-	case DSM_REGION_LOOKUP:
-	case DSM_REGION_CREATE:
-		if (dsm_attach_check(&check))
-			return DSM_REASON_PROTOCOL;
-		dsm_region_answer(req, &rep);
-		break;
-	case DSM_REGION_SYNC:
-	case DSM_REGION_PREPARE:
-	case DSM_REGION_COMMIT:
-	case DSM_REGION_ABORT:
-		rep.status = cpu_to_le32(dsm_region_answer_remove(op, check.key));
-		break;
-	default:
+	if (dsm_region_serve(payload, &rep) == -EPROTO)
 		return DSM_REASON_PROTOCOL;
-	}
 	dsm_conn_send(conn, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
 		      &rep, sizeof(rep));
 	return 0;
 }
 
-/* Ask node @id; return its status, or -ENOTCONN if it cannot answer. */
 /*
  * A member's link may still be coming up (it just joined, or reconnects):
  * wait for it, up to the dead timeout, unless the node is lost.
@@ -124,27 +128,23 @@ static struct dsm_conn *dsm_region_link(u32 id)
 	struct dsm_peer *peer = &dsm_peers[id];
 
 	while (READ_ONCE(peer->state) != DSM_PEER_UP) {
-		if (dsm_node_lost(id) || !dsm_members_has(id) ||
-		    time_after(jiffies, deadline) || fatal_signal_pending(current))
+		if (dsm_node_gone(id) || time_after(jiffies, deadline) ||
+		    fatal_signal_pending(current))
 			return NULL;
 		msleep(20);
 	}
 	return dsm_peer_conn(peer);
 }
 
+/* Ask node @id; return its status, or -ENOTCONN if it cannot answer. */
 static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 			  struct dsm_wire_region_reply *rep)
 {
 	struct dsm_conn *conn;
 	int n = -ENOTCONN;
 
-	if (id == dsm_self_id()) {
-		u32 op = le32_to_cpu(req->op);
-
-		if (op == DSM_REGION_LOOKUP || op == DSM_REGION_CREATE)
-			return dsm_region_answer(req, rep);
-		return dsm_region_answer_remove(op, le64_to_cpu(req->key));
-	}
+	if (id == dsm_self_id())
+		return dsm_region_serve(req, rep);
 	conn = dsm_region_link(id);
 	if (conn)
 		n = dsm_conn_call(conn, DSM_MSG_REGION, req, sizeof(*req), rep,

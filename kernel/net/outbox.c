@@ -117,7 +117,7 @@ void dsm_out_flush_mask(u64 mask)
 	u32 id;
 
 	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (mask & (1ULL << (id % 64)))
+		if (mask & dsm_node_bit(id))
 			dsm_out_flush(id);
 }
 
@@ -130,14 +130,10 @@ void dsm_out_kick(u64 mask)
 {
 	u32 id;
 
-	for (id = 1; mask && id <= DSM_MAX_NODES; id++) {
-		if (!(mask & (1ULL << (id % 64))))
-			continue;
-		if (id == dsm_self_id())
-			queue_work(dsm_wq, &dsm_out_self_work);
-		else
-			queue_work(dsm_wq, &dsm_peers[id].tx_work);
-	}
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (mask & dsm_node_bit(id))
+			queue_work(dsm_wq, id == dsm_self_id() ? &dsm_out_self_work :
+								 &dsm_peers[id].tx_work);
 }
 
 /**
