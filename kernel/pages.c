@@ -522,7 +522,12 @@ again:
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_LOCAL);
-		if (cp->hold_until) {	/* used: others may have it now */
+		/*
+		 * Used: others may have it now. Not yet for a store's .fault,
+		 * which the core follows with page_mkwrite: releasing here
+		 * lets the page go before the store can be made.
+		 */
+		if (cp->hold_until && (mkwrite || !write)) {
 			cp->hold_until = 0;
 			cp->waiters = false;
 			wake_up_all(&dsm_pages_wq);
