@@ -21,8 +21,11 @@
  *    the core allows, sends, waits for the answer and returns
  *    VM_FAULT_RETRY; the retried fault finds the page present. A write to a
  *    page mapped read-only (page_mkwrite) that is not held exclusively
- *    unmaps it and returns, so that the write faults again through the
- *    path that may wait.
+ *    asks for it, unmaps it and returns: the store faults again through
+ *    the path that may wait. While this node's write request is in flight,
+ *    read faults wait for it too: a CPU may report the load of a
+ *    read-modify-write instruction first (QEMU's TCG does), and mapping the
+ *    old read-only copy for it would repeat forever.
  *  - Before this node sends its data, or acknowledges an invalidation, it
  *    unmaps the page from every process mapping the region on this node
  *    (unmap_mapping_range on the region's mapping): no store can follow the
@@ -30,9 +33,11 @@
  *  - Messages leave through the outbox (net/outbox.c): queued in order
  *    under the page lock, sent once it is dropped.
  *  - A page that arrives for a waiting fault is held for that fault: a
- *    forward or invalidation that comes meanwhile waits (at most DSM_HOLD,
- *    less if the fault maps the page first), so every grant is used at
- *    least once and contended pages cannot ping-pong without progress.
+ *    forward or invalidation that comes meanwhile waits, at most
+ *    DSM_HOLD_NS; once the fault has mapped the page for the access it
+ *    asked for, DSM_HOLD_GRACE_NS more, so that the faulting instruction
+ *    runs before the page can go. Every grant is used at least once and
+ *    contended pages cannot ping-pong without progress.
  *  - A request waits at most the dead timeout; a fault on a page whose
  *    request ran out, or whose home is gone, gets SIGBUS. What happens when
  *    nodes are lost or leave is in handover.c.
@@ -41,6 +46,7 @@
  */
 #include <linux/delay.h>
 #include <linux/highmem.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -59,9 +65,12 @@ static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
 /*
  * How long a page granted to a waiting fault is kept from other nodes, at
  * most: without it, the page can be forwarded away before the woken fault
- * maps it, again and again (a livelock under contention).
+ * maps it, again and again (a livelock under contention). Once mapped, the
+ * grace lets the faulting instruction run: releasing at once woke the
+ * forward, which could unmap the page before the instruction ran.
  */
-#define DSM_HOLD	max_t(unsigned long, 1, msecs_to_jiffies(2))
+#define DSM_HOLD_NS		(2 * NSEC_PER_MSEC)
+#define DSM_HOLD_GRACE_NS	(250 * NSEC_PER_USEC)
 
 DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
@@ -342,8 +351,11 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, cp->home, &k);
 	if (was && !cp->node.pending) {
 		/* let a waiting fault use the page before others take it */
-		if (cp->waiters)
-			cp->hold_until = (jiffies + DSM_HOLD) ?: 1;
+		if (cp->waiters) {
+			WRITE_ONCE(cp->hold_until, ktime_get_ns() + DSM_HOLD_NS);
+			cp->hold_write = was == DSM_COH_REQ_WRITE;
+			cp->waiters = false;
+		}
 		trace_dsm_grant(ctx->r->key, ctx->index, m->from,
 				was == DSM_COH_REQ_WRITE, !!data,
 				jiffies_to_usecs(jiffies - cp->req_time));
@@ -351,6 +363,35 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		wake_up_all(&dsm_pages_wq);
 	}
 	return err;
+}
+
+/*
+ * Wait, page locked, until the page's hold ends (it may be shortened
+ * meanwhile, never extended), then end it. Like a short network delay on
+ * the link the message came by: the order of messages is kept.
+ */
+static void dsm_pages_wait_hold(struct dsm_cpage *cp)
+{
+	u64 end = cp->hold_until, seen, now;
+
+	while ((seen = min(READ_ONCE(cp->hold_until), end)) > (now = ktime_get_ns())) {
+		unlock_page(cp->page);
+		wait_event_hrtimeout(dsm_pages_wq, READ_ONCE(cp->hold_until) < seen,
+				     ns_to_ktime(seen - now));
+		lock_page(cp->page);
+	}
+	WRITE_ONCE(cp->hold_until, 0);
+}
+
+/* The held page was mapped for the access its grant was for. */
+static void dsm_pages_hold_used(struct dsm_cpage *cp)
+{
+	u64 end = ktime_get_ns() + DSM_HOLD_GRACE_NS;
+
+	if (end < cp->hold_until) {
+		WRITE_ONCE(cp->hold_until, end);
+		wake_up_all(&dsm_pages_wq);
+	}
 }
 
 /* Messages that take this node's copy away, or its write access. */
@@ -414,16 +455,8 @@ int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	}
 	dsm_pages_ctx_init(&ctx, r, cp, index);
 	lock_page(cp->page);
-	if (cp->hold_until && dsm_pages_takes_away(m.type)) {
-		long left = (long)(cp->hold_until - jiffies);
-
-		if (left > 0) {	/* like a short network delay: order is kept */
-			unlock_page(cp->page);
-			wait_event_timeout(dsm_pages_wq, !READ_ONCE(cp->hold_until), left);
-			lock_page(cp->page);
-		}
-		cp->hold_until = 0;
-	}
+	if (cp->hold_until && dsm_pages_takes_away(m.type))
+		dsm_pages_wait_hold(cp);
 	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL);
 	unlock_page(cp->page);
 	dsm_out_flush_mask(ctx.dirty);
@@ -477,6 +510,19 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 	return dirty;
 }
 
+/* Start a request for a fault on the page, whose lock is held. */
+static void dsm_pages_request(struct dsm_pages_ctx *ctx, bool write)
+{
+	struct dsm_cpage *cp = ctx->cp;
+
+	dsm_coh_fault(&ctx->env, &cp->node, dsm_self_id(), cp->home, write);
+	cp->req_time = jiffies;
+	cp->failed = false;
+	dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_REMOTE :
+			     DSM_STAT_READ_FAULTS_REMOTE);
+	trace_dsm_fault(ctx->r->key, ctx->index, write, DSM_TRACE_REQUEST);
+}
+
 /* Wait for the page's request, at most until @deadline. */
 static void dsm_pages_wait(struct dsm_cpage *cp, unsigned long deadline)
 {
@@ -518,20 +564,17 @@ again:
 	dsm_pages_ctx_init(&ctx, r, cp, vmf->pgoff);
 	lock_page(cp->page);
 	if (write ? cp->node.state == DSM_COH_EXCLUSIVE :
-		    cp->node.state != DSM_COH_INVALID) {
+		    cp->node.state != DSM_COH_INVALID &&
+		    cp->node.pending != DSM_COH_REQ_WRITE) {
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_LOCAL);
 		/*
-		 * Used: others may have it now. Not yet for a store's .fault,
-		 * which the core follows with page_mkwrite: releasing here
-		 * lets the page go before the store can be made.
+		 * The held grant is used once the page is mapped for what it
+		 * was asked for; a store's .fault is followed by page_mkwrite.
 		 */
-		if (cp->hold_until && (mkwrite || !write)) {
-			cp->hold_until = 0;
-			cp->waiters = false;
-			wake_up_all(&dsm_pages_wq);
-		}
+		if (cp->hold_until && (mkwrite || (!write && !cp->hold_write)))
+			dsm_pages_hold_used(cp);
 		if (!write)	/* keep a sequential reader's window ahead */
 			dsm_out_kick(dsm_pages_readahead(r, vmf->pgoff, true));
 		if (!mkwrite) {
@@ -541,10 +584,20 @@ again:
 		return VM_FAULT_LOCKED;
 	}
 	if (mkwrite) {
-		/* page_mkwrite cannot drop mmap_lock: fault again without a PTE */
+		/*
+		 * page_mkwrite cannot drop mmap_lock: ask for the page, and
+		 * fault again without a PTE; that fault waits for the request.
+		 */
+		if (!cp->node.pending) {
+			if (cp->home != self && dsm_node_gone(cp->home))
+				goto sigbus;
+			dsm_pages_request(&ctx, true);
+		}
+		cp->waiters = true;
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REFAULT);
 		dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
+		dsm_out_kick(ctx.dirty);	/* mmap_lock is held: no sending here */
 		return VM_FAULT_NOPAGE;
 	}
 	if (cp->failed && !cp->node.pending) {
@@ -559,12 +612,7 @@ again:
 	} else {
 		if (cp->home != self && dsm_node_gone(cp->home))
 			goto sigbus;
-		dsm_coh_fault(&ctx.env, &cp->node, self, cp->home, write);
-		cp->req_time = jiffies;
-		cp->failed = false;
-		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_REMOTE :
-				     DSM_STAT_READ_FAULTS_REMOTE);
-		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REQUEST);
+		dsm_pages_request(&ctx, write);
 	}
 	deadline = cp->req_time + timeout;
 	cp->waiters = true;

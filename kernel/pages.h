@@ -33,8 +33,10 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  *            that still come here are passed on
  * @req_time: jiffies when the request in flight was sent
  * @waiters:  a fault waits for the request in flight
- * @hold_until: jiffies until which a page just granted to a waiting fault
- *            is kept from other nodes, so the fault can use it (0: none)
+ * @hold_until: ktime_get_ns() until which a page just granted to a waiting
+ *            fault is kept from other nodes, so the fault can use it (0:
+ *            none)
+ * @hold_write: the held grant answered a write request
  * @node:     this node's protocol state
  * @dir:      the directory entry, if this node is @home
  * @kept:     messages the state machine asked to keep until our data
@@ -48,7 +50,8 @@ struct dsm_cpage {
 	bool handed;
 	unsigned long req_time;
 	bool waiters;
-	unsigned long hold_until;
+	bool hold_write;
+	u64 hold_until;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;
 	struct list_head kept;

@@ -20,6 +20,8 @@
  *   sb N        store buffering with a fence, N iterations in lockstep:
  *               r1 = r2 = 0 never happens
  *   halves      two nodes write different halves of one page: both kept
+ *   rmw         each node in turn adds 1 with one add instruction to a word
+ *               of a page that every node holds read-only
  *   fill MIB    a MIB-MiB region filled with a per-node pattern by slices,
  *               verified whole by every node
  *   leave       node 3 owns every page of a region and is home of some,
@@ -332,6 +334,47 @@ static void test_halves(void)
 	barrier("halves-checked");
 }
 
+/*
+ * A read-modify-write instruction on a page every node holds read-only: a
+ * CPU may report its load first (QEMU's TCG does), so the fault is a read
+ * of a page this node has, and the write must still be had. The add runs
+ * in a child that an alarm ends if it never completes (it once did not).
+ */
+static void test_rmw(void)
+{
+	volatile uint64_t *p = map_key(0xc0de00a0, PAGE);
+	char name[32];
+	int status;
+
+	for (int turn = 1; turn <= nodes; turn++) {
+		(void)p[0];	/* a read: every node holds a copy */
+		snprintf(name, sizeof(name), "rmw-read-%d", turn);
+		barrier(name);
+		if (me == turn) {
+			pid_t pid = fork();
+
+			if (!pid) {
+				alarm(60);
+#ifdef __x86_64__
+				__asm__ volatile("addq $1, %0" : "+m" (p[0]));
+#else
+				p[0]++;
+#endif
+				_exit(0);
+			}
+			waitpid(pid, &status, 0);
+			tap(WIFEXITED(status) && !WEXITSTATUS(status),
+			    "an add instruction on a page every node holds read-only completes (status %#x)",
+			    status);
+		}
+		snprintf(name, sizeof(name), "rmw-added-%d", turn);
+		barrier(name);
+	}
+	tap(p[0] == (uint64_t)nodes, "the word is %llu after %d adds",
+	    (unsigned long long)p[0], nodes);
+	barrier("rmw-checked");
+}
+
 static void test_fill(long mib)
 {
 	size_t size = (size_t)mib << 20, words = size / 8, slice = words / nodes;
@@ -565,7 +608,7 @@ static void test_cleanup(void)
 {
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
-		0xc0de0080, 0xc0de0090, 0xc0de0091,
+		0xc0de0080, 0xc0de0090, 0xc0de0091, 0xc0de00a0,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
@@ -609,6 +652,8 @@ int main(int argc, char **argv)
 		test_sb(atol(arg));
 	else if (!strcmp(t, "halves"))
 		test_halves();
+	else if (!strcmp(t, "rmw"))
+		test_rmw();
 	else if (!strcmp(t, "fill"))
 		test_fill(atol(arg));
 	else if (!strcmp(t, "leave"))
