@@ -32,7 +32,11 @@
 
 #define DSM_REGION_CALL_MS	2000
 
-/* The answer for @req from what this node knows; creates at the home. */
+/*
+ * The answer for @req from what this node knows; creates at the home.
+ * Status EEXIST is for DSM_ATTACH_EXCL; EADDRINUSE says that this node
+ * holds the key as a local region (made before it joined).
+ */
 static int dsm_region_answer(const struct dsm_wire_region *req,
 			     struct dsm_wire_region_reply *rep)
 {
@@ -43,8 +47,10 @@ static int dsm_region_answer(const struct dsm_wire_region *req,
 	int err;
 
 	err = dsm_region_known(key, &size, &homes);
-	if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
-	    size && !(flags & DSM_ATTACH_NOCREATE)) {
+	if (err == -EEXIST) {
+		err = -EADDRINUSE;
+	} else if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
+		   size && !(flags & DSM_ATTACH_NOCREATE)) {
 		homes = dsm_members_mask();
 		err = dsm_region_find(key, size, 0, true, homes, &r);
 		if (!err) {
@@ -201,8 +207,8 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 		err = dsm_region_ask(id, &ask, &rep);
 		if (err == -ENOTCONN || err == -EPROTO)
 			err = -ENOENT;	/* it cannot tell; ask on */
-		if (err == -EINTR)
-			return err;
+		if (err == -EINTR || err == -EADDRINUSE)
+			break;
 		if (!err || err == -EEXIST) {	/* EXCL: it exists */
 			size = le64_to_cpu(rep.size);
 			homes = le64_to_cpu(rep.homes);
@@ -217,11 +223,11 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 				     &ask, &rep);
 		if (err == -ENOTCONN || err == -EPROTO)
 			return -EHOSTUNREACH;
-		if (err)
-			return err;
 		size = le64_to_cpu(rep.size);
 		homes = le64_to_cpu(rep.homes);
 	}
+	if (err == -EADDRINUSE)
+		return -EEXIST;	/* a member holds the key as a local region */
 	if (err)
 		return err;
 	if (req->size && req->size != size)

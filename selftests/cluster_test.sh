@@ -2,8 +2,10 @@
 # Membership and liveness on a 3-node cluster; runs on every node at once
 # (cluster.sh --nodes 3 -- cluster_test.sh). Phases, separated by barriers:
 #   formed   every peer up, every peer at this node's epoch
-#   leave    node 3 leaves: 1 and 2 drop it, epoch advances; it rejoins
-#            through node 2 (which redirects it to the coordinator)
+#   leave    node 3 leaves: 1 and 2 drop it, epoch advances; it makes a
+#            local region and rejoins through node 2 (which redirects it
+#            to the coordinator); node 1 cannot attach that key (EEXIST)
+#            until node 3 removes its local region
 #   lossy    10% loss and 20 ms jitter on node 2's link: it rejoins and the
 #            cluster stays up
 #   keyed    all nodes take a cluster key and re-form; a wrong key and a
@@ -16,7 +18,7 @@
 #            and get SIGBUS in time for the page whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 29
+plan 35
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -72,17 +74,45 @@ if [ $me = 3 ]; then
 	expect "node 3 leaves" 0 dsmctl leave
 	desc="after leaving: epoch 0, no peers"
 	check [ "$(show_field epoch)" = 0 -a -z "$(dsmctl -j peers | grep -o '"id"')" ]
+	expect "out of the cluster, it makes a local region" 0 \
+		dsm_fill fill 0xc0de00b0 4096
 	dsm_barrier left
 	expect "rejoins through node 2" 0 dsmctl join 10.0.0.2
 else
 	wait_until "node 3 dropped" 20 members_are 2
 	desc="epoch advanced past $e0"; check [ "$(show_field epoch)" -gt "$e0" ]
+	ok "(node 3 makes a local region)"
 	dsm_barrier left
 	ok "(node 3 rejoins)"
 fi
 wait_until "all up after the rejoin" 30 peers_up 2
 wait_until "one epoch after the rejoin" 30 same_epoch
 dsm_barrier rejoined
+
+# ---- a key that a member holds as a local region
+if [ $me = 1 ]; then
+	expect "attaching a key node 3 holds as a local region fails" 2 \
+		dsm_fill fill 0xc0de00b0 4096
+	expect_output "... with EEXIST" "File exists"
+else
+	ok "(node 1 attaches node 3's local key)"
+	ok "(... with EEXIST)"
+fi
+dsm_barrier local-key
+if [ $me = 3 ]; then
+	expect "node 3 removes its local region" 0 dsm_fill remove 0xc0de00b0
+else
+	ok "(node 3 removes its local region)"
+fi
+dsm_barrier local-key-removed
+if [ $me = 1 ]; then
+	expect "then the key makes a cluster region" 0 dsm_fill fill 0xc0de00b0 4096
+	expect "which is removed cluster-wide" 0 dsm_fill remove 0xc0de00b0
+else
+	ok "(node 1 makes the cluster region)"
+	ok "(and removes it)"
+fi
+dsm_barrier local-key-done
 
 # ---- a lossy, jittery link
 if [ $me = 2 ]; then

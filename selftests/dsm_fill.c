@@ -6,6 +6,7 @@
  *   dsm_fill verify KEY [SEED]        check the pattern; exit 1 on mismatch
  *   dsm_fill hold   KEY SIZE          map, close the fd, print "holding",
  *                                     then keep the mapping until killed
+ *   dsm_fill remove KEY               remove the region
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,9 +36,13 @@ int main(int argc, char **argv)
 	int verify = !strcmp(op, "verify"), err;
 	int sarg = verify ? 3 : 4;
 
+	if (argc == 3 && !strcmp(op, "remove")) {
+		err = dsm_remove(strtoull(argv[2], NULL, 0));
+		return err ? fail("remove", err) : 0;
+	}
 	if (argc < 3 || (!verify && argc < 4) ||
 	    (strcmp(op, "fill") && !verify && strcmp(op, "hold"))) {
-		fputs("usage: dsm_fill fill KEY SIZE [SEED] | verify KEY [SEED] | hold KEY SIZE\n",
+		fputs("usage: dsm_fill fill KEY SIZE [SEED] | verify KEY [SEED] | hold KEY SIZE | remove KEY\n",
 		      stderr);
 		return 1;
 	}
