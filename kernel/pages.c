@@ -38,8 +38,11 @@
  *    asked for, DSM_HOLD_GRACE_NS more, so that the faulting instruction
  *    runs before the page can go. Every grant is used at least once and
  *    contended pages cannot ping-pong without progress.
- *  - A request waits at most the dead timeout; a fault on a page whose
- *    request ran out, or whose home is gone, gets SIGBUS. What happens when
+ *  - A fault waits for a page at most the dead timeout, counted from the
+ *    first fault that waited for the request in flight (a read-ahead
+ *    request may be old; a home that is alive but busy has not lost it);
+ *    a fault on a page whose request ran out, or whose home is gone, gets
+ *    SIGBUS. What happens when
  *    nodes are lost or leave is in handover.c.
  *
  * Local regions use only @page: zero-filled on first touch, never moved.
@@ -489,11 +492,13 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 
 	if (last != index)
 		WRITE_ONCE(r->ra_last, index);
-	if (index != last + 1)
+	if (index != last + 1) {
+		WRITE_ONCE(r->ra_end, index);	/* a new run starts here */
 		return 0;
+	}
 	ra_end = READ_ONCE(r->ra_end);
 	if (ra_end < index || ra_end > index + DSM_READAHEAD)
-		ra_end = index;		/* a new sequential run */
+		ra_end = index;
 	/* on a hit, only once DSM_READAHEAD_STEP pages of it are consumed */
 	if (hit && index + DSM_READAHEAD - DSM_READAHEAD_STEP < ra_end)
 		return 0;
@@ -527,6 +532,20 @@ static void dsm_pages_request(struct dsm_pages_ctx *ctx, bool write)
 	dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_REMOTE :
 			     DSM_STAT_READ_FAULTS_REMOTE);
 	trace_dsm_fault(ctx->r->key, ctx->index, write, DSM_TRACE_REQUEST);
+}
+
+/*
+ * A fault waits for the request in flight. The time a page may take counts
+ * from the first fault that waits for it, not from the request: a
+ * read-ahead request may have been sent long before, and a busy home that
+ * is alive is not a lost page.
+ */
+static void dsm_pages_add_waiter(struct dsm_cpage *cp)
+{
+	if (!cp->waiters) {
+		cp->waiters = true;
+		cp->wait_since = jiffies;
+	}
 }
 
 /* Wait for the page's request, at most until @deadline. */
@@ -599,7 +618,7 @@ again:
 				goto sigbus;
 			dsm_pages_request(&ctx, true);
 		}
-		cp->waiters = true;
+		dsm_pages_add_waiter(cp);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REFAULT);
 		dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
@@ -611,7 +630,8 @@ again:
 		goto sigbus;
 	}
 	if (cp->node.pending) {
-		if (cp->failed || time_after(jiffies, cp->req_time + timeout))
+		if (cp->failed || (cp->waiters &&
+				   time_after(jiffies, cp->wait_since + timeout)))
 			goto sigbus;
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
@@ -620,8 +640,8 @@ again:
 			goto sigbus;
 		dsm_pages_request(&ctx, write);
 	}
-	deadline = cp->req_time + timeout;
-	cp->waiters = true;
+	dsm_pages_add_waiter(cp);
+	deadline = cp->wait_since + timeout;
 	unlock_page(cp->page);
 	if (!write)
 		ctx.dirty |= dsm_pages_readahead(r, vmf->pgoff, false);

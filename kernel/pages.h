@@ -33,6 +33,9 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  *            that still come here are passed on
  * @req_time: jiffies when the request in flight was sent
  * @waiters:  a fault waits for the request in flight
+ * @wait_since: jiffies when the first of them started waiting; a fault
+ *            gets SIGBUS once the request has kept it waiting for longer
+ *            than the dead timeout
  * @hold_until: ktime_get_ns() until which a page just granted to a waiting
  *            fault is kept from other nodes, so the fault can use it (0:
  *            none)
@@ -49,6 +52,7 @@ struct dsm_cpage {
 	bool leaving;
 	bool handed;
 	unsigned long req_time;
+	unsigned long wait_since;
 	bool waiters;
 	bool hold_write;
 	u64 hold_until;

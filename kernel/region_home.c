@@ -30,8 +30,6 @@
 #include "dsm.h"
 #include "net/transport.h"
 
-#define DSM_REGION_CALL_MS	2000
-
 /*
  * The answer for @req from what this node knows; creates at the home.
  * Status EEXIST is for DSM_ATTACH_EXCL; EADDRINUSE says that this node
@@ -152,9 +150,10 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 	if (id == dsm_self_id())
 		return dsm_region_serve(req, rep);
 	conn = dsm_region_link(id);
+	/* a member that is up but busy gets as long as a silent one */
 	if (conn)
 		n = dsm_conn_call(conn, DSM_MSG_REGION, req, sizeof(*req), rep,
-				  sizeof(*rep), DSM_REGION_CALL_MS);
+				  sizeof(*rep), dsm_dead_timeout_ms());
 	if (conn)
 		dsm_conn_put(conn);
 	if (n < 0)
@@ -167,7 +166,7 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 /**
  * dsm_region_sync() - a round trip to node @id: what this node sent it
  * before has been processed when this returns (the link is FIFO and one
- * worker reads it); gives up after DSM_REGION_CALL_MS
+ * worker reads it); gives up after the dead timeout
  * @id: the node
  */
 void dsm_region_sync(u32 id)

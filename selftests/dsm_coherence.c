@@ -24,6 +24,9 @@
  *               of a page that every node holds read-only
  *   fill MIB    a MIB-MiB region filled with a per-node pattern by slices,
  *               verified whole by every node
+ *   slowlink KIB node 2 owns every page of a KIB-KiB region and throttles its
+ *               link to 1 Mbit/s; node 1 reads the region in order: slow
+ *               pages from a live node are not lost pages (no SIGBUS)
  *   leave       node 3 owns every page of a region and is home of some,
  *               then leaves: nodes 1 and 2 read all its data; it rejoins
  *   libdsm      dsm_lock around a plain counter, dsm_barrier rounds, and a
@@ -411,6 +414,49 @@ static void on_sigbus(int sig)
 	siglongjmp(bus_jmp, sig);
 }
 
+/*
+ * Read-ahead asks for pages long before a slow link can bring them all:
+ * a page that takes long, from a node that is alive, must not be taken for
+ * lost. Node 2 keeps the only copy of every page, and its egress is
+ * throttled (a short queue, so its heartbeats to node 3 are not held up).
+ */
+static void test_slowlink(long kib)
+{
+	size_t words = (size_t)kib << 7, pages = words / 512;
+	volatile uint64_t *p = map_key(0xc0de00b0, words * 8);
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile size_t i;
+	uint64_t bad = 0;
+	double t0;
+
+	if (me == 2) {
+		for (i = 0; i < words; i += 512)
+			p[i] = 0xb000000 + i;
+		tap(!system("/usr/sbin/tc qdisc add dev eth0 root netem rate 1mbit limit 20"),
+		    "owns %zu pages; its link is throttled to 1 Mbit/s", pages);
+	}
+	barrier("slow-ready");
+	if (me == 1) {
+		sigaction(SIGBUS, &sa, NULL);
+		t0 = now();
+		i = 0;
+		if (!sigsetjmp(bus_jmp, 1)) {
+			for (i = 0; i < words; i += 512)
+				bad += p[i] != 0xb000000 + i;
+			tap(!bad, "reads %zu pages over the slow link in %.1f s (%llu differ)",
+			    pages, now() - t0, (unsigned long long)bad);
+		} else {
+			tap(0, "SIGBUS on page %zu after %.1f s from live node 2",
+			    i / 512, now() - t0);
+		}
+		signal(SIGBUS, SIG_DFL);
+	}
+	barrier("slow-read");
+	if (me == 2)
+		tap(!system("/usr/sbin/tc qdisc del dev eth0 root"), "its link is fast again");
+	barrier("slow-done");
+}
+
 #define KILL_PAGES	8
 #define LEAVE_PAGES	64
 
@@ -608,7 +654,7 @@ static void test_cleanup(void)
 {
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
-		0xc0de0080, 0xc0de0090, 0xc0de0091, 0xc0de00a0,
+		0xc0de0080, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
@@ -656,6 +702,8 @@ int main(int argc, char **argv)
 		test_rmw();
 	else if (!strcmp(t, "fill"))
 		test_fill(atol(arg));
+	else if (!strcmp(t, "slowlink"))
+		test_slowlink(atol(arg));
 	else if (!strcmp(t, "leave"))
 		test_leave();
 	else if (!strcmp(t, "libdsm"))
