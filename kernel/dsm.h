@@ -183,6 +183,7 @@ struct dsm_out {
 void dsm_out_queue(u32 dst, struct dsm_out *out);
 void dsm_out_flush(u32 dst);
 void dsm_out_flush_mask(u64 mask);
+void dsm_out_try_flush(u64 mask);
 void dsm_out_kick(u64 mask);
 void dsm_out_purge(u32 dst);
 

@@ -283,6 +283,7 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 	if (cp->node.pending) {
 		cp->node.pending = 0;
 		cp->failed = false;
+		cp->waiters = false;
 		wake_up_all(&dsm_pages_wq);
 	}
 }
@@ -319,6 +320,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		if (was) {
 			cp->node.pending = 0;
 			cp->failed = true;
+			cp->waiters = false;
 			wake_up_all(&dsm_pages_wq);
 		}
 		return 0;
@@ -462,7 +464,7 @@ int dsm_pages_receive(u32 from, const void *payload, size_t len)
 		dsm_pages_wait_hold(cp);
 	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL);
 	unlock_page(cp->page);
-	dsm_out_flush_mask(ctx.dirty);
+	dsm_out_try_flush(ctx.dirty);	/* a receive handler: must not wait */
 	dsm_region_put(r);
 	return err < 0 ? -EPROTO : 0;
 }
@@ -630,9 +632,17 @@ again:
 		goto sigbus;
 	}
 	if (cp->node.pending) {
-		if (cp->failed || (cp->waiters &&
-				   time_after(jiffies, cp->wait_since + timeout)))
+		if (cp->failed)
 			goto sigbus;
+		if (cp->waiters && time_after(jiffies, cp->wait_since + timeout)) {
+			pr_warn_ratelimited("region %#llx page %lu: no answer for %u ms (home %u, state %u, asked for %s)\n",
+					    r->key, vmf->pgoff,
+					    jiffies_to_msecs(jiffies - cp->wait_since),
+					    cp->home, cp->node.state,
+					    cp->node.pending == DSM_COH_REQ_WRITE ?
+					    "write" : "read");
+			goto sigbus;
+		}
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {

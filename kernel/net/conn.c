@@ -303,6 +303,21 @@ int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
 }
 
 /**
+ * dsm_conn_has_room() - whether a message of @bytes can be sent at once
+ * @conn:  the connection
+ * @bytes: header and payload
+ *
+ * Twice the bytes must be free in the send buffer, for the socket buffers'
+ * own overhead. A hint: taken without the socket lock.
+ *
+ * Return: true if sending would not wait for the peer to read.
+ */
+bool dsm_conn_has_room(struct dsm_conn *conn, size_t bytes)
+{
+	return sk_stream_wspace(conn->sock->sk) >= (int)(2 * bytes);
+}
+
+/**
  * dsm_conn_call() - send a request and wait for its reply
  * @conn:       the connection
  * @type:       DSM_MSG_*
@@ -367,11 +382,16 @@ static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	return 0;
 }
 
+/*
+ * A pong is only a round-trip sample: skipped rather than waited for when
+ * the socket is full (a receive handler must not wait, see outbox.c).
+ */
 static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload)
 {
-	dsm_conn_send(conn, DSM_MSG_PONG, le64_to_cpu(hdr->req_id), payload,
-		      sizeof(struct dsm_wire_ping));
+	if (dsm_conn_has_room(conn, sizeof(*hdr) + sizeof(struct dsm_wire_ping)))
+		dsm_conn_send(conn, DSM_MSG_PONG, le64_to_cpu(hdr->req_id),
+			      payload, sizeof(struct dsm_wire_ping));
 	return 0;
 }
 

@@ -12,6 +12,14 @@
  * queued behind it is sent with MSG_MORE, so a burst (read-ahead, a fan of
  * invalidations) leaves in few segments.
  *
+ * A receive handler must never wait for room in a socket: if the peer's
+ * receive handler waits too, sending to us, neither reads again (a
+ * deadlock that ended after 5 s with the send timing out, the link closed
+ * and faults on both sides answered with SIGBUS; seen when three nodes
+ * read each other's pages at once on the debug kernel). So receive paths
+ * call dsm_out_try_flush(): it sends only what the socket takes at once
+ * and leaves the rest to the peer's tx_work, which may wait.
+ *
  * Messages to a node whose link is not up yet stay queued, and go when the
  * link comes up (dsm_peer_up queues the peer's tx_work). Messages to this
  * node itself are delivered by one work item, which the workqueue never runs
@@ -20,6 +28,10 @@
  */
 #include <linux/slab.h>
 #include "transport.h"
+
+/* The largest coherence message: a header, struct dsm_wire_page, a page */
+#define DSM_OUT_MAX	(sizeof(struct dsm_wire_hdr) + \
+			 sizeof(struct dsm_wire_page) + DSM_WIRE_PAGE_SIZE)
 
 static void dsm_out_self_fn(struct work_struct *work);
 static DECLARE_WORK(dsm_out_self_work, dsm_out_self_fn);
@@ -73,13 +85,8 @@ static void dsm_out_self_fn(struct work_struct *work)
 	}
 }
 
-/**
- * dsm_out_flush() - send what is queued for a node, in order
- * @dst: the destination
- *
- * Never call it holding a page lock or a spinlock: it sends.
- */
-void dsm_out_flush(u32 dst)
+/* Send what is queued for @dst in order; without @wait, only what fits. */
+static void dsm_out_send(u32 dst, bool wait)
 {
 	struct dsm_peer *peer = &dsm_peers[dst];
 	struct dsm_conn *conn;
@@ -93,8 +100,18 @@ void dsm_out_flush(u32 dst)
 		dsm_out_purge(dst);
 		return;
 	}
-	mutex_lock(&peer->tx_flush);
+	if (wait) {
+		mutex_lock(&peer->tx_flush);
+	} else if (!mutex_trylock(&peer->tx_flush)) {
+		queue_work(dsm_wq, &peer->tx_work);	/* after that flusher */
+		return;
+	}
 	while ((conn = dsm_peer_conn(peer))) {
+		if (!wait && !dsm_conn_has_room(conn, DSM_OUT_MAX)) {
+			dsm_conn_put(conn);
+			queue_work(dsm_wq, &peer->tx_work);
+			break;
+		}
 		out = READ_ONCE(peer->state) == DSM_PEER_UP ? dsm_out_pop(peer) : NULL;
 		if (!out) {
 			dsm_conn_put(conn);
@@ -109,6 +126,19 @@ void dsm_out_flush(u32 dst)
 }
 
 /**
+ * dsm_out_flush() - send what is queued for a node, in order, waiting for
+ * room in the socket if need be
+ * @dst: the destination
+ *
+ * Never call it holding a page lock or a spinlock, nor from a receive
+ * handler (see the top): it may wait.
+ */
+void dsm_out_flush(u32 dst)
+{
+	dsm_out_send(dst, true);
+}
+
+/**
  * dsm_out_flush_mask() - dsm_out_flush() for every node in a set
  * @mask: bit (id % 64) per node id
  */
@@ -118,7 +148,22 @@ void dsm_out_flush_mask(u64 mask)
 
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (mask & dsm_node_bit(id))
-			dsm_out_flush(id);
+			dsm_out_send(id, true);
+}
+
+/**
+ * dsm_out_try_flush() - for receive handlers: send what is queued for a
+ * set of nodes as far as their sockets take it at once; the peers'
+ * tx_work sends the rest
+ * @mask: bit (id % 64) per node id
+ */
+void dsm_out_try_flush(u64 mask)
+{
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (mask & dsm_node_bit(id))
+			dsm_out_send(id, false);
 }
 
 /**

@@ -170,6 +170,7 @@ void dsm_conn_put(struct dsm_conn *conn);
 void dsm_conn_close(struct dsm_conn *conn, u32 reason);
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len);
+bool dsm_conn_has_room(struct dsm_conn *conn, size_t bytes);
 int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
 		       const void *payload, size_t len, bool more);
 int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
