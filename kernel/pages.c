@@ -42,8 +42,7 @@
  *    first fault that waited for the request in flight (a read-ahead
  *    request may be old; a home that is alive but busy has not lost it);
  *    a fault on a page whose request ran out, or whose home is gone, gets
- *    SIGBUS. What happens when
- *    nodes are lost or leave is in handover.c.
+ *    SIGBUS. What happens when nodes are lost or leave is in handover.c.
  *
  * Local regions use only @page: zero-filled on first touch, never moved.
  */
