@@ -418,7 +418,11 @@ static void on_sigbus(int sig)
  * Read-ahead asks for pages long before a slow link can bring them all:
  * a page that takes long, from a node that is alive, must not be taken for
  * lost. Node 2 keeps the only copy of every page, and its egress is
- * throttled (a short queue, so its heartbeats to node 3 are not held up).
+ * throttled. The queue holds 150 packets, about 1.8 s: short enough that
+ * its heartbeats to node 3 are not held up for the dead timeout, long
+ * enough that TCP rarely loses a packet (with 20, repeated losses once
+ * stalled the stream for over 5 s, and a link that stalls that long is
+ * rightly taken for dead).
  */
 static void test_slowlink(long kib)
 {
@@ -432,7 +436,7 @@ static void test_slowlink(long kib)
 	if (me == 2) {
 		for (i = 0; i < words; i += 512)
 			p[i] = 0xb000000 + i;
-		tap(!system("/usr/sbin/tc qdisc add dev eth0 root netem rate 1mbit limit 20"),
+		tap(!system("/usr/sbin/tc qdisc add dev eth0 root netem rate 1mbit limit 150"),
 		    "owns %zu pages; its link is throttled to 1 Mbit/s", pages);
 	}
 	barrier("slow-ready");
