@@ -168,12 +168,16 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
  * before has been processed when this returns (the link is FIFO and one
  * worker reads it); gives up after the dead timeout
  * @id: the node
+ *
+ * Coherence messages queued for @id (a receive handler may have left them
+ * to the peer's tx_work) are sent first, so the round trip comes after them.
  */
 void dsm_region_sync(u32 id)
 {
 	struct dsm_wire_region req = { .op = cpu_to_le32(DSM_REGION_SYNC) };
 	struct dsm_wire_region_reply rep;
 
+	dsm_out_flush(id);
 	if (dsm_region_ask(id, &req, &rep))
 		pr_warn("node %u did not confirm the handover\n", id);
 }
