@@ -262,6 +262,18 @@ static bool dsm_pages_dir_msg(u8 type)
 	       type == DSM_COH_INV_ACK;
 }
 
+/*
+ * The request in flight ends without a grant: answered by a handover, or
+ * failed by the home. Its waiters wake; nobody waits for the page any more.
+ */
+static void dsm_pages_end_request(struct dsm_cpage *cp, bool failed)
+{
+	cp->node.pending = 0;
+	cp->failed = failed;
+	cp->waiters = false;
+	wake_up_all(&dsm_pages_wq);
+}
+
 /* A leaving home hands us the page's entry: we own it, nobody else holds it. */
 static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 {
@@ -279,12 +291,8 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 	cp->node.owner = true;
 	while (dsm_pages_unkeep(&cp->kept, &m))
 		;	/* about transactions of the old home, all finished */
-	if (cp->node.pending) {
-		cp->node.pending = 0;
-		cp->failed = false;
-		cp->waiters = false;
-		wake_up_all(&dsm_pages_wq);
-	}
+	if (cp->node.pending)
+		dsm_pages_end_request(cp, false);
 }
 
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
@@ -316,12 +324,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 
 	switch (m->type) {
 	case DSM_PAGE_FAIL:
-		if (was) {
-			cp->node.pending = 0;
-			cp->failed = true;
-			cp->waiters = false;
-			wake_up_all(&dsm_pages_wq);
-		}
+		if (was)
+			dsm_pages_end_request(cp, true);
 		return 0;
 	case DSM_PAGE_YIELD:	/* take the page: a write "fault" here */
 		if (cp->home != self)
@@ -396,6 +400,12 @@ static void dsm_pages_hold_used(struct dsm_cpage *cp)
 		WRITE_ONCE(cp->hold_until, end);
 		wake_up_all(&dsm_pages_wq);
 	}
+}
+
+/* Can a request for the page be answered? (its home is us, or reachable) */
+static bool dsm_pages_home_reachable(const struct dsm_cpage *cp)
+{
+	return cp->home == dsm_self_id() || !dsm_node_gone(cp->home);
 }
 
 /* Messages that take this node's copy away, or its write access. */
@@ -510,7 +520,7 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 			continue;
 		dsm_pages_ctx_init(&ctx, r, cp, i);
 		if (cp->node.state == DSM_COH_INVALID && !cp->node.pending &&
-		    !cp->failed && (cp->home == self || !dsm_node_gone(cp->home))) {
+		    !cp->failed && dsm_pages_home_reachable(cp)) {
 			dsm_coh_fault(&ctx.env, &cp->node, self, cp->home, false);
 			cp->req_time = jiffies;
 			dsm_stat_inc(DSM_STAT_READAHEAD);
@@ -577,7 +587,6 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 {
 	unsigned long timeout = msecs_to_jiffies(dsm_dead_timeout_ms());
 	struct dsm_cpage *cp = dsm_cpage_get(r, vmf->pgoff);
-	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
 	unsigned long deadline;
 	bool may_drop;
@@ -615,7 +624,7 @@ again:
 		 * fault again without a PTE; that fault waits for the request.
 		 */
 		if (!cp->node.pending) {
-			if (cp->home != self && dsm_node_gone(cp->home))
+			if (!dsm_pages_home_reachable(cp))
 				goto sigbus;
 			dsm_pages_request(&ctx, true);
 		}
@@ -645,7 +654,7 @@ again:
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {
-		if (cp->home != self && dsm_node_gone(cp->home))
+		if (!dsm_pages_home_reachable(cp))
 			goto sigbus;
 		dsm_pages_request(&ctx, write);
 	}

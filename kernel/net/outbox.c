@@ -138,17 +138,22 @@ void dsm_out_flush(u32 dst)
 	dsm_out_send(dst, true);
 }
 
+static void dsm_out_send_mask(u64 mask, bool wait)
+{
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (mask & dsm_node_bit(id))
+			dsm_out_send(id, wait);
+}
+
 /**
  * dsm_out_flush_mask() - dsm_out_flush() for every node in a set
  * @mask: bit (id % 64) per node id
  */
 void dsm_out_flush_mask(u64 mask)
 {
-	u32 id;
-
-	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (mask & dsm_node_bit(id))
-			dsm_out_send(id, true);
+	dsm_out_send_mask(mask, true);
 }
 
 /**
@@ -159,11 +164,7 @@ void dsm_out_flush_mask(u64 mask)
  */
 void dsm_out_try_flush(u64 mask)
 {
-	u32 id;
-
-	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (mask & dsm_node_bit(id))
-			dsm_out_send(id, false);
+	dsm_out_send_mask(mask, false);
 }
 
 /**
