@@ -123,7 +123,8 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
-GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier dsm_coherence dsm_sor dsm_bench
+GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fill dsm_barrier dsm_coherence dsm_sor dsm_bench \
+	dsm_rst
 UNIT_TESTS := parse_test json_test coherence_sim homes_test libdsm_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
@@ -143,6 +144,11 @@ $(B)/selftests/dsm_coherence: selftests/dsm_coherence.c kernel/coherence/homes.c
 	$(UCC) -static -pthread -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/homes.c $(B)/libdsm.a
 
 $(B)/selftests/dsm_barrier: selftests/dsm_barrier.c
+	@mkdir -p $(@D)
+	$(UCC) -static -o $@ $<
+
+# Aborts a port's TCP connections as `ss -K` does (the linkreset phase).
+$(B)/selftests/dsm_rst: selftests/dsm_rst.c
 	@mkdir -p $(@D)
 	$(UCC) -static -o $@ $<
 

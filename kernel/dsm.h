@@ -168,24 +168,42 @@ static inline bool dsm_node_gone(u32 id)
 }
 
 /**
- * struct dsm_out - a queued coherence message (net/outbox.c)
+ * struct dsm_out - a queued message (net/outbox.c)
  * @node:    on the destination's queue
+ * @seq:     its sequence number (0 for this node itself)
+ * @epoch:   the membership epoch when it was queued (a MEMBERS list's own)
+ * @req_id:  request id, or the request's for a reply
+ * @type:    DSM_MSG_* (DSM_MSG_PAGE for dsm_out_queue)
+ * @sent:    written to a link once: writing it again is a resend
  * @len:     payload bytes
- * @payload: struct dsm_wire_page, and the page for messages with data
+ * @payload: for DSM_MSG_PAGE, struct dsm_wire_page and the page for
+ *           messages with data
  */
 struct dsm_out {
 	struct list_head node;
+	u64 seq;
+	u64 epoch;
+	u64 req_id;
+	u8 type;
+	bool sent;
 	size_t len;
 	u8 payload[];
 };
 
-/* net/outbox.c: ordered sending of coherence messages */
+/*
+ * net/outbox.c: reliable, ordered sending. Everything for a node goes
+ * through its queue; it is resent on a new link until acknowledged, and
+ * dropped only when the node is lost.
+ */
 void dsm_out_queue(u32 dst, struct dsm_out *out);
 void dsm_out_flush(u32 dst);
 void dsm_out_flush_mask(u64 mask);
 void dsm_out_try_flush(u64 mask);
 void dsm_out_kick(u64 mask);
-void dsm_out_purge(u32 dst);
+int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
+		 size_t len);
+int dsm_net_call(u32 dst, u8 type, const void *payload, size_t len,
+		 void *reply, size_t reply_max, unsigned int timeout_ms);
 
 /* stats.c */
 extern atomic64_t dsm_stats[__DSM_STAT_MAX];

@@ -135,12 +135,14 @@ static size_t dsm_members_snapshot(struct dsm_wire_members *w)
 
 /*
  * Send the current list to member @only, or (@only 0) to every member but
- * @except; members whose link is not up catch up when it comes up.
+ * @except. Queued like every message to a member: a member whose link is
+ * down gets it when the link is up again. May run in a receive handler, so
+ * it does not wait for room in a socket.
  */
 static void dsm_members_send(u32 only, u32 except)
 {
 	struct dsm_wire_members *w = kmalloc(DSM_REPLY_MAX, GFP_KERNEL);
-	struct dsm_conn *conn;
+	u64 dirty = 0;
 	size_t len;
 	u32 id;
 
@@ -151,14 +153,11 @@ static void dsm_members_send(u32 only, u32 except)
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
 		if (id == dsm_self_id() || id == except || (only && id != only))
 			continue;
-		conn = dsm_peer_conn(&dsm_peers[id]);
-		if (!conn)
-			continue;
-		if (conn->hs == DSM_HS_UP)
-			dsm_conn_send(conn, DSM_MSG_MEMBERS, 0, w, len);
-		dsm_conn_put(conn);
+		if (!dsm_net_send(id, DSM_MSG_MEMBERS, 0, w, len))
+			dirty |= dsm_node_bit(id);
 	}
 	kfree(w);
+	dsm_out_try_flush(dirty);
 }
 
 static void dsm_members_new_epoch(u64 epoch)
@@ -372,7 +371,9 @@ u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		removed = true;
 	}
 	mutex_unlock(&dsm_members_lock);
-	dsm_reply(conn, hdr, &r, sizeof(r));
+	/* after the list: the leaver's lost_work sends both, then closes */
+	if (!dsm_net_send(id, DSM_MSG_REPLY, le64_to_cpu(hdr->req_id), &r, sizeof(r)))
+		dsm_out_try_flush(dsm_node_bit(id));
 	if (removed)
 		dsm_peer_remove(id, DSM_REASON_LEFT);
 	return 0;
@@ -601,7 +602,6 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 	unsigned long deadline = jiffies + msecs_to_jiffies(DSM_JOIN_TIMEOUT_MS);
 	u32 self = dsm_self_id(), coord;
 	struct dsm_wire_reply r;
-	struct dsm_conn *conn;
 	bool first = true;
 	int n;
 
@@ -630,13 +630,10 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 			mutex_unlock(&dsm_members_lock);
 			break;
 		}
-		conn = dsm_peer_conn(&dsm_peers[coord]);
 		mutex_unlock(&dsm_members_lock);
 
-		n = conn ? dsm_conn_call(conn, DSM_MSG_LEAVE, NULL, 0, &r,
-					 sizeof(r), DSM_JOIN_TIMEOUT_MS) : -ENOTCONN;
-		if (conn)
-			dsm_conn_put(conn);
+		n = dsm_net_call(coord, DSM_MSG_LEAVE, NULL, 0, &r, sizeof(r),
+				 DSM_JOIN_TIMEOUT_MS);
 		if (n >= (int)sizeof(r))
 			n = (int)le32_to_cpu(r.status);
 		else if (n >= 0)

@@ -114,48 +114,33 @@ u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 			  const void *payload)
 {
 	struct dsm_wire_region_reply rep;
+	u32 from = conn->remote_id;
 
 	if (dsm_region_serve(payload, &rep) == -EPROTO)
 		return DSM_REASON_PROTOCOL;
-	dsm_conn_send(conn, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
-		      &rep, sizeof(rep));
+	/* a receive handler: queued, and sent as far as the socket takes it */
+	if (!dsm_net_send(from, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
+			  &rep, sizeof(rep)))
+		dsm_out_try_flush(dsm_node_bit(from));
 	return 0;
-}
-
-/*
- * A member's link may still be coming up (it just joined, or reconnects):
- * wait for it, up to the dead timeout, unless the node is lost.
- */
-static struct dsm_conn *dsm_region_link(u32 id)
-{
-	unsigned long deadline = jiffies + msecs_to_jiffies(dsm_dead_timeout_ms());
-	struct dsm_peer *peer = &dsm_peers[id];
-
-	while (READ_ONCE(peer->state) != DSM_PEER_UP) {
-		if (dsm_node_gone(id) || time_after(jiffies, deadline) ||
-		    fatal_signal_pending(current))
-			return NULL;
-		msleep(20);
-	}
-	return dsm_peer_conn(peer);
 }
 
 /* Ask node @id; return its status, or -ENOTCONN if it cannot answer. */
 static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 			  struct dsm_wire_region_reply *rep)
 {
-	struct dsm_conn *conn;
-	int n = -ENOTCONN;
+	int n;
 
 	if (id == dsm_self_id())
 		return dsm_region_serve(req, rep);
-	conn = dsm_region_link(id);
-	/* a member that is up but busy gets as long as a silent one */
-	if (conn)
-		n = dsm_conn_call(conn, DSM_MSG_REGION, req, sizeof(*req), rep,
-				  sizeof(*rep), dsm_dead_timeout_ms());
-	if (conn)
-		dsm_conn_put(conn);
+	if (dsm_node_gone(id))
+		return -ENOTCONN;
+	/*
+	 * Delivered even across link resets; the call fails when the node is
+	 * lost. A member that is up but busy gets as long as a silent one.
+	 */
+	n = dsm_net_call(id, DSM_MSG_REGION, req, sizeof(*req), rep, sizeof(*rep),
+			 2 * dsm_dead_timeout_ms());
 	if (n < 0)
 		return n == -EINTR ? n : -ENOTCONN;
 	if (n != sizeof(*rep))
@@ -169,15 +154,14 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
  * worker reads it); gives up after the dead timeout
  * @id: the node
  *
- * Coherence messages queued for @id (a receive handler may have left them
- * to the peer's tx_work) are sent first, so the round trip comes after them.
+ * The request goes after every message queued for @id before it (one
+ * ordered queue per node), so the round trip comes after them.
  */
 void dsm_region_sync(u32 id)
 {
 	struct dsm_wire_region req = { .op = cpu_to_le32(DSM_REGION_SYNC) };
 	struct dsm_wire_region_reply rep;
 
-	dsm_out_flush(id);
 	if (dsm_region_ask(id, &req, &rep))
 		pr_warn("node %u did not confirm the handover\n", id);
 }

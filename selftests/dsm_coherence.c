@@ -27,6 +27,14 @@
  *   slowlink KIB node 2 owns every page of a KIB-KiB region and throttles its
  *               link to 1 Mbit/s; node 1 reads the region in order: slow
  *               pages from a live node are not lost pages (no SIGBUS)
+ *   linkreset RESETS  while every node adds to one counter from 2 threads
+ *               (3000 atomic adds each) and writes, then checks, records in
+ *               its own slot of every page of a 64-page region (30 rounds),
+ *               node 2 aborts its dsm TCP connections RESETS times, about
+ *               every 1.5 s (dsm_rst): no SIGBUS, the counter is exact,
+ *               every record read is whole and never older than one read
+ *               before, every node ends with every node's last round; the
+ *               links come back, 3 members (prints resend counters)
  *   leave       node 3 owns every page of a region and is home of some,
  *               then leaves: nodes 1 and 2 read all its data; it rejoins
  *   libdsm      dsm_lock around a plain counter, dsm_barrier rounds, and a
@@ -40,11 +48,14 @@
  *               A works; a load from page B, whose only copy died, gets
  *               SIGBUS within the dead timeout; page A still works
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,6 +472,540 @@ static void test_slowlink(long kib)
 	barrier("slow-done");
 }
 
+/*
+ * Link reset under load. Every node runs two adder threads on one counter
+ * (as test_atomic) and a stripe thread; node 2 meanwhile aborts its dsm TCP
+ * connections again and again with dsm_rst (RSTs, as `ss -K`). Whatever
+ * was in flight on a link must arrive on the next one: the counter is
+ * exact, no record is lost, torn, stale or out of order, no fault gets
+ * SIGBUS, and the links come back without a node being lost.
+ *
+ * The stripe region: in each of its LR_PAGES pages, node i owns the 64-byte
+ * slot i. In round r a node writes its record {node, round r, page, checksum}
+ * into every page, then reads every slot of every page. A record is written
+ * under a sequence number (odd while its writer is in the middle; under
+ * sequential consistency a reader can see a record half written, and then
+ * reads it again).
+ */
+#define LR_COUNTER_KEY	0xc0de00c0
+#define LR_STRIPES_KEY	0xc0de00c1
+#define LR_ADDS		3000	/* per adder thread */
+#define LR_PAGES	64
+#define LR_ROUNDS	30
+#define LR_INTERVAL	1.5	/* s between two resets */
+#define LR_BACK_S	10	/* s the links get to come back */
+
+struct lr_rec {
+	uint32_t seq;		/* 2 * round once written; odd while writing */
+	uint32_t node;
+	uint32_t round;
+	uint32_t page;
+	uint64_t check;		/* lr_sum(node, round, page) */
+	uint64_t fill[5];	/* check + 1 .. check + 5 */
+};
+
+#define LR_SLOTS	((int)(PAGE / sizeof(struct lr_rec)))
+
+/* One worker thread's results, read by main after the join. */
+struct lr_worker {
+	pthread_t th;
+	const char *name;
+	long done;		/* adds made, or rounds completed */
+	double secs;
+	int bus;		/* it got SIGBUS, at bus_addr */
+	void *bus_addr;
+	uint64_t checked, bad;	/* stripe thread: records checked, wrong */
+	char first[200];	/* the first wrong record */
+};
+
+static uint64_t *lr_counter;
+static volatile struct lr_rec *lr_recs;
+static __thread sigjmp_buf *lr_jmp;	/* where this thread's SIGBUS goes */
+static __thread void *lr_bus_addr;
+static char lr_bus_msg[80];
+
+static void lr_on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	lr_bus_addr = si->si_addr;
+	if (lr_jmp)
+		siglongjmp(*lr_jmp, sig);
+	/* outside the checked code: still a TAP failure, not a silent crash */
+	if (write(1, lr_bus_msg, strlen(lr_bus_msg)) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static uint64_t lr_sum(uint32_t node, uint32_t round, uint32_t page)
+{
+	uint64_t x = (uint64_t)node << 40 ^ (uint64_t)round << 20 ^ page ^
+		     0x6c6e6b7273740000ULL;
+
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ULL;
+	x ^= x >> 29;
+	return x;
+}
+
+static volatile struct lr_rec *lr_slot(int page, int slot)
+{
+	return &lr_recs[page * LR_SLOTS + slot];
+}
+
+/* This node's record in @page for @round (only this node writes its slot). */
+static void lr_write(int page, uint32_t round)
+{
+	volatile struct lr_rec *rec = lr_slot(page, me);
+	uint64_t sum = lr_sum(me, round, page);
+
+	__atomic_store_n(&rec->seq, 2 * round - 1, __ATOMIC_SEQ_CST);
+	rec->node = me;
+	rec->round = round;
+	rec->page = page;
+	rec->check = sum;
+	for (int i = 0; i < 5; i++)
+		rec->fill[i] = sum + i + 1;
+	__atomic_store_n(&rec->seq, 2 * round, __ATOMIC_SEQ_CST);
+}
+
+/* A copy of a record not in the middle of a write; -1 if none in 30 s. */
+static int lr_read(int page, int slot, struct lr_rec *out)
+{
+	volatile struct lr_rec *rec = lr_slot(page, slot);
+	double give_up = now() + 30;
+	uint32_t seq;
+
+	do {
+		seq = __atomic_load_n(&rec->seq, __ATOMIC_SEQ_CST);
+		if (!(seq & 1)) {
+			out->node = rec->node;
+			out->round = rec->round;
+			out->page = rec->page;
+			out->check = rec->check;
+			for (int i = 0; i < 5; i++)
+				out->fill[i] = rec->fill[i];
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&rec->seq, __ATOMIC_SEQ_CST) == seq) {
+				out->seq = seq;
+				return 0;
+			}
+		}
+		usleep(100);
+	} while (now() < give_up);
+	return -1;
+}
+
+/* NULL if @r, read from @slot of @page, is empty or well formed. */
+static const char *lr_wrong(const struct lr_rec *r, int page, int slot)
+{
+	uint64_t sum, any = r->node | r->round | r->page | r->check;
+
+	for (int i = 0; i < 5; i++)
+		any |= r->fill[i];
+	if (!r->seq)
+		return any ? "unwritten (seq 0) but not zero" : NULL;
+	if (slot < 1 || slot > nodes)
+		return "written in a slot no node owns";
+	if (r->node != (uint32_t)slot)
+		return "another node's record in this slot";
+	if (r->page != (uint32_t)page)
+		return "another page's record";
+	if (r->round < 1 || r->round > LR_ROUNDS || r->seq != 2 * r->round)
+		return "a round that was never written";
+	sum = lr_sum(r->node, r->round, r->page);
+	if (r->check != sum)
+		return "bad checksum";
+	for (int i = 0; i < 5; i++)
+		if (r->fill[i] != sum + i + 1)
+			return "bad fill after a good checksum";
+	return NULL;
+}
+
+static void lr_note(struct lr_worker *w, const char *why, const struct lr_rec *r,
+		    int round, int page, int slot)
+{
+	if (w->bad++)
+		return;
+	snprintf(w->first, sizeof(w->first),
+		 "round %d, page %d, slot %d: %s (seq %u node %u round %u page %u)",
+		 round, page, slot, why, r->seq, r->node, r->round, r->page);
+}
+
+static void *lr_adder(void *arg)
+{
+	struct lr_worker *w = arg;
+	volatile long i = 0;
+	sigjmp_buf env;
+	double t0 = now();
+
+	if (sigsetjmp(env, 1)) {
+		w->bus = 1;
+		w->bus_addr = lr_bus_addr;
+	} else {
+		lr_jmp = &env;
+		for (; i < LR_ADDS; i++)
+			__atomic_fetch_add(lr_counter, 1, __ATOMIC_SEQ_CST);
+	}
+	lr_jmp = NULL;
+	w->done = i;
+	w->secs = now() - t0;
+	return NULL;
+}
+
+static void *lr_striper(void *arg)
+{
+	static uint32_t seen[LR_PAGES][PAGE / sizeof(struct lr_rec)];
+	struct lr_worker *w = arg;
+	volatile int round = 1, page = 0;
+	struct lr_rec r;
+	sigjmp_buf env;
+	double t0 = now();
+
+	if (sigsetjmp(env, 1)) {
+		w->bus = 1;
+		w->bus_addr = lr_bus_addr;
+		snprintf(w->first, sizeof(w->first), "SIGBUS in round %d, page %d",
+			 round, page);
+		goto out;
+	}
+	lr_jmp = &env;
+	for (round = 1; round <= LR_ROUNDS; round++) {
+		for (page = 0; page < LR_PAGES; page++)
+			lr_write(page, round);
+		for (page = 0; page < LR_PAGES; page++) {
+			for (int s = 0; s < LR_SLOTS; s++) {
+				const char *why;
+
+				if (lr_read(page, s, &r)) {
+					memset(&r, 0, sizeof(r));
+					lr_note(w, "never stable: its writer never finished",
+						&r, round, page, s);
+					continue;
+				}
+				why = lr_wrong(&r, page, s);
+				if (!why && s == me && r.round != (uint32_t)round)
+					why = "not this node's latest round";
+				if (!why && r.seq && r.round < seen[page][s])
+					why = "older than a round read before";
+				if (why)
+					lr_note(w, why, &r, round, page, s);
+				else if (r.seq)
+					seen[page][s] = r.round;
+				w->checked += !!r.seq;
+			}
+		}
+		w->done = round;
+	}
+out:
+	lr_jmp = NULL;
+	w->secs = now() - t0;
+	return NULL;
+}
+
+/* The output of a shell command, at most @size - 1 bytes; its status. */
+static int lr_capture(const char *cmd, char *buf, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+
+	buf[0] = '\0';
+	if (!f)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	return pclose(f);
+}
+
+/* The number of "@key": in @json, after the first @anchor if one is given. */
+static int lr_json_u64(const char *json, const char *anchor, const char *key,
+		       uint64_t *v)
+{
+	const char *p = anchor ? strstr(json, anchor) : json;
+	char pat[64];
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = p ? strstr(p, pat) : NULL;
+	if (!p || !isdigit((unsigned char)p[strlen(pat)]))
+		return -1;
+	*v = strtoull(p + strlen(pat), NULL, 10);
+	return 0;
+}
+
+/*
+ * "# node N: WHAT [(peer ID)] KEY VALUE" for each counter of @json named like
+ * a resend; @per_peer: @json is `dsmctl -j peers`.
+ */
+static void lr_print_resends(const char *json, const char *what, int per_peer)
+{
+	const char *p = json, *end;
+	uint64_t peer = 0;
+	int found = 0;
+
+	while ((p = strchr(p, '"')) && (end = strchr(p + 1, '"'))) {
+		int len = end - p - 1;
+
+		if (end[1] == ':' && isdigit((unsigned char)end[2])) {
+			uint64_t v = strtoull(end + 2, NULL, 10);
+
+			if (per_peer && len == 2 && !strncmp(p + 1, "id", 2))
+				peer = v;
+			if (memmem(p + 1, len, "resent", 6) ||
+			    memmem(p + 1, len, "retrans", 7)) {
+				printf("# node %d: %s", me, what);
+				if (peer)
+					printf(" (peer %llu)", (unsigned long long)peer);
+				printf(" %.*s %llu\n", len, p + 1, (unsigned long long)v);
+				found = 1;
+			}
+		}
+		p = end + 1;
+	}
+	if (!found)
+		printf("# node %d: %s: no counter named like resent or retrans\n", me, what);
+}
+
+/*
+ * This node's view of the cluster: members, and its links (listed, up).
+ * @age_ms: the longest time any up link has been up. -1 if dsmctl failed.
+ */
+static int lr_links(int *members, int *listed, int *up, uint64_t *age_ms)
+{
+	char buf[8192];
+	const char *p;
+	uint64_t v;
+
+	if (lr_capture("dsmctl -j show", buf, sizeof(buf)) ||
+	    lr_json_u64(buf, "\"cluster\":{", "members", &v))
+		return -1;
+	*members = v;
+	if (lr_capture("dsmctl -j peers", buf, sizeof(buf)))
+		return -1;
+	*listed = *up = 0;
+	*age_ms = 0;
+	for (p = buf; (p = strstr(p, "\"state\":\"")); p++) {
+		(*listed)++;
+		if (strncmp(p + 9, "up\"", 3))
+			continue;
+		(*up)++;
+		if (!lr_json_u64(p, NULL, "since_ms", &v) && v > *age_ms)
+			*age_ms = v;
+	}
+	return 0;
+}
+
+/* Run dsm_rst on @port, its output as comments; 1 if it aborted any. */
+static int lr_reset(int i, unsigned int port, double t0)
+{
+	char name[] = "dsm_rst", arg[16], line[256];
+	char *argv[] = { name, arg, NULL };
+	posix_spawn_file_actions_t fa;
+	int fds[2], status = 0, err;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(arg, sizeof(arg), "%u", port);
+	if (pipe2(fds, O_CLOEXEC)) {
+		printf("# node %d: reset %d: pipe: %s\n", me, i, strerror(errno));
+		return 0;
+	}
+	/* fork+exec without copying the dsm mappings (the workers fault on) */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	err = posix_spawnp(&pid, name, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (err) {
+		close(fds[0]);
+		printf("# node %d: reset %d: cannot run dsm_rst: %s\n", me, i, strerror(err));
+		return 0;
+	}
+	f = fdopen(fds[0], "r");
+	while (f && fgets(line, sizeof(line), f))
+		printf("# node %d: reset %d at %.1f s: %s", me, i, now() - t0, line);
+	if (f)
+		fclose(f);
+	else
+		close(fds[0]);
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 1;
+	printf("# node %d: reset %d: dsm_rst exit status %#x\n", me, i, status);
+	return 0;
+}
+
+static void lr_sleep_until(double t)
+{
+	double d;
+
+	while ((d = t - now()) > 0)
+		usleep(d > 0.1 ? 100000 : d * 1e6 + 1);
+}
+
+/*
+ * Node 2: @resets times, LR_INTERVAL apart, abort its dsm connections; after
+ * each, wait until all its links are up again on new connections (up for
+ * less time than since the reset). Returns how many resets aborted any.
+ */
+static int lr_resetter(long resets, unsigned int port, double t0,
+		       int *back, double *back_max)
+{
+	int aborted = 0, members, listed, up;
+	double next = t0 + LR_INTERVAL, tr, since;
+	uint64_t age_ms;
+
+	for (long i = 1; i <= resets; i++) {
+		lr_sleep_until(next);
+		if (!lr_reset(i, port, t0)) {
+			next = now() + LR_INTERVAL;
+			continue;
+		}
+		aborted++;
+		tr = now();
+		next = tr + LR_INTERVAL;
+		do {
+			usleep(100000);
+			since = now() - tr;
+			if (lr_links(&members, &listed, &up, &age_ms) ||
+			    up != nodes - 1 || listed != up || age_ms > since * 1e3 + 20)
+				continue;
+			(*back)++;
+			if (since > *back_max)
+				*back_max = since;
+			printf("# node %d: reset %ld: links up again after %.2f s\n",
+			       me, i, since);
+			break;
+		} while (since < LR_BACK_S);
+		if (since >= LR_BACK_S)
+			printf("# node %d: reset %ld: links not all up again after %d s\n",
+			       me, i, LR_BACK_S);
+	}
+	return aborted;
+}
+
+/* The counter and the number of wrong slots at the end; -1 on SIGBUS. */
+static int lr_final(uint64_t *got)
+{
+	volatile int bad = 0;
+	struct lr_rec r;
+	sigjmp_buf env;
+
+	if (sigsetjmp(env, 1)) {
+		lr_jmp = NULL;
+		tap(0, "SIGBUS reading the final state at %p", lr_bus_addr);
+		return -1;
+	}
+	lr_jmp = &env;
+	*got = __atomic_load_n(lr_counter, __ATOMIC_SEQ_CST);
+	for (int p = 0; p < LR_PAGES; p++)
+		for (int s = 0; s < LR_SLOTS; s++)
+			if (lr_read(p, s, &r) || lr_wrong(&r, p, s) ||
+			    (s >= 1 && s <= nodes && r.round != LR_ROUNDS))
+				bad++;
+	lr_jmp = NULL;
+	return bad;
+}
+
+static void test_linkreset(long resets)
+{
+	struct sigaction sa = { .sa_sigaction = lr_on_sigbus, .sa_flags = SA_SIGINFO };
+	struct lr_worker w[3] = {
+		{ .name = "adder thread 1" }, { .name = "adder thread 2" },
+		{ .name = "stripe thread" },
+	};
+	struct lr_worker *stripes = &w[2];
+	uint64_t want = 2ULL * nodes * LR_ADDS, got = 0, down0 = 0, down1 = 0;
+	uint64_t port = DSM_DEFAULT_PORT, age_ms;
+	int aborted = 0, back = 0, bus = 0, members = 0, listed = 0, up = 0;
+	int final_bad;
+	double t0, back_max = 0, waited;
+	char buf[8192];
+
+	if (nodes >= LR_SLOTS) {
+		tap(0, "linkreset needs fewer than %d nodes", LR_SLOTS);
+		exit(1);
+	}
+	lr_counter = map_key(LR_COUNTER_KEY, PAGE);
+	lr_recs = map_key(LR_STRIPES_KEY, LR_PAGES * PAGE);
+	/* the port this node's dsm listens on (cluster.sh: the same on all) */
+	if (!lr_capture("dsmctl -j show", buf, sizeof(buf))) {
+		lr_json_u64(buf, "\"stats\":{", "peer_down", &down0);
+		lr_json_u64(buf, "\"node\":{", "port", &port);
+	}
+	snprintf(lr_bus_msg, sizeof(lr_bus_msg),
+		 "not ok %d - node %d: SIGBUS outside the checked code\n", tap_n + 1, me);
+	sigaction(SIGBUS, &sa, NULL);
+	barrier("lr-start");
+
+	t0 = now();
+	pthread_create(&w[0].th, NULL, lr_adder, &w[0]);
+	pthread_create(&w[1].th, NULL, lr_adder, &w[1]);
+	pthread_create(&w[2].th, NULL, lr_striper, &w[2]);
+	if (me == 2)
+		aborted = lr_resetter(resets, port, t0, &back, &back_max);
+	for (int i = 0; i < 3; i++)
+		pthread_join(w[i].th, NULL);
+	printf("# node %d: %ld + %ld adds in %.2f s and %.2f s, %ld stripe rounds in %.2f s\n",
+	       me, w[0].done, w[1].done, w[0].secs, w[1].secs, stripes->done,
+	       stripes->secs);
+	for (int i = 0; i < 3; i++) {
+		if (!w[i].bus)
+			continue;
+		bus++;
+		tap(0, "SIGBUS in its %s at %p after %ld %s, %.1f s into the phase",
+		    w[i].name, w[i].bus_addr, w[i].done, i < 2 ? "adds" : "rounds",
+		    w[i].secs);
+	}
+	if (!bus)
+		tap(1, "no SIGBUS in its 2 adder threads and its stripe thread");
+	barrier("lr-end");
+
+	final_bad = lr_final(&got);
+	tap(final_bad >= 0 && got == want, "atomic counter is %llu, expected %llu (%d adds by each of 2 threads on %d nodes)",
+	    (unsigned long long)got, (unsigned long long)want, LR_ADDS, nodes);
+	tap(!stripes->bad && stripes->done == LR_ROUNDS,
+	    "stripes intact during %ld of %d rounds: %llu records of %d pages checked, %llu wrong",
+	    stripes->done, LR_ROUNDS, (unsigned long long)stripes->checked, LR_PAGES,
+	    (unsigned long long)stripes->bad);
+	if (stripes->first[0])
+		printf("# node %d: first: %s\n", me, stripes->first);
+	if (final_bad >= 0)
+		snprintf(buf, sizeof(buf), "%d of %d slots wrong", final_bad,
+			 LR_PAGES * LR_SLOTS);
+	else
+		snprintf(buf, sizeof(buf), "SIGBUS");
+	tap(!final_bad,
+	    "stripes intact at the end: every node's slot of every page holds its round %d (%s)",
+	    LR_ROUNDS, buf);
+	if (me == 2)
+		tap(aborted == resets,
+		    "aborted the dsm connections %d times (of %ld, port %llu, every %.1f s); the links came back after %d of them, in %.2f s at most",
+		    aborted, resets, (unsigned long long)port, LR_INTERVAL, back, back_max);
+	barrier("lr-checked");
+
+	/* the links come back and no node was lost */
+	waited = now();
+	while (lr_links(&members, &listed, &up, &age_ms) ||
+	       members != nodes || listed != nodes - 1 || up != nodes - 1) {
+		if (now() - waited >= LR_BACK_S)
+			break;
+		usleep(200000);
+	}
+	waited = now() - waited;
+	if (!lr_capture("dsmctl -j show", buf, sizeof(buf))) {
+		lr_json_u64(buf, "\"stats\":{", "peer_down", &down1);
+		printf("# node %d: peer_down %llu (%llu before the resets)\n", me,
+		       (unsigned long long)down1, (unsigned long long)down0);
+		lr_print_resends(buf, "dsmctl show", 0);
+	}
+	if (!lr_capture("dsmctl -j peers", buf, sizeof(buf)))
+		lr_print_resends(buf, "dsmctl peers", 1);
+	tap(members == nodes && listed == nodes - 1 && up == nodes - 1,
+	    "the cluster is whole: %d members, %d of %d links up (after %.1f s)",
+	    members, up, nodes - 1, waited);
+	barrier("lr-done");
+}
+
 #define KILL_PAGES	8
 #define LEAVE_PAGES	64
 
@@ -659,6 +1204,7 @@ static void test_cleanup(void)
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
 		0xc0de0080, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
+		0xc0de00c0, 0xc0de00c1,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
@@ -708,6 +1254,8 @@ int main(int argc, char **argv)
 		test_fill(atol(arg));
 	else if (!strcmp(t, "slowlink"))
 		test_slowlink(atol(arg));
+	else if (!strcmp(t, "linkreset"))
+		test_linkreset(atol(arg));
 	else if (!strcmp(t, "leave"))
 		test_leave();
 	else if (!strcmp(t, "libdsm"))

@@ -15,6 +15,10 @@
 
 #include "protocol.h"
 
+/*
+ * Node sets are u64 masks, bit (id % 64) per node id. Ids are 1..64, so
+ * node 64 is bit 0: walk a set by id, 1..DSM_COH_MAX_NODES, not by bit.
+ */
 static u64 dsm_coh_bit(u32 node)
 {
 	return 1ULL << (node % DSM_COH_MAX_NODES);
@@ -185,7 +189,7 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 	dir->cur.with_data = !valid;
 	dir->waiting = inv;
 	dir->busy = true;
-	for (i = 0; i < DSM_COH_MAX_NODES; i++)
+	for (i = 1; i <= DSM_COH_MAX_NODES; i++)	/* ids, not bits */
 		if (inv & dsm_coh_bit(i))
 			dsm_coh_send(env, home, i, DSM_COH_INV, r, false, 0);
 	if (!dir->waiting)

@@ -51,6 +51,10 @@
 #include <linux/types.h>
 #endif	/* userspace builds force-include selftests/unit/kernel_types.h */
 
+/*
+ * Node ids are 1..DSM_COH_MAX_NODES. A node set is a u64 with bit (id % 64)
+ * per node id, so node 64 is bit 0.
+ */
 #define DSM_COH_MAX_NODES	64
 #define DSM_COH_KEEP		1	/* keep the message, feed it again later */
 
@@ -106,9 +110,10 @@ struct dsm_coh_node {
 /**
  * struct dsm_coh_dir - the home's directory entry for one page
  * @owner:   the owner's node id
- * @copyset: bitmap of nodes holding SHARED copies, owner excluded
+ * @copyset: node set (bit id % 64) of the nodes holding SHARED copies,
+ *           owner excluded
  * @busy:    a write waits for invalidation acks
- * @waiting: bitmap of nodes whose ack is still expected
+ * @waiting: node set (bit id % 64) of the nodes whose ack is still expected
  * @cur:     the write being served
  */
 struct dsm_coh_dir {

@@ -15,10 +15,14 @@
  * dsm_msgs[]. Any violation closes the connection and counts a bad message.
  *
  * Senders serialise on tx_lock and use blocking sends bounded by the socket's
- * send timeout; a failed or partial send closes the connection. Requests
- * (dsm_conn_call) carry a fresh id; the reply with that id completes them,
- * and closing the connection completes every waiter with -ECONNRESET, so no
- * one waits on a dead link. Replies are matched by id, never by order.
+ * send timeout; a failed or partial send closes the connection. On a peer
+ * link, every message carries the acknowledgment of what was received from
+ * the peer, and messages of the types marked reliable carry a sequence
+ * number: they are delivered once each, in order, whatever link they came
+ * on (dsm_conn_deliver; see outbox.c). Requests carry a fresh id; the reply
+ * with that id completes them. A join connection's requests (dsm_conn_call)
+ * fail when it closes; a peer's (dsm_net_call, peer.c) when the peer is
+ * lost, not when one of its links closes. Replies are matched by id.
  *
  * References: the creator's, one per queued rx_work, one for peer->conn,
  * one for the pending list. The last put releases the socket.
@@ -55,6 +59,8 @@ static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload);
 static u32 dsm_on_page(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload);
+static u32 dsm_on_ack(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		      const void *payload);
 
 #define DSM_MEMBERS_MAX_LEN \
 	(sizeof(struct dsm_wire_members) + DSM_MAX_NODES * sizeof(struct dsm_wire_member))
@@ -67,13 +73,14 @@ static u32 dsm_on_page(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
  * @handshake: a handshake message (only before the link is up)
  * @join:      allowed on a join connection once it is up
  * @link:      allowed on a peer link once it is up
+ * @reliable:  on a peer link: sequenced, resent until acknowledged
  * @handle:    called with a complete, validated message (NULL: handshake);
  *             returns 0 or the DSM_REASON_* to close the connection with
  */
 struct dsm_msg_info {
 	const char *name;
 	u32 min, max;
-	bool handshake, join, link;
+	bool handshake, join, link, reliable;
 	u32 (*handle)(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		      const void *payload);
 };
@@ -86,30 +93,33 @@ static const struct dsm_msg_info dsm_msgs[__DSM_MSG_MAX] = {
 	[DSM_MSG_AUTH] = { "auth", sizeof(struct dsm_wire_auth),
 			   sizeof(struct dsm_wire_auth), true },
 	[DSM_MSG_PING] = { "ping", sizeof(struct dsm_wire_ping),
-			   sizeof(struct dsm_wire_ping), false, false, true,
+			   sizeof(struct dsm_wire_ping), false, false, true, false,
 			   dsm_on_ping },
 	[DSM_MSG_PONG] = { "pong", sizeof(struct dsm_wire_ping),
-			   sizeof(struct dsm_wire_ping), false, false, true,
+			   sizeof(struct dsm_wire_ping), false, false, true, false,
 			   dsm_on_pong },
-	[DSM_MSG_JOIN] = { "join", 0, 0, false, true, false, dsm_members_on_join },
-	[DSM_MSG_LEAVE] = { "leave", 0, 0, false, false, true, dsm_members_on_leave },
+	[DSM_MSG_JOIN] = { "join", 0, 0, false, true, false, false,
+			   dsm_members_on_join },
+	[DSM_MSG_LEAVE] = { "leave", 0, 0, false, false, true, true,
+			    dsm_members_on_leave },
 	[DSM_MSG_REPLY] = { "reply", sizeof(struct dsm_wire_reply),
 			    sizeof(struct dsm_wire_reply) +
 			    DSM_MAX_NODES * sizeof(struct dsm_wire_member),
-			    false, true, true, dsm_on_reply },
+			    false, true, true, true, dsm_on_reply },
 	[DSM_MSG_MEMBERS] = { "members", sizeof(struct dsm_wire_members),
-			      DSM_MEMBERS_MAX_LEN, false, false, true,
+			      DSM_MEMBERS_MAX_LEN, false, false, true, true,
 			      dsm_members_on_members },
 	[DSM_MSG_PAGE] = { "page", sizeof(struct dsm_wire_page),
 			   sizeof(struct dsm_wire_page) + DSM_WIRE_PAGE_SIZE,
-			   false, false, true, dsm_on_page },
+			   false, false, true, true, dsm_on_page },
 	[DSM_MSG_REGION] = { "region", sizeof(struct dsm_wire_region),
 			     sizeof(struct dsm_wire_region), false, false, true,
-			     dsm_region_on_request },
+			     true, dsm_region_on_request },
 	[DSM_MSG_REGION_REPLY] = { "region-reply",
 				   sizeof(struct dsm_wire_region_reply),
 				   sizeof(struct dsm_wire_region_reply),
-				   false, false, true, dsm_on_reply },
+				   false, false, true, true, dsm_on_reply },
+	[DSM_MSG_ACK] = { "ack", 0, 0, false, false, true, false, dsm_on_ack },
 };
 
 static_assert(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES *
@@ -209,6 +219,17 @@ static void dsm_conn_pending_del(struct dsm_conn *conn)
 }
 
 /**
+ * dsm_conn_dead() - has the connection been closed?
+ * @conn: the connection
+ *
+ * Return: true once dsm_conn_close() has begun on it.
+ */
+bool dsm_conn_dead(const struct dsm_conn *conn)
+{
+	return test_bit(DSM_CONN_DEAD, &conn->dead);
+}
+
+/**
  * dsm_conn_close() - close a connection (idempotent)
  * @conn:   the connection; the caller holds a reference
  * @reason: DSM_REASON_* recorded on the peer
@@ -237,36 +258,14 @@ void dsm_conn_close(struct dsm_conn *conn, u32 reason)
 		dsm_peer_link_lost(conn, reason);
 }
 
-/**
- * dsm_conn_send() - send one message
- * @conn:    the connection
- * @type:    DSM_MSG_*
- * @req_id:  request id (a reply's is its request's)
- * @payload: @len bytes, may be NULL if @len is 0
- * @len:     payload length
- *
- * Return: 0, or a negative errno after which the connection is closed.
- */
-int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
-		  const void *payload, size_t len)
+/* A peer link that is up: its messages carry sequence numbers and acks. */
+static bool dsm_conn_is_link(const struct dsm_conn *conn)
 {
-	return dsm_conn_send_more(conn, type, req_id, payload, len, false);
+	return conn->peer && !conn->join && READ_ONCE(conn->hs) == DSM_HS_UP;
 }
 
-/**
- * dsm_conn_send_more() - dsm_conn_send(), possibly with more to follow
- * @conn:    the connection
- * @type:    DSM_MSG_*
- * @req_id:  request id
- * @payload: @len bytes
- * @len:     payload length
- * @more:    another message follows at once: let TCP put them in one segment
- *        (MSG_MORE); the last message of a burst goes without it
- *
- * Return: 0, or a negative errno after which the connection is closed.
- */
-int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
-		       const void *payload, size_t len, bool more)
+static int dsm_conn_xmit(struct dsm_conn *conn, u8 type, u64 req_id, u64 seq,
+			 u64 epoch, const void *payload, size_t len, bool more)
 {
 	struct dsm_wire_hdr hdr = {
 		.magic = cpu_to_le32(DSM_WIRE_MAGIC),
@@ -275,8 +274,9 @@ int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
 		.len = cpu_to_le32(len),
 		.src = cpu_to_le32(dsm_self_id()),
 		.dst = cpu_to_le32(conn->peer ? conn->peer->id : conn->remote_id),
-		.epoch = cpu_to_le64(dsm_members_epoch()),
+		.epoch = cpu_to_le64(epoch),
 		.req_id = cpu_to_le64(req_id),
+		.seq = cpu_to_le64(seq),
 	};
 	struct kvec iov[2] = {
 		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
@@ -284,11 +284,17 @@ int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
 	};
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
 	size_t total = sizeof(hdr) + len;
+	bool link = dsm_conn_is_link(conn);
 	int ret;
 
 	if (test_bit(DSM_CONN_DEAD, &conn->dead))
 		return -ENOTCONN;
 	mutex_lock(&conn->tx_lock);
+	if (link) {
+		/* under tx_lock: acks leave in increasing order */
+		hdr.ack = cpu_to_le64(READ_ONCE(conn->peer->rx_seq));
+		WRITE_ONCE(conn->peer->rx_unacked, 0);
+	}
 	ret = kernel_sendmsg(conn->sock, &msg, iov, len ? 2 : 1, total);
 	mutex_unlock(&conn->tx_lock);
 	if (ret != total) {
@@ -300,6 +306,40 @@ int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
 		atomic64_add(total, &conn->peer->tx_bytes);
 	}
 	return 0;
+}
+
+/**
+ * dsm_conn_send() - send one message that is not sequenced (handshake,
+ * heartbeat, idle ack, join connections)
+ * @conn:    the connection
+ * @type:    DSM_MSG_*
+ * @req_id:  request id (a reply's is its request's)
+ * @payload: @len bytes, may be NULL if @len is 0
+ * @len:     payload length
+ *
+ * Return: 0, or a negative errno after which the connection is closed.
+ */
+int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
+		  const void *payload, size_t len)
+{
+	return dsm_conn_xmit(conn, type, req_id, 0, dsm_members_epoch(),
+			     payload, len, false);
+}
+
+/**
+ * dsm_conn_send_seq() - write a queued message on a peer link (outbox.c)
+ * @conn: the link
+ * @out:  the message, with its sequence number and epoch
+ * @more: another message follows at once: let TCP put them in one segment
+ *        (MSG_MORE); the last message of a burst goes without it
+ *
+ * Return: 0, or a negative errno after which the connection is closed.
+ */
+int dsm_conn_send_seq(struct dsm_conn *conn, const struct dsm_out *out,
+		      bool more)
+{
+	return dsm_conn_xmit(conn, out->type, out->req_id, out->seq, out->epoch,
+			     out->payload, out->len, more);
 }
 
 /**
@@ -339,7 +379,7 @@ int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
 	int err;
 
 	init_completion(&call.done);
-	call.id = atomic64_inc_return(&dsm_next_req_id);
+	call.id = dsm_conn_next_req_id();
 	spin_lock_bh(&conn->calls_lock);
 	if (test_bit(DSM_CONN_DEAD, &conn->dead)) {
 		spin_unlock_bh(&conn->calls_lock);
@@ -360,15 +400,24 @@ int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
 	return err ? err : (int)call.len;
 }
 
-static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			const void *payload)
+/**
+ * dsm_conn_next_req_id() - a fresh request id
+ *
+ * Return: an id no other request of this module load has.
+ */
+u64 dsm_conn_next_req_id(void)
 {
-	u64 id = le64_to_cpu(hdr->req_id);
-	u32 len = le32_to_cpu(hdr->len);
+	return atomic64_inc_return(&dsm_next_req_id);
+}
+
+/* Complete the call @id waiting on @calls with @payload. */
+static void dsm_complete_call(struct list_head *calls, spinlock_t *lock,
+			      u64 id, const void *payload, u32 len)
+{
 	struct dsm_call *call;
 
-	spin_lock_bh(&conn->calls_lock);
-	list_for_each_entry(call, &conn->calls, node) {
+	spin_lock_bh(lock);
+	list_for_each_entry(call, calls, node) {
 		if (call->id != id)
 			continue;
 		call->len = min_t(size_t, len, call->max);
@@ -377,9 +426,28 @@ static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		complete(&call->done);
 		break;
 	}
-	spin_unlock_bh(&conn->calls_lock);
+	spin_unlock_bh(lock);
 	/* no waiter: a reply that came after its request timed out */
+}
+
+static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			const void *payload)
+{
+	u64 id = le64_to_cpu(hdr->req_id);
+	u32 len = le32_to_cpu(hdr->len);
+
+	if (conn->join)
+		dsm_complete_call(&conn->calls, &conn->calls_lock, id, payload, len);
+	else
+		dsm_complete_call(&conn->peer->calls, &conn->peer->lock, id,
+				  payload, len);
 	return 0;
+}
+
+static u32 dsm_on_ack(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+		      const void *payload)
+{
+	return 0;	/* hdr.ack is handled for every message */
 }
 
 /*
@@ -431,11 +499,12 @@ static int dsm_conn_check_hdr(struct dsm_conn *conn,
 	if (!src || src > DSM_MAX_NODES || src == dsm_self_id())
 		return -EPROTO;
 	if (conn->hs != DSM_HS_UP)
-		return info->handshake ? 0 : -EPROTO;
+		return info->handshake && !hdr->seq && !hdr->ack ? 0 : -EPROTO;
 	/* established: the sender is who the handshake said */
 	if (src != conn->remote_id || le32_to_cpu(hdr->dst) != dsm_self_id())
 		return -EPROTO;
-	if (conn->join ? !info->join : (!info->link || !hdr->epoch))
+	if (conn->join ? !info->join || hdr->seq || hdr->ack :
+			 !info->link || !hdr->epoch || !info->reliable != !hdr->seq)
 		return -EPROTO;
 	return 0;
 }
@@ -471,19 +540,65 @@ static void dsm_conn_bad(struct dsm_conn *conn, int err)
 				   DSM_REASON_PROTOCOL);
 }
 
+/*
+ * A sequenced message on a peer link: deliver it if it is the next one
+ * from the peer, on the peer's current link; drop a duplicate (resent
+ * after a reset) or one on a link that was replaced (it is resent on the
+ * new one). Return: 0 or the DSM_REASON_* to close with.
+ */
+static u32 dsm_conn_deliver(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			    const struct dsm_msg_info *info)
+{
+	struct dsm_peer *peer = conn->peer;
+	u64 seq = le64_to_cpu(hdr->seq), next;
+	u32 reason = 0;
+	bool mine;
+
+	mutex_lock(&peer->rx_lock);
+	spin_lock_bh(&peer->lock);
+	mine = peer->conn == conn;
+	spin_unlock_bh(&peer->lock);
+	next = READ_ONCE(peer->rx_seq) + 1;
+	if (!mine) {
+		/* replaced: the new link carries it again */
+	} else if (seq < next) {
+		dsm_stat_inc(DSM_STAT_MSGS_DUPLICATE);
+	} else if (seq > next) {
+		reason = DSM_REASON_PROTOCOL;	/* a gap: never on a FIFO link */
+	} else {
+		/* consumed even if malformed: a resend must not repeat it */
+		spin_lock_bh(&peer->txq_lock);	/* against dsm_out_reset */
+		if (READ_ONCE(peer->conn) == conn)
+			WRITE_ONCE(peer->rx_seq, seq);
+		spin_unlock_bh(&peer->txq_lock);
+		reason = info->handle(conn, hdr, conn->rx_buf);
+		dsm_out_received(peer);
+	}
+	mutex_unlock(&peer->rx_lock);
+	return reason;
+}
+
 static void dsm_conn_dispatch(struct dsm_conn *conn)
 {
 	const struct dsm_wire_hdr *hdr = &conn->rx_hdr;
 	const struct dsm_msg_info *info = &dsm_msgs[hdr->type];
+	bool link = dsm_conn_is_link(conn);
 	u32 reason;
 
-	if (conn->peer)
+	if (link) {
 		dsm_peer_received(conn->peer, hdr,
 				  sizeof(*hdr) + le32_to_cpu(hdr->len));
-	if (info->handle)
-		reason = info->handle(conn, hdr, conn->rx_buf);
-	else
+		if (dsm_out_acked(conn->peer, le64_to_cpu(hdr->ack))) {
+			dsm_conn_bad(conn, -EPROTO);
+			return;
+		}
+	}
+	if (!info->handle)
 		reason = dsm_hs_receive(conn, hdr, conn->rx_buf);
+	else if (link && info->reliable)
+		reason = dsm_conn_deliver(conn, hdr, info);
+	else
+		reason = info->handle(conn, hdr, conn->rx_buf);
 	if (reason == DSM_REASON_PROTOCOL)
 		dsm_conn_bad(conn, -EPROTO);
 	else if (reason)

@@ -16,6 +16,15 @@
  * answered with REFUSE naming the reason, logged, counted and shown by
  * `dsmctl peers`.
  *
+ * A peer link's HELLO also says which incarnation of the other side the
+ * sender has delivery state for and what it received from it (outbox.c).
+ * Both sides see both HELLOs, so they agree on whether the link continues
+ * the pair's sequence numbers (each knows the other's current
+ * incarnation) or starts them (neither knows the other). Anything else -
+ * one side restarted, or declared the other lost - is refused with
+ * DSM_REASON_INCARNATION, and the side that still had state forgets the
+ * other (dsm_peer_declare_lost); the next attempt starts afresh.
+ *
  * mac = HMAC-SHA256(key, "dsm1" | role | cluster id | initiator id |
  * acceptor id | nonce_i | nonce_a), role 'I' or 'A'. Each side proves it
  * holds the key over both fresh nonces, so a recorded proof cannot be
@@ -48,6 +57,7 @@ static const char *const dsm_reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_LEFT] = "left the cluster",
 	[DSM_REASON_REPLACED] = "replaced by a newer connection",
 	[DSM_REASON_SHUTDOWN] = "shutting down",
+	[DSM_REASON_INCARNATION] = "restarted, or forgot the other side",
 };
 
 /**
@@ -148,6 +158,13 @@ static int dsm_hs_send_hello(struct dsm_conn *conn)
 	h.port = cpu_to_le16(cfg.port);
 	h.addr = cfg.addr;
 	memcpy(h.nonce, conn->nonce, DSM_NONCE_LEN);
+	h.incarnation = cpu_to_le64(dsm_out_incarnation());
+	if (conn->peer && !conn->join) {
+		spin_lock_bh(&conn->peer->txq_lock);
+		h.peer_incarnation = cpu_to_le64(conn->peer->peer_inc);
+		h.rx_seq = cpu_to_le64(conn->peer->rx_seq);
+		spin_unlock_bh(&conn->peer->txq_lock);
+	}
 	return dsm_conn_send(conn, DSM_MSG_HELLO, 0, &h, sizeof(h));
 }
 
@@ -222,6 +239,35 @@ static u32 dsm_hs_check_hello(struct dsm_conn *conn,
 	return 0;
 }
 
+/*
+ * A peer link's HELLO: does it continue the pair's delivery state, or
+ * start it on both sides? 0 if so, else DSM_REASON_INCARNATION, and this
+ * side forgets the peer if it still knew it.
+ */
+static u32 dsm_hs_check_incarnation(struct dsm_conn *conn, struct dsm_peer *peer,
+				    const struct dsm_wire_hello *h)
+{
+	u64 inc = le64_to_cpu(h->incarnation), known = le64_to_cpu(h->peer_incarnation);
+	u64 rx_seq = le64_to_cpu(h->rx_seq);
+	bool ok, had;
+
+	spin_lock_bh(&peer->txq_lock);
+	had = peer->peer_inc;
+	ok = inc && (had ? peer->peer_inc == inc && known == dsm_out_incarnation() &&
+			   !READ_ONCE(peer->lost) :
+			   !known && !rx_seq) &&
+	     rx_seq <= peer->tx_seq;
+	spin_unlock_bh(&peer->txq_lock);
+	if (ok) {
+		conn->hello_inc = inc;
+		conn->hello_rx_seq = rx_seq;
+		return 0;
+	}
+	if (had)
+		dsm_peer_declare_lost(peer, DSM_REASON_INCARNATION);
+	return DSM_REASON_INCARNATION;
+}
+
 static void dsm_hs_established(struct dsm_conn *conn)
 {
 	conn->hs = DSM_HS_UP;
@@ -253,9 +299,14 @@ static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
 	conn->join_addr = h->addr;
 	conn->join_port = le16_to_cpu(h->port);
 	memcpy(conn->peer_nonce, h->nonce, DSM_NONCE_LEN);
+	if (!conn->initiator && !conn->join)
+		conn->peer = &dsm_peers[src];
+	if (!conn->join) {
+		reason = dsm_hs_check_incarnation(conn, conn->peer, h);
+		if (reason)
+			return dsm_hs_refuse(conn, src, reason);
+	}
 	if (!conn->initiator) {
-		if (!conn->join)
-			conn->peer = &dsm_peers[src];
 		if (dsm_hs_send_hello(conn))
 			return DSM_REASON_CLOSED;
 	}
@@ -315,6 +366,10 @@ u32 dsm_hs_receive(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		pr_warn_ratelimited("node %u refused our connection: %s\n",
 				    le32_to_cpu(hdr->src), dsm_reason_name(reason));
 		conn->refused = reason;
+		/* it forgot us, or restarted: forget it too, then start afresh */
+		if (reason == DSM_REASON_INCARNATION && conn->peer && !conn->join &&
+		    READ_ONCE(conn->peer->peer_inc))
+			dsm_peer_declare_lost(conn->peer, reason);
 		return reason;
 	}
 	return DSM_REASON_PROTOCOL;

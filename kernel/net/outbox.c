@@ -1,76 +1,249 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dsm: the outbox - ordered sending of coherence messages.
+ * dsm: the outbox - reliable, ordered delivery of messages to a peer.
  *
- * Theory of operation. The coherence state machine needs FIFO delivery per
- * ordered pair of nodes, including a node and itself, but it runs under a
- * page lock, where nothing may wait for the network. So a message is queued
- * on its destination's peer slot while the page lock is held (the order is
- * fixed there, under a spinlock), and sent later by dsm_out_flush(), which
- * whoever queued calls once its locks are dropped. One flusher at a time per
- * destination (tx_flush) drains the queue in order; a message with more
- * queued behind it is sent with MSG_MORE, so a burst (read-ahead, a fan of
- * invalidations) leaves in few segments.
+ * Theory of operation. Every message for a member goes through its peer
+ * slot's queue (txq): coherence messages, region requests and replies,
+ * membership lists and replies. Only the handshake, the heartbeat and the
+ * idle ack are written to a link directly.
+ *
+ *  - Order. A message gets the next sequence number of its destination when
+ *    it is queued (under txq_lock, so the order is fixed where the caller
+ *    decides it, e.g. under a page lock where nothing may wait). It is
+ *    written later by dsm_out_flush(), which the caller runs once its locks
+ *    are dropped; one flusher at a time per destination (tx_flush) writes
+ *    the queue in order. A message with more behind it goes with MSG_MORE.
+ *  - Acknowledgment. Every message on a link carries, in hdr.ack, the last
+ *    sequence number its sender received in order (cumulative). A message
+ *    stays on txq until acknowledged; the receiver of DSM_ACK_EVERY messages
+ *    with nothing to send back answers with an ACK message, and so does the
+ *    heartbeat.
+ *  - Resend. When a link to the same incarnation of the peer comes up
+ *    again, the HELLO says what the peer received; what it did not is
+ *    written again, in order (dsm_out_link_up). The receiver delivers
+ *    sequence number rx_seq + 1 only, drops older ones as duplicates, and
+ *    treats a gap as a protocol error (TCP is FIFO, resends start at the
+ *    peer's rx_seq + 1). So a reset link loses and reorders nothing.
+ *  - Incarnations. Sequence numbers are per pair of incarnations. A peer
+ *    that restarted, or that forgot this node (it declared it lost), is
+ *    refused by the handshake until both sides have forgotten each other
+ *    (dsm_out_reset, from the peer's lost_work); then the pair starts again
+ *    from sequence number 1. A restarted node is never a continuation.
+ *  - Bound. At most DSM_NET_WINDOW bytes are written and not acknowledged
+ *    per peer: past it the flusher stops (counted as tx_window_full) and the
+ *    peer's acknowledgments start it again. What is queued beyond waits on
+ *    txq (see Documentation/protocol.md for what that bounds).
  *
  * A receive handler must never wait for room in a socket: if the peer's
- * receive handler waits too, sending to us, neither reads again (a
- * deadlock that ended after 5 s with the send timing out, the link closed
- * and faults on both sides answered with SIGBUS; seen when three nodes
- * read each other's pages at once on the debug kernel). So receive paths
- * call dsm_out_try_flush(): it sends only what the socket takes at once
- * and leaves the rest to the peer's tx_work, which may wait.
+ * receive handler waits too, sending to us, neither reads again. So
+ * receive paths call dsm_out_try_flush(): it writes what the socket takes
+ * at once and leaves the rest to the peer's tx_work, which may wait.
  *
- * Messages to a node whose link is not up yet stay queued, and go when the
- * link comes up (dsm_peer_up queues the peer's tx_work). Messages to this
- * node itself are delivered by one work item, which the workqueue never runs
- * twice at once: FIFO as well. When a node is lost or is no longer a
- * member, its queue is dropped.
+ * Messages to this node itself are delivered by one work item, which the
+ * workqueue never runs twice at once: FIFO as well. When a node is lost or
+ * is no longer a member, its queue is dropped, and messages queued for it
+ * until it is up again are dropped at once.
  */
+#include <linux/random.h>
 #include <linux/slab.h>
 #include "transport.h"
 
-/* The largest coherence message: a header, struct dsm_wire_page, a page */
-#define DSM_OUT_MAX	(sizeof(struct dsm_wire_hdr) + \
-			 sizeof(struct dsm_wire_page) + DSM_WIRE_PAGE_SIZE)
+/* The largest message: a header and DSM_WIRE_MAX_PAYLOAD */
+#define DSM_OUT_MAX	(sizeof(struct dsm_wire_hdr) + DSM_WIRE_MAX_PAYLOAD)
+#define DSM_ACK_EVERY	32	/* received messages per idle ack, at most */
 
 static void dsm_out_self_fn(struct work_struct *work);
 static DECLARE_WORK(dsm_out_self_work, dsm_out_self_fn);
+static u64 dsm_incarnation;
 
-static struct dsm_out *dsm_out_pop(struct dsm_peer *peer)
+static size_t dsm_out_size(const struct dsm_out *out)
 {
-	struct dsm_out *out;
-
-	spin_lock_bh(&peer->txq_lock);
-	out = list_first_entry_or_null(&peer->txq, struct dsm_out, node);
-	if (out)
-		list_del(&out->node);
-	spin_unlock_bh(&peer->txq_lock);
-	return out;
-}
-
-/* Is another message queued for @peer? (a hint: a burst goes together) */
-static bool dsm_out_pending(struct dsm_peer *peer)
-{
-	bool more;
-
-	spin_lock_bh(&peer->txq_lock);
-	more = !list_empty(&peer->txq);
-	spin_unlock_bh(&peer->txq_lock);
-	return more;
+	return sizeof(struct dsm_wire_hdr) + out->len;
 }
 
 /**
- * dsm_out_queue() - queue a message for a node (may run under a page lock)
- * @dst: the destination, possibly this node
- * @out: the message, handed over
+ * dsm_out_incarnation() - this node's incarnation
+ *
+ * Return: a random non-zero number, new at each dsm_out_new_incarnation().
  */
-void dsm_out_queue(u32 dst, struct dsm_out *out)
+u64 dsm_out_incarnation(void)
+{
+	return READ_ONCE(dsm_incarnation);
+}
+
+/**
+ * dsm_out_new_incarnation() - start a new incarnation (module load, and
+ * whenever this node has dropped every peer: it forgot them all)
+ */
+void dsm_out_new_incarnation(void)
+{
+	u64 inc;
+
+	do {
+		inc = get_random_u64();
+	} while (!inc);
+	WRITE_ONCE(dsm_incarnation, inc);
+}
+
+/* Free acknowledged messages from the head of @peer's queue. */
+static void dsm_out_trim(struct dsm_peer *peer)
+{
+	struct dsm_out *out, *tmp;
+
+	lockdep_assert_held(&peer->txq_lock);
+	list_for_each_entry_safe(out, tmp, &peer->txq, node) {
+		if (out->seq > peer->tx_acked || out == peer->tx_busy)
+			break;
+		if (peer->tx_next == out)
+			peer->tx_next = list_is_last(&out->node, &peer->txq) ? NULL :
+					list_next_entry(out, node);
+		list_del(&out->node);
+		peer->tx_queued -= dsm_out_size(out);
+		if (out->sent)
+			peer->tx_inflight -= min(peer->tx_inflight, dsm_out_size(out));
+		kfree(out);
+	}
+}
+
+/**
+ * dsm_out_acked() - the peer acknowledged everything up to @ack
+ * @peer: the peer
+ * @ack:  the cumulative acknowledgment from a message's header
+ *
+ * Return: 0, or -EPROTO if it acknowledges what was never sent to it.
+ */
+int dsm_out_acked(struct dsm_peer *peer, u64 ack)
+{
+	bool resume = false;
+	int err = 0;
+
+	spin_lock_bh(&peer->txq_lock);
+	if (ack > peer->tx_seq) {
+		err = -EPROTO;
+	} else if (ack > peer->tx_acked) {
+		resume = peer->tx_next && peer->tx_inflight >= DSM_NET_WINDOW;
+		peer->tx_acked = ack;
+		dsm_out_trim(peer);
+	}
+	spin_unlock_bh(&peer->txq_lock);
+	if (resume)
+		queue_work(dsm_wq, &peer->tx_work);
+	return err;
+}
+
+/**
+ * dsm_out_link_up() - a link to the peer is up: resend what it has not got
+ * @peer:   the peer
+ * @rx_seq: the last sequence number it received from us (its HELLO)
+ */
+void dsm_out_link_up(struct dsm_peer *peer, u64 rx_seq)
+{
+	spin_lock_bh(&peer->txq_lock);
+	if (rx_seq > peer->tx_acked && rx_seq <= peer->tx_seq)
+		peer->tx_acked = rx_seq;
+	dsm_out_trim(peer);
+	/* a message being written now goes on the dead link: again too */
+	peer->tx_next = list_first_entry_or_null(&peer->txq, struct dsm_out, node);
+	peer->tx_inflight = 0;
+	spin_unlock_bh(&peer->txq_lock);
+	queue_work(dsm_wq, &peer->tx_work);
+}
+
+/**
+ * dsm_out_reset() - forget everything about delivery to and from the peer
+ * @peer: the peer, lost or restarted
+ *
+ * Drops its queue; the next link to it starts from sequence number 1 with
+ * whatever incarnation it then has.
+ */
+void dsm_out_reset(struct dsm_peer *peer)
+{
+	struct dsm_out *out, *tmp;
+	LIST_HEAD(drop);
+
+	mutex_lock(&peer->tx_flush);	/* no message is being written */
+	spin_lock_bh(&peer->txq_lock);
+	list_splice_init(&peer->txq, &drop);
+	peer->tx_next = NULL;
+	peer->tx_queued = 0;
+	peer->tx_inflight = 0;
+	peer->tx_seq = 0;
+	peer->tx_acked = 0;
+	peer->rx_seq = 0;
+	peer->rx_unacked = 0;
+	peer->peer_inc = 0;
+	spin_unlock_bh(&peer->txq_lock);
+	mutex_unlock(&peer->tx_flush);
+	list_for_each_entry_safe(out, tmp, &drop, node)
+		kfree(out);
+}
+
+/* Give @out the next sequence number of @dst and queue it. */
+static void dsm_out_enqueue(u32 dst, struct dsm_out *out)
 {
 	struct dsm_peer *peer = &dsm_peers[dst];
 
+	out->sent = false;
+	out->epoch = dsm_members_epoch();
 	spin_lock_bh(&peer->txq_lock);
+	if (dst != dsm_self_id() && READ_ONCE(peer->lost)) {
+		/* lost: nothing reaches it until it is up again as new */
+		spin_unlock_bh(&peer->txq_lock);
+		kfree(out);
+		return;
+	}
+	out->seq = dst == dsm_self_id() ? 0 : ++peer->tx_seq;
 	list_add_tail(&out->node, &peer->txq);
+	peer->tx_queued += dsm_out_size(out);
+	if (!peer->tx_next)
+		peer->tx_next = out;
 	spin_unlock_bh(&peer->txq_lock);
+}
+
+/**
+ * dsm_out_queue() - queue a coherence message for a node (may run under a
+ * page lock)
+ * @dst: the destination, possibly this node
+ * @out: the message (len and payload set), handed over
+ */
+void dsm_out_queue(u32 dst, struct dsm_out *out)
+{
+	out->type = DSM_MSG_PAGE;
+	out->req_id = 0;
+	dsm_out_enqueue(dst, out);
+}
+
+/**
+ * dsm_net_send() - queue a message for a node, to be delivered reliably and
+ * in order with every other message queued for it
+ * @dst:     a member, not this node
+ * @type:    DSM_MSG_*
+ * @req_id:  request id (a reply's is its request's)
+ * @payload: @len bytes
+ * @len:     at most DSM_WIRE_MAX_PAYLOAD
+ *
+ * Queues only: the caller flushes (dsm_out_flush, or dsm_out_try_flush in a
+ * receive handler).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
+		 size_t len)
+{
+	struct dsm_out *out;
+
+	if (WARN_ON_ONCE(!dst || dst > DSM_MAX_NODES || dst == dsm_self_id() ||
+			 len > DSM_WIRE_MAX_PAYLOAD))
+		return -EINVAL;
+	out = kmalloc(sizeof(*out) + len, GFP_KERNEL);
+	if (!out)
+		return -ENOMEM;
+	out->type = type;
+	out->req_id = req_id;
+	out->len = len;
+	memcpy(out->payload, payload, len);
+	dsm_out_enqueue(dst, out);
+	return 0;
 }
 
 static void dsm_out_self_fn(struct work_struct *work)
@@ -78,11 +251,56 @@ static void dsm_out_self_fn(struct work_struct *work)
 	struct dsm_peer *self = &dsm_peers[dsm_self_id()];
 	struct dsm_out *out;
 
-	while ((out = dsm_out_pop(self))) {
+	for (;;) {
+		spin_lock_bh(&self->txq_lock);
+		out = list_first_entry_or_null(&self->txq, struct dsm_out, node);
+		if (out) {
+			list_del(&out->node);
+			self->tx_queued -= dsm_out_size(out);
+		}
+		self->tx_next = NULL;
+		spin_unlock_bh(&self->txq_lock);
+		if (!out)
+			break;
 		if (dsm_pages_receive(self->id, out->payload, out->len))
 			pr_warn_ratelimited("own coherence message refused\n");
 		kfree(out);
 	}
+}
+
+/* The next message to write on the link, marked busy; NULL: none may go. */
+static struct dsm_out *dsm_out_next(struct dsm_peer *peer, bool *more)
+{
+	struct dsm_out *out;
+
+	spin_lock_bh(&peer->txq_lock);
+	out = peer->tx_next;
+	if (out && peer->tx_inflight >= DSM_NET_WINDOW) {
+		dsm_stat_inc(DSM_STAT_TX_WINDOW_FULL);
+		out = NULL;
+	}
+	if (out) {
+		peer->tx_busy = out;
+		peer->tx_next = list_is_last(&out->node, &peer->txq) ? NULL :
+				list_next_entry(out, node);
+		peer->tx_inflight += dsm_out_size(out);
+		*more = peer->tx_next && peer->tx_inflight < DSM_NET_WINDOW;
+	}
+	spin_unlock_bh(&peer->txq_lock);
+	return out;
+}
+
+static void dsm_out_done(struct dsm_peer *peer, struct dsm_out *out)
+{
+	spin_lock_bh(&peer->txq_lock);
+	if (out->sent) {
+		atomic64_inc(&peer->resent);
+		dsm_stat_inc(DSM_STAT_MSGS_RESENT);
+	}
+	out->sent = true;
+	peer->tx_busy = NULL;
+	dsm_out_trim(peer);
+	spin_unlock_bh(&peer->txq_lock);
 }
 
 /* Send what is queued for @dst in order; without @wait, only what fits. */
@@ -91,13 +309,11 @@ static void dsm_out_send(u32 dst, bool wait)
 	struct dsm_peer *peer = &dsm_peers[dst];
 	struct dsm_conn *conn;
 	struct dsm_out *out;
+	bool more = false;
+	int err;
 
 	if (dst == dsm_self_id()) {
 		queue_work(dsm_wq, &dsm_out_self_work);
-		return;
-	}
-	if (!dsm_members_has(dst)) {	/* it left: nothing will reach it */
-		dsm_out_purge(dst);
 		return;
 	}
 	if (wait) {
@@ -107,22 +323,44 @@ static void dsm_out_send(u32 dst, bool wait)
 		return;
 	}
 	while ((conn = dsm_peer_conn(peer))) {
+		if (READ_ONCE(peer->state) != DSM_PEER_UP) {
+			dsm_conn_put(conn);	/* sent when it comes up */
+			break;
+		}
 		if (!wait && !dsm_conn_has_room(conn, DSM_OUT_MAX)) {
 			dsm_conn_put(conn);
 			queue_work(dsm_wq, &peer->tx_work);
 			break;
 		}
-		out = READ_ONCE(peer->state) == DSM_PEER_UP ? dsm_out_pop(peer) : NULL;
+		out = dsm_out_next(peer, &more);
 		if (!out) {
+			/* nothing carried our acknowledgment: an idle ack */
+			if (wait && READ_ONCE(peer->rx_unacked))
+				dsm_conn_send(conn, DSM_MSG_ACK, 0, NULL, 0);
 			dsm_conn_put(conn);
 			break;
 		}
-		dsm_conn_send_more(conn, DSM_MSG_PAGE, 0, out->payload, out->len,
-				   dsm_out_pending(peer));
+		err = dsm_conn_send_seq(conn, out, more);
+		dsm_out_done(peer, out);
 		dsm_conn_put(conn);
-		kfree(out);	/* a failed send closed the link: that is a loss */
+		if (err)	/* the link is closed; resent on the next one */
+			break;
 	}
 	mutex_unlock(&peer->tx_flush);
+}
+
+/**
+ * dsm_out_received() - a sequenced message was delivered from @peer: have
+ * it acknowledged if nothing else will soon
+ * @peer: the peer
+ */
+void dsm_out_received(struct dsm_peer *peer)
+{
+	u32 n = READ_ONCE(peer->rx_unacked) + 1;
+
+	WRITE_ONCE(peer->rx_unacked, n);
+	if (n >= DSM_ACK_EVERY)
+		queue_work(dsm_wq, &peer->tx_work);
 }
 
 /**
@@ -183,19 +421,6 @@ void dsm_out_kick(u64 mask)
 }
 
 /**
- * dsm_out_purge() - drop what is queued for a node that is gone
- * @dst: the node
- */
-void dsm_out_purge(u32 dst)
-{
-	struct dsm_peer *peer = &dsm_peers[dst];
-	struct dsm_out *out;
-
-	while ((out = dsm_out_pop(peer)))
-		kfree(out);
-}
-
-/**
  * dsm_out_exit() - at unload: nothing may stay queued
  */
 void dsm_out_exit(void)
@@ -204,5 +429,5 @@ void dsm_out_exit(void)
 
 	flush_work(&dsm_out_self_work);
 	for (id = 0; id <= DSM_MAX_NODES; id++)
-		dsm_out_purge(id);
+		dsm_out_reset(&dsm_peers[id]);
 }

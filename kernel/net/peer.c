@@ -10,14 +10,25 @@
  * each delay drawn from [b/2, b]) so that restarting nodes do not reconnect
  * in lockstep.
  *
+ * A link that closes (reset, send timeout, malformed message, replaced)
+ * only makes the peer's link down: what was queued for the peer stays
+ * queued and is resent on the next link (outbox.c). Whether the node is
+ * alive is decided apart from its links: a member from which nothing
+ * arrived for the dead timeout is lost, whether its link is up, down or
+ * reconnecting. Losing a node (dsm_peer_declare_lost, and removal) runs
+ * its lost_work: close its link, fail the requests waiting for it, tell the
+ * page layer, and only then forget the delivery state, so the handshake
+ * refuses the node (DSM_REASON_INCARNATION) until it has been forgotten,
+ * and the next link starts afresh.
+ *
  * One heartbeat work runs every dead_timeout / 5 for as long as the module
  * is loaded (not only while a member: the listener is up from `node set` on,
  * and its pending connections must expire either way). It pings every peer
- * that is up (any message counts as a sign of life, and the pong gives the round
- * trip), declares down a peer silent for longer than the dead timeout,
+ * that is up (the ping also acknowledges, and the pong gives the round
+ * trip), declares lost a member silent for longer than the dead timeout,
  * abandons handshakes past their deadline, starts due reconnections and
- * expires pending accepted connections. A peer that is down stays a member:
- * only `leave` (or its coordinator) removes a member.
+ * expires pending accepted connections. A lost node stays a member: only
+ * `leave` (or its coordinator) removes a member.
  */
 #include <linux/ktime.h>
 #include <linux/random.h>
@@ -84,19 +95,112 @@ static void dsm_peer_tx_fn(struct work_struct *work)
 	dsm_out_flush(container_of(work, struct dsm_peer, tx_work)->id);
 }
 
-/* The node is gone (silent past the dead timeout, or removed). */
+/**
+ * dsm_peer_fail_calls() - fail every request waiting for the peer's reply
+ * @peer: the peer, lost
+ */
+void dsm_peer_fail_calls(struct dsm_peer *peer)
+{
+	struct dsm_call *call, *tmp;
+
+	spin_lock_bh(&peer->lock);
+	list_for_each_entry_safe(call, tmp, &peer->calls, node) {
+		list_del_init(&call->node);
+		call->err = -ECONNRESET;
+		complete(&call->done);
+	}
+	spin_unlock_bh(&peer->lock);
+}
+
+/* The node is gone (lost, removed, or restarted): forget it. */
 static void dsm_peer_lost_fn(struct work_struct *work)
 {
 	struct dsm_peer *peer = container_of(work, struct dsm_peer, lost_work);
+	u32 reason = READ_ONCE(peer->lost_reason);
+	struct dsm_conn *conn;
 
+	/* a node that leaves gets what was queued for it: the last replies */
+	if (reason == DSM_REASON_LEFT || reason == DSM_REASON_SHUTDOWN)
+		dsm_out_flush(peer->id);
+	conn = dsm_peer_conn(peer);
+	if (conn) {
+		dsm_conn_close(conn, reason);
+		dsm_conn_put(conn);
+	}
 	/* a node that left may be back already (a rejoin re-adds it) */
-	if (READ_ONCE(peer->lost_reason) != DSM_REASON_LEFT ||
-	    !dsm_members_has(peer->id))
+	if (reason != DSM_REASON_LEFT || !dsm_members_has(peer->id))
 		WRITE_ONCE(peer->lost, true);
-	dsm_out_purge(peer->id);
-	if (READ_ONCE(peer->lost_reason) == DSM_REASON_LEFT)
+	dsm_peer_fail_calls(peer);
+	if (reason == DSM_REASON_LEFT)
 		dsm_pages_node_left(peer->id);
 	dsm_pages_node_lost(peer->id);
+	dsm_out_reset(peer);	/* now the handshake may start it afresh */
+}
+
+/**
+ * dsm_peer_declare_lost() - the node is gone: forget it (see the top)
+ * @peer:   the peer
+ * @reason: DSM_REASON_HEARTBEAT (silent) or DSM_REASON_INCARNATION (it
+ *          restarted, or forgot this node)
+ */
+void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason)
+{
+	if (!xchg(&peer->lost, true)) {
+		dsm_stat_inc(DSM_STAT_NODES_LOST);
+		pr_info("node %u lost: %s\n", peer->id, dsm_reason_name(reason));
+	}
+	WRITE_ONCE(peer->lost_reason, reason);
+	queue_work(dsm_wq, &peer->lost_work);
+}
+
+/**
+ * dsm_net_call() - send a request to a member and wait for its reply
+ * @dst:        the member
+ * @type:       DSM_MSG_*
+ * @payload:    request payload
+ * @len:        its length
+ * @reply:      where the reply payload goes
+ * @reply_max:  room at @reply
+ * @timeout_ms: how long to wait at most
+ *
+ * The request is delivered like every message to @dst (reliably, in order
+ * after what was queued before it); a link reset only delays it. It fails
+ * when @dst is lost.
+ *
+ * Return: the reply's length, -ENOTCONN if @dst is lost, -ECONNRESET if it
+ * is lost meanwhile, -ETIMEDOUT, -EINTR if the caller was killed, -ENOMEM.
+ */
+int dsm_net_call(u32 dst, u8 type, const void *payload, size_t len,
+		 void *reply, size_t reply_max, unsigned int timeout_ms)
+{
+	struct dsm_peer *peer = &dsm_peers[dst];
+	struct dsm_call call = { .buf = reply, .max = reply_max };
+	long left;
+	int err;
+
+	if (WARN_ON_ONCE(!dst || dst > DSM_MAX_NODES || dst == dsm_self_id()))
+		return -EINVAL;
+	init_completion(&call.done);
+	call.id = dsm_conn_next_req_id();
+	spin_lock_bh(&peer->lock);
+	if (READ_ONCE(peer->lost)) {
+		spin_unlock_bh(&peer->lock);
+		return -ENOTCONN;
+	}
+	list_add_tail(&call.node, &peer->calls);
+	spin_unlock_bh(&peer->lock);
+
+	err = dsm_net_send(dst, type, call.id, payload, len);
+	if (!err) {
+		dsm_out_flush(dst);
+		left = wait_for_completion_killable_timeout(&call.done,
+							    msecs_to_jiffies(timeout_ms));
+		err = left > 0 ? call.err : left ? -EINTR : -ETIMEDOUT;
+	}
+	spin_lock_bh(&peer->lock);
+	list_del_init(&call.node);
+	spin_unlock_bh(&peer->lock);
+	return err ? err : (int)call.len;
 }
 
 /**
@@ -141,7 +245,12 @@ static void dsm_peer_connect_fn(struct work_struct *work)
 	}
 	conn->peer = peer;
 	spin_lock_bh(&peer->lock);
-	if (peer->conn || !dsm_members_has(peer->id)) {
+	/*
+	 * A connection already closed (EOF before we got here) is never
+	 * installed: its close found no link to take down, and a dead link
+	 * would stay in place, refusing every message, forever.
+	 */
+	if (peer->conn || !dsm_members_has(peer->id) || dsm_conn_dead(conn)) {
 		spin_unlock_bh(&peer->lock);
 		dsm_conn_close(conn, DSM_REASON_SHUTDOWN);
 		dsm_conn_put(conn);
@@ -168,6 +277,11 @@ void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 
 	dsm_conn_unpend(conn);
 	spin_lock_bh(&peer->lock);
+	if (dsm_conn_dead(conn)) {
+		/* closed meanwhile (see dsm_peer_connect_fn): not a link */
+		spin_unlock_bh(&peer->lock);
+		return;
+	}
 	if (peer->conn != conn) {
 		old = peer->conn;
 		dsm_conn_get(conn);
@@ -182,13 +296,16 @@ void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 	WRITE_ONCE(peer->lost, false);
 	spin_unlock_bh(&peer->lock);
 
+	spin_lock_bh(&peer->txq_lock);
+	peer->peer_inc = conn->hello_inc;
+	spin_unlock_bh(&peer->txq_lock);
 	if (old) {
 		dsm_conn_close(old, DSM_REASON_REPLACED);
 		dsm_conn_put(old);
 	}
 	pr_info("node %u up\n", peer->id);
 	dsm_nl_event(DSM_EVENT_PEER_UP, peer->id, 0);
-	queue_work(dsm_wq, &peer->tx_work);	/* what waited for the link */
+	dsm_out_link_up(peer, conn->hello_rx_seq);	/* resends what it lacks */
 	dsm_members_on_link_up(peer, le64_to_cpu(conn->rx_hdr.epoch));
 }
 
@@ -216,10 +333,6 @@ void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason)
 	if (!mine)
 		return;
 	dsm_conn_put(conn);
-	if (reason == DSM_REASON_HEARTBEAT) {
-		WRITE_ONCE(peer->lost_reason, reason);
-		queue_work(dsm_wq, &peer->lost_work);
-	}
 	if (was_up) {
 		dsm_stat_inc(DSM_STAT_PEER_DOWN);
 		pr_info("node %u down: %s\n", peer->id, dsm_reason_name(reason));
@@ -270,6 +383,7 @@ void dsm_peer_add(u32 id, __be32 addr, u16 port)
 	peer->port = port;
 	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
 	peer->next_connect = jiffies;
+	WRITE_ONCE(peer->last_rx, jiffies);	/* a dead timeout from now */
 	WRITE_ONCE(peer->lost, false);	/* a member again */
 	if (!peer->conn)
 		dsm_peer_set_state(peer, DSM_PEER_DOWN, 0);
@@ -285,12 +399,7 @@ void dsm_peer_add(u32 id, __be32 addr, u16 port)
  */
 void dsm_peer_remove(u32 id, u32 reason)
 {
-	struct dsm_conn *conn = dsm_peer_conn(&dsm_peers[id]);
-
-	if (conn) {
-		dsm_conn_close(conn, reason);
-		dsm_conn_put(conn);
-	}
+	/* its lost_work sends what is queued for it, then closes the link */
 	WRITE_ONCE(dsm_peers[id].lost_reason, reason);
 	queue_work(dsm_wq, &dsm_peers[id].lost_work);
 }
@@ -302,6 +411,12 @@ static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)
 	bool connect;
 	u32 state;
 
+	if (!READ_ONCE(peer->lost) &&
+	    time_after(jiffies, READ_ONCE(peer->last_rx) + dead)) {
+		/* silent for the dead timeout, whatever its link does */
+		dsm_peer_declare_lost(peer, DSM_REASON_HEARTBEAT);
+		return;
+	}
 	spin_lock_bh(&peer->lock);
 	conn = peer->conn;
 	if (conn)
@@ -315,10 +430,7 @@ static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)
 		queue_work(dsm_wq, &peer->connect_work);
 	if (!conn)
 		return;
-	if (state == DSM_PEER_UP &&
-	    time_after(jiffies, READ_ONCE(peer->last_rx) + dead)) {
-		dsm_conn_close(conn, DSM_REASON_HEARTBEAT);
-	} else if (state != DSM_PEER_UP && time_after(jiffies, conn->deadline)) {
+	if (state != DSM_PEER_UP && time_after(jiffies, conn->deadline)) {
 		dsm_conn_close(conn, DSM_REASON_TIMEOUT);
 	} else if (state == DSM_PEER_UP) {
 		ping.stamp_ns = cpu_to_le64(ktime_get_ns());
@@ -352,6 +464,8 @@ void dsm_peers_init(void)
 		peer->id = id;
 		spin_lock_init(&peer->lock);
 		INIT_WORK(&peer->connect_work, dsm_peer_connect_fn);
+		INIT_LIST_HEAD(&peer->calls);
+		mutex_init(&peer->rx_lock);
 		spin_lock_init(&peer->txq_lock);
 		INIT_LIST_HEAD(&peer->txq);
 		mutex_init(&peer->tx_flush);
@@ -387,6 +501,7 @@ void dsm_peers_drop(void)
 		flush_work(&dsm_peers[id].lost_work);
 		cancel_work_sync(&dsm_peers[id].tx_work);
 	}
+	dsm_out_new_incarnation();	/* every peer is forgotten */
 }
 
 static int dsm_peer_put_u64(struct sk_buff *skb, int attr, atomic64_t *v)
@@ -430,7 +545,10 @@ int dsm_peer_fill(struct sk_buff *skb, u32 id)
 	    dsm_peer_put_u64(skb, DSM_PEER_A_TX_BYTES, &peer->tx_bytes) ||
 	    dsm_peer_put_u64(skb, DSM_PEER_A_RX_MSGS, &peer->rx_msgs) ||
 	    dsm_peer_put_u64(skb, DSM_PEER_A_RX_BYTES, &peer->rx_bytes) ||
-	    dsm_peer_put_u64(skb, DSM_PEER_A_ERRORS, &peer->errors)) {
+	    dsm_peer_put_u64(skb, DSM_PEER_A_ERRORS, &peer->errors) ||
+	    dsm_peer_put_u64(skb, DSM_PEER_A_RESENT, &peer->resent) ||
+	    nla_put_u64_64bit(skb, DSM_PEER_A_UNACKED, READ_ONCE(peer->tx_queued),
+			      DSM_PEER_A_PAD)) {
 		if (nest)
 			nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;

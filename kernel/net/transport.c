@@ -17,6 +17,7 @@ int dsm_net_init(void)
 	dsm_wq = alloc_workqueue("dsm", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!dsm_wq)
 		return -ENOMEM;
+	dsm_out_new_incarnation();
 	dsm_peers_init();
 	dsm_listen_init();
 	dsm_peers_heartbeat(true);

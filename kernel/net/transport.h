@@ -36,31 +36,46 @@ extern struct workqueue_struct *dsm_wq;
  * struct dsm_peer - what this node knows about node @id
  * @id:           node id (the slot's index)
  * @addr, @port:  where the node listens
- * @lock:         protects @conn, @state, @since and @reason
+ * @lock:         protects @conn, @state, @since, @reason, @calls
  * @conn:         the link (handshaking or up), with a reference, or NULL
  * @state:        enum dsm_peer_state
  * @since:        jiffies of the last state change
  * @reason:       enum dsm_reason: why the link last went down or was refused
- * @last_rx:      jiffies of the last message received on the link
+ * @last_rx:      jiffies of the last message received from the node (or of
+ *                when it became a member): the node is lost once this is
+ *                older than the dead timeout, whatever the link does
  * @epoch_seen:   the peer's epoch in its last message
  * @rtt_us:       last heartbeat round trip
  * @backoff_ms:   current reconnect backoff (initiator side)
  * @next_connect: jiffies before which no reconnect is tried
  * @connect_work: connects to the peer (initiator side)
- * @txq_lock, @txq: coherence messages waiting to be sent, in order
+ * @calls:        requests to the node waiting for their replies
+ * @txq_lock:     protects @txq and the delivery state below it
+ * @txq:          messages for the node, in sequence order: sent but not
+ *                acknowledged, then not sent yet (outbox.c)
+ * @tx_next:      the first message of @txq not sent on the current link
+ * @tx_busy:      the message being written to the socket (not freed)
+ * @peer_inc:     the node's incarnation the delivery state is with (0: none)
+ * @tx_seq:       the last sequence number given to a message for it
+ * @tx_acked:     the last one it acknowledged
+ * @tx_queued:    bytes on @txq
+ * @tx_inflight:  bytes sent on the current link and not acknowledged
+ * @rx_seq:       the last sequence number received from it in order
+ * @rx_unacked:   messages received since this node last acknowledged
+ * @rx_lock:      one delivery at a time, in order, whatever link it came on
  * @tx_flush:     one flusher at a time (outbox.c)
- * @tx_work:      flushes @txq when the link comes up
- * @lost_work:    tells the coherence layer the node is gone
- * @lost:         the node is gone (declared dead or removed) until its link
- *                comes up again or it is added as a member again
- * @lost_reason:  DSM_REASON_LEFT if it left gracefully (after a handover)
- * @tx_msgs..@errors: counters for dsmctl peers
+ * @tx_work:      flushes @txq (link up, acks, messages left by receivers)
+ * @lost_work:    forgets the node (declared lost, removed, or restarted)
+ * @lost:         the node is gone (declared lost or removed) until a new
+ *                link to it comes up or it is added as a member again
+ * @lost_reason:  why; DSM_REASON_LEFT if it left gracefully (after a handover)
+ * @tx_msgs..@resent: counters for dsmctl peers
  */
 struct dsm_peer {
 	u32 id;
 	__be32 addr;
 	u16 port;
-	spinlock_t lock;	/* conn, state, since, reason */
+	spinlock_t lock;	/* conn, state, since, reason, calls */
 	struct dsm_conn *conn;
 	u32 state;
 	unsigned long since;
@@ -71,14 +86,25 @@ struct dsm_peer {
 	unsigned int backoff_ms;
 	unsigned long next_connect;
 	struct work_struct connect_work;
-	spinlock_t txq_lock;	/* txq */
+	struct list_head calls;
+	spinlock_t txq_lock;	/* txq and the delivery state */
 	struct list_head txq;
+	struct dsm_out *tx_next;
+	struct dsm_out *tx_busy;
+	u64 peer_inc;
+	u64 tx_seq;
+	u64 tx_acked;
+	size_t tx_queued;
+	size_t tx_inflight;
+	u64 rx_seq;
+	u32 rx_unacked;
+	struct mutex rx_lock;	/* in-order delivery */
 	struct mutex tx_flush;	/* one flusher at a time */
 	struct work_struct tx_work;
 	struct work_struct lost_work;
 	bool lost;
 	u32 lost_reason;
-	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors;
+	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors, resent;
 };
 
 extern struct dsm_peer dsm_peers[DSM_MAX_NODES + 1];
@@ -121,6 +147,8 @@ struct dsm_call {
  * @join_addr, @join_port: the address the other side announced in HELLO
  * @join_ready:  completed when the handshake ends (join connections)
  * @nonce, @peer_nonce: handshake challenges
+ * @hello_inc, @hello_rx_seq: the other side's incarnation and the last
+ *               sequence number it received from us, from its HELLO
  * @deadline:    jiffies by which the handshake (or a join) must finish
  * @pending:     on dsm_pending_conns while unidentified or a join conn
  * @rx_work:     reads and dispatches messages
@@ -145,6 +173,7 @@ struct dsm_conn {
 	struct completion join_ready;
 	u8 nonce[DSM_NONCE_LEN];
 	u8 peer_nonce[DSM_NONCE_LEN];
+	u64 hello_inc, hello_rx_seq;
 	unsigned long deadline;
 	struct list_head pending;
 	struct work_struct rx_work;
@@ -158,8 +187,15 @@ struct dsm_conn {
 	void (*saved_state_change)(struct sock *sk);
 };
 
-/* outbox.c */
+/* outbox.c: reliable, ordered delivery per peer */
+#define DSM_NET_WINDOW	(8U << 20)	/* unacknowledged bytes per peer, at most */
 void dsm_out_exit(void);
+u64 dsm_out_incarnation(void);
+void dsm_out_new_incarnation(void);
+int dsm_out_acked(struct dsm_peer *peer, u64 ack);
+void dsm_out_link_up(struct dsm_peer *peer, u64 rx_seq);
+void dsm_out_reset(struct dsm_peer *peer);
+void dsm_out_received(struct dsm_peer *peer);
 
 /* conn.c */
 struct dsm_conn *dsm_conn_create(struct socket *sock, bool initiator);
@@ -168,15 +204,17 @@ void dsm_conn_unpend(struct dsm_conn *conn);
 void dsm_conn_get(struct dsm_conn *conn);
 void dsm_conn_put(struct dsm_conn *conn);
 void dsm_conn_close(struct dsm_conn *conn, u32 reason);
+bool dsm_conn_dead(const struct dsm_conn *conn);
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len);
 bool dsm_conn_has_room(struct dsm_conn *conn, size_t bytes);
-int dsm_conn_send_more(struct dsm_conn *conn, u8 type, u64 req_id,
-		       const void *payload, size_t len, bool more);
+int dsm_conn_send_seq(struct dsm_conn *conn, const struct dsm_out *out,
+		      bool more);
 int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
 		  size_t len, void *reply, size_t reply_max,
 		  unsigned int timeout_ms);
 int dsm_conn_connect(__be32 addr, u16 port, struct socket **out);
+u64 dsm_conn_next_req_id(void);
 void dsm_conn_pending_expire(bool all);
 
 /* handshake.c */
@@ -190,6 +228,9 @@ void dsm_listen_init(void);
 
 /* peer.c */
 void dsm_peers_init(void);
+void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason);
+void dsm_peer_fail_calls(struct dsm_peer *peer);
+
 void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn);
 void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason);
 struct dsm_conn *dsm_peer_conn(struct dsm_peer *peer);

@@ -2,8 +2,10 @@
 /*
  * dsm: the wire format between peer modules.
  *
- * Every message is a fixed 40-byte little-endian header followed by
- * hdr.len bytes of payload. Everything read from the network is untrusted:
+ * Every message is a fixed 56-byte little-endian header followed by
+ * hdr.len bytes of payload. On a peer link, every message but the
+ * heartbeat and the idle ack carries a sequence number, and every message
+ * acknowledges what its sender received (net/outbox.c). Everything read from the network is untrusted:
  * the receiver checks magic, version, type and the payload length against
  * the type's bounds (dsm_msg_info) before it reads a payload byte, and the
  * sender's node id against the connection's peer. Any violation closes the
@@ -21,7 +23,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	1
+#define DSM_WIRE_VERSION	2
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -37,6 +39,11 @@
  * @pad:     zero
  * @epoch:   sender's membership epoch
  * @req_id:  request id; a reply carries its request's id
+ * @seq:     peer links: this message's sequence number, 1, 2, ... per
+ *           direction and pair of incarnations; 0 for messages that are
+ *           not resent (handshake, heartbeat, idle ack, join connections)
+ * @ack:     peer links: the last sequence number the sender received in
+ *           order from the receiver (cumulative); 0 elsewhere
  */
 struct dsm_wire_hdr {
 	__le32 magic;
@@ -49,8 +56,10 @@ struct dsm_wire_hdr {
 	__le32 pad;
 	__le64 epoch;
 	__le64 req_id;
+	__le64 seq;
+	__le64 ack;
 } __packed;
-static_assert(sizeof(struct dsm_wire_hdr) == 40);
+static_assert(sizeof(struct dsm_wire_hdr) == 56);
 
 enum dsm_msg_type {
 	DSM_MSG_HELLO = 1,	/* handshake: who I am, what I expect */
@@ -65,6 +74,7 @@ enum dsm_msg_type {
 	DSM_MSG_PAGE,		/* a coherence message about one page */
 	DSM_MSG_REGION,		/* request: look up or create a region */
 	DSM_MSG_REGION_REPLY,	/* its reply */
+	DSM_MSG_ACK,		/* an acknowledgment with nothing else to carry it */
 	__DSM_MSG_MAX,
 };
 
@@ -83,6 +93,12 @@ enum dsm_msg_type {
  * @port:            the sender's listening port
  * @addr:            the sender's address (network byte order)
  * @nonce:           random challenge for the key proof
+ * @incarnation:     the sender's incarnation: random, new each time it
+ *                   forms or joins a cluster (and at module load)
+ * @peer_incarnation: the receiver's incarnation the sender has delivery
+ *                   state for, 0 if none (peer links only)
+ * @rx_seq:          the last sequence number the sender received in
+ *                   order from that incarnation (peer links only)
  */
 struct dsm_wire_hello {
 	__le64 cluster_id;
@@ -91,8 +107,11 @@ struct dsm_wire_hello {
 	__le16 port;
 	__be32 addr;
 	__u8 nonce[DSM_NONCE_LEN];
+	__le64 incarnation;
+	__le64 peer_incarnation;
+	__le64 rx_seq;
 } __packed;
-static_assert(sizeof(struct dsm_wire_hello) == 52);
+static_assert(sizeof(struct dsm_wire_hello) == 76);
 
 /* REFUSE reasons, mirrored in uapi as DSM_REASON_* for dsmctl peers */
 struct dsm_wire_refuse {

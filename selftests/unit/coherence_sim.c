@@ -9,7 +9,14 @@
  * holds the latest store, never two owners. At the end, with no new
  * accesses, every message is delivered: then every request has completed
  * (no deadlock), and the home's directory matches the nodes exactly.
- * A deterministic part checks the message counts of issue 5's R2.
+ * A deterministic part checks the message counts of issue 5's R2, also in
+ * a cluster of all 64 nodes.
+ *
+ * Nodes have real ids, 1..64 as in the module: a run's nodes are a random
+ * set of ids, node 64 among them in at least half the runs, since its bit
+ * in a node set is bit 0 (id % 64). The simulation indexes its nodes by
+ * slot (0..N-1) and hands the state machine ids only; a message for an id
+ * that is not in the run fails at once.
  *
  * Usage: coherence_sim [RUNS [SEED]]
  * Built with -include kernel_types.h, like kernel/coherence/protocol.c.
@@ -21,9 +28,11 @@
 
 #include "../../kernel/coherence/protocol.h"
 
-#define MAX_N	6
+#define MAX_N	DSM_COH_MAX_NODES	/* ids 1..64 */
+#define RUN_N	6	/* nodes in a random run, at most */
 #define MAX_P	3
 #define QCAP	1024
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct link {
 	struct { u32 page; struct dsm_coh_msg m; } q[QCAP];
@@ -31,9 +40,11 @@ struct link {
 };
 
 static int N, P;
+static u32 ids[MAX_N];		/* each slot's node id */
+static int slot_of[MAX_N + 1];	/* each id's slot, -1 if not in the run */
 static struct dsm_coh_node node[MAX_N][MAX_P];
 static struct dsm_coh_dir dir[MAX_P];
-static struct link links[MAX_N][MAX_N];
+static struct link *links;	/* N * N of them, see link_of() */
 /* the caller's queues (DSM_COH_KEEP): a node's deferred, a home's waiting */
 static struct dsm_coh_msg kept[MAX_N][MAX_P][2 * MAX_N];
 static int nkept[MAX_N][MAX_P];
@@ -51,23 +62,56 @@ static unsigned int rnd(unsigned int n)
 	return (unsigned int)(seed >> 33) % n;
 }
 
-static u32 home_of(u32 page)
+/* The slot of the page's home. */
+static int home_of(u32 page)
 {
 	return page % N;
 }
 
+/* The node id of the page's home, what the state machine is given. */
+static u32 home_id(u32 page)
+{
+	return ids[home_of(page)];
+}
+
+static u64 bit_of(u32 id)
+{
+	return 1ULL << (id % 64);
+}
+
+static struct link *link_of(int from, int to)
+{
+	return &links[from * N + to];
+}
+
 static void fail(const char *what)
 {
-	fprintf(stderr, "coherence_sim: %s (seed %llu)\n", what, seed);
+	fprintf(stderr, "coherence_sim: %s (seed %llu, nodes", what, seed);
+	for (int i = 0; i < N; i++)
+		fprintf(stderr, " %u", ids[i]);
+	fprintf(stderr, ")\n");
 	exit(1);
+}
+
+static int slot(u32 id)
+{
+	return id && id <= MAX_N ? slot_of[id] : -1;
 }
 
 static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 		     const struct dsm_coh_msg *m)
 {
-	struct link *l = &links[from][to];
+	struct link *l;
+	char what[128];
 
 	(void)env;
+	if (slot(from) < 0 || slot(to) < 0) {
+		snprintf(what, sizeof(what),
+			 "message type %u from node %u to node %u, not in the run",
+			 m->type, from, to);
+		fail(what);
+	}
+	l = link_of(slot(from), slot(to));
 	if (l->len == QCAP)
 		fail("link overflow");
 	l->q[(l->head + l->len) % QCAP].page = cur_page;
@@ -81,11 +125,11 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 
 static struct dsm_coh_env env = { .send = sim_send };
 
-/* A load or store by @n on @p; true if it was performed. */
+/* A load or store by the node in slot @n on @p; true if it was performed. */
 static bool access_page(u32 n, u32 p, bool store)
 {
 	cur_page = p;
-	if (!dsm_coh_fault(&env, &node[n][p], n, home_of(p), store)) {
+	if (!dsm_coh_fault(&env, &node[n][p], ids[n], home_id(p), store)) {
 		want[n][p] = store ? 2 : 1;
 		return false;
 	}
@@ -116,14 +160,14 @@ static struct dsm_coh_msg unkeep(struct dsm_coh_msg *q, int *n)
 static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 {
 	struct dsm_coh_node *x = &node[to][p];
-	int err = dsm_coh_node_receive(&env, x, to, home_of(p), m);
+	int err = dsm_coh_node_receive(&env, x, ids[to], home_id(p), m);
 
 	if (err == DSM_COH_KEEP)
 		keep(kept[to][p], &nkept[to][p], m);
 	while (!err && !x->pending && nkept[to][p]) {
 		struct dsm_coh_msg k = unkeep(kept[to][p], &nkept[to][p]);
 
-		err = dsm_coh_node_receive(&env, x, to, home_of(p), &k);
+		err = dsm_coh_node_receive(&env, x, ids[to], home_id(p), &k);
 	}
 	if (err < 0)
 		fail("the state machine refused a message the protocol sent");
@@ -131,22 +175,23 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 
 static void dir_feed(u32 p, const struct dsm_coh_msg *m)
 {
-	int err = dsm_coh_dir_receive(&env, &dir[p], home_of(p), m);
+	int err = dsm_coh_dir_receive(&env, &dir[p], home_id(p), m);
 
 	if (err == DSM_COH_KEEP)
 		keep(queued[p], &nqueued[p], m);
 	while (!err && !dir[p].busy && nqueued[p]) {
 		struct dsm_coh_msg k = unkeep(queued[p], &nqueued[p]);
 
-		err = dsm_coh_dir_receive(&env, &dir[p], home_of(p), &k);
+		err = dsm_coh_dir_receive(&env, &dir[p], home_id(p), &k);
 	}
 	if (err < 0)
 		fail("the directory refused a message the protocol sent");
 }
 
-static bool deliver(u32 from, u32 to)
+/* Deliver the next message from slot @from to slot @to, if any. */
+static bool deliver(int from, int to)
 {
-	struct link *l = &links[from][to];
+	struct link *l = link_of(from, to);
 	struct dsm_coh_msg m;
 	u32 p;
 
@@ -203,7 +248,7 @@ static bool links_empty(void)
 {
 	for (int a = 0; a < N; a++)
 		for (int b = 0; b < N; b++)
-			if (links[a][b].len)
+			if (link_of(a, b)->len)
 				return false;
 	return true;
 }
@@ -224,36 +269,74 @@ static void check_quiet(void)
 			if (x->owner)
 				owner = n;
 			else if (x->state == DSM_COH_SHARED)
-				copyset |= 1ULL << n;
+				copyset |= bit_of(ids[n]);
 			if (x->owner && x->state == DSM_COH_INVALID)
 				fail("an owner without the data");
 		}
-		if (owner != (int)dir[p].owner)
+		if (owner < 0 || ids[owner] != dir[p].owner)
 			fail("the directory names the wrong owner");
 		if (copyset != dir[p].copyset)
 			fail("the copyset does not match the copies");
 	}
 }
 
-static void setup(int n, int p)
+/* @n random ids from 1..64, node 64 among them in at least half the runs. */
+static void pick_ids(int n)
+{
+	u32 pool[MAX_N];
+	bool has64 = false;
+
+	for (int i = 0; i < MAX_N; i++)
+		pool[i] = i + 1;
+	for (int i = 0; i < n; i++) {
+		int j = i + rnd(MAX_N - i);
+		u32 t = pool[i];
+
+		pool[i] = pool[j];
+		pool[j] = t;
+		ids[i] = pool[i];
+		has64 |= ids[i] == MAX_N;
+	}
+	if (!has64 && rnd(2))
+		ids[rnd(n)] = MAX_N;
+}
+
+/*
+ * A fresh run of @n nodes and @p pages. The nodes' ids are @use[0..n-1], or
+ * random if @use is NULL; page p's home is the node in slot p % n.
+ */
+static void setup(int n, int p, const u32 *use)
 {
 	N = n;
 	P = p;
-	memset(links, 0, sizeof(links));
+	if (use)
+		memcpy(ids, use, n * sizeof(ids[0]));
+	else
+		pick_ids(n);
+	memset(slot_of, -1, sizeof(slot_of));
+	for (int i = 0; i < N; i++) {
+		if (!ids[i] || ids[i] > MAX_N || slot_of[ids[i]] >= 0)
+			fail("bad node ids for a run");
+		slot_of[ids[i]] = i;
+	}
+	free(links);
+	links = calloc(N * N, sizeof(*links));
+	if (!links)
+		fail("out of memory");
 	memset(want, 0, sizeof(want));
 	memset(truth, 0, sizeof(truth));
 	memset(nkept, 0, sizeof(nkept));
 	memset(nqueued, 0, sizeof(nqueued));
 	for (int i = 0; i < P; i++) {
-		dsm_coh_dir_init(&dir[i], home_of(i));
+		dsm_coh_dir_init(&dir[i], home_id(i));
 		for (int j = 0; j < N; j++)
-			dsm_coh_node_init(&node[j][i], (u32)j == home_of(i));
+			dsm_coh_node_init(&node[j][i], j == home_of(i));
 	}
 }
 
 static void one_run(int steps)
 {
-	setup(2 + rnd(MAX_N - 1), 1 + rnd(MAX_P));
+	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
 	for (int s = 0; s < steps; s++) {
 		if (rnd(3) == 0) {
 			u32 n = rnd(N), p = rnd(P);
@@ -286,15 +369,28 @@ static void drain(void)
 					retry_waiting();
 }
 
+/*
+ * The deterministic checks below name nodes by slot: slot 0 is page 0's
+ * home, 1 the writer, 2 a remote owner, 3.. readers. Each runs with these
+ * ids, so that node 64 takes every role once.
+ */
+static const u32 layouts[][6] = {
+	{ 1, 2, 3, 4, 5, 6 },
+	{ 64, 1, 2, 3, 4, 5 },	/* the home */
+	{ 1, 64, 2, 3, 4, 5 },	/* the writer */
+	{ 1, 2, 64, 3, 4, 5 },	/* the remote owner, invalidated by an upgrade */
+	{ 1, 2, 3, 64, 4, 5 },	/* a reader, invalidated by the write */
+};
+
 /* R2: a write with k readers costs 2 + 2k messages, 3 + 2k if owner != home. */
-static void check_counts(void)
+static void check_counts(const u32 *use)
 {
 	for (int k = 0; k <= 3; k++) {
 		for (int remote_owner = 0; remote_owner <= 1; remote_owner++) {
 			long want_msgs = 2 + 2 * k + remote_owner;
 			u32 writer = 1, owner = remote_owner ? 2 : 0;
 
-			setup(6, 1);	/* page 0's home is node 0 */
+			setup(6, 1, use);	/* page 0's home is slot 0 */
 			if (remote_owner) {
 				access_page(owner, 0, true);
 				drain();
@@ -306,19 +402,21 @@ static void check_counts(void)
 			network_msgs = 0;
 			access_page(writer, 0, true);
 			drain();
+			check_quiet();
 			if (network_msgs != want_msgs) {
 				fprintf(stderr, "coherence_sim: write with %d readers%s: %ld messages, not %ld\n",
 					k, remote_owner ? ", owner != home" : "",
 					network_msgs, want_msgs);
-				exit(1);
+				fail("wrong message count");
 			}
 		}
 	}
 	/*
-	 * An upgrade moves no data: node 2 owns the page (home 0), node 1 reads
-	 * it, then writes: request, invalidate node 2, its ack, a bare grant.
+	 * An upgrade moves no data: slot 2 owns the page (home slot 0), slot 1
+	 * reads it, then writes: request, invalidate slot 2, its ack, a bare
+	 * grant.
 	 */
-	setup(3, 1);
+	setup(3, 1, use);
 	access_page(2, 0, true);
 	drain();
 	access_page(1, 0, false);
@@ -326,29 +424,58 @@ static void check_counts(void)
 	network_msgs = data_msgs = 0;
 	access_page(1, 0, true);
 	drain();
+	check_quiet();
 	if (network_msgs != 4 || data_msgs)
 		fail("an upgrade did not cost 2 + 2k messages without data");
 }
 
 /*
  * A reader dies while a write waits for its ack: the home forgets it and the
- * write completes. Node 2 reads page 0 (home 0), node 1 writes; node 2's
- * invalidation is lost with it.
+ * write completes. Slot 2 reads page 0 (home slot 0), slot 1 writes; slot
+ * 2's invalidation is lost with it.
  */
-static void check_forget(void)
+static void check_forget(const u32 *use)
 {
-	setup(3, 1);
+	setup(3, 1, use);
 	access_page(2, 0, false);
 	drain();
 	access_page(1, 0, true);
 	deliver(1, 0);			/* the write request reaches the home */
-	memset(&links[0][2], 0, sizeof(links[0][2]));	/* node 2 is gone */
+	memset(link_of(0, 2), 0, sizeof(struct link));	/* slot 2 is gone */
 	if (!dir[0].busy)
 		fail("the write did not wait for the dead reader");
-	dsm_coh_dir_forget(&env, &dir[0], 0, 2);
+	dsm_coh_dir_forget(&env, &dir[0], home_id(0), ids[2]);
 	drain();
 	if (want[1][0] || node[1][0].state != DSM_COH_EXCLUSIVE || dir[0].copyset)
 		fail("forgetting a dead reader did not complete the write");
+}
+
+/*
+ * All 64 nodes, in id order (page 0's home is node 1): node 64 writes, nodes
+ * 2..63 read, then node 2 writes. Its upgrade invalidates the 61 other
+ * readers and node 64, the owner: 2 + 2 * 62 messages, no data.
+ */
+static void check_full(void)
+{
+	u32 all[MAX_N];
+
+	for (int i = 0; i < MAX_N; i++)
+		all[i] = i + 1;
+	setup(MAX_N, 1, all);
+	access_page(63, 0, true);
+	drain();
+	for (int n = 1; n <= 62; n++) {
+		access_page(n, 0, false);
+		drain();
+	}
+	network_msgs = data_msgs = 0;
+	access_page(1, 0, true);
+	drain();
+	check_quiet();
+	if (node[1][0].state != DSM_COH_EXCLUSIVE || node[63][0].state != DSM_COH_INVALID)
+		fail("a write in a 64-node cluster did not take the page");
+	if (network_msgs != 2 + 2 * 62 || data_msgs)
+		fail("a write in a 64-node cluster did not cost 2 + 2k messages");
 }
 
 int main(int argc, char **argv)
@@ -356,8 +483,11 @@ int main(int argc, char **argv)
 	int runs = argc > 1 ? atoi(argv[1]) : 20000;
 
 	seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-	check_counts();
-	check_forget();
+	for (size_t i = 0; i < ARRAY_SIZE(layouts); i++) {
+		check_counts(layouts[i]);
+		check_forget(layouts[i]);
+	}
+	check_full();
 	for (int i = 0; i < runs; i++)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",

@@ -54,6 +54,10 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_COH_MSGS_SENT] = "coh_msgs_sent",
 	[DSM_STAT_COH_MSGS_RECEIVED] = "coh_msgs_received",
 	[DSM_STAT_READAHEAD] = "readahead",
+	[DSM_STAT_MSGS_RESENT] = "msgs_resent",
+	[DSM_STAT_MSGS_DUPLICATE] = "msgs_duplicate",
+	[DSM_STAT_NODES_LOST] = "nodes_lost",
+	[DSM_STAT_TX_WINDOW_FULL] = "tx_window_full",
 };
 
 static const char *const state_names[] = {
@@ -81,6 +85,7 @@ static const char *const reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_LEFT] = "left",
 	[DSM_REASON_REPLACED] = "replaced",
 	[DSM_REASON_SHUTDOWN] = "shutdown",
+	[DSM_REASON_INCARNATION] = "restarted or forgotten",
 };
 
 static const char *const event_names[] = {
@@ -421,7 +426,9 @@ static int peer_reply(struct nlattr **tb, void *arg)
 	out_u64("tx_bytes", " %llu B", get_u64(p[DSM_PEER_A_TX_BYTES]));
 	out_u64("rx_msgs", "  rx %llu msgs", get_u64(p[DSM_PEER_A_RX_MSGS]));
 	out_u64("rx_bytes", " %llu B", get_u64(p[DSM_PEER_A_RX_BYTES]));
-	out_u64("errors", "  errors %llu\n", get_u64(p[DSM_PEER_A_ERRORS]));
+	out_u64("errors", "  errors %llu", get_u64(p[DSM_PEER_A_ERRORS]));
+	out_u64("resent", "  resent %llu", get_u64(p[DSM_PEER_A_RESENT]));
+	out_u64("unacked_bytes", "  unacked %llu B\n", get_u64(p[DSM_PEER_A_UNACKED]));
 	out_close();
 	return 0;
 }

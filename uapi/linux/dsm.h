@@ -223,6 +223,10 @@ enum dsm_stat {
 	DSM_STAT_COH_MSGS_SENT,		/* coherence messages to other nodes */
 	DSM_STAT_COH_MSGS_RECEIVED,	/* coherence messages from other nodes */
 	DSM_STAT_READAHEAD,		/* pages requested ahead of sequential reads */
+	DSM_STAT_MSGS_RESENT,		/* messages sent again on a new link */
+	DSM_STAT_MSGS_DUPLICATE,	/* received again: dropped */
+	DSM_STAT_NODES_LOST,		/* peers declared lost (any reason) */
+	DSM_STAT_TX_WINDOW_FULL,	/* sending paused: unacknowledged bytes at the bound */
 	__DSM_STAT_MAX,
 };
 
@@ -245,6 +249,8 @@ enum dsm_peer_attr {
 	DSM_PEER_A_RX_MSGS,		/* u64 */
 	DSM_PEER_A_RX_BYTES,		/* u64 */
 	DSM_PEER_A_ERRORS,		/* u64, malformed messages from it */
+	DSM_PEER_A_RESENT,		/* u64, messages sent to it again */
+	DSM_PEER_A_UNACKED,		/* u64, bytes queued for it, not acknowledged */
 	__DSM_PEER_A_MAX,
 };
 
@@ -276,6 +282,7 @@ enum dsm_reason {
 	DSM_REASON_LEFT,	/* the node left the cluster */
 	DSM_REASON_REPLACED,	/* a newer connection from the same node */
 	DSM_REASON_SHUTDOWN,	/* this node is leaving or unloading */
+	DSM_REASON_INCARNATION,	/* one side restarted or forgot the other */
 	__DSM_REASON_MAX,
 };
 
