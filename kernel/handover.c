@@ -3,10 +3,14 @@
  * dsm: cluster regions when nodes go - lost nodes and graceful leaves.
  *
  * Theory of operation.
- *  - A node is lost (silent past the dead timeout): the homes on this node
- *    forget it (dsm_coh_dir_forget: out of every copyset, an ack expected
- *    from it counts as received); the pages it was home of stop being
- *    trusted here (read copies dropped, requests in flight failed).
+ *  - A node is lost (silent past the dead timeout, or it restarted): the
+ *    homes on this node forget it (dsm_coh_dir_forget: out of every
+ *    copyset, an ack expected from it counts as received); a page it owned
+ *    is an orphan for good (its data died with it; a new incarnation of the
+ *    node must not be asked for it); the pages it was home of stop being
+ *    trusted here: every copy is dropped, exclusive ones too, since their
+ *    directory died with it and a new incarnation of the node starts a
+ *    fresh one; requests in flight fail.
  *  - This node leaves gracefully (dsm_pages_handover, before the leave is
  *    announced): the pages it owns go to their homes (YIELD); the pages it
  *    is home of are first taken exclusively, then handed, entry and data,
@@ -44,17 +48,19 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
 		if (cp->home == self) {
+			if (cp->dir.owner == lost->id)
+				cp->orphan = true;
 			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 			if (dsm_pages_dir_drain(&ctx))
 				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
 						    r->key, index);
 		} else if (cp->home == lost->id) {
-			if (cp->node.pending) {
+			if (cp->node.pending)
 				cp->failed = true;
-			} else if (cp->node.state == DSM_COH_SHARED &&
-				   !cp->node.owner) {
-				/* nobody would invalidate it any more */
+			if (cp->node.state != DSM_COH_INVALID) {
+				/* nobody coordinates it any more */
 				cp->node.state = DSM_COH_INVALID;
+				cp->node.owner = false;
 				dsm_pages_zap(r, index);
 			}
 		}

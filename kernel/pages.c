@@ -243,7 +243,8 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	while (!err && !cp->dir.busy && dsm_pages_next_request(cp, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
-		if (cp->dir.owner != self && dsm_node_lost(cp->dir.owner)) {
+		if (cp->orphan ||
+		    (cp->dir.owner != self && dsm_node_lost(cp->dir.owner))) {
 			/* its only up-to-date copy died with its owner */
 			dsm_pages_send_type(ctx, m.requester, DSM_PAGE_FAIL, m.requester);
 			continue;

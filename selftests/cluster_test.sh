@@ -13,12 +13,18 @@
 #   rmmod    node 3 unloads the module while connected: the others see it
 #            leave, and every connection it created was destroyed; it comes
 #            back
+#   cutoff   node 3 reads a page and owns another, then drops every packet
+#            it sends; nodes 1 and 2 reset their links (RST): alive but
+#            unreachable, links closed for another reason than silence.
+#            They declare it lost in time, write the page it read, get
+#            SIGBUS for the page whose only copy it had; when it is
+#            reachable again, it is a fresh peer and everyone is up
 #   kill     node 3 reads a page and owns another, then is killed
 #            abruptly: the others declare it down, write the page it read,
 #            and get SIGBUS in time for the page whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 35
+plan 40
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -183,6 +189,32 @@ else
 fi
 wait_until "all up again" 30 peers_up 2
 dsm_barrier back
+
+# ---- cut off (node 3 first reads one page of a region and owns another)
+expect "node 3 holds pages before it is cut off" 0 dsm_coherence hold 0xc0de0071
+sed 's/^/# /' /tmp/ktap.out
+dsm_barrier cutoff-held
+if [ $me = 3 ]; then
+	/usr/sbin/tc qdisc add dev eth0 root netem loss 100%
+	sleep 30	# nodes 1 and 2 check meanwhile; it hears nothing either
+	/usr/sbin/tc qdisc del dev eth0 root
+	ok "(nodes 1 and 2 reset their links to node 3)"
+	ok "(... and declare it lost)"
+	ok "(... and its pages)"
+else
+	l0=$(stat_of nodes_lost)
+	sleep 2
+	expect "node $me resets its dsm links (RST)" 0 dsm_rst 7878
+	t0=$(date +%s)
+	wait_until "cut-off node 3 declared lost, its links closed by RST" 15 \
+		sh -c "[ \"\$(dsmctl -j show | sed -n 's/.*\"nodes_lost\":\([0-9]*\).*/\1/p')\" -gt ${l0:-0} ]"
+	echo "# node 3 lost $(( $(date +%s) - t0 )) s after the reset (dead timeout 5 s)"
+	expect "coherence goes on without the cut-off node" 0 \
+		dsm_coherence after-kill 0xc0de0071 5000
+	sed 's/^/# /' /tmp/ktap.out
+fi
+wait_until "node 3 reachable again: a fresh peer, all up" 60 peers_up 2
+dsm_barrier cutoff-over 120
 
 # ---- killed (node 3 first reads one page of a region and owns another)
 expect "node 3 holds pages before it is killed" 0 dsm_coherence hold 0xc0de0070

@@ -489,7 +489,8 @@ static void test_slowlink(long kib)
  */
 #define LR_COUNTER_KEY	0xc0de00c0
 #define LR_STRIPES_KEY	0xc0de00c1
-#define LR_ADDS		3000	/* per adder thread */
+#define LR_ADDS		1000	/* per adder thread */
+#define LR_ADD_GAP_US	10000	/* between two adds: >= 10 s of adds */
 #define LR_PAGES	64
 #define LR_ROUNDS	30
 #define LR_INTERVAL	1.5	/* s between two resets */
@@ -643,8 +644,11 @@ static void *lr_adder(void *arg)
 		w->bus_addr = lr_bus_addr;
 	} else {
 		lr_jmp = &env;
-		for (; i < LR_ADDS; i++)
+		/* paced, so that the adds go on while the links are reset */
+		for (; i < LR_ADDS; i++) {
 			__atomic_fetch_add(lr_counter, 1, __ATOMIC_SEQ_CST);
+			usleep(LR_ADD_GAP_US);
+		}
 	}
 	lr_jmp = NULL;
 	w->done = i;

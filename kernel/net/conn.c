@@ -650,9 +650,8 @@ static void dsm_conn_rx_work(struct work_struct *work)
 		if (ret <= 0)
 			break;
 	}
-	if (ret < 0)
-		dsm_conn_close(conn, ret == -ECONNRESET ? DSM_REASON_CLOSED :
-							 DSM_REASON_PROTOCOL);
+	if (ret < 0)	/* a bad message was closed for already, with its reason */
+		dsm_conn_close(conn, DSM_REASON_CLOSED);
 	else if (ret > 0)
 		dsm_conn_queue_rx(conn);	/* budget spent: yield */
 	dsm_conn_put(conn);
