@@ -15,9 +15,15 @@ static int __init dsm_init(void)
 {
 	int err;
 
-	err = dsm_net_init();
+	/* the transport names none of the layers above: they register here */
+	err = dsm_net_init(&dsm_members_net_ops);
 	if (err)
 		return err;
+	dsm_net_set_handler(DSM_MSG_JOIN, dsm_members_on_join);
+	dsm_net_set_handler(DSM_MSG_LEAVE, dsm_members_on_leave);
+	dsm_net_set_handler(DSM_MSG_MEMBERS, dsm_members_on_members);
+	dsm_net_set_handler(DSM_MSG_REGION, dsm_region_on_request);
+	dsm_net_set_handler(DSM_MSG_PAGE, dsm_pages_on_msg);
 	err = dsm_dev_init();
 	if (err)
 		goto err_net;

@@ -32,7 +32,7 @@
 #include <linux/slab.h>
 #include <net/netlink.h>
 
-#include "net/transport.h"
+#include "dsm.h"
 
 #define DSM_JOIN_TIMEOUT_MS	5000
 #define DSM_JOIN_HOPS		4
@@ -107,7 +107,7 @@ u32 dsm_members_coordinator(void)
 	if (!dsm_members_epoch())
 		return 0;
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1)
-		if (id == self || READ_ONCE(dsm_peers[id].state) == DSM_PEER_UP)
+		if (id == self || dsm_net_peer_up(id))
 			return id;
 	return self;
 }
@@ -121,9 +121,14 @@ static size_t dsm_members_snapshot(struct dsm_wire_members *w)
 	lockdep_assert_held(&dsm_members_lock);
 	dsm_node_get(&cfg);
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
+		__be32 addr = cfg.addr;
+		u16 port = cfg.port;
+
+		if (id != self)
+			dsm_net_peer_addr(id, &addr, &port);
 		w->m[n].id = cpu_to_le32(id);
-		w->m[n].addr = id == self ? cfg.addr : dsm_peers[id].addr;
-		w->m[n].port = cpu_to_le16(id == self ? cfg.port : dsm_peers[id].port);
+		w->m[n].addr = addr;
+		w->m[n].port = cpu_to_le16(port);
 		w->m[n].pad = 0;
 		n++;
 	}
@@ -176,7 +181,7 @@ static void dsm_members_reset(void)
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	WRITE_ONCE(dsm_epoch, 0);
 	mutex_unlock(&dsm_members_lock);
-	dsm_peers_drop();
+	dsm_net_peers_drop();
 	dsm_regions_drop_cluster();	/* their state meant this membership */
 }
 
@@ -212,19 +217,22 @@ static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
 		if (id != self && !test_bit(id, next)) {
 			clear_bit(id, dsm_members);
-			dsm_peer_remove(id, DSM_REASON_LEFT);
+			dsm_net_peer_remove(id, DSM_REASON_LEFT);
 			dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
 		}
 	}
 	for (i = 0; i < n; i++) {
+		__be32 addr;
+		u16 port;
+
 		id = le32_to_cpu(w->m[i].id);
 		if (id == self)
 			continue;
-		if (!test_bit(id, dsm_members) ||
-		    dsm_peers[id].addr != w->m[i].addr ||
-		    dsm_peers[id].port != le16_to_cpu(w->m[i].port)) {
+		dsm_net_peer_addr(id, &addr, &port);
+		if (!test_bit(id, dsm_members) || addr != w->m[i].addr ||
+		    port != le16_to_cpu(w->m[i].port)) {
 			set_bit(id, dsm_members);
-			dsm_peer_add(id, w->m[i].addr, le16_to_cpu(w->m[i].port));
+			dsm_net_peer_add(id, w->m[i].addr, le16_to_cpu(w->m[i].port));
 			dsm_nl_event(DSM_EVENT_JOIN, id, 0);
 		}
 	}
@@ -234,22 +242,20 @@ static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 
 /**
  * dsm_members_on_members() - MEMBERS: a newer list, maybe
- * @conn:    the link it came on
- * @hdr:     header; hdr->epoch is the list's epoch
- * @payload: struct dsm_wire_members
+ * @m: the message; m->epoch is the list's epoch, the payload a struct
+ *     dsm_wire_members
  *
  * Return: 0 or DSM_REASON_PROTOCOL for a malformed list.
  */
-u32 dsm_members_on_members(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			   const void *payload)
+u32 dsm_members_on_members(const struct dsm_net_msg *m)
 {
 	DECLARE_BITMAP(set, DSM_MAX_NODES + 1);
-	const struct dsm_wire_members *w = payload;
-	u64 epoch = le64_to_cpu(hdr->epoch);
+	const struct dsm_wire_members *w = m->payload;
+	u64 epoch = m->epoch;
 	bool removed = false;
 	u32 reason;
 
-	reason = dsm_members_check(w, le32_to_cpu(hdr->len), set);
+	reason = dsm_members_check(w, m->len, set);
 	if (reason)
 		return reason;
 	if (le64_to_cpu(w->cluster) != dsm_cluster_id())
@@ -270,68 +276,72 @@ u32 dsm_members_on_members(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
 	return 0;
 }
 
-/**
- * dsm_members_on_link_up() - a link came up: the newer list wins
- * @peer:       the peer
- * @peer_epoch: its epoch, from its HELLO
- */
-void dsm_members_on_link_up(struct dsm_peer *peer, u64 peer_epoch)
+/* A link came up: the newer list wins. */
+static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
 {
 	if (dsm_members_epoch() <= peer_epoch)
 		return;
 	mutex_lock(&dsm_members_lock);
-	dsm_members_send(peer->id, 0);
+	dsm_members_send(id, 0);
 	mutex_unlock(&dsm_members_lock);
 }
 
-static void dsm_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-		      struct dsm_wire_reply *r, size_t len)
+/* A member is gone: the page layer stops counting on it. */
+static void dsm_members_on_lost(u32 id, bool left)
 {
-	dsm_conn_send(conn, DSM_MSG_REPLY, le64_to_cpu(hdr->req_id), r, len);
+	if (left)
+		dsm_pages_node_left(id);
+	dsm_pages_node_lost(id);
 }
+
+/* What the transport asks of and tells this layer (main.c passes it). */
+const struct dsm_net_ops dsm_members_net_ops = {
+	.is_member = dsm_members_has,
+	.epoch = dsm_members_epoch,
+	.link_up = dsm_members_on_link_up,
+	.lost = dsm_members_on_lost,
+	.event = dsm_nl_event,
+};
 
 /**
  * dsm_members_on_join() - JOIN on a join connection: add the sender
- * @conn: the join connection (remote_id, join_addr, join_port are the
- *        joiner's, from its HELLO)
- * @hdr:  the request's header
- * @payload: empty
+ * @m: the request; m->from, m->addr and m->port are the joiner's, from its
+ *     HELLO
  *
  * Return: 0.
  */
-u32 dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			const void *payload)
+u32 dsm_members_on_join(const struct dsm_net_msg *m)
 {
 	struct dsm_wire_reply *r = kzalloc(DSM_REPLY_MAX, GFP_KERNEL);
-	u32 id = conn->remote_id, coord, self = dsm_self_id();
-	struct dsm_peer *peer = &dsm_peers[id];
+	u32 id = m->from, coord, self = dsm_self_id();
 	size_t len = sizeof(*r);
+	__be32 addr;
+	u16 port;
 	int status = 0;
 
 	if (!r)
 		return DSM_REASON_CLOSED;
 	mutex_lock(&dsm_members_lock);
 	coord = dsm_members_coordinator();
+	dsm_net_peer_addr(id, &addr, &port);
 	if (!dsm_epoch) {
 		status = -ENOTCONN;
 	} else if (coord != self) {
 		status = -EAGAIN;
 		r->redirect_id = cpu_to_le32(coord);
-		r->redirect_addr = dsm_peers[coord].addr;
-		r->redirect_port = cpu_to_le16(dsm_peers[coord].port);
-	} else if (!conn->join_addr || !conn->join_port) {
+		dsm_net_peer_addr(coord, &r->redirect_addr, &port);
+		r->redirect_port = cpu_to_le16(port);
+	} else if (!m->addr || !m->port) {
 		status = -EINVAL;
 	} else if (test_bit(id, dsm_members) &&
-		   (peer->addr != conn->join_addr || peer->port != conn->join_port) &&
-		   READ_ONCE(peer->state) == DSM_PEER_UP) {
+		   (addr != m->addr || port != m->port) && dsm_net_peer_up(id)) {
 		status = -EADDRINUSE;	/* another live node has that id */
 	} else {
 		set_bit(id, dsm_members);
-		dsm_peer_add(id, conn->join_addr, conn->join_port);
+		dsm_net_peer_add(id, m->addr, m->port);
 		dsm_nl_event(DSM_EVENT_JOIN, id, 0);
 		dsm_members_new_epoch(dsm_epoch + 1);
-		pr_info("node %u joined at %pI4:%u\n", id, &conn->join_addr,
-			conn->join_port);
+		pr_info("node %u joined at %pI4:%u\n", id, &m->addr, m->port);
 		r->epoch = cpu_to_le64(dsm_epoch);
 		len = offsetof(struct dsm_wire_reply, members) +
 		      dsm_members_snapshot(&r->members);
@@ -339,24 +349,21 @@ u32 dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	}
 	r->status = cpu_to_le32(status);
 	mutex_unlock(&dsm_members_lock);
-	dsm_reply(conn, hdr, r, len);
+	dsm_net_reply(m, DSM_MSG_REPLY, r, len);
 	kfree(r);
 	return 0;
 }
 
 /**
  * dsm_members_on_leave() - LEAVE on a peer link: remove the sender
- * @conn:    the link
- * @hdr:     the request's header
- * @payload: empty
+ * @m: the request
  *
  * Return: 0.
  */
-u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			 const void *payload)
+u32 dsm_members_on_leave(const struct dsm_net_msg *m)
 {
 	struct dsm_wire_reply r = {};
-	u32 id = conn->remote_id;
+	u32 id = m->from;
 	bool removed = false;
 
 	mutex_lock(&dsm_members_lock);
@@ -371,11 +378,10 @@ u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		removed = true;
 	}
 	mutex_unlock(&dsm_members_lock);
-	/* after the list: the leaver's lost_work sends both, then closes */
-	if (!dsm_net_send(id, DSM_MSG_REPLY, le64_to_cpu(hdr->req_id), &r, sizeof(r)))
-		dsm_out_try_flush(dsm_node_bit(id));
+	/* after the list; removing it sends both before closing its link */
+	dsm_net_reply(m, DSM_MSG_REPLY, &r, sizeof(r));
 	if (removed)
-		dsm_peer_remove(id, DSM_REASON_LEFT);
+		dsm_net_peer_remove(id, DSM_REASON_LEFT);
 	return 0;
 }
 
@@ -455,67 +461,6 @@ int dsm_cluster_form(struct netlink_ext_ack *extack)
 	return err;
 }
 
-static const char *dsm_refusal_msg(u32 reason)
-{
-	switch (reason) {
-	case DSM_REASON_VERSION:
-		return "the contact speaks another protocol version";
-	case DSM_REASON_CLUSTER:
-		return "the contact belongs to another cluster (cluster id mismatch)";
-	case DSM_REASON_TIMEOUTS:
-		return "the contact uses another dead timeout";
-	case DSM_REASON_KEY:
-		return "cluster key mismatch: one side has a key, the other not";
-	case DSM_REASON_AUTH:
-		return "cluster key proof failed: the keys differ";
-	default:
-		return "the contact refused the handshake";
-	}
-}
-
-/* One join attempt through @addr:@port; fills @r, returns its length. */
-static int dsm_join_once(__be32 addr, u16 port, struct dsm_wire_reply *r,
-			 struct netlink_ext_ack *extack)
-{
-	struct dsm_conn *conn;
-	struct socket *sock;
-	long left;
-	int n;
-
-	n = dsm_conn_connect(addr, port, &sock);
-	if (n) {
-		dsm_extack(extack, "cannot connect to the contact node");
-		return n;
-	}
-	conn = dsm_conn_create(sock, true);
-	if (!conn)
-		return -ENOMEM;
-	n = dsm_hs_start(conn, 0, true);
-	if (!n) {
-		left = wait_for_completion_killable_timeout(&conn->join_ready,
-							    msecs_to_jiffies(DSM_JOIN_TIMEOUT_MS));
-		if (left < 0)
-			n = -EINTR;
-		else if (conn->hs != DSM_HS_UP)
-			n = conn->refused ? -ECONNREFUSED : -ETIMEDOUT;
-	}
-	if (n == -ECONNREFUSED)
-		dsm_extack(extack, dsm_refusal_msg(conn->refused));
-	else if (n == -ETIMEDOUT)
-		dsm_extack(extack, "no handshake with the contact node");
-	if (!n) {
-		n = dsm_conn_call(conn, DSM_MSG_JOIN, NULL, 0, r, DSM_REPLY_MAX,
-				  DSM_JOIN_TIMEOUT_MS);
-		if (n >= 0 && n < (int)sizeof(*r))
-			n = -EPROTO;
-		if (n < 0)
-			dsm_extack(extack, "no answer to the join request");
-	}
-	dsm_conn_close(conn, DSM_REASON_CLOSED);
-	dsm_conn_put(conn);
-	return n;
-}
-
 /**
  * dsm_cluster_join() - join the cluster that @addr:@port belongs to
  * @addr:   any member's address
@@ -527,6 +472,7 @@ static int dsm_join_once(__be32 addr, u16 port, struct dsm_wire_reply *r,
 int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 {
 	DECLARE_BITMAP(set, DSM_MAX_NODES + 1);
+	const char *why = NULL;
 	struct dsm_wire_reply *r;
 	int hop, err = 0, n = 0;
 
@@ -546,8 +492,13 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 	}
 	for (hop = 0; hop < DSM_JOIN_HOPS; hop++) {
 		memset(r, 0, DSM_REPLY_MAX);
-		n = dsm_join_once(addr, port, r, extack);
+		n = dsm_net_join(addr, port, r, DSM_REPLY_MAX, &why);
+		if (n >= 0 && n < (int)sizeof(*r)) {
+			why = "the contact sent a malformed reply";
+			n = -EPROTO;
+		}
 		if (n < 0) {
+			dsm_extack(extack, why);
 			err = n;
 			goto out;
 		}

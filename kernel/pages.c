@@ -416,17 +416,8 @@ static bool dsm_pages_takes_away(u8 type)
 	       type == DSM_COH_INV;
 }
 
-/**
- * dsm_pages_receive() - a coherence message, from a peer or this node
- * @from:    the sender (checked by the transport)
- * @payload: struct dsm_wire_page, and the page for messages with data
- * @len:     payload length (at most DSM_WIRE_MAX_PAYLOAD)
- *
- * Everything in @payload is untrusted and checked before use.
- *
- * Return: 0, or -EPROTO for a message to close the link over.
- */
-int dsm_pages_receive(u32 from, const void *payload, size_t len)
+/* A coherence message; Return: 0, or -EPROTO to close the link over. */
+static int dsm_pages_receive(u32 from, const void *payload, size_t len)
 {
 	const struct dsm_wire_page *w = payload;
 	struct dsm_pages_ctx ctx;
@@ -477,6 +468,21 @@ int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	dsm_out_try_flush(ctx.dirty);	/* a receive handler: must not wait */
 	dsm_region_put(r);
 	return err < 0 ? -EPROTO : 0;
+}
+
+/**
+ * dsm_pages_on_msg() - DSM_MSG_PAGE, from a peer or this node
+ * @m: the message: struct dsm_wire_page, and the page for messages with
+ *     data; m->from checked by the transport
+ *
+ * Everything in the payload is untrusted and checked before use.
+ *
+ * Return: 0, or DSM_REASON_PROTOCOL for a message to close the link over.
+ */
+u32 dsm_pages_on_msg(const struct dsm_net_msg *m)
+{
+	return dsm_pages_receive(m->from, m->payload, m->len) ?
+	       DSM_REASON_PROTOCOL : 0;
 }
 
 /*

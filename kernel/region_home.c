@@ -23,12 +23,9 @@
  * Removal is cluster-wide and two-phase (dsm_region_cluster_remove): it
  * happens only if no member maps the region.
  */
-#include <linux/delay.h>
-#include <linux/sched/signal.h>
 
 #include "coherence/homes.h"
 #include "dsm.h"
-#include "net/transport.h"
 
 /*
  * The answer for @req from what this node knows; creates at the home.
@@ -104,24 +101,18 @@ static int dsm_region_serve(const struct dsm_wire_region *req,
 
 /**
  * dsm_region_on_request() - DSM_MSG_REGION from a member
- * @conn:    the link
- * @hdr:     header (its req_id goes back in the reply)
- * @payload: struct dsm_wire_region
+ * @m: the request, a struct dsm_wire_region (its req_id goes back in the
+ *     reply)
  *
  * Return: 0, or DSM_REASON_PROTOCOL for a malformed request.
  */
-u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			  const void *payload)
+u32 dsm_region_on_request(const struct dsm_net_msg *m)
 {
 	struct dsm_wire_region_reply rep;
-	u32 from = conn->remote_id;
 
-	if (dsm_region_serve(payload, &rep) == -EPROTO)
+	if (dsm_region_serve(m->payload, &rep) == -EPROTO)
 		return DSM_REASON_PROTOCOL;
-	/* a receive handler: queued, and sent as far as the socket takes it */
-	if (!dsm_net_send(from, DSM_MSG_REGION_REPLY, le64_to_cpu(hdr->req_id),
-			  &rep, sizeof(rep)))
-		dsm_out_try_flush(dsm_node_bit(from));
+	dsm_net_reply(m, DSM_MSG_REGION_REPLY, &rep, sizeof(rep));
 	return 0;
 }
 

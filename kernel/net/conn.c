@@ -57,8 +57,8 @@ static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload);
 static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload);
-static u32 dsm_on_page(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-		       const void *payload);
+static u32 dsm_on_upper(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			const void *payload);
 static u32 dsm_on_ack(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		      const void *payload);
 
@@ -75,7 +75,8 @@ static u32 dsm_on_ack(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
  * @link:      allowed on a peer link once it is up
  * @reliable:  on a peer link: sequenced, resent until acknowledged
  * @handle:    called with a complete, validated message (NULL: handshake);
- *             returns 0 or the DSM_REASON_* to close the connection with
+ *             returns 0 or the DSM_REASON_* to close the connection with;
+ *             dsm_on_upper for the types the layers above handle
  */
 struct dsm_msg_info {
 	const char *name;
@@ -99,22 +100,22 @@ static const struct dsm_msg_info dsm_msgs[__DSM_MSG_MAX] = {
 			   sizeof(struct dsm_wire_ping), false, false, true, false,
 			   dsm_on_pong },
 	[DSM_MSG_JOIN] = { "join", 0, 0, false, true, false, false,
-			   dsm_members_on_join },
+			   dsm_on_upper },
 	[DSM_MSG_LEAVE] = { "leave", 0, 0, false, false, true, true,
-			    dsm_members_on_leave },
+			    dsm_on_upper },
 	[DSM_MSG_REPLY] = { "reply", sizeof(struct dsm_wire_reply),
 			    sizeof(struct dsm_wire_reply) +
 			    DSM_MAX_NODES * sizeof(struct dsm_wire_member),
 			    false, true, true, true, dsm_on_reply },
 	[DSM_MSG_MEMBERS] = { "members", sizeof(struct dsm_wire_members),
 			      DSM_MEMBERS_MAX_LEN, false, false, true, true,
-			      dsm_members_on_members },
+			      dsm_on_upper },
 	[DSM_MSG_PAGE] = { "page", sizeof(struct dsm_wire_page),
 			   sizeof(struct dsm_wire_page) + DSM_WIRE_PAGE_SIZE,
-			   false, false, true, true, dsm_on_page },
+			   false, false, true, true, dsm_on_upper },
 	[DSM_MSG_REGION] = { "region", sizeof(struct dsm_wire_region),
 			     sizeof(struct dsm_wire_region), false, false, true,
-			     true, dsm_region_on_request },
+			     true, dsm_on_upper },
 	[DSM_MSG_REGION_REPLY] = { "region-reply",
 				   sizeof(struct dsm_wire_region_reply),
 				   sizeof(struct dsm_wire_region_reply),
@@ -322,7 +323,7 @@ static int dsm_conn_xmit(struct dsm_conn *conn, u8 type, u64 req_id, u64 seq,
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len)
 {
-	return dsm_conn_xmit(conn, type, req_id, 0, dsm_members_epoch(),
+	return dsm_conn_xmit(conn, type, req_id, 0, dsm_net_ops->epoch(),
 			     payload, len, false);
 }
 
@@ -470,12 +471,62 @@ static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	return 0;
 }
 
-static u32 dsm_on_page(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-		       const void *payload)
+/* The handlers of the layers above, one per type (dsm_net_set_handler). */
+static dsm_net_handler_t dsm_net_handlers[__DSM_MSG_MAX];
+
+/**
+ * dsm_net_set_handler() - register the handler of a message type
+ * @type: DSM_MSG_JOIN, LEAVE, MEMBERS, PAGE or REGION
+ * @fn:   the handler (see net.h); called for every such message once it
+ *        is complete and validated, in order per sender
+ *
+ * Called at module init, before the listener can start.
+ */
+void dsm_net_set_handler(u8 type, dsm_net_handler_t fn)
 {
-	if (dsm_pages_receive(conn->peer->id, payload, le32_to_cpu(hdr->len)))
-		return DSM_REASON_PROTOCOL;
-	return 0;
+	if (!WARN_ON_ONCE(type >= __DSM_MSG_MAX ||
+			  dsm_msgs[type].handle != dsm_on_upper))
+		dsm_net_handlers[type] = fn;
+}
+
+static u32 dsm_on_upper(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
+			const void *payload)
+{
+	dsm_net_handler_t fn = dsm_net_handlers[hdr->type];
+	struct dsm_net_msg m = {
+		.from = conn->remote_id,
+		.type = hdr->type,
+		.req_id = le64_to_cpu(hdr->req_id),
+		.epoch = le64_to_cpu(hdr->epoch),
+		.payload = payload,
+		.len = le32_to_cpu(hdr->len),
+		.addr = conn->join_addr,
+		.port = conn->join_port,
+		.conn = conn,
+	};
+
+	return fn ? fn(&m) : DSM_REASON_PROTOCOL;
+}
+
+/**
+ * dsm_net_deliver_local() - deliver a message this node sent itself
+ * @out: the message (outbox.c's work item, in order)
+ */
+void dsm_net_deliver_local(struct dsm_out *out)
+{
+	dsm_net_handler_t fn = dsm_net_handlers[out->type];
+	struct dsm_net_msg m = {
+		.from = dsm_self_id(),
+		.type = out->type,
+		.req_id = out->req_id,
+		.epoch = out->epoch,
+		.payload = out->payload,
+		.len = out->len,
+	};
+
+	if (!fn || fn(&m))
+		pr_warn_ratelimited("own %s message refused\n",
+				    dsm_msgs[out->type].name);
 }
 
 /* Everything about a header that can be checked before its payload. */

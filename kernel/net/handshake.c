@@ -234,7 +234,7 @@ static u32 dsm_hs_check_hello(struct dsm_conn *conn,
 		return 0;	/* membership is decided by the JOIN request */
 	if (src > dsm_self_id())	/* the lower id initiates */
 		return DSM_REASON_NODE;
-	if (!dsm_members_has(src))
+	if (!dsm_net_ops->is_member(src))
 		return DSM_REASON_NOT_MEMBER;
 	return 0;
 }

@@ -184,7 +184,7 @@ static void dsm_out_enqueue(u32 dst, struct dsm_out *out)
 	struct dsm_peer *peer = &dsm_peers[dst];
 
 	out->sent = false;
-	out->epoch = dsm_members_epoch();
+	out->epoch = dsm_net_ops->epoch();
 	spin_lock_bh(&peer->txq_lock);
 	if (dst != dsm_self_id() && READ_ONCE(peer->lost)) {
 		/* lost: nothing reaches it until it is up again as new */
@@ -262,8 +262,7 @@ static void dsm_out_self_fn(struct work_struct *work)
 		spin_unlock_bh(&self->txq_lock);
 		if (!out)
 			break;
-		if (dsm_pages_receive(self->id, out->payload, out->len))
-			pr_warn_ratelimited("own coherence message refused\n");
+		dsm_net_deliver_local(out);
 		kfree(out);
 	}
 }
@@ -347,6 +346,32 @@ static void dsm_out_send(u32 dst, bool wait)
 			break;
 	}
 	mutex_unlock(&peer->tx_flush);
+}
+
+/**
+ * dsm_net_reply() - answer a received request, where it came from
+ * @m:       the request
+ * @type:    DSM_MSG_REPLY or DSM_MSG_REGION_REPLY
+ * @payload: @len bytes
+ * @len:     payload length
+ *
+ * On a peer link, the reply is queued like every message to the sender and
+ * sent as far as its socket takes it at once (a receive handler must not
+ * wait); on a join connection, it is sent on it.
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_net_reply(const struct dsm_net_msg *m, u8 type, const void *payload,
+		  size_t len)
+{
+	int err;
+
+	if (m->conn && m->conn->join)
+		return dsm_conn_send(m->conn, type, m->req_id, payload, len);
+	err = dsm_net_send(m->from, type, m->req_id, payload, len);
+	if (!err)
+		dsm_out_try_flush(dsm_node_bit(m->from));
+	return err;
 }
 
 /**

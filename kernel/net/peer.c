@@ -128,12 +128,10 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 		dsm_conn_put(conn);
 	}
 	/* a node that left may be back already (a rejoin re-adds it) */
-	if (reason != DSM_REASON_LEFT || !dsm_members_has(peer->id))
+	if (reason != DSM_REASON_LEFT || !dsm_net_ops->is_member(peer->id))
 		WRITE_ONCE(peer->lost, true);
 	dsm_peer_fail_calls(peer);
-	if (reason == DSM_REASON_LEFT)
-		dsm_pages_node_left(peer->id);
-	dsm_pages_node_lost(peer->id);
+	dsm_net_ops->lost(peer->id, reason == DSM_REASON_LEFT);
 	dsm_out_reset(peer);	/* now the handshake may start it afresh */
 }
 
@@ -222,7 +220,7 @@ static void dsm_peer_connect_fn(struct work_struct *work)
 	struct socket *sock;
 	int err;
 
-	if (!dsm_members_has(peer->id))
+	if (!dsm_net_ops->is_member(peer->id))
 		return;
 	spin_lock_bh(&peer->lock);
 	if (peer->conn) {
@@ -250,7 +248,7 @@ static void dsm_peer_connect_fn(struct work_struct *work)
 	 * installed: its close found no link to take down, and a dead link
 	 * would stay in place, refusing every message, forever.
 	 */
-	if (peer->conn || !dsm_members_has(peer->id) || dsm_conn_dead(conn)) {
+	if (peer->conn || !dsm_net_ops->is_member(peer->id) || dsm_conn_dead(conn)) {
 		spin_unlock_bh(&peer->lock);
 		dsm_conn_close(conn, DSM_REASON_SHUTDOWN);
 		dsm_conn_put(conn);
@@ -304,9 +302,9 @@ void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 		dsm_conn_put(old);
 	}
 	pr_info("node %u up\n", peer->id);
-	dsm_nl_event(DSM_EVENT_PEER_UP, peer->id, 0);
+	dsm_net_ops->event(DSM_EVENT_PEER_UP, peer->id, 0);
 	dsm_out_link_up(peer, conn->hello_rx_seq);	/* resends what it lacks */
-	dsm_members_on_link_up(peer, le64_to_cpu(conn->rx_hdr.epoch));
+	dsm_net_ops->link_up(peer->id, le64_to_cpu(conn->rx_hdr.epoch));
 }
 
 /**
@@ -336,7 +334,7 @@ void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason)
 	if (was_up) {
 		dsm_stat_inc(DSM_STAT_PEER_DOWN);
 		pr_info("node %u down: %s\n", peer->id, dsm_reason_name(reason));
-		dsm_nl_event(DSM_EVENT_PEER_DOWN, peer->id, reason);
+		dsm_net_ops->event(DSM_EVENT_PEER_DOWN, peer->id, reason);
 	}
 }
 
@@ -369,12 +367,12 @@ void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping)
 }
 
 /**
- * dsm_peer_add() - a node became a member: start linking to it
+ * dsm_net_peer_add() - a node became a member: start linking to it
  * @id:   node id
  * @addr: its address
  * @port: its port
  */
-void dsm_peer_add(u32 id, __be32 addr, u16 port)
+void dsm_net_peer_add(u32 id, __be32 addr, u16 port)
 {
 	struct dsm_peer *peer = &dsm_peers[id];
 
@@ -393,11 +391,11 @@ void dsm_peer_add(u32 id, __be32 addr, u16 port)
 }
 
 /**
- * dsm_peer_remove() - a node is no longer a member: drop its link
+ * dsm_net_peer_remove() - a node is no longer a member: drop its link
  * @id:     node id
  * @reason: DSM_REASON_* for the link
  */
-void dsm_peer_remove(u32 id, u32 reason)
+void dsm_net_peer_remove(u32 id, u32 reason)
 {
 	/* its lost_work sends what is queued for it, then closes the link */
 	WRITE_ONCE(dsm_peers[id].lost_reason, reason);
@@ -445,7 +443,7 @@ static void dsm_hb_fn(struct work_struct *work)
 	u32 id;
 
 	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (id != dsm_self_id() && dsm_members_has(id))
+		if (id != dsm_self_id() && dsm_net_ops->is_member(id))
 			dsm_peer_tick(&dsm_peers[id], dead);
 	dsm_conn_pending_expire(false);
 	queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
@@ -488,20 +486,48 @@ void dsm_peers_heartbeat(bool run)
 }
 
 /**
- * dsm_peers_drop() - drop every link (membership is already empty, so no
- * new link starts)
+ * dsm_net_peers_drop() - drop every link and forget every peer (membership
+ * is already empty, so no new link starts)
  */
-void dsm_peers_drop(void)
+void dsm_net_peers_drop(void)
 {
 	u32 id;
 
 	for (id = 1; id <= DSM_MAX_NODES; id++) {
 		cancel_work_sync(&dsm_peers[id].connect_work);
-		dsm_peer_remove(id, DSM_REASON_SHUTDOWN);
+		dsm_net_peer_remove(id, DSM_REASON_SHUTDOWN);
 		flush_work(&dsm_peers[id].lost_work);
 		cancel_work_sync(&dsm_peers[id].tx_work);
 	}
 	dsm_out_new_incarnation();	/* every peer is forgotten */
+}
+
+/**
+ * dsm_net_peer_addr() - where a peer listens
+ * @id:   node id
+ * @addr: its address (network byte order)
+ * @port: its port
+ */
+void dsm_net_peer_addr(u32 id, __be32 *addr, u16 *port)
+{
+	struct dsm_peer *peer = &dsm_peers[id];
+
+	spin_lock_bh(&peer->lock);
+	*addr = peer->addr;
+	*port = peer->port;
+	spin_unlock_bh(&peer->lock);
+}
+
+/**
+ * dsm_net_peer_up() - is the link to a peer up? (lockless)
+ * @id: node id
+ *
+ * Return: true if its handshake finished and the link is not closed.
+ */
+bool dsm_net_peer_up(u32 id)
+{
+	return id && id <= DSM_MAX_NODES &&
+	       READ_ONCE(dsm_peers[id].state) == DSM_PEER_UP;
 }
 
 static int dsm_peer_put_u64(struct sk_buff *skb, int attr, atomic64_t *v)

@@ -5,14 +5,17 @@
 #include "transport.h"
 
 struct workqueue_struct *dsm_wq;
+const struct dsm_net_ops *dsm_net_ops;
 
 /**
  * dsm_net_init() - create the transport's workqueue and slots
+ * @ops: the callbacks of the layers above (kept; static)
  *
  * Return: 0 or -ENOMEM.
  */
-int dsm_net_init(void)
+int dsm_net_init(const struct dsm_net_ops *ops)
 {
+	dsm_net_ops = ops;
 	/* unbound: connects and sends may block; reclaim-safe for later use */
 	dsm_wq = alloc_workqueue("dsm", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!dsm_wq)
@@ -33,7 +36,7 @@ void dsm_net_exit(void)
 {
 	dsm_listen_stop();
 	dsm_peers_heartbeat(false);
-	dsm_peers_drop();
+	dsm_net_peers_drop();
 	drain_workqueue(dsm_wq);
 	dsm_out_exit();
 	dsm_conn_pending_expire(true);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dsm: the peer transport's internal interface (kernel/net/ and membership).
+ * dsm: the peer transport's internals (kernel/net/ only; the layers above
+ * use net.h).
  *
  * Objects:
  *  - struct dsm_peer: one slot per possible node id, static, never freed.
@@ -11,9 +12,11 @@
  *    peer->conn points at it; an unidentified accepted connection or a join
  *    connection while it sits on the pending list.
  *
- * Lock order: dsm_members_lock -> peer->lock, and dsm_members_lock ->
- * conn->tx_lock. Socket callbacks run in softirq context and only queue
- * work. Nothing is sent while holding a spinlock.
+ * Lock order: peer->rx_lock (held while a handler runs) -> whatever the
+ * handlers take (dsm_members_lock, page locks) -> peer->lock -> (none);
+ * peer->tx_flush -> peer->txq_lock; conn->tx_lock inside tx_flush. Socket
+ * callbacks run in softirq context and only queue work. Nothing is sent
+ * while holding a spinlock.
  */
 #ifndef _DSM_TRANSPORT_H
 #define _DSM_TRANSPORT_H
@@ -27,10 +30,12 @@
 
 #include <net/sock.h>
 
-#include "../dsm.h"
-#include "wire.h"
+#include "../node.h"
+#include "../stats.h"
+#include "net.h"
 
 extern struct workqueue_struct *dsm_wq;
+extern const struct dsm_net_ops *dsm_net_ops;
 
 /**
  * struct dsm_peer - what this node knows about node @id
@@ -221,7 +226,6 @@ void dsm_conn_pending_expire(bool all);
 int dsm_hs_start(struct dsm_conn *conn, u32 to_node, bool join);
 u32 dsm_hs_receive(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		   const void *payload);
-const char *dsm_reason_name(u32 reason);
 
 /* listen.c */
 void dsm_listen_init(void);
@@ -237,25 +241,9 @@ struct dsm_conn *dsm_peer_conn(struct dsm_peer *peer);
 void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
 		       size_t bytes);
 void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
-void dsm_peer_add(u32 id, __be32 addr, u16 port);
-void dsm_peer_remove(u32 id, u32 reason);
 void dsm_peers_heartbeat(bool run);
-void dsm_peers_drop(void);
 
-/*
- * membership.c: message handlers, called from a connection's rx work with
- * a validated message; they return 0 or the DSM_REASON_* to close with.
- */
-u32 dsm_members_on_join(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			const void *payload);
-u32 dsm_members_on_leave(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			 const void *payload);
-u32 dsm_members_on_members(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			   const void *payload);
-void dsm_members_on_link_up(struct dsm_peer *peer, u64 peer_epoch);
-
-/* region_home.c: DSM_MSG_REGION, same convention */
-u32 dsm_region_on_request(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
-			  const void *payload);
+/* conn.c: delivery to the handlers registered by the layers above */
+void dsm_net_deliver_local(struct dsm_out *out);
 
 #endif /* _DSM_TRANSPORT_H */

@@ -5,11 +5,13 @@
  * Every message is a fixed 56-byte little-endian header followed by
  * hdr.len bytes of payload. On a peer link, every message but the
  * heartbeat and the idle ack carries a sequence number, and every message
- * acknowledges what its sender received (net/outbox.c). Everything read from the network is untrusted:
- * the receiver checks magic, version, type and the payload length against
- * the type's bounds (dsm_msg_info) before it reads a payload byte, and the
- * sender's node id against the connection's peer. Any violation closes the
- * connection and is counted.
+ * acknowledges what its sender received (net/outbox.c).
+ *
+ * Everything read from the network is untrusted: the receiver checks
+ * magic, version, type and the payload length against the type's bounds
+ * (dsm_msg_info) before it reads a payload byte, and the sender's node id
+ * against the connection's peer. Any violation closes the connection and
+ * is counted.
  */
 #ifndef _DSM_WIRE_H
 #define _DSM_WIRE_H
