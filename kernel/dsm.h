@@ -124,6 +124,7 @@ u64 dsm_members_epoch(void);
 u32 dsm_members_count(void);
 u32 dsm_members_coordinator(void);
 extern const struct dsm_net_ops dsm_members_net_ops;
+void dsm_members_exit(void);
 u32 dsm_members_on_join(const struct dsm_net_msg *m);
 u32 dsm_members_on_leave(const struct dsm_net_msg *m);
 u32 dsm_members_on_members(const struct dsm_net_msg *m);

@@ -45,6 +45,7 @@ static void __exit dsm_exit(void)
 	dsm_netlink_exit();
 	if (dsm_members_epoch())	/* peers see us leave */
 		dsm_cluster_leave(true, NULL);
+	dsm_members_exit();
 	dsm_net_exit();
 	dsm_dev_exit();
 	dsm_regions_destroy();

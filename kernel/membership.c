@@ -174,15 +174,51 @@ static void dsm_members_new_epoch(u64 epoch)
 	dsm_nl_event(DSM_EVENT_EPOCH, dsm_self_id(), 0);
 }
 
-/* Forget the cluster: no members, no links. Called unlocked. */
+/* Drop every link and cluster region: one teardown at a time. */
+static void dsm_members_drop(void)
+{
+	static DEFINE_MUTEX(drop_lock);
+
+	mutex_lock(&drop_lock);
+	dsm_net_peers_drop();
+	dsm_regions_drop_cluster();	/* their state meant this membership */
+	mutex_unlock(&drop_lock);
+}
+
+static void dsm_members_drop_fn(struct work_struct *work)
+{
+	dsm_members_drop();
+}
+
+/*
+ * The teardown after a removal that a receive handler learnt of: it waits
+ * for the peers' lost_work, which waits for the handlers to finish.
+ */
+static DECLARE_WORK(dsm_members_drop_work, dsm_members_drop_fn);
+
+static void dsm_members_forget(void)
+{
+	lockdep_assert_held(&dsm_members_lock);
+	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
+	WRITE_ONCE(dsm_epoch, 0);
+}
+
+/* Forget the cluster: no members, no links. Called unlocked; may wait. */
 static void dsm_members_reset(void)
 {
 	mutex_lock(&dsm_members_lock);
-	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
-	WRITE_ONCE(dsm_epoch, 0);
+	dsm_members_forget();
 	mutex_unlock(&dsm_members_lock);
-	dsm_net_peers_drop();
-	dsm_regions_drop_cluster();	/* their state meant this membership */
+	flush_work(&dsm_members_drop_work);
+	dsm_members_drop();
+}
+
+/**
+ * dsm_members_exit() - at unload: no teardown may still be running
+ */
+void dsm_members_exit(void)
+{
+	flush_work(&dsm_members_drop_work);
 }
 
 /* Check a member list from the wire; 0 or DSM_REASON_PROTOCOL. */
@@ -263,15 +299,17 @@ u32 dsm_members_on_members(const struct dsm_net_msg *m)
 
 	mutex_lock(&dsm_members_lock);
 	if (dsm_epoch && epoch > dsm_epoch) {
-		if (test_bit(dsm_self_id(), set))
+		if (test_bit(dsm_self_id(), set)) {
 			dsm_members_apply(w, epoch);
-		else
+		} else {
+			dsm_members_forget();
 			removed = true;
+		}
 	}
 	mutex_unlock(&dsm_members_lock);
 	if (removed) {
 		pr_info("removed from the cluster at epoch %llu\n", epoch);
-		dsm_members_reset();
+		schedule_work(&dsm_members_drop_work);	/* it may not wait here */
 	}
 	return 0;
 }
@@ -445,6 +483,7 @@ int dsm_cluster_form(struct netlink_ext_ack *extack)
 	u32 self = dsm_self_id();
 	int err = 0;
 
+	flush_work(&dsm_members_drop_work);	/* the last cluster is gone */
 	mutex_lock(&dsm_members_lock);
 	if (!self) {
 		dsm_extack(extack, "configure this node first (dsmctl node set)");
@@ -479,6 +518,7 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 	r = kzalloc(DSM_REPLY_MAX, GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
+	flush_work(&dsm_members_drop_work);	/* the last cluster is gone */
 	mutex_lock(&dsm_members_lock);
 	if (!dsm_self_id()) {
 		dsm_extack(extack, "configure this node first (dsmctl node set)");

@@ -2,6 +2,9 @@
 # Membership and liveness on a 3-node cluster; runs on every node at once
 # (cluster.sh --nodes 3 -- cluster_test.sh). Phases, separated by barriers:
 #   formed   every peer up, every peer at this node's epoch
+#   early    node 1 resets its links with its next connection closed before
+#            it is installed (the inject_early_close parameter): it
+#            reconnects instead of keeping a dead link
 #   leave    node 3 leaves: 1 and 2 drop it, epoch advances; it makes a
 #            local region and rejoins through node 2 (which redirects it
 #            to the coordinator); node 1 cannot attach that key (EEXIST)
@@ -13,6 +16,8 @@
 #   rmmod    node 3 unloads the module while connected: the others see it
 #            leave, and every connection it created was destroyed; it comes
 #            back
+#   id64     node 3 rejoins as node 64 (bit 0 of every 64-bit node set):
+#            node 1 writes pages node 64 holds read-only; back as node 3
 #   cutoff   node 3 reads a page and owns another, then drops every packet
 #            it sends; nodes 1 and 2 reset their links (RST): alive but
 #            unreachable, links closed for another reason than silence.
@@ -24,7 +29,7 @@
 #            and get SIGBUS in time for the page whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 40
+plan 47
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -74,6 +79,22 @@ wait_until "every peer at my epoch" 30 same_epoch
 desc="3 members"; check members_are 3
 e0=$(show_field epoch)
 dsm_barrier formed
+
+# ---- a connection closed before it is installed as a link
+if [ $me = 1 ]; then
+	echo 1 > /sys/module/dsm/parameters/inject_early_close
+	expect "node 1 resets its links, its next connection closed early" 0 dsm_rst 7878
+else
+	ok "(node 1 resets its links)"
+fi
+wait_until "all up again after the early close" 30 peers_up 2
+if [ $me = 1 ]; then
+	desc="the injected close was used"
+	check [ "$(cat /sys/module/dsm/parameters/inject_early_close)" = 0 ]
+else
+	ok "(node 1's injected close was used)"
+fi
+dsm_barrier early-close
 
 # ---- leave and rejoin
 if [ $me = 3 ]; then
@@ -189,6 +210,26 @@ else
 fi
 wait_until "all up again" 30 peers_up 2
 dsm_barrier back
+
+# ---- node id 64
+if [ $me = 3 ]; then
+	dsmctl leave
+	dsmctl node set id 64 addr 10.0.0.3 key $KEY_A
+	expect "node 3 rejoins as node 64" 0 dsmctl join 10.0.0.1
+else
+	ok "(node 3 rejoins as node 64)"
+fi
+wait_until "all up with node 64" 30 peers_up 2
+expect "node 64's invalidations arrive" 0 dsm_coherence id64 0xc0de0072
+sed 's/^/# /' /tmp/ktap.out
+dsm_barrier id64-done
+if [ $me = 3 ]; then
+	dsmctl leave
+	dsmctl node set id 3 addr 10.0.0.3 key $KEY_A
+	dsmctl join 10.0.0.1
+fi
+wait_until "all up, node 64 back as node 3" 30 peers_up 2
+dsm_barrier id64-over
 
 # ---- cut off (node 3 first reads one page of a region and owns another)
 expect "node 3 holds pages before it is cut off" 0 dsm_coherence hold 0xc0de0071

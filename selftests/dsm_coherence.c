@@ -44,6 +44,9 @@
  *   hold KEY    (kill phase, before) node 3 reads page A of KEY (a page
  *               whose home is not node 3) and writes page B; then it is
  *               killed
+ *   id64 KEY    (node 3 runs as dsm node 64) node 64 reads every page of a
+ *               region, node 1 writes them all: node 64's invalidations
+ *               arrive; every node sees node 1's values
  *   after-kill KEY DEAD_MS  (kill phase, after, nodes 1 and 2) writing page
  *               A works; a load from page B, whose only copy died, gets
  *               SIGBUS within the dead timeout; page A still works
@@ -1100,6 +1103,54 @@ static void test_after_kill(uint64_t key, long dead_ms)
 }
 
 /*
+ * Node id 64 (node sets are 64-bit masks, bit id % 64: node 64 is bit 0):
+ * the node with DSM_NODE_ID 3 runs as dsm node 64 (cluster_test.sh); it
+ * reads every page, so it is in the copysets of the pages homed at nodes 1
+ * and 2; node 1 then writes every page, which needs node 64's acks.
+ */
+#define ID64_PAGES	16
+
+static void test_id64(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, ID64_PAGES * PAGE);
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile int i = 0, bad = 0;
+	uint64_t sum = 0;
+
+	sigaction(SIGBUS, &sa, NULL);
+	barrier("id64-mapped");
+	if (me == 3) {
+		if (!sigsetjmp(bus_jmp, 1)) {
+			for (i = 0; i < ID64_PAGES; i++)
+				sum += p[i * 512];
+			tap(sum == 0, "node 64 reads all %d pages", ID64_PAGES);
+		} else {
+			tap(0, "node 64 reads all pages: SIGBUS at page %d", i);
+		}
+	}
+	barrier("id64-read");
+	if (me == 1) {
+		if (!sigsetjmp(bus_jmp, 1)) {
+			for (i = 0; i < ID64_PAGES; i++)
+				p[i * 512] = 0x6400 + i;
+			tap(1, "writes every page node 64 holds read-only");
+		} else {
+			tap(0, "writes the pages node 64 holds: SIGBUS at page %d (its invalidation went astray)", i);
+		}
+	}
+	barrier("id64-written");
+	if (!sigsetjmp(bus_jmp, 1)) {
+		for (i = 0; i < ID64_PAGES; i++)
+			bad += p[i * 512] != (uint64_t)(0x6400 + i);
+		tap(!bad, "sees node 1's value in every page (%d wrong)", bad);
+	} else {
+		tap(0, "reads node 1's values: SIGBUS at page %d", i);
+	}
+	signal(SIGBUS, SIG_DFL);
+	barrier("id64-checked");
+}
+
+/*
  * libdsm across nodes: a dsm_lock protecting a plain (non-atomic) counter,
  * dsm_barrier rounds, and a shared heap in a region mapped at the same
  * address everywhere, where every node allocates list nodes, links them
@@ -1268,6 +1319,8 @@ int main(int argc, char **argv)
 		test_cleanup();
 	else if (!strcmp(t, "hold"))
 		test_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "id64"))
+		test_id64(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))
 		test_after_kill(strtoull(arg, NULL, 0), argc > 3 ? atol(argv[3]) : 5000);
 	else {

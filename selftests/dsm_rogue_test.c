@@ -4,9 +4,10 @@
  * garbage, wrong magic, wrong version, truncated header, oversized length,
  * unknown type, bad node ids, a wrong cluster, malformed messages after a
  * valid (join) handshake, a flood of half-open connections, and a rogue
- * member sending malformed coherence messages on a real peer link. Each
- * must be refused or closed and counted, and the node's real links must
- * stay up.
+ * member sending malformed coherence messages, a gap in its sequence
+ * numbers, an ack of what was never sent and a sequenced heartbeat on a
+ * real peer link. Each must be refused or closed and counted, and the
+ * node's real links must stay up.
  * Runs on a node that is a member of a cluster without a key.
  */
 #include <arpa/inet.h>
@@ -380,7 +381,10 @@ TEST(half_open_flood)
 #define ROGUE_ID	9
 #define ROGUE_PORT	7979
 
+#define ROGUE_INC	0x5eed5eed5eed5eedULL	/* its incarnation */
+
 static uint64_t rogue_epoch;
+static uint64_t rogue_seq;	/* the next reliable message's sequence number */
 
 static int read_full(int fd, void *buf, size_t len, int secs)
 {
@@ -477,6 +481,15 @@ static int rogue_accept(int lfd)
 		h.epoch = htole64(rogue_epoch);
 		hello = hello_of(1, 0);
 		hello.port = htole16(ROGUE_PORT);
+		/*
+		 * Delivery state as the node announces it: continue where it
+		 * is (it knows us), or start afresh; the next message is the
+		 * one after the last it received from us.
+		 */
+		hello.incarnation = htole64(ROGUE_INC);
+		if (in.hello.peer_incarnation)
+			hello.peer_incarnation = in.hello.incarnation;
+		rogue_seq = le64toh(in.hello.rx_seq) + 1;
 		if (send_msg(fd, h, &hello, sizeof(hello))) {
 			close(fd);
 			continue;
@@ -486,11 +499,13 @@ static int rogue_accept(int lfd)
 	return -1;
 }
 
+/* A reliable message on the rogue's peer link: the next sequence number. */
 static struct dsm_wire_hdr rogue_hdr(uint8_t type, uint32_t len)
 {
 	struct dsm_wire_hdr h = hdr_of(type, len, ROGUE_ID);
 
 	h.epoch = htole64(rogue_epoch);
+	h.seq = htole64(rogue_seq++);
 	return h;
 }
 
@@ -551,18 +566,34 @@ TEST(rogue_member_messages)
 	lfd = rogue_listen();
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, rogue_join());
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i <= n + 3; i++) {
 		uint64_t before = node_stat(DSM_STAT_BAD_WIRE);
+		struct dsm_wire_ping ping = {};
 
 		fd = rogue_accept(lfd);
 		ASSERT_LE(0, fd);
 		if (i < n) {
 			TH_LOG("%s", cases[i].what);
 			ASSERT_EQ(0, send_page(fd, cases[i].w, cases[i].data));
-		} else {
+		} else if (i == n) {
 			TH_LOG("unknown region operation");
 			ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_REGION, sizeof(bad_op)),
 					      &bad_op, sizeof(bad_op)));
+		} else if (i == n + 1) {
+			TH_LOG("a gap in the sequence numbers");
+			h = rogue_hdr(DSM_MSG_PAGE, sizeof(base));
+			h.seq = htole64(le64toh(h.seq) + 5);
+			ASSERT_EQ(0, send_msg(fd, h, &base, sizeof(base)));
+		} else if (i == n + 2) {
+			TH_LOG("an ack of messages never sent");
+			h = hdr_of(DSM_MSG_PING, sizeof(ping), ROGUE_ID);
+			h.epoch = htole64(rogue_epoch);
+			h.ack = htole64(1ULL << 40);
+			ASSERT_EQ(0, send_msg(fd, h, &ping, sizeof(ping)));
+		} else {
+			TH_LOG("a sequence number on a heartbeat");
+			h = rogue_hdr(DSM_MSG_PING, sizeof(ping));
+			ASSERT_EQ(0, send_msg(fd, h, &ping, sizeof(ping)));
 		}
 		EXPECT_TRUE(closed_within(fd, 10, NULL));
 		close(fd);

@@ -44,6 +44,7 @@ static LIST_HEAD(dsm_pending_conns);
 static DEFINE_SPINLOCK(dsm_pending_lock);
 static u32 dsm_nr_pending;
 static atomic64_t dsm_next_req_id = ATOMIC64_INIT(0);
+static atomic64_t dsm_conn_serial = ATOMIC64_INIT(0);
 
 /*
  * Our sockets keep the default lockdep class: a class of our own
@@ -601,15 +602,26 @@ static u32 dsm_conn_deliver(struct dsm_conn *conn, const struct dsm_wire_hdr *hd
 			    const struct dsm_msg_info *info)
 {
 	struct dsm_peer *peer = conn->peer;
-	u64 seq = le64_to_cpu(hdr->seq), next;
+	u64 seq = le64_to_cpu(hdr->seq), next = 0;
 	u32 reason = 0;
 	bool mine;
 
 	mutex_lock(&peer->rx_lock);
+	/*
+	 * One decision, against a link switch (peer->lock) and a reset of
+	 * the delivery state (txq_lock): consumed here, or not at all. A
+	 * message is consumed even if malformed: a resend must not repeat it.
+	 */
 	spin_lock_bh(&peer->lock);
 	mine = peer->conn == conn;
+	if (mine) {
+		spin_lock(&peer->txq_lock);
+		next = peer->rx_seq + 1;
+		if (seq == next)
+			WRITE_ONCE(peer->rx_seq, seq);
+		spin_unlock(&peer->txq_lock);
+	}
 	spin_unlock_bh(&peer->lock);
-	next = READ_ONCE(peer->rx_seq) + 1;
 	if (!mine) {
 		/* replaced: the new link carries it again */
 	} else if (seq < next) {
@@ -617,11 +629,6 @@ static u32 dsm_conn_deliver(struct dsm_conn *conn, const struct dsm_wire_hdr *hd
 	} else if (seq > next) {
 		reason = DSM_REASON_PROTOCOL;	/* a gap: never on a FIFO link */
 	} else {
-		/* consumed even if malformed: a resend must not repeat it */
-		spin_lock_bh(&peer->txq_lock);	/* against dsm_out_reset */
-		if (READ_ONCE(peer->conn) == conn)
-			WRITE_ONCE(peer->rx_seq, seq);
-		spin_unlock_bh(&peer->txq_lock);
 		reason = info->handle(conn, hdr, conn->rx_buf);
 		dsm_out_received(peer);
 	}
@@ -729,6 +736,7 @@ struct dsm_conn *dsm_conn_create(struct socket *sock, bool initiator)
 		return NULL;
 	}
 	kref_init(&conn->ref);
+	conn->serial = atomic64_inc_return(&dsm_conn_serial);
 	conn->sock = sock;
 	conn->initiator = initiator;
 	conn->hs = DSM_HS_HELLO;

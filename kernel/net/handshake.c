@@ -23,7 +23,9 @@
  * incarnation) or starts them (neither knows the other). Anything else -
  * one side restarted, or declared the other lost - is refused with
  * DSM_REASON_INCARNATION, and the side that still had state forgets the
- * other (dsm_peer_declare_lost); the next attempt starts afresh.
+ * other (dsm_peer_declare_lost); the next attempt starts afresh. This is
+ * decided once the other side is authenticated (after AUTH in a keyed
+ * cluster), so a stranger cannot make a node forget a member.
  *
  * mac = HMAC-SHA256(key, "dsm1" | role | cluster id | initiator id |
  * acceptor id | nonce_i | nonce_a), role 'I' or 'A'. Each side proves it
@@ -240,43 +242,49 @@ static u32 dsm_hs_check_hello(struct dsm_conn *conn,
 }
 
 /*
- * A peer link's HELLO: does it continue the pair's delivery state, or
- * start it on both sides? 0 if so, else DSM_REASON_INCARNATION, and this
- * side forgets the peer if it still knew it.
+ * Once the other side is authenticated (the key proof, where there is a
+ * key): does the link continue the pair's delivery state, or start it on
+ * both sides? 0 if so, else DSM_REASON_INCARNATION, and this side forgets
+ * the peer if it still knew it. dsm_peer_up() installs the link only if
+ * the state was not forgotten meanwhile (@gen).
  */
-static u32 dsm_hs_check_incarnation(struct dsm_conn *conn, struct dsm_peer *peer,
-				    const struct dsm_wire_hello *h)
+static u32 dsm_hs_check_incarnation(struct dsm_conn *conn, struct dsm_peer *peer)
 {
-	u64 inc = le64_to_cpu(h->incarnation), known = le64_to_cpu(h->peer_incarnation);
-	u64 rx_seq = le64_to_cpu(h->rx_seq);
 	bool ok, had;
 
 	spin_lock_bh(&peer->txq_lock);
 	had = peer->peer_inc;
-	ok = inc && (had ? peer->peer_inc == inc && known == dsm_out_incarnation() &&
-			   !READ_ONCE(peer->lost) :
-			   !known && !rx_seq) &&
-	     rx_seq <= peer->tx_seq;
+	ok = conn->hello_inc &&
+	     (had ? peer->peer_inc == conn->hello_inc &&
+		    conn->hello_known == dsm_out_incarnation() &&
+		    !READ_ONCE(peer->lost) :
+		    !conn->hello_known && !conn->hello_rx_seq) &&
+	     conn->hello_rx_seq <= peer->tx_seq;
+	conn->hello_gen = peer->gen;
 	spin_unlock_bh(&peer->txq_lock);
-	if (ok) {
-		conn->hello_inc = inc;
-		conn->hello_rx_seq = rx_seq;
+	if (ok)
 		return 0;
-	}
 	if (had)
 		dsm_peer_declare_lost(peer, DSM_REASON_INCARNATION);
 	return DSM_REASON_INCARNATION;
 }
 
-static void dsm_hs_established(struct dsm_conn *conn)
+static u32 dsm_hs_established(struct dsm_conn *conn)
 {
+	u32 reason;
+
 	conn->hs = DSM_HS_UP;
 	if (conn->join) {
 		/* a join connection serves one request, then closes */
 		complete_all(&conn->join_ready);
-		return;
+		return 0;
 	}
-	dsm_peer_up(conn->peer, conn);
+	reason = dsm_hs_check_incarnation(conn, conn->peer);
+	if (reason) {
+		conn->hs = DSM_HS_AUTH;	/* so the refusal goes as one */
+		return dsm_hs_refuse(conn, conn->remote_id, reason);
+	}
+	return dsm_peer_up(conn->peer, conn);
 }
 
 static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
@@ -299,21 +307,17 @@ static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
 	conn->join_addr = h->addr;
 	conn->join_port = le16_to_cpu(h->port);
 	memcpy(conn->peer_nonce, h->nonce, DSM_NONCE_LEN);
+	conn->hello_inc = le64_to_cpu(h->incarnation);
+	conn->hello_known = le64_to_cpu(h->peer_incarnation);
+	conn->hello_rx_seq = le64_to_cpu(h->rx_seq);
 	if (!conn->initiator && !conn->join)
 		conn->peer = &dsm_peers[src];
-	if (!conn->join) {
-		reason = dsm_hs_check_incarnation(conn, conn->peer, h);
-		if (reason)
-			return dsm_hs_refuse(conn, src, reason);
-	}
 	if (!conn->initiator) {
 		if (dsm_hs_send_hello(conn))
 			return DSM_REASON_CLOSED;
 	}
-	if (!conn->keyed) {
-		dsm_hs_established(conn);
-		return 0;
-	}
+	if (!conn->keyed)
+		return dsm_hs_established(conn);
 	conn->hs = DSM_HS_AUTH;
 	if (conn->initiator && dsm_hs_send_auth(conn))
 		return DSM_REASON_CLOSED;
@@ -336,8 +340,7 @@ static u32 dsm_hs_on_auth(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	memzero_explicit(want, sizeof(want));
 	if (!conn->initiator && dsm_hs_send_auth(conn))
 		return DSM_REASON_CLOSED;
-	dsm_hs_established(conn);
-	return 0;
+	return dsm_hs_established(conn);
 }
 
 /**
@@ -365,11 +368,12 @@ u32 dsm_hs_receive(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		dsm_stat_inc(DSM_STAT_HANDSHAKE_REFUSED);
 		pr_warn_ratelimited("node %u refused our connection: %s\n",
 				    le32_to_cpu(hdr->src), dsm_reason_name(reason));
+		/*
+		 * Unauthenticated: it changes nothing here. (An incarnation
+		 * refusal comes after the proofs; this side, seeing the same
+		 * HELLOs, refuses and forgets the peer itself.)
+		 */
 		conn->refused = reason;
-		/* it forgot us, or restarted: forget it too, then start afresh */
-		if (reason == DSM_REASON_INCARNATION && conn->peer && !conn->join &&
-		    READ_ONCE(conn->peer->peer_inc))
-			dsm_peer_declare_lost(conn->peer, reason);
 		return reason;
 	}
 	return DSM_REASON_PROTOCOL;

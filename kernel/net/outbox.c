@@ -94,15 +94,21 @@ static void dsm_out_trim(struct dsm_peer *peer)
 	list_for_each_entry_safe(out, tmp, &peer->txq, node) {
 		if (out->seq > peer->tx_acked || out == peer->tx_busy)
 			break;
-		if (peer->tx_next == out)
+		if (peer->tx_next == out) {	/* acknowledged before resent */
 			peer->tx_next = list_is_last(&out->node, &peer->txq) ? NULL :
 					list_next_entry(out, node);
+			peer->tx_unsent -= dsm_out_size(out);
+		}
 		list_del(&out->node);
 		peer->tx_queued -= dsm_out_size(out);
-		if (out->sent)
-			peer->tx_inflight -= min(peer->tx_inflight, dsm_out_size(out));
 		kfree(out);
 	}
+}
+
+/* Bytes written on peer->tx_link and not acknowledged. */
+static size_t dsm_out_inflight(const struct dsm_peer *peer)
+{
+	return peer->tx_queued - peer->tx_unsent;
 }
 
 /**
@@ -121,7 +127,7 @@ int dsm_out_acked(struct dsm_peer *peer, u64 ack)
 	if (ack > peer->tx_seq) {
 		err = -EPROTO;
 	} else if (ack > peer->tx_acked) {
-		resume = peer->tx_next && peer->tx_inflight >= DSM_NET_WINDOW;
+		resume = peer->tx_next && dsm_out_inflight(peer) >= DSM_NET_WINDOW;
 		peer->tx_acked = ack;
 		dsm_out_trim(peer);
 	}
@@ -135,18 +141,18 @@ int dsm_out_acked(struct dsm_peer *peer, u64 ack)
  * dsm_out_link_up() - a link to the peer is up: resend what it has not got
  * @peer:   the peer
  * @rx_seq: the last sequence number it received from us (its HELLO)
+ *
+ * The first flusher on the new link starts from the first message not
+ * acknowledged (dsm_out_next), whatever was being written on the old one.
+ *
+ * Return: 0, or -EPROTO if @rx_seq acknowledges what was never sent.
  */
-void dsm_out_link_up(struct dsm_peer *peer, u64 rx_seq)
+int dsm_out_link_up(struct dsm_peer *peer, u64 rx_seq)
 {
-	spin_lock_bh(&peer->txq_lock);
-	if (rx_seq > peer->tx_acked && rx_seq <= peer->tx_seq)
-		peer->tx_acked = rx_seq;
-	dsm_out_trim(peer);
-	/* a message being written now goes on the dead link: again too */
-	peer->tx_next = list_first_entry_or_null(&peer->txq, struct dsm_out, node);
-	peer->tx_inflight = 0;
-	spin_unlock_bh(&peer->txq_lock);
+	int err = dsm_out_acked(peer, rx_seq);
+
 	queue_work(dsm_wq, &peer->tx_work);
+	return err;
 }
 
 /**
@@ -164,9 +170,11 @@ void dsm_out_reset(struct dsm_peer *peer)
 	mutex_lock(&peer->tx_flush);	/* no message is being written */
 	spin_lock_bh(&peer->txq_lock);
 	list_splice_init(&peer->txq, &drop);
+	peer->gen++;
 	peer->tx_next = NULL;
+	peer->tx_link = 0;
 	peer->tx_queued = 0;
-	peer->tx_inflight = 0;
+	peer->tx_unsent = 0;
 	peer->tx_seq = 0;
 	peer->tx_acked = 0;
 	peer->rx_seq = 0;
@@ -195,6 +203,7 @@ static void dsm_out_enqueue(u32 dst, struct dsm_out *out)
 	out->seq = dst == dsm_self_id() ? 0 : ++peer->tx_seq;
 	list_add_tail(&out->node, &peer->txq);
 	peer->tx_queued += dsm_out_size(out);
+	peer->tx_unsent += dsm_out_size(out);
 	if (!peer->tx_next)
 		peer->tx_next = out;
 	spin_unlock_bh(&peer->txq_lock);
@@ -259,6 +268,7 @@ static void dsm_out_self_fn(struct work_struct *work)
 			self->tx_queued -= dsm_out_size(out);
 		}
 		self->tx_next = NULL;
+		self->tx_unsent = 0;
 		spin_unlock_bh(&self->txq_lock);
 		if (!out)
 			break;
@@ -267,14 +277,26 @@ static void dsm_out_self_fn(struct work_struct *work)
 	}
 }
 
-/* The next message to write on the link, marked busy; NULL: none may go. */
-static struct dsm_out *dsm_out_next(struct dsm_peer *peer, bool *more)
+/*
+ * The next message to write on @conn, marked busy; NULL: none may go. The
+ * position belongs to one link: on another, writing starts again from the
+ * first message not acknowledged. Called with tx_flush held.
+ */
+static struct dsm_out *dsm_out_next(struct dsm_peer *peer,
+				    const struct dsm_conn *conn, bool *more)
 {
 	struct dsm_out *out;
 
+	lockdep_assert_held(&peer->tx_flush);
 	spin_lock_bh(&peer->txq_lock);
+	if (peer->tx_link != conn->serial) {
+		peer->tx_link = conn->serial;
+		peer->tx_next = list_first_entry_or_null(&peer->txq,
+							 struct dsm_out, node);
+		peer->tx_unsent = peer->tx_queued;
+	}
 	out = peer->tx_next;
-	if (out && peer->tx_inflight >= DSM_NET_WINDOW) {
+	if (out && dsm_out_inflight(peer) >= DSM_NET_WINDOW) {
 		dsm_stat_inc(DSM_STAT_TX_WINDOW_FULL);
 		out = NULL;
 	}
@@ -282,8 +304,8 @@ static struct dsm_out *dsm_out_next(struct dsm_peer *peer, bool *more)
 		peer->tx_busy = out;
 		peer->tx_next = list_is_last(&out->node, &peer->txq) ? NULL :
 				list_next_entry(out, node);
-		peer->tx_inflight += dsm_out_size(out);
-		*more = peer->tx_next && peer->tx_inflight < DSM_NET_WINDOW;
+		peer->tx_unsent -= dsm_out_size(out);
+		*more = peer->tx_next && dsm_out_inflight(peer) < DSM_NET_WINDOW;
 	}
 	spin_unlock_bh(&peer->txq_lock);
 	return out;
@@ -331,10 +353,11 @@ static void dsm_out_send(u32 dst, bool wait)
 			queue_work(dsm_wq, &peer->tx_work);
 			break;
 		}
-		out = dsm_out_next(peer, &more);
+		out = dsm_out_next(peer, conn, &more);
 		if (!out) {
 			/* nothing carried our acknowledgment: an idle ack */
-			if (wait && READ_ONCE(peer->rx_unacked))
+			if (wait && READ_ONCE(peer->rx_unacked) &&
+			    dsm_net_ops->epoch())	/* (not once we left) */
 				dsm_conn_send(conn, DSM_MSG_ACK, 0, NULL, 0);
 			dsm_conn_put(conn);
 			break;

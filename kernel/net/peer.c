@@ -31,6 +31,7 @@
  * `leave` (or its coordinator) removes a member.
  */
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <net/genetlink.h>
 
@@ -41,6 +42,16 @@
 
 struct dsm_peer dsm_peers[DSM_MAX_NODES + 1];
 static struct delayed_work dsm_hb_work;
+
+/*
+ * Fault injection for the selftests: the next N connections this node
+ * initiates are closed as soon as they are made, before they are installed
+ * as links, as an end of stream arriving then would close them.
+ */
+static int dsm_inject_early_close;
+module_param_named(inject_early_close, dsm_inject_early_close, int, 0600);
+MODULE_PARM_DESC(inject_early_close,
+		 "testing: close the next N connections this node initiates before they become links");
 
 static unsigned long dsm_hb_interval(void)
 {
@@ -122,17 +133,33 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 	/* a node that leaves gets what was queued for it: the last replies */
 	if (reason == DSM_REASON_LEFT || reason == DSM_REASON_SHUTDOWN)
 		dsm_out_flush(peer->id);
-	conn = dsm_peer_conn(peer);
+	conn = dsm_peer_conn(peer);	/* no new one: @forgetting is set */
 	if (conn) {
 		dsm_conn_close(conn, reason);
 		dsm_conn_put(conn);
 	}
 	/* a node that left may be back already (a rejoin re-adds it) */
 	if (reason != DSM_REASON_LEFT || !dsm_net_ops->is_member(peer->id))
-		WRITE_ONCE(peer->lost, true);
+		WRITE_ONCE(peer->lost, 1);
 	dsm_peer_fail_calls(peer);
+	/* a message being delivered from it is handled before it is forgotten */
+	mutex_lock(&peer->rx_lock);
+	mutex_unlock(&peer->rx_lock);
 	dsm_net_ops->lost(peer->id, reason == DSM_REASON_LEFT);
 	dsm_out_reset(peer);	/* now the handshake may start it afresh */
+	spin_lock_bh(&peer->lock);
+	peer->forgetting = false;
+	spin_unlock_bh(&peer->lock);
+}
+
+/* Have the peer forgotten by its lost_work (once, however often asked). */
+static void dsm_peer_forget(struct dsm_peer *peer, u32 reason)
+{
+	spin_lock_bh(&peer->lock);
+	peer->forgetting = true;
+	WRITE_ONCE(peer->lost_reason, reason);
+	spin_unlock_bh(&peer->lock);
+	queue_work(dsm_wq, &peer->lost_work);
 }
 
 /**
@@ -143,12 +170,11 @@ static void dsm_peer_lost_fn(struct work_struct *work)
  */
 void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason)
 {
-	if (!xchg(&peer->lost, true)) {
-		dsm_stat_inc(DSM_STAT_NODES_LOST);
-		pr_info("node %u lost: %s\n", peer->id, dsm_reason_name(reason));
-	}
-	WRITE_ONCE(peer->lost_reason, reason);
-	queue_work(dsm_wq, &peer->lost_work);
+	if (xchg(&peer->lost, 1))
+		return;		/* being forgotten, or forgotten already */
+	dsm_stat_inc(DSM_STAT_NODES_LOST);
+	pr_info("node %u lost: %s\n", peer->id, dsm_reason_name(reason));
+	dsm_peer_forget(peer, reason);
 }
 
 /**
@@ -242,15 +268,26 @@ static void dsm_peer_connect_fn(struct work_struct *work)
 		return;
 	}
 	conn->peer = peer;
+	if (READ_ONCE(dsm_inject_early_close) > 0) {
+		WRITE_ONCE(dsm_inject_early_close, dsm_inject_early_close - 1);
+		dsm_conn_close(conn, DSM_REASON_CLOSED);
+	}
 	spin_lock_bh(&peer->lock);
-	/*
-	 * A connection already closed (EOF before we got here) is never
-	 * installed: its close found no link to take down, and a dead link
-	 * would stay in place, refusing every message, forever.
-	 */
-	if (peer->conn || !dsm_net_ops->is_member(peer->id) || dsm_conn_dead(conn)) {
+	if (peer->conn || !dsm_net_ops->is_member(peer->id)) {
 		spin_unlock_bh(&peer->lock);
 		dsm_conn_close(conn, DSM_REASON_SHUTDOWN);
+		dsm_conn_put(conn);
+		return;
+	}
+	/*
+	 * A connection already closed (an end of stream before we got here)
+	 * is never installed: its close found no link to take down, and a
+	 * dead link would stay in place, refusing every message, forever.
+	 */
+	if (dsm_conn_dead(conn)) {
+		dsm_peer_set_state(peer, DSM_PEER_DOWN, DSM_REASON_CLOSED);
+		dsm_peer_backoff(peer);
+		spin_unlock_bh(&peer->lock);
 		dsm_conn_put(conn);
 		return;
 	}
@@ -267,18 +304,33 @@ static void dsm_peer_connect_fn(struct work_struct *work)
 /**
  * dsm_peer_up() - a handshake finished: @conn is the peer's link now
  * @peer: the peer
- * @conn: the established connection
+ * @conn: the established connection, its HELLO checked against the
+ *        delivery state (dsm_hs_check_incarnation)
+ *
+ * Return: 0, or the DSM_REASON_* to close @conn with: it was closed
+ * meanwhile, the node is no member, or its delivery state was forgotten
+ * since the check (it must start afresh).
  */
-void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
+u32 dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 {
 	struct dsm_conn *old = NULL;
+	u32 reason = 0;
 
 	dsm_conn_unpend(conn);
 	spin_lock_bh(&peer->lock);
-	if (dsm_conn_dead(conn)) {
-		/* closed meanwhile (see dsm_peer_connect_fn): not a link */
+	spin_lock(&peer->txq_lock);
+	if (dsm_conn_dead(conn))	/* see dsm_peer_connect_fn */
+		reason = DSM_REASON_CLOSED;
+	else if (!dsm_net_ops->is_member(peer->id))
+		reason = DSM_REASON_NOT_MEMBER;
+	else if (peer->forgetting || peer->gen != conn->hello_gen)
+		reason = DSM_REASON_INCARNATION;
+	else
+		peer->peer_inc = conn->hello_inc;
+	spin_unlock(&peer->txq_lock);
+	if (reason) {
 		spin_unlock_bh(&peer->lock);
-		return;
+		return reason;
 	}
 	if (peer->conn != conn) {
 		old = peer->conn;
@@ -291,20 +343,19 @@ void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 	/* the handshake's last message says which epoch the peer is at */
 	WRITE_ONCE(peer->epoch_seen, le64_to_cpu(conn->rx_hdr.epoch));
 	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
-	WRITE_ONCE(peer->lost, false);
+	WRITE_ONCE(peer->lost, 0);
 	spin_unlock_bh(&peer->lock);
 
-	spin_lock_bh(&peer->txq_lock);
-	peer->peer_inc = conn->hello_inc;
-	spin_unlock_bh(&peer->txq_lock);
 	if (old) {
 		dsm_conn_close(old, DSM_REASON_REPLACED);
 		dsm_conn_put(old);
 	}
 	pr_info("node %u up\n", peer->id);
 	dsm_net_ops->event(DSM_EVENT_PEER_UP, peer->id, 0);
-	dsm_out_link_up(peer, conn->hello_rx_seq);	/* resends what it lacks */
+	/* resends what it lacks; checked against tx_seq by the handshake */
+	dsm_out_link_up(peer, conn->hello_rx_seq);
 	dsm_net_ops->link_up(peer->id, le64_to_cpu(conn->rx_hdr.epoch));
+	return 0;
 }
 
 /**
@@ -382,7 +433,7 @@ void dsm_net_peer_add(u32 id, __be32 addr, u16 port)
 	peer->backoff_ms = DSM_BACKOFF_MIN_MS;
 	peer->next_connect = jiffies;
 	WRITE_ONCE(peer->last_rx, jiffies);	/* a dead timeout from now */
-	WRITE_ONCE(peer->lost, false);	/* a member again */
+	WRITE_ONCE(peer->lost, 0);	/* a member again */
 	if (!peer->conn)
 		dsm_peer_set_state(peer, DSM_PEER_DOWN, 0);
 	spin_unlock_bh(&peer->lock);
@@ -398,8 +449,7 @@ void dsm_net_peer_add(u32 id, __be32 addr, u16 port)
 void dsm_net_peer_remove(u32 id, u32 reason)
 {
 	/* its lost_work sends what is queued for it, then closes the link */
-	WRITE_ONCE(dsm_peers[id].lost_reason, reason);
-	queue_work(dsm_wq, &dsm_peers[id].lost_work);
+	dsm_peer_forget(&dsm_peers[id], reason);
 }
 
 static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)

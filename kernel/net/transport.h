@@ -58,13 +58,19 @@ extern const struct dsm_net_ops *dsm_net_ops;
  * @txq_lock:     protects @txq and the delivery state below it
  * @txq:          messages for the node, in sequence order: sent but not
  *                acknowledged, then not sent yet (outbox.c)
- * @tx_next:      the first message of @txq not sent on the current link
+ * @tx_next:      the first message of @txq not sent on @tx_link
  * @tx_busy:      the message being written to the socket (not freed)
+ * @tx_link:      the serial of the link @tx_next is a position on: a
+ *                flusher on another link starts again from the first
+ *                message not acknowledged
+ * @gen:          bumped whenever the delivery state is forgotten; a
+ *                handshake checked against an older one is not installed
  * @peer_inc:     the node's incarnation the delivery state is with (0: none)
  * @tx_seq:       the last sequence number given to a message for it
  * @tx_acked:     the last one it acknowledged
  * @tx_queued:    bytes on @txq
- * @tx_inflight:  bytes sent on the current link and not acknowledged
+ * @tx_unsent:    bytes on @txq from @tx_next on (so tx_queued - tx_unsent
+ *                are written on @tx_link and not acknowledged)
  * @rx_seq:       the last sequence number received from it in order
  * @rx_unacked:   messages received since this node last acknowledged
  * @rx_lock:      one delivery at a time, in order, whatever link it came on
@@ -73,6 +79,7 @@ extern const struct dsm_net_ops *dsm_net_ops;
  * @lost_work:    forgets the node (declared lost, removed, or restarted)
  * @lost:         the node is gone (declared lost or removed) until a new
  *                link to it comes up or it is added as a member again
+ * @forgetting:   @lost_work is queued or running: no link is installed
  * @lost_reason:  why; DSM_REASON_LEFT if it left gracefully (after a handover)
  * @tx_msgs..@resent: counters for dsmctl peers
  */
@@ -96,18 +103,21 @@ struct dsm_peer {
 	struct list_head txq;
 	struct dsm_out *tx_next;
 	struct dsm_out *tx_busy;
+	u64 tx_link;
+	u64 gen;
 	u64 peer_inc;
 	u64 tx_seq;
 	u64 tx_acked;
 	size_t tx_queued;
-	size_t tx_inflight;
+	size_t tx_unsent;
 	u64 rx_seq;
 	u32 rx_unacked;
 	struct mutex rx_lock;	/* in-order delivery */
 	struct mutex tx_flush;	/* one flusher at a time */
 	struct work_struct tx_work;
 	struct work_struct lost_work;
-	bool lost;
+	int lost;
+	bool forgetting;
 	u32 lost_reason;
 	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors, resent;
 };
@@ -140,6 +150,7 @@ struct dsm_call {
 /**
  * struct dsm_conn - one TCP connection to a peer module
  * @ref:         kref; the last put releases the socket
+ * @serial:      unique for the module's life (a link's identity)
  * @sock:        the socket
  * @peer:        the peer once known (set before the link is published)
  * @dead:        bit 0 set once closed
@@ -152,8 +163,10 @@ struct dsm_call {
  * @join_addr, @join_port: the address the other side announced in HELLO
  * @join_ready:  completed when the handshake ends (join connections)
  * @nonce, @peer_nonce: handshake challenges
- * @hello_inc, @hello_rx_seq: the other side's incarnation and the last
- *               sequence number it received from us, from its HELLO
+ * @hello_inc, @hello_rx_seq, @hello_known: from the other side's HELLO: its
+ *               incarnation, the last sequence number it received from us,
+ *               and our incarnation as it knows it
+ * @hello_gen:   the peer's @gen when the handshake began
  * @deadline:    jiffies by which the handshake (or a join) must finish
  * @pending:     on dsm_pending_conns while unidentified or a join conn
  * @rx_work:     reads and dispatches messages
@@ -164,6 +177,7 @@ struct dsm_call {
  */
 struct dsm_conn {
 	struct kref ref;
+	u64 serial;
 	struct socket *sock;
 	struct dsm_peer *peer;
 	unsigned long dead;
@@ -178,7 +192,7 @@ struct dsm_conn {
 	struct completion join_ready;
 	u8 nonce[DSM_NONCE_LEN];
 	u8 peer_nonce[DSM_NONCE_LEN];
-	u64 hello_inc, hello_rx_seq;
+	u64 hello_inc, hello_rx_seq, hello_known, hello_gen;
 	unsigned long deadline;
 	struct list_head pending;
 	struct work_struct rx_work;
@@ -198,7 +212,7 @@ void dsm_out_exit(void);
 u64 dsm_out_incarnation(void);
 void dsm_out_new_incarnation(void);
 int dsm_out_acked(struct dsm_peer *peer, u64 ack);
-void dsm_out_link_up(struct dsm_peer *peer, u64 rx_seq);
+int dsm_out_link_up(struct dsm_peer *peer, u64 rx_seq);
 void dsm_out_reset(struct dsm_peer *peer);
 void dsm_out_received(struct dsm_peer *peer);
 
@@ -235,7 +249,7 @@ void dsm_peers_init(void);
 void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason);
 void dsm_peer_fail_calls(struct dsm_peer *peer);
 
-void dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn);
+u32 dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn);
 void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason);
 struct dsm_conn *dsm_peer_conn(struct dsm_peer *peer);
 void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
