@@ -11,6 +11,14 @@
 
 #include "dsm.h"
 
+/*
+ * Fault injection for the selftests: unload without leaving the cluster,
+ * as a node that crashes would vanish (its links just close).
+ */
+static bool dsm_inject_crash;
+module_param_named(inject_crash, dsm_inject_crash, bool, 0600);
+MODULE_PARM_DESC(inject_crash, "testing: unload without leaving the cluster, like a crash");
+
 static int __init dsm_init(void)
 {
 	int err;
@@ -43,7 +51,7 @@ err_net:
 static void __exit dsm_exit(void)
 {
 	dsm_netlink_exit();
-	if (dsm_members_epoch())	/* peers see us leave */
+	if (dsm_members_epoch() && !dsm_inject_crash)	/* peers see us leave */
 		dsm_cluster_leave(true, NULL);
 	dsm_members_exit();
 	dsm_net_exit();

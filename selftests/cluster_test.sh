@@ -18,6 +18,13 @@
 #            back
 #   id64     node 3 rejoins as node 64 (bit 0 of every 64-bit node set):
 #            node 1 writes pages node 64 holds read-only; back as node 3
+#   crash    with a 20 s dead timeout, node 3 reads a page and owns
+#            another, then crashes (unloads without leaving, the
+#            inject_crash parameter) and rejoins at once with the same id
+#            and address, long before the others would declare it lost:
+#            they forget the old incarnation (restarted), the page it read
+#            is writable, the one it owned fails at once, also on the new
+#            node 3, which is a fresh member; back to a 5 s dead timeout
 #   cutoff   node 3 reads a page and owns another, then drops every packet
 #            it sends; nodes 1 and 2 reset their links (RST): alive but
 #            unreachable, links closed for another reason than silence.
@@ -29,7 +36,7 @@
 #            and get SIGBUS in time for the page whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 47
+plan 55
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -230,6 +237,54 @@ if [ $me = 3 ]; then
 fi
 wait_until "all up, node 64 back as node 3" 30 peers_up 2
 dsm_barrier id64-over
+
+# ---- crash and quick rejoin, a new incarnation
+reform() {	# reform NAME DEAD_MS: the same cluster again, another dead timeout
+	dsmctl leave
+	dsm_barrier "$1-left"
+	dsmctl node set id $me addr 10.0.0.$me key $KEY_A dead-timeout $2
+	[ $me = 1 ] && dsmctl join
+	dsm_barrier "$1-formed"
+	[ $me != 1 ] && dsmctl join 10.0.0.1
+	wait_until "all up, dead timeout $2 ms" 30 peers_up 2
+}
+nodes_lost_above() {
+	[ "$(dsmctl -j show | sed -n 's/.*"nodes_lost":\([0-9]*\).*/\1/p')" -gt "$1" ]
+}
+reform crash 20000
+expect "node 3 holds pages before it crashes" 0 dsm_coherence hold 0xc0de0073
+sed 's/^/# /' /tmp/ktap.out
+dsm_barrier crash-held
+if [ $me = 3 ]; then
+	echo 1 > /sys/module/dsm/parameters/inject_crash
+	t0=$(date +%s)
+	rmmod dsm && insmod /lib/modules/dsm.ko &&
+		dsmctl node set id 3 addr 10.0.0.3 key $KEY_A dead-timeout 20000
+	expect "node 3 crashes (unloads without leaving) and rejoins at once" 0 \
+		dsmctl join 10.0.0.1
+	echo "# node 3 back $(( $(date +%s) - t0 )) s after its crash (dead timeout 20 s)"
+	ok "(the others forget its old incarnation)"
+	ok "(... and its pages)"
+else
+	l0=$(stat_of nodes_lost)
+	ok "(node 3 crashes and rejoins)"
+	wait_until "the old incarnation of node 3 forgotten" 30 nodes_lost_above "${l0:-0}"
+	dmesg | grep 'node 3 lost' | tail -1 | sed 's/^/# /'
+	expect "page A writable, page B (only in the old incarnation) fails at once" 0 \
+		dsm_coherence after-kill 0xc0de0073 1000
+	sed 's/^/# /' /tmp/ktap.out
+fi
+wait_until "all up with the new node 3" 30 peers_up 2
+dsm_barrier crash-written
+if [ $me = 3 ]; then
+	expect "the new node 3 is a fresh member: page A as written, page B fails" 0 \
+		dsm_coherence after-crash 0xc0de0073
+	sed 's/^/# /' /tmp/ktap.out
+else
+	ok "(the new node 3 checks the region)"
+fi
+dsm_barrier crash-checked
+reform crash-end 5000
 
 # ---- cut off (node 3 first reads one page of a region and owns another)
 expect "node 3 holds pages before it is cut off" 0 dsm_coherence hold 0xc0de0071

@@ -47,6 +47,8 @@
  *   id64 KEY    (node 3 runs as dsm node 64) node 64 reads every page of a
  *               region, node 1 writes them all: node 64's invalidations
  *               arrive; every node sees node 1's values
+ *   after-crash KEY  (crash phase, the new node 3) page A as nodes 1 and 2
+ *               wrote it; page B, owned by the old node 3 only, fails
  *   after-kill KEY DEAD_MS  (kill phase, after, nodes 1 and 2) writing page
  *               A works; a load from page B, whose only copy died, gets
  *               SIGBUS within the dead timeout; page A still works
@@ -1062,10 +1064,25 @@ static int page_a(uint64_t key)
 	return i;
 }
 
+/* Page B: the next page after A whose home is not node 3 either. */
+static int page_b(uint64_t key, int a)
+{
+	static struct dsm_homes table;
+	int i, b;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	for (i = 1; i < KILL_PAGES; i++) {
+		b = (a + i) % KILL_PAGES;
+		if (dsm_homes_node(&table, key, b) != 3)
+			return b;
+	}
+	return (a + 1) % KILL_PAGES;
+}
+
 static void test_hold(uint64_t key)
 {
 	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
-	int a = page_a(key), b = (a + 1) % KILL_PAGES;
+	int a = page_a(key), b = page_b(key, a);
 
 	if (me == 3) {
 		tap(p[a * 512] == 0, "reads page %d (a copy the others must forget)", a);
@@ -1079,7 +1096,7 @@ static void test_after_kill(uint64_t key, long dead_ms)
 {
 	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
 	struct sigaction sa = { .sa_handler = on_sigbus };
-	int a = page_a(key), b = (a + 1) % KILL_PAGES;
+	int a = page_a(key), b = page_b(key, a);
 	volatile double t0;
 
 	p[a * 512 + me] = me;	/* waits for no one: node 3 was forgotten */
@@ -1100,6 +1117,35 @@ static void test_after_kill(uint64_t key, long dead_ms)
 	}
 	p[a * 512 + 8 + me] = me;	/* the rest still works */
 	tap(p[a * 512 + 8 + me] == (uint64_t)me, "page %d still works after the SIGBUS", a);
+}
+
+/*
+ * (crash phase, on the new incarnation of node 3) the region as the others
+ * left it: page A holds what nodes 1 and 2 wrote after the crash; page B,
+ * whose only copy died with the old incarnation, fails here too.
+ */
+static void test_after_crash(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	int a = page_a(key), b = page_b(key, a);
+
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(bus_jmp, 1))
+		tap(p[a * 512 + 1] == 1 && p[a * 512 + 2] == 2 &&
+		    p[a * 512 + 9] == 1 && p[a * 512 + 10] == 2,
+		    "the new node 3 reads page %d as nodes 1 and 2 wrote it", a);
+	else
+		tap(0, "the new node 3 reads page %d: SIGBUS", a);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		uint64_t v = p[b * 512];
+
+		tap(0, "page %d of the old incarnation read without error (%llu)",
+		    b, (unsigned long long)v);
+	} else {
+		tap(1, "page %d, owned by the old incarnation only, fails here too", b);
+	}
+	signal(SIGBUS, SIG_DFL);
 }
 
 /*
@@ -1321,6 +1367,8 @@ int main(int argc, char **argv)
 		test_hold(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "id64"))
 		test_id64(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "after-crash"))
+		test_after_crash(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))
 		test_after_kill(strtoull(arg, NULL, 0), argc > 3 ? atol(argv[3]) : 5000);
 	else {

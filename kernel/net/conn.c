@@ -646,7 +646,9 @@ static void dsm_conn_dispatch(struct dsm_conn *conn)
 	if (link) {
 		dsm_peer_received(conn->peer, hdr,
 				  sizeof(*hdr) + le32_to_cpu(hdr->len));
-		if (dsm_out_acked(conn->peer, le64_to_cpu(hdr->ack))) {
+		/* (a closed link's acks may refer to a forgotten state) */
+		if (!dsm_conn_dead(conn) &&
+		    dsm_out_acked(conn->peer, le64_to_cpu(hdr->ack))) {
 			dsm_conn_bad(conn, -EPROTO);
 			return;
 		}
