@@ -93,6 +93,19 @@ static int send_req(int fd, __u16 type, __u16 flags, __u32 seq,
 	return 0;
 }
 
+/* One read of the netlink socket: its length, or a negative errno. */
+static ssize_t recv_some(int fd, void *buf, size_t size)
+{
+	ssize_t len;
+
+	do {
+		len = recv(fd, buf, size, 0);
+	} while (len < 0 && errno == EINTR);
+	if (len < 0)
+		return -errno;
+	return len ? len : -ENODATA;
+}
+
 /*
  * Dump the IPv4 TCP sockets and collect the connections on @port in
  * *@out (*@n of them). Returns 0 or a negative errno.
@@ -107,16 +120,11 @@ static int collect(int fd, __u16 port, struct target **out, size_t *n)
 	if (err)
 		return err;
 	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		ssize_t len = recv_some(fd, buf, sizeof(buf));
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (len == 0)
-			return -ENODATA;
+		if (len < 0)
+			return len;
 		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			struct inet_diag_msg *m = NLMSG_DATA(h);
 			struct target *t;
@@ -168,16 +176,11 @@ static int destroy(int fd, const struct inet_diag_sockid *id, __u32 seq)
 	if (err)
 		return err;
 	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		ssize_t len = recv_some(fd, buf, sizeof(buf));
 		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (len == 0)
-			return -ENODATA;
+		if (len < 0)
+			return len;
 		for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			struct nlmsgerr *e = NLMSG_DATA(h);
 

@@ -192,17 +192,22 @@ static void dsm_sk_state_change(struct sock *sk)
 		orig(sk);
 }
 
-static void dsm_conn_fail_calls(struct dsm_conn *conn)
+/**
+ * dsm_calls_fail() - fail every request waiting on a list with -ECONNRESET
+ * @calls: a connection's or a peer's waiting requests
+ * @lock:  the lock that protects @calls
+ */
+void dsm_calls_fail(struct list_head *calls, spinlock_t *lock)
 {
 	struct dsm_call *call, *tmp;
 
-	spin_lock_bh(&conn->calls_lock);
-	list_for_each_entry_safe(call, tmp, &conn->calls, node) {
+	spin_lock_bh(lock);
+	list_for_each_entry_safe(call, tmp, calls, node) {
 		list_del_init(&call->node);
 		call->err = -ECONNRESET;
 		complete(&call->done);
 	}
-	spin_unlock_bh(&conn->calls_lock);
+	spin_unlock_bh(lock);
 }
 
 static void dsm_conn_pending_del(struct dsm_conn *conn)
@@ -253,7 +258,7 @@ void dsm_conn_close(struct dsm_conn *conn, u32 reason)
 	write_unlock_bh(&sk->sk_callback_lock);
 
 	kernel_sock_shutdown(conn->sock, SHUT_RDWR);
-	dsm_conn_fail_calls(conn);
+	dsm_calls_fail(&conn->calls, &conn->calls_lock);
 	complete_all(&conn->join_ready);
 	dsm_conn_pending_del(conn);
 	if (conn->peer)

@@ -106,23 +106,6 @@ static void dsm_peer_tx_fn(struct work_struct *work)
 	dsm_out_flush(container_of(work, struct dsm_peer, tx_work)->id);
 }
 
-/**
- * dsm_peer_fail_calls() - fail every request waiting for the peer's reply
- * @peer: the peer, lost
- */
-void dsm_peer_fail_calls(struct dsm_peer *peer)
-{
-	struct dsm_call *call, *tmp;
-
-	spin_lock_bh(&peer->lock);
-	list_for_each_entry_safe(call, tmp, &peer->calls, node) {
-		list_del_init(&call->node);
-		call->err = -ECONNRESET;
-		complete(&call->done);
-	}
-	spin_unlock_bh(&peer->lock);
-}
-
 /* The node is gone (lost, removed, or restarted): forget it. */
 static void dsm_peer_lost_fn(struct work_struct *work)
 {
@@ -141,7 +124,7 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 	/* a node that left may be back already (a rejoin re-adds it) */
 	if (reason != DSM_REASON_LEFT || !dsm_net_ops->is_member(peer->id))
 		WRITE_ONCE(peer->lost, 1);
-	dsm_peer_fail_calls(peer);
+	dsm_calls_fail(&peer->calls, &peer->lock);
 	/* a message being delivered from it is handled before it is forgotten */
 	mutex_lock(&peer->rx_lock);
 	mutex_unlock(&peer->rx_lock);

@@ -224,6 +224,7 @@ void dsm_conn_get(struct dsm_conn *conn);
 void dsm_conn_put(struct dsm_conn *conn);
 void dsm_conn_close(struct dsm_conn *conn, u32 reason);
 bool dsm_conn_dead(const struct dsm_conn *conn);
+void dsm_calls_fail(struct list_head *calls, spinlock_t *lock);
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len);
 bool dsm_conn_has_room(struct dsm_conn *conn, size_t bytes);
@@ -247,7 +248,6 @@ void dsm_listen_init(void);
 /* peer.c */
 void dsm_peers_init(void);
 void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason);
-void dsm_peer_fail_calls(struct dsm_peer *peer);
 
 u32 dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn);
 void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason);
