@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dsm_rst: abort every TCP connection of this machine on a port, as
- * `ss -K` does.
+ * dsm_rst: abort every established TCP connection of this machine on a
+ * port, as `ss -K state established` does.
  *
  *   dsm_rst PORT
  *
  * Dumps the IPv4 TCP sockets over NETLINK_SOCK_DIAG (SOCK_DIAG_BY_FAMILY,
  * every state), keeps the connections whose local or remote port is PORT
  * and sends SOCK_DESTROY for each: the kernel sends the peer a RST and
- * fails the socket with ECONNABORTED. Listening sockets, and sockets in
- * TIME_WAIT, SYN_RECV or CLOSE, are no connections and are left alone (as
- * `ss -K` leaves them without a state filter). Needs CAP_NET_ADMIN and a
+ * fails the socket with ECONNABORTED. Only established connections are
+ * aborted: the live links (see is_connection). Needs CAP_NET_ADMIN and a
  * kernel with CONFIG_INET_DIAG_DESTROY=y and inet_diag and tcp_diag loaded.
  *
  * Prints each connection aborted, then "dsm_rst: destroyed N connection(s)".
@@ -60,11 +59,14 @@ static int fail(const char *what, int err)
 	return 2;
 }
 
+/*
+ * Only established connections: the live links. A closed link's socket
+ * lingering in FIN_WAIT or CLOSE_WAIT is no link, and aborting only such
+ * sockets would report success while every link stays up.
+ */
 static int is_connection(unsigned int state)
 {
-	return state < ST_MAX && state != ST_LISTEN && state != ST_TIME_WAIT &&
-	       state != ST_SYN_RECV && state != ST_NEW_SYN_RECV &&
-	       state != ST_CLOSE;
+	return state == ST_ESTABLISHED;
 }
 
 static int send_req(int fd, __u16 type, __u16 flags, __u32 seq,
