@@ -5,7 +5,8 @@
  * Theory of operation.
  *  - A node is lost (silent past the dead timeout, or it restarted): the
  *    homes on this node forget it (dsm_coh_dir_forget: out of every
- *    copyset, an ack expected from it counts as received); a page it owned
+ *    copyset, an ack expected from it counts as received, a write it asked
+ *    for is aborted) and drop its queued requests; a page it owned
  *    is an orphan for good (its data died with it; a new incarnation of the
  *    node must not be asked for it); the pages it was home of stop being
  *    trusted here: every copy is dropped, exclusive ones too, since their
@@ -34,6 +35,19 @@ struct dsm_lost {
 	u64 dirty;
 };
 
+/* Drop the requests of lost node @id that wait for the directory. */
+static void dsm_pages_drop_requests(struct dsm_cpage *cp, u32 id)
+{
+	struct dsm_kept *k, *tmp;
+
+	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
+		if (k->m.requester == id) {
+			list_del(&k->node);
+			kfree(k);
+		}
+	}
+}
+
 static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 {
 	struct dsm_lost *lost = arg;
@@ -48,9 +62,10 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
 		if (cp->home == self) {
+			dsm_pages_drop_requests(cp, lost->id);
+			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 			if (cp->dir.owner == lost->id)
 				cp->orphan = true;
-			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 			if (dsm_pages_dir_drain(&ctx))
 				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
 						    r->key, index);

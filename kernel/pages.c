@@ -246,7 +246,8 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 		if (cp->orphan ||
 		    (cp->dir.owner != self && dsm_node_lost(cp->dir.owner))) {
 			/* its only up-to-date copy died with its owner */
-			dsm_pages_send_type(ctx, m.requester, DSM_PAGE_FAIL, m.requester);
+			cp->orphan = true;
+			dsm_pages_send_type(ctx, m.requester, DSM_COH_FAIL, m.requester);
 			continue;
 		}
 		dsm_stat_inc(DSM_STAT_REQUESTS_SERVED);
@@ -307,8 +308,10 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	int err;
 
 	if (dsm_pages_dir_msg(m->type)) {
-		if (cp->handed && m->type != DSM_COH_INV_ACK) {
-			ctx->env.send(&ctx->env, self, cp->home, m);	/* pass on */
+		if (cp->handed) {
+			/* an ack for an invalidation sent before the handover */
+			if (m->type != DSM_COH_INV_ACK)
+				ctx->env.send(&ctx->env, self, cp->home, m);	/* pass on */
 			return 0;
 		}
 		if (cp->home != self)
@@ -324,7 +327,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	}
 
 	switch (m->type) {
-	case DSM_PAGE_FAIL:
+	case DSM_COH_FAIL:
 		if (was)
 			dsm_pages_end_request(cp, true);
 		return 0;
@@ -351,13 +354,13 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		memcpy_to_page(cp->page, 0, data, PAGE_SIZE);
 		dsm_stat_inc(DSM_STAT_PAGES_RECEIVED);
 	}
-	err = dsm_coh_node_receive(&ctx->env, &cp->node, self, cp->home, m);
+	err = dsm_coh_node_receive(&ctx->env, &cp->node, self, m);
 	if (err == DSM_COH_KEEP) {
 		dsm_pages_keep(&cp->kept, m);
 		err = 0;
 	}
 	while (!err && !cp->node.pending && dsm_pages_unkeep(&cp->kept, &k))
-		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, cp->home, &k);
+		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, &k);
 	if (was && !cp->node.pending) {
 		/* let a waiting fault use the page before others take it */
 		if (cp->waiters) {
@@ -432,7 +435,7 @@ static int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	    (w->with_data && w->type != DSM_COH_GRANT))
 		return -EPROTO;
 	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_GRANT) &&
-	    w->type != DSM_PAGE_FAIL && w->type != DSM_PAGE_YIELD &&
+	    w->type != DSM_COH_FAIL && w->type != DSM_PAGE_YIELD &&
 	    w->type != DSM_PAGE_HANDOVER)
 		return -EPROTO;
 	data = dsm_pages_has_data(w->type, w->with_data);

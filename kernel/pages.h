@@ -11,8 +11,7 @@
 #include "coherence/protocol.h"
 #include "dsm.h"
 
-/* Messages beside the state machine's (wire type values above its own). */
-#define DSM_PAGE_FAIL		16	/* home -> requester: the page is lost */
+/* Messages beside the state machine's (wire type values after DSM_COH_FAIL). */
 #define DSM_PAGE_YIELD		17	/* leaving owner -> home: take the page */
 #define DSM_PAGE_HANDOVER	18	/* leaving home -> new home: the entry */
 

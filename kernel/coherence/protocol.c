@@ -97,7 +97,6 @@ static int dsm_coh_node_defer(const struct dsm_coh_node *n)
  * @env:  the caller
  * @n:    this node's state
  * @self: this node
- * @home: the page's home
  * @m:    DATA, GRANT, FWD_READ, FWD_WRITE or INV
  *
  * Return: 0; DSM_COH_KEEP to feed @m again, in order with any other kept
@@ -105,7 +104,7 @@ static int dsm_coh_node_defer(const struct dsm_coh_node *n)
  * cannot produce here.
  */
 int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
-			 u32 self, u32 home, const struct dsm_coh_msg *m)
+			 u32 self, const struct dsm_coh_msg *m)
 {
 	switch (m->type) {
 	case DSM_COH_DATA:
@@ -145,25 +144,47 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 			return n->pending == DSM_COH_REQ_READ ? DSM_COH_KEEP : -EPROTO;
 		n->state = DSM_COH_INVALID;
 		n->owner = false;
-		dsm_coh_send(env, self, home, DSM_COH_INV_ACK, m->requester, false, 0);
+		/*
+		 * To the node that asked, not to @home: during a handover the
+		 * new home invalidates nodes that still name the old one.
+		 */
+		dsm_coh_send(env, self, m->from, DSM_COH_INV_ACK, m->requester,
+			     false, 0);
 		return 0;
 	}
 	return -EPROTO;
 }
 
-/* The invalidations of dir->cur are all acknowledged: hand over the page. */
+/*
+ * The invalidations of dir->cur are all acknowledged: hand over the page.
+ * A write whose requester died meanwhile (@aborted) ends here without a
+ * grant: if the requester held no copy, the owner still has the data and
+ * keeps it; else every other copy was invalidated for the dead node, which
+ * becomes the owner, with the data lost. A write whose data died with the
+ * owner (@lost) fails; the dead node stays the owner.
+ */
 static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			      u32 home)
 {
 	u32 r = dir->cur.requester;
 
-	if (dir->cur.with_data)		/* here: "the requester holds no copy" */
-		dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_WRITE, r, false, 0);
-	else
-		dsm_coh_send(env, home, r, DSM_COH_GRANT, r, false, 0);
-	dir->owner = r;
+	if (dir->aborted) {
+		if (!dir->cur.with_data)
+			dir->owner = r;	/* the copies left were all its */
+	} else if (dir->lost) {
+		dsm_coh_send(env, home, r, DSM_COH_FAIL, r, false, 0);
+	} else {
+		if (dir->cur.with_data)	/* here: "the requester holds no copy" */
+			dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_WRITE, r,
+				     false, 0);
+		else
+			dsm_coh_send(env, home, r, DSM_COH_GRANT, r, false, 0);
+		dir->owner = r;
+	}
 	dir->copyset = 0;
 	dir->busy = false;
+	dir->aborted = false;
+	dir->lost = false;
 }
 
 static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
@@ -236,17 +257,22 @@ int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
  * @node: the dead node
  *
  * The node leaves the copyset, and an ack expected from it counts as
- * received. If it owned the page, the data is lost: the entry still names
- * it, and requests for the page will not complete (the requesters' deadlines
- * turn them into errors).
+ * received. A write it asked for is aborted: nothing is granted or
+ * forwarded to it. If it owned the page, the data is lost: the entry still
+ * names it, and the caller fails requests for the page. Requests of the
+ * node still queued by the caller are the caller's to drop.
  */
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, u32 node)
 {
 	dir->copyset &= ~dsm_coh_bit(node);
-	if (dir->busy && (dir->waiting & dsm_coh_bit(node))) {
-		dir->waiting &= ~dsm_coh_bit(node);
-		if (!dir->waiting)
-			dsm_coh_dir_grant(env, dir, home);
-	}
+	if (!dir->busy)
+		return;
+	if (dir->cur.requester == node)
+		dir->aborted = true;
+	else if (dir->owner == node && dir->cur.with_data)
+		dir->lost = true;	/* it was to hand the data over */
+	dir->waiting &= ~dsm_coh_bit(node);
+	if (!dir->waiting)
+		dsm_coh_dir_grant(env, dir, home);
 }

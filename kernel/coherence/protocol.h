@@ -39,7 +39,13 @@
  *    stays a few bytes and the caller chooses how to store the rare queue.
  *  - A node that dies is forgotten by the home (dsm_coh_dir_forget): it
  *    leaves the copyset and its outstanding ack counts as received, so a
- *    dead reader never blocks a writer. A dead owner's data is lost.
+ *    dead reader never blocks a writer; a write it asked for is aborted,
+ *    never granted. A dead owner's data is lost: a write that was to get
+ *    it from the owner fails (FAIL), and so does every later request (the
+ *    caller answers them).
+ *  - An invalidation is acknowledged to the node that sent it, which is the
+ *    home that counts the acks even where the invalidated node still names
+ *    an older home (a home that handed its entries over while leaving).
  *
  * Links are assumed FIFO per ordered pair of nodes (TCP), including the
  * link from a node to itself.
@@ -73,6 +79,7 @@ enum dsm_coh_msg_type {
 	DSM_COH_INV_ACK,	/* holder -> home */
 	DSM_COH_DATA,		/* home or owner -> requester: read copy */
 	DSM_COH_GRANT,		/* home or owner -> requester: ownership */
+	DSM_COH_FAIL = 16,	/* home -> requester: the page's data is lost */
 };
 
 /**
@@ -114,12 +121,16 @@ struct dsm_coh_node {
  *           owner excluded
  * @busy:    a write waits for invalidation acks
  * @waiting: node set (bit id % 64) of the nodes whose ack is still expected
+ * @aborted: the write's requester died: nothing is granted to it
+ * @lost:    the owner died with the data the write was to get: it fails
  * @cur:     the write being served
  */
 struct dsm_coh_dir {
 	u32 owner;
 	u64 copyset;
 	bool busy;
+	bool aborted;
+	bool lost;
 	u64 waiting;
 	struct dsm_coh_msg cur;
 };
@@ -140,7 +151,7 @@ void dsm_coh_node_init(struct dsm_coh_node *n, bool home);
 bool dsm_coh_fault(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
 		   u32 home, bool write);
 int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
-			 u32 self, u32 home, const struct dsm_coh_msg *m);
+			 u32 self, const struct dsm_coh_msg *m);
 int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, const struct dsm_coh_msg *m);
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
