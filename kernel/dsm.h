@@ -94,6 +94,7 @@ u32 dsm_pages_on_msg(const struct dsm_net_msg *m);
 void dsm_pages_node_lost(u32 id);
 void dsm_pages_node_left(u32 id);
 int dsm_pages_handover(void);
+void dsm_pages_leave_end(void);
 void dsm_pages_free(struct dsm_region *r);
 u64 dsm_pages_count(void);
 

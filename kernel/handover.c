@@ -24,6 +24,7 @@
  */
 #include <linux/delay.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 
@@ -81,6 +82,7 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 		}
 		unlock_page(cp->page);
 		lost->dirty |= ctx.dirty;
+		cond_resched();
 	}
 }
 
@@ -99,16 +101,29 @@ void dsm_pages_node_lost(u32 id)
 	wake_up_all(&dsm_pages_wq);
 }
 
+/*
+ * The home set a region's pages move to when @gone leaves: the rest of its
+ * home set, or, if @gone was its only home, the members that stay.
+ */
+static u64 dsm_pages_homes_without(const struct dsm_region *r, u64 gone,
+				   u64 members)
+{
+	return (r->homes & ~gone) ?: members & ~gone;
+}
+
 /* Rebuild @r's mapping table without @id; pages @id was home of move. */
 static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 {
 	u32 id = *(u32 *)arg, self = dsm_self_id();
-	u64 bit = dsm_node_bit(id), homes = r->homes & ~bit;
+	u64 bit = dsm_node_bit(id), homes;
 	struct dsm_homes *table;
 	struct dsm_cpage *cp;
 	unsigned long index;
 
-	if (!r->cluster || !(r->homes & bit) || !homes)
+	if (!r->cluster || !(r->homes & bit))
+		return;
+	homes = dsm_pages_homes_without(r, bit, dsm_members_mask());
+	if (!homes)
 		return;
 	table = kvmalloc(sizeof(*table), GFP_KERNEL);
 	if (!table)
@@ -128,6 +143,7 @@ static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 			}
 		}
 		unlock_page(cp->page);
+		cond_resched();
 	}
 }
 
@@ -142,6 +158,79 @@ void dsm_pages_node_left(u32 id)
 {
 	if (id && id != dsm_self_id())
 		dsm_regions_for_each(dsm_pages_left_region, &id);
+}
+
+/*
+ * Where this node is in its own graceful leave. From GATHER on, a page
+ * homed here serves only this node's requests (others' wait); from HANDED
+ * on, every page homed here belongs to its new home: a request for a page
+ * that had no entry here yet (untouched, or of a region this node first
+ * hears of now) first hands the fresh entry over, then is passed on.
+ * Back to NONE once the cluster regions are dropped after the leave.
+ */
+enum { DSM_LEAVE_NONE, DSM_LEAVE_GATHER, DSM_LEAVE_HANDED };
+static int dsm_leave_phase;
+static u64 dsm_leave_others;	/* the members that stay */
+
+/*
+ * Fault injection for the selftests: pause after handing the entries over,
+ * before the members learn of the leave, to widen the window in which
+ * requests still come here.
+ */
+static unsigned int dsm_inject_leave_pause_ms;
+module_param_named(inject_leave_pause_ms, dsm_inject_leave_pause_ms, uint, 0600);
+MODULE_PARM_DESC(inject_leave_pause_ms,
+		 "testing: pause a leave for this long after the handover");
+
+/* Hand the entry of a page homed here (locked) to its new home. */
+static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
+{
+	u64 self_bit = dsm_node_bit(dsm_self_id());
+	u64 homes = dsm_pages_homes_without(ctx->r, self_bit,
+					    READ_ONCE(dsm_leave_others));
+	u32 self = dsm_self_id(), to = dsm_homes_node_of(homes, ctx->r->key, ctx->index);
+	struct dsm_cpage *cp = ctx->cp;
+	struct dsm_coh_msg m;
+
+	if (cp->node.state != DSM_COH_EXCLUSIVE)
+		dsm_stat_inc(DSM_STAT_FAULT_FAILURES);	/* not gathered */
+	dsm_pages_send_type(ctx, to, DSM_PAGE_HANDOVER, self);
+	while (dsm_pages_unkeep(&cp->queued, &m))
+		ctx->env.send(&ctx->env, self, to, &m);	/* pass on */
+	cp->node.state = DSM_COH_INVALID;
+	cp->node.owner = false;
+	cp->home = to;
+	cp->handed = true;
+	cp->leaving = false;
+}
+
+/**
+ * dsm_pages_leaving_page() - a request for a page homed here, while leaving
+ * @ctx: the page, locked, with cp->home this node and not handed
+ *
+ * Called before the request is handled: it then waits for the handover,
+ * or is passed on to the page's new home.
+ */
+void dsm_pages_leaving_page(struct dsm_pages_ctx *ctx)
+{
+	/* pairs with the releases in dsm_pages_handover(): sees the others */
+	switch (smp_load_acquire(&dsm_leave_phase)) {
+	case DSM_LEAVE_GATHER:
+		ctx->cp->leaving = true;
+		break;
+	case DSM_LEAVE_HANDED:
+		dsm_pages_hand(ctx);
+		break;
+	}
+}
+
+/**
+ * dsm_pages_leave_end() - this node is no member any more: leaves are over
+ */
+void dsm_pages_leave_end(void)
+{
+	/* pairs with dsm_pages_leaving_page() */
+	smp_store_release(&dsm_leave_phase, DSM_LEAVE_NONE);
 }
 
 struct dsm_regions_list {
@@ -173,12 +262,17 @@ static bool dsm_pages_quiet(struct dsm_regions_list *list)
 			    READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending) :
 			    READ_ONCE(cp->node.owner))
 				return false;
+			cond_resched();
 		}
 	}
 	return true;
 }
 
-/* Step 1 for one page: take what we are home of, yield what we own. */
+/*
+ * Step 1 for one page: take what we are home of, yield what we own.
+ * Repeated until done: a request of ours in flight (a read-ahead) or one
+ * of the home's (which then ignores YIELD) can be in the way.
+ */
 static u64 dsm_pages_gather(struct dsm_region *r, pgoff_t index,
 			    struct dsm_cpage *cp)
 {
@@ -200,32 +294,52 @@ static u64 dsm_pages_gather(struct dsm_region *r, pgoff_t index,
 	return ctx.dirty;
 }
 
-/* Step 2 for one page we are home of: hand the entry to its new home. */
-static u64 dsm_pages_hand(struct dsm_region *r, const struct dsm_homes *table,
-			  pgoff_t index, struct dsm_cpage *cp)
+#define DSM_REGATHER_MS	250
+
+/* Gather until quiet; Return: 0, or -ETIMEDOUT at @deadline. */
+static int dsm_pages_gather_all(struct dsm_regions_list *list,
+				unsigned long deadline)
+{
+	unsigned long until, index;
+	struct dsm_cpage *cp;
+	bool quiet;
+	u32 i;
+
+	do {
+		for (i = 0; i < list->n; i++) {
+			xa_for_each(&list->r[i]->pages, index, cp) {
+				dsm_out_flush_mask(dsm_pages_gather(list->r[i], index, cp));
+				cond_resched();
+			}
+		}
+		until = jiffies + msecs_to_jiffies(DSM_REGATHER_MS);
+		while (!(quiet = dsm_pages_quiet(list)) && time_before(jiffies, until))
+			msleep(20);
+		if (!quiet && time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+	} while (!quiet);
+	return 0;
+}
+
+/* Step 2 for every page of @r homed here: hand the entries over. */
+static u64 dsm_pages_hand_region(struct dsm_region *r)
 {
 	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
-	struct dsm_coh_msg m;
+	struct dsm_cpage *cp;
+	unsigned long index;
+	u64 dirty = 0;
 
-	dsm_pages_ctx_init(&ctx, r, cp, index);
-	lock_page(cp->page);
-	if (cp->home == self) {
-		u32 to = dsm_homes_node(table, r->key, index);
-
-		if (cp->node.state != DSM_COH_EXCLUSIVE)
-			dsm_stat_inc(DSM_STAT_FAULT_FAILURES);	/* not gathered */
-		dsm_pages_send_type(&ctx, to, DSM_PAGE_HANDOVER, self);
-		while (dsm_pages_unkeep(&cp->queued, &m))
-			ctx.env.send(&ctx.env, self, to, &m);	/* pass on */
-		cp->node.state = DSM_COH_INVALID;
-		cp->node.owner = false;
-		cp->home = to;
-		cp->handed = true;
-		cp->leaving = false;
+	xa_for_each(&r->pages, index, cp) {
+		dsm_pages_ctx_init(&ctx, r, cp, index);
+		lock_page(cp->page);
+		if (cp->home == self && !cp->handed)
+			dsm_pages_hand(&ctx);
+		unlock_page(cp->page);
+		dirty |= ctx.dirty;
+		cond_resched();
 	}
-	unlock_page(cp->page);
-	return ctx.dirty;
+	return dirty;
 }
 
 /**
@@ -235,62 +349,47 @@ static u64 dsm_pages_hand(struct dsm_region *r, const struct dsm_homes *table,
  * (YIELD: the home takes them with a write request of its own), and the
  * pages this node is home of are first taken exclusively, then handed,
  * entry and data, to the home the mapping table names once this node is
- * gone. Requests that arrive meanwhile are passed on to the new home. A
- * final round trip to every member (dsm_region_sync) makes sure all of it
- * was processed before the leave is announced.
+ * gone (the members that stay, for a region homed only here). Requests
+ * that arrive meanwhile are passed on to the new home, also for pages that
+ * had no entry here (dsm_pages_leaving_page). A final round trip to every
+ * member (dsm_region_sync) makes sure all of it was processed before the
+ * leave is announced.
  *
- * Return: 0, or -ETIMEDOUT if some page could not be gathered in time (it
- * is handed over anyway, possibly stale; counted in fault_failures).
+ * Return: 0, -ENOMEM, or -ETIMEDOUT if some page could not be gathered in
+ * time (it is handed over anyway, possibly stale; counted in
+ * fault_failures).
  */
 int dsm_pages_handover(void)
 {
 	u64 others = dsm_members_mask() & ~dsm_node_bit(dsm_self_id());
 	unsigned long deadline = jiffies + 2 * msecs_to_jiffies(dsm_dead_timeout_ms());
 	struct dsm_regions_list list = {};
-	struct dsm_homes *table;
-	struct dsm_cpage *cp;
-	unsigned long index;
 	u64 dirty = 0;
-	int err = 0;
+	int err;
 	u32 i, id;
 
 	if (!others)
 		return 0;
 	list.r = kvmalloc_array(DSM_MAX_REGIONS, sizeof(*list.r), GFP_KERNEL);
-	table = kvmalloc(sizeof(*table), GFP_KERNEL);
-	if (!list.r || !table) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!list.r)
+		return -ENOMEM;
+	WRITE_ONCE(dsm_leave_others, others);
+	/* pairs with dsm_pages_leaving_page(): the others are set first */
+	smp_store_release(&dsm_leave_phase, DSM_LEAVE_GATHER);
 	dsm_regions_for_each(dsm_pages_collect, &list);
+	err = dsm_pages_gather_all(&list, deadline);
+	/* pairs with dsm_pages_leaving_page() */
+	smp_store_release(&dsm_leave_phase, DSM_LEAVE_HANDED);
 	for (i = 0; i < list.n; i++)
-		xa_for_each(&list.r[i]->pages, index, cp)
-			dsm_out_flush_mask(dsm_pages_gather(list.r[i], index, cp));
-	while (!dsm_pages_quiet(&list)) {
-		if (time_after(jiffies, deadline)) {
-			err = -ETIMEDOUT;
-			break;
-		}
-		msleep(20);
-	}
-	for (i = 0; i < list.n; i++) {
-		struct dsm_region *r = list.r[i];
-
-		if (!(r->homes & others))
-			continue;
-		dsm_homes_build(table, r->homes & others);
-		xa_for_each(&r->pages, index, cp)
-			dirty |= dsm_pages_hand(r, table, index, cp);
-	}
+		dirty |= dsm_pages_hand_region(list.r[i]);
 	dsm_out_flush_mask(dirty);
+	if (dsm_inject_leave_pause_ms)
+		msleep(dsm_inject_leave_pause_ms);
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (others & dsm_node_bit(id))
 			dsm_region_sync(id);
-out:
 	for (i = 0; i < list.n; i++)
 		dsm_region_put(list.r[i]);
-	kvfree(table);
 	kvfree(list.r);
 	return err;
 }
-

@@ -182,6 +182,7 @@ static void dsm_members_drop(void)
 	mutex_lock(&drop_lock);
 	dsm_net_peers_drop();
 	dsm_regions_drop_cluster();	/* their state meant this membership */
+	dsm_pages_leave_end();
 	mutex_unlock(&drop_lock);
 }
 

@@ -308,6 +308,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	int err;
 
 	if (dsm_pages_dir_msg(m->type)) {
+		if (cp->home == self && !cp->handed)
+			dsm_pages_leaving_page(ctx);	/* if this node leaves */
 		if (cp->handed) {
 			/* an ack for an invalidation sent before the handover */
 			if (m->type != DSM_COH_INV_ACK)
@@ -675,9 +677,12 @@ again:
 		ctx.dirty |= dsm_pages_readahead(r, vmf->pgoff, false);
 
 	kref_get(&r->ref);	/* the VMA may go once mmap_lock is dropped */
-	if (may_drop)
+	if (may_drop) {
 		release_fault_lock(vmf);
-	dsm_out_flush_mask(ctx.dirty);
+		dsm_out_flush_mask(ctx.dirty);
+	} else {
+		dsm_out_kick(ctx.dirty);	/* no waiting under mmap_lock */
+	}
 	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
 		dsm_pages_wait(cp, deadline);
 	dsm_region_put(r);
@@ -715,6 +720,7 @@ void dsm_pages_free(struct dsm_region *r)
 		put_page(cp->page);
 		kfree(cp);
 		freed++;
+		cond_resched();
 	}
 	xa_destroy(&r->pages);
 	atomic64_sub(freed, &dsm_nr_pages);

@@ -36,7 +36,9 @@
  *               before, every node ends with every node's last round; the
  *               links come back, 3 members (prints resend counters)
  *   leave       node 3 owns every page of a region and is home of some,
- *               then leaves: nodes 1 and 2 read all its data; it rejoins
+ *               then leaves (pausing after its handover) while node 1
+ *               writes fresh pages of another: nodes 1 and 2 read all its
+ *               data, node 2 all of node 1's; node 3 rejoins
  *   libdsm      dsm_lock around a plain counter, dsm_barrier rounds, and a
  *               shared heap at a fixed address: every node allocates and
  *               links items with plain pointers, every node walks them all
@@ -1017,24 +1019,67 @@ static void test_linkreset(long resets)
 
 #define KILL_PAGES	8
 #define LEAVE_PAGES	64
+#define SWEEP_KEY	0xc0de0088
+#define SWEEP_PAGES	4096
+#define SWEEP_S		12.0
+#define LEAVE_PAUSE	"2000"
+
+/* Node 3's dsm: pause a leave after its handover for this many ms. */
+static void leave_pause(const char *ms)
+{
+	FILE *f = fopen("/sys/module/dsm/parameters/inject_leave_pause_ms", "w");
+
+	if (!f || fputs(ms, f) < 0 || fclose(f)) {
+		tap(0, "set inject_leave_pause_ms: %s", strerror(errno));
+		exit(1);
+	}
+}
+
+/*
+ * Node 1 writes untouched pages of a region, one after another, while node 3
+ * (home of a third of them, and holding none: its entries do not exist yet)
+ * leaves: requests that reach node 3 after it handed its entries over must
+ * go on to the new homes, or two nodes hold a page writable.
+ */
+static int leave_sweep(volatile uint64_t *q)
+{
+	double t0 = now();
+	int i;
+
+	for (i = 1; i < SWEEP_PAGES && now() - t0 < SWEEP_S; i++) {
+		q[i * 512 + 5] = 0x5500 + i;
+		usleep(1000);
+	}
+	return i;
+}
 
 /* Node 3 owns every page of a region, homes some, and leaves. */
 static void test_leave(void)
 {
 	volatile uint64_t *p = map_key(0xc0de0080, LEAVE_PAGES * PAGE);
+	volatile uint64_t *q = NULL;
 	static struct dsm_homes table;
-	int homed = 0, i;
+	int homed = 0, i, n;
 	uint64_t bad = 0;
 
 	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
 	for (i = 0; i < LEAVE_PAGES; i++)
 		homed += dsm_homes_node(&table, 0xc0de0080, i) == 3;
+	if (me == 1)
+		q = map_key(SWEEP_KEY, SWEEP_PAGES * PAGE);	/* homes 1, 2 and 3 */
 	barrier("leave-start");
 	if (me == 3) {
 		for (i = 0; i < LEAVE_PAGES; i++)
 			p[i * 512 + 7] = 0x3300 + i;
+		leave_pause(LEAVE_PAUSE);
+		sleep(1);	/* node 1's sweep is under way */
 		tap(system("dsmctl leave") == 0,
-		    "leaves owning %d pages, home of %d of them", LEAVE_PAGES, homed);
+		    "leaves owning %d pages, home of %d of them, while node 1 writes fresh pages",
+		    LEAVE_PAGES, homed);
+		leave_pause("0");
+	} else if (me == 1) {
+		n = leave_sweep(q);
+		tap(n > 1, "wrote %d fresh pages while node 3 left", n);
 	}
 	barrier("leave-left");
 	if (me != 3) {
@@ -1044,6 +1089,17 @@ static void test_leave(void)
 		    LEAVE_PAGES, (unsigned long long)bad);
 		p[7] = 0x1100 + me;	/* and they can be written */
 		tap(1, "writes a page node 3 was home of or owned");
+	}
+	if (me == 2) {
+		/* node 1 wrote pages 1..n - 1, in order */
+		q = map_key(SWEEP_KEY, SWEEP_PAGES * PAGE);
+		for (n = SWEEP_PAGES; n > 1 && q[(n - 1) * 512 + 5] != 0x5500 + (uint64_t)n - 1; n--)
+			;
+		for (bad = 0, i = 1; i < n; i++)
+			bad += q[i * 512 + 5] != 0x5500 + (uint64_t)i;
+		tap(n > 1 && !bad,
+		    "reads the %d pages node 1 wrote during the leave (%llu differ)",
+		    n - 1, (unsigned long long)bad);
 	}
 	barrier("leave-checked");
 	if (me == 3)
@@ -1304,7 +1360,7 @@ static void test_cleanup(void)
 {
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
-		0xc0de0080, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
+		0xc0de0080, 0xc0de0088, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
 		0xc0de00c0, 0xc0de00c1,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;

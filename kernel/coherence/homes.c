@@ -21,6 +21,24 @@ static u64 dsm_homes_mix(u64 x)
 	return x;
 }
 
+/* The member that slot @s goes to: the highest weight(s, node). */
+static u32 dsm_homes_best(u64 members, u32 s)
+{
+	u32 n, best = 0;
+	u64 w, top = 0;
+
+	for (n = 1; n <= DSM_HOME_MAX_NODES; n++) {
+		if (!(members & (1ULL << (n % DSM_HOME_MAX_NODES))))
+			continue;
+		w = dsm_homes_mix(((u64)s << 8) ^ n ^ 0x6473d0d0ULL);
+		if (!best || w > top) {
+			best = n;
+			top = w;
+		}
+	}
+	return best;
+}
+
 /**
  * dsm_homes_build() - the table for a member list
  * @h:       the table to fill
@@ -28,33 +46,12 @@ static u64 dsm_homes_mix(u64 x)
  */
 void dsm_homes_build(struct dsm_homes *h, u64 members)
 {
-	u32 s, n, best;
-	u64 w, top;
+	u32 s;
 
-	memset(h, 0, sizeof(*h));
-	for (s = 0; s < DSM_HOME_SLOTS; s++) {
-		best = 0;
-		top = 0;
-		for (n = 1; n <= DSM_HOME_MAX_NODES; n++) {
-			if (!(members & (1ULL << (n % DSM_HOME_MAX_NODES))))
-				continue;
-			w = dsm_homes_mix(((u64)s << 8) ^ n ^ 0x6473d0d0ULL);
-			if (!best || w > top) {
-				best = n;
-				top = w;
-			}
-		}
-		h->slot[s] = best;
-	}
+	for (s = 0; s < DSM_HOME_SLOTS; s++)
+		h->slot[s] = dsm_homes_best(members, s);
 }
 
-/**
- * dsm_homes_slot() - the slot a page falls in
- * @key:   the region's key
- * @index: the page's index in the region
- *
- * Return: a slot number below DSM_HOME_SLOTS.
- */
 u32 dsm_homes_slot(u64 key, u64 index)
 {
 	return dsm_homes_mix(dsm_homes_mix(key) ^ index) % DSM_HOME_SLOTS;
@@ -71,6 +68,19 @@ u32 dsm_homes_slot(u64 key, u64 index)
 u32 dsm_homes_node(const struct dsm_homes *h, u64 key, u64 index)
 {
 	return h->slot[dsm_homes_slot(key, index)];
+}
+
+/**
+ * dsm_homes_node_of() - a page's home in the table of @members, unbuilt
+ * @members: node set, bit (n % 64) for node n
+ * @key:     the region's key
+ * @index:   the page's index in the region
+ *
+ * Return: what dsm_homes_node() returns for that table.
+ */
+u32 dsm_homes_node_of(u64 members, u64 key, u64 index)
+{
+	return dsm_homes_best(members, dsm_homes_slot(key, index));
 }
 
 /**

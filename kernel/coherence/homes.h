@@ -38,6 +38,7 @@ struct dsm_homes {
 void dsm_homes_build(struct dsm_homes *h, u64 members);
 u32 dsm_homes_slot(u64 key, u64 index);
 u32 dsm_homes_node(const struct dsm_homes *h, u64 key, u64 index);
+u32 dsm_homes_node_of(u64 members, u64 key, u64 index);
 u32 dsm_homes_pick(u64 members, u64 key);
 
 #endif /* _DSM_COHERENCE_HOMES_H */

@@ -40,6 +40,18 @@ TEST(empty_and_single)
 	EXPECT_EQ(DSM_HOME_SLOTS, count(&h, 7));
 }
 
+/* A page's home without a table is the table's (a leaver hands by it). */
+TEST(node_of_matches_the_table)
+{
+	struct dsm_homes h;
+	u64 members = range(1, 5) | 1ULL << 0;	/* node 64 too */
+
+	dsm_homes_build(&h, members);
+	for (u64 i = 0; i < 10000; i++)
+		ASSERT_EQ(dsm_homes_node(&h, 0xc0de0000 + i % 7, i),
+			  dsm_homes_node_of(members, 0xc0de0000 + i % 7, i));
+}
+
 TEST(only_members_and_balanced)
 {
 	struct dsm_homes h;
