@@ -253,6 +253,7 @@ static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 		set_bit(le32_to_cpu(w->m[i].id), next);
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
 		if (id != self && !test_bit(id, next)) {
+			dsm_pages_node_left(id);	/* before it is gone */
 			clear_bit(id, dsm_members);
 			dsm_net_peer_remove(id, DSM_REASON_LEFT);
 			dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
@@ -325,11 +326,13 @@ static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
 	mutex_unlock(&dsm_members_lock);
 }
 
-/* A member is gone: the page layer stops counting on it. */
+/*
+ * A member is gone: the page layer stops counting on it. (One that left
+ * had its pages' homes moved before it stopped being a member: a fault
+ * in between would have found the old home gone.)
+ */
 static void dsm_members_on_lost(u32 id, bool left)
 {
-	if (left)
-		dsm_pages_node_left(id);
 	dsm_pages_node_lost(id);
 }
 
@@ -409,6 +412,7 @@ u32 dsm_members_on_leave(const struct dsm_net_msg *m)
 	if (dsm_members_coordinator() != dsm_self_id()) {
 		r.status = cpu_to_le32(-EAGAIN);
 	} else if (test_bit(id, dsm_members)) {
+		dsm_pages_node_left(id);	/* before it is gone */
 		clear_bit(id, dsm_members);
 		dsm_members_new_epoch(dsm_epoch + 1);
 		dsm_nl_event(DSM_EVENT_LEAVE, id, 0);

@@ -39,6 +39,10 @@
  *               then leaves (pausing after its handover) while node 1
  *               writes fresh pages of another: nodes 1 and 2 read all its
  *               data, node 2 all of node 1's; node 3 rejoins
+ *   churn       (4 nodes) nodes 1-3 run the linkreset workload while node
+ *               4, a home of its regions, visits them, then leaves and
+ *               rejoins 3 times, and node 3 removes and re-creates another
+ *               region: no SIGBUS, exact counter, no record lost
  *   libdsm      dsm_lock around a plain counter, dsm_barrier rounds, and a
  *               shared heap at a fixed address: every node allocates and
  *               links items with plain pointers, every node walks them all
@@ -526,6 +530,7 @@ struct lr_worker {
 	char first[200];	/* the first wrong record */
 };
 
+static int lr_workers;		/* nodes 1..lr_workers run the workload */
 static uint64_t *lr_counter;
 static volatile struct lr_rec *lr_recs;
 static __thread sigjmp_buf *lr_jmp;	/* where this thread's SIGBUS goes */
@@ -911,13 +916,20 @@ static int lr_final(uint64_t *got)
 	for (int p = 0; p < LR_PAGES; p++)
 		for (int s = 0; s < LR_SLOTS; s++)
 			if (lr_read(p, s, &r) || lr_wrong(&r, p, s) ||
-			    (s >= 1 && s <= nodes && r.round != LR_ROUNDS))
+			    (s >= 1 && s <= lr_workers && r.round != LR_ROUNDS))
 				bad++;
 	lr_jmp = NULL;
 	return bad;
 }
 
-static void test_linkreset(long resets)
+/*
+ * The workload of the linkreset and churn phases: nodes 1..@workers run two
+ * adder threads and a stripe thread while @disturb runs on this node (it
+ * may be NULL, and a node may be both). Ends with the checks of the final
+ * state, on every node.
+ */
+static void lr_workload(const char *phase, int workers,
+			void (*disturb)(double t0, void *arg), void *arg)
 {
 	struct sigaction sa = { .sa_sigaction = lr_on_sigbus, .sa_flags = SA_SIGINFO };
 	struct lr_worker w[3] = {
@@ -925,59 +937,57 @@ static void test_linkreset(long resets)
 		{ .name = "stripe thread" },
 	};
 	struct lr_worker *stripes = &w[2];
-	uint64_t want = 2ULL * nodes * LR_ADDS, got = 0, down0 = 0, down1 = 0;
-	uint64_t port = DSM_DEFAULT_PORT, age_ms;
-	int aborted = 0, back = 0, bus = 0, members = 0, listed = 0, up = 0;
-	int final_bad;
-	double t0, back_max = 0, waited;
-	char buf[8192];
+	uint64_t want = 2ULL * workers * LR_ADDS, got = 0;
+	int bus = 0, final_bad, work = me <= workers;
+	char buf[128], name[64];
+	double t0;
 
 	if (nodes >= LR_SLOTS) {
-		tap(0, "linkreset needs fewer than %d nodes", LR_SLOTS);
+		tap(0, "%s needs fewer than %d nodes", phase, LR_SLOTS);
 		exit(1);
 	}
+	lr_workers = workers;
 	lr_counter = map_key(LR_COUNTER_KEY, PAGE);
 	lr_recs = map_key(LR_STRIPES_KEY, LR_PAGES * PAGE);
-	/* the port this node's dsm listens on (cluster.sh: the same on all) */
-	if (!lr_capture("dsmctl -j show", buf, sizeof(buf))) {
-		lr_json_u64(buf, "\"stats\":{", "peer_down", &down0);
-		lr_json_u64(buf, "\"node\":{", "port", &port);
-	}
 	snprintf(lr_bus_msg, sizeof(lr_bus_msg),
 		 "not ok %d - node %d: SIGBUS outside the checked code\n", tap_n + 1, me);
 	sigaction(SIGBUS, &sa, NULL);
-	barrier("lr-start");
+	snprintf(name, sizeof(name), "%s-start", phase);
+	barrier(name);
 
 	t0 = now();
-	pthread_create(&w[0].th, NULL, lr_adder, &w[0]);
-	pthread_create(&w[1].th, NULL, lr_adder, &w[1]);
-	pthread_create(&w[2].th, NULL, lr_striper, &w[2]);
-	if (me == 2)
-		aborted = lr_resetter(resets, port, t0, &back, &back_max);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; work && i < 3; i++)
+		pthread_create(&w[i].th, NULL, i < 2 ? lr_adder : lr_striper, &w[i]);
+	if (disturb)
+		disturb(t0, arg);
+	for (int i = 0; work && i < 3; i++)
 		pthread_join(w[i].th, NULL);
-	printf("# node %d: %ld + %ld adds in %.2f s and %.2f s, %ld stripe rounds in %.2f s\n",
-	       me, w[0].done, w[1].done, w[0].secs, w[1].secs, stripes->done,
-	       stripes->secs);
-	for (int i = 0; i < 3; i++) {
-		if (!w[i].bus)
-			continue;
-		bus++;
-		tap(0, "SIGBUS in its %s at %p after %ld %s, %.1f s into the phase",
-		    w[i].name, w[i].bus_addr, w[i].done, i < 2 ? "adds" : "rounds",
-		    w[i].secs);
+	if (work) {
+		printf("# node %d: %ld + %ld adds in %.2f s and %.2f s, %ld stripe rounds in %.2f s\n",
+		       me, w[0].done, w[1].done, w[0].secs, w[1].secs, stripes->done,
+		       stripes->secs);
+		for (int i = 0; i < 3; i++) {
+			if (!w[i].bus)
+				continue;
+			bus++;
+			tap(0, "SIGBUS in its %s at %p after %ld %s, %.1f s into the phase",
+			    w[i].name, w[i].bus_addr, w[i].done, i < 2 ? "adds" : "rounds",
+			    w[i].secs);
+		}
+		if (!bus)
+			tap(1, "no SIGBUS in its 2 adder threads and its stripe thread");
 	}
-	if (!bus)
-		tap(1, "no SIGBUS in its 2 adder threads and its stripe thread");
-	barrier("lr-end");
+	snprintf(name, sizeof(name), "%s-end", phase);
+	barrier(name);
 
 	final_bad = lr_final(&got);
 	tap(final_bad >= 0 && got == want, "atomic counter is %llu, expected %llu (%d adds by each of 2 threads on %d nodes)",
-	    (unsigned long long)got, (unsigned long long)want, LR_ADDS, nodes);
-	tap(!stripes->bad && stripes->done == LR_ROUNDS,
-	    "stripes intact during %ld of %d rounds: %llu records of %d pages checked, %llu wrong",
-	    stripes->done, LR_ROUNDS, (unsigned long long)stripes->checked, LR_PAGES,
-	    (unsigned long long)stripes->bad);
+	    (unsigned long long)got, (unsigned long long)want, LR_ADDS, workers);
+	if (work)
+		tap(!stripes->bad && stripes->done == LR_ROUNDS,
+		    "stripes intact during %ld of %d rounds: %llu records of %d pages checked, %llu wrong",
+		    stripes->done, LR_ROUNDS, (unsigned long long)stripes->checked, LR_PAGES,
+		    (unsigned long long)stripes->bad);
 	if (stripes->first[0])
 		printf("# node %d: first: %s\n", me, stripes->first);
 	if (final_bad >= 0)
@@ -986,12 +996,44 @@ static void test_linkreset(long resets)
 	else
 		snprintf(buf, sizeof(buf), "SIGBUS");
 	tap(!final_bad,
-	    "stripes intact at the end: every node's slot of every page holds its round %d (%s)",
+	    "stripes intact at the end: every worker's slot of every page holds its round %d (%s)",
 	    LR_ROUNDS, buf);
+}
+
+struct lr_resets {
+	long resets;
+	unsigned int port;
+	int aborted, back;
+	double back_max;
+};
+
+static void lr_disturb_resets(double t0, void *arg)
+{
+	struct lr_resets *a = arg;
+
 	if (me == 2)
-		tap(aborted == resets,
+		a->aborted = lr_resetter(a->resets, a->port, t0, &a->back, &a->back_max);
+}
+
+static void test_linkreset(long resets)
+{
+	struct lr_resets a = { .resets = resets, .port = DSM_DEFAULT_PORT };
+	uint64_t port = DSM_DEFAULT_PORT, age_ms, down0 = 0, down1 = 0;
+	int members = 0, listed = 0, up = 0;
+	double waited;
+	char buf[8192];
+
+	/* the port this node's dsm listens on (cluster.sh: the same on all) */
+	if (!lr_capture("dsmctl -j show", buf, sizeof(buf))) {
+		lr_json_u64(buf, "\"stats\":{", "peer_down", &down0);
+		lr_json_u64(buf, "\"node\":{", "port", &port);
+	}
+	a.port = port;
+	lr_workload("lr", nodes, lr_disturb_resets, &a);
+	if (me == 2)
+		tap(a.aborted == resets,
 		    "aborted the dsm connections %d times (of %ld, port %llu, every %.1f s); the links came back after %d of them, in %.2f s at most",
-		    aborted, resets, (unsigned long long)port, LR_INTERVAL, back, back_max);
+		    a.aborted, resets, (unsigned long long)port, LR_INTERVAL, a.back, a.back_max);
 	barrier("lr-checked");
 
 	/* the links come back and no node was lost */
@@ -1015,6 +1057,156 @@ static void test_linkreset(long resets)
 	    "the cluster is whole: %d members, %d of %d links up (after %.1f s)",
 	    members, up, nodes - 1, waited);
 	barrier("lr-done");
+}
+
+/*
+ * The churn phase, on 4 nodes: nodes 1-3 run the linkreset workload on
+ * regions created while node 4 is a member (so it is home of some of their
+ * pages). Node 4 first visits them CHURN_VISITS times as the review's
+ * reproduction did (attach, read every 7th page, take every 21st and the
+ * counter with an atomic add of 0, unmap), then CHURN_LEAVES times visits,
+ * leaves and rejoins. Meanwhile node 3 removes and re-creates another
+ * region. Nothing may get SIGBUS, the counter is exact, no record is lost.
+ */
+#define CHURN_KEY	0xc0de00d0
+#define CHURN_VISITS	3
+#define CHURN_LEAVES	3
+
+/* Node 4: attach both regions anew, read and take pages, unmap them. */
+static void churn_visit(void)
+{
+	struct dsm_region rc, rs;
+	void *c, *st;
+	int err;
+
+	err = dsm_attach(LR_COUNTER_KEY, PAGE, 0, &rc);
+	if (!err)
+		err = dsm_attach(LR_STRIPES_KEY, LR_PAGES * PAGE, 0, &rs);
+	if (!err)
+		err = dsm_map(&rc, &c);
+	if (!err)
+		err = dsm_map(&rs, &st);
+	if (err) {
+		tap(0, "node 4 attaches the workload's regions: %s", strerror(-err));
+		exit(1);
+	}
+	for (int p = 0; p < LR_PAGES; p += 7)
+		(void)*(volatile uint64_t *)((char *)st + p * PAGE);
+	/* the last word of a page: a slot no node writes, it stays 0 */
+	for (int p = 0; p < LR_PAGES; p += 21)
+		__atomic_fetch_add((uint64_t *)((char *)st + (p + 1) * PAGE - 8), 0,
+				   __ATOMIC_SEQ_CST);
+	__atomic_fetch_add((uint64_t *)c, 0, __ATOMIC_SEQ_CST);
+	dsm_unmap(&rs, st);
+	dsm_unmap(&rc, c);
+	dsm_detach(&rs);
+	dsm_detach(&rc);
+}
+
+/* Until @members are members and every link is up, at most 30 s. */
+static int churn_whole(void)
+{
+	int members, listed, up;
+	uint64_t age_ms;
+	double t0 = now();
+
+	while (lr_links(&members, &listed, &up, &age_ms) ||
+	       members != nodes || up != nodes - 1) {
+		if (now() - t0 > 30)
+			return 0;
+		usleep(200000);
+	}
+	return 1;
+}
+
+static long churn_cycles;
+static volatile int churn_stop;
+
+static void *churn_remover_thread(void *arg)
+{
+	struct dsm_region r;
+	void *addr;
+	long err = 0;
+
+	(void)arg;
+	while (!churn_stop) {
+		err = dsm_attach(CHURN_KEY, 16 * PAGE, 0, &r);
+		if (err)
+			break;
+		err = dsm_map(&r, &addr);
+		if (!err) {
+			*(volatile uint64_t *)addr = churn_cycles;
+			dsm_unmap(&r, addr);
+		}
+		dsm_detach(&r);
+		if (err)
+			break;
+		/* a member that is leaving or joining cannot answer: again */
+		do
+			err = dsm_remove(CHURN_KEY);
+		while (err == -EHOSTUNREACH && !churn_stop);
+		if (err)
+			break;
+		churn_cycles++;
+	}
+	return (void *)err;
+}
+
+static void churn_disturb(double t0, void *arg)
+{
+	int *ok = arg;
+	int i;
+
+	(void)t0;
+	if (me != 4)
+		return;
+	for (i = 0; i < CHURN_VISITS; i++) {
+		churn_visit();
+		sleep(1);
+	}
+	for (i = 0; i < CHURN_LEAVES && *ok; i++) {
+		churn_visit();
+		*ok = !system("dsmctl leave");
+		sleep(1);
+		*ok = *ok && !system("dsmctl join 10.0.0.1") && churn_whole();
+		sleep(1);
+	}
+	/* the old mappings went with the leave: the final checks use new ones */
+	lr_counter = map_key(LR_COUNTER_KEY, PAGE);
+	lr_recs = map_key(LR_STRIPES_KEY, LR_PAGES * PAGE);
+}
+
+static void test_churn(void)
+{
+	pthread_t remover;
+	struct dsm_region r;
+	int ok = 1, err;
+	void *ret = NULL;
+
+	if (nodes != 4) {
+		tap(0, "churn needs 4 nodes, not %d", nodes);
+		exit(1);
+	}
+	if (me == 3)
+		pthread_create(&remover, NULL, churn_remover_thread, NULL);
+	lr_workload("churn", 3, churn_disturb, &ok);
+	if (me == 4)
+		tap(ok, "visited the regions %d times, then left and rejoined %d times, visiting before each leave",
+		    CHURN_VISITS, CHURN_LEAVES);
+	if (me == 3) {
+		churn_stop = 1;
+		pthread_join(remover, &ret);
+		tap(!ret && churn_cycles > 0,
+		    "removed and re-created region %#x %ld times meanwhile (%s)",
+		    CHURN_KEY, churn_cycles, ret ? strerror(-(long)ret) : "no error");
+	}
+	barrier("churn-removed");
+	err = dsm_attach(CHURN_KEY, 0, 0, &r);
+	tap(err == -ENOENT, "region %#x is gone on node %d too (%d)", CHURN_KEY, me, err);
+	if (!err)
+		dsm_detach(&r);
+	tap(churn_whole(), "the cluster is whole: %d members, all links up", nodes);
+	barrier("churn-done");
 }
 
 #define KILL_PAGES	8
@@ -1415,6 +1607,8 @@ int main(int argc, char **argv)
 		test_linkreset(atol(arg));
 	else if (!strcmp(t, "leave"))
 		test_leave();
+	else if (!strcmp(t, "churn"))
+		test_churn();
 	else if (!strcmp(t, "libdsm"))
 		test_libdsm();
 	else if (!strcmp(t, "cleanup"))
