@@ -16,6 +16,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/xarray.h>
 #include <linux/dsm.h>
 
@@ -38,13 +39,17 @@ struct vm_fault;
  * @ref:      one reference for the region table, one per attached file
  * @lock:     serialises removal against new mappings
  * @removed:  unlinked from the table; no new mappings
- * @removing: a cluster-wide removal is deciding; no new mappings
+ * @removing: the nodes (bit id % 64) whose cluster-wide removal of it is
+ *            deciding; no new mappings meanwhile
  * @mapcount: VMAs currently mapping the region
  * @pages:    page index -> struct dsm_cpage (pages.c), filled on first use
  * @cluster:  coherent across the cluster (created while a member); else
  *            local to this node
  * @homes:    cluster regions: the home set (bit id % 64 per node), fixed at
  *            creation, and @table, the mapping table derived from it
+ * @table_lock: a new page's home is looked up and its state inserted under
+ *            read; a leave rewrites @table under write, then walks the
+ *            pages: none is made from the old table after the walk
  * @mapping:  what every attached file's f_mapping points to, so that
  *            invalidating a page unmaps it from every process of this node
  * @ra_last, @ra_end: read-ahead: the last read fault that sent a request,
@@ -58,12 +63,13 @@ struct dsm_region {
 	struct kref ref;
 	struct mutex lock;	/* removal vs. new mappings */
 	bool removed;
-	bool removing;
+	u64 removing;
 	atomic_t mapcount;
 	struct xarray pages;
 	bool cluster;
 	u64 homes;
 	struct dsm_homes *table;
+	struct rw_semaphore table_lock;
 	struct address_space mapping;
 	pgoff_t ra_last, ra_end;
 };
@@ -102,8 +108,9 @@ u64 dsm_pages_count(void);
 int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out);
 void dsm_region_sync(u32 id);
 int dsm_region_cluster_remove(u64 key);
-int dsm_region_remove_prepare(u64 key);
-void dsm_region_remove_finish(u64 key, bool commit);
+int dsm_region_remove_prepare(u64 key, u32 from);
+void dsm_region_remove_finish(u64 key, bool commit, u32 from);
+void dsm_regions_forget_remover(u32 id);
 u32 dsm_region_on_request(const struct dsm_net_msg *m);
 
 /* vm.c */

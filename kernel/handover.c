@@ -65,8 +65,6 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 		if (cp->home == self) {
 			dsm_pages_drop_requests(cp, lost->id);
 			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
-			if (cp->dir.owner == lost->id)
-				cp->orphan = true;
 			if (dsm_pages_dir_drain(&ctx))
 				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
 						    r->key, index);
@@ -129,17 +127,24 @@ static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 	if (!table)
 		return;		/* its pages fail like a lost node's */
 	dsm_homes_build(table, homes);
-	memcpy(r->table, table, sizeof(*table));	/* slots are bytes */
-	kvfree(table);
+	down_write(&r->table_lock);	/* see dsm_cpage_get() */
+	memcpy(r->table, table, sizeof(*table));
 	WRITE_ONCE(r->homes, homes);
+	up_write(&r->table_lock);
+	kvfree(table);
 	xa_for_each(&r->pages, index, cp) {
 		lock_page(cp->page);
 		if (cp->home == id) {
 			cp->home = dsm_homes_node(r->table, r->key, index);
 			if (cp->home == self) {
-				/* no handover came: the old home never had it */
+				/*
+				 * No handover came: the old home never had
+				 * it. A request of ours in flight is answered.
+				 */
 				dsm_coh_dir_init(&cp->dir, self);
 				dsm_coh_node_init(&cp->node, true);
+				cp->waiters = false;
+				cp->failed = false;
 			}
 		}
 		unlock_page(cp->page);
@@ -156,8 +161,10 @@ static void dsm_pages_left_region(struct dsm_region *r, void *arg)
  */
 void dsm_pages_node_left(u32 id)
 {
-	if (id && id != dsm_self_id())
-		dsm_regions_for_each(dsm_pages_left_region, &id);
+	if (!id || id == dsm_self_id())
+		return;
+	dsm_regions_for_each(dsm_pages_left_region, &id);
+	wake_up_all(&dsm_pages_wq);	/* requests answered by the move */
 }
 
 /*
@@ -321,25 +328,29 @@ static int dsm_pages_gather_all(struct dsm_regions_list *list,
 	return 0;
 }
 
-/* Step 2 for every page of @r homed here: hand the entries over. */
-static u64 dsm_pages_hand_region(struct dsm_region *r)
+/*
+ * Step 2 for every page of @r homed here: hand the entries over. Every
+ * region, also those first heard of during step 1 (their requests wait).
+ */
+static void dsm_pages_hand_region(struct dsm_region *r, void *arg)
 {
 	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
 	struct dsm_cpage *cp;
 	unsigned long index;
-	u64 dirty = 0;
+	u64 *dirty = arg;
 
+	if (!r->cluster)
+		return;
 	xa_for_each(&r->pages, index, cp) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
 		if (cp->home == self && !cp->handed)
 			dsm_pages_hand(&ctx);
 		unlock_page(cp->page);
-		dirty |= ctx.dirty;
+		*dirty |= ctx.dirty;
 		cond_resched();
 	}
-	return dirty;
 }
 
 /**
@@ -380,8 +391,7 @@ int dsm_pages_handover(void)
 	err = dsm_pages_gather_all(&list, deadline);
 	/* pairs with dsm_pages_leaving_page() */
 	smp_store_release(&dsm_leave_phase, DSM_LEAVE_HANDED);
-	for (i = 0; i < list.n; i++)
-		dirty |= dsm_pages_hand_region(list.r[i]);
+	dsm_regions_for_each(dsm_pages_hand_region, &dirty);
 	dsm_out_flush_mask(dirty);
 	if (dsm_inject_leave_pause_ms)
 		msleep(dsm_inject_leave_pause_ms);

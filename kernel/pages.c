@@ -96,12 +96,15 @@ struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
 	INIT_LIST_HEAD(&cp->kept);
 	INIT_LIST_HEAD(&cp->queued);
 	if (r->cluster) {
+		down_read(&r->table_lock);	/* until it is in r->pages */
 		cp->home = dsm_homes_node(r->table, r->key, index);
 		dsm_coh_node_init(&cp->node, cp->home == self);
 		if (cp->home == self)
 			dsm_coh_dir_init(&cp->dir, self);
 	}
 	old = xa_cmpxchg(&r->pages, index, NULL, cp, GFP_KERNEL);
+	if (r->cluster)
+		up_read(&r->table_lock);
 	if (old) {
 		/* lost a race with another fault, or out of memory */
 		__free_page(cp->page);
@@ -243,10 +246,8 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	while (!err && !cp->dir.busy && dsm_pages_next_request(cp, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
-		if (cp->orphan ||
-		    (cp->dir.owner != self && dsm_node_lost(cp->dir.owner))) {
+		if (cp->dir.orphan) {
 			/* its only up-to-date copy died with its owner */
-			cp->orphan = true;
 			dsm_pages_send_type(ctx, m.requester, DSM_COH_FAIL, m.requester);
 			continue;
 		}
@@ -297,6 +298,25 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 		dsm_pages_end_request(cp, false);
 }
 
+/*
+ * A directory message for a page this node is not the home of: it handed
+ * the entry over while leaving, or the sender learnt of a leave before
+ * this node did. Requests go on to the home this node knows (not back to
+ * the sender); an ack for an invalidation sent before a handover is
+ * dropped. Return: 0, or -EPROTO for what no race explains.
+ */
+static int dsm_pages_pass_on(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
+{
+	struct dsm_cpage *cp = ctx->cp;
+
+	if (m->type == DSM_COH_INV_ACK)
+		return cp->handed ? 0 : -EPROTO;
+	if (cp->home == m->from)
+		return -EPROTO;
+	ctx->env.send(&ctx->env, dsm_self_id(), cp->home, m);
+	return 0;
+}
+
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
 static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
 			  const void *data)
@@ -310,14 +330,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	if (dsm_pages_dir_msg(m->type)) {
 		if (cp->home == self && !cp->handed)
 			dsm_pages_leaving_page(ctx);	/* if this node leaves */
-		if (cp->handed) {
-			/* an ack for an invalidation sent before the handover */
-			if (m->type != DSM_COH_INV_ACK)
-				ctx->env.send(&ctx->env, self, cp->home, m);	/* pass on */
-			return 0;
-		}
 		if (cp->home != self)
-			return -EPROTO;
+			return dsm_pages_pass_on(ctx, m);
 		if (m->type == DSM_COH_INV_ACK) {
 			err = dsm_coh_dir_receive(&ctx->env, &cp->dir, self, m);
 			if (err)
@@ -335,14 +349,21 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		return 0;
 	case DSM_PAGE_YIELD:	/* take the page: a write "fault" here */
 		if (cp->home != self)
-			return -EPROTO;
+			return dsm_pages_pass_on(ctx, m);
 		if (cp->node.state != DSM_COH_EXCLUSIVE && !was) {
 			dsm_coh_fault(&ctx->env, &cp->node, self, self, true);
 			cp->req_time = jiffies;
 		}
 		return 0;
 	case DSM_PAGE_HANDOVER:
-		dsm_pages_take_over(ctx, data);
+		/*
+		 * Already the home: the members moved the page here when the
+		 * leave was announced, and this is an entry the leaver made
+		 * afterwards for a request (dsm_pages_leaving_page), untouched
+		 * there: the entry here is the live one.
+		 */
+		if (cp->home != self || cp->handed)
+			dsm_pages_take_over(ctx, data);
 		return 0;
 	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
@@ -681,7 +702,7 @@ again:
 		release_fault_lock(vmf);
 		dsm_out_flush_mask(ctx.dirty);
 	} else {
-		dsm_out_kick(ctx.dirty);	/* no waiting under mmap_lock */
+		dsm_out_kick(ctx.dirty);	/* no flushing under mmap_lock */
 	}
 	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
 		dsm_pages_wait(cp, deadline);

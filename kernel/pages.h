@@ -30,8 +30,6 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  *            its own requests meanwhile
  * @handed:   this node handed the directory entry over to @home: requests
  *            that still come here are passed on
- * @orphan:   (home) the owner was lost with the only up-to-date copy:
- *            requests fail, also once a new incarnation of that node is up
  * @req_time: jiffies when the request in flight was sent
  * @waiters:  a fault waits for the request in flight
  * @wait_since: jiffies when the first of them started waiting; a fault
@@ -52,7 +50,6 @@ struct dsm_cpage {
 	bool failed;
 	bool leaving;
 	bool handed;
-	bool orphan;
 	unsigned long req_time;
 	unsigned long wait_since;
 	bool waiters;

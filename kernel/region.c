@@ -67,6 +67,7 @@ static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes)
 	r->npages = size >> PAGE_SHIFT;
 	kref_init(&r->ref);
 	mutex_init(&r->lock);
+	init_rwsem(&r->table_lock);
 	atomic_set(&r->mapcount, 0);
 	xa_init(&r->pages);
 	address_space_init_once(&r->mapping);
@@ -329,13 +330,14 @@ out_unlock:
 
 /**
  * dsm_region_remove_prepare() - first phase of a cluster-wide removal
- * @key: the region's key
+ * @key:  the region's key
+ * @from: the node removing it (removals by several nodes may overlap)
  *
  * Return: 0 (also when this node does not know the region), or -EBUSY if
- * it is mapped here. On 0 the region takes no new mappings until
- * dsm_region_remove_finish().
+ * it is mapped here. On 0 the region takes no new mappings until every
+ * node that prepared it finished (dsm_region_remove_finish()).
  */
-int dsm_region_remove_prepare(u64 key)
+int dsm_region_remove_prepare(u64 key, u32 from)
 {
 	struct dsm_region *r;
 	int err = 0;
@@ -347,7 +349,7 @@ int dsm_region_remove_prepare(u64 key)
 		if (atomic_read(&r->mapcount))
 			err = -EBUSY;
 		else
-			r->removing = true;
+			r->removing |= dsm_node_bit(from);
 		mutex_unlock(&r->lock);
 	}
 	mutex_unlock(&dsm_regions_lock);
@@ -358,22 +360,45 @@ int dsm_region_remove_prepare(u64 key)
  * dsm_region_remove_finish() - second phase: remove, or take mappings again
  * @key:    the region's key
  * @commit: every member agreed: remove it from this node
+ * @from:   the node whose removal this is
+ *
+ * Only @from's own preparation counts: another node's abort does not undo
+ * it, so an overlapping removal that every member agreed to removes the
+ * region everywhere.
  */
-void dsm_region_remove_finish(u64 key, bool commit)
+void dsm_region_remove_finish(u64 key, bool commit, u32 from)
 {
 	struct dsm_region *r;
 
 	mutex_lock(&dsm_regions_lock);
 	r = dsm_region_lookup(key);
-	if (r && r->cluster && r->removing) {
+	if (r && r->cluster && (r->removing & dsm_node_bit(from))) {
 		mutex_lock(&r->lock);
-		r->removing = false;
+		r->removing &= ~dsm_node_bit(from);
 		r->removed = commit;
 		mutex_unlock(&r->lock);
 		if (commit) {
 			dsm_region_unlink(r);
 			dsm_region_put(r);
 		}
+	}
+	mutex_unlock(&dsm_regions_lock);
+}
+
+/**
+ * dsm_regions_forget_remover() - a node is lost: its removals never finish
+ * @id: the node
+ */
+void dsm_regions_forget_remover(u32 id)
+{
+	struct dsm_region *r;
+	int bkt;
+
+	mutex_lock(&dsm_regions_lock);
+	hash_for_each(dsm_regions, bkt, r, hash) {
+		mutex_lock(&r->lock);
+		r->removing &= ~dsm_node_bit(id);
+		mutex_unlock(&r->lock);
 	}
 	mutex_unlock(&dsm_regions_lock);
 }

@@ -21,8 +21,12 @@
  * exactly as for a local region, and this node makes its own copy.
  *
  * Removal is cluster-wide and two-phase (dsm_region_cluster_remove): it
- * happens only if no member maps the region.
+ * happens only if no member maps the region. Each member remembers which
+ * nodes prepared a removal, so that one node's abort does not undo
+ * another's preparation when two nodes remove a key at once.
  */
+#include <linux/delay.h>
+#include <linux/moduleparam.h>
 
 #include "coherence/homes.h"
 #include "dsm.h"
@@ -62,10 +66,10 @@ static int dsm_region_answer(const struct dsm_wire_region *req,
 }
 
 /*
- * Serve a region request (from a peer or this node itself); @rep gets the
- * answer. Return: its status, or -EPROTO for a malformed request.
+ * Serve a region request from node @from (a peer or this node itself); @rep
+ * gets the answer. Return: its status, or -EPROTO for a malformed request.
  */
-static int dsm_region_serve(const struct dsm_wire_region *req,
+static int dsm_region_serve(u32 from, const struct dsm_wire_region *req,
 			    struct dsm_wire_region_reply *rep)
 {
 	struct dsm_attach check = {
@@ -85,12 +89,12 @@ static int dsm_region_serve(const struct dsm_wire_region *req,
 	case DSM_REGION_SYNC:	/* only needs an answer */
 		break;
 	case DSM_REGION_PREPARE:
-		err = dsm_region_remove_prepare(check.key);
+		err = dsm_region_remove_prepare(check.key, from);
 		break;
 	case DSM_REGION_COMMIT:
 	case DSM_REGION_ABORT:
 		dsm_region_remove_finish(check.key,
-					 le32_to_cpu(req->op) == DSM_REGION_COMMIT);
+					 le32_to_cpu(req->op) == DSM_REGION_COMMIT, from);
 		break;
 	default:
 		return -EPROTO;
@@ -110,7 +114,7 @@ u32 dsm_region_on_request(const struct dsm_net_msg *m)
 {
 	struct dsm_wire_region_reply rep;
 
-	if (dsm_region_serve(m->payload, &rep) == -EPROTO)
+	if (dsm_region_serve(m->from, m->payload, &rep) == -EPROTO)
 		return DSM_REASON_PROTOCOL;
 	dsm_net_reply(m, DSM_MSG_REGION_REPLY, &rep, sizeof(rep));
 	return 0;
@@ -123,7 +127,7 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 	int n;
 
 	if (id == dsm_self_id())
-		return dsm_region_serve(req, rep);
+		return dsm_region_serve(id, req, rep);
 	if (dsm_node_gone(id))
 		return -ENOTCONN;
 	/*
@@ -213,6 +217,15 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 	return dsm_region_find(req->key, size, 0, true, homes, out);
 }
 
+/*
+ * Fault injection for the selftests: pause a removal between its two
+ * phases, so that removals of one key by two nodes overlap on demand.
+ */
+static unsigned int dsm_inject_remove_pause_ms;
+module_param_named(inject_remove_pause_ms, dsm_inject_remove_pause_ms, uint, 0600);
+MODULE_PARM_DESC(inject_remove_pause_ms,
+		 "testing: pause a cluster-wide removal between its phases");
+
 /**
  * dsm_region_cluster_remove() - remove a cluster region from every member
  * @key: the region's key
@@ -246,6 +259,8 @@ int dsm_region_cluster_remove(u64 key)
 		if (!err)
 			set_bit(id, prepared);
 	}
+	if (dsm_inject_remove_pause_ms)
+		msleep(dsm_inject_remove_pause_ms);
 	req.op = cpu_to_le32(err ? DSM_REGION_ABORT : DSM_REGION_COMMIT);
 	for_each_set_bit(id, prepared, DSM_MAX_NODES + 1)
 		if (dsm_region_ask(id, &req, &rep) && !err)

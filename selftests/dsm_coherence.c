@@ -39,6 +39,10 @@
  *               then leaves (pausing after its handover) while node 1
  *               writes fresh pages of another: nodes 1 and 2 read all its
  *               data, node 2 all of node 1's; node 3 rejoins
+ *   removerace  nodes 1 and 2 remove one key at once, each pausing between
+ *               the phases: node 1's is refused (node 3 maps it) and
+ *               aborts amid node 2's, which succeeds: the key is gone on
+ *               every node
  *   churn       (4 nodes) nodes 1-3 run the linkreset workload while node
  *               4, a home of its regions, visits them, then leaves and
  *               rejoins 3 times, and node 3 removes and re-creates another
@@ -1060,6 +1064,66 @@ static void test_linkreset(long resets)
 }
 
 /*
+ * Two removals of one key overlap (each node pauses 3 s between the phases
+ * of its removal): node 1's is refused (node 3 maps the region) and aborts
+ * while node 2's, started once node 3 unmapped, has prepared every member
+ * and then commits. The key must be gone on every node.
+ */
+#define RR_KEY		0xc0de00e0
+
+static void remove_pause(const char *ms)
+{
+	FILE *f = fopen("/sys/module/dsm/parameters/inject_remove_pause_ms", "w");
+
+	if (!f || fputs(ms, f) < 0 || fclose(f)) {
+		tap(0, "set inject_remove_pause_ms: %s", strerror(errno));
+		exit(1);
+	}
+}
+
+static void test_removerace(void)
+{
+	struct dsm_region r;
+	void *addr = NULL;
+	int err;
+
+	if (me == 1) {	/* it exists before the others ask; nobody maps it */
+		err = dsm_attach(RR_KEY, 4 * PAGE, 0, &r);
+		tap(!err, "node 1 creates the region (%d)", err);
+		if (!err)
+			dsm_detach(&r);
+	}
+	barrier("rr-made");
+	if (me == 3) {
+		err = dsm_attach(RR_KEY, 4 * PAGE, 0, &r);
+		if (!err)
+			err = dsm_map(&r, &addr);
+		tap(!err, "node 3 maps the region (%d)", err);
+	}
+	remove_pause("3000");
+	barrier("rr-start");
+	if (me == 1) {
+		err = dsm_remove(RR_KEY);
+		tap(err == -EBUSY, "node 1's removal, while node 3 maps it, is EBUSY (%d)", err);
+	} else if (me == 3) {
+		usleep(1000000);
+		dsm_unmap(&r, addr);
+		dsm_detach(&r);
+	} else {
+		usleep(1500000);	/* node 1's removal is paused before its abort */
+		err = dsm_remove(RR_KEY);
+		tap(!err, "node 2's removal, overlapping node 1's abort, succeeds (%d)", err);
+	}
+	remove_pause("0");
+	barrier("rr-done");
+	err = dsm_attach(RR_KEY, 0, 0, &r);
+	tap(err == -ENOENT, "the key is gone on node %d (%d)", me, err);
+	if (!err)
+		dsm_detach(&r);
+	barrier("rr-checked");
+}
+
+/*
  * The churn phase, on 4 nodes: nodes 1-3 run the linkreset workload on
  * regions created while node 4 is a member (so it is home of some of their
  * pages). Node 4 first visits them CHURN_VISITS times as the review's
@@ -1609,6 +1673,8 @@ int main(int argc, char **argv)
 		test_leave();
 	else if (!strcmp(t, "churn"))
 		test_churn();
+	else if (!strcmp(t, "removerace"))
+		test_removerace();
 	else if (!strcmp(t, "libdsm"))
 		test_libdsm();
 	else if (!strcmp(t, "cleanup"))

@@ -538,7 +538,7 @@ TEST(rogue_member_messages)
 		{ "data without its page", {}, 0 },
 		{ "page index past the region", {}, 0 },
 		{ "region of zero pages", {}, 0 },
-		{ "request to a node that is not the page's home", {}, 0 },
+		{ "request to a node that is not the page's home, from its home", {}, 0 },
 		{ "non-zero padding", {}, 0 },
 		{ "ack with no write waiting for it", {}, 0 },
 		{ "with-data flag on a request", {}, 0 },
@@ -556,7 +556,7 @@ TEST(rogue_member_messages)
 	cases[2].w.index = htole64(4);
 	cases[3].w.npages = 0;
 	cases[4].w.key = htole64(0xbad0000000000002ULL);	/* a region new here */
-	cases[4].w.homes = htole64(1ULL << (self_id() % 3 + 1));
+	cases[4].w.homes = htole64(1ULL << ROGUE_ID);	/* not passed back to it */
 	cases[5].w.pad = htole16(1);
 	cases[6].w.type = 6;			/* INV_ACK */
 	cases[7].w.with_data = 1;

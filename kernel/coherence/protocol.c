@@ -169,10 +169,13 @@ static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 	u32 r = dir->cur.requester;
 
 	if (dir->aborted) {
-		if (!dir->cur.with_data)
+		if (!dir->cur.with_data) {
 			dir->owner = r;	/* the copies left were all its */
+			dir->orphan = true;
+		}
 	} else if (dir->lost) {
 		dsm_coh_send(env, home, r, DSM_COH_FAIL, r, false, 0);
+		dir->orphan = true;
 	} else {
 		if (dir->cur.with_data)	/* here: "the requester holds no copy" */
 			dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_WRITE, r,
@@ -259,15 +262,18 @@ int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
  * The node leaves the copyset, and an ack expected from it counts as
  * received. A write it asked for is aborted: nothing is granted or
  * forwarded to it. If it owned the page, the data is lost: the entry still
- * names it, and the caller fails requests for the page. Requests of the
- * node still queued by the caller are the caller's to drop.
+ * names it, and is an @orphan once no write is under way (the caller fails
+ * every request for it). Requests of the node still queued by the caller
+ * are the caller's to drop.
  */
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, u32 node)
 {
 	dir->copyset &= ~dsm_coh_bit(node);
-	if (!dir->busy)
+	if (!dir->busy) {
+		dir->orphan |= dir->owner == node;
 		return;
+	}
 	if (dir->cur.requester == node)
 		dir->aborted = true;
 	else if (dir->owner == node && dir->cur.with_data)

@@ -123,6 +123,9 @@ struct dsm_coh_node {
  * @waiting: node set (bit id % 64) of the nodes whose ack is still expected
  * @aborted: the write's requester died: nothing is granted to it
  * @lost:    the owner died with the data the write was to get: it fails
+ * @orphan:  the owner died with the only up-to-date copy: the caller fails
+ *           every request, for good (a new incarnation of that node never
+ *           had the page)
  * @cur:     the write being served
  */
 struct dsm_coh_dir {
@@ -131,6 +134,7 @@ struct dsm_coh_dir {
 	bool busy;
 	bool aborted;
 	bool lost;
+	bool orphan;
 	u64 waiting;
 	struct dsm_coh_msg cur;
 };

@@ -206,7 +206,7 @@ static void dir_drain(u32 p)
 		struct dsm_coh_msg f = { .type = DSM_COH_FAIL, .from = home_id(p),
 					 .requester = k.requester };
 
-		if (dead[slot(dir[p].owner)])	/* its data died with its owner */
+		if (dir[p].orphan)	/* its data died with its owner */
 			sim_send(&env, f.from, k.requester, &f);
 		else
 			err = dsm_coh_dir_receive(&env, &dir[p], home_id(p), &k);
@@ -353,6 +353,8 @@ static void check_quiet(void)
 			continue;
 		if (dir[p].busy || nqueued[p])
 			fail("the directory is still busy");
+		if (dir[p].orphan != lost)
+			fail("an orphan is not a page whose owner was lost, or back");
 		for (int n = 0; n < N; n++) {
 			struct dsm_coh_node *x = &node[n][p];
 
