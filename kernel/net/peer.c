@@ -53,6 +53,21 @@ module_param_named(inject_early_close, dsm_inject_early_close, int, 0600);
 MODULE_PARM_DESC(inject_early_close,
 		 "testing: close the next N connections this node initiates before they become links");
 
+/*
+ * Take one of @n injections. Connect works to different peers run at once:
+ * a plain decrement let two of them take the last one (and left -1).
+ */
+static bool dsm_inject_take(int *n)
+{
+	int old = READ_ONCE(*n);
+
+	do {
+		if (old <= 0)
+			return false;
+	} while (!try_cmpxchg(n, &old, old - 1));
+	return true;
+}
+
 static unsigned long dsm_hb_interval(void)
 {
 	return msecs_to_jiffies(dsm_dead_timeout_ms() / 5);
@@ -251,10 +266,8 @@ static void dsm_peer_connect_fn(struct work_struct *work)
 		return;
 	}
 	conn->peer = peer;
-	if (READ_ONCE(dsm_inject_early_close) > 0) {
-		WRITE_ONCE(dsm_inject_early_close, dsm_inject_early_close - 1);
+	if (dsm_inject_take(&dsm_inject_early_close))
 		dsm_conn_close(conn, DSM_REASON_CLOSED);
-	}
 	spin_lock_bh(&peer->lock);
 	if (peer->conn || !dsm_net_ops->is_member(peer->id)) {
 		spin_unlock_bh(&peer->lock);
