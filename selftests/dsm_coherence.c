@@ -1099,6 +1099,11 @@ static void test_removerace(void)
 		if (!err)
 			err = dsm_map(&r, &addr);
 		tap(!err, "node 3 maps the region (%d)", err);
+	} else if (me == 2) {	/* a node removes only a region it knows */
+		err = dsm_attach(RR_KEY, 4 * PAGE, 0, &r);
+		tap(!err, "node 2 knows the region (%d)", err);
+		if (!err)
+			dsm_detach(&r);
 	}
 	remove_pause("3000");
 	barrier("rr-start");
