@@ -53,6 +53,7 @@ static int nqueued[MAX_P];
 static u64 truth[MAX_P];
 static int want[MAX_N][MAX_P];	/* 0 none, 1 load, 2 store: waiting to retry */
 static bool dead[MAX_N];	/* lost slots */
+static bool was_lost[MAX_N];	/* lost at some point (maybe back since) */
 static bool fwd_lost[MAX_P];	/* a forward went to a lost node */
 static u32 cur_page;
 static long network_msgs, data_msgs;
@@ -226,10 +227,47 @@ static void dir_feed(u32 p, const struct dsm_coh_msg *m)
 	dir_drain(p);
 }
 
+/* Is a message of the lost node's old transactions still on its way? */
+static bool old_traffic(u32 id)
+{
+	for (int a = 0; a < N; a++)
+		for (int b = 0; b < N; b++)
+			for (int i = 0; i < link_of(a, b)->len; i++)
+				if (link_of(a, b)->q[(link_of(a, b)->head + i) % QCAP].m.requester == id)
+					return true;
+	for (int n = 0; n < N; n++)
+		for (int p = 0; p < P; p++)
+			for (int i = 0; i < nkept[n][p]; i++)
+				if (kept[n][p][i].requester == id)
+					return true;
+	return false;
+}
+
+/*
+ * A lost node comes back, a new incarnation with nothing: it starts from
+ * scratch, as the module's node does when it rejoins. Only once nothing of
+ * its old transactions is on its way (a rejoin takes seconds, a message
+ * milliseconds): an answer to the old incarnation would reach the new one.
+ * Return: whether it came back.
+ */
+static bool rejoin(int n)
+{
+	if (old_traffic(ids[n]))
+		return false;
+	dead[n] = false;
+	for (int p = 0; p < P; p++) {
+		dsm_coh_node_init(&node[n][p], false);
+		nkept[n][p] = 0;
+		want[n][p] = 0;
+	}
+	return true;
+}
+
 /* The node in slot @n is lost: what kernel/handover.c does on every home. */
 static void lose(int n)
 {
 	dead[n] = true;
+	was_lost[n] = true;
 	for (int a = 0; a < N; a++) {
 		struct link *to = link_of(a, n), *from = link_of(n, a);
 
@@ -338,7 +376,7 @@ static void check_quiet(void)
 	for (int p = 0; p < P; p++) {
 		u64 copyset = 0;
 		int owner = -1;
-		bool lost = dead[slot(dir[p].owner)], stuck = false;
+		bool lost = was_lost[slot(dir[p].owner)], stuck = false;
 
 		/*
 		 * A page the lost node was to send on (a forward it had not
@@ -353,8 +391,8 @@ static void check_quiet(void)
 			continue;
 		if (dir[p].busy || nqueued[p])
 			fail("the directory is still busy");
-		if (dir[p].orphan != lost)
-			fail("an orphan is not a page whose owner was lost, or back");
+		if (dir[p].orphan && !lost)
+			fail("an orphan whose owner was never lost");
 		for (int n = 0; n < N; n++) {
 			struct dsm_coh_node *x = &node[n][p];
 
@@ -369,7 +407,7 @@ static void check_quiet(void)
 			if (x->owner && x->state == DSM_COH_INVALID)
 				fail("an owner without the data");
 		}
-		if (lost ? owner >= 0 : owner < 0 || ids[owner] != dir[p].owner)
+		if (dir[p].orphan ? owner >= 0 : owner < 0 || ids[owner] != dir[p].owner)
 			fail("the directory names the wrong owner");
 		if (copyset != dir[p].copyset)
 			fail("the copyset does not match the copies");
@@ -424,6 +462,7 @@ static void setup(int n, int p, const u32 *use)
 	memset(nkept, 0, sizeof(nkept));
 	memset(nqueued, 0, sizeof(nqueued));
 	memset(dead, 0, sizeof(dead));
+	memset(was_lost, 0, sizeof(was_lost));
 	memset(fwd_lost, 0, sizeof(fwd_lost));
 	for (int i = 0; i < P; i++) {
 		dsm_coh_dir_init(&dir[i], home_id(i));
@@ -434,14 +473,17 @@ static void setup(int n, int p, const u32 *use)
 
 static void one_run(int steps)
 {
-	int loss_at;
+	int loss_at, back_at, lost = -1;
 
 	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
-	/* homes are slots 0..P-1: a node beyond them may be lost */
+	/* homes are slots 0..P-1: a node beyond them may be lost, and return */
 	loss_at = N > P && rnd(2) ? (int)rnd(steps) : -1;
+	back_at = loss_at >= 0 && rnd(2) ? loss_at + (int)rnd(steps - loss_at) : -1;
 	for (int s = 0; s < steps; s++) {
 		if (s == loss_at)
-			lose(P + rnd(N - P));
+			lose(lost = P + rnd(N - P));
+		if (s >= back_at && back_at > loss_at && dead[lost] && !rejoin(lost))
+			back_at++;	/* later */
 		if (rnd(3) == 0) {
 			u32 n = rnd(N), p = rnd(P);
 
