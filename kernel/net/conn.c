@@ -790,6 +790,8 @@ int dsm_conn_connect(__be32 addr, u16 port, struct socket **out)
 		.sin_addr.s_addr = addr,
 		.sin_port = htons(port),
 	};
+	struct sockaddr_in self = { .sin_family = AF_INET };
+	struct dsm_node_config cfg;
 	struct socket *sock;
 	int err;
 
@@ -798,6 +800,15 @@ int dsm_conn_connect(__be32 addr, u16 port, struct socket **out)
 	if (err)
 		return err;
 	sock->sk->sk_sndtimeo = DSM_CONNECT_TIMEOUT;
+	/*
+	 * From this node's own address, which the others record and check
+	 * (a host with several addresses would pick one by route otherwise).
+	 */
+	dsm_node_get(&cfg);
+	self.sin_addr.s_addr = cfg.addr;
+	if (cfg.addr && kernel_bind(sock, (struct sockaddr *)&self, sizeof(self)))
+		pr_warn_ratelimited("cannot connect from %pI4, this node's address\n",
+				    &cfg.addr);
 	err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
 	if (err) {
 		sock_release(sock);

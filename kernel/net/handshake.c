@@ -60,6 +60,7 @@ static const char *const dsm_reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_REPLACED] = "replaced by a newer connection",
 	[DSM_REASON_SHUTDOWN] = "shutting down",
 	[DSM_REASON_INCARNATION] = "restarted, or forgot the other side",
+	[DSM_REASON_ADDRESS] = "not from the member's address",
 };
 
 /**
@@ -208,6 +209,25 @@ static u32 dsm_hs_refuse(struct dsm_conn *conn, u32 src, u32 reason)
 	return reason;
 }
 
+/*
+ * Does the connection come from the address the member list records for
+ * member @id? Without it, any host that reaches the port could take over a
+ * member's link by claiming its id (with a cluster key, the key proof
+ * stops it too).
+ */
+static bool dsm_hs_from_member(struct dsm_conn *conn, u32 id)
+{
+	struct sockaddr_in sin;
+	__be32 addr;
+	u16 port;
+
+	if (kernel_getpeername(conn->sock, (struct sockaddr *)&sin) < 0 ||
+	    sin.sin_family != AF_INET)
+		return false;
+	dsm_net_peer_addr(id, &addr, &port);
+	return sin.sin_addr.s_addr == addr;
+}
+
 /* The checks both sides make on the other's HELLO; 0 if it is acceptable. */
 static u32 dsm_hs_check_hello(struct dsm_conn *conn,
 			      const struct dsm_wire_hdr *hdr,
@@ -238,6 +258,8 @@ static u32 dsm_hs_check_hello(struct dsm_conn *conn,
 		return DSM_REASON_NODE;
 	if (!dsm_net_ops->is_member(src))
 		return DSM_REASON_NOT_MEMBER;
+	if (!dsm_hs_from_member(conn, src))
+		return DSM_REASON_ADDRESS;
 	return 0;
 }
 

@@ -86,6 +86,7 @@ static const char *const reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_REPLACED] = "replaced",
 	[DSM_REASON_SHUTDOWN] = "shutdown",
 	[DSM_REASON_INCARNATION] = "restarted or forgotten",
+	[DSM_REASON_ADDRESS] = "wrong address",
 };
 
 static const char *const event_names[] = {

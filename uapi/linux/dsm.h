@@ -283,6 +283,7 @@ enum dsm_reason {
 	DSM_REASON_REPLACED,	/* a newer connection from the same node */
 	DSM_REASON_SHUTDOWN,	/* this node is leaving or unloading */
 	DSM_REASON_INCARNATION,	/* one side restarted or forgot the other */
+	DSM_REASON_ADDRESS,	/* a member's link not from its recorded address */
 	__DSM_REASON_MAX,
 };
 
