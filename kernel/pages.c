@@ -470,9 +470,21 @@ static int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	m.with_data = w->with_data;
 	if (!m.requester || m.requester > DSM_MAX_NODES)
 		return -EPROTO;
+	/*
+	 * Only a request (to a home) or a handover (to a new home) can be the
+	 * first this node hears of a region; anything else about a region it
+	 * does not know is late traffic of a removed one, or nonsense: dropped
+	 * before anything is allocated for it.
+	 */
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
-			      le64_to_cpu(w->homes));
-	if (!r)
+			      le64_to_cpu(w->homes),
+			      m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
+			      m.type == DSM_PAGE_HANDOVER);
+	if (PTR_ERR_OR_ZERO(r) == -ENOENT) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 0;
+	}
+	if (IS_ERR(r))
 		return -EPROTO;
 	index = le64_to_cpu(w->index);
 	cp = index < r->npages ? dsm_cpage_get(r, index) : ERR_PTR(-EPROTO);

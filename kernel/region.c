@@ -202,30 +202,36 @@ int dsm_region_known(u64 key, u64 *size, u64 *homes)
 
 /**
  * dsm_region_shadow() - the cluster region a coherence message names,
- * created if this node does not know it yet
+ * created if this node does not know it yet and @create
  * @key:    the region's key
  * @npages: its size in pages, as the message says
  * @homes:  its home set, as the message says
+ * @create: the message may be the first this node hears of the region
  *
- * Return: the region with a reference, or NULL if it disagrees with what
- * this node knows or cannot be created.
+ * Return: the region with a reference; ERR_PTR(-ENOENT) if it is unknown
+ * and not to be created; ERR_PTR(-EPROTO) if it disagrees with what this
+ * node knows or cannot be created.
  */
-struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes)
+struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create)
 {
 	struct dsm_region *r;
 
 	if (!npages || npages > DSM_REGION_MAX_SIZE >> PAGE_SHIFT || !homes)
-		return NULL;
+		return ERR_PTR(-EPROTO);
 	mutex_lock(&dsm_regions_lock);
 	r = dsm_region_lookup(key);
 	/* the home set may have shrunk since (a node left): not compared */
 	if (r && r->cluster && r->npages == npages)
 		kref_get(&r->ref);
 	else if (r)
-		r = NULL;
+		r = ERR_PTR(-EPROTO);
 	mutex_unlock(&dsm_regions_lock);
-	if (!r && dsm_region_find(key, npages << PAGE_SHIFT, 0, true, homes, &r))
-		return NULL;
+	if (r)
+		return r;
+	if (!create)
+		return ERR_PTR(-ENOENT);
+	if (dsm_region_find(key, npages << PAGE_SHIFT, 0, true, homes, &r))
+		return ERR_PTR(-EPROTO);
 	return r;
 }
 

@@ -571,6 +571,8 @@ TEST(rogue_member_messages)
 	};
 	struct dsm_wire_region bad_op = { .op = htole32(99) };
 	int lfd, fd, n = sizeof(cases) / sizeof(cases[0]), i;
+	uint64_t made, dropped, bad;
+	struct dsm_wire_page fail;
 	struct dsm_wire_hdr h;
 
 	for (i = 0; i < n; i++)
@@ -623,9 +625,26 @@ TEST(rogue_member_messages)
 		close(fd);
 		EXPECT_EQ(before + 1, node_stat(DSM_STAT_BAD_WIRE));
 	}
-	/* leave properly, so the cluster is 3 nodes again */
+	/*
+	 * A FAIL about a region the node never heard of: dropped and counted,
+	 * nothing allocated for it (it made a shadow region before), the
+	 * link stays.
+	 */
 	fd = rogue_accept(lfd);
 	ASSERT_LE(0, fd);
+	TH_LOG("a FAIL for a region unknown here");
+	made = node_stat(DSM_STAT_REGIONS_CREATED);
+	dropped = node_stat(DSM_STAT_COH_MSGS_DROPPED);
+	bad = node_stat(DSM_STAT_BAD_WIRE);
+	fail = base;
+	fail.key = htole64(0xbad0000000000003ULL);
+	fail.type = 16;			/* FAIL */
+	ASSERT_EQ(0, send_page(fd, fail, 0));
+	EXPECT_FALSE(closed_within(fd, 2, NULL));
+	EXPECT_EQ(made, node_stat(DSM_STAT_REGIONS_CREATED));
+	EXPECT_EQ(dropped + 1, node_stat(DSM_STAT_COH_MSGS_DROPPED));
+	EXPECT_EQ(bad, node_stat(DSM_STAT_BAD_WIRE));
+	/* leave properly, so the cluster is 3 nodes again */
 	h = rogue_hdr(DSM_MSG_LEAVE, 0);
 	h.req_id = htole64(2);
 	ASSERT_EQ(0, send_msg(fd, h, NULL, 0));

@@ -58,6 +58,7 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_MSGS_DUPLICATE] = "msgs_duplicate",
 	[DSM_STAT_NODES_LOST] = "nodes_lost",
 	[DSM_STAT_TX_WINDOW_FULL] = "tx_window_full",
+	[DSM_STAT_COH_MSGS_DROPPED] = "coh_msgs_dropped",
 };
 
 static const char *const state_names[] = {

@@ -227,6 +227,7 @@ enum dsm_stat {
 	DSM_STAT_MSGS_DUPLICATE,	/* received again: dropped */
 	DSM_STAT_NODES_LOST,		/* peers declared lost (any reason) */
 	DSM_STAT_TX_WINDOW_FULL,	/* sending paused: unacknowledged bytes at the bound */
+	DSM_STAT_COH_MSGS_DROPPED,	/* about a page never asked for here: dropped */
 	__DSM_STAT_MAX,
 };
 
