@@ -429,8 +429,12 @@ static int read_full(int fd, void *buf, size_t len, int secs)
 	return got == len ? 0 : -1;
 }
 
-/* Join as ROGUE_ID through this node's join handshake. */
-static int rogue_join(void)
+/*
+ * Join as ROGUE_ID through this node's join handshake, claiming to listen
+ * at @addr. Return: -1 if the exchange failed, else the JOIN's status
+ * (0: a member now).
+ */
+static int rogue_join_as(in_addr_t addr)
 {
 	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello),
 				       ROGUE_ID);
@@ -444,10 +448,8 @@ static int rogue_join(void)
 		struct dsm_wire_reply r;
 	} __packed reply;
 	int fd = rogue_connect();
-	char addr[32];
 
-	snprintf(addr, sizeof(addr), "10.0.0.%u", self_id());
-	hello.addr = inet_addr(addr);
+	hello.addr = addr;
 	hello.port = htole16(ROGUE_PORT);
 	h.dst = 0;
 	if (fd < 0 || send_msg(fd, h, &hello, sizeof(hello)) ||
@@ -457,11 +459,26 @@ static int rogue_join(void)
 	h.req_id = htole64(1);
 	if (send_msg(fd, h, NULL, 0) ||
 	    read_full(fd, &reply, sizeof(reply), 10) ||
-	    reply.h.type != DSM_MSG_REPLY || reply.r.status)
+	    reply.h.type != DSM_MSG_REPLY)
 		return -1;
 	rogue_epoch = le64toh(reply.r.epoch);
 	close(fd);	/* the rest of the reply (the member list) is not needed */
-	return 0;
+	return (int32_t)le32toh(reply.r.status);
+}
+
+/* Join as ROGUE_ID from, and at, this node's address. */
+static int rogue_join(void)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "10.0.0.%u", self_id());
+	return rogue_join_as(inet_addr(addr));
+}
+
+/* Nobody joins in another host's name (every member would take it for it). */
+TEST(join_in_another_name_is_refused)
+{
+	EXPECT_EQ(-EINVAL, rogue_join_as(inet_addr("10.0.0.99")));
 }
 
 static int rogue_listen(void)

@@ -806,10 +806,12 @@ int dsm_conn_connect(__be32 addr, u16 port, struct socket **out)
 	 */
 	dsm_node_get(&cfg);
 	self.sin_addr.s_addr = cfg.addr;
-	if (cfg.addr && kernel_bind(sock, (struct sockaddr *)&self, sizeof(self)))
-		pr_warn_ratelimited("cannot connect from %pI4, this node's address\n",
-				    &cfg.addr);
-	err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+	err = cfg.addr ? kernel_bind(sock, (struct sockaddr *)&self, sizeof(self)) : 0;
+	if (err)
+		pr_warn_ratelimited("cannot connect from %pI4, this node's address: %d\n",
+				    &cfg.addr, err);
+	else
+		err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
 	if (err) {
 		sock_release(sock);
 		return err;

@@ -209,23 +209,29 @@ static u32 dsm_hs_refuse(struct dsm_conn *conn, u32 src, u32 reason)
 	return reason;
 }
 
-/*
- * Does the connection come from the address the member list records for
- * member @id? Without it, any host that reaches the port could take over a
- * member's link by claiming its id (with a cluster key, the key proof
- * stops it too).
- */
-static bool dsm_hs_from_member(struct dsm_conn *conn, u32 id)
+/* The address the connection comes from; 0 if it cannot be told. */
+static __be32 dsm_hs_source(struct dsm_conn *conn)
 {
 	struct sockaddr_in sin;
-	__be32 addr;
-	u16 port;
 
 	if (kernel_getpeername(conn->sock, (struct sockaddr *)&sin) < 0 ||
 	    sin.sin_family != AF_INET)
-		return false;
+		return 0;
+	return sin.sin_addr.s_addr;
+}
+
+/*
+ * Does the connection come from the address the member list records for
+ * member @id? Without a cluster key, any host that reaches the port could
+ * otherwise take over a member's link by claiming its id.
+ */
+static bool dsm_hs_from_member(struct dsm_conn *conn, u32 id)
+{
+	__be32 addr;
+	u16 port;
+
 	dsm_net_peer_addr(id, &addr, &port);
-	return sin.sin_addr.s_addr == addr;
+	return dsm_hs_source(conn) == addr;
 }
 
 /* The checks both sides make on the other's HELLO; 0 if it is acceptable. */
@@ -258,8 +264,8 @@ static u32 dsm_hs_check_hello(struct dsm_conn *conn,
 		return DSM_REASON_NODE;
 	if (!dsm_net_ops->is_member(src))
 		return DSM_REASON_NOT_MEMBER;
-	if (!dsm_hs_from_member(conn, src))
-		return DSM_REASON_ADDRESS;
+	if (!conn->keyed && !dsm_hs_from_member(conn, src))
+		return DSM_REASON_ADDRESS;	/* with a key, the proof binds it */
 	return 0;
 }
 
@@ -326,7 +332,13 @@ static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
 		return dsm_hs_refuse(conn, src, reason);
 
 	conn->remote_id = src;
-	conn->join_addr = h->addr;
+	/*
+	 * A joiner is recorded at the address it claims only if it comes
+	 * from there (else its JOIN is refused, EINVAL): nobody can join in
+	 * another host's name, and be taken for it by every member.
+	 */
+	conn->join_addr = !conn->join || conn->initiator || conn->keyed ||
+			  h->addr == dsm_hs_source(conn) ? h->addr : 0;
 	conn->join_port = le16_to_cpu(h->port);
 	memcpy(conn->peer_nonce, h->nonce, DSM_NONCE_LEN);
 	conn->hello_inc = le64_to_cpu(h->incarnation);
