@@ -7,8 +7,9 @@
  *    homes on this node forget it (dsm_coh_dir_forget: out of every
  *    copyset, an ack expected from it counts as received, a write it asked
  *    for is aborted) and drop its queued requests; a page it owned
- *    is an orphan for good (its data died with it; a new incarnation of the
- *    node must not be asked for it); the pages it was home of stop being
+ *    is an orphan for good (the directory marks it: its data died with it;
+ *    a new incarnation of the node must not be asked for it); the pages it
+ *    was home of stop being
  *    trusted here: every copy is dropped, exclusive ones too, since their
  *    directory died with it and a new incarnation of the node starts a
  *    fresh one; requests in flight fail.
@@ -16,11 +17,14 @@
  *    announced): the pages it owns go to their homes (YIELD); the pages it
  *    is home of are first taken exclusively, then handed, entry and data,
  *    to the home the mapping table names without it (HANDOVER); requests
- *    that reach it meanwhile are passed on; a round trip to every member
+ *    that reach it meanwhile wait, then are passed on, also for pages it
+ *    had no entry for (see dsm_leave_phase); a round trip to every member
  *    confirms all of it was processed.
- *  - Another node left gracefully (dsm_pages_node_left): every region's
- *    mapping table is rebuilt without it; only its slots move, to the
- *    nodes it handed them to.
+ *  - Another node left gracefully (dsm_pages_node_left, when the epoch
+ *    without it is applied, before it stops being a member, so that no
+ *    fault finds its pages' home gone): every region's mapping table is
+ *    rebuilt without it; only its slots move, to the nodes it handed them
+ *    to.
  */
 #include <linux/delay.h>
 #include <linux/mm.h>
