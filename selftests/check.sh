@@ -142,11 +142,12 @@ declare -A scale=(
 )
 for k in 6.1 6.12 debug; do
 	step guest-suite-$k $CLUSTER --kernel $k --nodes 1 -- run_guest.sh
-	step cluster-suite-$k $CLUSTER --kernel $k --nodes 3 --timeout 1200 -- \
-		env ${scale[$k]} run_cluster.sh
+	# the guests' consoles (kernel logs) are kept in $LOG/<step>.guests
+	step cluster-suite-$k $CLUSTER --kernel $k --nodes 3 --timeout 1200 \
+		--logs "$LOG/cluster-suite-$k.guests" -- env ${scale[$k]} run_cluster.sh
 	# 4 nodes: a home of the workload's regions visits, leaves and rejoins
-	step churn-$k $CLUSTER --kernel $k --nodes 4 --timeout 900 -- \
-		dsm_coherence churn
+	step churn-$k $CLUSTER --kernel $k --nodes 4 --timeout 900 \
+		--logs "$LOG/churn-$k.guests" -- dsm_coherence churn
 done
 step debug-detects debug_detects
 step json-3-nodes json_3_nodes
