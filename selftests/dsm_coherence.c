@@ -121,6 +121,20 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Set this node's dsm module parameter @name (a fault-injection hook). */
+static void set_param(const char *name, const char *value)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/dsm/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f || fputs(value, f) < 0 || fclose(f)) {
+		tap(0, "set %s: %s", name, strerror(errno));
+		exit(1);
+	}
+}
+
 static void *map_key(uint64_t key, size_t size)
 {
 	struct dsm_region r;
@@ -1071,15 +1085,6 @@ static void test_linkreset(long resets)
  */
 #define RR_KEY		0xc0de00e0
 
-static void remove_pause(const char *ms)
-{
-	FILE *f = fopen("/sys/module/dsm/parameters/inject_remove_pause_ms", "w");
-
-	if (!f || fputs(ms, f) < 0 || fclose(f)) {
-		tap(0, "set inject_remove_pause_ms: %s", strerror(errno));
-		exit(1);
-	}
-}
 
 static void test_removerace(void)
 {
@@ -1105,7 +1110,7 @@ static void test_removerace(void)
 		if (!err)
 			dsm_detach(&r);
 	}
-	remove_pause("3000");
+	set_param("inject_remove_pause_ms", "3000");
 	barrier("rr-start");
 	if (me == 1) {
 		err = dsm_remove(RR_KEY);
@@ -1119,7 +1124,7 @@ static void test_removerace(void)
 		err = dsm_remove(RR_KEY);
 		tap(!err, "node 2's removal, overlapping node 1's abort, succeeds (%d)", err);
 	}
-	remove_pause("0");
+	set_param("inject_remove_pause_ms", "0");
 	barrier("rr-done");
 	err = dsm_attach(RR_KEY, 0, 0, &r);
 	tap(err == -ENOENT, "the key is gone on node %d (%d)", me, err);
@@ -1285,16 +1290,6 @@ static void test_churn(void)
 #define SWEEP_S		12.0
 #define LEAVE_PAUSE	"2000"
 
-/* Node 3's dsm: pause a leave after its handover for this many ms. */
-static void leave_pause(const char *ms)
-{
-	FILE *f = fopen("/sys/module/dsm/parameters/inject_leave_pause_ms", "w");
-
-	if (!f || fputs(ms, f) < 0 || fclose(f)) {
-		tap(0, "set inject_leave_pause_ms: %s", strerror(errno));
-		exit(1);
-	}
-}
 
 /*
  * Node 1 writes untouched pages of a region, one after another, while node 3
@@ -1339,14 +1334,14 @@ static void test_leave(void)
 		for (i = 0; i < LEAVE_PAGES; i++)
 			p[i * 512 + 7] = 0x3300 + i;
 		if (sweep) {
-			leave_pause(LEAVE_PAUSE);
+			set_param("inject_leave_pause_ms", LEAVE_PAUSE);
 			sleep(1);	/* node 1's sweep is under way */
 		}
 		tap(system("dsmctl leave") == 0,
 		    "leaves owning %d pages, home of %d of them%s", LEAVE_PAGES, homed,
 		    sweep ? ", while node 1 writes fresh pages" : "");
 		if (sweep)
-			leave_pause("0");
+			set_param("inject_leave_pause_ms", "0");
 	} else if (sweep && me == 1) {
 		n = leave_sweep(q);
 		tap(n > 1, "wrote %d fresh pages while node 3 left", n);
