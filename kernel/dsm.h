@@ -99,6 +99,7 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m);
 void dsm_pages_node_lost(u32 id);
 void dsm_pages_node_left(u32 id);
+u32 dsm_pages_on_leaving(const struct dsm_net_msg *m);
 int dsm_pages_handover(void);
 void dsm_pages_leave_end(void);
 void dsm_pages_free(struct dsm_region *r);

@@ -15,16 +15,21 @@
  *    fresh one; requests in flight fail.
  *  - This node leaves gracefully (dsm_pages_handover, before the leave is
  *    announced): the pages it owns go to their homes (YIELD); the pages it
- *    is home of are first taken exclusively, then handed, entry and data,
- *    to the home the mapping table names without it (HANDOVER); requests
- *    that reach it meanwhile wait, then are passed on, also for pages it
- *    had no entry for (see dsm_leave_phase); a round trip to every member
- *    confirms all of it was processed.
+ *    is home of are first taken exclusively, which completes every request
+ *    it served, then handed, entry and data, to the home the mapping table
+ *    names without it (HANDOVER); requests that reach it meanwhile wait,
+ *    then are dropped, and so is every later one (see dsm_leave_phase); a
+ *    round trip to every member confirms all of it was processed. A leaver
+ *    never passes a request on: it may be gone, with its outbox, before the
+ *    message is through, or the new home may have closed the link to it.
  *  - Another node left gracefully (dsm_pages_node_left, when the epoch
  *    without it is applied, before it stops being a member, so that no
  *    fault finds its pages' home gone): every region's mapping table is
  *    rebuilt without it; only its slots move, to the nodes it handed them
- *    to.
+ *    to. A request of this node that the leaver did not answer is sent
+ *    again to the new home. A request that reaches a new home from a
+ *    node that applied the leave first waits until this one has too
+ *    (dsm_pages_behind: the epoch every message carries says so).
  */
 #include <linux/delay.h>
 #include <linux/mm.h>
@@ -39,6 +44,44 @@ struct dsm_lost {
 	u32 id;
 	u64 dirty;
 };
+
+/*
+ * jiffies when each node announced it is leaving (LEAVING), 0 if it is not:
+ * requests to it may be dropped until the leave is applied here, and sent
+ * again to the new homes then.
+ */
+static unsigned long dsm_leaving_since[DSM_MAX_NODES + 1];
+
+/**
+ * dsm_pages_on_leaving() - DSM_MSG_LEAVING: the sender hands its pages over
+ * @m: the message (no payload; m->from checked by the transport)
+ *
+ * Return: 0.
+ */
+u32 dsm_pages_on_leaving(const struct dsm_net_msg *m)
+{
+	WRITE_ONCE(dsm_leaving_since[m->from], jiffies ?: 1);
+	return 0;
+}
+
+/**
+ * dsm_pages_home_leaving() - may a fault wait longer for node @id?
+ * @id: the home of the page
+ *
+ * A leave takes at most its gather (twice the dead timeout), a round trip
+ * to every member and the leave request: a fault waits for a leaving home
+ * up to four dead timeouts from its announcement, and fails after that
+ * (the leave failed, and the requests it dropped will never be answered).
+ *
+ * Return: true while @id is leaving, within that bound.
+ */
+bool dsm_pages_home_leaving(u32 id)
+{
+	unsigned long since = READ_ONCE(dsm_leaving_since[id]);
+
+	return since && time_before(jiffies, since +
+				    4 * msecs_to_jiffies(dsm_dead_timeout_ms()));
+}
 
 /* Drop the requests of lost node @id that wait for the directory. */
 static void dsm_pages_drop_requests(struct dsm_cpage *cp, u32 id)
@@ -66,8 +109,8 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 	xa_for_each(&r->pages, index, cp) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
+		dsm_pages_drop_requests(cp, lost->id);	/* also those kept to wait */
 		if (cp->home == self) {
-			dsm_pages_drop_requests(cp, lost->id);
 			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 			if (dsm_pages_dir_drain(&ctx))
 				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
@@ -98,6 +141,7 @@ void dsm_pages_node_lost(u32 id)
 
 	if (!id || id == dsm_self_id())
 		return;
+	WRITE_ONCE(dsm_leaving_since[id], 0);
 	dsm_regions_for_each(dsm_pages_lost_region, &lost);
 	dsm_out_flush_mask(lost.dirty);
 	wake_up_all(&dsm_pages_wq);
@@ -113,11 +157,49 @@ static u64 dsm_pages_homes_without(const struct dsm_region *r, u64 gone,
 	return (r->homes & ~gone) ?: members & ~gone;
 }
 
+/*
+ * The page's home left; @home is the new one. If that is this node and no
+ * handover came, the old home never had an entry: nobody ever held the
+ * page, and a request of ours in flight is answered. Requests of others
+ * kept meanwhile are served. A request of ours that the old home did not
+ * answer goes to the new home: the old home answered every request it
+ * served before it handed the page over (it took the page exclusively
+ * first) and dropped the rest.
+ */
+static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+
+	cp->home = home;
+	if (home == self) {
+		dsm_coh_dir_init(&cp->dir, self);
+		dsm_coh_node_init(&cp->node, true);
+		cp->waiters = false;
+		cp->failed = false;
+		if (dsm_pages_dir_drain(ctx))
+			pr_warn_ratelimited("region %#llx page %lu: directory refused a kept request\n",
+					    ctx->r->key, ctx->index);
+	} else if (cp->node.pending) {
+		dsm_pages_send_type(ctx, home, cp->node.pending, self);
+		dsm_stat_inc(DSM_STAT_REQUESTS_RESENT);
+		cp->req_time = jiffies;
+		cp->wait_since = jiffies;	/* a new home: a new wait */
+	}
+}
+
+struct dsm_left {
+	u32 id;
+	u64 dirty;
+};
+
 /* Rebuild @r's mapping table without @id; pages @id was home of move. */
 static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 {
-	u32 id = *(u32 *)arg, self = dsm_self_id();
-	u64 bit = dsm_node_bit(id), homes;
+	struct dsm_left *left = arg;
+	u32 id = left->id;
+	u64 bit = dsm_node_bit(id), homes, *dirty = &left->dirty;
+	struct dsm_pages_ctx ctx;
 	struct dsm_homes *table;
 	struct dsm_cpage *cp;
 	unsigned long index;
@@ -137,24 +219,18 @@ static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 	up_write(&r->table_lock);
 	kvfree(table);
 	xa_for_each(&r->pages, index, cp) {
+		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
-		if (cp->home == id) {
-			cp->home = dsm_homes_node(r->table, r->key, index);
-			if (cp->home == self) {
-				/*
-				 * No handover came: the old home never had
-				 * it. A request of ours in flight is answered.
-				 */
-				dsm_coh_dir_init(&cp->dir, self);
-				dsm_coh_node_init(&cp->node, true);
-				cp->waiters = false;
-				cp->failed = false;
-			}
-		}
+		if (cp->home == id)
+			dsm_pages_moved(&ctx, dsm_homes_node(r->table, r->key, index));
 		unlock_page(cp->page);
+		*dirty |= ctx.dirty;
 		cond_resched();
 	}
 }
+
+/* Non-zero while dsm_pages_node_left() moves pages (see dsm_pages_behind) */
+static atomic_t dsm_pages_moving = ATOMIC_INIT(0);
 
 /**
  * dsm_pages_node_left() - a node left gracefully: its home pages moved
@@ -162,22 +238,41 @@ static void dsm_pages_left_region(struct dsm_region *r, void *arg)
  *
  * Every member rebuilds each region's mapping table without it; the new
  * homes got the entries from it before it left (dsm_pages_handover).
+ * Called with the epoch without it already in force, so that the requests
+ * sent again to the new homes carry it.
  */
 void dsm_pages_node_left(u32 id)
 {
+	struct dsm_left left = { .id = id };
+
 	if (!id || id == dsm_self_id())
 		return;
-	dsm_regions_for_each(dsm_pages_left_region, &id);
+	atomic_inc(&dsm_pages_moving);
+	dsm_regions_for_each(dsm_pages_left_region, &left);
+	atomic_dec(&dsm_pages_moving);
+	WRITE_ONCE(dsm_leaving_since[id], 0);
+	dsm_out_flush_mask(left.dirty);
 	wake_up_all(&dsm_pages_wq);	/* requests answered by the move */
+}
+
+/**
+ * dsm_pages_behind() - has a sender moved pages this node has not yet?
+ * @epoch: the membership epoch the sender was at
+ *
+ * Return: true while this node is at an older epoch, or moving pages.
+ */
+bool dsm_pages_behind(u64 epoch)
+{
+	return epoch > dsm_members_epoch() || atomic_read(&dsm_pages_moving);
 }
 
 /*
  * Where this node is in its own graceful leave. From GATHER on, a page
- * homed here serves only this node's requests (others' wait); from HANDED
- * on, every page homed here belongs to its new home: a request for a page
- * that had no entry here yet (untouched, or of a region this node first
- * hears of now) first hands the fresh entry over, then is passed on.
- * Back to NONE once the cluster regions are dropped after the leave.
+ * homed here serves only this node's requests (others' wait, and are
+ * dropped when the page is handed over); from HANDED on, every page homed
+ * here belongs to its new home: requests are dropped, also for a page that
+ * had no entry here (untouched: its new home starts it afresh). Back to
+ * NONE once the cluster regions are dropped after the leave.
  */
 enum { DSM_LEAVE_NONE, DSM_LEAVE_GATHER, DSM_LEAVE_HANDED };
 static int dsm_leave_phase;
@@ -207,7 +302,7 @@ static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 		dsm_stat_inc(DSM_STAT_FAULT_FAILURES);	/* not gathered */
 	dsm_pages_send_type(ctx, to, DSM_PAGE_HANDOVER, self);
 	while (dsm_pages_unkeep(&cp->queued, &m))
-		ctx->env.send(&ctx->env, self, to, &m);	/* pass on */
+		dsm_stat_inc(DSM_STAT_REQUESTS_MOVED);	/* asked again at the new home */
 	cp->node.state = DSM_COH_INVALID;
 	cp->node.owner = false;
 	cp->home = to;
@@ -219,20 +314,22 @@ static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
  * dsm_pages_leaving_page() - a request for a page homed here, while leaving
  * @ctx: the page, locked, with cp->home this node and not handed
  *
- * Called before the request is handled: it then waits for the handover,
- * or is passed on to the page's new home.
+ * Called before the request is handled: it then waits for the handover
+ * (and is dropped there), or is dropped now, once the entries are handed.
+ *
+ * Return: true to drop the request: its requester asks the new home.
  */
-void dsm_pages_leaving_page(struct dsm_pages_ctx *ctx)
+bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx)
 {
-	/* pairs with the releases in dsm_pages_handover(): sees the others */
+	/* pairs with the releases in dsm_pages_handover() */
 	switch (smp_load_acquire(&dsm_leave_phase)) {
 	case DSM_LEAVE_GATHER:
 		ctx->cp->leaving = true;
-		break;
+		return false;
 	case DSM_LEAVE_HANDED:
-		dsm_pages_hand(ctx);
-		break;
+		return true;
 	}
+	return false;
 }
 
 /**
@@ -365,8 +462,8 @@ static void dsm_pages_hand_region(struct dsm_region *r, void *arg)
  * pages this node is home of are first taken exclusively, then handed,
  * entry and data, to the home the mapping table names once this node is
  * gone (the members that stay, for a region homed only here). Requests
- * that arrive meanwhile are passed on to the new home, also for pages that
- * had no entry here (dsm_pages_leaving_page). A final round trip to every
+ * that arrive meanwhile are dropped (dsm_pages_leaving_page): their
+ * requesters ask the new homes once they apply the leave. A final round trip to every
  * member (dsm_region_sync) makes sure all of it was processed before the
  * leave is announced.
  *
@@ -391,6 +488,12 @@ int dsm_pages_handover(void)
 	WRITE_ONCE(dsm_leave_others, others);
 	/* pairs with dsm_pages_leaving_page(): the others are set first */
 	smp_store_release(&dsm_leave_phase, DSM_LEAVE_GATHER);
+	for (id = 1; id <= DSM_MAX_NODES; id++)	/* their requests may wait */
+		if ((others & dsm_node_bit(id)) &&
+		    !dsm_net_send(id, DSM_MSG_LEAVING, 0, NULL, 0))
+			dirty |= dsm_node_bit(id);
+	dsm_out_flush_mask(dirty);
+	dirty = 0;
 	dsm_regions_for_each(dsm_pages_collect, &list);
 	err = dsm_pages_gather_all(&list, deadline);
 	/* pairs with dsm_pages_leaving_page() */

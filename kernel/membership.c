@@ -214,14 +214,6 @@ static void dsm_members_reset(void)
 	dsm_members_drop();
 }
 
-/**
- * dsm_members_exit() - at unload: no teardown may still be running
- */
-void dsm_members_exit(void)
-{
-	flush_work(&dsm_members_drop_work);
-}
-
 /* Check a member list from the wire; 0 or DSM_REASON_PROTOCOL. */
 static u32 dsm_members_check(const struct dsm_wire_members *w, size_t len,
 			     unsigned long *set)
@@ -241,6 +233,21 @@ static u32 dsm_members_check(const struct dsm_wire_members *w, size_t len,
 	return 0;
 }
 
+/*
+ * Member @id left; @epoch, without it, is in force from now on. Its pages
+ * move first, with the new epoch, so that a request sent again to a new
+ * home tells it to wait until it has moved them too (dsm_pages_behind);
+ * then it stops being a member: no fault finds its pages' home gone.
+ */
+static void dsm_members_remove(u32 id, u64 epoch)
+{
+	lockdep_assert_held(&dsm_members_lock);
+	WRITE_ONCE(dsm_epoch, epoch);
+	dsm_pages_node_left(id);
+	clear_bit(id, dsm_members);
+	dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
+}
+
 /* Adopt a list (already checked) of @epoch. */
 static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 {
@@ -253,10 +260,8 @@ static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 		set_bit(le32_to_cpu(w->m[i].id), next);
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
 		if (id != self && !test_bit(id, next)) {
-			dsm_pages_node_left(id);	/* before it is gone */
-			clear_bit(id, dsm_members);
+			dsm_members_remove(id, epoch);
 			dsm_net_peer_remove(id, DSM_REASON_LEFT);
-			dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -278,30 +283,17 @@ static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 	dsm_members_new_epoch(epoch);
 }
 
-/**
- * dsm_members_on_members() - MEMBERS: a newer list, maybe
- * @m: the message; m->epoch is the list's epoch, the payload a struct
- *     dsm_wire_members
- *
- * Return: 0 or DSM_REASON_PROTOCOL for a malformed list.
- */
-u32 dsm_members_on_members(const struct dsm_net_msg *m)
+/* Adopt a checked list of @epoch if it is newer than ours. */
+static void dsm_members_adopt(const struct dsm_wire_members *w, u64 epoch)
 {
-	DECLARE_BITMAP(set, DSM_MAX_NODES + 1);
-	const struct dsm_wire_members *w = m->payload;
-	u64 epoch = m->epoch;
-	bool removed = false;
-	u32 reason;
+	u32 n = le32_to_cpu(w->count), self = dsm_self_id(), i;
+	bool listed = false, removed = false;
 
-	reason = dsm_members_check(w, m->len, set);
-	if (reason)
-		return reason;
-	if (le64_to_cpu(w->cluster) != dsm_cluster_id())
-		return DSM_REASON_PROTOCOL;
-
+	for (i = 0; i < n; i++)
+		listed |= le32_to_cpu(w->m[i].id) == self;
 	mutex_lock(&dsm_members_lock);
 	if (dsm_epoch && epoch > dsm_epoch) {
-		if (test_bit(dsm_self_id(), set)) {
+		if (listed) {
 			dsm_members_apply(w, epoch);
 		} else {
 			dsm_members_forget();
@@ -313,7 +305,91 @@ u32 dsm_members_on_members(const struct dsm_net_msg *m)
 		pr_info("removed from the cluster at epoch %llu\n", epoch);
 		schedule_work(&dsm_members_drop_work);	/* it may not wait here */
 	}
+}
+
+/*
+ * Fault injection for the selftests: a member that is slow to learn of a
+ * change. MEMBERS lists are adopted this much later, from a work item,
+ * while the link goes on being read (the latest list waits, older ones
+ * are dropped).
+ */
+static unsigned int dsm_inject_members_delay_ms;
+module_param_named(inject_members_delay_ms, dsm_inject_members_delay_ms, uint, 0600);
+MODULE_PARM_DESC(inject_members_delay_ms,
+		 "testing: adopt member lists this much later");
+
+static struct dsm_wire_members *dsm_members_late;	/* dsm_members_lock */
+static u64 dsm_members_late_epoch;
+
+static void dsm_members_late_fn(struct work_struct *work)
+{
+	struct dsm_wire_members *w;
+	u64 epoch;
+
+	mutex_lock(&dsm_members_lock);
+	w = dsm_members_late;
+	epoch = dsm_members_late_epoch;
+	dsm_members_late = NULL;
+	mutex_unlock(&dsm_members_lock);
+	if (w)
+		dsm_members_adopt(w, epoch);
+	kfree(w);
+}
+
+static DECLARE_DELAYED_WORK(dsm_members_late_work, dsm_members_late_fn);
+
+/* Keep @w to adopt later; false if it cannot be kept (adopt it now). */
+static bool dsm_members_delay(const struct dsm_wire_members *w, size_t len,
+			      u64 epoch)
+{
+	unsigned int ms = READ_ONCE(dsm_inject_members_delay_ms);
+	struct dsm_wire_members *copy;
+
+	if (!ms)
+		return false;
+	copy = kmemdup(w, len, GFP_KERNEL);
+	if (!copy)
+		return false;
+	mutex_lock(&dsm_members_lock);
+	kfree(dsm_members_late);
+	dsm_members_late = copy;
+	dsm_members_late_epoch = epoch;
+	mutex_unlock(&dsm_members_lock);
+	schedule_delayed_work(&dsm_members_late_work, msecs_to_jiffies(ms));
+	return true;
+}
+
+/**
+ * dsm_members_on_members() - MEMBERS: a newer list, maybe
+ * @m: the message; m->epoch is the list's epoch, the payload a struct
+ *     dsm_wire_members
+ *
+ * Return: 0 or DSM_REASON_PROTOCOL for a malformed list.
+ */
+u32 dsm_members_on_members(const struct dsm_net_msg *m)
+{
+	DECLARE_BITMAP(set, DSM_MAX_NODES + 1);
+	const struct dsm_wire_members *w = m->payload;
+	u32 reason;
+
+	reason = dsm_members_check(w, m->len, set);
+	if (reason)
+		return reason;
+	if (le64_to_cpu(w->cluster) != dsm_cluster_id())
+		return DSM_REASON_PROTOCOL;
+	if (!dsm_members_delay(w, m->len, m->epoch))
+		dsm_members_adopt(w, m->epoch);
 	return 0;
+}
+
+/**
+ * dsm_members_exit() - at unload: no teardown may still be running
+ */
+void dsm_members_exit(void)
+{
+	cancel_delayed_work_sync(&dsm_members_late_work);
+	kfree(dsm_members_late);
+	flush_work(&dsm_members_drop_work);
 }
 
 /* A link came up: the newer list wins. */
@@ -413,10 +489,8 @@ u32 dsm_members_on_leave(const struct dsm_net_msg *m)
 	if (dsm_members_coordinator() != dsm_self_id()) {
 		r.status = cpu_to_le32(-EAGAIN);
 	} else if (test_bit(id, dsm_members)) {
-		dsm_pages_node_left(id);	/* before it is gone */
-		clear_bit(id, dsm_members);
-		dsm_members_new_epoch(dsm_epoch + 1);
-		dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
+		dsm_members_remove(id, dsm_epoch + 1);
+		dsm_members_new_epoch(dsm_epoch);
 		pr_info("node %u left\n", id);
 		dsm_members_send(0, 0);	/* the leaver too: it may miss the reply */
 		removed = true;

@@ -299,39 +299,76 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 }
 
 /*
- * A directory message for a page this node is not the home of: it handed
- * the entry over while leaving, or the sender learnt of a leave before
- * this node did. Requests go on to the home this node knows (not back to
- * the sender); an ack for an invalidation sent before a handover is
- * dropped. Return: 0, or -EPROTO for what no race explains.
+ * Requests kept for a page this node is about to become home of, at most:
+ * one per node and kind is all a correct peer can have in flight.
  */
-static int dsm_pages_pass_on(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
+#define DSM_DEFER_MAX	(2 * DSM_MAX_NODES)
+
+static bool dsm_pages_defer(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
+{
+	struct dsm_kept *k;
+	u32 n = 0;
+
+	list_for_each_entry(k, &cp->queued, node)
+		if (++n >= DSM_DEFER_MAX)
+			return false;
+	dsm_pages_keep(&cp->queued, m);
+	dsm_stat_inc(DSM_STAT_REQUESTS_DEFERRED);
+	return true;
+}
+
+/*
+ * A directory message for a page this node is not the home of, or is
+ * handing over while it leaves (@moved). A leaver never passes a request
+ * on: its outbox, or the link to the new home, may be gone before the
+ * message is through; the requester sends it again to the new home once it
+ * learns of the leave (dsm_pages_node_left). A request from a node that
+ * learnt of a leave before this node (its epoch is newer, or this node is
+ * moving pages right now) waits in @queued until this node is the home too.
+ * An ack for an invalidation sent before a handover is dropped. Return: 0,
+ * or -EPROTO for what no race explains.
+ */
+static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
+			      u64 epoch, bool moved)
 {
 	struct dsm_cpage *cp = ctx->cp;
 
 	if (m->type == DSM_COH_INV_ACK)
 		return cp->handed ? 0 : -EPROTO;
-	if (cp->home == m->from)
-		return -EPROTO;
-	ctx->env.send(&ctx->env, dsm_self_id(), cp->home, m);
+	if (moved || cp->handed) {
+		dsm_stat_inc(DSM_STAT_REQUESTS_MOVED);
+		return 0;
+	}
+	if (m->type != DSM_PAGE_YIELD && dsm_pages_behind(epoch))
+		return dsm_pages_defer(cp, m) ? 0 : -EPROTO;
+	/* a yield is repeated to the right home; a request, no race explains */
+	dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 	return 0;
 }
 
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
 static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
-			  const void *data)
+			  const void *data, u64 epoch)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
 	u8 was = cp->node.pending;
 	struct dsm_coh_msg k;
+	bool moved = false;
 	int err;
 
-	if (dsm_pages_dir_msg(m->type)) {
+	if (dsm_pages_dir_msg(m->type) || m->type == DSM_PAGE_YIELD) {
 		if (cp->home == self && !cp->handed)
-			dsm_pages_leaving_page(ctx);	/* if this node leaves */
-		if (cp->home != self)
-			return dsm_pages_pass_on(ctx, m);
+			moved = dsm_pages_leaving_page(ctx);	/* if this node leaves */
+		if (cp->home != self || moved)
+			return dsm_pages_not_home(ctx, m, epoch, moved);
+		if (m->type == DSM_PAGE_YIELD) {	/* take the page: a write "fault" here */
+			if (cp->node.state != DSM_COH_EXCLUSIVE && !was) {
+				dsm_coh_fault(&ctx->env, &cp->node, self, self, true);
+				cp->req_time = jiffies;
+			}
+			return 0;
+		}
 		if (m->type == DSM_COH_INV_ACK) {
 			err = dsm_coh_dir_receive(&ctx->env, &cp->dir, self, m);
 			if (err)
@@ -347,24 +384,14 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		if (was)
 			dsm_pages_end_request(cp, true);
 		return 0;
-	case DSM_PAGE_YIELD:	/* take the page: a write "fault" here */
-		if (cp->home != self)
-			return dsm_pages_pass_on(ctx, m);
-		if (cp->node.state != DSM_COH_EXCLUSIVE && !was) {
-			dsm_coh_fault(&ctx->env, &cp->node, self, self, true);
-			cp->req_time = jiffies;
-		}
-		return 0;
 	case DSM_PAGE_HANDOVER:
-		/*
-		 * Already the home: the members moved the page here when the
-		 * leave was announced, and this is an entry the leaver made
-		 * afterwards for a request (dsm_pages_leaving_page), untouched
-		 * there: the entry here is the live one.
-		 */
-		if (cp->home != self || cp->handed)
-			dsm_pages_take_over(ctx, data);
-		return 0;
+		if (cp->home == self && !cp->handed) {
+			/* the entry here is the live one: no race explains it */
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+			return 0;
+		}
+		dsm_pages_take_over(ctx, data);
+		return dsm_pages_dir_drain(ctx);	/* requests kept meanwhile */
 	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
 		trace_dsm_invalidate(ctx->r->key, ctx->index, m->from, m->requester);
@@ -443,7 +470,7 @@ static bool dsm_pages_takes_away(u8 type)
 }
 
 /* A coherence message; Return: 0, or -EPROTO to close the link over. */
-static int dsm_pages_receive(u32 from, const void *payload, size_t len)
+static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t len)
 {
 	const struct dsm_wire_page *w = payload;
 	struct dsm_pages_ctx ctx;
@@ -501,7 +528,7 @@ static int dsm_pages_receive(u32 from, const void *payload, size_t len)
 	lock_page(cp->page);
 	if (cp->hold_until && dsm_pages_takes_away(m.type))
 		dsm_pages_wait_hold(cp);
-	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL);
+	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL, epoch);
 	unlock_page(cp->page);
 	dsm_out_try_flush(ctx.dirty);	/* a receive handler: must not wait */
 	dsm_region_put(r);
@@ -519,7 +546,7 @@ static int dsm_pages_receive(u32 from, const void *payload, size_t len)
  */
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m)
 {
-	return dsm_pages_receive(m->from, m->payload, m->len) ?
+	return dsm_pages_receive(m->from, m->epoch, m->payload, m->len) ?
 	       DSM_REASON_PROTOCOL : 0;
 }
 
@@ -687,7 +714,11 @@ again:
 	if (cp->node.pending) {
 		if (cp->failed)
 			goto sigbus;
-		if (cp->waiters && time_after(jiffies, cp->wait_since + timeout)) {
+		if (cp->waiters && time_after(jiffies, cp->wait_since + timeout) &&
+		    dsm_pages_home_leaving(cp->home)) {
+			/* answered once the leave is applied here */
+			cp->wait_since = jiffies;
+		} else if (cp->waiters && time_after(jiffies, cp->wait_since + timeout)) {
 			pr_warn_ratelimited("region %#llx page %lu: no answer for %u ms (home %u, state %u, asked for %s)\n",
 					    r->key, vmf->pgoff,
 					    jiffies_to_msecs(jiffies - cp->wait_since),

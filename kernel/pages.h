@@ -28,8 +28,8 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  *            the home answered that the page is lost
  * @leaving:  this node, the home, is handing the page over: it serves only
  *            its own requests meanwhile
- * @handed:   this node handed the directory entry over to @home: requests
- *            that still come here are passed on
+ * @handed:   this node handed the directory entry over to @home while
+ *            leaving: requests that still come here are dropped
  * @req_time: jiffies when the request in flight was sent
  * @waiters:  a fault waits for the request in flight
  * @wait_since: jiffies when the first of them started waiting; a fault
@@ -42,7 +42,9 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @node:     this node's protocol state
  * @dir:      the directory entry, if this node is @home
  * @kept:     messages the state machine asked to keep until our data
- * @queued:   requests waiting for the directory (home only)
+ * @queued:   requests waiting for the directory; on a node that is not
+ *            the home yet, requests from a node that learnt of a leave
+ *            first (they wait until this node is the home too)
  */
 struct dsm_cpage {
 	struct page *page;
@@ -85,6 +87,8 @@ bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m);
 void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
 			 u32 requester);
 int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx);
-void dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
+bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
+bool dsm_pages_behind(u64 epoch);
+bool dsm_pages_home_leaving(u32 id);
 
 #endif /* _DSM_PAGES_H */

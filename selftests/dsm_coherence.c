@@ -36,9 +36,10 @@
  *               before, every node ends with every node's last round; the
  *               links come back, 3 members (prints resend counters)
  *   leave       node 3 owns every page of a region and is home of some,
- *               then leaves (pausing after its handover) while node 1
- *               writes fresh pages of another: nodes 1 and 2 read all its
- *               data, node 2 all of node 1's; node 3 rejoins
+ *               then leaves (pausing after its handover) while nodes 1
+ *               and 2 write fresh pages of another, node 2 learning of
+ *               the leave 1.5 s late: no SIGBUS, nodes 1 and 2 read all
+ *               of node 3's data and of each other's; node 3 rejoins
  *   removerace  nodes 1 and 2 remove one key at once, each pausing between
  *               the phases: node 1's is refused (node 3 maps it) and
  *               aborts amid node 2's, which succeeds: the key is gone on
@@ -1287,26 +1288,52 @@ static void test_churn(void)
 #define LEAVE_PAGES	64
 #define SWEEP_KEY	0xc0de0088
 #define SWEEP_PAGES	4096
-#define SWEEP_S		12.0
+#define SWEEP_S		15.0
 #define LEAVE_PAUSE	"2000"
+#define MEMBERS_DELAY	"1500"
 
 
 /*
- * Node 1 writes untouched pages of a region, one after another, while node 3
- * (home of a third of them, and holding none: its entries do not exist yet)
- * leaves: requests that reach node 3 after it handed its entries over must
- * go on to the new homes, or two nodes hold a page writable.
+ * Nodes 1 and 2 write untouched pages of a region, each its half, one after
+ * another, while node 3 (home of a third of them, holding none: its
+ * entries do not exist yet) leaves, and node 2 learns of the leave 1.5 s
+ * after node 1 (inject_members_delay_ms). So requests reach node 3 after
+ * it handed its entries over, and after it is gone; node 2 asks node 3 for
+ * pages after node 3 is gone; node 1 asks node 2 for pages node 2 does not
+ * know it is home of yet. None may be lost, and no page may have two
+ * writers. Return: pages written, or -(page + 1) for a SIGBUS.
  */
-static int leave_sweep(volatile uint64_t *q)
+static long leave_sweep(volatile uint64_t *q, int first)
 {
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile long i = first;
 	double t0 = now();
-	int i;
 
-	for (i = 1; i < SWEEP_PAGES && now() - t0 < SWEEP_S; i++) {
-		q[i * 512 + 5] = 0x5500 + i;
-		usleep(1000);
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(bus_jmp, 1)) {
+		signal(SIGBUS, SIG_DFL);
+		return -(i + 1);
 	}
-	return i;
+	for (; i < first + SWEEP_PAGES / 2 && now() - t0 < SWEEP_S; i++) {
+		q[i * 512 + 5] = 0x5500 + i;
+		usleep(3000);
+	}
+	signal(SIGBUS, SIG_DFL);
+	return i - first;
+}
+
+/* Pages of @q from @first on that the sweep wrote, all as it wrote them? */
+static int leave_sweep_check(volatile uint64_t *q, int first)
+{
+	int n = first + SWEEP_PAGES / 2, i, bad = 0;
+
+	while (n > first && q[(n - 1) * 512 + 5] != 0x5500 + (uint64_t)n - 1)
+		n--;
+	for (i = first; i < n; i++)
+		bad += q[i * 512 + 5] != 0x5500 + (uint64_t)i;
+	tap(n > first && !bad, "reads the %d pages node %d wrote during the leave (%d differ)",
+	    n - first, first ? 2 : 1, bad);
+	return bad;
 }
 
 /* Node 3 owns every page of a region, homes some, and leaves. */
@@ -1315,39 +1342,39 @@ static void test_leave(void)
 	volatile uint64_t *p = map_key(0xc0de0080, LEAVE_PAGES * PAGE);
 	volatile uint64_t *q = NULL;
 	static struct dsm_homes table;
-	int homed = 0, i, n;
+	int homed = 0, i;
 	uint64_t bad = 0;
-	/*
-	 * The sweep is off in make check: on the debug kernel a request that
-	 * the leaver passes on right before it is removed can be lost (its
-	 * fault gets SIGBUS after the dead timeout). DSM_LEAVE_SWEEP=1 runs it.
-	 */
-	int sweep = getenv("DSM_LEAVE_SWEEP") != NULL;
+	long n;
 
 	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
 	for (i = 0; i < LEAVE_PAGES; i++)
 		homed += dsm_homes_node(&table, 0xc0de0080, i) == 3;
-	if (sweep && me == 1)
+	if (me != 3)
 		q = map_key(SWEEP_KEY, SWEEP_PAGES * PAGE);	/* homes 1, 2 and 3 */
+	if (me == 2)
+		set_param("inject_members_delay_ms", MEMBERS_DELAY);
 	barrier("leave-start");
 	if (me == 3) {
 		for (i = 0; i < LEAVE_PAGES; i++)
 			p[i * 512 + 7] = 0x3300 + i;
-		if (sweep) {
-			set_param("inject_leave_pause_ms", LEAVE_PAUSE);
-			sleep(1);	/* node 1's sweep is under way */
-		}
+		set_param("inject_leave_pause_ms", LEAVE_PAUSE);
+		sleep(1);	/* the sweeps are under way */
 		tap(system("dsmctl leave") == 0,
-		    "leaves owning %d pages, home of %d of them%s", LEAVE_PAGES, homed,
-		    sweep ? ", while node 1 writes fresh pages" : "");
-		if (sweep)
-			set_param("inject_leave_pause_ms", "0");
-	} else if (sweep && me == 1) {
-		n = leave_sweep(q);
-		tap(n > 1, "wrote %d fresh pages while node 3 left", n);
+		    "leaves owning %d pages, home of %d of them, while nodes 1 and 2 write fresh pages",
+		    LEAVE_PAGES, homed);
+		set_param("inject_leave_pause_ms", "0");
+	} else {
+		n = leave_sweep(q, me == 1 ? 0 : SWEEP_PAGES / 2);
+		if (n < 0)
+			tap(0, "SIGBUS writing page %ld while node 3 left", -n - 1);
+		else
+			tap(n > 0, "wrote %ld fresh pages while node 3 left%s", n,
+			    me == 2 ? ", learning of it " MEMBERS_DELAY " ms late" : "");
 	}
 	barrier("leave-left");
 	if (me != 3) {
+		if (me == 2)
+			set_param("inject_members_delay_ms", "0");
 		for (i = 0; i < LEAVE_PAGES; i++)
 			bad += p[i * 512 + 7] != 0x3300 + (uint64_t)i;
 		tap(!bad, "the %d pages node 3 owned survived its leave (%llu differ)",
@@ -1355,16 +1382,10 @@ static void test_leave(void)
 		p[7] = 0x1100 + me;	/* and they can be written */
 		tap(1, "writes a page node 3 was home of or owned");
 	}
-	if (sweep && me == 2) {
-		/* node 1 wrote pages 1..n - 1, in order */
-		q = map_key(SWEEP_KEY, SWEEP_PAGES * PAGE);
-		for (n = SWEEP_PAGES; n > 1 && q[(n - 1) * 512 + 5] != 0x5500 + (uint64_t)n - 1; n--)
-			;
-		for (bad = 0, i = 1; i < n; i++)
-			bad += q[i * 512 + 5] != 0x5500 + (uint64_t)i;
-		tap(n > 1 && !bad,
-		    "reads the %d pages node 1 wrote during the leave (%llu differ)",
-		    n - 1, (unsigned long long)bad);
+	barrier("leave-written");
+	if (me != 3) {
+		leave_sweep_check(q, 0);
+		leave_sweep_check(q, SWEEP_PAGES / 2);
 	}
 	barrier("leave-checked");
 	if (me == 3)

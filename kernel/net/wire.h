@@ -77,6 +77,7 @@ enum dsm_msg_type {
 	DSM_MSG_REGION,		/* request: look up or create a region */
 	DSM_MSG_REGION_REPLY,	/* its reply */
 	DSM_MSG_ACK,		/* an acknowledgment with nothing else to carry it */
+	DSM_MSG_LEAVING,	/* the sender is handing its pages over to leave */
 	__DSM_MSG_MAX,
 };
 

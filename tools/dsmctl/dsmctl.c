@@ -59,6 +59,9 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_NODES_LOST] = "nodes_lost",
 	[DSM_STAT_TX_WINDOW_FULL] = "tx_window_full",
 	[DSM_STAT_COH_MSGS_DROPPED] = "coh_msgs_dropped",
+	[DSM_STAT_REQUESTS_MOVED] = "requests_moved",
+	[DSM_STAT_REQUESTS_RESENT] = "requests_resent",
+	[DSM_STAT_REQUESTS_DEFERRED] = "requests_deferred",
 };
 
 static const char *const state_names[] = {

@@ -228,6 +228,9 @@ enum dsm_stat {
 	DSM_STAT_NODES_LOST,		/* peers declared lost (any reason) */
 	DSM_STAT_TX_WINDOW_FULL,	/* sending paused: unacknowledged bytes at the bound */
 	DSM_STAT_COH_MSGS_DROPPED,	/* about a page never asked for here: dropped */
+	DSM_STAT_REQUESTS_MOVED,	/* for a page handed over while leaving: dropped */
+	DSM_STAT_REQUESTS_RESENT,	/* ours, sent again to a page's new home */
+	DSM_STAT_REQUESTS_DEFERRED,	/* from a node ahead of us in a leave: kept */
 	__DSM_STAT_MAX,
 };
 
