@@ -99,6 +99,7 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m);
 void dsm_pages_node_lost(u32 id);
 void dsm_pages_node_left(u32 id);
+void dsm_pages_moving(bool begin);
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m);
 int dsm_pages_handover(void);
 void dsm_pages_leave_end(void);
@@ -122,6 +123,7 @@ int dsm_dev_init(void);
 void dsm_dev_exit(void);
 
 /* membership.c */
+#define DSM_JOIN_TIMEOUT_MS	5000	/* a join or leave request, at most */
 int dsm_cluster_configure(const struct dsm_node_config *cfg, const u8 *key,
 			  bool clear_key, struct netlink_ext_ack *extack);
 int dsm_cluster_form(struct netlink_ext_ack *extack);

@@ -69,18 +69,20 @@ u32 dsm_pages_on_leaving(const struct dsm_net_msg *m)
  * @id: the home of the page
  *
  * A leave takes at most its gather (twice the dead timeout), a round trip
- * to every member and the leave request: a fault waits for a leaving home
- * up to four dead timeouts from its announcement, and fails after that
- * (the leave failed, and the requests it dropped will never be answered).
+ * to every member (a dead timeout each), the leave request and the new
+ * list's way here: a fault waits for a leaving home that long from its
+ * announcement, and fails after that (the leave failed, and the requests
+ * it dropped will never be answered).
  *
  * Return: true while @id is leaving, within that bound.
  */
 bool dsm_pages_home_leaving(u32 id)
 {
 	unsigned long since = READ_ONCE(dsm_leaving_since[id]);
+	u32 ms = (3 + dsm_members_count()) * dsm_dead_timeout_ms() +
+		 DSM_JOIN_TIMEOUT_MS;
 
-	return since && time_before(jiffies, since +
-				    4 * msecs_to_jiffies(dsm_dead_timeout_ms()));
+	return since && time_before(jiffies, since + msecs_to_jiffies(ms));
 }
 
 /* Drop the requests of lost node @id that wait for the directory. */
@@ -164,12 +166,14 @@ static u64 dsm_pages_homes_without(const struct dsm_region *r, u64 gone,
  * kept meanwhile are served. A request of ours that the old home did not
  * answer goes to the new home: the old home answered every request it
  * served before it handed the page over (it took the page exclusively
- * first) and dropped the rest.
+ * first) and dropped the rest. Requests kept for the page here were not
+ * for this node after all if the page went elsewhere: dropped.
  */
 static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
+	struct dsm_coh_msg m;
 
 	cp->home = home;
 	if (home == self) {
@@ -180,7 +184,11 @@ static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
 		if (dsm_pages_dir_drain(ctx))
 			pr_warn_ratelimited("region %#llx page %lu: directory refused a kept request\n",
 					    ctx->r->key, ctx->index);
-	} else if (cp->node.pending) {
+		return;
+	}
+	while (dsm_pages_unkeep(&cp->queued, &m))
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* not for us after all */
+	if (cp->node.pending) {
 		dsm_pages_send_type(ctx, home, cp->node.pending, self);
 		dsm_stat_inc(DSM_STAT_REQUESTS_RESENT);
 		cp->req_time = jiffies;
@@ -229,8 +237,8 @@ static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 	}
 }
 
-/* Non-zero while dsm_pages_node_left() moves pages (see dsm_pages_behind) */
-static atomic_t dsm_pages_moving = ATOMIC_INIT(0);
+/* Non-zero while a leave is applied here (see dsm_pages_behind) */
+static atomic_t dsm_pages_moving_now = ATOMIC_INIT(0);
 
 /**
  * dsm_pages_node_left() - a node left gracefully: its home pages moved
@@ -247,23 +255,43 @@ void dsm_pages_node_left(u32 id)
 
 	if (!id || id == dsm_self_id())
 		return;
-	atomic_inc(&dsm_pages_moving);
 	dsm_regions_for_each(dsm_pages_left_region, &left);
-	atomic_dec(&dsm_pages_moving);
 	WRITE_ONCE(dsm_leaving_since[id], 0);
-	dsm_out_flush_mask(left.dirty);
+	dsm_out_kick(left.dirty);	/* may run in a receive handler */
 	wake_up_all(&dsm_pages_wq);	/* requests answered by the move */
+}
+
+/**
+ * dsm_pages_moving() - the membership layer is applying a leave
+ * @begin: true before it puts the new epoch in force, false once
+ *         dsm_pages_node_left() returned
+ */
+void dsm_pages_moving(bool begin)
+{
+	if (begin) {
+		atomic_inc(&dsm_pages_moving_now);
+		smp_mb__after_atomic();	/* before the new epoch: see behind() */
+	} else {
+		atomic_dec(&dsm_pages_moving_now);
+	}
 }
 
 /**
  * dsm_pages_behind() - has a sender moved pages this node has not yet?
  * @epoch: the membership epoch the sender was at
+ * @home:  the page's home as this node knows it
  *
- * Return: true while this node is at an older epoch, or moving pages.
+ * Return: true if @home announced its leave, and this node is at an older
+ * epoch than the sender, or applying the leave right now.
  */
-bool dsm_pages_behind(u64 epoch)
+bool dsm_pages_behind(u64 epoch, u32 home)
 {
-	return epoch > dsm_members_epoch() || atomic_read(&dsm_pages_moving);
+	u64 ours = dsm_members_epoch();
+
+	if (!READ_ONCE(dsm_leaving_since[home]))
+		return false;	/* only a leaving home's pages move */
+	smp_rmb();	/* the epoch, then the flag: see dsm_pages_moving() */
+	return epoch > ours || atomic_read(&dsm_pages_moving_now);
 }
 
 /*
@@ -367,7 +395,9 @@ static bool dsm_pages_quiet(struct dsm_regions_list *list)
 		xa_for_each(&list->r[i]->pages, index, cp) {
 			if (READ_ONCE(cp->home) == self ?
 			    READ_ONCE(cp->node.state) != DSM_COH_EXCLUSIVE ||
-			    READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending) :
+			    READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending) ||
+			    READ_ONCE(cp->dir.owner) != self ||
+			    READ_ONCE(cp->dir.copyset) :
 			    READ_ONCE(cp->node.owner))
 				return false;
 			cond_resched();

@@ -34,7 +34,6 @@
 
 #include "dsm.h"
 
-#define DSM_JOIN_TIMEOUT_MS	5000
 #define DSM_JOIN_HOPS		4
 #define DSM_REPLY_MAX \
 	(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES * sizeof(struct dsm_wire_member))
@@ -242,8 +241,10 @@ static u32 dsm_members_check(const struct dsm_wire_members *w, size_t len,
 static void dsm_members_remove(u32 id, u64 epoch)
 {
 	lockdep_assert_held(&dsm_members_lock);
+	dsm_pages_moving(true);
 	WRITE_ONCE(dsm_epoch, epoch);
 	dsm_pages_node_left(id);
+	dsm_pages_moving(false);
 	clear_bit(id, dsm_members);
 	dsm_nl_event(DSM_EVENT_LEAVE, id, 0);
 }
@@ -670,7 +671,7 @@ out:
  */
 int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(DSM_JOIN_TIMEOUT_MS);
+	unsigned long deadline;
 	u32 self = dsm_self_id(), coord;
 	struct dsm_wire_reply r;
 	bool first = true;
@@ -682,6 +683,7 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 		if (n)
 			pr_warn("handover before leaving incomplete (%d)\n", n);
 	}
+	deadline = jiffies + msecs_to_jiffies(DSM_JOIN_TIMEOUT_MS);
 	for (;; first = false) {
 		mutex_lock(&dsm_members_lock);
 		if (!dsm_epoch) {	/* never a member, or removed meanwhile */

@@ -322,9 +322,9 @@ static bool dsm_pages_defer(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
  * handing over while it leaves (@moved). A leaver never passes a request
  * on: its outbox, or the link to the new home, may be gone before the
  * message is through; the requester sends it again to the new home once it
- * learns of the leave (dsm_pages_node_left). A request from a node that
- * learnt of a leave before this node (its epoch is newer, or this node is
- * moving pages right now) waits in @queued until this node is the home too.
+ * learns of the leave (dsm_pages_node_left). A request for a page of a
+ * leaving home, from a node that applied the leave before this node (see
+ * dsm_pages_behind), waits in @queued until this node is the home too.
  * An ack for an invalidation sent before a handover is dropped. Return: 0,
  * or -EPROTO for what no race explains.
  */
@@ -339,7 +339,9 @@ static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 		dsm_stat_inc(DSM_STAT_REQUESTS_MOVED);
 		return 0;
 	}
-	if (m->type != DSM_PAGE_YIELD && dsm_pages_behind(epoch))
+	if (cp->home == m->from)
+		return -EPROTO;	/* a home asks nobody else for its pages */
+	if (m->type != DSM_PAGE_YIELD && dsm_pages_behind(epoch, cp->home))
 		return dsm_pages_defer(cp, m) ? 0 : -EPROTO;
 	/* a yield is repeated to the right home; a request, no race explains */
 	dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
@@ -496,6 +498,10 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	m.requester = le32_to_cpu(w->requester);
 	m.with_data = w->with_data;
 	if (!m.requester || m.requester > DSM_MAX_NODES)
+		return -EPROTO;
+	/* nobody passes requests on: they come from their requester */
+	if ((m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
+	     m.type == DSM_PAGE_YIELD) && m.requester != from)
 		return -EPROTO;
 	/*
 	 * Only a request (to a home) or a handover (to a new home) can be the

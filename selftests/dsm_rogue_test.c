@@ -587,6 +587,7 @@ TEST(rogue_member_messages)
 		{ "with-data flag on a request", {}, 0 },
 		{ "requester id 0", {}, 0 },
 		{ "page sent with a request", {}, 0 },
+		{ "request in another node's name", {}, 0 },
 	};
 	struct dsm_wire_region bad_op = { .op = htole32(99) };
 	int lfd, fd, n = sizeof(cases) / sizeof(cases[0]), i;
@@ -607,6 +608,7 @@ TEST(rogue_member_messages)
 	cases[7].w.with_data = 1;
 	cases[8].w.requester = 0;
 	cases[9].data = DSM_WIRE_PAGE_SIZE;
+	cases[10].w.requester = htole32(self_id());	/* not the sender */
 
 	lfd = rogue_listen();
 	ASSERT_LE(0, lfd);
