@@ -608,7 +608,7 @@ TEST(rogue_member_messages)
 	cases[7].w.with_data = 1;
 	cases[8].w.requester = 0;
 	cases[9].data = DSM_WIRE_PAGE_SIZE;
-	cases[10].w.requester = htole32(self_id());	/* not the sender */
+	cases[10].w.requester = htole32(63);	/* not the sender, nor a member */
 
 	lfd = rogue_listen();
 	ASSERT_LE(0, lfd);
