@@ -479,7 +479,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	struct dsm_coh_msg m = {};
 	struct dsm_region *r;
 	struct dsm_cpage *cp;
-	bool data;
+	bool data, request;
 	u64 index;
 	int err;
 
@@ -503,23 +503,29 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	if ((m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
 	     m.type == DSM_PAGE_YIELD) && m.requester != from)
 		return -EPROTO;
+	index = le64_to_cpu(w->index);
+	if (index >= le64_to_cpu(w->npages))
+		return -EPROTO;
 	/*
-	 * Only a request (to a home) or a handover (to a new home) can be the
-	 * first this node hears of a region; anything else about a region it
-	 * does not know is late traffic of a removed one, or nonsense: dropped
-	 * before anything is allocated for it.
+	 * Only a request (to the page's home, as the message's home set
+	 * says) or a handover (to a new home) can be the first this node
+	 * hears of a region; a request to a node that is not the home is
+	 * nonsense, and anything else about a region it does not know is late
+	 * traffic of a removed one, or nonsense: dropped before anything is
+	 * allocated for it.
 	 */
+	request = m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
-			      le64_to_cpu(w->homes),
-			      m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
-			      m.type == DSM_PAGE_HANDOVER);
-	if (PTR_ERR_OR_ZERO(r) == -ENOENT) {
+			      le64_to_cpu(w->homes), m.type == DSM_PAGE_HANDOVER ||
+			      (request && dsm_homes_node_of(le64_to_cpu(w->homes),
+							    le64_to_cpu(w->key), index) ==
+			       dsm_self_id()));
+	if (PTR_ERR_OR_ZERO(r) == -ENOENT && !request) {
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
 	}
 	if (IS_ERR(r))
 		return -EPROTO;
-	index = le64_to_cpu(w->index);
 	cp = index < r->npages ? dsm_cpage_get(r, index) : ERR_PTR(-EPROTO);
 	if (IS_ERR(cp)) {
 		dsm_region_put(r);

@@ -613,12 +613,15 @@ TEST(rogue_member_messages)
 	lfd = rogue_listen();
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, rogue_join());
+	made = node_stat(DSM_STAT_REGIONS_CREATED);
 	for (i = 0; i <= n + 3; i++) {
 		uint64_t before = node_stat(DSM_STAT_BAD_WIRE);
 		struct dsm_wire_ping ping = {};
 
 		fd = rogue_accept(lfd);
 		ASSERT_LE(0, fd);
+		if (!i)	/* a valid request: its region is there for the ack case */
+			ASSERT_EQ(0, send_page(fd, base, 0));
 		if (i < n) {
 			TH_LOG("%s", cases[i].what);
 			ASSERT_EQ(0, send_page(fd, cases[i].w, cases[i].data));
@@ -646,6 +649,8 @@ TEST(rogue_member_messages)
 		close(fd);
 		EXPECT_EQ(before + 1, node_stat(DSM_STAT_BAD_WIRE));
 	}
+	/* checked before anything is allocated: no region was made for them */
+	EXPECT_EQ(made + 1, node_stat(DSM_STAT_REGIONS_CREATED));
 	/*
 	 * A FAIL about a region the node never heard of: dropped and counted,
 	 * nothing allocated for it (it made a shadow region before), the
