@@ -408,7 +408,7 @@ static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
  * had its pages' homes moved before it stopped being a member: a fault
  * in between would have found the old home gone.)
  */
-static void dsm_members_on_lost(u32 id, bool left)
+static void dsm_members_on_lost(u32 id)
 {
 	dsm_pages_node_lost(id);
 	dsm_regions_forget_remover(id);

@@ -89,15 +89,15 @@ typedef u32 (*dsm_net_handler_t)(const struct dsm_net_msg *m);
  * @epoch:     this node's membership epoch (0: not a member)
  * @link_up:   a link to member @id is up; it announced epoch @peer_epoch
  * @lost:      member @id is gone: lost (silent, or restarted), or removed
- *             (@left: it left gracefully, after handing its pages over);
- *             runs in a work item, may wait
+ *             (it left gracefully: its pages were moved before); runs in
+ *             a work item, may wait
  * @event:     a link event for the netlink monitor (DSM_EVENT_PEER_*)
  */
 struct dsm_net_ops {
 	bool (*is_member)(u32 id);
 	u64 (*epoch)(void);
 	void (*link_up)(u32 id, u64 peer_epoch);
-	void (*lost)(u32 id, bool left);
+	void (*lost)(u32 id);
 	void (*event)(u32 event, u32 id, u32 reason);
 };
 
