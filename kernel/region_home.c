@@ -120,6 +120,27 @@ u32 dsm_region_on_request(const struct dsm_net_msg *m)
 	return 0;
 }
 
+/*
+ * Is a peer's answer to @req one that could be? A status that is 0 or an
+ * errno, and for a region it names (a lookup or create that found one), a
+ * size a region can have and a home set.
+ */
+static bool dsm_region_reply_ok(const struct dsm_wire_region *req,
+				const struct dsm_wire_region_reply *rep)
+{
+	int status = (int)le32_to_cpu(rep->status);
+	u32 op = le32_to_cpu(req->op);
+	u64 size = le64_to_cpu(rep->size);
+
+	if (status > 0 || status < -MAX_ERRNO || rep->pad)
+		return false;
+	if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
+	    (status && status != -EEXIST))
+		return true;
+	return size && size <= DSM_REGION_MAX_SIZE && IS_ALIGNED(size, PAGE_SIZE) &&
+	       rep->homes;
+}
+
 /* Ask node @id; return its status, or -ENOTCONN if it cannot answer. */
 static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 			  struct dsm_wire_region_reply *rep)
@@ -138,8 +159,13 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 			 2 * dsm_dead_timeout_ms());
 	if (n < 0)
 		return n == -EINTR ? n : -ENOTCONN;
-	if (n != sizeof(*rep))
+	if (n != sizeof(*rep) || !dsm_region_reply_ok(req, rep)) {
+		dsm_stat_inc(DSM_STAT_BAD_WIRE);
+		pr_warn_ratelimited("node %u: malformed region reply (status %d, size %llu, homes %#llx): ignored\n",
+				    id, (int)le32_to_cpu(rep->status),
+				    le64_to_cpu(rep->size), le64_to_cpu(rep->homes));
 		return -EPROTO;
+	}
 	return (int)le32_to_cpu(rep->status);
 }
 

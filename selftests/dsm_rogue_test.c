@@ -6,7 +6,8 @@
  * valid (join) handshake, a flood of half-open connections, and a rogue
  * member sending malformed coherence messages, a gap in its sequence
  * numbers, an ack of what was never sent and a sequenced heartbeat on a
- * real peer link. Each must be refused or closed and counted, and the
+ * real peer link, and an answer to a region lookup that no region could
+ * have. Each must be refused, closed or ignored, and counted, and the
  * node's real links must stay up.
  * Runs on a node that is a member of a cluster without a key.
  */
@@ -17,7 +18,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -670,6 +674,79 @@ TEST(rogue_member_messages)
 	EXPECT_EQ(made, node_stat(DSM_STAT_REGIONS_CREATED));
 	EXPECT_EQ(dropped + 1, node_stat(DSM_STAT_COH_MSGS_DROPPED));
 	EXPECT_EQ(bad, node_stat(DSM_STAT_BAD_WIRE));
+	/* leave properly, so the cluster is 3 nodes again */
+	h = rogue_hdr(DSM_MSG_LEAVE, 0);
+	h.req_id = htole64(2);
+	ASSERT_EQ(0, send_msg(fd, h, NULL, 0));
+	EXPECT_TRUE(closed_within(fd, 10, NULL));
+	close(fd);
+	close(lfd);
+}
+
+/*
+ * A member's answer to a region lookup is checked: status 0 with size 0 and
+ * no home set (on 224b36e adopted: the attach failed with EINVAL) is
+ * ignored, counted in bad_wire, and the attach goes on to create the
+ * region. The rogue answers the lookup with that, and the create (if it
+ * is the region's metadata home) properly.
+ */
+TEST(rogue_region_reply)
+{
+	struct dsm_attach req = { .key = 0xbad0000000000010ULL, .size = 1 << 20 };
+	struct dsm_wire_hdr h, back;
+	struct dsm_wire_region ask;
+	struct dsm_wire_region_reply rep;
+	uint64_t bad = node_stat(DSM_STAT_BAD_WIRE);
+	int lfd, fd, status = -1, lookups = 0;
+	time_t end;
+	pid_t pid;
+
+	lfd = rogue_listen();
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, rogue_join());
+	fd = rogue_accept(lfd);
+	ASSERT_LE(0, fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {	/* attach from this node: it asks every member */
+		int dev = open("/dev/dsm", O_RDWR);
+
+		_exit(dev < 0 || ioctl(dev, DSM_IOC_ATTACH, &req) ? errno & 0x7f :
+		      req.size == 1 << 20 ? 0 : 0x7f);
+	}
+	for (end = time(NULL) + 30; time(NULL) <= end;) {
+		uint8_t skip[DSM_WIRE_PAGE_SIZE + 128];
+		uint32_t len;
+
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		if (read_full(fd, &h, sizeof(h), 1))
+			continue;	/* nothing for a second */
+		len = le32toh(h.len);
+		if (h.type != DSM_MSG_REGION || len != sizeof(ask)) {
+			ASSERT_GE(sizeof(skip), len);
+			ASSERT_EQ(0, len ? read_full(fd, skip, len, 5) : 0);
+			continue;
+		}
+		ASSERT_EQ(0, read_full(fd, &ask, sizeof(ask), 5));
+		memset(&rep, 0, sizeof(rep));
+		if (le32toh(ask.op) == DSM_REGION_LOOKUP) {
+			lookups++;	/* "found", of no size, with no homes */
+		} else {
+			rep.status = htole32(le32toh(ask.op) == DSM_REGION_CREATE ? 0 : -ENOENT);
+			rep.size = ask.size;
+			rep.homes = htole64(1ULL << self_id());
+		}
+		back = rogue_hdr(DSM_MSG_REGION_REPLY, sizeof(rep));
+		back.req_id = h.req_id;
+		ASSERT_EQ(0, send_msg(fd, back, &rep, sizeof(rep)));
+	}
+	if (status == -1)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(1, lookups);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));	/* else the errno */
+	EXPECT_EQ(bad + 1, node_stat(DSM_STAT_BAD_WIRE));
 	/* leave properly, so the cluster is 3 nodes again */
 	h = rogue_hdr(DSM_MSG_LEAVE, 0);
 	h.req_id = htole64(2);
