@@ -60,7 +60,8 @@ static unsigned long dsm_leaving_since[DSM_MAX_NODES + 1];
  */
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m)
 {
-	WRITE_ONCE(dsm_leaving_since[m->from], jiffies ?: 1);
+	/* the first announcement counts: repeating it extends nothing */
+	cmpxchg(&dsm_leaving_since[m->from], 0, jiffies ?: 1);
 	return 0;
 }
 
