@@ -399,7 +399,7 @@ static bool dsm_pages_quiet(struct dsm_regions_list *list)
 			    READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending) ||
 			    READ_ONCE(cp->dir.owner) != self ||
 			    READ_ONCE(cp->dir.copyset) :
-			    READ_ONCE(cp->node.owner))
+			    READ_ONCE(cp->node.owner) || READ_ONCE(cp->node.pending))
 				return false;
 			cond_resched();
 		}

@@ -9,6 +9,8 @@
  * holds the latest store, never two owners. At the end, with no new
  * accesses, every message is delivered: then every request has completed
  * (no deadlock), and the home's directory matches the nodes exactly.
+ * Runs may lose a node (and bring it back) or have one leave gracefully,
+ * with the handover of kernel/handover.c (see "A graceful leave" below).
  * A deterministic part checks the message counts of issue 5's R2, also in
  * a cluster of all 64 nodes.
  *
@@ -35,9 +37,13 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct link {
-	struct { u32 page; struct dsm_coh_msg m; } q[QCAP];
+	struct { u32 page; int epoch; struct dsm_coh_msg m; } q[QCAP];
 	int head, len;
 };
+
+/* kernel/pages.h's messages beside the state machine's */
+#define SIM_YIELD	17	/* leaving owner -> home: take the page */
+#define SIM_HANDOVER	18	/* leaving home -> new home: entry and data */
 
 static int N, P;
 static u32 ids[MAX_N];		/* each slot's node id */
@@ -57,6 +63,25 @@ static bool was_lost[MAX_N];	/* lost at some point (maybe back since) */
 static bool fwd_lost[MAX_P];	/* a forward went to a lost node */
 static u32 cur_page;
 static long network_msgs, data_msgs;
+
+/*
+ * A graceful leave (kernel/handover.c), at most one per run: the leaver
+ * gathers its home pages and yields what it owns, hands each entry to its
+ * new home and drops requests from then on; once everything it sent is
+ * through, the members apply the leave one by one, at random times (the
+ * new epoch): each sends its unanswered requests again to the new home; a
+ * new home keeps a request from a member that applied the leave first
+ * until the entry is there; when all applied, the leaver is gone.
+ */
+enum { LV_NONE, LV_GATHER, LV_HANDED, LV_ANNOUNCED, LV_GONE };
+static int lv = -1, lv_phase;		/* the leaver's slot, its phase */
+static bool applied[MAX_N];		/* applied the leave (epoch 1) */
+static int homev[MAX_N][MAX_P];		/* each slot's view of the home slot */
+static int dir_at[MAX_P];		/* the live directory's slot, -1 moving */
+static int new_home[MAX_P];		/* the leaver's pages go there */
+static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
+static int ndefq[MAX_P];
+static long leaves, lv_dropped, lv_resent, lv_deferred;
 static unsigned long long seed;
 
 static unsigned int rnd(unsigned int n)
@@ -65,16 +90,16 @@ static unsigned int rnd(unsigned int n)
 	return (unsigned int)(seed >> 33) % n;
 }
 
-/* The slot of the page's home. */
+/* The slot of the page's home at the start of a run. */
 static int home_of(u32 page)
 {
 	return page % N;
 }
 
-/* The node id of the page's home, what the state machine is given. */
+/* The node id of the page's live directory, what the state machine is given. */
 static u32 home_id(u32 page)
 {
-	return ids[home_of(page)];
+	return ids[dir_at[page]];
 }
 
 static u64 bit_of(u32 id)
@@ -130,6 +155,7 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	if (l->len == QCAP)
 		fail("link overflow");
 	l->q[(l->head + l->len) % QCAP].page = cur_page;
+	l->q[(l->head + l->len) % QCAP].epoch = applied[slot(from)];
 	l->q[(l->head + l->len) % QCAP].m = *m;
 	l->len++;
 	if (from != to) {
@@ -144,7 +170,7 @@ static struct dsm_coh_env env = { .send = sim_send };
 static bool access_page(u32 n, u32 p, bool store)
 {
 	cur_page = p;
-	if (!dsm_coh_fault(&env, &node[n][p], ids[n], home_id(p), store)) {
+	if (!dsm_coh_fault(&env, &node[n][p], ids[n], ids[homev[n][p]], store)) {
 		want[n][p] = store ? 2 : 1;
 		return false;
 	}
@@ -163,12 +189,17 @@ static void keep(struct dsm_coh_msg *q, int *n, const struct dsm_coh_msg *m)
 	q[(*n)++] = *m;
 }
 
+static struct dsm_coh_msg take(struct dsm_coh_msg *q, int *n, int i)
+{
+	struct dsm_coh_msg m = q[i];
+
+	memmove(&q[i], &q[i + 1], (--(*n) - i) * sizeof(q[0]));
+	return m;
+}
+
 static struct dsm_coh_msg unkeep(struct dsm_coh_msg *q, int *n)
 {
-	struct dsm_coh_msg m = q[0];
-
-	memmove(&q[0], &q[1], --(*n) * sizeof(q[0]));
-	return m;
+	return take(q, n, 0);
 }
 
 /* What the module does too: keep what the state machine asks to, replay it. */
@@ -203,9 +234,18 @@ static void dir_drain(u32 p)
 	int err = 0;
 
 	while (!err && !dir[p].busy && nqueued[p]) {
-		struct dsm_coh_msg k = unkeep(queued[p], &nqueued[p]);
-		struct dsm_coh_msg f = { .type = DSM_COH_FAIL, .from = home_id(p),
-					 .requester = k.requester };
+		struct dsm_coh_msg k, f;
+		int i = 0;
+
+		/* a leaving home serves only its own requests; others wait */
+		if (dir_at[p] == lv && lv_phase == LV_GATHER)
+			while (i < nqueued[p] && queued[p][i].requester != ids[lv])
+				i++;
+		if (i == nqueued[p])
+			break;
+		k = take(queued[p], &nqueued[p], i);
+		f = (struct dsm_coh_msg){ .type = DSM_COH_FAIL, .from = home_id(p),
+					  .requester = k.requester };
 
 		if (dir[p].orphan)	/* its data died with its owner */
 			sim_send(&env, f.from, k.requester, &f);
@@ -303,28 +343,81 @@ static void lose(int n)
 	}
 }
 
+/* A new home gets the leaver's entry: it owns the page, nobody else holds it. */
+static void take_over(int to, u32 p, const struct dsm_coh_msg *m)
+{
+	struct dsm_coh_node *x = &node[to][p];
+
+	if (to != new_home[p] || dir_at[p] != -1)
+		fail("a handover reached a node that is not the new home");
+	dsm_coh_dir_init(&dir[p], ids[to]);
+	dir_at[p] = to;
+	homev[to][p] = to;
+	x->state = DSM_COH_EXCLUSIVE;
+	x->owner = true;
+	x->value = m->value;
+	x->pending = 0;		/* a request of its own is answered */
+	nkept[to][p] = 0;	/* about the old home's transactions, all done */
+	while (ndefq[p])	/* requests of members that applied the leave */
+		keep(queued[p], &nqueued[p], &defq[p][--ndefq[p]]);
+	dir_drain(p);
+}
+
+/*
+ * A directory message (request, ack, yield) for @p reached slot @to, which
+ * may not be the live home: what kernel/pages.c's dsm_pages_not_home() does.
+ */
+static void dir_message(int to, u32 p, const struct dsm_coh_msg *m, int epoch)
+{
+	struct dsm_coh_node *x = &node[to][p];
+
+	if (to == lv && lv_phase >= LV_HANDED && dir_at[p] != lv) {
+		lv_dropped += m->type != DSM_COH_INV_ACK;
+		return;		/* handed: the requester asks the new home */
+	}
+	if (dir_at[p] != to) {
+		if (m->type == SIM_YIELD)
+			return;	/* repeated to the right home */
+		if (m->type == DSM_COH_INV_ACK || lv < 0 || new_home[p] != to ||
+		    epoch <= applied[to])
+			fail("a directory message reached a node that is not home");
+		if (ndefq[p] == 2 * MAX_N)
+			fail("a new home's queue overflowed");
+		defq[p][ndefq[p]++] = *m;	/* ahead of us in the leave */
+		lv_deferred++;
+		return;
+	}
+	if (m->type == SIM_YIELD) {	/* take the page: a write "fault" here */
+		if (x->state != DSM_COH_EXCLUSIVE && !x->pending)
+			dsm_coh_fault(&env, x, ids[to], ids[to], true);
+		return;
+	}
+	dir_feed(p, m);
+}
+
 /* Deliver the next message from slot @from to slot @to, if any. */
 static bool deliver(int from, int to)
 {
 	struct link *l = link_of(from, to);
 	struct dsm_coh_msg m;
+	int epoch;
 	u32 p;
 
 	if (!l->len)
 		return false;
 	p = l->q[l->head].page;
+	epoch = l->q[l->head].epoch;
 	m = l->q[l->head].m;
 	l->head = (l->head + 1) % QCAP;
 	l->len--;
 	cur_page = p;
 	if (m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
-	    m.type == DSM_COH_INV_ACK) {
-		if (to != home_of(p))
-			fail("a directory message reached a node that is not home");
-		dir_feed(p, &m);
-	} else {
+	    m.type == DSM_COH_INV_ACK || m.type == SIM_YIELD)
+		dir_message(to, p, &m, epoch);
+	else if (m.type == SIM_HANDOVER)
+		take_over(to, p, &m);
+	else
 		node_feed(to, p, &m);
-	}
 	return true;
 }
 
@@ -369,6 +462,175 @@ static bool links_empty(void)
 			if (link_of(a, b)->len)
 				return false;
 	return true;
+}
+
+/* The slot that takes page @p from the leaver: its pages spread over the others. */
+static int heir(u32 p)
+{
+	int k = p % (N - 1);
+
+	return k < lv ? k : k + 1;
+}
+
+static void leave_start(int n)
+{
+	lv = n;
+	lv_phase = LV_GATHER;
+	leaves++;
+	for (int p = 0; p < P; p++) {
+		new_home[p] = dir_at[p] == lv ? heir(p) : -1;
+		want[lv][p] = 0;	/* its processes stop using the pages */
+	}
+}
+
+/* Has the leaver given up what it must? (the kernel's dsm_pages_quiet) */
+static bool leave_quiet(void)
+{
+	for (int p = 0; p < P; p++) {
+		struct dsm_coh_node *x = &node[lv][p];
+
+		if (dir_at[p] == lv ? x->state != DSM_COH_EXCLUSIVE || x->pending ||
+				      dir[p].busy || dir[p].owner != ids[lv] || dir[p].copyset :
+				      x->owner || x->pending)
+			return false;
+	}
+	return true;
+}
+
+/* Is a message of @type about @p on its way from slot @a to slot @b? */
+static bool in_flight(int a, int b, u8 type, u32 p)
+{
+	struct link *l = link_of(a, b);
+
+	for (int i = 0; i < l->len; i++)
+		if (l->q[(l->head + i) % QCAP].page == p &&
+		    l->q[(l->head + i) % QCAP].m.type == type)
+			return true;
+	return false;
+}
+
+/*
+ * Take the home pages exclusively, yield the owned ones. Repeated, like the
+ * kernel's every 250 ms: far apart next to a message's way, so a yield is
+ * not sent again while one is on its way.
+ */
+static void leave_gather(void)
+{
+	for (int p = 0; p < P; p++) {
+		struct dsm_coh_node *x = &node[lv][p];
+		struct dsm_coh_msg y = { .type = SIM_YIELD, .from = ids[lv],
+					 .requester = ids[lv] };
+
+		cur_page = p;
+		if (dir_at[p] == lv) {
+			if (x->state != DSM_COH_EXCLUSIVE && !x->pending)
+				dsm_coh_fault(&env, x, ids[lv], ids[lv], true);
+		} else if (x->owner && !in_flight(lv, homev[lv][p], SIM_YIELD, p)) {
+			sim_send(&env, ids[lv], ids[homev[lv][p]], &y);
+		}
+	}
+}
+
+/* Hand each home page over, entry and data; drop the requests kept. */
+static void leave_hand(void)
+{
+	for (int p = 0; p < P; p++) {
+		struct dsm_coh_msg h = { .type = SIM_HANDOVER, .from = ids[lv],
+					 .requester = ids[lv], .value = node[lv][p].value };
+
+		if (dir_at[p] != lv)
+			continue;
+		cur_page = p;
+		/*
+		 * A page never written may have had no entry at the leaver
+		 * (nobody asked for it): then none is handed, and the new
+		 * home starts it afresh when it applies the leave.
+		 */
+		if (truth[p] || rnd(2))
+			sim_send(&env, ids[lv], ids[new_home[p]], &h);
+		lv_dropped += nqueued[p];
+		nqueued[p] = 0;
+		node[lv][p].state = DSM_COH_INVALID;
+		node[lv][p].owner = false;
+		homev[lv][p] = new_home[p];
+		dir_at[p] = -1;
+	}
+	lv_phase = LV_HANDED;
+}
+
+/* Slot @n applies the leave: its unanswered requests go to the new homes. */
+static void leave_apply(int n)
+{
+	applied[n] = true;
+	for (int p = 0; p < P; p++) {
+		struct dsm_coh_msg r = { .type = node[n][p].pending, .from = ids[n],
+					 .requester = ids[n] };
+
+		if (homev[n][p] != lv)
+			continue;
+		homev[n][p] = new_home[p];
+		cur_page = p;
+		if (new_home[p] == n && dir_at[p] == -1) {	/* no entry came */
+			struct dsm_coh_msg none = { .value = 0 };
+
+			take_over(n, p, &none);
+		} else if (new_home[p] != n && r.type) {
+			sim_send(&env, ids[n], ids[new_home[p]], &r);
+			lv_resent++;
+		}
+	}
+}
+
+/* Every member applied the leave: the leaver is gone, the homes forget it. */
+static void leave_gone(void)
+{
+	lv_phase = LV_GONE;
+	dead[lv] = true;
+	for (int a = 0; a < N; a++) {
+		memset(link_of(a, lv), 0, sizeof(struct link));
+		memset(link_of(lv, a), 0, sizeof(struct link));
+	}
+	for (int p = 0; p < P; p++) {
+		int k = 0;
+
+		cur_page = p;
+		for (int i = 0; i < nqueued[p]; i++)
+			if (queued[p][i].requester != ids[lv])
+				queued[p][k++] = queued[p][i];
+		nqueued[p] = k;
+		dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[lv]);
+		dir_drain(p);
+	}
+}
+
+/* One random step of the leave, if one is under way. */
+static void leave_step(void)
+{
+	bool sent = false;
+	int n = rnd(N);
+
+	switch (lv < 0 ? LV_NONE : lv_phase) {
+	case LV_GATHER:
+		if (!rnd(4))
+			leave_gather();
+		if (leave_quiet())
+			leave_hand();
+		break;
+	case LV_HANDED:	/* the round trip to every member */
+		for (int a = 0; a < N; a++)
+			sent |= link_of(lv, a)->len > 0;
+		if (!sent)
+			lv_phase = LV_ANNOUNCED;
+		break;
+	case LV_ANNOUNCED:
+		if (n != lv && !applied[n] && !rnd(3))
+			leave_apply(n);
+		for (n = 0; n < N && (n == lv || applied[n]); n++)
+			;
+		if (n == N)
+			leave_gone();
+		break;
+	}
 }
 
 static void check_quiet(void)
@@ -464,22 +726,34 @@ static void setup(int n, int p, const u32 *use)
 	memset(dead, 0, sizeof(dead));
 	memset(was_lost, 0, sizeof(was_lost));
 	memset(fwd_lost, 0, sizeof(fwd_lost));
+	memset(applied, 0, sizeof(applied));
+	memset(ndefq, 0, sizeof(ndefq));
+	lv = -1;
+	lv_phase = LV_NONE;
 	for (int i = 0; i < P; i++) {
+		dir_at[i] = home_of(i);
 		dsm_coh_dir_init(&dir[i], home_id(i));
-		for (int j = 0; j < N; j++)
+		for (int j = 0; j < N; j++) {
 			dsm_coh_node_init(&node[j][i], j == home_of(i));
+			homev[j][i] = home_of(i);
+		}
 	}
 }
 
 static void one_run(int steps)
 {
-	int loss_at, back_at, lost = -1;
+	int loss_at, back_at, leave_at, lost = -1;
 
 	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
 	/* homes are slots 0..P-1: a node beyond them may be lost, and return */
 	loss_at = N > P && rnd(2) ? (int)rnd(steps) : -1;
 	back_at = loss_at >= 0 && rnd(2) ? loss_at + (int)rnd(steps - loss_at) : -1;
+	/* else any node may leave gracefully, a home too */
+	leave_at = loss_at < 0 && N >= 3 && rnd(2) ? (int)rnd(steps / 2) : -1;
 	for (int s = 0; s < steps; s++) {
+		if (s == leave_at)
+			leave_start(rnd(N));
+		leave_step();
 		if (s == loss_at)
 			lose(lost = P + rnd(N - P));
 		if (s >= back_at && back_at > loss_at && dead[lost] && !rejoin(lost))
@@ -487,7 +761,7 @@ static void one_run(int steps)
 		if (rnd(3) == 0) {
 			u32 n = rnd(N), p = rnd(P);
 
-			if (!want[n][p] && !dead[n])
+			if (!want[n][p] && !dead[n] && (int)n != lv)
 				access_page(n, p, rnd(2));
 		} else {
 			deliver(rnd(N), rnd(N));	/* often an empty link: a delay */
@@ -495,9 +769,10 @@ static void one_run(int steps)
 		retry_waiting();
 		check_safety();
 	}
-	for (int guard = 0; !links_empty(); guard++) {
+	for (int guard = 0; !links_empty() || (lv >= 0 && lv_phase != LV_GONE); guard++) {
 		if (guard > 1000000)
 			fail("messages never drained (livelock)");
+		leave_step();
 		deliver(rnd(N), rnd(N));
 		retry_waiting();
 		check_safety();
@@ -658,5 +933,7 @@ int main(int argc, char **argv)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
+	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
+	       leaves, lv_dropped, lv_resent, lv_deferred);
 	return 0;
 }
