@@ -61,6 +61,7 @@ static int want[MAX_N][MAX_P];	/* 0 none, 1 load, 2 store: waiting to retry */
 static bool dead[MAX_N];	/* lost slots */
 static bool was_lost[MAX_N];	/* lost at some point (maybe back since) */
 static bool fwd_lost[MAX_P];	/* a forward went to a lost node */
+static bool page_gone[MAX_P];	/* its home was lost: it fails for good */
 static u32 cur_page;
 static long network_msgs, data_msgs;
 
@@ -81,7 +82,8 @@ static int dir_at[MAX_P];		/* the live directory's slot, -1 moving */
 static int new_home[MAX_P];		/* the leaver's pages go there */
 static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
 static int ndefq[MAX_P];
-static long leaves, lv_dropped, lv_resent, lv_deferred;
+static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
+	    rejoins, wedged;
 static unsigned long long seed;
 
 static unsigned int rnd(unsigned int n)
@@ -170,6 +172,10 @@ static struct dsm_coh_env env = { .send = sim_send };
 static bool access_page(u32 n, u32 p, bool store)
 {
 	cur_page = p;
+	if (page_gone[p]) {	/* SIGBUS */
+		want[n][p] = 0;
+		return false;
+	}
 	if (!dsm_coh_fault(&env, &node[n][p], ids[n], ids[homev[n][p]], store)) {
 		want[n][p] = store ? 2 : 1;
 		return false;
@@ -294,6 +300,7 @@ static bool rejoin(int n)
 {
 	if (old_traffic(ids[n]))
 		return false;
+	rejoins++;
 	dead[n] = false;
 	for (int p = 0; p < P; p++) {
 		dsm_coh_node_init(&node[n][p], false);
@@ -306,6 +313,7 @@ static bool rejoin(int n)
 /* The node in slot @n is lost: what kernel/handover.c does on every home. */
 static void lose(int n)
 {
+	losses++;
 	dead[n] = true;
 	was_lost[n] = true;
 	for (int a = 0; a < N; a++) {
@@ -330,6 +338,24 @@ static void lose(int n)
 	for (int p = 0; p < P; p++) {
 		int k = 0;
 
+		if (dir_at[p] == n && !page_gone[p]) {
+			/*
+			 * Its directory died with it: every copy is dropped,
+			 * requests fail, and so does every later fault (a new
+			 * incarnation starts a fresh directory, not modelled).
+			 */
+			page_gone[p] = true;
+			pages_gone++;
+			for (int x = 0; x < N; x++) {
+				dsm_coh_node_init(&node[x][p], false);
+				want[x][p] = 0;
+				nkept[x][p] = 0;
+			}
+			nqueued[p] = 0;
+			continue;
+		}
+		if (page_gone[p])
+			continue;
 		for (int i = 0; i < nkept[n][p]; i++)	/* forwards it kept */
 			fwd_lost[p] |= kept[n][p][i].type != DSM_COH_INV;
 		want[n][p] = 0;
@@ -411,6 +437,8 @@ static bool deliver(int from, int to)
 	l->head = (l->head + 1) % QCAP;
 	l->len--;
 	cur_page = p;
+	if (page_gone[p])
+		return true;	/* late traffic of a page that failed */
 	if (m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
 	    m.type == DSM_COH_INV_ACK || m.type == SIM_YIELD)
 		dir_message(to, p, &m, epoch);
@@ -435,6 +463,8 @@ static void check_safety(void)
 	for (int p = 0; p < P; p++) {
 		int writers = 0, valid = 0, owners = 0;
 
+		if (page_gone[p])
+			continue;
 		for (int n = 0; n < N; n++) {
 			struct dsm_coh_node *x = &node[n][p];
 
@@ -649,7 +679,8 @@ static void check_quiet(void)
 		 */
 		for (int n = 0; n < N; n++)
 			stuck |= !dead[n] && node[n][p].pending && fwd_lost[p];
-		if (stuck)
+		wedged += stuck && !page_gone[p];
+		if (stuck || page_gone[p])
 			continue;
 		if (dir[p].busy || nqueued[p])
 			fail("the directory is still busy");
@@ -726,6 +757,7 @@ static void setup(int n, int p, const u32 *use)
 	memset(dead, 0, sizeof(dead));
 	memset(was_lost, 0, sizeof(was_lost));
 	memset(fwd_lost, 0, sizeof(fwd_lost));
+	memset(page_gone, 0, sizeof(page_gone));
 	memset(applied, 0, sizeof(applied));
 	memset(ndefq, 0, sizeof(ndefq));
 	lv = -1;
@@ -745,8 +777,8 @@ static void one_run(int steps)
 	int loss_at, back_at, leave_at, lost = -1;
 
 	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
-	/* homes are slots 0..P-1: a node beyond them may be lost, and return */
-	loss_at = N > P && rnd(2) ? (int)rnd(steps) : -1;
+	/* any node may be lost (a home too: its pages fail), and return */
+	loss_at = rnd(2) ? (int)rnd(steps) : -1;
 	back_at = loss_at >= 0 && rnd(2) ? loss_at + (int)rnd(steps - loss_at) : -1;
 	/* else any node may leave gracefully, a home too */
 	leave_at = loss_at < 0 && N >= 3 && rnd(2) ? (int)rnd(steps / 2) : -1;
@@ -755,7 +787,7 @@ static void one_run(int steps)
 			leave_start(rnd(N));
 		leave_step();
 		if (s == loss_at)
-			lose(lost = P + rnd(N - P));
+			lose(lost = rnd(N));
 		if (s >= back_at && back_at > loss_at && dead[lost] && !rejoin(lost))
 			back_at++;	/* later */
 		if (rnd(3) == 0) {
@@ -933,6 +965,8 @@ int main(int argc, char **argv)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
+	printf("# %ld nodes lost (%ld came back), %ld pages with them as home, %ld pages wedged by a forward or data lost with them\n",
+	       losses, rejoins, pages_gone, wedged);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	return 0;
