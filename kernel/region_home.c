@@ -122,7 +122,7 @@ u32 dsm_region_on_request(const struct dsm_net_msg *m)
 
 /*
  * Is a peer's answer to @req one that could be? A status that is 0 or an
- * errno, and for a region it names (a lookup or create that found one), a
+ * errno, and for a region it names (a lookup or create that succeeded), a
  * size a region can have and a home set.
  */
 static bool dsm_region_reply_ok(const struct dsm_wire_region *req,
@@ -134,9 +134,8 @@ static bool dsm_region_reply_ok(const struct dsm_wire_region *req,
 
 	if (status > 0 || status < -MAX_ERRNO || rep->pad)
 		return false;
-	if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) ||
-	    (status && status != -EEXIST))
-		return true;
+	if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) || status)
+		return true;	/* (EEXIST, for an exclusive attach, names none) */
 	return size && size <= DSM_REGION_MAX_SIZE && IS_ALIGNED(size, PAGE_SIZE) &&
 	       rep->homes;
 }
