@@ -49,6 +49,10 @@ members_are() { [ "$(show_field members)" = "$1" ]; }
 peers_up() { [ "$(dsmctl -j peers | grep -o '"state":"up"' | wc -l)" -eq "$1" ]; }
 peer_json() { dsmctl -j peers | grep -o "{\"id\":$1,[^}]*}"; }
 peer_state_is() { peer_json "$1" | grep -q "\"state\":\"$2\""; }
+# all up, node 3 as node ID among them, and everyone at one epoch: a region
+# attached while a leave is still being applied keeps the leaver in its
+# home set (a known limit, see coherence.md)
+up_with() { peers_up 2 && { [ $me = 3 ] || peer_state_is "$1" up; } && same_epoch; }
 same_epoch() {
 	e=$(show_field epoch)
 	[ "$e" -gt 0 ] && [ -z "$(dsmctl -j peers | grep -o '"epoch":[0-9]*' | grep -v "\"epoch\":$e\$")" ]
@@ -225,7 +229,7 @@ if [ $me = 3 ]; then
 else
 	ok "(node 3 rejoins as node 64)"
 fi
-wait_until "all up with node 64" 30 peers_up 2
+wait_until "all up with node 64" 30 up_with 64
 expect "node 64's invalidations arrive" 0 dsm_coherence id64 0xc0de0072
 sed 's/^/# /' /tmp/ktap.out
 dsm_barrier id64-done
@@ -234,7 +238,7 @@ if [ $me = 3 ]; then
 	dsmctl node set id 3 addr 10.0.0.3 key $KEY_A
 	dsmctl join 10.0.0.1
 fi
-wait_until "all up, node 64 back as node 3" 30 peers_up 2
+wait_until "all up, node 64 back as node 3" 30 up_with 3
 dsm_barrier id64-over
 
 # ---- crash and quick rejoin, a new incarnation
