@@ -33,7 +33,8 @@
  *  - Messages leave through the outbox (net/outbox.c): queued in order
  *    under the page lock, sent once it is dropped.
  *  - A page that arrives for a waiting fault is held for that fault: a
- *    forward or invalidation that comes meanwhile waits, at most
+ *    forward or invalidation that comes meanwhile, or came before the page
+ *    and was kept for this later transaction, waits, at most
  *    DSM_HOLD_NS; once the fault has mapped the page for the access it
  *    asked for, DSM_HOLD_GRACE_NS more, so that the faulting instruction
  *    runs before the page can go. Every grant is used at least once and
@@ -73,6 +74,16 @@ static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
  */
 #define DSM_HOLD_NS		(2 * NSEC_PER_MSEC)
 #define DSM_HOLD_GRACE_NS	(250 * NSEC_PER_USEC)
+
+static unsigned int dsm_inject_hold_ms;
+module_param_named(inject_hold_ms, dsm_inject_hold_ms, uint, 0600);
+MODULE_PARM_DESC(inject_hold_ms,
+		 "test only: hold a page granted to a waiting fault this long, not 2 ms");
+
+static unsigned int dsm_inject_forward_delay_ms;
+module_param_named(inject_forward_delay_ms, dsm_inject_forward_delay_ms, uint, 0600);
+MODULE_PARM_DESC(inject_forward_delay_ms,
+		 "test only: answer each forwarded request this much later");
 
 DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
@@ -348,6 +359,35 @@ static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	return 0;
 }
 
+/* Messages that take this node's copy away, or its write access. */
+static bool dsm_pages_takes_away(u8 type)
+{
+	return type == DSM_COH_FWD_READ || type == DSM_COH_FWD_WRITE ||
+	       type == DSM_COH_INV;
+}
+
+/*
+ * Feed the messages kept for later transactions again, in order, up to the
+ * first that must still wait. Return: 0 or -EPROTO.
+ */
+static int dsm_pages_replay(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	struct dsm_kept *k;
+	int err;
+
+	while ((k = list_first_entry_or_null(&cp->kept, struct dsm_kept, node))) {
+		err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), &k->m);
+		if (err == DSM_COH_KEEP)
+			return 0;
+		list_del(&k->node);
+		kfree(k);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
 static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
 			  const void *data, u64 epoch)
@@ -355,7 +395,6 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
 	u8 was = cp->node.pending;
-	struct dsm_coh_msg k;
 	bool moved = false;
 	int err;
 
@@ -406,17 +445,24 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		memcpy_to_page(cp->page, 0, data, PAGE_SIZE);
 		dsm_stat_inc(DSM_STAT_PAGES_RECEIVED);
 	}
-	err = dsm_coh_node_receive(&ctx->env, &cp->node, self, m);
+	/* after the messages kept before it, in order */
+	if (!list_empty(&cp->kept) && dsm_pages_takes_away(m->type))
+		err = DSM_COH_KEEP;
+	else
+		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, m);
 	if (err == DSM_COH_KEEP) {
 		dsm_pages_keep(&cp->kept, m);
 		err = 0;
 	}
-	while (!err && !cp->node.pending && dsm_pages_unkeep(&cp->kept, &k))
-		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, &k);
 	if (was && !cp->node.pending) {
-		/* let a waiting fault use the page before others take it */
+		/*
+		 * Let a waiting fault use the page before others take it:
+		 * what was kept for later transactions waits for the hold.
+		 */
 		if (cp->waiters) {
-			WRITE_ONCE(cp->hold_until, ktime_get_ns() + DSM_HOLD_NS);
+			WRITE_ONCE(cp->hold_until, ktime_get_ns() +
+				   (dsm_inject_hold_ms ?
+				    (u64)dsm_inject_hold_ms * NSEC_PER_MSEC : DSM_HOLD_NS));
 			cp->hold_write = was == DSM_COH_REQ_WRITE;
 			cp->waiters = false;
 		}
@@ -426,6 +472,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		cp->failed = false;
 		wake_up_all(&dsm_pages_wq);
 	}
+	if (!err && !cp->hold_until)
+		err = dsm_pages_replay(ctx);
 	return err;
 }
 
@@ -462,13 +510,6 @@ static void dsm_pages_hold_used(struct dsm_cpage *cp)
 static bool dsm_pages_home_reachable(const struct dsm_cpage *cp)
 {
 	return cp->home == dsm_self_id() || !dsm_node_gone(cp->home);
-}
-
-/* Messages that take this node's copy away, or its write access. */
-static bool dsm_pages_takes_away(u8 type)
-{
-	return type == DSM_COH_FWD_READ || type == DSM_COH_FWD_WRITE ||
-	       type == DSM_COH_INV;
 }
 
 /* A coherence message; Return: 0, or -EPROTO to close the link over. */
@@ -536,11 +577,19 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		atomic64_add(len + sizeof(struct dsm_wire_hdr),
 			     &dsm_stats[DSM_STAT_BYTES_RECEIVED]);
 	}
+	if (unlikely(dsm_inject_forward_delay_ms) &&
+	    (m.type == DSM_COH_FWD_READ || m.type == DSM_COH_FWD_WRITE))
+		msleep(dsm_inject_forward_delay_ms);
 	dsm_pages_ctx_init(&ctx, r, cp, index);
 	lock_page(cp->page);
 	if (cp->hold_until && dsm_pages_takes_away(m.type))
 		dsm_pages_wait_hold(cp);
 	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL, epoch);
+	if (!err && cp->hold_until && !list_empty(&cp->kept)) {
+		/* a grant came after what takes it away: that waits its hold */
+		dsm_pages_wait_hold(cp);
+		err = dsm_pages_replay(&ctx);
+	}
 	unlock_page(cp->page);
 	dsm_out_try_flush(ctx.dirty);	/* a receive handler: must not wait */
 	dsm_region_put(r);

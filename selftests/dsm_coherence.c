@@ -40,6 +40,9 @@
  *               and 2 write fresh pages of another, node 2 learning of
  *               the leave 1.5 s late: no SIGBUS, nodes 1 and 2 read all
  *               of node 3's data and of each other's; node 3 rejoins
+ *   granthold   a page granted to node 2's waiting store, whose forward to
+ *               node 1 reached node 2 first, is held for the store: one
+ *               request serves it
  *   removerace  nodes 1 and 2 remove one key at once, each pausing between
  *               the phases: node 1's is refused (node 3 maps it) and
  *               aborts amid node 2's, which succeeds: the key is gone on
@@ -1078,6 +1081,71 @@ static void test_linkreset(long resets)
 	barrier("lr-done");
 }
 
+/* This node's counter @name (dsmctl -j show); exits on failure. */
+static uint64_t stat_of(const char *name)
+{
+	char buf[8192];
+	uint64_t v;
+
+	if (lr_capture("dsmctl -j show", buf, sizeof(buf)) ||
+	    lr_json_u64(buf, NULL, name, &v)) {
+		tap(0, "read counter %s", name);
+		exit(1);
+	}
+	return v;
+}
+
+/*
+ * A grant must reach its fault even when what takes the page on arrived
+ * first. Page P is homed at node 1 and owned by node 3, which answers
+ * forwards 1.5 s late. Node 2 stores to P: node 1 grants it the page (node
+ * 3 is to send it). 0.4 s later node 1 stores to P: the forward for node 1
+ * reaches node 2 before the page does, and is kept there. When the page
+ * comes, node 2 must store before passing it on: its one store needs one
+ * request. (Holds last 300 ms here, so that a slow guest's fault is
+ * surely in time; the default is 2 ms.)
+ */
+#define GH_KEY		0xc0de00f0
+
+static void test_granthold(void)
+{
+	volatile uint64_t *p = map_key(GH_KEY, 16 * PAGE);
+	struct dsm_homes table;
+	uint64_t before, after;
+	int pg = 0;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	while (pg < 15 && dsm_homes_node(&table, GH_KEY, pg) != 1)
+		pg++;
+	if (me == 3)
+		p[pg * PAGE / 8] = 3;	/* node 3 owns P */
+	barrier("granthold-owned");
+	if (me == 3)
+		set_param("inject_forward_delay_ms", "1500");
+	if (me == 2)
+		set_param("inject_hold_ms", "300");
+	barrier("granthold-armed");
+	if (me == 2) {
+		before = stat_of("write_faults_remote");
+		p[pg * PAGE / 8] = 2;
+		after = stat_of("write_faults_remote");
+		tap(after - before == 1,
+		    "its store to page %d needed %llu requests (1: the page was held for it though the forward taking it on came first)",
+		    pg, (unsigned long long)(after - before));
+	} else if (me == 1) {
+		usleep(400 * 1000);
+		p[pg * PAGE / 8] = 1;
+	}
+	barrier("granthold-stored");
+	if (me == 3)
+		set_param("inject_forward_delay_ms", "0");
+	if (me == 2)
+		set_param("inject_hold_ms", "0");
+	tap(p[pg * PAGE / 8] == 1 || p[pg * PAGE / 8] == 2, "page %d holds one of the stores (%llu)",
+	    pg, (unsigned long long)p[pg * PAGE / 8]);
+	barrier("granthold-done");
+}
+
 /*
  * Two removals of one key overlap (each node pauses 3 s between the phases
  * of its removal): node 1's is refused (node 3 maps the region) and aborts
@@ -1647,7 +1715,7 @@ static void test_cleanup(void)
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
 		0xc0de0080, 0xc0de0088, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
-		0xc0de00c0, 0xc0de00c1,
+		0xc0de00c0, 0xc0de00c1, GH_KEY,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
@@ -1703,6 +1771,8 @@ int main(int argc, char **argv)
 		test_leave();
 	else if (!strcmp(t, "churn"))
 		test_churn();
+	else if (!strcmp(t, "granthold"))
+		test_granthold();
 	else if (!strcmp(t, "removerace"))
 		test_removerace();
 	else if (!strcmp(t, "libdsm"))
