@@ -78,12 +78,16 @@ struct dsm_region {
 int dsm_region_attach(struct dsm_attach *req, struct file *file,
 		      struct dsm_region **out);
 int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
-		    struct dsm_region **out);
-struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create);
+		    u64 epoch, struct dsm_region **out);
+struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create,
+				     u64 epoch);
 int dsm_region_known(u64 key, u64 *size, u64 *homes);
 int dsm_attach_check(const struct dsm_attach *req);
 void dsm_regions_for_each(void (*fn)(struct dsm_region *r, void *arg),
 			  void *arg);
+void dsm_regions_left(u32 id, void (*fn)(struct dsm_region *r, void *arg),
+		      void *arg);
+void dsm_regions_joined(u32 id);
 int dsm_region_remove(u64 key);
 void dsm_region_put(struct dsm_region *r);
 int dsm_region_map(struct dsm_region *r);

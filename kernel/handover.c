@@ -104,6 +104,7 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 	struct dsm_lost *lost = arg;
 	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
+	struct dsm_coh_msg m;
 	struct dsm_cpage *cp;
 	unsigned long index;
 
@@ -119,6 +120,9 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
 						    r->key, index);
 		} else if (cp->home == lost->id) {
+			/* what it forwarded or invalidated waits for nothing now */
+			while (dsm_pages_unkeep(&cp->kept, &m))
+				;
 			if (cp->node.pending)
 				cp->failed = true;
 			if (cp->node.state != DSM_COH_INVALID) {
@@ -256,7 +260,7 @@ void dsm_pages_node_left(u32 id)
 
 	if (!id || id == dsm_self_id())
 		return;
-	dsm_regions_for_each(dsm_pages_left_region, &left);
+	dsm_regions_left(id, dsm_pages_left_region, &left);
 	WRITE_ONCE(dsm_leaving_since[id], 0);
 	dsm_out_kick(left.dirty);	/* may run in a receive handler */
 	wake_up_all(&dsm_pages_wq);	/* requests answered by the move */

@@ -276,6 +276,7 @@ static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 		if (!test_bit(id, dsm_members) || addr != w->m[i].addr ||
 		    port != le16_to_cpu(w->m[i].port)) {
 			set_bit(id, dsm_members);
+			dsm_regions_joined(id);
 			dsm_net_peer_add(id, w->m[i].addr, le16_to_cpu(w->m[i].port));
 			dsm_nl_event(DSM_EVENT_JOIN, id, 0);
 		}
@@ -458,6 +459,7 @@ u32 dsm_members_on_join(const struct dsm_net_msg *m)
 		status = -EADDRINUSE;	/* another live node has that id */
 	} else {
 		set_bit(id, dsm_members);
+		dsm_regions_joined(id);
 		dsm_net_peer_add(id, m->addr, m->port);
 		dsm_nl_event(DSM_EVENT_JOIN, id, 0);
 		dsm_members_new_epoch(dsm_epoch + 1);
@@ -706,7 +708,7 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 		mutex_unlock(&dsm_members_lock);
 
 		n = dsm_net_call(coord, DSM_MSG_LEAVE, NULL, 0, &r, sizeof(r),
-				 DSM_JOIN_TIMEOUT_MS);
+				 DSM_JOIN_TIMEOUT_MS, NULL);
 		if (n >= (int)sizeof(r))
 			n = (int)le32_to_cpu(r.status);
 		else if (n >= 0)

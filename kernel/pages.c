@@ -368,9 +368,11 @@ static bool dsm_pages_takes_away(u8 type)
 
 /*
  * Feed the messages kept for later transactions again, in order, up to the
- * first that must still wait. Return: 0 or -EPROTO.
+ * first that must still wait. One that no longer fits (the page's state
+ * changed meanwhile, e.g. its home was lost) is dropped and counted: it is
+ * not from the link whose message runs this.
  */
-static int dsm_pages_replay(struct dsm_pages_ctx *ctx)
+static void dsm_pages_replay(struct dsm_pages_ctx *ctx)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	struct dsm_kept *k;
@@ -379,13 +381,15 @@ static int dsm_pages_replay(struct dsm_pages_ctx *ctx)
 	while ((k = list_first_entry_or_null(&cp->kept, struct dsm_kept, node))) {
 		err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), &k->m);
 		if (err == DSM_COH_KEEP)
-			return 0;
+			return;
+		if (err) {
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+			pr_warn_ratelimited("region %#llx page %lu: kept message %u from node %u no longer fits: dropped\n",
+					    ctx->r->key, ctx->index, k->m.type, k->m.from);
+		}
 		list_del(&k->node);
 		kfree(k);
-		if (err)
-			return err;
 	}
-	return 0;
 }
 
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
@@ -473,7 +477,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		wake_up_all(&dsm_pages_wq);
 	}
 	if (!err && !cp->hold_until)
-		err = dsm_pages_replay(ctx);
+		dsm_pages_replay(ctx);
 	return err;
 }
 
@@ -560,7 +564,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 			      le64_to_cpu(w->homes), m.type == DSM_PAGE_HANDOVER ||
 			      (request && dsm_homes_node_of(le64_to_cpu(w->homes),
 							    le64_to_cpu(w->key), index) ==
-			       dsm_self_id()));
+			       dsm_self_id()), epoch);
 	if (PTR_ERR_OR_ZERO(r) == -ENOENT && !request) {
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
@@ -588,7 +592,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	if (!err && cp->hold_until && !list_empty(&cp->kept)) {
 		/* a grant came after what takes it away: that waits its hold */
 		dsm_pages_wait_hold(cp);
-		err = dsm_pages_replay(&ctx);
+		dsm_pages_replay(&ctx);
 	}
 	unlock_page(cp->page);
 	dsm_out_try_flush(ctx.dirty);	/* a receive handler: must not wait */

@@ -46,6 +46,15 @@ static struct dsm_region *dsm_region_lookup(u64 key)
 	return NULL;
 }
 
+/*
+ * Nodes that left gracefully and have not joined again, as this node
+ * knows (dsm_node_bit), under dsm_regions_lock. A region inserted later,
+ * from what a node that had not applied the leave yet said, must not keep
+ * them among its homes: the walk that took them out of every region
+ * (dsm_regions_left) did not see it.
+ */
+static u64 dsm_regions_gone;
+
 static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes)
 {
 	struct dsm_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
@@ -127,17 +136,23 @@ int dsm_attach_check(const struct dsm_attach *req)
  * @flags:  DSM_ATTACH_EXCL: fail if it exists
  * @create: create it if it does not exist
  * @homes:  0 for a local region, else the home set of a cluster region
+ * @epoch:  the membership epoch @homes was told at (0: this node's)
  * @out:    the region, with a reference for the caller
+ *
+ * A cluster region created here leaves out of @homes the nodes that left
+ * gracefully, unless @epoch is newer than this node's (they may be back).
  *
  * Return: 0, -EEXIST (EXCL; or the key names a region of the other kind),
  * -EINVAL (size differs), -ENOENT, -ENOSPC or -ENOMEM.
  */
 int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
-		    struct dsm_region **out)
+		    u64 epoch, struct dsm_region **out)
 {
 	struct dsm_region *r, *fresh = NULL;
+	bool fresher = epoch > dsm_members_epoch();
 	int err = 0;
 
+again:
 	if (create) {
 		fresh = dsm_region_alloc(key, size, homes);
 		if (!fresh)
@@ -145,6 +160,18 @@ int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 	}
 	mutex_lock(&dsm_regions_lock);
 	r = dsm_region_lookup(key);
+	if (!r && fresh && !fresher && (homes & dsm_regions_gone)) {
+		u64 gone = dsm_regions_gone;
+
+		mutex_unlock(&dsm_regions_lock);
+		dsm_region_free(fresh);
+		pr_debug("region %#llx: homes %#llx without %#llx, which left\n",
+			 key, homes, gone);
+		homes = (homes & ~gone) ?: dsm_members_mask() & ~gone;
+		if (!homes)
+			return -ENOENT;
+		goto again;
+	}
 	if (r) {
 		if (flags & DSM_ATTACH_EXCL || r->cluster != !!homes)
 			err = -EEXIST;
@@ -207,12 +234,14 @@ int dsm_region_known(u64 key, u64 *size, u64 *homes)
  * @npages: its size in pages, as the message says
  * @homes:  its home set, as the message says
  * @create: the message may be the first this node hears of the region
+ * @epoch:  the sender's membership epoch
  *
  * Return: the region with a reference; ERR_PTR(-ENOENT) if it is unknown
  * and not to be created; ERR_PTR(-EPROTO) if it disagrees with what this
  * node knows or cannot be created.
  */
-struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create)
+struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create,
+				     u64 epoch)
 {
 	struct dsm_region *r;
 
@@ -230,7 +259,7 @@ struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create
 		return r;
 	if (!create)
 		return ERR_PTR(-ENOENT);
-	if (dsm_region_find(key, npages << PAGE_SHIFT, 0, true, homes, &r))
+	if (dsm_region_find(key, npages << PAGE_SHIFT, 0, true, homes, epoch, &r))
 		return ERR_PTR(-EPROTO);
 	return r;
 }
@@ -259,7 +288,7 @@ int dsm_region_attach(struct dsm_attach *req, struct file *file,
 	else
 		err = dsm_region_find(req->key, req->size, req->flags,
 				      req->size && !(req->flags & DSM_ATTACH_NOCREATE),
-				      0, &r);
+				      0, 0, &r);
 	if (err)
 		return err;
 	mutex_lock(&r->lock);
@@ -269,6 +298,39 @@ int dsm_region_attach(struct dsm_attach *req, struct file *file,
 	req->size = r->size;
 	*out = r;
 	return 0;
+}
+
+/**
+ * dsm_regions_left() - node @id left gracefully: call @fn for every region
+ * (to take @id out of its homes), and keep @id out of the homes of every
+ * region created here until it joins again
+ * @id:  the node
+ * @fn:  called under the table's lock; may sleep and take page locks
+ * @arg: passed on
+ */
+void dsm_regions_left(u32 id, void (*fn)(struct dsm_region *r, void *arg),
+		      void *arg)
+{
+	struct dsm_region *r;
+	int bkt;
+
+	mutex_lock(&dsm_regions_lock);
+	dsm_regions_gone |= dsm_node_bit(id);
+	hash_for_each(dsm_regions, bkt, r, hash)
+		fn(r, arg);
+	mutex_unlock(&dsm_regions_lock);
+}
+
+/**
+ * dsm_regions_joined() - node @id is a member (again): regions may be homed
+ * at it
+ * @id: the node
+ */
+void dsm_regions_joined(u32 id)
+{
+	mutex_lock(&dsm_regions_lock);
+	dsm_regions_gone &= ~dsm_node_bit(id);
+	mutex_unlock(&dsm_regions_lock);
 }
 
 /**
@@ -478,6 +540,7 @@ void dsm_regions_drop_cluster(void)
 		dsm_region_unlink(r);
 		dsm_region_put(r);
 	}
+	dsm_regions_gone = 0;	/* ids of another membership */
 	mutex_unlock(&dsm_regions_lock);
 }
 

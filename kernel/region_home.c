@@ -51,7 +51,7 @@ static int dsm_region_answer(const struct dsm_wire_region *req,
 	} else if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
 		   size && !(flags & DSM_ATTACH_NOCREATE)) {
 		homes = dsm_members_mask();
-		err = dsm_region_find(key, size, 0, true, homes, &r);
+		err = dsm_region_find(key, size, 0, true, homes, 0, &r);
 		if (!err) {
 			size = r->size;
 			dsm_region_put(r);	/* the table keeps it */
@@ -140,12 +140,17 @@ static bool dsm_region_reply_ok(const struct dsm_wire_region *req,
 	       rep->homes;
 }
 
-/* Ask node @id; return its status, or -ENOTCONN if it cannot answer. */
+/*
+ * Ask node @id; return its status, or -ENOTCONN if it cannot answer.
+ * @epoch, if not NULL, gets the epoch it answered at (0: this node's).
+ */
 static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
-			  struct dsm_wire_region_reply *rep)
+			  struct dsm_wire_region_reply *rep, u64 *epoch)
 {
 	int n;
 
+	if (epoch)
+		*epoch = 0;
 	if (id == dsm_self_id())
 		return dsm_region_serve(id, req, rep);
 	if (dsm_node_gone(id))
@@ -155,7 +160,7 @@ static int dsm_region_ask(u32 id, const struct dsm_wire_region *req,
 	 * lost. A member that is up but busy gets as long as a silent one.
 	 */
 	n = dsm_net_call(id, DSM_MSG_REGION, req, sizeof(*req), rep, sizeof(*rep),
-			 2 * dsm_dead_timeout_ms());
+			 2 * dsm_dead_timeout_ms(), epoch);
 	if (n < 0)
 		return n == -EINTR ? n : -ENOTCONN;
 	if (n != sizeof(*rep) || !dsm_region_reply_ok(req, rep)) {
@@ -182,7 +187,7 @@ void dsm_region_sync(u32 id)
 	struct dsm_wire_region req = { .op = cpu_to_le32(DSM_REGION_SYNC) };
 	struct dsm_wire_region_reply rep;
 
-	if (dsm_region_ask(id, &req, &rep))
+	if (dsm_region_ask(id, &req, &rep, NULL))
 		pr_warn("node %u did not confirm the handover\n", id);
 }
 
@@ -204,14 +209,14 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 	};
 	struct dsm_wire_region_reply rep;
 	u32 self = dsm_self_id(), id;
-	u64 size, homes;
+	u64 size, homes, epoch = 0;
 	int err;
 
 	err = dsm_region_known(req->key, &size, &homes);
 	for (id = 1; err == -ENOENT && id <= DSM_MAX_NODES; id++) {
 		if (id == self || !dsm_members_has(id))
 			continue;
-		err = dsm_region_ask(id, &ask, &rep);
+		err = dsm_region_ask(id, &ask, &rep, &epoch);
 		if (err == -ENOTCONN || err == -EPROTO)
 			err = -ENOENT;	/* it cannot tell; ask on */
 		if (err == -EINTR || err == -EADDRINUSE)
@@ -227,7 +232,7 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 	if (err == -ENOENT) {
 		ask.op = cpu_to_le32(DSM_REGION_CREATE);
 		err = dsm_region_ask(dsm_homes_pick(dsm_members_mask(), req->key),
-				     &ask, &rep);
+				     &ask, &rep, &epoch);
 		if (err == -ENOTCONN || err == -EPROTO)
 			return -EHOSTUNREACH;
 		size = le64_to_cpu(rep.size);
@@ -239,7 +244,7 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 		return err;
 	if (req->size && req->size != size)
 		return -EINVAL;
-	return dsm_region_find(req->key, size, 0, true, homes, out);
+	return dsm_region_find(req->key, size, 0, true, homes, epoch, out);
 }
 
 /*
@@ -278,7 +283,7 @@ int dsm_region_cluster_remove(u64 key)
 	for (id = 1; id <= DSM_MAX_NODES && !err; id++) {
 		if (!dsm_members_has(id) && id != dsm_self_id())
 			continue;
-		err = dsm_region_ask(id, &req, &rep);
+		err = dsm_region_ask(id, &req, &rep, NULL);
 		if (err == -ENOTCONN || err == -EPROTO)
 			err = -EHOSTUNREACH;
 		if (!err)
@@ -288,7 +293,7 @@ int dsm_region_cluster_remove(u64 key)
 		msleep(dsm_inject_remove_pause_ms);
 	req.op = cpu_to_le32(err ? DSM_REGION_ABORT : DSM_REGION_COMMIT);
 	for_each_set_bit(id, prepared, DSM_MAX_NODES + 1)
-		if (dsm_region_ask(id, &req, &rep) && !err)
+		if (dsm_region_ask(id, &req, &rep, NULL) && !err)
 			pr_warn("node %u did not confirm the removal of region %#llx\n",
 				id, key);
 	return err;

@@ -43,6 +43,9 @@
  *   granthold   a page granted to node 2's waiting store, whose forward to
  *               node 1 reached node 2 first, is held for the store: one
  *               request serves it
+ *   leaveattach node 1 attaches a region in the window where it applied
+ *               node 3's leave and node 2, which answers, has not: its
+ *               pages work on node 1 and node 2 reads them; node 3 rejoins
  *   removerace  nodes 1 and 2 remove one key at once, each pausing between
  *               the phases: node 1's is refused (node 3 maps it) and
  *               aborts amid node 2's, which succeeds: the key is gone on
@@ -79,6 +82,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1461,6 +1465,99 @@ static void test_leave(void)
 	barrier("leave-rejoined");
 }
 
+/* Wait until this node counts @n members; 0 if it did within 30 s. */
+static int wait_members(int n)
+{
+	int members = -1, listed, up;
+	uint64_t age;
+
+	for (int i = 0; i < 300; i++) {
+		if (!lr_links(&members, &listed, &up, &age) && members == n)
+			return 0;
+		usleep(100 * 1000);
+	}
+	tap(0, "%d members, not %d, after 30 s", members, n);
+	return -1;
+}
+
+/*
+ * A region attached while a leave is applied. Node 2 creates it (it is the
+ * key's metadata home: nobody else knows it) while nodes 1, 2 and 3 are
+ * members, then learns of node 3's leave 2 s late. In that window node 1,
+ * which applied the leave already, attaches it: node 2's answer still
+ * names node 3 among its homes, but node 1 must not keep it there (its
+ * walk over the regions without node 3 ran before). Node 1 writes every
+ * page: none may fail; node 2 then reads them all.
+ */
+#define LA_PAGES	16
+
+static uint64_t leaveattach_key(void)
+{
+	uint64_t key = 0xc0de0100;
+
+	while (dsm_homes_pick(1 << 1 | 1 << 2 | 1 << 3, key) != 2)
+		key++;
+	return key;
+}
+
+/* Write every page; return how many before a SIGBUS. */
+static int la_write(volatile uint64_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile int i = 0;
+
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		for (; i < LA_PAGES; i++)
+			p[i * 512 + 3] = 0x7700 + i;
+	}
+	signal(SIGBUS, SIG_DFL);
+	return i;
+}
+
+static void test_leaveattach(void)
+{
+	uint64_t key = leaveattach_key(), bad = 0;
+	volatile uint64_t *p = NULL;
+	int i;
+
+	if (me == 2) {
+		p = map_key(key, LA_PAGES * PAGE);
+		set_param("inject_members_delay_ms", "2000");
+	}
+	barrier("leaveattach-made");
+	if (me == 3)
+		tap(system("dsmctl leave") == 0, "leaves");
+	if (me == 1 && !wait_members(2)) {
+		p = map_key(key, LA_PAGES * PAGE);
+		i = la_write(p);
+		tap(i == LA_PAGES,
+		    "attached region %#llx while node 2 had not applied node 3's leave, wrote %d of its %d pages",
+		    (unsigned long long)key, i, LA_PAGES);
+	}
+	barrier("leaveattach-written");
+	if (me == 2) {
+		set_param("inject_members_delay_ms", "0");
+		if (!wait_members(2)) {
+			for (i = 0; i < LA_PAGES; i++)
+				bad += p[i * 512 + 3] != 0x7700 + (uint64_t)i;
+			tap(!bad, "reads node 1's %d pages (%llu differ)", LA_PAGES,
+			    (unsigned long long)bad);
+		}
+	}
+	if (p)
+		munmap((void *)p, LA_PAGES * PAGE);
+	barrier("leaveattach-read");
+	if (me == 3)
+		tap(system("dsmctl join 10.0.0.1") == 0, "joins again");
+	if (me == 1) {
+		int err = dsm_remove(key);
+
+		tap(!err, "removes the region (%d)", err);
+	}
+	barrier("leaveattach-done");
+}
+
 /* Page A: the first page of @key whose home (homes {1,2,3}) is not 3. */
 static int page_a(uint64_t key)
 {
@@ -1771,6 +1868,8 @@ int main(int argc, char **argv)
 		test_leave();
 	else if (!strcmp(t, "churn"))
 		test_churn();
+	else if (!strcmp(t, "leaveattach"))
+		test_leaveattach();
 	else if (!strcmp(t, "granthold"))
 		test_granthold();
 	else if (!strcmp(t, "removerace"))

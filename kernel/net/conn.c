@@ -419,9 +419,9 @@ u64 dsm_conn_next_req_id(void)
 	return atomic64_inc_return(&dsm_next_req_id);
 }
 
-/* Complete the call @id waiting on @calls with @payload. */
+/* Complete the call @id waiting on @calls with @payload, sent at @epoch. */
 static void dsm_complete_call(struct list_head *calls, spinlock_t *lock,
-			      u64 id, const void *payload, u32 len)
+			      u64 id, const void *payload, u32 len, u64 epoch)
 {
 	struct dsm_call *call;
 
@@ -431,6 +431,7 @@ static void dsm_complete_call(struct list_head *calls, spinlock_t *lock,
 			continue;
 		call->len = min_t(size_t, len, call->max);
 		memcpy(call->buf, payload, call->len);
+		call->epoch = epoch;
 		list_del_init(&call->node);
 		complete(&call->done);
 		break;
@@ -443,13 +444,15 @@ static u32 dsm_on_reply(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 			const void *payload)
 {
 	u64 id = le64_to_cpu(hdr->req_id);
+	u64 epoch = le64_to_cpu(hdr->epoch);
 	u32 len = le32_to_cpu(hdr->len);
 
 	if (conn->join)
-		dsm_complete_call(&conn->calls, &conn->calls_lock, id, payload, len);
+		dsm_complete_call(&conn->calls, &conn->calls_lock, id, payload,
+				  len, epoch);
 	else
 		dsm_complete_call(&conn->peer->calls, &conn->peer->lock, id,
-				  payload, len);
+				  payload, len, epoch);
 	return 0;
 }
 

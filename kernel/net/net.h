@@ -126,7 +126,8 @@ int dsm_net_reply(const struct dsm_net_msg *m, u8 type, const void *payload,
 
 /* peer.c */
 int dsm_net_call(u32 dst, u8 type, const void *payload, size_t len,
-		 void *reply, size_t reply_max, unsigned int timeout_ms);
+		 void *reply, size_t reply_max, unsigned int timeout_ms,
+		 u64 *epoch);
 void dsm_net_peer_add(u32 id, __be32 addr, u16 port);
 void dsm_net_peer_remove(u32 id, u32 reason);
 void dsm_net_peers_drop(void);

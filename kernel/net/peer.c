@@ -184,6 +184,7 @@ void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason)
  * @reply:      where the reply payload goes
  * @reply_max:  room at @reply
  * @timeout_ms: how long to wait at most
+ * @epoch:      if not NULL, gets @dst's membership epoch when it replied
  *
  * The request is delivered like every message to @dst (reliably, in order
  * after what was queued before it); a link reset only delays it. It fails
@@ -193,7 +194,8 @@ void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason)
  * is lost meanwhile, -ETIMEDOUT, -EINTR if the caller was killed, -ENOMEM.
  */
 int dsm_net_call(u32 dst, u8 type, const void *payload, size_t len,
-		 void *reply, size_t reply_max, unsigned int timeout_ms)
+		 void *reply, size_t reply_max, unsigned int timeout_ms,
+		 u64 *epoch)
 {
 	struct dsm_peer *peer = &dsm_peers[dst];
 	struct dsm_call call = { .buf = reply, .max = reply_max };
@@ -222,6 +224,8 @@ int dsm_net_call(u32 dst, u8 type, const void *payload, size_t len,
 	spin_lock_bh(&peer->lock);
 	list_del_init(&call.node);
 	spin_unlock_bh(&peer->lock);
+	if (!err && epoch)
+		*epoch = call.epoch;
 	return err ? err : (int)call.len;
 }
 

@@ -137,6 +137,7 @@ enum dsm_hs_state {
  * @done:  completed by the reply or the connection's death
  * @err:   0, or why there is no reply
  * @buf, @max, @len: where the reply payload goes
+ * @epoch: the replier's membership epoch when it replied
  */
 struct dsm_call {
 	struct list_head node;
@@ -145,6 +146,7 @@ struct dsm_call {
 	int err;
 	void *buf;
 	size_t max, len;
+	u64 epoch;
 };
 
 /**
