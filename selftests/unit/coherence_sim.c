@@ -83,7 +83,13 @@ static int new_home[MAX_P];		/* the leaver's pages go there */
 static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
 static int ndefq[MAX_P];
 static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
-	    rejoins, wedged;
+	    rejoins, wedged, holds_kept;
+/*
+ * A page granted to a waiting fault is held for it (kernel/pages.c): what
+ * takes it away, kept before the grant or come since, waits until the hold
+ * ends, at a random later step.
+ */
+static bool held[MAX_N][MAX_P];
 static unsigned long long seed;
 
 static unsigned int rnd(unsigned int n)
@@ -208,11 +214,30 @@ static struct dsm_coh_msg unkeep(struct dsm_coh_msg *q, int *n)
 	return take(q, n, 0);
 }
 
-/* What the module does too: keep what the state machine asks to, replay it. */
+/* Feed what slot @to kept for @p again, in order, up to one that must wait. */
+static void replay(u32 to, u32 p)
+{
+	while (nkept[to][p]) {
+		int err = dsm_coh_node_receive(&env, &node[to][p], ids[to], &kept[to][p][0]);
+
+		if (err == DSM_COH_KEEP)
+			return;
+		if (err < 0)
+			fail("the state machine refused a kept message");
+		unkeep(kept[to][p], &nkept[to][p]);
+	}
+}
+
+/*
+ * What the module does too: keep what the state machine asks to, and what
+ * takes the page away while something is kept, and replay it, unless the
+ * page is held for a fault.
+ */
 static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 {
 	struct dsm_coh_node *x = &node[to][p];
-	int err;
+	u8 was = x->pending;
+	int err = DSM_COH_KEEP;
 
 	if (m->type == DSM_COH_FAIL) {
 		if (x->pending) {	/* the fault fails with SIGBUS */
@@ -221,17 +246,44 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		}
 		return;
 	}
-	err = dsm_coh_node_receive(&env, x, ids[to], m);
-
+	if (!nkept[to][p] || m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
+		err = dsm_coh_node_receive(&env, x, ids[to], m);
 	if (err == DSM_COH_KEEP)
 		keep(kept[to][p], &nkept[to][p], m);
-	while (!err && !x->pending && nkept[to][p]) {
-		struct dsm_coh_msg k = unkeep(kept[to][p], &nkept[to][p]);
-
-		err = dsm_coh_node_receive(&env, x, ids[to], &k);
-	}
-	if (err < 0)
+	else if (err < 0)
 		fail("the state machine refused a message the protocol sent");
+	if (was && !x->pending && want[to][p]) {
+		held[to][p] = true;
+		holds_kept += nkept[to][p] > 0;
+	}
+	if (!held[to][p])
+		replay(to, p);
+}
+
+static bool any_held(void)
+{
+	for (int n = 0; n < N; n++)
+		for (int p = 0; p < P; p++)
+			if (held[n][p])
+				return true;
+	return false;
+}
+
+/* Holds end (each at random, or @all): what waited for them is replayed. */
+static bool end_holds(bool all)
+{
+	bool any = false;
+
+	for (int n = 0; n < N; n++)
+		for (int p = 0; p < P; p++)
+			if (held[n][p] && (all || !rnd(4))) {
+				held[n][p] = false;
+				cur_page = p;
+				if (!dead[n])
+					replay(n, p);
+				any = true;
+			}
+	return any;
 }
 
 /* Serve the queued requests while the directory is free (dsm_pages_dir_drain). */
@@ -306,6 +358,7 @@ static bool rejoin(int n)
 		dsm_coh_node_init(&node[n][p], false);
 		nkept[n][p] = 0;
 		want[n][p] = 0;
+		held[n][p] = false;
 	}
 	return true;
 }
@@ -350,6 +403,7 @@ static void lose(int n)
 				dsm_coh_node_init(&node[x][p], false);
 				want[x][p] = 0;
 				nkept[x][p] = 0;
+				held[x][p] = false;
 			}
 			nqueued[p] = 0;
 			continue;
@@ -753,6 +807,7 @@ static void setup(int n, int p, const u32 *use)
 	memset(want, 0, sizeof(want));
 	memset(truth, 0, sizeof(truth));
 	memset(nkept, 0, sizeof(nkept));
+	memset(held, 0, sizeof(held));
 	memset(nqueued, 0, sizeof(nqueued));
 	memset(dead, 0, sizeof(dead));
 	memset(was_lost, 0, sizeof(was_lost));
@@ -799,14 +854,17 @@ static void one_run(int steps)
 			deliver(rnd(N), rnd(N));	/* often an empty link: a delay */
 		}
 		retry_waiting();
+		end_holds(false);
 		check_safety();
 	}
-	for (int guard = 0; !links_empty() || (lv >= 0 && lv_phase != LV_GONE); guard++) {
+	for (int guard = 0; !links_empty() || (lv >= 0 && lv_phase != LV_GONE) ||
+			    any_held(); guard++) {
 		if (guard > 1000000)
 			fail("messages never drained (livelock)");
 		leave_step();
 		deliver(rnd(N), rnd(N));
 		retry_waiting();
+		end_holds(false);
 		check_safety();
 	}
 	check_quiet();
@@ -815,11 +873,13 @@ static void one_run(int steps)
 /* Drain every link, lowest first (deterministic). */
 static void drain(void)
 {
-	while (!links_empty())
+	while (!links_empty() || end_holds(true))
 		for (int a = 0; a < N; a++)
 			for (int b = 0; b < N; b++)
-				while (deliver(a, b))
+				while (deliver(a, b)) {
 					retry_waiting();
+					end_holds(true);
+				}
 }
 
 /*
@@ -969,5 +1029,7 @@ int main(int argc, char **argv)
 	       losses, rejoins, pages_gone, wedged);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
 	       leaves, lv_dropped, lv_resent, lv_deferred);
+	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
+	       holds_kept);
 	return 0;
 }
