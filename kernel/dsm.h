@@ -108,13 +108,15 @@ u32 dsm_pages_on_leaving(const struct dsm_net_msg *m);
 int dsm_pages_handover(void);
 void dsm_pages_leave_end(void);
 void dsm_pages_free(struct dsm_region *r);
+bool dsm_pages_asking(struct dsm_region *r);
 u64 dsm_pages_count(void);
 
 /* region_home.c: cluster-wide attach */
 int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out);
 void dsm_region_sync(u32 id);
 int dsm_region_cluster_remove(u64 key);
-int dsm_region_remove_prepare(u64 key, u32 from);
+int dsm_region_remove_prepare(u64 key, u32 from,
+			      bool (*asking)(struct dsm_region *r));
 void dsm_region_remove_finish(u64 key, bool commit, u32 from);
 void dsm_regions_forget_remover(u32 id);
 u32 dsm_region_on_request(const struct dsm_net_msg *m);

@@ -85,6 +85,11 @@ module_param_named(inject_forward_delay_ms, dsm_inject_forward_delay_ms, uint, 0
 MODULE_PARM_DESC(inject_forward_delay_ms,
 		 "test only: answer each forwarded request this much later");
 
+static unsigned int dsm_inject_request_delay_ms;
+module_param_named(inject_request_delay_ms, dsm_inject_request_delay_ms, uint, 0600);
+MODULE_PARM_DESC(inject_request_delay_ms,
+		 "test only: take the next page request of a peer this much later");
+
 DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
 
@@ -160,8 +165,7 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	/* this node gives its copy away or up: no store may follow */
 	if (data || m->type == DSM_COH_INV_ACK)
 		dsm_pages_zap(ctx->r, ctx->index);
-	out = kmalloc(sizeof(*out) + len, GFP_KERNEL | __GFP_NOFAIL);
-	out->len = len;
+	out = dsm_out_alloc(len);
 	w = (struct dsm_wire_page *)out->payload;
 	w->key = cpu_to_le64(ctx->r->key);
 	w->npages = cpu_to_le64(ctx->r->npages);
@@ -538,6 +542,9 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	data = dsm_pages_has_data(w->type, w->with_data);
 	if (len != sizeof(*w) + (data ? PAGE_SIZE : 0))
 		return -EPROTO;
+	if (unlikely(READ_ONCE(dsm_inject_request_delay_ms)) && from != dsm_self_id() &&
+	    (w->type == DSM_COH_REQ_READ || w->type == DSM_COH_REQ_WRITE))
+		msleep(xchg(&dsm_inject_request_delay_ms, 0));
 	m.type = w->type;
 	m.from = from;
 	m.requester = le32_to_cpu(w->requester);
@@ -853,6 +860,23 @@ void dsm_pages_free(struct dsm_region *r)
 	}
 	xa_destroy(&r->pages);
 	atomic64_sub(freed, &dsm_nr_pages);
+}
+
+/**
+ * dsm_pages_asking() - is a request of this node about @r on its way?
+ * @r: the region, not mapped on this node (so no request starts meanwhile)
+ *
+ * Return: true while one waits for its answer.
+ */
+bool dsm_pages_asking(struct dsm_region *r)
+{
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	xa_for_each(&r->pages, index, cp)
+		if (READ_ONCE(cp->node.pending))
+			return true;
+	return false;
 }
 
 /**

@@ -401,11 +401,17 @@ out_unlock:
  * @key:  the region's key
  * @from: the node removing it (removals by several nodes may overlap)
  *
- * Return: 0 (also when this node does not know the region), or -EBUSY if
- * it is mapped here. On 0 the region takes no new mappings until every
- * node that prepared it finished (dsm_region_remove_finish()).
+ * @asking: does this node wait for answers about @r's pages? (called under
+ *          the region's lock, with no mapping: no request can start)
+ *
+ * Return: 0 (also when this node does not know the region), -EBUSY if it
+ * is mapped here, or -EAGAIN while requests of this node about it are on
+ * their way (a request that reached its home after the removal would
+ * bring the region back there). On 0 the region takes no new mappings
+ * until every node that prepared it finished (dsm_region_remove_finish()).
  */
-int dsm_region_remove_prepare(u64 key, u32 from)
+int dsm_region_remove_prepare(u64 key, u32 from,
+			      bool (*asking)(struct dsm_region *r))
 {
 	struct dsm_region *r;
 	int err = 0;
@@ -416,6 +422,8 @@ int dsm_region_remove_prepare(u64 key, u32 from)
 		mutex_lock(&r->lock);
 		if (atomic_read(&r->mapcount))
 			err = -EBUSY;
+		else if (asking(r))
+			err = -EAGAIN;
 		else
 			r->removing |= dsm_node_bit(from);
 		mutex_unlock(&r->lock);

@@ -89,7 +89,7 @@ static int dsm_region_serve(u32 from, const struct dsm_wire_region *req,
 	case DSM_REGION_SYNC:	/* only needs an answer */
 		break;
 	case DSM_REGION_PREPARE:
-		err = dsm_region_remove_prepare(check.key, from);
+		err = dsm_region_remove_prepare(check.key, from, dsm_pages_asking);
 		break;
 	case DSM_REGION_COMMIT:
 	case DSM_REGION_ABORT:
@@ -256,19 +256,10 @@ module_param_named(inject_remove_pause_ms, dsm_inject_remove_pause_ms, uint, 060
 MODULE_PARM_DESC(inject_remove_pause_ms,
 		 "testing: pause a cluster-wide removal between its phases");
 
-/**
- * dsm_region_cluster_remove() - remove a cluster region from every member
- * @key: the region's key
- *
- * Two phases: every member (this node too) is asked to PREPARE: it refuses
- * with EBUSY while the region is mapped there, else it takes no new
- * mappings. If all agreed, every member removes it (COMMIT); else the
- * prepared ones take mappings again (ABORT).
- *
- * Return: 0, -EBUSY if some node maps it, -EHOSTUNREACH if a member cannot
- * answer, -EINTR.
- */
-int dsm_region_cluster_remove(u64 key)
+#define DSM_REMOVE_RETRY_MS	20
+
+/* One round of dsm_region_cluster_remove(). */
+static int dsm_region_remove_round(u64 key)
 {
 	struct dsm_wire_region req = {
 		.key = cpu_to_le64(key),
@@ -296,5 +287,34 @@ int dsm_region_cluster_remove(u64 key)
 		if (dsm_region_ask(id, &req, &rep, NULL) && !err)
 			pr_warn("node %u did not confirm the removal of region %#llx\n",
 				id, key);
+	return err;
+}
+
+/**
+ * dsm_region_cluster_remove() - remove a cluster region from every member
+ * @key: the region's key
+ *
+ * Two phases: every member (this node too) is asked to PREPARE: it refuses
+ * with EBUSY while the region is mapped there, else it takes no new
+ * mappings. If all agreed, every member removes it (COMMIT); else the
+ * prepared ones take mappings again (ABORT).
+ *
+ * A member whose requests about the region are still on their way answers
+ * EAGAIN: the round is aborted and tried again a little later, for at most
+ * twice the dead timeout (a request is answered or its node lost by then).
+ *
+ * Return: 0, -EBUSY if some node maps it, -EHOSTUNREACH if a member cannot
+ * answer, -EAGAIN if requests stayed on their way, -EINTR.
+ */
+int dsm_region_cluster_remove(u64 key)
+{
+	unsigned long end = jiffies + 2 * msecs_to_jiffies(dsm_dead_timeout_ms());
+	int err;
+
+	while ((err = dsm_region_remove_round(key)) == -EAGAIN &&
+	       time_before(jiffies, end)) {
+		if (msleep_interruptible(DSM_REMOVE_RETRY_MS))
+			return -EINTR;
+	}
 	return err;
 }

@@ -35,6 +35,9 @@
  *               every record read is whole and never older than one read
  *               before, every node ends with every node's last round; the
  *               links come back, 3 members (prints resend counters)
+ *   removelate  node 3 removes a region while node 2's request about it
+ *               is on its way (node 1 takes requests 3 s late): the
+ *               removal waits for it; the region made again works
  *   leave       node 3 owns every page of a region and is home of some,
  *               then leaves (pausing after its handover) while nodes 1
  *               and 2 write fresh pages of another, node 2 learning of
@@ -1207,6 +1210,85 @@ static void test_removerace(void)
 }
 
 /*
+ * A removal while a request about the region is on its way. Node 2 reads a
+ * page homed at node 1, which takes the next page request 3 s late (and
+ * those behind it on the link); the reader is
+ * killed and node 2 unmaps, so node 3's removal finds the region mapped
+ * nowhere. It must not end before node 2's request is answered: a request
+ * that reaches its home after the removal would bring the region back
+ * there, with node 2 in the page's copyset, and a region made again with
+ * the key would find it (node 3's write then waits for an acknowledgment
+ * node 2 never sends). Node 3 then makes the region again and writes the
+ * page; node 2 reads it.
+ */
+#define RL_KEY		0xc0de0110
+#define RL_PAGES	16
+
+/* Store @v to @p; 0 on SIGBUS. */
+static int store_or_bus(volatile uint64_t *p, uint64_t v)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile int ok = 0;
+
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		*p = v;
+		ok = 1;
+	}
+	signal(SIGBUS, SIG_DFL);
+	return ok;
+}
+
+static void test_removelate(void)
+{
+	volatile uint64_t *p = map_key(RL_KEY, RL_PAGES * PAGE);
+	struct dsm_homes table;
+	double t0;
+	int pg = 0, err, status;
+	pid_t pid;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	while (pg < RL_PAGES - 1 && dsm_homes_node(&table, RL_KEY, pg) != 1)
+		pg++;
+	if (me == 1)
+		set_param("inject_request_delay_ms", "3000");
+	barrier("removelate-armed");
+	if (me == 2) {
+		pid = fork();
+		if (!pid) {
+			(void)p[pg * 512];	/* waits for node 1 */
+			_exit(0);
+		}
+		usleep(500 * 1000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	munmap((void *)p, RL_PAGES * PAGE);
+	barrier("removelate-unmapped");
+	if (me == 3) {
+		t0 = now();
+		err = dsm_remove(RL_KEY);
+		tap(!err, "removes the region while node 2's request is on its way (%d, after %.1f s)",
+		    err, now() - t0);
+	}
+	barrier("removelate-removed");
+	sleep(3);	/* node 2's request has reached node 1 */
+	barrier("removelate-late");
+	if (me == 3) {
+		p = map_key(RL_KEY, RL_PAGES * PAGE);
+		tap(store_or_bus(&p[pg * 512], 0x1234),
+		    "makes the region again and writes page %d", pg);
+	}
+	barrier("removelate-written");
+	if (me == 2) {
+		p = map_key(RL_KEY, RL_PAGES * PAGE);
+		tap(p[pg * 512] == 0x1234, "reads page %d as node 3 wrote it (%#llx)", pg,
+		    (unsigned long long)p[pg * 512]);
+	}
+	barrier("removelate-read");
+}
+
+/*
  * The churn phase, on 4 nodes: nodes 1-3 run the linkreset workload on
  * regions created while node 4 is a member (so it is home of some of their
  * pages). Node 4 first visits them CHURN_VISITS times as the review's
@@ -1812,7 +1894,7 @@ static void test_cleanup(void)
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
 		0xc0de0080, 0xc0de0088, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
-		0xc0de00c0, 0xc0de00c1, GH_KEY,
+		0xc0de00c0, 0xc0de00c1, GH_KEY, RL_KEY,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
@@ -1872,6 +1954,8 @@ int main(int argc, char **argv)
 		test_leaveattach();
 	else if (!strcmp(t, "granthold"))
 		test_granthold();
+	else if (!strcmp(t, "removelate"))
+		test_removelate();
 	else if (!strcmp(t, "removerace"))
 		test_removerace();
 	else if (!strcmp(t, "libdsm"))

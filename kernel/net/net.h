@@ -37,6 +37,7 @@ struct dsm_conn;
  * @req_id:  request id, or the request's for a reply
  * @type:    DSM_MSG_* (DSM_MSG_PAGE for dsm_out_queue)
  * @sent:    written to a link once: writing it again is a resend
+ * @pooled:  from the page messages' cache (dsm_out_alloc)
  * @len:     payload bytes
  * @payload: for DSM_MSG_PAGE, struct dsm_wire_page and the page for
  *           messages with data
@@ -48,6 +49,7 @@ struct dsm_out {
 	u64 req_id;
 	u8 type;
 	bool sent;
+	bool pooled;
 	size_t len;
 	u8 payload[];
 };
@@ -114,6 +116,7 @@ bool dsm_hs_keyed(void);
 const char *dsm_reason_name(u32 reason);
 
 /* outbox.c: reliable, ordered sending (see its top) */
+struct dsm_out *dsm_out_alloc(size_t len);
 void dsm_out_queue(u32 dst, struct dsm_out *out);
 void dsm_out_flush(u32 dst);
 void dsm_out_flush_mask(u64 mask);

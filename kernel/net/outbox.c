@@ -43,10 +43,24 @@
  * workqueue never runs twice at once: FIFO as well. When a node is lost or
  * is no longer a member, its queue is dropped, and messages queued for it
  * until it is up again are dropped at once.
+ *
+ * Memory. Page messages (a page and its header: the bulk of the traffic)
+ * come from a slab cache of their own size, not from kmalloc's 8 KiB one,
+ * which would waste half of each; they are made under a page lock, where
+ * failing is no option, so the cache has a reserve (a mempool): when
+ * memory is short, a sender waits for a message the peers acknowledge
+ * instead of looping in the allocator.
  */
+#include <linux/mempool.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include "transport.h"
+
+#define DSM_OUT_BIG	(sizeof(struct dsm_wire_page) + DSM_WIRE_PAGE_SIZE)
+#define DSM_OUT_RESERVE	16	/* page messages kept for a shortage */
+
+static struct kmem_cache *dsm_out_cache;
+static mempool_t *dsm_out_pool;
 
 /* The largest message: a header and DSM_WIRE_MAX_PAYLOAD */
 #define DSM_OUT_MAX	(sizeof(struct dsm_wire_hdr) + DSM_WIRE_MAX_PAYLOAD)
@@ -59,6 +73,38 @@ static u64 dsm_incarnation;
 static size_t dsm_out_size(const struct dsm_out *out)
 {
 	return sizeof(struct dsm_wire_hdr) + out->len;
+}
+
+/**
+ * dsm_out_alloc() - a message with room for @len payload bytes, for
+ * dsm_out_queue; never fails (may wait for memory)
+ * @len: at most a page message's (struct dsm_wire_page and a page)
+ *
+ * Return: the message, @len set.
+ */
+struct dsm_out *dsm_out_alloc(size_t len)
+{
+	struct dsm_out *out;
+
+	if (WARN_ON_ONCE(len > DSM_OUT_BIG))
+		len = DSM_OUT_BIG;
+	if (len > DSM_OUT_BIG / 2) {
+		out = mempool_alloc(dsm_out_pool, GFP_KERNEL);
+		out->pooled = true;
+	} else {
+		out = kmalloc(sizeof(*out) + len, GFP_KERNEL | __GFP_NOFAIL);
+		out->pooled = false;
+	}
+	out->len = len;
+	return out;
+}
+
+static void dsm_out_free(struct dsm_out *out)
+{
+	if (out->pooled)
+		mempool_free(out, dsm_out_pool);
+	else
+		kfree(out);
 }
 
 /**
@@ -101,7 +147,7 @@ static void dsm_out_trim(struct dsm_peer *peer)
 		}
 		list_del(&out->node);
 		peer->tx_queued -= dsm_out_size(out);
-		kfree(out);
+		dsm_out_free(out);
 	}
 }
 
@@ -183,7 +229,7 @@ void dsm_out_reset(struct dsm_peer *peer)
 	spin_unlock_bh(&peer->txq_lock);
 	mutex_unlock(&peer->tx_flush);
 	list_for_each_entry_safe(out, tmp, &drop, node)
-		kfree(out);
+		dsm_out_free(out);
 }
 
 /* Give @out the next sequence number of @dst and queue it. */
@@ -197,7 +243,7 @@ static void dsm_out_enqueue(u32 dst, struct dsm_out *out)
 	if (dst != dsm_self_id() && READ_ONCE(peer->lost)) {
 		/* lost: nothing reaches it until it is up again as new */
 		spin_unlock_bh(&peer->txq_lock);
-		kfree(out);
+		dsm_out_free(out);
 		return;
 	}
 	out->seq = dst == dsm_self_id() ? 0 : ++peer->tx_seq;
@@ -247,6 +293,7 @@ int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
 	out = kmalloc(sizeof(*out) + len, GFP_KERNEL);
 	if (!out)
 		return -ENOMEM;
+	out->pooled = false;
 	out->type = type;
 	out->req_id = req_id;
 	out->len = len;
@@ -273,7 +320,7 @@ static void dsm_out_self_fn(struct work_struct *work)
 		if (!out)
 			break;
 		dsm_net_deliver_local(out);
-		kfree(out);
+		dsm_out_free(out);
 	}
 }
 
@@ -478,4 +525,26 @@ void dsm_out_exit(void)
 	flush_work(&dsm_out_self_work);
 	for (id = 0; id <= DSM_MAX_NODES; id++)
 		dsm_out_reset(&dsm_peers[id]);
+	mempool_destroy(dsm_out_pool);
+	kmem_cache_destroy(dsm_out_cache);
+}
+
+/**
+ * dsm_out_init() - the page messages' cache and reserve
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int dsm_out_init(void)
+{
+	dsm_out_cache = kmem_cache_create("dsm_page_msg",
+					  sizeof(struct dsm_out) + DSM_OUT_BIG,
+					  0, 0, NULL);
+	if (!dsm_out_cache)
+		return -ENOMEM;
+	dsm_out_pool = mempool_create_slab_pool(DSM_OUT_RESERVE, dsm_out_cache);
+	if (!dsm_out_pool) {
+		kmem_cache_destroy(dsm_out_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }

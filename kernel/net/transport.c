@@ -20,6 +20,10 @@ int dsm_net_init(const struct dsm_net_ops *ops)
 	dsm_wq = alloc_workqueue("dsm", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!dsm_wq)
 		return -ENOMEM;
+	if (dsm_out_init()) {
+		destroy_workqueue(dsm_wq);
+		return -ENOMEM;
+	}
 	dsm_out_new_incarnation();
 	dsm_peers_init();
 	dsm_listen_init();

@@ -210,6 +210,7 @@ struct dsm_conn {
 
 /* outbox.c: reliable, ordered delivery per peer */
 #define DSM_NET_WINDOW	(8U << 20)	/* unacknowledged bytes per peer, at most */
+int dsm_out_init(void);
 void dsm_out_exit(void);
 u64 dsm_out_incarnation(void);
 void dsm_out_new_incarnation(void);
