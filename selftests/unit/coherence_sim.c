@@ -83,7 +83,7 @@ static int new_home[MAX_P];		/* the leaver's pages go there */
 static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
 static int ndefq[MAX_P];
 static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
-	    rejoins, wedged, holds_kept;
+	    rejoins, wedged, holds_kept, removable;
 /*
  * A page granted to a waiting fault is held for it (kernel/pages.c): what
  * takes it away, kept before the grant or come since, waits until the hold
@@ -512,6 +512,35 @@ static void retry_waiting(void)
 					access_page(n, p, want[n][p] == 2);
 }
 
+/*
+ * What lets a region's removal go on (kernel/region.c: a member answers
+ * PREPARE with EAGAIN while its own requests about the region are on
+ * their way): once no live node waits for an answer about @p, nothing
+ * about @p is on its way for a live node, queued or kept, and its
+ * directory is idle. (What is still on its way for a lost requester is
+ * dropped as late traffic of a removed region; a leave's own messages are
+ * not requests: not checked during one.)
+ */
+static void check_removable(u32 p)
+{
+	for (int n = 0; n < N; n++)
+		if ((!dead[n] && node[n][p].pending) || (lv >= 0 && lv_phase != LV_GONE))
+			return;
+	removable++;
+	if ((dir[p].busy && !dead[slot(dir[p].cur.requester)]) || nqueued[p])
+		fail("nobody asks, yet the directory is busy");
+	for (int n = 0; n < N; n++)
+		for (int i = 0; !dead[n] && i < nkept[n][p]; i++)
+			if (!dead[slot(kept[n][p][i].requester)])
+				fail("nobody asks, yet a message is kept");
+	for (int a = 0; a < N; a++)
+		for (int b = 0; b < N; b++)
+			for (int i = 0; i < link_of(a, b)->len; i++)
+				if (link_of(a, b)->q[(link_of(a, b)->head + i) % QCAP].page == p &&
+				    !dead[slot(link_of(a, b)->q[(link_of(a, b)->head + i) % QCAP].m.requester)])
+					fail("nobody asks, yet a message is on its way");
+}
+
 static void check_safety(void)
 {
 	for (int p = 0; p < P; p++) {
@@ -519,6 +548,7 @@ static void check_safety(void)
 
 		if (page_gone[p])
 			continue;
+		check_removable(p);
 		for (int n = 0; n < N; n++) {
 			struct dsm_coh_node *x = &node[n][p];
 
@@ -1031,5 +1061,7 @@ int main(int argc, char **argv)
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
 	       holds_kept);
+	printf("# %ld steps where nobody asked about a page: nothing about it on its way (a removal may go on)\n",
+	       removable);
 	return 0;
 }
