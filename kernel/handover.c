@@ -426,10 +426,7 @@ static u64 dsm_pages_gather(struct dsm_region *r, pgoff_t index,
 	lock_page(cp->page);
 	if (cp->home == self) {
 		cp->leaving = true;
-		if (cp->node.state != DSM_COH_EXCLUSIVE && !cp->node.pending) {
-			dsm_coh_fault(&ctx.env, &cp->node, self, self, true);
-			cp->req_time = jiffies;
-		}
+		dsm_pages_take_home(&ctx);
 	} else if (cp->node.owner) {
 		dsm_pages_send_type(&ctx, cp->home, DSM_PAGE_YIELD, self);
 	}

@@ -396,6 +396,22 @@ static void dsm_pages_replay(struct dsm_pages_ctx *ctx)
 	}
 }
 
+/**
+ * dsm_pages_take_home() - the home takes its page back, exclusively (a write
+ * "fault" of its own), unless it has it or asked already
+ * @ctx: the page, locked; this node is its home
+ */
+void dsm_pages_take_home(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+
+	if (cp->node.state != DSM_COH_EXCLUSIVE && !cp->node.pending) {
+		dsm_coh_fault(&ctx->env, &cp->node, self, self, true);
+		cp->req_time = jiffies;
+	}
+}
+
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
 static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
 			  const void *data, u64 epoch)
@@ -411,11 +427,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 			moved = dsm_pages_leaving_page(ctx);	/* if this node leaves */
 		if (cp->home != self || moved)
 			return dsm_pages_not_home(ctx, m, epoch, moved);
-		if (m->type == DSM_PAGE_YIELD) {	/* take the page: a write "fault" here */
-			if (cp->node.state != DSM_COH_EXCLUSIVE && !was) {
-				dsm_coh_fault(&ctx->env, &cp->node, self, self, true);
-				cp->req_time = jiffies;
-			}
+		if (m->type == DSM_PAGE_YIELD) {
+			dsm_pages_take_home(ctx);
 			return 0;
 		}
 		if (m->type == DSM_COH_INV_ACK) {

@@ -87,6 +87,7 @@ bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m);
 void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
 			 u32 requester);
 int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx);
+void dsm_pages_take_home(struct dsm_pages_ctx *ctx);
 bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
 bool dsm_pages_behind(u64 epoch, u32 home);
 bool dsm_pages_home_leaving(u32 id);
