@@ -876,19 +876,30 @@ void dsm_pages_free(struct dsm_region *r)
 }
 
 /**
- * dsm_pages_asking() - is a request of this node about @r on its way?
+ * dsm_pages_asking() - can a request of this node about @r still reach its
+ * home?
  * @r: the region, not mapped on this node (so no request starts meanwhile)
  *
- * Return: true while one waits for its answer.
+ * Return: true while one may.
  */
 bool dsm_pages_asking(struct dsm_region *r)
 {
+	unsigned long index, old = msecs_to_jiffies(dsm_dead_timeout_ms());
 	struct dsm_cpage *cp;
-	unsigned long index;
 
-	xa_for_each(&r->pages, index, cp)
-		if (READ_ONCE(cp->node.pending))
+	xa_for_each(&r->pages, index, cp) {
+		/*
+		 * One older than the dead timeout reached its home long ago,
+		 * or its home is lost: it cannot come late; nor can one to a
+		 * lost home. (Such a request is never answered: its page fails.)
+		 */
+		if (READ_ONCE(cp->node.pending) && !READ_ONCE(cp->failed) &&
+		    dsm_pages_home_reachable(cp) &&
+		    time_before(jiffies, READ_ONCE(cp->req_time) + old))
 			return true;
+		if (!(index % 1024))
+			cond_resched();
+	}
 	return false;
 }
 

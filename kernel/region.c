@@ -140,7 +140,9 @@ int dsm_attach_check(const struct dsm_attach *req)
  * @out:    the region, with a reference for the caller
  *
  * A cluster region created here leaves out of @homes the nodes that left
- * gracefully, unless @epoch is newer than this node's (they may be back).
+ * gracefully, unless @epoch is newer than this node's (they may be back),
+ * or none of @homes is left (then its pages fail here: better than serving
+ * them from a home set others may not share).
  *
  * Return: 0, -EEXIST (EXCL; or the key names a region of the other kind),
  * -EINVAL (size differs), -ENOENT, -ENOSPC or -ENOMEM.
@@ -149,8 +151,8 @@ int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 		    u64 epoch, struct dsm_region **out)
 {
 	struct dsm_region *r, *fresh = NULL;
-	bool fresher = epoch > dsm_members_epoch();
 	int err = 0;
+	u64 gone;
 
 again:
 	if (create) {
@@ -160,16 +162,14 @@ again:
 	}
 	mutex_lock(&dsm_regions_lock);
 	r = dsm_region_lookup(key);
-	if (!r && fresh && !fresher && (homes & dsm_regions_gone)) {
-		u64 gone = dsm_regions_gone;
-
+	gone = homes & dsm_regions_gone;
+	/* (the epoch is read under the lock the leave's walk holds) */
+	if (!r && fresh && gone && gone != homes && epoch <= dsm_members_epoch()) {
 		mutex_unlock(&dsm_regions_lock);
 		dsm_region_free(fresh);
 		pr_debug("region %#llx: homes %#llx without %#llx, which left\n",
 			 key, homes, gone);
-		homes = (homes & ~gone) ?: dsm_members_mask() & ~gone;
-		if (!homes)
-			return -ENOENT;
+		homes &= ~gone;
 		goto again;
 	}
 	if (r) {

@@ -50,10 +50,10 @@ static int dsm_region_answer(const struct dsm_wire_region *req,
 		err = -EADDRINUSE;
 	} else if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
 		   size && !(flags & DSM_ATTACH_NOCREATE)) {
-		homes = dsm_members_mask();
-		err = dsm_region_find(key, size, 0, true, homes, 0, &r);
+		err = dsm_region_find(key, size, 0, true, dsm_members_mask(), 0, &r);
 		if (!err) {
 			size = r->size;
+			homes = r->homes;	/* what the table holds */
 			dsm_region_put(r);	/* the table keeps it */
 		}
 	} else if (!err && (flags & DSM_ATTACH_EXCL)) {
