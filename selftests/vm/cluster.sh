@@ -66,7 +66,9 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "cluster.sh: must run as root (netns, taps)" >&2; exit 1; }
 
 newest() { ls /lib/modules | grep -E "$1" | sort -V | tail -1; }
-APPEND=""
+# the register dump and stack of a warning, lockup or stall reach the
+# console as they happen (quiet alone hides them until the dmesg dump)
+APPEND="loglevel=5"
 case $FLAVOUR in
 6.1)	KVER=$(newest '^6\.1\.[0-9-]*-amd64$')
 	KERNEL=/boot/vmlinuz-$KVER MODDIR=/lib/modules/$KVER DSMKO=$ROOT/dsm.ko ;;
@@ -75,7 +77,7 @@ case $FLAVOUR in
 debug)	KDIR=$("$ROOT/selftests/vm/debug-kernel.sh")
 	KERNEL=$KDIR/arch/x86/boot/bzImage MODDIR="" DSMKO=$ROOT/build/debug/dsm.ko
 	# warnings on the console too: with panic_on_warn there is no dmesg dump
-	APPEND="panic_on_warn=1 loglevel=5" ;;
+	APPEND="$APPEND panic_on_warn=1" ;;
 *)	echo "cluster.sh: --kernel must be 6.1, 6.12 or debug" >&2; exit 1 ;;
 esac
 if [ -e "$DSMKO" ] && [ -n "$(find "$ROOT/kernel" "$ROOT/uapi" -newer "$DSMKO" -name '*.[ch]')" ]; then
