@@ -376,6 +376,47 @@ TEST(half_open_flood)
 		close(fds[i]);
 }
 
+/* Set this node's dsm module parameter @name (a fault-injection hook). */
+static int set_param(const char *name, const char *value)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/dsm/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	if (fputs(value, f) < 0) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
+/*
+ * A connection that ends at once, closed by its receive work before the
+ * accept listed it as pending (the accept waits 1 s in between here). It
+ * must not be listed: on 8885f0f it was, dead, and once its deadline
+ * passed the heartbeat work closed it again and again without end (a soft
+ * lockup: no more heartbeats, so the peers lost this node).
+ */
+TEST(closed_before_listed)
+{
+	uint64_t down = node_stat(DSM_STAT_PEER_DOWN);
+	int fd, up = peers_up();
+
+	ASSERT_EQ(0, set_param("inject_accept_delay_ms", "1000"));
+	fd = rogue_connect();
+	ASSERT_LE(0, fd);
+	close(fd);
+	sleep(2);
+	set_param("inject_accept_delay_ms", "0");
+	/* past its deadline (the dead timeout), and one more for the peers */
+	sleep(2 * DSM_DEAD_TIMEOUT_DEFAULT / 1000 + 2);
+	EXPECT_EQ(up, peers_up());
+	EXPECT_EQ(down, node_stat(DSM_STAT_PEER_DOWN));
+}
+
 /*
  * A rogue member: joins the cluster as node 9 (listening on port 7979 of
  * this node's address), takes the peer link this node opens to it, and

@@ -27,6 +27,8 @@
  * References: the creator's, one per queued rx_work, one for peer->conn,
  * one for the pending list. The last put releases the socket.
  */
+#include <linux/delay.h>
+#include <linux/moduleparam.h>
 #include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -825,6 +827,16 @@ int dsm_conn_connect(__be32 addr, u16 port, struct socket **out)
 	return 0;
 }
 
+/*
+ * Fault injection for the selftests: the next accepted connection waits
+ * this long between its receive work starting and its listing as pending,
+ * so that a connection closed at once is closed in between.
+ */
+static unsigned int dsm_inject_accept_delay_ms;
+module_param_named(inject_accept_delay_ms, dsm_inject_accept_delay_ms, uint, 0600);
+MODULE_PARM_DESC(inject_accept_delay_ms,
+		 "testing: delay listing the next accepted connection as pending");
+
 /**
  * dsm_conn_accepted() - take an accepted socket on, if there is room
  * @sock: the socket, owned from now on
@@ -842,8 +854,20 @@ void dsm_conn_accepted(struct socket *sock)
 	conn = dsm_conn_create(sock, false);
 	if (!conn)
 		return;
+	if (unlikely(READ_ONCE(dsm_inject_accept_delay_ms)))
+		msleep(xchg(&dsm_inject_accept_delay_ms, 0));
 	spin_lock_bh(&dsm_pending_lock);
 	room = dsm_nr_pending < DSM_PENDING_MAX;
+	/*
+	 * Its receive work runs already: it may have closed the connection
+	 * (an end of stream, a refused hello), and then it must not be
+	 * listed (the close unlists before it is listed, under this lock).
+	 */
+	if (room && dsm_conn_dead(conn)) {
+		spin_unlock_bh(&dsm_pending_lock);
+		dsm_conn_put(conn);
+		return;
+	}
 	if (room) {
 		dsm_conn_get(conn);
 		list_add_tail(&conn->pending, &dsm_pending_conns);
@@ -890,6 +914,7 @@ void dsm_conn_pending_expire(bool all)
 		spin_unlock_bh(&dsm_pending_lock);
 		if (found) {
 			dsm_conn_close(found, DSM_REASON_TIMEOUT);
+			dsm_conn_pending_del(found);	/* even if closed before */
 			dsm_conn_put(found);
 		}
 	} while (found);
