@@ -400,9 +400,9 @@ out_unlock:
  * dsm_region_remove_prepare() - first phase of a cluster-wide removal
  * @key:  the region's key
  * @from: the node removing it (removals by several nodes may overlap)
- *
- * @asking: does this node wait for answers about @r's pages? (called under
- *          the region's lock, with no mapping: no request can start)
+ * @asking: can a request of this node about @r's pages still arrive?
+ *          (called under the region's lock, with no mapping: no request
+ *          can start)
  *
  * Return: 0 (also when this node does not know the region), -EBUSY if it
  * is mapped here, or -EAGAIN while requests of this node about it are on
