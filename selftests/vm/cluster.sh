@@ -241,6 +241,37 @@ wait_all() {
 	done
 }
 
+# Stop every node of a boot that failed, by pid, and keep its consoles.
+stop_boot() {
+	local i
+	for i in $(seq 1 "$NODES"); do
+		kill -9 "$(qemu_pid "$i")" 2>/dev/null || true
+	done
+	for i in $(seq 1 "$NODES"); do
+		while ! gone "$i"; do sleep 0.2; done
+		mv -f "$LOGS/node$i.console" "$LOGS/node$i.console.failed-boot" || true
+	done
+	rm -f "$WORK"/n*.in "$WORK"/n*.out "$WORK"/ready*
+	PIDS=()
+}
+
+# A guest that died before dsm.ko was loaded (QEMU's emulation has crashed
+# a booting kernel, e.g. an int3 Oops in run_timer_softirq on 6.12): the
+# cluster is booted once more; the failed boot is reported and its consoles
+# kept. A guest that dies once dsm.ko is loading counts as a failure.
+died_booting() {
+	local i
+	for i in $(seq 1 "$NODES"); do
+		if gone "$i" && [ ! -e "$WORK/ready$i" ] &&
+		   ! grep -q "dsm: loading out-of-tree module" "$LOGS/node$i.console"; then
+			echo "cluster.sh: node $i died while booting, before dsm.ko; booting the cluster again:" >&2
+			grep -E -A12 'Oops|BUG:|Kernel panic' "$LOGS/node$i.console" | head -14 >&2
+			return 0
+		fi
+	done
+	return 1
+}
+
 CMD=("$@")
 DEADLINE=$((SECONDS + TIMEOUT))
 build_initramfs
@@ -248,6 +279,12 @@ setup_net
 for i in $(seq 1 "$NODES"); do
 	start_node "$i"
 done
+if ! wait_all ready && died_booting; then
+	stop_boot
+	for i in $(seq 1 "$NODES"); do
+		start_node "$i"
+	done
+fi
 
 # Node 1 forms the cluster, then the others join through it.
 form_cluster() {
