@@ -104,7 +104,6 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 	struct dsm_lost *lost = arg;
 	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
-	struct dsm_coh_msg m;
 	struct dsm_cpage *cp;
 	unsigned long index;
 
@@ -121,8 +120,7 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 						    r->key, index);
 		} else if (cp->home == lost->id) {
 			/* what it forwarded or invalidated waits for nothing now */
-			while (dsm_pages_unkeep(&cp->kept, &m))
-				;
+			dsm_pages_drop_kept(cp);
 			if (cp->node.pending)
 				cp->failed = true;
 			if (cp->node.state != DSM_COH_INVALID) {

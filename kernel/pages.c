@@ -225,6 +225,15 @@ bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m)
 	return dsm_pages_take(list_first_entry_or_null(list, struct dsm_kept, node), m);
 }
 
+/* Forget the messages kept for later transactions: those ended otherwise. */
+void dsm_pages_drop_kept(struct dsm_cpage *cp)
+{
+	struct dsm_coh_msg m;
+
+	while (dsm_pages_unkeep(&cp->kept, &m))
+		;
+}
+
 /* The next queued request to serve; a leaving home serves only its own. */
 static bool dsm_pages_next_request(struct dsm_cpage *cp, struct dsm_coh_msg *m)
 {
@@ -297,7 +306,6 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
-	struct dsm_coh_msg m;
 
 	cp->home = self;
 	cp->handed = false;
@@ -307,8 +315,7 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 	dsm_stat_inc(DSM_STAT_PAGES_RECEIVED);
 	cp->node.state = DSM_COH_EXCLUSIVE;
 	cp->node.owner = true;
-	while (dsm_pages_unkeep(&cp->kept, &m))
-		;	/* about transactions of the old home, all finished */
+	dsm_pages_drop_kept(cp);	/* about the old home's transactions, all done */
 	if (cp->node.pending)
 		dsm_pages_end_request(cp, false);
 }

@@ -1585,15 +1585,10 @@ static uint64_t leaveattach_key(void)
 /* Write every page; return how many before a SIGBUS. */
 static int la_write(volatile uint64_t *p)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus };
-	volatile int i = 0;
+	int i = 0;
 
-	sigaction(SIGBUS, &sa, NULL);
-	if (!sigsetjmp(bus_jmp, 1)) {
-		for (; i < LA_PAGES; i++)
-			p[i * 512 + 3] = 0x7700 + i;
-	}
-	signal(SIGBUS, SIG_DFL);
+	while (i < LA_PAGES && store_or_bus(&p[i * 512 + 3], 0x7700 + i))
+		i++;
 	return i;
 }
 

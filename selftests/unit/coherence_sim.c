@@ -534,11 +534,14 @@ static void check_removable(u32 p)
 			if (!dead[slot(kept[n][p][i].requester)])
 				fail("nobody asks, yet a message is kept");
 	for (int a = 0; a < N; a++)
-		for (int b = 0; b < N; b++)
-			for (int i = 0; i < link_of(a, b)->len; i++)
-				if (link_of(a, b)->q[(link_of(a, b)->head + i) % QCAP].page == p &&
-				    !dead[slot(link_of(a, b)->q[(link_of(a, b)->head + i) % QCAP].m.requester)])
+		for (int b = 0; b < N; b++) {
+			struct link *l = link_of(a, b);
+
+			for (int i = 0; i < l->len; i++)
+				if (l->q[(l->head + i) % QCAP].page == p &&
+				    !dead[slot(l->q[(l->head + i) % QCAP].m.requester)])
 					fail("nobody asks, yet a message is on its way");
+		}
 }
 
 static void check_safety(void)
