@@ -171,7 +171,14 @@ dsm_barrier lossy
 [ $me = 2 ] && /usr/sbin/tc qdisc del dev eth0 root
 
 # ---- a cluster key
-dsmctl leave
+# (one by one, the coordinator last: a leave is confirmed by the
+# coordinator, and one that has left confirms nothing; all three at once
+# once left node 3 a member with "no coordinator confirmed the leave")
+[ $me = 3 ] && dsmctl leave
+dsm_barrier keyless-3
+[ $me = 2 ] && dsmctl leave
+dsm_barrier keyless-2
+[ $me = 1 ] && dsmctl leave
 dsm_barrier keyless
 dsmctl node set id $me addr 10.0.0.$me key $KEY_A
 [ $me = 1 ] && dsmctl join
