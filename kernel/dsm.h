@@ -72,6 +72,7 @@ struct dsm_region {
 	struct rw_semaphore table_lock;
 	struct address_space mapping;
 	pgoff_t ra_last, ra_end;
+	int ra_window;
 };
 
 /* region.c */

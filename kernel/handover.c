@@ -192,6 +192,7 @@ static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
 	while (dsm_pages_unkeep(&cp->queued, &m))
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* not for us after all */
 	if (cp->node.pending) {
+		cp->speculative = false;	/* asked in earnest now */
 		dsm_pages_send_type(ctx, home, cp->node.pending, self);
 		dsm_stat_inc(DSM_STAT_REQUESTS_RESENT);
 		cp->req_time = jiffies;

@@ -75,6 +75,10 @@ static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
 #define DSM_HOLD_NS		(2 * NSEC_PER_MSEC)
 #define DSM_HOLD_GRACE_NS	(250 * NSEC_PER_USEC)
 
+/* Read-ahead: the widest window, in pages, and how many are asked at once. */
+#define DSM_READAHEAD		1024
+#define DSM_READAHEAD_STEP	64
+
 static unsigned int dsm_inject_hold_ms;
 module_param_named(inject_hold_ms, dsm_inject_hold_ms, uint, 0600);
 MODULE_PARM_DESC(inject_hold_ms,
@@ -84,6 +88,11 @@ static unsigned int dsm_inject_forward_delay_ms;
 module_param_named(inject_forward_delay_ms, dsm_inject_forward_delay_ms, uint, 0600);
 MODULE_PARM_DESC(inject_forward_delay_ms,
 		 "test only: answer each forwarded request this much later");
+
+static unsigned int dsm_prefetch_spare_ms = 2000;
+module_param_named(prefetch_spare_ms, dsm_prefetch_spare_ms, uint, 0644);
+MODULE_PARM_DESC(prefetch_spare_ms,
+		 "a read-ahead does not take a page whose owner was given write access this recently (ms; 0: never spared)");
 
 static unsigned int dsm_inject_request_delay_ms;
 module_param_named(inject_request_delay_ms, dsm_inject_request_delay_ms, uint, 0600);
@@ -173,6 +182,7 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	w->index = cpu_to_le64(ctx->index);
 	w->type = m->type;
 	w->with_data = m->with_data;
+	w->flags = m->speculative ? DSM_WIRE_PAGE_SPECULATIVE : 0;
 	w->pad = 0;
 	w->requester = cpu_to_le32(m->requester);
 	if (data)
@@ -190,10 +200,34 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	ctx->dirty |= dsm_node_bit(to);
 }
 
+/* The home notes that the page's owner was given write access now. */
+static void dsm_pages_written(struct dsm_cpage *cp)
+{
+	cp->written = jiffies ?: 1;
+}
+
+/*
+ * The home's policy for a read-ahead of a page its owner holds exclusively:
+ * declined while the owner was given write access lately (it is likely
+ * still writing: taking a copy would cost it an upgrade, and the copy
+ * would be invalidated unused), served once the page has been left alone
+ * that long (a cold page written once and now read, as a stream).
+ */
+static bool dsm_pages_spare(struct dsm_coh_env *env, const struct dsm_coh_dir *dir,
+			    const struct dsm_coh_msg *m)
+{
+	struct dsm_pages_ctx *ctx = env->ctx;
+	unsigned long written = ctx->cp->written;
+
+	return written && time_before(jiffies, written +
+				      msecs_to_jiffies(READ_ONCE(dsm_prefetch_spare_ms)));
+}
+
 void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
 			struct dsm_cpage *cp, pgoff_t index)
 {
 	ctx->env.send = dsm_pages_send;
+	ctx->env.spare = dsm_pages_spare;
 	ctx->env.ctx = ctx;
 	ctx->r = r;
 	ctx->cp = cp;
@@ -278,6 +312,8 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 		dsm_stat_inc(DSM_STAT_REQUESTS_SERVED);
 		trace_dsm_request(ctx->r->key, ctx->index, m.type, m.requester,
 				  cp->dir.owner);
+		if (m.type == DSM_COH_REQ_WRITE)
+			dsm_pages_written(cp);
 		err = dsm_coh_dir_receive(&ctx->env, &cp->dir, cp->home, &m);
 	}
 	return err;
@@ -419,6 +455,48 @@ void dsm_pages_take_home(struct dsm_pages_ctx *ctx)
 	}
 }
 
+/*
+ * Read-ahead accuracy, per region: a page read ahead that an access then
+ * uses widens the region's window by a page; one invalidated unused, or
+ * declined by its home, halves it. So the window grows while read-ahead
+ * pays and shrinks to nothing when it steals or wastes. Updates of two
+ * pages at once may lose one: the window is a hint.
+ */
+static void dsm_pages_prefetch_paid(struct dsm_region *r, bool paid)
+{
+	int w = READ_ONCE(r->ra_window);
+
+	dsm_stat_inc(paid ? DSM_STAT_PREFETCH_USED : DSM_STAT_PREFETCH_WASTED);
+	WRITE_ONCE(r->ra_window, paid ? min(w + 1, DSM_READAHEAD) : w / 2);
+}
+
+/* The home declined our read-ahead: a writer has the page. */
+static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	int w = READ_ONCE(ctx->r->ra_window);
+	int err;
+
+	if (!cp->speculative) {
+		/* it answers a read-ahead we since sent again to a new home */
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 0;
+	}
+	err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), m);
+	if (err)
+		return err;
+	cp->speculative = false;
+	dsm_stat_inc(DSM_STAT_PREFETCH_DECLINED);
+	WRITE_ONCE(ctx->r->ra_window, w / 2);
+	if (cp->waiters) {	/* a fault joined it meanwhile: ask in earnest */
+		dsm_coh_fault(&ctx->env, &cp->node, dsm_self_id(), cp->home, false);
+		cp->req_time = jiffies;
+	} else {
+		dsm_pages_replay(ctx);	/* nothing can be kept: dropped if so */
+	}
+	return 0;
+}
+
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
 static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
 			  const void *data, u64 epoch)
@@ -461,9 +539,15 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		}
 		dsm_pages_take_over(ctx, data);
 		return dsm_pages_dir_drain(ctx);	/* requests kept meanwhile */
+	case DSM_COH_DECLINE:
+		return dsm_pages_declined(ctx, m);
 	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
 		trace_dsm_invalidate(ctx->r->key, ctx->index, m->from, m->requester);
+		if (cp->prefetched && cp->node.state != DSM_COH_INVALID) {
+			cp->prefetched = false;
+			dsm_pages_prefetch_paid(ctx->r, false);
+		}
 		break;
 	}
 	/* the data is wanted only by a request waiting for it */
@@ -483,6 +567,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		err = 0;
 	}
 	if (was && !cp->node.pending) {
+		cp->prefetched = cp->speculative && !cp->waiters;
+		cp->speculative = false;
 		/*
 		 * Let a waiting fault use the page before others take it:
 		 * what was kept for later transactions waits for the hold.
@@ -553,9 +639,11 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	int err;
 
 	if (len < sizeof(*w) || w->with_data > 1 || w->pad ||
-	    (w->with_data && w->type != DSM_COH_GRANT))
+	    (w->with_data && w->type != DSM_COH_GRANT) ||
+	    (w->flags && (w->flags != DSM_WIRE_PAGE_SPECULATIVE ||
+			  w->type != DSM_COH_REQ_READ)))
 		return -EPROTO;
-	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_GRANT) &&
+	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_DECLINE) &&
 	    w->type != DSM_COH_FAIL && w->type != DSM_PAGE_YIELD &&
 	    w->type != DSM_PAGE_HANDOVER)
 		return -EPROTO;
@@ -569,6 +657,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	m.from = from;
 	m.requester = le32_to_cpu(w->requester);
 	m.with_data = w->with_data;
+	m.speculative = w->flags & DSM_WIRE_PAGE_SPECULATIVE;
 	if (!m.requester || m.requester > DSM_MAX_NODES)
 		return -EPROTO;
 	/* nobody passes requests on: they come from their requester */
@@ -643,23 +732,25 @@ u32 dsm_pages_on_msg(const struct dsm_net_msg *m)
 }
 
 /*
- * Read-ahead: a read fault that follows a fault on the previous page
- * requests the next pages this node does not hold and has not asked for,
- * DSM_READAHEAD_STEP at a time, up to DSM_READAHEAD ahead of the fault (a
- * fault served locally holds a page lock: its messages are sent by a work
- * item). Consecutive pages have different homes (the mapping table spreads
- * them), so these are separate requests, pipelined: the faults that follow
- * find the pages arrived or in flight. The window is wide because under
- * emulation a page costs ~0.1 ms of CPU at each end while a round trip is
- * ~1.5 ms: 16 pages gave 4.5 MiB/s, 1024 give 30-35. Pages whose lock is
- * busy are skipped.
+ * Read-ahead: a read fault that follows a fault on the previous page asks
+ * for the next pages this node does not hold and has not asked for, up to
+ * the region's window (r->ra_window) ahead of the fault, DSM_READAHEAD_STEP
+ * at a time (a fault served locally holds a page lock: its messages are
+ * sent by a work item). Consecutive pages have different homes (the mapping
+ * table spreads them), so these are separate requests, pipelined: the
+ * faults that follow find the pages arrived or in flight. The requests are
+ * speculative: a home declines one for a page a writer holds (see
+ * dsm_pages_spare), so read-ahead never steals a page being written. The
+ * window adapts (dsm_pages_prefetch_paid), up to DSM_READAHEAD: wide,
+ * because under emulation a page costs ~0.1 ms of CPU at each end while a
+ * round trip is ~1.5 ms (16 pages gave 4.5 MiB/s, 1024 give 30-35). Once it
+ * is closed, two consecutive faults that both had to ask open it a page
+ * wide again. Pages whose lock is busy are skipped.
  */
-#define DSM_READAHEAD		1024
-#define DSM_READAHEAD_STEP	64
-
 static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 {
-	pgoff_t last = READ_ONCE(r->ra_last), ra_end, end, i;
+	pgoff_t last = READ_ONCE(r->ra_last), ra_end, end, step, i;
+	int win = READ_ONCE(r->ra_window);
 	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
 	struct dsm_cpage *cp;
@@ -671,28 +762,36 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 		WRITE_ONCE(r->ra_end, index);	/* a new run starts here */
 		return 0;
 	}
+	if (win <= 0) {
+		if (hit)
+			return 0;
+		win = 1;	/* a sequential run of misses: try again */
+		WRITE_ONCE(r->ra_window, win);
+	}
 	ra_end = READ_ONCE(r->ra_end);
 	if (ra_end < index || ra_end > index + DSM_READAHEAD)
 		ra_end = index;
-	/* on a hit, only once DSM_READAHEAD_STEP pages of it are consumed */
-	if (hit && index + DSM_READAHEAD - DSM_READAHEAD_STEP < ra_end)
+	step = min_t(pgoff_t, win, DSM_READAHEAD_STEP);
+	/* on a hit, only once a step of the window is consumed */
+	if (hit && index + win - step < ra_end)
 		return 0;
-	end = min3(index + DSM_READAHEAD, ra_end + DSM_READAHEAD_STEP, r->npages - 1);
+	end = min3(index + win, ra_end + step, r->npages - 1);
 	for (i = ra_end + 1; i <= end; i++) {
 		cp = dsm_cpage_get(r, i);
 		if (IS_ERR(cp) || !trylock_page(cp->page))
 			continue;
 		dsm_pages_ctx_init(&ctx, r, cp, i);
-		if (cp->node.state == DSM_COH_INVALID && !cp->node.pending &&
-		    !cp->failed && dsm_pages_home_reachable(cp)) {
-			dsm_coh_fault(&ctx.env, &cp->node, self, cp->home, false);
+		if (!cp->failed && dsm_pages_home_reachable(cp) &&
+		    dsm_coh_prefetch(&ctx.env, &cp->node, self, cp->home)) {
 			cp->req_time = jiffies;
+			cp->speculative = true;
 			dsm_stat_inc(DSM_STAT_READAHEAD);
 		}
 		unlock_page(cp->page);
 		dirty |= ctx.dirty;
 	}
-	WRITE_ONCE(r->ra_end, end);
+	if (end > ra_end)
+		WRITE_ONCE(r->ra_end, end);
 	return dirty;
 }
 
@@ -715,9 +814,11 @@ static void dsm_pages_request(struct dsm_pages_ctx *ctx, bool write)
  * read-ahead request may have been sent long before, and a busy home that
  * is alive is not a lost page.
  */
-static void dsm_pages_add_waiter(struct dsm_cpage *cp)
+static void dsm_pages_add_waiter(struct dsm_region *r, struct dsm_cpage *cp)
 {
 	if (!cp->waiters) {
+		if (cp->speculative)	/* a read-ahead in time, if not early */
+			dsm_pages_prefetch_paid(r, true);
 		cp->waiters = true;
 		cp->wait_since = jiffies;
 	}
@@ -762,6 +863,12 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 again:
 	dsm_pages_ctx_init(&ctx, r, cp, vmf->pgoff);
 	lock_page(cp->page);
+	if (cp->prefetched) {
+		cp->prefetched = false;
+		dsm_pages_prefetch_paid(r, true);
+	}
+	if (write && cp->home == dsm_self_id() && cp->node.state == DSM_COH_EXCLUSIVE)
+		dsm_pages_written(cp);	/* the home writes its own copy */
 	if (write ? cp->node.state == DSM_COH_EXCLUSIVE :
 		    cp->node.state != DSM_COH_INVALID &&
 		    cp->node.pending != DSM_COH_REQ_WRITE) {
@@ -792,7 +899,7 @@ again:
 				goto sigbus;
 			dsm_pages_request(&ctx, true);
 		}
-		dsm_pages_add_waiter(cp);
+		dsm_pages_add_waiter(r, cp);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REFAULT);
 		dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
@@ -826,7 +933,7 @@ again:
 			goto sigbus;
 		dsm_pages_request(&ctx, write);
 	}
-	dsm_pages_add_waiter(cp);
+	dsm_pages_add_waiter(r, cp);
 	deadline = cp->wait_since + timeout;
 	unlock_page(cp->page);
 	if (!write)

@@ -39,6 +39,11 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  *            fault is kept from other nodes, so the fault can use it (0:
  *            none)
  * @hold_write: the held grant answered a write request
+ * @speculative: the request in flight was sent as a read-ahead (its home
+ *            may decline it)
+ * @prefetched: the copy came by read-ahead and no access has used it yet
+ * @written:  (home) jiffies when write access was last given to the owner
+ *            (0: never): a read-ahead does not take a page written lately
  * @node:     this node's protocol state
  * @dir:      the directory entry, if this node is @home
  * @kept:     messages the state machine asked to keep until our data
@@ -56,6 +61,9 @@ struct dsm_cpage {
 	unsigned long wait_since;
 	bool waiters;
 	bool hold_write;
+	bool speculative;
+	bool prefetched;
+	unsigned long written;
 	u64 hold_until;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;

@@ -46,6 +46,13 @@
  *   granthold   a page granted to node 2's waiting store, whose forward to
  *               node 1 reached node 2 first, is held for the store: one
  *               request serves it
+ *   readahead   node 2 writes the second half of a region; node 1 reads the
+ *               first half in order: its read-ahead runs into node 2's
+ *               pages and is declined (they were written lately), so
+ *               node 2 rewrites them with no request; node 1's read-ahead
+ *               pages were used. Then, nothing spared, read-ahead pages
+ *               that node 2 overwrites before node 1 reads them count as
+ *               wasted
  *   leaveattach node 1 attaches a region in the window where it applied
  *               node 3's leave and node 2, which answers, has not: its
  *               pages work on node 1 and node 2 reads them; node 3 rejoins
@@ -1154,6 +1161,82 @@ static void test_granthold(void)
 }
 
 /*
+ * Read-ahead never steals a page a writer is working on. Node 2 writes
+ * pages 128..255 of a region, so it holds them exclusively. Node 1 reads
+ * pages 0..127 in order; its read-ahead window grows as the pages it asked
+ * for ahead are used, and runs past page 127. Every home spares node 2's
+ * pages (written lately: prefetch_spare_ms is set to 10 minutes here, so
+ * "lately" does not depend on how fast the guests are), so node 2 rewrites
+ * them all without a request; before read-ahead was speculative, each was
+ * downgraded and needed one. Then, with nothing spared, node 1 reads pages
+ * 0..63 of a second region, its read-ahead takes copies of the pages after
+ * them, node 2 overwrites those before node 1 reads them: wasted.
+ */
+#define RA_KEY		0xc0de00d0
+#define RA_PAGES	256
+
+static void test_readahead(void)
+{
+	volatile uint64_t *p = map_key(RA_KEY, RA_PAGES * PAGE);
+	volatile uint64_t *q = map_key(RA_KEY + 1, RA_PAGES * PAGE);
+	uint64_t before, used, declined, wasted = 0, sum = 0;
+	int i;
+
+	set_param("prefetch_spare_ms", "600000");
+	if (me == 2)
+		for (i = RA_PAGES / 2; i < RA_PAGES; i++)
+			p[i * PAGE / 8] = i;
+	barrier("readahead-written");
+	if (me == 1) {
+		used = stat_of("prefetch_used");
+		declined = stat_of("prefetch_declined");
+		for (i = 0; i < RA_PAGES / 2; i++)
+			sum += p[i * PAGE / 8];
+		usleep(500 * 1000);	/* the last read-aheads are answered */
+		used = stat_of("prefetch_used") - used;
+		declined = stat_of("prefetch_declined") - declined;
+		tap(sum == 0, "node 1 read pages 0-%d in order (all zero)", RA_PAGES / 2 - 1);
+		tap(used > 0 && declined > 0,
+		    "its read-ahead pages were used (%llu) and those of node 2's pages declined (%llu)",
+		    (unsigned long long)used, (unsigned long long)declined);
+	}
+	barrier("readahead-read");
+	if (me == 2) {
+		before = stat_of("write_faults_remote");
+		for (i = RA_PAGES / 2; i < RA_PAGES; i++)
+			p[i * PAGE / 8] = i + 1;
+		before = stat_of("write_faults_remote") - before;
+		tap(before == 0,
+		    "node 2 rewrote its %d pages with %llu requests (0: read-ahead took none of them)",
+		    RA_PAGES / 2, (unsigned long long)before);
+	}
+	set_param("prefetch_spare_ms", "0");
+	barrier("readahead-nothing-spared");
+	if (me == 1) {
+		wasted = stat_of("prefetch_wasted");
+		for (i = 0; i < RA_PAGES / 4; i++)
+			sum += q[i * PAGE / 8];
+		usleep(500 * 1000);
+	}
+	barrier("readahead-read-ahead");
+	if (me == 2)
+		for (i = RA_PAGES / 4; i < RA_PAGES; i++)
+			q[i * PAGE / 8] = i;
+	barrier("readahead-overwritten");
+	if (me == 1) {
+		wasted = stat_of("prefetch_wasted") - wasted;
+		for (i = RA_PAGES / 4; i < RA_PAGES; i++)
+			sum += q[i * PAGE / 8] == (uint64_t)i;
+		tap(sum == RA_PAGES * 3 / 4, "node 1 reads node 2's new values (%llu of %d)",
+		    (unsigned long long)sum, RA_PAGES * 3 / 4);
+		tap(wasted > 0, "read-ahead pages overwritten before use count as wasted (%llu)",
+		    (unsigned long long)wasted);
+	}
+	set_param("prefetch_spare_ms", "2000");
+	barrier("readahead-done");
+}
+
+/*
  * Two removals of one key overlap (each node pauses 3 s between the phases
  * of its removal): node 1's is refused (node 3 maps the region) and aborts
  * while node 2's, started once node 3 unmapped, has prepared every member
@@ -1949,6 +2032,8 @@ int main(int argc, char **argv)
 		test_leaveattach();
 	else if (!strcmp(t, "granthold"))
 		test_granthold();
+	else if (!strcmp(t, "readahead"))
+		test_readahead();
 	else if (!strcmp(t, "removelate"))
 		test_removelate();
 	else if (!strcmp(t, "removerace"))

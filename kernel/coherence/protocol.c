@@ -38,6 +38,21 @@ static void dsm_coh_send(struct dsm_coh_env *env, u32 from, u32 to, u8 type,
 	env->send(env, from, to, &m);
 }
 
+/* Ask the home for the page: a read (maybe @speculative) or a write. */
+static void dsm_coh_ask(struct dsm_coh_env *env, struct dsm_coh_node *n,
+			u32 self, u32 home, u8 type, bool speculative)
+{
+	struct dsm_coh_msg m = {
+		.type = type,
+		.from = self,
+		.requester = self,
+		.speculative = speculative,
+	};
+
+	n->pending = type;
+	env->send(env, self, home, &m);
+}
+
 /**
  * dsm_coh_dir_init() - a page nobody has touched: the home owns it
  * @dir:  the directory entry
@@ -81,9 +96,28 @@ bool dsm_coh_fault(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
 		return true;
 	if (n->pending)
 		return false;	/* join the request in flight, then retry */
-	n->pending = write ? DSM_COH_REQ_WRITE : DSM_COH_REQ_READ;
-	dsm_coh_send(env, self, home, n->pending, self, false, 0);
+	dsm_coh_ask(env, n, self, home,
+		    write ? DSM_COH_REQ_WRITE : DSM_COH_REQ_READ, false);
 	return false;
+}
+
+/**
+ * dsm_coh_prefetch() - ask for a read copy ahead of any access
+ * @env:  the caller
+ * @n:    this node's state
+ * @self: this node
+ * @home: the page's home
+ *
+ * Return: true if a speculative read was sent (the page is invalid here and
+ * nothing is in flight); it ends in DATA, or in DECLINE.
+ */
+bool dsm_coh_prefetch(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
+		      u32 home)
+{
+	if (n->state != DSM_COH_INVALID || n->pending)
+		return false;
+	dsm_coh_ask(env, n, self, home, DSM_COH_REQ_READ, true);
+	return true;
 }
 
 /* A message for a later transaction: the caller keeps it until our data. */
@@ -97,7 +131,7 @@ static int dsm_coh_node_defer(const struct dsm_coh_node *n)
  * @env:  the caller
  * @n:    this node's state
  * @self: this node
- * @m:    DATA, GRANT, FWD_READ, FWD_WRITE or INV
+ * @m:    DATA, GRANT, DECLINE, FWD_READ, FWD_WRITE or INV
  *
  * Return: 0; DSM_COH_KEEP to feed @m again, in order with any other kept
  * message, once @n->pending is 0; or -EPROTO for a message the protocol
@@ -112,6 +146,11 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 			return -EPROTO;
 		n->state = DSM_COH_SHARED;
 		n->value = m->value;
+		n->pending = 0;
+		return 0;
+	case DSM_COH_DECLINE:	/* our speculative read: nothing changed */
+		if (n->pending != DSM_COH_REQ_READ)
+			return -EPROTO;
 		n->pending = 0;
 		return 0;
 	case DSM_COH_GRANT:
@@ -200,6 +239,11 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 	if (m->type == DSM_COH_REQ_READ) {
 		if (r == dir->owner)	/* an owner always holds the data */
 			return -EPROTO;
+		if (m->speculative && !dir->copyset && env->spare &&
+		    env->spare(env, dir, m)) {
+			dsm_coh_send(env, home, r, DSM_COH_DECLINE, r, false, 0);
+			return 0;
+		}
 		dir->copyset |= dsm_coh_bit(r);
 		dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_READ, r, false, 0);
 		return 0;

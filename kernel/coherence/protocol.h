@@ -32,6 +32,12 @@
  *    waits for data and receives such a message defers it until the data is
  *    in. Messages from the home that precede the requester's own grant are
  *    earlier transactions and are served at once.
+ *  - Read-ahead: a node may ask for a copy before any access (a
+ *    speculative read). The home serves it like a read, except when the
+ *    owner holds the page exclusively and the caller's policy (@spare) says
+ *    the owner is using it: then the home declines (DECLINE) and nothing
+ *    changes; the requester is back where it was. Read-ahead never takes a
+ *    page a writer is working on. Messages: 2 when declined.
  *  - Queues are the caller's: a receive function that returns DSM_COH_KEEP
  *    asks the caller to keep the message and feed it again, in arrival
  *    order - a node's once its request completed (@pending is 0 again), the
@@ -79,6 +85,7 @@ enum dsm_coh_msg_type {
 	DSM_COH_INV_ACK,	/* holder -> home */
 	DSM_COH_DATA,		/* home or owner -> requester: read copy */
 	DSM_COH_GRANT,		/* home or owner -> requester: ownership */
+	DSM_COH_DECLINE,	/* home -> requester: a read-ahead not served */
 	DSM_COH_FAIL = 16,	/* home -> requester: the page's data is lost */
 };
 
@@ -88,6 +95,8 @@ enum dsm_coh_msg_type {
  * @from:      sender
  * @requester: the node the transaction is for
  * @with_data: GRANT carries the page contents
+ * @speculative: REQ_READ asked ahead of any access (read-ahead): the home
+ *             may decline it rather than take the page from a writer
  * @value:     the page contents (a version number in the simulation; the
  *             module carries the real page next to the message)
  */
@@ -96,6 +105,7 @@ struct dsm_coh_msg {
 	u32 from;
 	u32 requester;
 	bool with_data;
+	bool speculative;
 	u64 value;
 };
 
@@ -141,12 +151,17 @@ struct dsm_coh_dir {
 
 /**
  * struct dsm_coh_env - what the state machine needs from its caller
- * @send: carry @m from node @from to node @to (FIFO per ordered pair)
- * @ctx:  the caller's
+ * @send:  carry @m from node @from to node @to (FIFO per ordered pair)
+ * @spare: may be NULL; asked about a speculative read of a page whose
+ *         owner holds it exclusively: true to decline it, leaving the
+ *         owner's copy alone (the caller's policy, e.g. "written lately")
+ * @ctx:   the caller's
  */
 struct dsm_coh_env {
 	void (*send)(struct dsm_coh_env *env, u32 from, u32 to,
 		     const struct dsm_coh_msg *m);
+	bool (*spare)(struct dsm_coh_env *env, const struct dsm_coh_dir *dir,
+		      const struct dsm_coh_msg *m);
 	void *ctx;
 };
 
@@ -154,6 +169,8 @@ void dsm_coh_dir_init(struct dsm_coh_dir *dir, u32 home);
 void dsm_coh_node_init(struct dsm_coh_node *n, bool home);
 bool dsm_coh_fault(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
 		   u32 home, bool write);
+bool dsm_coh_prefetch(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
+		      u32 home);
 int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 			 u32 self, const struct dsm_coh_msg *m);
 int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,

@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	2
+#define DSM_WIRE_VERSION	3
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -186,6 +186,7 @@ struct dsm_wire_reply {
  * @index:     the page
  * @type:      enum dsm_coh_msg_type (kernel/coherence/protocol.h)
  * @with_data: GRANT: the page follows
+ * @flags:     DSM_WIRE_PAGE_* (REQ_READ only)
  * @pad:       zero
  * @requester: the node the transaction is for
  */
@@ -196,9 +197,12 @@ struct dsm_wire_page {
 	__le64 index;
 	__u8 type;
 	__u8 with_data;
-	__le16 pad;
+	__u8 flags;
+	__u8 pad;
 	__le32 requester;
 } __packed;
+
+#define DSM_WIRE_PAGE_SPECULATIVE	0x01	/* a read-ahead: may be declined */
 static_assert(sizeof(struct dsm_wire_page) == 40);
 
 #define DSM_REGION_LOOKUP	1	/* do you know this region? */

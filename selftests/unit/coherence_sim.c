@@ -83,7 +83,9 @@ static int new_home[MAX_P];		/* the leaver's pages go there */
 static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
 static int ndefq[MAX_P];
 static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
-	    rejoins, wedged, holds_kept, removable;
+	    rejoins, wedged, holds_kept, removable, prefetches, declines,
+	    stale_declines;
+static bool spec[MAX_N][MAX_P];	/* the request in flight is a read-ahead */
 /*
  * A page granted to a waiting fault is held for it (kernel/pages.c): what
  * takes it away, kept before the grant or come since, waits until the hold
@@ -172,7 +174,28 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	}
 }
 
-static struct dsm_coh_env env = { .send = sim_send };
+/* The home's policy for a read-ahead of an exclusively held page: at random. */
+static bool sim_spare(struct dsm_coh_env *env, const struct dsm_coh_dir *d,
+		      const struct dsm_coh_msg *m)
+{
+	(void)env;
+	if (!m->speculative || d->copyset || d->owner == m->requester)
+		fail("asked to spare a page that is not held exclusively by another");
+	return rnd(2);
+}
+
+static struct dsm_coh_env env = { .send = sim_send, .spare = sim_spare };
+
+/* A read-ahead by the node in slot @n of @p (kernel: dsm_pages_readahead). */
+static void prefetch_page(u32 n, u32 p)
+{
+	cur_page = p;
+	if (!page_gone[p] &&
+	    dsm_coh_prefetch(&env, &node[n][p], ids[n], ids[homev[n][p]])) {
+		spec[n][p] = true;
+		prefetches++;
+	}
+}
 
 /* A load or store by the node in slot @n on @p; true if it was performed. */
 static bool access_page(u32 n, u32 p, bool store)
@@ -244,7 +267,19 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 			x->pending = 0;
 			want[to][p] = 0;
 		}
+		spec[to][p] = false;
 		return;
+	}
+	if (m->type == DSM_COH_DECLINE) {
+		if (!spec[to][p]) {	/* its request was sent again: dropped */
+			stale_declines++;
+			return;
+		}
+		if (dsm_coh_node_receive(&env, x, ids[to], m) || x->state != DSM_COH_INVALID)
+			fail("a declined read-ahead changed the page or was refused");
+		spec[to][p] = false;
+		declines++;
+		return;		/* a fault that joined it asks again (retry_waiting) */
 	}
 	if (!nkept[to][p] || m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
 		err = dsm_coh_node_receive(&env, x, ids[to], m);
@@ -252,6 +287,8 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		keep(kept[to][p], &nkept[to][p], m);
 	else if (err < 0)
 		fail("the state machine refused a message the protocol sent");
+	if (was && !x->pending)
+		spec[to][p] = false;
 	if (was && !x->pending && want[to][p]) {
 		held[to][p] = true;
 		holds_kept += nkept[to][p] > 0;
@@ -359,6 +396,7 @@ static bool rejoin(int n)
 		nkept[n][p] = 0;
 		want[n][p] = 0;
 		held[n][p] = false;
+		spec[n][p] = false;
 	}
 	return true;
 }
@@ -692,6 +730,7 @@ static void leave_apply(int n)
 
 			take_over(n, p, &none);
 		} else if (new_home[p] != n && r.type) {
+			spec[n][p] = false;	/* asked in earnest now */
 			sim_send(&env, ids[n], ids[new_home[p]], &r);
 			lv_resent++;
 		}
@@ -838,6 +877,7 @@ static void setup(int n, int p, const u32 *use)
 	if (!links)
 		fail("out of memory");
 	memset(want, 0, sizeof(want));
+	memset(spec, 0, sizeof(spec));
 	memset(truth, 0, sizeof(truth));
 	memset(nkept, 0, sizeof(nkept));
 	memset(held, 0, sizeof(held));
@@ -881,7 +921,9 @@ static void one_run(int steps)
 		if (rnd(3) == 0) {
 			u32 n = rnd(N), p = rnd(P);
 
-			if (!want[n][p] && !dead[n] && (int)n != lv)
+			if (!want[n][p] && !dead[n] && (int)n != lv && !rnd(4))
+				prefetch_page(n, p);
+			else if (!want[n][p] && !dead[n] && (int)n != lv)
 				access_page(n, p, rnd(2));
 		} else {
 			deliver(rnd(N), rnd(N));	/* often an empty link: a delay */
@@ -1064,6 +1106,8 @@ int main(int argc, char **argv)
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
 	       holds_kept);
+	printf("# %ld read-aheads, %ld declined by their home, %ld declines of a read-ahead sent again\n",
+	       prefetches, declines, stale_declines);
 	printf("# %ld steps where nobody asked about a page: nothing about it on its way (a removal may go on)\n",
 	       removable);
 	return 0;

@@ -20,5 +20,5 @@ exec selftests/vm/cluster.sh --nodes 3 -- sh -c '
 	dsm_sor 510 ${DSM_SOR_ITERATIONS:-40}
 	dsm_barrier demo-done 600
 	echo "== dsm counters of node $DSM_NODE_ID"
-	dsmctl stats | grep -E "faults|requests|inv_|pages_|bytes_|failures"
+	dsmctl stats | grep -E "faults|requests|inv_|pages_|bytes_|failures|readahead|prefetch"
 '

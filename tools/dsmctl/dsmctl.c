@@ -62,6 +62,9 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_REQUESTS_MOVED] = "requests_moved",
 	[DSM_STAT_REQUESTS_RESENT] = "requests_resent",
 	[DSM_STAT_REQUESTS_DEFERRED] = "requests_deferred",
+	[DSM_STAT_PREFETCH_USED] = "prefetch_used",
+	[DSM_STAT_PREFETCH_WASTED] = "prefetch_wasted",
+	[DSM_STAT_PREFETCH_DECLINED] = "prefetch_declined",
 };
 
 static const char *const state_names[] = {

@@ -231,6 +231,9 @@ enum dsm_stat {
 	DSM_STAT_REQUESTS_MOVED,	/* for a page handed over while leaving: dropped */
 	DSM_STAT_REQUESTS_RESENT,	/* ours, sent again to a page's new home */
 	DSM_STAT_REQUESTS_DEFERRED,	/* from a node ahead of us in a leave: kept */
+	DSM_STAT_PREFETCH_USED,		/* read-ahead pages an access then used */
+	DSM_STAT_PREFETCH_WASTED,	/* ... invalidated before any access */
+	DSM_STAT_PREFETCH_DECLINED,	/* ... declined by the home: a writer has it */
 	__DSM_STAT_MAX,
 };
 
