@@ -3,11 +3,13 @@
  * dsm: the /dev/dsm character device.
  *
  * An open file starts unattached; DSM_IOC_ATTACH binds it to one region for
- * the rest of its life, and mmap maps that region. Every rejected call is
+ * the rest of its life, and mmap maps that region. Any open file can also
+ * wait on a word of a dsm mapping (DSM_IOC_WAIT). Every rejected call is
  * counted (DSM_STAT_BAD_IOCTL, DSM_STAT_BAD_MMAP).
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -101,6 +103,27 @@ static int dsm_dev_info(void __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+static int dsm_dev_wait(void __user *argp)
+{
+	struct dsm_region *r;
+	struct dsm_wait req;
+	pgoff_t pgoff;
+	int err;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.pad || req.addr % sizeof(u32) || req.addr > TASK_SIZE_MAX)
+		return -EINVAL;
+	r = dsm_vm_region_at(req.addr, &pgoff);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	err = pgoff < r->npages ?
+	      dsm_pages_wait_word(r, pgoff, offset_in_page(req.addr), req.expected,
+				  req.timeout_ns) : -EINVAL;
+	dsm_region_put(r);
+	return err;
+}
+
 static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -116,6 +139,11 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case DSM_IOC_INFO:
 		err = dsm_dev_info(argp);
+		break;
+	case DSM_IOC_WAIT:
+		err = dsm_dev_wait(argp);
+		if (err == -ETIMEDOUT || err == -EINTR)
+			return err;	/* how a wait ends, not a bad call */
 		break;
 	default:
 		err = -ENOTTY;

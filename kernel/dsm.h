@@ -110,6 +110,8 @@ int dsm_pages_handover(void);
 void dsm_pages_leave_end(void);
 void dsm_pages_free(struct dsm_region *r);
 bool dsm_pages_asking(struct dsm_region *r);
+int dsm_pages_wait_word(struct dsm_region *r, pgoff_t index, unsigned int offset,
+			u32 expected, u64 timeout_ns);
 u64 dsm_pages_count(void);
 
 /* region_home.c: cluster-wide attach */
@@ -124,6 +126,7 @@ u32 dsm_region_on_request(const struct dsm_net_msg *m);
 
 /* vm.c */
 int dsm_vm_mmap(struct dsm_region *r, struct vm_area_struct *vma);
+struct dsm_region *dsm_vm_region_at(unsigned long addr, pgoff_t *pgoff);
 
 /* dev.c */
 int dsm_dev_init(void);

@@ -100,6 +100,7 @@ MODULE_PARM_DESC(inject_request_delay_ms,
 		 "test only: take the next page request of a peer this much later");
 
 DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
+static DECLARE_WAIT_QUEUE_HEAD(dsm_pages_change_wq);	/* DSM_IOC_WAIT sleepers */
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
 
 struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
@@ -503,6 +504,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
+	bool valid = cp->node.state != DSM_COH_INVALID;
 	u8 was = cp->node.pending;
 	bool moved = false;
 	int err;
@@ -565,6 +567,11 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	if (err == DSM_COH_KEEP) {
 		dsm_pages_keep(&cp->kept, m);
 		err = 0;
+	}
+	if (valid && cp->node.state == DSM_COH_INVALID) {
+		WRITE_ONCE(cp->changes, cp->changes + 1);	/* wake DSM_IOC_WAIT */
+		if (wq_has_sleeper(&dsm_pages_change_wq))
+			wake_up_all(&dsm_pages_change_wq);
 	}
 	if (was && !cp->node.pending) {
 		cp->prefetched = cp->speculative && !cp->waiters;
@@ -1015,6 +1022,53 @@ bool dsm_pages_asking(struct dsm_region *r)
 			cond_resched();
 	}
 	return false;
+}
+
+/**
+ * dsm_pages_wait_word() - DSM_IOC_WAIT: sleep while a word of this node's
+ * copy holds @expected, until the copy is invalidated
+ * @r:          the region, with a reference
+ * @index:      the page
+ * @offset:     the word's offset in the page, 4-byte aligned
+ * @expected:   the value to sleep on
+ * @timeout_ns: the longest sleep
+ *
+ * The word is compared under the page lock, which an invalidation takes
+ * before it counts @changes: a store by another node between the caller's
+ * load and this sleep is never missed.
+ *
+ * Return: 0 (the word differs, no valid copy is here, or it was
+ * invalidated: re-read), -ETIMEDOUT, -EINTR, -ENOMEM.
+ */
+int dsm_pages_wait_word(struct dsm_region *r, pgoff_t index, unsigned int offset,
+			u32 expected, u64 timeout_ns)
+{
+	struct dsm_cpage *cp = dsm_cpage_get(r, index);
+	u32 seen, *page, value;
+	long left;
+
+	if (IS_ERR(cp))
+		return PTR_ERR(cp);
+	lock_page(cp->page);
+	if (r->cluster && cp->node.state == DSM_COH_INVALID) {
+		unlock_page(cp->page);
+		return 0;	/* the caller's load fetches the page */
+	}
+	page = kmap_local_page(cp->page);
+	value = READ_ONCE(page[offset / sizeof(u32)]);
+	kunmap_local(page);
+	seen = cp->changes;
+	unlock_page(cp->page);
+	if (value != expected)
+		return 0;
+	if (!timeout_ns)
+		return -ETIMEDOUT;
+	left = wait_event_interruptible_hrtimeout(dsm_pages_change_wq,
+						  READ_ONCE(cp->changes) != seen,
+						  ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
+	if (left == -ERESTARTSYS)
+		return -EINTR;
+	return left == -ETIME ? -ETIMEDOUT : 0;
 }
 
 /**

@@ -42,6 +42,7 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @speculative: the request in flight was sent as a read-ahead (its home
  *            may decline it)
  * @prefetched: the copy came by read-ahead and no access has used it yet
+ * @changes:  times this node's copy was invalidated (DSM_IOC_WAIT)
  * @written:  (home) jiffies when write access was last given to the owner
  *            (0: never): a read-ahead does not take a page written lately
  * @node:     this node's protocol state
@@ -64,6 +65,7 @@ struct dsm_cpage {
 	bool speculative;
 	bool prefetched;
 	unsigned long written;
+	u32 changes;
 	u64 hold_until;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;

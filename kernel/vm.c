@@ -67,6 +67,34 @@ static const struct vm_operations_struct dsm_vm_cluster_ops = {
 };
 
 /**
+ * dsm_vm_region_at() - the region the calling process maps at @addr
+ * @addr:  a user address
+ * @pgoff: set to the region's page at @addr
+ *
+ * Return: the region, with a reference (dsm_region_put() it); -EFAULT if
+ * nothing is mapped at @addr, -EINVAL if it is not a dsm mapping, -EINTR.
+ */
+struct dsm_region *dsm_vm_region_at(unsigned long addr, pgoff_t *pgoff)
+{
+	struct mm_struct *mm = current->mm;
+	struct dsm_region *r = ERR_PTR(-EFAULT);
+	struct vm_area_struct *vma;
+
+	if (mmap_read_lock_killable(mm))
+		return ERR_PTR(-EINTR);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_ops != &dsm_vm_ops && vma->vm_ops != &dsm_vm_cluster_ops) {
+		r = ERR_PTR(-EINVAL);
+	} else if (vma) {
+		r = vma->vm_private_data;
+		kref_get(&r->ref);
+		*pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	}
+	mmap_read_unlock(mm);
+	return r;
+}
+
+/**
  * dsm_vm_mmap() - set up a VMA that maps (part of) a region
  * @r:   the region attached to the file being mapped
  * @vma: the new VMA

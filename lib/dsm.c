@@ -111,6 +111,57 @@ DSM_EXPORT int dsm_map_fixed(const struct dsm_region *region, void **addr)
 	return 0;
 }
 
+/*
+ * One descriptor of /dev/dsm for the process's waits, opened on first use
+ * and kept (close-on-exec); a thread that loses the race to set it closes
+ * its own.
+ */
+static int dsm_wait_fd = -1;
+
+static int dsm_wait_device(void)
+{
+	int fd = __atomic_load_n(&dsm_wait_fd, __ATOMIC_ACQUIRE), none = -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = dsm_open_device();
+	if (fd < 0)
+		return fd;
+	if (!__atomic_compare_exchange_n(&dsm_wait_fd, &none, fd, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		close(fd);
+		fd = none;
+	}
+	return fd;
+}
+
+/**
+ * dsm_wait() - sleep while a word of a dsm mapping holds @expected
+ * @word:       the word, 4-byte aligned, in a region this process maps
+ * @expected:   the value to sleep on
+ * @timeout_ns: the longest sleep
+ *
+ * A store by another node wakes the sleeper at once (it invalidates this
+ * node's copy of the page); a store by this node only ends the sleep at the
+ * timeout. Callers re-read the word after any return.
+ *
+ * Return: 0 (re-read the word), -ETIMEDOUT, -EINTR, or another negative
+ * errno (-EINVAL: not a dsm mapping; -ENOTTY: a module without waits).
+ */
+DSM_EXPORT int dsm_wait(const uint32_t *word, uint32_t expected, long timeout_ns)
+{
+	struct dsm_wait req = {
+		.addr = (uintptr_t)word,
+		.expected = expected,
+		.timeout_ns = timeout_ns > 0 ? timeout_ns : 0,
+	};
+	int fd = dsm_wait_device();
+
+	if (fd < 0)
+		return fd;
+	return ioctl(fd, DSM_IOC_WAIT, &req) ? -errno : 0;
+}
+
 /**
  * dsm_info() - this node's identity and cluster
  * @info: filled in: node id (0 while not configured), members (0 outside a

@@ -39,6 +39,7 @@ int dsm_remove(uint64_t key);
 int dsm_info(struct dsm_info *info);
 int dsm_node_id(void);
 int dsm_node_count(void);
+int dsm_wait(const uint32_t *word, uint32_t expected, long timeout_ns);
 
 /**
  * struct dsm_lock - a lock in shared memory (one 64-byte line)

@@ -6,8 +6,10 @@
  * keeps atomic across nodes (a writer holds the only mapped copy of the
  * page). Waiting is done by reading: a page held read-only is read locally
  * at no network cost until a writer invalidates it, so a waiter first spins
- * briefly, then sleeps with exponential backoff (1 us to 1 ms) so that the
- * nodes do not pull the page back and forth while nothing changes.
+ * briefly, then sleeps in dsm_wait() until another node's store invalidates
+ * its copy, or a timeout that grows from 1 us to 1 ms (for writers on the
+ * same node, whose stores wake nobody). Where dsm_wait() is refused (an
+ * object outside a dsm mapping, an older module), it just sleeps that long.
  *
  * Each object takes a 64-byte line; put objects that are used together on
  * a page of their own, away from data that other nodes write.
@@ -22,16 +24,22 @@
 #define DSM_SPINS	64
 #define DSM_BACKOFF_MAX_NS	1000000
 
-static void dsm_backoff(unsigned int *round, long *ns)
+/* Wait a little while *word holds @seen: spin, then sleep (see above). */
+static void dsm_backoff(const uint32_t *word, uint32_t seen, unsigned int *round,
+			long *ns)
 {
 	struct timespec ts = { 0, 0 };
+	int err;
 
 	if (++*round < DSM_SPINS) {
 		__builtin_ia32_pause();
 		return;
 	}
-	ts.tv_nsec = *ns;
-	nanosleep(&ts, NULL);
+	err = dsm_wait(word, seen, *ns);
+	if (err && err != -ETIMEDOUT && err != -EINTR) {
+		ts.tv_nsec = *ns;
+		nanosleep(&ts, NULL);
+	}
 	*ns = *ns * 2 > DSM_BACKOFF_MAX_NS ? DSM_BACKOFF_MAX_NS : *ns * 2;
 }
 
@@ -70,7 +78,7 @@ DSM_EXPORT int dsm_lock_acquire(struct dsm_lock *lock)
 	long ns = 1000;
 
 	while (dsm_lock_trylock(lock))
-		dsm_backoff(&round, &ns);
+		dsm_backoff(&lock->held, 1, &round, &ns);
 	return 0;
 }
 
@@ -121,6 +129,6 @@ DSM_EXPORT int dsm_barrier_wait(struct dsm_barrier *barrier)
 		return 1;
 	}
 	while (__atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE) == gen)
-		dsm_backoff(&round, &ns);
+		dsm_backoff(&barrier->generation, gen, &round, &ns);
 	return 0;
 }

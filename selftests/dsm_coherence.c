@@ -53,6 +53,9 @@
  *               pages were used. Then, nothing spared, read-ahead pages
  *               that node 2 overwrites before node 1 reads them count as
  *               wasted
+ *   wait        node 1 sleeps in dsm_wait() on a word it holds read-only
+ *               (timeout 60 s); node 2 stores to it 0.3 s later: node 1
+ *               wakes (not by the timeout) and reads the new value
  *   leaveattach node 1 attaches a region in the window where it applied
  *               node 3's leave and node 2, which answers, has not: its
  *               pages work on node 1 and node 2 reads them; node 3 rejoins
@@ -1237,6 +1240,39 @@ static void test_readahead(void)
 }
 
 /*
+ * A cross-node wait: node 1 holds the word read-only and sleeps on it;
+ * node 2's store invalidates node 1's copy, which wakes it long before its
+ * 60 s timeout. Node 3, which holds no copy, returns at once (its load
+ * would fetch the page).
+ */
+#define WT_KEY		0xc0de00c0
+
+static void test_wait(void)
+{
+	volatile uint32_t *w = map_key(WT_KEY, PAGE);
+	double t0;
+	int err;
+
+	if (me == 1 && *w != 0)
+		tap(0, "the word starts at 0");
+	barrier("wait-read");
+	if (me == 1) {
+		t0 = now();
+		err = dsm_wait((const uint32_t *)w, 0, 60 * 1000000000L);
+		tap(!err && *w == 1, "node 1 woke from its wait (%s) after %.2f s and reads %u",
+		    err ? strerror(-err) : "woken", now() - t0, *w);
+	} else if (me == 2) {
+		usleep(300 * 1000);
+		*w = 1;
+	} else {
+		err = dsm_wait((const uint32_t *)w, 0, 60 * 1000000000L);
+		tap(!err, "a wait with no copy here returns at once (%s)",
+		    err ? strerror(-err) : "0");
+	}
+	barrier("wait-done");
+}
+
+/*
  * Two removals of one key overlap (each node pauses 3 s between the phases
  * of its removal): node 1's is refused (node 3 maps the region) and aborts
  * while node 2's, started once node 3 unmapped, has prepared every member
@@ -2034,6 +2070,8 @@ int main(int argc, char **argv)
 		test_granthold();
 	else if (!strcmp(t, "readahead"))
 		test_readahead();
+	else if (!strcmp(t, "wait"))
+		test_wait();
 	else if (!strcmp(t, "removelate"))
 		test_removelate();
 	else if (!strcmp(t, "removerace"))

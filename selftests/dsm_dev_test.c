@@ -126,6 +126,70 @@ TEST(unknown_ioctls)
 	close(fd);
 }
 
+/* DSM_IOC_WAIT with every field chosen: 0 or -errno. */
+static int wait_raw(int fd, const void *addr, uint32_t expected, uint32_t pad,
+		    uint64_t timeout_ns)
+{
+	struct dsm_wait w = { .addr = (uintptr_t)addr, .expected = expected,
+			      .pad = pad, .timeout_ns = timeout_ns };
+
+	return ioctl(fd, DSM_IOC_WAIT, &w) ? -errno : 0;
+}
+
+static uint64_t bad_ioctls(void)
+{
+	char line[256];
+	uint64_t v = UINT64_MAX;
+	FILE *f = popen("dsmctl stats", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " bad_ioctl %lu", &v) == 1)
+			break;
+	if (f)
+		pclose(f);
+	return v;
+}
+
+/*
+ * A wait on a word of a local region (no other node can store to it):
+ * returns at once when the word differs, times out when it does not, and
+ * refuses what is not a 4-byte aligned word of a dsm mapping, counted.
+ */
+TEST(wait_on_a_word)
+{
+	int fd = open_dev(), other = open_dev();
+	uint64_t bad;
+	uint32_t *w, local = 7;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, attach_raw(fd, KEY(20), 2 * PAGE, 0, 0));
+	w = map(fd, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	ASSERT_NE(MAP_FAILED, w);
+	w[1024 + 3] = 5;
+	/* any open file of /dev/dsm waits on any dsm mapping of the process */
+	EXPECT_EQ(0, wait_raw(other, &w[1024 + 3], 4, 0, 1000000000));
+	EXPECT_EQ(-ETIMEDOUT, wait_raw(other, &w[1024 + 3], 5, 0, 20000000));
+	EXPECT_EQ(-ETIMEDOUT, wait_raw(other, &w[1024 + 3], 5, 0, 0));
+	EXPECT_EQ(-ETIMEDOUT, dsm_wait(&w[1024 + 3], 5, 1000));
+	EXPECT_EQ(0, dsm_wait(&w[0], 1, 1000));
+
+	bad = bad_ioctls();
+	EXPECT_EQ(-EINVAL, wait_raw(other, (char *)&w[3] + 1, 0, 0, 1000));
+	EXPECT_EQ(-EINVAL, wait_raw(other, &w[3], 0, 1, 1000));
+	EXPECT_EQ(-EINVAL, wait_raw(other, &local, 7, 0, 1000));	/* the stack */
+	EXPECT_EQ(-EFAULT, wait_raw(other, (void *)16, 0, 0, 1000));
+	EXPECT_EQ(-EINVAL, wait_raw(other, (void *)-4096L, 0, 0, 1000));
+	EXPECT_EQ(-EFAULT, ioctl(other, DSM_IOC_WAIT, (void *)16) ? -errno : 0);
+	EXPECT_EQ(bad + 6, bad_ioctls());
+
+	munmap(w, 2 * PAGE);
+	EXPECT_EQ(-EFAULT, wait_raw(other, &w[3], 0, 0, 1000));
+	close(fd);
+	close(other);
+	EXPECT_EQ(0, dsm_remove(KEY(20)));
+}
+
 TEST(zero_filled_on_first_touch)
 {
 	struct dsm_region r;

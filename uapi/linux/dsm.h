@@ -134,10 +134,39 @@ struct dsm_info {
 	__u32 pad;
 };
 
+/**
+ * struct dsm_wait - argument of DSM_IOC_WAIT (any open file of /dev/dsm): a
+ * cross-node futex wait
+ * @addr:       a 4-byte aligned address in a dsm mapping of the calling
+ *              process
+ * @expected:   sleep only while the 32-bit word at @addr holds this value
+ * @pad:        zero
+ * @timeout_ns: the longest sleep (0: only compare)
+ *
+ * Sleeps while the word holds @expected and this node's copy of its page
+ * stands; another node's store to the page invalidates the copy and wakes
+ * the sleeper. A store by a process of this node to a page this node holds
+ * writable does not (only the timeout ends that sleep): callers re-read the
+ * word and wait again, with a short timeout if writers may be local.
+ *
+ * Return: 0 when the word differs from @expected, this node holds no valid
+ * copy of the page (a load fetches it), or the copy was invalidated meanwhile:
+ * re-read the word. Errors: ETIMEDOUT, EINTR (a signal), EINVAL (@addr not
+ * aligned or not in a dsm mapping, @pad not zero), EFAULT (nothing mapped at
+ * @addr), ENOMEM.
+ */
+struct dsm_wait {
+	__u64 addr;
+	__u32 expected;
+	__u32 pad;
+	__u64 timeout_ns;
+};
+
 #define DSM_IOC_MAGIC		0xD5
 #define DSM_IOC_ATTACH		_IOWR(DSM_IOC_MAGIC, 1, struct dsm_attach)
 #define DSM_IOC_REMOVE		_IOW(DSM_IOC_MAGIC, 2, struct dsm_remove)
 #define DSM_IOC_INFO		_IOR(DSM_IOC_MAGIC, 3, struct dsm_info)
+#define DSM_IOC_WAIT		_IOW(DSM_IOC_MAGIC, 4, struct dsm_wait)
 
 /* ---- generic netlink ---- */
 
