@@ -861,6 +861,7 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 	struct dsm_cpage *cp = dsm_cpage_get(r, vmf->pgoff);
 	struct dsm_pages_ctx ctx;
 	unsigned long deadline;
+	const char *why;
 	bool may_drop;
 
 	if (IS_ERR(cp))
@@ -902,6 +903,7 @@ again:
 		 * fault again without a PTE; that fault waits for the request.
 		 */
 		if (!cp->node.pending) {
+			why = "its home is lost";
 			if (!dsm_pages_home_reachable(cp))
 				goto sigbus;
 			dsm_pages_request(&ctx, true);
@@ -913,11 +915,13 @@ again:
 		dsm_out_kick(ctx.dirty);	/* mmap_lock is held: no sending here */
 		return VM_FAULT_NOPAGE;
 	}
+	why = "its home answered that its data is lost";
 	if (cp->failed && !cp->node.pending) {
-		cp->failed = false;	/* the home said the page is lost */
+		cp->failed = false;
 		goto sigbus;
 	}
 	if (cp->node.pending) {
+		why = "its home is lost";
 		if (cp->failed)
 			goto sigbus;
 		if (cp->waiters && time_after(jiffies, cp->wait_since + timeout) &&
@@ -931,11 +935,13 @@ again:
 					    cp->home, cp->node.state,
 					    cp->node.pending == DSM_COH_REQ_WRITE ?
 					    "write" : "read");
+			why = NULL;	/* said above */
 			goto sigbus;
 		}
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {
+		why = "its home is lost";
 		if (!dsm_pages_home_reachable(cp))
 			goto sigbus;
 		dsm_pages_request(&ctx, write);
@@ -967,6 +973,9 @@ again:
 
 sigbus:
 	unlock_page(cp->page);
+	if (why)
+		pr_warn_ratelimited("region %#llx page %lu: SIGBUS: %s (home %u)\n",
+				    r->key, vmf->pgoff, why, cp->home);
 	dsm_stat_inc(DSM_STAT_FAULT_FAILURES);
 	trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_SIGBUS);
 	return VM_FAULT_SIGBUS;
