@@ -642,6 +642,8 @@ TEST(rogue_member_messages)
 		{ "requester id 0", {}, 0 },
 		{ "page sent with a request", {}, 0 },
 		{ "request in another node's name", {}, 0 },
+		{ "read-ahead flag on a write request", {}, 0 },
+		{ "unknown page flag", {}, 0 },
 	};
 	struct dsm_wire_region bad_op = { .op = htole32(99) };
 	int lfd, fd, n = sizeof(cases) / sizeof(cases[0]), i;
@@ -657,12 +659,15 @@ TEST(rogue_member_messages)
 	cases[3].w.npages = 0;
 	cases[4].w.key = htole64(0xbad0000000000002ULL);	/* a region new here */
 	cases[4].w.homes = htole64(1ULL << ROGUE_ID);	/* not passed back to it */
-	cases[5].w.pad = htole16(1);
+	cases[5].w.pad = 1;
 	cases[6].w.type = 6;			/* INV_ACK */
 	cases[7].w.with_data = 1;
 	cases[8].w.requester = 0;
 	cases[9].data = DSM_WIRE_PAGE_SIZE;
 	cases[10].w.requester = htole32(63);	/* not the sender, nor a member */
+	cases[11].w.type = 2;			/* REQ_WRITE */
+	cases[11].w.flags = DSM_WIRE_PAGE_SPECULATIVE;
+	cases[12].w.flags = 0x80;
 
 	lfd = rogue_listen();
 	ASSERT_LE(0, lfd);
