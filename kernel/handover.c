@@ -128,6 +128,7 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 				cp->node.state = DSM_COH_INVALID;
 				cp->node.owner = false;
 				dsm_pages_zap(r, index);
+				dsm_pages_copy_gone(r, cp);
 			}
 		}
 		unlock_page(cp->page);
@@ -182,6 +183,7 @@ static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
 	if (home == self) {
 		dsm_coh_dir_init(&cp->dir, self);
 		dsm_coh_node_init(&cp->node, true);
+		cp->speculative = false;
 		cp->waiters = false;
 		cp->failed = false;
 		if (dsm_pages_dir_drain(ctx))
@@ -337,6 +339,7 @@ static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 		dsm_stat_inc(DSM_STAT_REQUESTS_MOVED);	/* asked again at the new home */
 	cp->node.state = DSM_COH_INVALID;
 	cp->node.owner = false;
+	dsm_pages_copy_gone(ctx->r, cp);
 	cp->home = to;
 	cp->handed = true;
 	cp->leaving = false;

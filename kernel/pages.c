@@ -54,6 +54,7 @@
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
+#include <linux/wait_bit.h>
 
 #include "coherence/homes.h"
 #include "compat.h"
@@ -100,7 +101,6 @@ MODULE_PARM_DESC(inject_request_delay_ms,
 		 "test only: take the next page request of a peer this much later");
 
 DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
-static DECLARE_WAIT_QUEUE_HEAD(dsm_pages_change_wq);	/* DSM_IOC_WAIT sleepers */
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
 
 struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
@@ -333,6 +333,7 @@ static bool dsm_pages_dir_msg(u8 type)
 static void dsm_pages_end_request(struct dsm_cpage *cp, bool failed)
 {
 	cp->node.pending = 0;
+	cp->speculative = false;
 	cp->failed = failed;
 	cp->waiters = false;
 	wake_up_all(&dsm_pages_wq);
@@ -414,6 +415,30 @@ static bool dsm_pages_takes_away(u8 type)
 	       type == DSM_COH_INV;
 }
 
+static void dsm_pages_prefetch_paid(struct dsm_region *r, bool paid);
+
+/**
+ * dsm_pages_copy_gone() - this node's copy of the page was just invalidated
+ * @r:  the region
+ * @cp: the page, locked
+ *
+ * A copy that came by read-ahead and was never used was wasted; sleepers
+ * of DSM_IOC_WAIT on the page wake (they compare under the page lock, and
+ * this runs under it: none is missed).
+ */
+void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp)
+{
+	wait_queue_head_t *wq = __var_waitqueue(&cp->changes);
+
+	if (cp->prefetched) {
+		cp->prefetched = false;
+		dsm_pages_prefetch_paid(r, false);
+	}
+	WRITE_ONCE(cp->changes, cp->changes + 1);
+	if (wq_has_sleeper(wq))
+		wake_up_all(wq);
+}
+
 /*
  * Feed the messages kept for later transactions again, in order, up to the
  * first that must still wait. One that no longer fits (the page's state
@@ -427,9 +452,13 @@ static void dsm_pages_replay(struct dsm_pages_ctx *ctx)
 	int err;
 
 	while ((k = list_first_entry_or_null(&cp->kept, struct dsm_kept, node))) {
+		bool valid = cp->node.state != DSM_COH_INVALID;
+
 		err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), &k->m);
 		if (err == DSM_COH_KEEP)
 			return;
+		if (valid && cp->node.state == DSM_COH_INVALID)
+			dsm_pages_copy_gone(ctx->r, cp);
 		if (err) {
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 			pr_warn_ratelimited("region %#llx page %lu: kept message %u from node %u no longer fits: dropped\n",
@@ -478,8 +507,11 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	int w = READ_ONCE(ctx->r->ra_window);
 	int err;
 
-	if (!cp->speculative) {
-		/* it answers a read-ahead we since sent again to a new home */
+	if (!cp->speculative || m->from != cp->home || m->requester != dsm_self_id()) {
+		/*
+		 * Not from the home our read-ahead is waiting for: it answers
+		 * one we since sent again to a new home, or a peer's nonsense.
+		 */
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
 	}
@@ -546,10 +578,6 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
 		trace_dsm_invalidate(ctx->r->key, ctx->index, m->from, m->requester);
-		if (cp->prefetched && cp->node.state != DSM_COH_INVALID) {
-			cp->prefetched = false;
-			dsm_pages_prefetch_paid(ctx->r, false);
-		}
 		break;
 	}
 	/* the data is wanted only by a request waiting for it */
@@ -568,11 +596,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		dsm_pages_keep(&cp->kept, m);
 		err = 0;
 	}
-	if (valid && cp->node.state == DSM_COH_INVALID) {
-		WRITE_ONCE(cp->changes, cp->changes + 1);	/* wake DSM_IOC_WAIT */
-		if (wq_has_sleeper(&dsm_pages_change_wq))
-			wake_up_all(&dsm_pages_change_wq);
-	}
+	if (valid && cp->node.state == DSM_COH_INVALID)
+		dsm_pages_copy_gone(ctx->r, cp);
 	if (was && !cp->node.pending) {
 		cp->prefetched = cp->speculative && !cp->waiters;
 		cp->speculative = false;
@@ -1072,7 +1097,7 @@ int dsm_pages_wait_word(struct dsm_region *r, pgoff_t index, unsigned int offset
 		return 0;
 	if (!timeout_ns)
 		return -ETIMEDOUT;
-	left = wait_event_interruptible_hrtimeout(dsm_pages_change_wq,
+	left = wait_event_interruptible_hrtimeout(*__var_waitqueue(&cp->changes),
 						  READ_ONCE(cp->changes) != seen,
 						  ns_to_ktime(min_t(u64, timeout_ns, KTIME_MAX)));
 	if (left == -ERESTARTSYS)

@@ -102,5 +102,6 @@ void dsm_pages_take_home(struct dsm_pages_ctx *ctx);
 bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
 bool dsm_pages_behind(u64 epoch, u32 home);
 bool dsm_pages_home_leaving(u32 id);
+void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp);
 
 #endif /* _DSM_PAGES_H */

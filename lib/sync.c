@@ -24,23 +24,32 @@
 #define DSM_SPINS	64
 #define DSM_BACKOFF_MAX_NS	1000000
 
+/* How one wait goes on: spin rounds, the next sleep, dsm_wait() refused. */
+struct dsm_backoff {
+	unsigned int round;
+	long ns;
+	int refused;
+};
+
+#define DSM_BACKOFF_INIT { .ns = 1000 }
+
 /* Wait a little while *word holds @seen: spin, then sleep (see above). */
-static void dsm_backoff(const uint32_t *word, uint32_t seen, unsigned int *round,
-			long *ns)
+static void dsm_backoff(struct dsm_backoff *b, const uint32_t *word, uint32_t seen)
 {
 	struct timespec ts = { 0, 0 };
 	int err;
 
-	if (++*round < DSM_SPINS) {
+	if (++b->round < DSM_SPINS) {
 		__builtin_ia32_pause();
 		return;
 	}
-	err = dsm_wait(word, seen, *ns);
+	err = b->refused ? -EINVAL : dsm_wait(word, seen, b->ns);
 	if (err && err != -ETIMEDOUT && err != -EINTR) {
-		ts.tv_nsec = *ns;
+		b->refused = 1;	/* not asked again in this wait */
+		ts.tv_nsec = b->ns;
 		nanosleep(&ts, NULL);
 	}
-	*ns = *ns * 2 > DSM_BACKOFF_MAX_NS ? DSM_BACKOFF_MAX_NS : *ns * 2;
+	b->ns = b->ns * 2 > DSM_BACKOFF_MAX_NS ? DSM_BACKOFF_MAX_NS : b->ns * 2;
 }
 
 /**
@@ -74,11 +83,10 @@ DSM_EXPORT int dsm_lock_trylock(struct dsm_lock *lock)
  */
 DSM_EXPORT int dsm_lock_acquire(struct dsm_lock *lock)
 {
-	unsigned int round = 0;
-	long ns = 1000;
+	struct dsm_backoff b = DSM_BACKOFF_INIT;
 
 	while (dsm_lock_trylock(lock))
-		dsm_backoff(&lock->held, 1, &round, &ns);
+		dsm_backoff(&b, &lock->held, 1);
 	return 0;
 }
 
@@ -118,8 +126,8 @@ DSM_EXPORT int dsm_barrier_init(struct dsm_barrier *barrier, unsigned int partie
 DSM_EXPORT int dsm_barrier_wait(struct dsm_barrier *barrier)
 {
 	unsigned int gen = __atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE);
-	unsigned int parties = barrier->parties, round = 0;
-	long ns = 1000;
+	unsigned int parties = barrier->parties;
+	struct dsm_backoff b = DSM_BACKOFF_INIT;
 
 	if (!parties)
 		return -EINVAL;
@@ -129,6 +137,6 @@ DSM_EXPORT int dsm_barrier_wait(struct dsm_barrier *barrier)
 		return 1;
 	}
 	while (__atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE) == gen)
-		dsm_backoff(&barrier->generation, gen, &round, &ns);
+		dsm_backoff(&b, &barrier->generation, gen);
 	return 0;
 }

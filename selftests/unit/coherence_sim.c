@@ -271,7 +271,8 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		return;
 	}
 	if (m->type == DSM_COH_DECLINE) {
-		if (!spec[to][p]) {	/* its request was sent again: dropped */
+		if (!spec[to][p] || m->from != ids[homev[to][p]]) {
+			/* its request was sent again to a new home: dropped */
 			stale_declines++;
 			return;
 		}
