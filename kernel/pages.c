@@ -428,15 +428,13 @@ static void dsm_pages_prefetch_paid(struct dsm_region *r, bool paid);
  */
 void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp)
 {
-	wait_queue_head_t *wq = __var_waitqueue(&cp->changes);
-
 	if (cp->prefetched) {
 		cp->prefetched = false;
 		dsm_pages_prefetch_paid(r, false);
 	}
 	WRITE_ONCE(cp->changes, cp->changes + 1);
-	if (wq_has_sleeper(wq))
-		wake_up_all(wq);
+	smp_mb();	/* the count, then the check for sleepers */
+	wake_up_var(&cp->changes);	/* keyed: the hashed queue is shared */
 }
 
 /*
@@ -507,11 +505,8 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	int w = READ_ONCE(ctx->r->ra_window);
 	int err;
 
-	if (!cp->speculative || m->from != cp->home || m->requester != dsm_self_id()) {
-		/*
-		 * Not from the home our read-ahead is waiting for: it answers
-		 * one we since sent again to a new home, or a peer's nonsense.
-		 */
+	if (!cp->speculative) {
+		/* it answers a read-ahead we since sent again to a new home */
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
 	}
@@ -528,6 +523,37 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 		dsm_pages_replay(ctx);	/* nothing can be kept: dropped if so */
 	}
 	return 0;
+}
+
+/*
+ * Who may send what; a member that breaks these roles is broken or hostile.
+ * DATA, GRANT, FAIL and DECLINE answer this node's own request; forwards
+ * and invalidations serve another node's. Forwards, invalidations, FAIL,
+ * DECLINE and a grant without data come only from the page's home, as
+ * this node names it (DATA and a grant with data may come from the owner,
+ * which only the home knows). During a leave two races are allowed: this
+ * node still names the leaver while its successor already serves the page
+ * (taken), or a late message of a leaver this node no longer names
+ * (dropped and counted). Return: 0 to take @m, 1 if dropped, -EPROTO.
+ */
+static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh_msg *m)
+{
+	bool answer = m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT ||
+		      m->type == DSM_COH_FAIL || m->type == DSM_COH_DECLINE;
+	bool ours = m->requester == dsm_self_id();
+
+	if (answer != ours)
+		return -EPROTO;
+	if (m->from == cp->home || m->type == DSM_COH_DATA ||
+	    (m->type == DSM_COH_GRANT && m->with_data))
+		return 0;
+	if (dsm_pages_home_leaving(cp->home))
+		return 0;
+	if (dsm_pages_home_leaving(m->from)) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 1;
+	}
+	return -EPROTO;
 }
 
 /* One message for this page, under its lock. Return: 0 or -EPROTO. */
@@ -551,6 +577,9 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 			return 0;
 		}
 		if (m->type == DSM_COH_INV_ACK) {
+			/* an ack is for the write being served, nothing else */
+			if (!cp->dir.busy || m->requester != cp->dir.cur.requester)
+				return -EPROTO;
 			err = dsm_coh_dir_receive(&ctx->env, &cp->dir, self, m);
 			if (err)
 				return err;
@@ -560,10 +589,17 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		return dsm_pages_dir_drain(ctx);
 	}
 
+	if (m->type != DSM_PAGE_HANDOVER) {
+		err = dsm_pages_check_role(cp, m);
+		if (err)
+			return err < 0 ? err : 0;
+	}
 	switch (m->type) {
 	case DSM_COH_FAIL:
 		if (was)
 			dsm_pages_end_request(cp, true);
+		else
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* asked nothing */
 		return 0;
 	case DSM_PAGE_HANDOVER:
 		if (cp->home == self && !cp->handed) {

@@ -4,7 +4,8 @@
  * garbage, wrong magic, wrong version, truncated header, oversized length,
  * unknown type, bad node ids, a wrong cluster, malformed messages after a
  * valid (join) handshake, a flood of half-open connections, and a rogue
- * member sending malformed coherence messages, a gap in its sequence
+ * member sending malformed coherence messages or messages only a page's
+ * home may send (a forward, an invalidation, a FAIL), a gap in its sequence
  * numbers, an ack of what was never sent and a sequenced heartbeat on a
  * real peer link, and an answer to a region lookup that no region could
  * have. Each must be refused, closed or ignored, and counted, and the
@@ -644,6 +645,9 @@ TEST(rogue_member_messages)
 		{ "request in another node's name", {}, 0 },
 		{ "read-ahead flag on a write request", {}, 0 },
 		{ "unknown page flag", {}, 0 },
+		{ "forward from a node that is not the page's home", {}, 0 },
+		{ "invalidation from a node that is not the page's home", {}, 0 },
+		{ "FAIL from a node that is not the page's home", {}, 0 },
 	};
 	struct dsm_wire_region bad_op = { .op = htole32(99) };
 	int lfd, fd, n = sizeof(cases) / sizeof(cases[0]), i;
@@ -668,6 +672,11 @@ TEST(rogue_member_messages)
 	cases[11].w.type = 2;			/* REQ_WRITE */
 	cases[11].w.flags = DSM_WIRE_PAGE_SPECULATIVE;
 	cases[12].w.flags = 0x80;
+	/* this node is page 0's home and owner: only it may say these */
+	cases[13].w.type = 3;			/* FWD_READ, for the rogue */
+	cases[14].w.type = 5;			/* INV, for the rogue's write */
+	cases[15].w.type = 16;			/* FAIL of this node's request */
+	cases[15].w.requester = htole32(self_id());
 
 	lfd = rogue_listen();
 	ASSERT_LE(0, lfd);
