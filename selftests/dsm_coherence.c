@@ -1175,7 +1175,7 @@ static void test_granthold(void)
  * 0..63 of a second region, its read-ahead takes copies of the pages after
  * them, node 2 overwrites those before node 1 reads them: wasted.
  */
-#define RA_KEY		0xc0de00d0
+#define RA_KEY		0xc0de0130	/* and RA_KEY + 1 */
 #define RA_PAGES	256
 
 static void test_readahead(void)
@@ -1245,7 +1245,7 @@ static void test_readahead(void)
  * 60 s timeout. Node 3, which holds no copy, returns at once (its load
  * would fetch the page).
  */
-#define WT_KEY		0xc0de00c0
+#define WT_KEY		0xc0de0120
 
 static void test_wait(void)
 {
@@ -2008,7 +2008,7 @@ static void test_cleanup(void)
 	static const uint64_t keys[] = { 0xc0de0001, 0xc0de0010, 0xc0de0020,
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
 		0xc0de0080, 0xc0de0088, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
-		0xc0de00c0, 0xc0de00c1, GH_KEY, RL_KEY,
+		0xc0de00c0, 0xc0de00c1, GH_KEY, RL_KEY, RA_KEY, RA_KEY + 1, WT_KEY,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
