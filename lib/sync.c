@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "libdsm.h"
@@ -31,7 +32,7 @@ struct dsm_backoff {
 	int refused;
 };
 
-#define DSM_BACKOFF_INIT { .ns = 1000 }
+#define DSM_BACKOFF_INIT { .ns = 1000, .refused = !!getenv("LIBDSM_NO_WAIT") }
 
 /* Wait a little while *word holds @seen: spin, then sleep (see above). */
 static void dsm_backoff(struct dsm_backoff *b, const uint32_t *word, uint32_t seen)
