@@ -812,8 +812,8 @@ u32 dsm_pages_on_msg(const struct dsm_net_msg *m)
  * window adapts (dsm_pages_prefetch_paid), up to DSM_READAHEAD: wide,
  * because under emulation a page costs ~0.1 ms of CPU at each end while a
  * round trip is ~1.5 ms (16 pages gave 4.5 MiB/s, 1024 give 30-35). Once it
- * is closed, two consecutive faults that both had to ask open it a page
- * wide again. Pages whose lock is busy are skipped.
+ * is closed, a fault that had to ask, right after a fault on the previous
+ * page, opens it a page wide again. Pages whose lock is busy are skipped.
  */
 static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 {
