@@ -415,7 +415,22 @@ static bool dsm_pages_takes_away(u8 type)
 	       type == DSM_COH_INV;
 }
 
-static void dsm_pages_prefetch_paid(struct dsm_region *r, bool paid);
+/*
+ * Read-ahead accuracy, per region: a page read ahead that an access then
+ * uses (DSM_STAT_PREFETCH_USED) widens the region's window by a page; one
+ * invalidated unused (_WASTED) or declined by its home (_DECLINED) halves
+ * it. So the window grows while read-ahead pays and shrinks to nothing
+ * when it steals or wastes. Updates of two pages at once may lose one: the
+ * window is a hint.
+ */
+static void dsm_pages_prefetch_count(struct dsm_region *r, enum dsm_stat what)
+{
+	int w = READ_ONCE(r->ra_window);
+
+	dsm_stat_inc(what);
+	WRITE_ONCE(r->ra_window, what == DSM_STAT_PREFETCH_USED ?
+				 min(w + 1, DSM_READAHEAD) : w / 2);
+}
 
 /**
  * dsm_pages_copy_gone() - this node's copy of the page was just invalidated
@@ -430,11 +445,26 @@ void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp)
 {
 	if (cp->prefetched) {
 		cp->prefetched = false;
-		dsm_pages_prefetch_paid(r, false);
+		dsm_pages_prefetch_count(r, DSM_STAT_PREFETCH_WASTED);
 	}
 	WRITE_ONCE(cp->changes, cp->changes + 1);
 	smp_mb();	/* the count, then the check for sleepers */
 	wake_up_var(&cp->changes);	/* keyed: the hashed queue is shared */
+}
+
+/*
+ * A message for this node's side of the page, through the state machine;
+ * a copy it invalidates is noted (dsm_pages_copy_gone).
+ */
+static int dsm_pages_node_receive(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	bool valid = cp->node.state != DSM_COH_INVALID;
+	int err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), m);
+
+	if (valid && cp->node.state == DSM_COH_INVALID)
+		dsm_pages_copy_gone(ctx->r, cp);
+	return err;
 }
 
 /*
@@ -450,13 +480,9 @@ static void dsm_pages_replay(struct dsm_pages_ctx *ctx)
 	int err;
 
 	while ((k = list_first_entry_or_null(&cp->kept, struct dsm_kept, node))) {
-		bool valid = cp->node.state != DSM_COH_INVALID;
-
-		err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), &k->m);
+		err = dsm_pages_node_receive(ctx, &k->m);
 		if (err == DSM_COH_KEEP)
 			return;
-		if (valid && cp->node.state == DSM_COH_INVALID)
-			dsm_pages_copy_gone(ctx->r, cp);
 		if (err) {
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 			pr_warn_ratelimited("region %#llx page %lu: kept message %u from node %u no longer fits: dropped\n",
@@ -483,26 +509,10 @@ void dsm_pages_take_home(struct dsm_pages_ctx *ctx)
 	}
 }
 
-/*
- * Read-ahead accuracy, per region: a page read ahead that an access then
- * uses widens the region's window by a page; one invalidated unused, or
- * declined by its home, halves it. So the window grows while read-ahead
- * pays and shrinks to nothing when it steals or wastes. Updates of two
- * pages at once may lose one: the window is a hint.
- */
-static void dsm_pages_prefetch_paid(struct dsm_region *r, bool paid)
-{
-	int w = READ_ONCE(r->ra_window);
-
-	dsm_stat_inc(paid ? DSM_STAT_PREFETCH_USED : DSM_STAT_PREFETCH_WASTED);
-	WRITE_ONCE(r->ra_window, paid ? min(w + 1, DSM_READAHEAD) : w / 2);
-}
-
 /* The home declined our read-ahead: a writer has the page. */
 static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 {
 	struct dsm_cpage *cp = ctx->cp;
-	int w = READ_ONCE(ctx->r->ra_window);
 	int err;
 
 	if (!cp->speculative) {
@@ -510,12 +520,11 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
 	}
-	err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), m);
+	err = dsm_pages_node_receive(ctx, m);
 	if (err)
 		return err;
 	cp->speculative = false;
-	dsm_stat_inc(DSM_STAT_PREFETCH_DECLINED);
-	WRITE_ONCE(ctx->r->ra_window, w / 2);
+	dsm_pages_prefetch_count(ctx->r, DSM_STAT_PREFETCH_DECLINED);
 	if (cp->waiters) {	/* a fault joined it meanwhile: ask in earnest */
 		dsm_coh_fault(&ctx->env, &cp->node, dsm_self_id(), cp->home, false);
 		cp->req_time = jiffies;
@@ -562,7 +571,6 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
-	bool valid = cp->node.state != DSM_COH_INVALID;
 	u8 was = cp->node.pending;
 	bool moved = false;
 	int err;
@@ -627,13 +635,11 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	if (!list_empty(&cp->kept) && dsm_pages_takes_away(m->type))
 		err = DSM_COH_KEEP;
 	else
-		err = dsm_coh_node_receive(&ctx->env, &cp->node, self, m);
+		err = dsm_pages_node_receive(ctx, m);
 	if (err == DSM_COH_KEEP) {
 		dsm_pages_keep(&cp->kept, m);
 		err = 0;
 	}
-	if (valid && cp->node.state == DSM_COH_INVALID)
-		dsm_pages_copy_gone(ctx->r, cp);
 	if (was && !cp->node.pending) {
 		cp->prefetched = cp->speculative && !cp->waiters;
 		cp->speculative = false;
@@ -809,7 +815,7 @@ u32 dsm_pages_on_msg(const struct dsm_net_msg *m)
  * faults that follow find the pages arrived or in flight. The requests are
  * speculative: a home declines one for a page a writer holds (see
  * dsm_pages_spare), so read-ahead never steals a page being written. The
- * window adapts (dsm_pages_prefetch_paid), up to DSM_READAHEAD: wide,
+ * window adapts (dsm_pages_prefetch_count), up to DSM_READAHEAD: wide,
  * because under emulation a page costs ~0.1 ms of CPU at each end while a
  * round trip is ~1.5 ms (16 pages gave 4.5 MiB/s, 1024 give 30-35). Once it
  * is closed, a fault that had to ask, right after a fault on the previous
@@ -886,7 +892,7 @@ static void dsm_pages_add_waiter(struct dsm_region *r, struct dsm_cpage *cp)
 {
 	if (!cp->waiters) {
 		if (cp->speculative)	/* a read-ahead in time, if not early */
-			dsm_pages_prefetch_paid(r, true);
+			dsm_pages_prefetch_count(r, DSM_STAT_PREFETCH_USED);
 		cp->waiters = true;
 		cp->wait_since = jiffies;
 	}
@@ -934,7 +940,7 @@ again:
 	lock_page(cp->page);
 	if (cp->prefetched) {
 		cp->prefetched = false;
-		dsm_pages_prefetch_paid(r, true);
+		dsm_pages_prefetch_count(r, DSM_STAT_PREFETCH_USED);
 	}
 	if (write && cp->home == dsm_self_id() && cp->node.state == DSM_COH_EXCLUSIVE)
 		dsm_pages_written(cp);	/* the home writes its own copy */

@@ -32,7 +32,20 @@ struct dsm_backoff {
 	int refused;
 };
 
-#define DSM_BACKOFF_INIT { .ns = 1000, .refused = !!getenv("LIBDSM_NO_WAIT") }
+#define DSM_BACKOFF_INIT { .ns = 1000 }
+
+/* LIBDSM_NO_WAIT set: sleep blind, to compare (read once per process). */
+static int dsm_no_wait(void)
+{
+	static int no_wait = -1;
+	int v = __atomic_load_n(&no_wait, __ATOMIC_RELAXED);
+
+	if (v < 0) {
+		v = !!getenv("LIBDSM_NO_WAIT");
+		__atomic_store_n(&no_wait, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
 
 /* Wait a little while *word holds @seen: spin, then sleep (see above). */
 static void dsm_backoff(struct dsm_backoff *b, const uint32_t *word, uint32_t seen)
@@ -44,7 +57,7 @@ static void dsm_backoff(struct dsm_backoff *b, const uint32_t *word, uint32_t se
 		__builtin_ia32_pause();
 		return;
 	}
-	err = b->refused ? -EINVAL : dsm_wait(word, seen, b->ns);
+	err = b->refused || dsm_no_wait() ? -EINVAL : dsm_wait(word, seen, b->ns);
 	if (err && err != -ETIMEDOUT && err != -EINTR) {
 		b->refused = 1;	/* not asked again in this wait */
 		ts.tv_nsec = b->ns;
