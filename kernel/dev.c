@@ -4,7 +4,8 @@
  *
  * An open file starts unattached; DSM_IOC_ATTACH binds it to one region for
  * the rest of its life, and mmap maps that region. Any open file can also
- * wait on a word of a dsm mapping (DSM_IOC_WAIT). Every rejected call is
+ * wait on a word of a dsm mapping (DSM_IOC_WAIT) or arrive at a barrier
+ * named by one (DSM_IOC_BARRIER). Every rejected call is
  * counted (DSM_STAT_BAD_IOCTL, DSM_STAT_BAD_MMAP).
  */
 #include <linux/fs.h>
@@ -124,6 +125,28 @@ static int dsm_dev_wait(void __user *argp)
 	return err;
 }
 
+static int dsm_dev_barrier(void __user *argp)
+{
+	struct dsm_barrier_arrive req;
+	struct dsm_region *r;
+	pgoff_t pgoff;
+	int err;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.pad || req.addr % sizeof(u32) || req.addr > TASK_SIZE_MAX ||
+	    !req.parties || req.parties > DSM_BARRIER_MAX_PARTIES)
+		return -EINVAL;
+	r = dsm_vm_region_at(req.addr, &pgoff);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	err = pgoff < r->npages ?
+	      dsm_barrier_wait(r, ((u64)pgoff << PAGE_SHIFT) +
+			       offset_in_page(req.addr), req.parties) : -EINVAL;
+	dsm_region_put(r);
+	return err;
+}
+
 static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -144,6 +167,12 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 		err = dsm_dev_wait(argp);
 		if (err == -ETIMEDOUT || err == -EINTR)
 			return err;	/* how a wait ends, not a bad call */
+		break;
+	case DSM_IOC_BARRIER:
+		err = dsm_dev_barrier(argp);
+		if (err >= 0 || err == -EINTR || err == -ENOLINK ||
+		    err == -ENOTCONN)
+			return err;	/* 1: the last arrival; errors the cluster's */
 		break;
 	default:
 		err = -ENOTTY;

@@ -97,6 +97,12 @@ u32 dsm_regions_count(void);
 void dsm_regions_destroy(void);
 void dsm_regions_drop_cluster(void);
 
+/* barrier.c: barriers across the cluster */
+int dsm_barrier_wait(struct dsm_region *r, u64 offset, u32 parties);
+u32 dsm_barrier_on_msg(const struct dsm_net_msg *m);
+void dsm_barriers_new_epoch(u64 members);
+void dsm_barriers_destroy(void);
+
 /* pages.c: per-page state; runs the coherence protocol for cluster regions */
 struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
 vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,

@@ -169,6 +169,7 @@ static void dsm_members_new_epoch(u64 epoch)
 	lockdep_assert_held(&dsm_members_lock);
 	WRITE_ONCE(dsm_epoch, epoch);
 	dsm_stat_inc(DSM_STAT_EPOCH_CHANGES);
+	dsm_barriers_new_epoch(dsm_members_mask());
 	pr_info("membership epoch %llu: %u members\n", epoch, dsm_members_count());
 	dsm_nl_event(DSM_EVENT_EPOCH, dsm_self_id(), 0);
 }
@@ -201,6 +202,7 @@ static void dsm_members_forget(void)
 	lockdep_assert_held(&dsm_members_lock);
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	WRITE_ONCE(dsm_epoch, 0);
+	dsm_barriers_new_epoch(0);
 }
 
 /* Forget the cluster: no members, no links. Called unlocked; may wait. */

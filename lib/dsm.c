@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "libdsm.h"
+#include "internal.h"
 
 #define DSM_EXPORT __attribute__((visibility("default")))
 
@@ -160,6 +161,26 @@ DSM_EXPORT int dsm_wait(const uint32_t *word, uint32_t expected, long timeout_ns
 	if (fd < 0)
 		return fd;
 	return ioctl(fd, DSM_IOC_WAIT, &req) ? -errno : 0;
+}
+
+/*
+ * A barrier counted by the kernel (DSM_IOC_BARRIER), named by @word; for
+ * dsm_barrier_wait(). Return: 1 for the last arrival, 0 for the others,
+ * or a negative errno (-EINVAL: not a dsm mapping; -ENOTTY: a module
+ * without cluster barriers).
+ */
+int dsm_barrier_arrive(const uint32_t *word, unsigned int parties)
+{
+	struct dsm_barrier_arrive req = {
+		.addr = (uintptr_t)word,
+		.parties = parties,
+	};
+	int fd = dsm_wait_device(), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = ioctl(fd, DSM_IOC_BARRIER, &req);
+	return ret < 0 ? -errno : ret;
 }
 
 /**

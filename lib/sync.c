@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "libdsm.h"
+#include "internal.h"
 
 #define DSM_EXPORT __attribute__((visibility("default")))
 #define DSM_SPINS	64
@@ -134,17 +135,32 @@ DSM_EXPORT int dsm_barrier_init(struct dsm_barrier *barrier, unsigned int partie
  * dsm_barrier_wait() - wait until all parties have arrived
  * @barrier: the barrier
  *
+ * In a dsm mapping, the kernel counts the arrivals (DSM_IOC_BARRIER: one
+ * message per party to the node that counts, one back to each at the
+ * release); elsewhere, with a module without it, or with LIBDSM_NO_WAIT
+ * set (every party must then have it), the parties count in the shared
+ * words and wait for the generation to move.
+ *
  * Return: 1 for the last to arrive, 0 for the others; -EINVAL if the
- * barrier was never set up.
+ * barrier was never set up; from the kernel, -ENOLINK (a node whose party
+ * had arrived left or was lost), -ENOTCONN (this node left the cluster),
+ * -ENOSPC or -EINTR.
  */
 DSM_EXPORT int dsm_barrier_wait(struct dsm_barrier *barrier)
 {
 	unsigned int gen = __atomic_load_n(&barrier->generation, __ATOMIC_ACQUIRE);
 	unsigned int parties = barrier->parties;
 	struct dsm_backoff b = DSM_BACKOFF_INIT;
+	int ret;
 
 	if (!parties)
 		return -EINVAL;
+	if (!dsm_no_wait()) {
+		ret = dsm_barrier_arrive(&barrier->count, parties);
+		if (ret != -EINVAL && ret != -ENOTTY && ret != -ENOENT &&
+		    ret != -EACCES)
+			return ret;
+	}
 	if (__atomic_add_fetch(&barrier->count, 1, __ATOMIC_ACQ_REL) == parties) {
 		__atomic_store_n(&barrier->count, 0, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&barrier->generation, 1, __ATOMIC_RELEASE);

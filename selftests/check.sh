@@ -21,7 +21,9 @@ step() {
 		echo "check: PASS $name ($((SECONDS - t0))s)"
 	else
 		failed+=("$name")
-		echo "check: FAIL $name ($((SECONDS - t0))s); last lines of $LOG/$name.log:"
+		echo "check: FAIL $name ($((SECONDS - t0))s); its failed tests and last lines of $LOG/$name.log:"
+		grep -E 'not ok|BUG:|WARNING:|soft lockup|hung task' "$LOG/$name.log" | head -40 | sed 's/^/    /'
+		echo "    ..."
 		tail -30 "$LOG/$name.log" | sed 's/^/    /'
 	fi
 }

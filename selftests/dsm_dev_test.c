@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -188,6 +189,82 @@ TEST(wait_on_a_word)
 	close(fd);
 	close(other);
 	EXPECT_EQ(0, dsm_remove(KEY(20)));
+}
+
+/* DSM_IOC_BARRIER with every field chosen: 1 (last), 0, or -errno. */
+static int arrive_raw(int fd, const void *addr, uint32_t parties, uint32_t pad)
+{
+	struct dsm_barrier_arrive b = { .addr = (uintptr_t)addr,
+					.parties = parties, .pad = pad };
+	int ret = ioctl(fd, DSM_IOC_BARRIER, &b);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* A child that arrives at the barrier and exits with what it returned. */
+static pid_t arrive_child(int fd, const void *addr, uint32_t parties)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(arrive_raw(fd, addr, parties, 0) & 0xff);
+	return pid;
+}
+
+/*
+ * A barrier on a word of a local region: this node counts it. One party
+ * goes through and is the last; of two, exactly one is told it was last;
+ * a party killed while it waits is taken back (the next two parties meet
+ * each other, not the dead one); bad arguments are refused and counted.
+ */
+TEST(barrier_on_a_word)
+{
+	int fd = open_dev(), st, ret;
+	uint32_t *w, local = 0;
+	uint64_t bad;
+	pid_t a, b;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, attach_raw(fd, KEY(21), 2 * PAGE, 0, 0));
+	w = map(fd, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	ASSERT_NE(MAP_FAILED, w);
+	EXPECT_EQ(1, arrive_raw(fd, &w[1024 + 5], 1, 0));
+
+	a = arrive_child(fd, &w[7], 2);
+	ASSERT_LT(0, a);
+	usleep(100 * 1000);
+	ret = arrive_raw(fd, &w[7], 2, 0);
+	ASSERT_EQ(a, waitpid(a, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(1, ret + WEXITSTATUS(st));
+
+	a = arrive_child(fd, &w[8], 2);
+	ASSERT_LT(0, a);
+	usleep(300 * 1000);
+	kill(a, SIGKILL);
+	ASSERT_EQ(a, waitpid(a, &st, 0));
+	EXPECT_TRUE(WIFSIGNALED(st));
+	b = arrive_child(fd, &w[8], 2);
+	ASSERT_LT(0, b);
+	sleep(1);
+	/* had the dead party still counted, b would be out already */
+	EXPECT_EQ(0, waitpid(b, &st, WNOHANG));
+	ret = arrive_raw(fd, &w[8], 2, 0);
+	ASSERT_EQ(b, waitpid(b, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(1, ret + WEXITSTATUS(st));
+
+	bad = bad_ioctls();
+	EXPECT_EQ(-EINVAL, arrive_raw(fd, &w[3], 0, 0));
+	EXPECT_EQ(-EINVAL, arrive_raw(fd, &w[3], DSM_BARRIER_MAX_PARTIES + 1, 0));
+	EXPECT_EQ(-EINVAL, arrive_raw(fd, &w[3], 1, 1));
+	EXPECT_EQ(-EINVAL, arrive_raw(fd, (char *)&w[3] + 2, 1, 0));
+	EXPECT_EQ(-EINVAL, arrive_raw(fd, &local, 1, 0));	/* the stack */
+	EXPECT_EQ(-EFAULT, arrive_raw(fd, (void *)16, 1, 0));
+	EXPECT_EQ(bad + 6, bad_ioctls());
+	munmap(w, 2 * PAGE);
+	close(fd);
+	EXPECT_EQ(0, dsm_remove(KEY(21)));
 }
 
 TEST(zero_filled_on_first_touch)

@@ -682,7 +682,7 @@ TEST(rogue_member_messages)
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, rogue_join());
 	made = node_stat(DSM_STAT_REGIONS_CREATED);
-	for (i = 0; i <= n + 3; i++) {
+	for (i = 0; i <= n + 4; i++) {
 		uint64_t before = node_stat(DSM_STAT_BAD_WIRE);
 		struct dsm_wire_ping ping = {};
 
@@ -708,6 +708,12 @@ TEST(rogue_member_messages)
 			h.epoch = htole64(rogue_epoch);
 			h.ack = htole64(1ULL << 40);
 			ASSERT_EQ(0, send_msg(fd, h, &ping, sizeof(ping)));
+		} else if (i == n + 3) {
+			struct dsm_wire_barrier none = { .key = base.key };
+
+			TH_LOG("a barrier arrival for no parties");
+			ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_BARRIER, sizeof(none)),
+					      &none, sizeof(none)));
 		} else {
 			TH_LOG("a sequence number on a heartbeat");
 			h = rogue_hdr(DSM_MSG_PING, sizeof(ping));

@@ -126,6 +126,9 @@ static const struct dsm_msg_info dsm_msgs[__DSM_MSG_MAX] = {
 	[DSM_MSG_ACK] = { "ack", 0, 0, false, false, true, false, dsm_on_ack },
 	[DSM_MSG_LEAVING] = { "leaving", 0, 0, false, false, true, true,
 			      dsm_on_upper },
+	[DSM_MSG_BARRIER] = { "barrier", sizeof(struct dsm_wire_barrier),
+			      sizeof(struct dsm_wire_barrier), false, false, true,
+			      true, dsm_on_upper },
 };
 
 static_assert(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES *

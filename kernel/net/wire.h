@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	3
+#define DSM_WIRE_VERSION	4
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -71,13 +71,14 @@ enum dsm_msg_type {
 	DSM_MSG_PONG,
 	DSM_MSG_JOIN,		/* request: add me to the cluster */
 	DSM_MSG_LEAVE,		/* request: remove me from the cluster */
-	DSM_MSG_REPLY,		/* reply to JOIN or LEAVE: status (+ members) */
+	DSM_MSG_REPLY,		/* reply to JOIN, LEAVE or BARRIER: status (+ members) */
 	DSM_MSG_MEMBERS,	/* the member list of hdr.epoch */
 	DSM_MSG_PAGE,		/* a coherence message about one page */
 	DSM_MSG_REGION,		/* request: look up or create a region */
 	DSM_MSG_REGION_REPLY,	/* its reply */
 	DSM_MSG_ACK,		/* an acknowledgment with nothing else to carry it */
 	DSM_MSG_LEAVING,	/* the sender is handing its pages over to leave */
+	DSM_MSG_BARRIER,	/* a party arrives at a barrier this node counts */
 	__DSM_MSG_MAX,
 };
 
@@ -238,6 +239,21 @@ struct dsm_wire_region_reply {
 	__le32 pad;
 	__le64 size;
 	__le64 homes;
+} __packed;
+
+/**
+ * struct dsm_wire_barrier - DSM_MSG_BARRIER payload: a party arrives; the
+ * coordinator answers with REPLY once all parties have arrived
+ * @key:     the region the barrier's word is in
+ * @offset:  the word's byte offset in the region (4-byte aligned)
+ * @parties: how many arrivals release the barrier (1..DSM_BARRIER_MAX_PARTIES)
+ * @pad:     zero
+ */
+struct dsm_wire_barrier {
+	__le64 key;
+	__le64 offset;
+	__le32 parties;
+	__le32 pad;
 } __packed;
 
 #endif /* _DSM_WIRE_H */

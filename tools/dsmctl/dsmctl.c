@@ -65,6 +65,9 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_PREFETCH_USED] = "prefetch_used",
 	[DSM_STAT_PREFETCH_WASTED] = "prefetch_wasted",
 	[DSM_STAT_PREFETCH_DECLINED] = "prefetch_declined",
+	[DSM_STAT_BARRIERS] = "barriers",
+	[DSM_STAT_BARRIER_RETRIES] = "barrier_retries",
+	[DSM_STAT_BARRIER_REFUSED] = "barrier_refused",
 };
 
 static const char *const state_names[] = {

@@ -162,11 +162,47 @@ struct dsm_wait {
 	__u64 timeout_ns;
 };
 
+/**
+ * struct dsm_barrier_arrive - argument of DSM_IOC_BARRIER (any open file of
+ * /dev/dsm): a barrier across the cluster
+ * @addr:    a 4-byte aligned address in a dsm mapping of the calling
+ *           process; the word there names the barrier (its content is not
+ *           used), on every node that maps the region
+ * @parties: how many calls, on all nodes together, the barrier waits for;
+ *           1..DSM_BARRIER_MAX_PARTIES, the same in every call
+ * @pad:     zero
+ *
+ * Sleeps until @parties calls naming the same word have arrived; then all
+ * return. One node counts the arrivals (the coordinator, chosen from the
+ * members as a page's home is), so a barrier of n nodes costs n messages
+ * and n replies. Stores a caller made before arriving are seen by every
+ * party after it returns (the region is sequentially consistent). When the
+ * membership changes, arrivals are counted again by the new epoch's
+ * coordinator: the caller does not see it.
+ *
+ * Return: once all parties arrived, 1 to the last arrival, 0 to the
+ * others. Errors: EINVAL (@addr not aligned or
+ * not in a dsm mapping, @pad not zero, @parties out of range or not what
+ * the other parties said), EFAULT (nothing mapped at @addr), ENOLINK (a
+ * node whose party arrived at this barrier left or was lost: it cannot
+ * arrive again), ENOSPC (the coordinator counts too many barriers),
+ * ENOTCONN (this node left the cluster), EINTR (a fatal signal; on the
+ * coordinator's node the arrival is taken back, elsewhere it still counts).
+ */
+struct dsm_barrier_arrive {
+	__u64 addr;
+	__u32 parties;
+	__u32 pad;
+};
+
+#define DSM_BARRIER_MAX_PARTIES	1024
+
 #define DSM_IOC_MAGIC		0xD5
 #define DSM_IOC_ATTACH		_IOWR(DSM_IOC_MAGIC, 1, struct dsm_attach)
 #define DSM_IOC_REMOVE		_IOW(DSM_IOC_MAGIC, 2, struct dsm_remove)
 #define DSM_IOC_INFO		_IOR(DSM_IOC_MAGIC, 3, struct dsm_info)
 #define DSM_IOC_WAIT		_IOW(DSM_IOC_MAGIC, 4, struct dsm_wait)
+#define DSM_IOC_BARRIER		_IOW(DSM_IOC_MAGIC, 5, struct dsm_barrier_arrive)
 
 /* ---- generic netlink ---- */
 
@@ -263,6 +299,9 @@ enum dsm_stat {
 	DSM_STAT_PREFETCH_USED,		/* read-ahead pages an access then used */
 	DSM_STAT_PREFETCH_WASTED,	/* ... invalidated before any access */
 	DSM_STAT_PREFETCH_DECLINED,	/* ... declined by the home: a writer has it */
+	DSM_STAT_BARRIERS,		/* barrier generations released (as coordinator) */
+	DSM_STAT_BARRIER_RETRIES,	/* arrivals sent again: the membership changed */
+	DSM_STAT_BARRIER_REFUSED,	/* arrivals refused (EINVAL, ENOSPC, ENOLINK) */
 	__DSM_STAT_MAX,
 };
 
