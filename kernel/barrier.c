@@ -22,17 +22,21 @@
  * ENOLINK if a node whose party arrived there (in this generation or the
  * last) is no longer a member, since that party cannot arrive again; else
  * with EAGAIN (and all of them when this node stops being a member). A
- * call that fails with EAGAIN, or with ECONNRESET or ENOTCONN because the
- * coordinator was lost, is sent again once this node is in an epoch whose
- * coordinator may differ: the new coordinator counts the generation afresh,
- * and as no party was released, nobody is counted twice. Callers do not
- * see it (barrier_retries counts it).
+ * call refused with EAGAIN, or not sent (ENOTCONN: the coordinator is
+ * gone), is sent again once this node is in an epoch whose coordinator may
+ * differ: the new coordinator counts the generation afresh, and as no
+ * party was released, nobody is counted twice. Callers do not see it
+ * (barrier_retries counts it). A loss ends what is uncertain with ENOLINK:
+ * a call in flight to a coordinator that is lost (its count is lost too),
+ * and, at the coordinator, every barrier a lost node's party arrived at
+ * (that party would be counted twice if it asked again).
  *
  * What a peer says is checked: a malformed arrival closes the link; one
- * for a barrier this node does not coordinate in the sender's epoch, or
- * with another party count than the generation's, is refused with EINVAL
- * and counted. The table is bounded (DSM_BARRIERS_MAX barriers, idle ones
- * evicted first; DSM_BARRIER_MAX_PARTIES waiters each).
+ * with another party count than the generation's is refused with EINVAL
+ * and counted; answers other than the statuses an arrival can get reach
+ * the caller as EPROTO. The table is bounded: DSM_BARRIERS_MAX barriers
+ * (idle ones reused), DSM_BARRIER_NODE_MAX waiting arrivals from any one
+ * node (ENOSPC beyond).
  */
 #include <linux/completion.h>
 #include <linux/delay.h>
@@ -44,6 +48,7 @@
 #include "net/wire.h"
 
 #define DSM_BARRIERS_MAX	1024
+#define DSM_BARRIER_NODE_MAX	256	/* waiting arrivals from one node */
 #define DSM_BARRIER_RETRY_MS	10
 
 /**
@@ -89,6 +94,7 @@ struct dsm_barrier_waiter {
 static LIST_HEAD(dsm_barriers);
 static DEFINE_MUTEX(dsm_barriers_lock);
 static u32 dsm_barriers_count;
+static u16 dsm_barriers_waiting[DSM_MAX_NODES + 1];	/* remote, per node */
 
 /* The coordinator of (@key, @offset) among @members. */
 static u32 dsm_barrier_coordinator(u64 members, u64 key, u64 offset)
@@ -107,7 +113,8 @@ static void dsm_barrier_end(struct dsm_barrier_waiter *w, int status, u64 *dirty
 		complete(&w->done);
 		return;
 	}
-	/* on failure the node is being lost: its call fails with it */
+	dsm_barriers_waiting[w->node]--;
+	/* (fails only out of memory: that party waits until it is killed) */
 	if (!dsm_net_send(w->node, DSM_MSG_REPLY, w->req_id, &rep, sizeof(rep)))
 		*dirty |= dsm_node_bit(w->node);
 	kfree(w);
@@ -228,13 +235,22 @@ u32 dsm_barrier_on_msg(const struct dsm_net_msg *m)
 	w->node = m->from;
 	w->req_id = m->req_id;
 	mutex_lock(&dsm_barriers_lock);
-	/* under the lock: an epoch applied after this ends what it counted */
-	if (m->epoch != dsm_members_epoch())
+	/*
+	 * Under the lock: an epoch applied after this ends what it counted.
+	 * Not ours: the member set is being changed (its bits and the epoch
+	 * do not move at once), so the sender asks again.
+	 */
+	if (m->epoch != dsm_members_epoch() ||
+	    !dsm_barrier_ours(m->epoch, key, offset)) {
 		err = -EAGAIN;
-	else if (!dsm_barrier_ours(m->epoch, key, offset))
-		err = -EINVAL;	/* not ours in the sender's own epoch */
-	else
+	} else if (dsm_barriers_waiting[m->from] >= DSM_BARRIER_NODE_MAX) {
+		err = -ENOSPC;
+	} else {
+		dsm_barriers_waiting[m->from]++;	/* its release takes it back */
 		err = dsm_barrier_arrive(key, offset, true, parties, w, &dirty);
+		if (err)
+			dsm_barriers_waiting[m->from]--;
+	}
 	mutex_unlock(&dsm_barriers_lock);
 	dsm_out_try_flush(dirty);
 	if (!err)
@@ -303,9 +319,29 @@ static int dsm_barrier_call(u32 coord, u64 key, u64 offset, u32 parties)
 
 	n = dsm_net_call(coord, DSM_MSG_BARRIER, &wb, sizeof(wb), &rep,
 			 sizeof(rep), UINT_MAX, NULL);
+	if (n == -ECONNRESET)
+		return -ENOLINK;	/* the coordinator was lost: so was the count */
 	if (n < 0)
 		return n;
-	return n >= sizeof(rep.status) ? (int)le32_to_cpu(rep.status) : -EPROTO;
+	/* what a peer says reaches the caller only if it can mean something */
+	switch (n >= sizeof(rep.status) ? (int)le32_to_cpu(rep.status) : -EPROTO) {
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case -EAGAIN:
+		return -EAGAIN;
+	case -EINVAL:
+		return -EINVAL;
+	case -ENOSPC:
+		return -ENOSPC;
+	case -ENOLINK:
+		return -ENOLINK;
+	case -ENOMEM:
+		return -ENOMEM;
+	default:
+		return -EPROTO;
+	}
 }
 
 /**
@@ -333,17 +369,19 @@ int dsm_barrier_wait(struct dsm_region *r, u64 offset, u32 parties)
 		if (!epoch)
 			return -ENOTCONN;
 		coord = dsm_barrier_coordinator(dsm_members_mask(), r->key, offset);
+		if (!coord)
+			return -ENOTCONN;	/* leaving: the member set is empty */
 		if (coord == self)
 			err = dsm_barrier_wait_here(r->key, offset, true, epoch,
 						    parties);
 		else
 			err = dsm_barrier_call(coord, r->key, offset, parties);
-		if (err != -EAGAIN && err != -ENOTCONN && err != -ECONNRESET)
+		if (err != -EAGAIN && err != -ENOTCONN)
 			return err;
 		dsm_stat_inc(DSM_STAT_BARRIER_RETRIES);
 		/* until this node's epoch, or the coordinator's, moves on */
-		if (msleep_interruptible(DSM_BARRIER_RETRY_MS) &&
-		    fatal_signal_pending(current))
+		schedule_timeout_killable(msecs_to_jiffies(DSM_BARRIER_RETRY_MS));
+		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
 }
@@ -376,6 +414,30 @@ void dsm_barriers_new_epoch(u64 members)
 }
 
 /**
+ * dsm_barriers_node_lost() - member @id is lost: it still counts as a
+ * member until it is removed, but its parties cannot be counted on (one
+ * that asks again after its call failed would be counted twice): end every
+ * barrier it arrived at with ENOLINK
+ * @id: the node
+ */
+void dsm_barriers_node_lost(u32 id)
+{
+	struct dsm_barrier *b;
+	u64 dirty = 0;
+
+	mutex_lock(&dsm_barriers_lock);
+	list_for_each_entry(b, &dsm_barriers, list) {
+		if (b->cluster && b->arrived &&
+		    (b->nodes | b->last) & dsm_node_bit(id)) {
+			dsm_stat_inc(DSM_STAT_BARRIER_REFUSED);
+			dirty |= dsm_barrier_end_all(b, -ENOLINK);
+		}
+	}
+	mutex_unlock(&dsm_barriers_lock);
+	dsm_out_try_flush(dirty & ~dsm_node_bit(id));
+}
+
+/**
  * dsm_barriers_destroy() - free the table at module exit, once the links
  * are gone; only remote arrivals can be left (a local party holds a file
  * of /dev/dsm open, which holds the module)
@@ -393,4 +455,5 @@ void dsm_barriers_destroy(void)
 	}
 	INIT_LIST_HEAD(&dsm_barriers);
 	dsm_barriers_count = 0;
+	memset(dsm_barriers_waiting, 0, sizeof(dsm_barriers_waiting));
 }

@@ -101,6 +101,7 @@ void dsm_regions_drop_cluster(void);
 int dsm_barrier_wait(struct dsm_region *r, u64 offset, u32 parties);
 u32 dsm_barrier_on_msg(const struct dsm_net_msg *m);
 void dsm_barriers_new_epoch(u64 members);
+void dsm_barriers_node_lost(u32 id);
 void dsm_barriers_destroy(void);
 
 /* pages.c: per-page state; runs the coherence protocol for cluster regions */

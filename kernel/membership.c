@@ -413,6 +413,7 @@ static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
  */
 static void dsm_members_on_lost(u32 id)
 {
+	dsm_barriers_node_lost(id);
 	dsm_pages_node_lost(id);
 	dsm_regions_forget_remover(id);
 }

@@ -2,7 +2,10 @@
 /*
  * libdsm: a lock and a barrier that live in shared memory.
  *
- * Both are plain words updated with CPU atomic instructions, which dsm
+ * The barrier is counted by the kernel where it can be (DSM_IOC_BARRIER:
+ * a message per party to the node that counts it, and one back). The lock,
+ * and the barrier elsewhere, are plain words updated with CPU atomic
+ * instructions, which dsm
  * keeps atomic across nodes (a writer holds the only mapped copy of the
  * page). Waiting is done by reading: a page held read-only is read locally
  * at no network cost until a writer invalidates it, so a waiter first spins

@@ -31,12 +31,14 @@
 #            They declare it lost in time, write the page it read, get
 #            SIGBUS for the page whose only copy it had; when it is
 #            reachable again, it is a fresh peer and everyone is up
-#   kill     node 3 reads a page and owns another, then is killed
-#            abruptly: the others declare it down, write the page it read,
-#            and get SIGBUS in time for the page whose only copy it had
+#   kill     node 3 reads a page and owns another, and every node arrives
+#            at a barrier of 4 parties; node 3 is killed abruptly: the
+#            others declare it down, their barrier ends with ENOLINK, they
+#            write the page it read, and get SIGBUS in time for the page
+#            whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 55
+plan 57
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -322,15 +324,22 @@ fi
 wait_until "node 3 reachable again: a fresh peer, all up" 60 peers_up 2
 dsm_barrier cutoff-over 120
 
-# ---- killed (node 3 first reads one page of a region and owns another)
+# ---- killed (node 3 first reads one page of a region and owns another,
+# and arrives at a barrier that cannot complete, as the others do)
 expect "node 3 holds pages before it is killed" 0 dsm_coherence hold 0xc0de0070
 sed 's/^/# /' /tmp/ktap.out
+dsm_coherence barrier-lost 0xc0de0070 > /tmp/barrier-lost.out 2>&1 &
+sleep 3	# every party has arrived (an arrival takes milliseconds)
+dsm_barrier kill-arrived
 if [ $me = 3 ]; then
 	echo "$DSM_TOKEN KILL"
 	sleep 600
 fi
 t0=$(date +%s)
 wait_until "killed node 3 declared down" 30 peer_state_is 3 down
+wait_until "... and the barrier it had arrived at ended" 30 grep -q "ok" /tmp/barrier-lost.out
+desc="... with ENOLINK"; check grep -q "^ok .*ENOLINK" /tmp/barrier-lost.out
+sed 's/^/# /' /tmp/barrier-lost.out
 echo "# node 3 down $(( $(date +%s) - t0 )) s after the barrier (dead timeout 5 s)"
 desc="reason: heartbeat timeout or connection closed"
 check sh -c "dsmctl peers | grep 'node 3 ' | grep -Eq 'heartbeat timeout|connection closed'"

@@ -82,6 +82,8 @@
  *               arrive; every node sees node 1's values
  *   after-crash KEY  (crash phase, the new node 3) page A as nodes 1 and 2
  *               wrote it; page B, owned by the old node 3 only, fails
+ *   barrier-lost KEY  (kill phase, in the background) arrive at a barrier
+ *               of nodes + 1 parties: ENOLINK once killed node 3 is lost
  *   after-kill KEY DEAD_MS  (kill phase, after, nodes 1 and 2) writing page
  *               A works; a load from page B, whose only copy died, gets
  *               SIGBUS within the dead timeout; page A still works
@@ -1893,6 +1895,29 @@ static void test_after_kill(uint64_t key, long dead_ms)
 }
 
 /*
+ * (kill phase, in the background on every node before node 3 is killed)
+ * arrive at a barrier of one party more than the nodes, which never
+ * completes: once node 3, whose party arrived, is killed, the others'
+ * arrivals end with ENOLINK (at the coordinator, or because node 3 was
+ * the coordinator) instead of waiting for ever.
+ */
+static void test_barrier_lost(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
+	struct dsm_barrier_arrive req = {
+		.addr = (uintptr_t)&p[KILL_PAGES * 512 - 8],
+		.parties = nodes + 1,
+	};
+	int fd = open("/dev/dsm", O_RDWR), ret;
+	double t0 = now();
+
+	ret = fd < 0 ? -1 : ioctl(fd, DSM_IOC_BARRIER, &req);
+	tap(ret < 0 && errno == ENOLINK,
+	    "a barrier that killed node 3 had arrived at ends with ENOLINK after %.1f s (%s)",
+	    now() - t0, ret < 0 ? strerror(errno) : "returned");
+}
+
+/*
  * (crash phase, on the new incarnation of node 3) the region as the others
  * left it: page A holds what nodes 1 and 2 wrote after the crash; page B,
  * whose only copy died with the old incarnation, fails here too.
@@ -2159,6 +2184,8 @@ int main(int argc, char **argv)
 		test_id64(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-crash"))
 		test_after_crash(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "barrier-lost"))
+		test_barrier_lost(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))
 		test_after_kill(strtoull(arg, NULL, 0), argc > 3 ? atol(argv[3]) : 5000);
 	else {

@@ -185,7 +185,9 @@ struct dsm_wait {
  * not in a dsm mapping, @pad not zero, @parties out of range or not what
  * the other parties said), EFAULT (nothing mapped at @addr), ENOLINK (a
  * node whose party arrived at this barrier left or was lost: it cannot
- * arrive again), ENOSPC (the coordinator counts too many barriers),
+ * arrive again; or the node counting it was lost), ENOSPC (the coordinator
+ * counts too many barriers, or too many arrivals from this node), EPROTO
+ * (the coordinator answered what an arrival cannot get),
  * ENOTCONN (this node left the cluster), EINTR (a fatal signal; on the
  * coordinator's node the arrival is taken back, elsewhere it still counts).
  */
