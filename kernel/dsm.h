@@ -89,6 +89,7 @@ void dsm_regions_for_each(void (*fn)(struct dsm_region *r, void *arg),
 void dsm_regions_left(u32 id, void (*fn)(struct dsm_region *r, void *arg),
 		      void *arg);
 void dsm_regions_joined(u32 id);
+bool dsm_regions_node_gone(u32 id);
 int dsm_region_remove(u64 key);
 void dsm_region_put(struct dsm_region *r);
 int dsm_region_map(struct dsm_region *r);

@@ -558,7 +558,8 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 		return 0;
 	if (dsm_pages_home_leaving(cp->home))
 		return 0;
-	if (dsm_pages_home_leaving(m->from)) {
+	/* late from a leaver: its leave may be applied here (flag cleared) */
+	if (dsm_pages_home_leaving(m->from) || dsm_regions_node_gone(m->from)) {
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 1;
 	}

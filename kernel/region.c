@@ -55,6 +55,17 @@ static struct dsm_region *dsm_region_lookup(u64 key)
  */
 static u64 dsm_regions_gone;
 
+/**
+ * dsm_regions_node_gone() - has node @id left since it last joined?
+ * @id: the node
+ *
+ * Return: true from the start of the walk that moves its pages (lockless).
+ */
+bool dsm_regions_node_gone(u32 id)
+{
+	return READ_ONCE(dsm_regions_gone) & dsm_node_bit(id);
+}
+
 static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes)
 {
 	struct dsm_region *r = kzalloc(sizeof(*r), GFP_KERNEL);

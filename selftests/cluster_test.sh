@@ -107,6 +107,8 @@ else
 fi
 dsm_barrier early-close
 wait_until "all up again after the early close" 30 peers_up 2
+# before node 3 leaves: a node that checked late saw it gone (stop 22's CI)
+dsm_barrier early-checked
 
 # ---- leave and rejoin
 if [ $me = 3 ]; then

@@ -1125,7 +1125,7 @@ static uint64_t stat_of(const char *name)
  * 3 is to send it). 0.4 s later node 1 stores to P: the forward for node 1
  * reaches node 2 before the page does, and is kept there. When the page
  * comes, node 2 must store before passing it on: its one store needs one
- * request. (Holds last 300 ms here, so that a slow guest's fault is
+ * request. (Holds last 1 s here, so that a slow guest's fault is
  * surely in time; the default is 2 ms.)
  */
 #define GH_KEY		0xc0de00f0
@@ -1146,7 +1146,7 @@ static void test_granthold(void)
 	if (me == 3)
 		set_param("inject_forward_delay_ms", "1500");
 	if (me == 2)
-		set_param("inject_hold_ms", "300");
+		set_param("inject_hold_ms", "1000");
 	barrier("granthold-armed");
 	if (me == 2) {
 		before = stat_of("write_faults_remote");
