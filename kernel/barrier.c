@@ -81,6 +81,7 @@ struct dsm_barrier {
  * @local:  a party of this node (on its stack), else a remote one (freed
  *          once answered)
  * @status: a local party's result
+ * @barrier: the barrier it arrived at (not reused while it is counted)
  */
 struct dsm_barrier_waiter {
 	struct list_head list;
@@ -89,6 +90,7 @@ struct dsm_barrier_waiter {
 	struct completion done;
 	bool local;
 	int status;
+	struct dsm_barrier *barrier;
 };
 
 static LIST_HEAD(dsm_barriers);
@@ -192,6 +194,7 @@ static int dsm_barrier_arrive(u64 key, u64 offset, bool cluster, u32 parties,
 	b->parties = parties;
 	b->arrived++;
 	b->nodes |= dsm_node_bit(w->node);
+	w->barrier = b;
 	list_add_tail(&w->list, &b->waiters);
 	if (b->arrived == parties) {
 		dsm_stat_inc(DSM_STAT_BARRIERS);
@@ -240,8 +243,7 @@ u32 dsm_barrier_on_msg(const struct dsm_net_msg *m)
 	 * Not ours: the member set is being changed (its bits and the epoch
 	 * do not move at once), so the sender asks again.
 	 */
-	if (m->epoch != dsm_members_epoch() ||
-	    !dsm_barrier_ours(m->epoch, key, offset)) {
+	if (!dsm_barrier_ours(m->epoch, key, offset)) {
 		err = -EAGAIN;
 	} else if (dsm_barriers_waiting[m->from] >= DSM_BARRIER_NODE_MAX) {
 		err = -ENOSPC;
@@ -288,16 +290,8 @@ static int dsm_barrier_wait_here(u64 key, u64 offset, bool cluster,
 	/* killed: take the arrival back unless it was released meanwhile */
 	mutex_lock(&dsm_barriers_lock);
 	if (!list_empty(&w.list)) {
-		struct dsm_barrier *b;
-
 		list_del(&w.list);
-		list_for_each_entry(b, &dsm_barriers, list) {
-			if (b->key == key && b->offset == offset &&
-			    b->cluster == cluster && b->arrived) {
-				b->arrived--;
-				break;
-			}
-		}
+		w.barrier->arrived--;
 		err = -EINTR;
 	} else {
 		err = w.status;
@@ -323,22 +317,17 @@ static int dsm_barrier_call(u32 coord, u64 key, u64 offset, u32 parties)
 		return -ENOLINK;	/* the coordinator was lost: so was the count */
 	if (n < 0)
 		return n;
+	n = n >= sizeof(rep.status) ? (int)le32_to_cpu(rep.status) : -EPROTO;
 	/* what a peer says reaches the caller only if it can mean something */
-	switch (n >= sizeof(rep.status) ? (int)le32_to_cpu(rep.status) : -EPROTO) {
+	switch (n) {
 	case 0:
-		return 0;
 	case 1:
-		return 1;
 	case -EAGAIN:
-		return -EAGAIN;
 	case -EINVAL:
-		return -EINVAL;
 	case -ENOSPC:
-		return -ENOSPC;
 	case -ENOLINK:
-		return -ENOLINK;
 	case -ENOMEM:
-		return -ENOMEM;
+		return n;
 	default:
 		return -EPROTO;
 	}
@@ -349,7 +338,8 @@ static int dsm_barrier_call(u32 coord, u64 key, u64 offset, u32 parties)
  * wait for the other parties
  * @r:       the region
  * @offset:  the word's byte offset in @r (4-byte aligned, inside @r)
- * @parties: arrivals that release it
+ * @parties: arrivals that release it (1..DSM_BARRIER_MAX_PARTIES, checked
+ *           by the caller)
  *
  * Return: 1 for the last arrival, 0 for the others, or -EINVAL, -ENOLINK,
  * -ENOSPC, -ENOTCONN, -EINTR (see DSM_IOC_BARRIER).
@@ -360,8 +350,6 @@ int dsm_barrier_wait(struct dsm_region *r, u64 offset, u32 parties)
 	u64 epoch;
 	int err;
 
-	if (!parties || parties > DSM_BARRIER_MAX_PARTIES)
-		return -EINVAL;
 	if (!r->cluster)
 		return dsm_barrier_wait_here(r->key, offset, false, 0, parties);
 	for (;;) {
@@ -386,6 +374,31 @@ int dsm_barrier_wait(struct dsm_region *r, u64 offset, u32 parties)
 	}
 }
 
+/*
+ * End the cluster barriers being counted: with ENOLINK those that a party
+ * of a node in @gone arrived at (in this generation or the last); the
+ * others with EAGAIN if @others_again (their parties ask again).
+ */
+static void dsm_barriers_end(u64 gone, bool others_again)
+{
+	struct dsm_barrier *b;
+	u64 dirty = 0;
+
+	mutex_lock(&dsm_barriers_lock);
+	list_for_each_entry(b, &dsm_barriers, list) {
+		if (!b->cluster || !b->arrived)
+			continue;
+		if ((b->nodes | b->last) & gone) {
+			dsm_stat_inc(DSM_STAT_BARRIER_REFUSED);
+			dirty |= dsm_barrier_end_all(b, -ENOLINK);
+		} else if (others_again) {
+			dirty |= dsm_barrier_end_all(b, -EAGAIN);
+		}
+	}
+	mutex_unlock(&dsm_barriers_lock);
+	dsm_out_try_flush(dirty & ~gone);
+}
+
 /**
  * dsm_barriers_new_epoch() - the membership changed: end what is counted
  * @members: the new member set (dsm_node_bit per member); 0 when this node
@@ -395,22 +408,7 @@ int dsm_barrier_wait(struct dsm_region *r, u64 offset, u32 parties)
  */
 void dsm_barriers_new_epoch(u64 members)
 {
-	struct dsm_barrier *b;
-	u64 dirty = 0;
-
-	mutex_lock(&dsm_barriers_lock);
-	list_for_each_entry(b, &dsm_barriers, list) {
-		if (!b->cluster || !b->arrived)
-			continue;
-		if (members && (b->nodes | b->last) & ~members) {
-			dsm_stat_inc(DSM_STAT_BARRIER_REFUSED);
-			dirty |= dsm_barrier_end_all(b, -ENOLINK);
-		} else {
-			dirty |= dsm_barrier_end_all(b, -EAGAIN);
-		}
-	}
-	mutex_unlock(&dsm_barriers_lock);
-	dsm_out_try_flush(dirty);
+	dsm_barriers_end(members ? ~members : 0, true);
 }
 
 /**
@@ -422,19 +420,7 @@ void dsm_barriers_new_epoch(u64 members)
  */
 void dsm_barriers_node_lost(u32 id)
 {
-	struct dsm_barrier *b;
-	u64 dirty = 0;
-
-	mutex_lock(&dsm_barriers_lock);
-	list_for_each_entry(b, &dsm_barriers, list) {
-		if (b->cluster && b->arrived &&
-		    (b->nodes | b->last) & dsm_node_bit(id)) {
-			dsm_stat_inc(DSM_STAT_BARRIER_REFUSED);
-			dirty |= dsm_barrier_end_all(b, -ENOLINK);
-		}
-	}
-	mutex_unlock(&dsm_barriers_lock);
-	dsm_out_try_flush(dirty & ~dsm_node_bit(id));
+	dsm_barriers_end(dsm_node_bit(id), false);
 }
 
 /**

@@ -104,6 +104,25 @@ static int dsm_dev_info(void __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/*
+ * The region the calling process maps at @addr, a 4-byte aligned word
+ * inside it; @pgoff set to the word's page. Return: the region, with a
+ * reference, or -EINVAL, -EFAULT, -EINTR.
+ */
+static struct dsm_region *dsm_dev_word_at(u64 addr, pgoff_t *pgoff)
+{
+	struct dsm_region *r;
+
+	if (addr % sizeof(u32) || addr > TASK_SIZE_MAX)
+		return ERR_PTR(-EINVAL);
+	r = dsm_vm_region_at(addr, pgoff);
+	if (!IS_ERR(r) && *pgoff >= r->npages) {
+		dsm_region_put(r);
+		return ERR_PTR(-EINVAL);
+	}
+	return r;
+}
+
 static int dsm_dev_wait(void __user *argp)
 {
 	struct dsm_region *r;
@@ -113,14 +132,13 @@ static int dsm_dev_wait(void __user *argp)
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.pad || req.addr % sizeof(u32) || req.addr > TASK_SIZE_MAX)
+	if (req.pad)
 		return -EINVAL;
-	r = dsm_vm_region_at(req.addr, &pgoff);
+	r = dsm_dev_word_at(req.addr, &pgoff);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
-	err = pgoff < r->npages ?
-	      dsm_pages_wait_word(r, pgoff, offset_in_page(req.addr), req.expected,
-				  req.timeout_ns) : -EINVAL;
+	err = dsm_pages_wait_word(r, pgoff, offset_in_page(req.addr),
+				  req.expected, req.timeout_ns);
 	dsm_region_put(r);
 	return err;
 }
@@ -134,15 +152,13 @@ static int dsm_dev_barrier(void __user *argp)
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
-	if (req.pad || req.addr % sizeof(u32) || req.addr > TASK_SIZE_MAX ||
-	    !req.parties || req.parties > DSM_BARRIER_MAX_PARTIES)
+	if (req.pad || !req.parties || req.parties > DSM_BARRIER_MAX_PARTIES)
 		return -EINVAL;
-	r = dsm_vm_region_at(req.addr, &pgoff);
+	r = dsm_dev_word_at(req.addr, &pgoff);
 	if (IS_ERR(r))
 		return PTR_ERR(r);
-	err = pgoff < r->npages ?
-	      dsm_barrier_wait(r, ((u64)pgoff << PAGE_SHIFT) +
-			       offset_in_page(req.addr), req.parties) : -EINVAL;
+	err = dsm_barrier_wait(r, ((u64)pgoff << PAGE_SHIFT) +
+			       offset_in_page(req.addr), req.parties);
 	dsm_region_put(r);
 	return err;
 }

@@ -1290,11 +1290,11 @@ static void test_wait(void)
 #define BR_KEY		0xc0de0140
 #define BR_ROUNDS	200
 
-static int arrive(int fd, volatile uint32_t *word)
+static int arrive(int fd, volatile void *word, unsigned int parties)
 {
 	struct dsm_barrier_arrive req = {
 		.addr = (uintptr_t)word,
-		.parties = nodes,
+		.parties = parties,
 	};
 	int ret = ioctl(fd, DSM_IOC_BARRIER, &req);
 
@@ -1317,12 +1317,12 @@ static void test_barrier(void)
 	t0 = now();
 	for (round = 1; round <= BR_ROUNDS && !err; round++) {
 		slot[me * 16] = round;
-		ret = arrive(fd, p);
+		ret = arrive(fd, p, nodes);
 		lasts += ret == 1;
 		err = ret < 0 ? ret : 0;
 		for (i = 1; i <= nodes && !err; i++)
 			bad += slot[i * 16] != (uint32_t)round;
-		ret = err ? err : arrive(fd, p);
+		ret = err ? err : arrive(fd, p, nodes);
 		lasts += ret == 1;
 		err = ret < 0 ? ret : 0;
 	}
@@ -1904,17 +1904,13 @@ static void test_after_kill(uint64_t key, long dead_ms)
 static void test_barrier_lost(uint64_t key)
 {
 	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
-	struct dsm_barrier_arrive req = {
-		.addr = (uintptr_t)&p[KILL_PAGES * 512 - 8],
-		.parties = nodes + 1,
-	};
 	int fd = open("/dev/dsm", O_RDWR), ret;
 	double t0 = now();
 
-	ret = fd < 0 ? -1 : ioctl(fd, DSM_IOC_BARRIER, &req);
-	tap(ret < 0 && errno == ENOLINK,
+	ret = fd < 0 ? -errno : arrive(fd, &p[KILL_PAGES * 512 - 8], nodes + 1);
+	tap(ret == -ENOLINK,
 	    "a barrier that killed node 3 had arrived at ends with ENOLINK after %.1f s (%s)",
-	    now() - t0, ret < 0 ? strerror(errno) : "returned");
+	    now() - t0, ret < 0 ? strerror(-ret) : "returned");
 }
 
 /*
