@@ -39,8 +39,11 @@
  * receive paths call dsm_out_try_flush(): it writes what the socket takes
  * at once and leaves the rest to the peer's tx_work, which may wait.
  *
- * Messages to this node itself are delivered by one work item, which the
- * workqueue never runs twice at once: FIFO as well. When a node is lost or
+ * Messages to this node itself (a home forwarding to itself as the owner,
+ * say) are delivered in order by one deliverer at a time, the holder of the
+ * self slot's tx_flush: a receive handler that queued them delivers them
+ * itself once its page lock is dropped (dsm_out_try_flush), which saves a
+ * work item's wake-up per message; otherwise a work item does. When a node is lost or
  * is no longer a member, its queue is dropped, and messages queued for it
  * until it is up again are dropped at once.
  *
@@ -302,11 +305,16 @@ int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
 	return 0;
 }
 
-static void dsm_out_self_fn(struct work_struct *work)
+/* The task delivering messages to this node now, under self's tx_flush. */
+static struct task_struct *dsm_out_self_runner;
+
+/* Deliver what this node queued for itself, in order; tx_flush held. */
+static void dsm_out_self_deliver(struct dsm_peer *self)
 {
-	struct dsm_peer *self = &dsm_peers[dsm_self_id()];
 	struct dsm_out *out;
 
+	lockdep_assert_held(&self->tx_flush);
+	WRITE_ONCE(dsm_out_self_runner, current);
 	for (;;) {
 		spin_lock_bh(&self->txq_lock);
 		out = list_first_entry_or_null(&self->txq, struct dsm_out, node);
@@ -319,9 +327,39 @@ static void dsm_out_self_fn(struct work_struct *work)
 		spin_unlock_bh(&self->txq_lock);
 		if (!out)
 			break;
-		dsm_net_deliver_local(out);
+		dsm_net_deliver_local(out);	/* may queue more: this loop takes them */
 		dsm_out_free(out);
 	}
+	WRITE_ONCE(dsm_out_self_runner, NULL);
+}
+
+static void dsm_out_self_fn(struct work_struct *work)
+{
+	struct dsm_peer *self = &dsm_peers[dsm_self_id()];
+
+	mutex_lock(&self->tx_flush);
+	dsm_out_self_deliver(self);
+	mutex_unlock(&self->tx_flush);
+}
+
+/*
+ * Messages to this node: from a receive handler (!@wait), delivered at once
+ * unless another task is delivering (it takes them, or its work item
+ * does); from anywhere else, by the work item, as the caller may hold locks
+ * the handlers take.
+ */
+static void dsm_out_send_self(bool wait)
+{
+	struct dsm_peer *self = &dsm_peers[dsm_self_id()];
+
+	if (READ_ONCE(dsm_out_self_runner) == current)
+		return;		/* nested: the delivering loop takes it */
+	if (!wait && mutex_trylock(&self->tx_flush)) {
+		dsm_out_self_deliver(self);
+		mutex_unlock(&self->tx_flush);
+		return;
+	}
+	queue_work(dsm_wq, &dsm_out_self_work);
 }
 
 /*
@@ -381,7 +419,7 @@ static void dsm_out_send(u32 dst, bool wait)
 	int err;
 
 	if (dst == dsm_self_id()) {
-		queue_work(dsm_wq, &dsm_out_self_work);
+		dsm_out_send_self(wait);
 		return;
 	}
 	if (wait) {

@@ -14,6 +14,15 @@
  *      / a TCP stream 1 -> 2
  *   R5 dsm_lock acquire+release handed between nodes 2 and 3, and a 3-node
  *      dsm_barrier round / the round trip of R1
+ *   FS false sharing: nodes 2 and 3 each store to their own word of one
+ *      page for FS_SECONDS, with FS_WORK_US of work between stores; stores
+ *      per second of each against node 2 alone, and messages per store
+ *   PC a producer/consumer ring across nodes 2 and 3 (indices and slots on
+ *      separate pages, waiting with dsm_wait): time and messages per item
+ *
+ * With R1, every node also reports its context switches (/proc/stat ctxt)
+ * per fault: what a remote read fault costs the requester (node 2) and the
+ * home (node 1), against the idle nodes 3 and 4.
  *
  * Message counts come from each node's coh_msgs_sent counter (dsmctl -j
  * stats) around the phase; the host sums them. Timed sections contain only
@@ -42,6 +51,10 @@
 #define STREAM_MIB	64
 #define LOCK_ROUNDS	200
 #define BARRIER_ROUNDS	200
+#define FS_SECONDS	3
+#define FS_WORK_US	20
+#define PC_SLOTS	64
+#define PC_ITEMS	2000
 
 static int me, nodes;
 static struct dsm_homes table;
@@ -101,6 +114,21 @@ static long long msgs_mark(const char *name)
 
 	sync_all(name);
 	return m0;
+}
+
+/* Context switches of this node so far (/proc/stat ctxt), or -1. */
+static long long context_switches(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	char line[256];
+	long long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "ctxt %lld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
 }
 
 static void *map_key(uint64_t key, size_t size)
@@ -248,7 +276,8 @@ static void bench_read_faults(void)
 	int home1[FAULT_PAGES], home3[FAULT_PAGES];
 	int n1 = pages_homed(key, npages, 1, home1, FAULT_PAGES);
 	int n3 = pages_homed(key, npages, 3, home3, FAULT_PAGES);
-	long long m0;
+	long long m0, cs;
+	char name[32];
 
 	if (me == 1) {	/* owns them all: home 1's stay owned by their home */
 		for (int i = 0; i < n1; i++)
@@ -258,9 +287,12 @@ static void bench_read_faults(void)
 	}
 	sync_all("rf-written");
 	m0 = msgs_mark("rf-mark-1");
+	cs = context_switches();
 	if (me == 2)
 		time_reads("read_fault_home_owner_us", p, home1, n1);
 	sync_all("rf-1");
+	snprintf(name, sizeof(name), "ctxt_read_node%d", me);
+	report(name, (double)(context_switches() - cs) / n1);
 	report("msgs_read_home_owner", (double)(msgs_sent() - m0) / n1);
 	m0 = msgs_mark("rf-mark-3");
 	if (me == 2)
@@ -392,6 +424,87 @@ static void bench_sync(void)
 	sync_all("barrier-done");
 }
 
+/* Store to @word, with FS_WORK_US of work between stores, for FS_SECONDS. */
+static double store_loop(volatile uint64_t *word)
+{
+	double t0 = now(), end = t0 + FS_SECONDS, t;
+	long long stores = 0;
+
+	while ((t = now()) < end) {
+		*word = stores++;
+		while (now() - t < FS_WORK_US / 1e6)
+			;
+	}
+	return stores / (t - t0);
+}
+
+static void bench_false_sharing(void)
+{
+	const uint64_t key = 0xbe0c000000000006ULL;
+	volatile uint64_t *p = map_key(key, 64 * PAGE);
+	int page;
+	long long m0, stores;
+	double rate;
+
+	if (pages_homed(key, 64, 1, &page, 1) != 1)
+		exit(1);
+	p += page * 512;
+	if (me == 2)
+		report("fs_alone_stores_s", store_loop(p));
+	sync_all("fs-alone");
+	m0 = msgs_mark("fs-mark");
+	if (me == 2 || me == 3) {
+		rate = store_loop(p + (me == 2 ? 0 : 8));	/* words 64 bytes apart */
+		report(me == 2 ? "fs_node2_stores_s" : "fs_node3_stores_s", rate);
+	}
+	sync_all("fs-done");
+	/* messages per store: the host divides the sum by both nodes' stores */
+	stores = me == 2 ? (long long)p[0] + 1 : me == 3 ? (long long)p[8] + 1 : 0;
+	report("msgs_fs_total", (double)(msgs_sent() - m0));
+	report("sum_fs_stores", (double)stores);
+}
+
+/*
+ * A ring of PC_SLOTS slots: node 2 produces PC_ITEMS items, node 3 checks
+ * and consumes them; each side sleeps in dsm_wait() until the other's index
+ * moves. head (written by the producer), tail (by the consumer) and the
+ * slots are on three pages.
+ */
+static void bench_producer_consumer(void)
+{
+	const uint64_t key = 0xbe0c000000000007ULL;
+	char *base = map_key(key, 3 * PAGE);
+	volatile uint32_t *head = (uint32_t *)base, *tail = (uint32_t *)(base + PAGE);
+	volatile uint64_t *slot = (uint64_t *)(base + 2 * PAGE);
+	long long m0, wrong = 0;
+	uint32_t seen;
+	double t0;
+
+	m0 = msgs_mark("pc-mark");
+	t0 = now();
+	if (me == 2) {
+		for (uint32_t i = 0; i < PC_ITEMS; i++) {
+			while (i - (seen = *tail) >= PC_SLOTS)
+				dsm_wait((const uint32_t *)tail, seen, 1000000000L);
+			slot[i % PC_SLOTS * 8] = 0x5eed0000ULL + i;
+			__atomic_store_n(head, i + 1, __ATOMIC_RELEASE);
+		}
+	} else if (me == 3) {
+		for (uint32_t i = 0; i < PC_ITEMS; i++) {
+			while ((seen = __atomic_load_n(head, __ATOMIC_ACQUIRE)) == i)
+				dsm_wait((const uint32_t *)head, seen, 1000000000L);
+			wrong += slot[i % PC_SLOTS * 8] != 0x5eed0000ULL + i;
+			*tail = i + 1;
+		}
+		report("pc_item_us", (now() - t0) / PC_ITEMS * 1e6);
+		if (wrong)
+			fprintf(stderr, "dsm_bench: the consumer saw %lld wrong items\n", wrong);
+		report("pc_wrong_items", (double)wrong);
+	}
+	sync_all("pc-done");
+	report("msgs_pc_item", (double)(msgs_sent() - m0) / PC_ITEMS);
+}
+
 int main(void)
 {
 	me = dsm_node_id();
@@ -409,5 +522,7 @@ int main(void)
 	bench_local_faults();
 	bench_stream();
 	bench_sync();
+	bench_false_sharing();
+	bench_producer_consumer();
 	return 0;
 }

@@ -19,6 +19,12 @@
  * Uses libdsm: the region is mapped at the same address on every node
  * (dsm_map_fixed), the nodes meet at a dsm_barrier, and the control block
  * sits on its own page.
+ *
+ * Node 1 also prints the page transfers per phase of the steady state
+ * (iterations 2 and later: the first fetches every band from node 1, which
+ * set the grid up) against the minimum, one row per neighbour per phase:
+ * 2 (nodes - 1). Each node's pages_received counter is read (dsmctl -j
+ * stats) between the first iteration and the rest, outside the timing.
  */
 #include <errno.h>
 #include <math.h>
@@ -41,6 +47,7 @@ struct control {
 	uint32_t nodes;
 	uint32_t n, iterations;
 	double seconds[65];		/* each node's compute time */
+	long long transfers[65];	/* pages each received after iteration 1 */
 };
 
 static double now(void)
@@ -72,6 +79,34 @@ static void sweep(double *g, int n, int from, int to, int color)
 					g[i * w + j - 1] + g[i * w + j + 1]);
 }
 
+/* This node's pages_received counter, or -1. */
+static long long pages_received(void)
+{
+	FILE *f = popen("dsmctl -j stats", "r");
+	char buf[4096] = "", *p;
+	long long v = -1;
+
+	if (f) {
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+
+		buf[len] = 0;
+		pclose(f);
+	}
+	p = strstr(buf, "\"pages_received\":");
+	if (p)
+		v = atoll(p + strlen("\"pages_received\":"));
+	return v;
+}
+
+/* Both colours of one iteration over rows [from, to), each ended by a barrier. */
+static void iterate(struct control *c, double *g, int n, int from, int to)
+{
+	for (int color = 0; color < 2; color++) {
+		sweep(g, n, from, to, color);
+		dsm_barrier_wait(&c->barrier);
+	}
+}
+
 static int fail(const char *what, int err)
 {
 	fprintf(stderr, "dsm_sor: %s: %s\n", what, strerror(-err));
@@ -87,6 +122,7 @@ int main(int argc, char **argv)
 	struct dsm_region region;
 	struct control *c;
 	double *g, t0, mine;
+	long long received;
 	void *base;
 
 	if (n < 2 || iterations < 1)
@@ -120,13 +156,15 @@ int main(int argc, char **argv)
 
 	dsm_barrier_wait(&c->barrier);
 	t0 = now();
-	for (int it = 0; it < iterations; it++) {
-		for (int color = 0; color < 2; color++) {
-			sweep(g, n, from, to, color);
-			dsm_barrier_wait(&c->barrier);
-		}
-	}
+	iterate(c, g, n, from, to);
 	mine = now() - t0;
+	received = pages_received();	/* every node, then on together */
+	dsm_barrier_wait(&c->barrier);
+	t0 = now();
+	for (int it = 1; it < iterations; it++)
+		iterate(c, g, n, from, to);
+	mine += now() - t0;
+	c->transfers[me] = received < 0 ? -1 : pages_received() - received;
 	c->seconds[me] = mine;
 	printf("node %d: rows %d-%d, %d iterations in %.2f s\n", me, from, to - 1,
 	       iterations, mine);
@@ -134,6 +172,7 @@ int main(int argc, char **argv)
 
 	if (me == 1) {
 		double *alone = malloc(grid_bytes), t1, slowest = 0, diff = 0, sum = 0;
+		long long transfers = 0;
 		size_t differ = 0;
 
 		if (!alone)
@@ -150,10 +189,17 @@ int main(int argc, char **argv)
 			diff = fmax(diff, fabs(alone[k] - g[k]));
 			sum += g[k];
 		}
-		for (int i = 1; i <= nodes; i++)
+		for (int i = 1; i <= nodes; i++) {
 			slowest = fmax(slowest, c->seconds[i]);
+			transfers = transfers < 0 || c->transfers[i] < 0 ? -1 :
+				    transfers + c->transfers[i];
+		}
 		printf("grid %dx%d, %d iterations, %d nodes: %.2f s; one node alone: %.2f s\n",
 		       n, n, iterations, nodes, slowest, t1);
+		if (iterations > 1 && nodes > 1 && transfers >= 0)
+			printf("page transfers per phase after the first iteration: %.2f; minimum %d (one row per neighbour): %.2f times\n",
+			       transfers / (2.0 * (iterations - 1)), 2 * (nodes - 1),
+			       transfers / (2.0 * (iterations - 1)) / (2 * (nodes - 1)));
 		printf("check: %s (%zu of %zu values differ, largest difference %g; sum of the grid %.12f)\n",
 		       differ ? "FAILED" : "OK, identical to the one-node run", differ,
 		       (size_t)w * w, diff, sum);
