@@ -9,9 +9,10 @@
  * Run it on every node (cluster.sh --nodes 3 -- dsm_sor). The grid, with
  * its boundary, is (N + 2) x (N + 2) doubles; with N = 510 each row is one
  * 4 KiB page, so nodes share only the rows at the edges of their bands.
- * Node 1 sets the grid up (top edge 1.0, the rest 0), then every node
- * relaxes its band of rows: all red points ((i + j) even), a barrier, all
- * black points, a barrier, ITERATIONS times. Red-black ordering makes the
+ * Every node sets its band of the grid up (top edge 1.0, the rest 0), so
+ * that its pages start on it (first touch), then relaxes it: all red
+ * points ((i + j) even), a barrier, all black points, a barrier,
+ * ITERATIONS times. Red-black ordering makes the
  * result independent of how the rows are split, so node 1 then repeats the
  * computation alone in private memory and the two grids must be equal to
  * the last bit.
@@ -58,12 +59,13 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void init_grid(double *g, int n)
+/* Set rows [from, to) of the grid up: the top edge (row 0) 1, the rest 0. */
+static void init_rows(double *g, int n, int from, int to)
 {
 	int w = n + 2;
 
-	memset(g, 0, sizeof(double) * w * w);
-	for (int j = 0; j < w; j++)
+	memset(g + (size_t)from * w, 0, sizeof(double) * w * (to - from));
+	for (int j = 0; !from && j < w; j++)
 		g[j] = 1.0;		/* the top edge is held at 1 */
 }
 
@@ -139,7 +141,6 @@ int main(int argc, char **argv)
 	g = (double *)((char *)base + PAGE);
 
 	if (me == 1) {
-		init_grid(g, n);
 		c->nodes = nodes;
 		c->n = n;
 		c->iterations = iterations;
@@ -154,6 +155,8 @@ int main(int argc, char **argv)
 	/* my band of interior rows 1..n */
 	int from = 1 + (me - 1) * n / nodes, to = 1 + me * n / nodes;
 
+	/* each node sets its own band up (and the edge next to it): first touch */
+	init_rows(g, n, me == 1 ? 0 : from, me == nodes ? n + 2 : to);
 	dsm_barrier_wait(&c->barrier);
 	t0 = now();
 	iterate(c, g, n, from, to);
@@ -166,8 +169,8 @@ int main(int argc, char **argv)
 	mine += now() - t0;
 	c->transfers[me] = received < 0 ? -1 : pages_received() - received;
 	c->seconds[me] = mine;
-	printf("node %d: rows %d-%d, %d iterations in %.2f s\n", me, from, to - 1,
-	       iterations, mine);
+	printf("node %d: rows %d-%d, %d iterations in %.2f s; %lld pages received after the first\n",
+	       me, from, to - 1, iterations, mine, c->transfers[me]);
 	dsm_barrier_wait(&c->barrier);
 
 	if (me == 1) {
@@ -177,7 +180,7 @@ int main(int argc, char **argv)
 
 		if (!alone)
 			return fail("memory for the one-node run", -ENOMEM);
-		init_grid(alone, n);
+		init_rows(alone, n, 0, n + 2);
 		t1 = now();
 		for (int it = 0; it < iterations; it++)
 			for (int color = 0; color < 2; color++)
