@@ -28,6 +28,7 @@
  * one for the pending list. The last put releases the socket.
  */
 #include <linux/delay.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/net.h>
 #include <linux/slab.h>
@@ -41,6 +42,7 @@
 #define DSM_IO_TIMEOUT		(5 * HZ)
 #define DSM_CONNECT_TIMEOUT	(2 * HZ)
 #define DSM_RX_BUDGET		64	/* messages per rx_work run */
+#define DSM_RX_STAGE		(32U << 10)	/* bytes read from a socket at once */
 
 static LIST_HEAD(dsm_pending_conns);
 static DEFINE_SPINLOCK(dsm_pending_lock);
@@ -150,6 +152,7 @@ static void dsm_conn_release(struct kref *ref)
 	WARN_ON_ONCE(!test_bit(DSM_CONN_DEAD, &conn->dead));
 	pr_debug("conn %p destroyed\n", conn);
 	sock_release(conn->sock);
+	kvfree(conn->rx_stage);
 	kfree(conn->rx_buf);
 	kfree(conn);
 }
@@ -577,7 +580,7 @@ static int dsm_conn_check_hdr(struct dsm_conn *conn,
 }
 
 /* Read up to @len bytes without blocking: > 0 read, 0 nothing yet, < 0 end. */
-static int dsm_conn_recv(struct dsm_conn *conn, void *buf, size_t len)
+static int dsm_conn_recv_sock(struct dsm_conn *conn, void *buf, size_t len)
 {
 	struct kvec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
@@ -586,6 +589,30 @@ static int dsm_conn_recv(struct dsm_conn *conn, void *buf, size_t len)
 	if (n == -EAGAIN)
 		return 0;
 	return n ? n : -ECONNRESET;	/* 0: the peer closed */
+}
+
+/*
+ * dsm_conn_recv_sock() through the staging buffer: one socket read takes
+ * what has arrived, up to DSM_RX_STAGE bytes (a page message is two reads
+ * otherwise, header and payload, each locking the socket).
+ */
+static int dsm_conn_recv(struct dsm_conn *conn, void *buf, size_t len)
+{
+	u32 have = conn->rx_stage_end - conn->rx_stage_pos;
+	int n;
+
+	if (!have) {
+		n = dsm_conn_recv_sock(conn, conn->rx_stage, DSM_RX_STAGE);
+		if (n <= 0)
+			return n;
+		conn->rx_stage_pos = 0;
+		conn->rx_stage_end = n;
+		have = n;
+	}
+	n = min_t(size_t, have, len);
+	memcpy(buf, conn->rx_stage + conn->rx_stage_pos, n);
+	conn->rx_stage_pos += n;
+	return n;
 }
 
 static void dsm_conn_bad(struct dsm_conn *conn, int err)
@@ -747,7 +774,11 @@ struct dsm_conn *dsm_conn_create(struct socket *sock, bool initiator)
 
 	if (conn)
 		conn->rx_buf = kmalloc(DSM_WIRE_MAX_PAYLOAD, GFP_KERNEL);
-	if (!conn || !conn->rx_buf) {
+	if (conn && conn->rx_buf)
+		conn->rx_stage = kvmalloc(DSM_RX_STAGE, GFP_KERNEL);
+	if (!conn || !conn->rx_stage) {
+		if (conn)
+			kfree(conn->rx_buf);
 		kfree(conn);
 		sock_release(sock);
 		return NULL;

@@ -174,6 +174,8 @@ struct dsm_call {
  * @rx_work:     reads and dispatches messages
  * @tx_lock:     serialises senders
  * @rx_hdr, @rx_got, @rx_buf: the message being received
+ * @rx_stage, @rx_stage_pos, @rx_stage_end: bytes read from the socket and
+ *               not yet taken (one read takes many small messages)
  * @calls_lock, @calls: requests waiting for replies
  * @saved_*:     the socket's original callbacks
  */
@@ -202,6 +204,8 @@ struct dsm_conn {
 	struct dsm_wire_hdr rx_hdr;
 	size_t rx_got;
 	u8 *rx_buf;
+	u8 *rx_stage;
+	u32 rx_stage_pos, rx_stage_end;
 	spinlock_t calls_lock;	/* protects calls */
 	struct list_head calls;
 	void (*saved_data_ready)(struct sock *sk);
