@@ -308,14 +308,21 @@ int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
 /* The task delivering messages to this node now, under self's tx_flush. */
 static struct task_struct *dsm_out_self_runner;
 
-/* Deliver what this node queued for itself, in order; tx_flush held. */
-static void dsm_out_self_deliver(struct dsm_peer *self)
+/* Messages to this node a receive handler delivers, at most, then the work item. */
+#define DSM_OUT_SELF_BUDGET	16
+
+/*
+ * Deliver what this node queued for itself, in order, at most @budget
+ * messages; tx_flush held. Return: true if it stopped at @budget (some may
+ * be left).
+ */
+static bool dsm_out_self_deliver(struct dsm_peer *self, unsigned int budget)
 {
 	struct dsm_out *out;
 
 	lockdep_assert_held(&self->tx_flush);
 	WRITE_ONCE(dsm_out_self_runner, current);
-	for (;;) {
+	for (; budget; budget--) {
 		spin_lock_bh(&self->txq_lock);
 		out = list_first_entry_or_null(&self->txq, struct dsm_out, node);
 		if (out) {
@@ -331,6 +338,7 @@ static void dsm_out_self_deliver(struct dsm_peer *self)
 		dsm_out_free(out);
 	}
 	WRITE_ONCE(dsm_out_self_runner, NULL);
+	return !budget;
 }
 
 static void dsm_out_self_fn(struct work_struct *work)
@@ -338,26 +346,29 @@ static void dsm_out_self_fn(struct work_struct *work)
 	struct dsm_peer *self = &dsm_peers[dsm_self_id()];
 
 	mutex_lock(&self->tx_flush);
-	dsm_out_self_deliver(self);
+	dsm_out_self_deliver(self, UINT_MAX);
 	mutex_unlock(&self->tx_flush);
 }
 
 /*
- * Messages to this node: from a receive handler (!@wait), delivered at once
- * unless another task is delivering (it takes them, or its work item
- * does); from anywhere else, by the work item, as the caller may hold locks
- * the handlers take.
+ * Messages to this node: from a receive handler (!@wait), up to
+ * DSM_OUT_SELF_BUDGET delivered at once unless another task is delivering
+ * (it takes them, or its work item does), so that the handler's link is
+ * not kept waiting; the rest, and those of any other caller (it may hold
+ * locks the handlers take), by the work item.
  */
 static void dsm_out_send_self(bool wait)
 {
 	struct dsm_peer *self = &dsm_peers[dsm_self_id()];
+	bool left;
 
 	if (READ_ONCE(dsm_out_self_runner) == current)
 		return;		/* nested: the delivering loop takes it */
 	if (!wait && mutex_trylock(&self->tx_flush)) {
-		dsm_out_self_deliver(self);
+		left = dsm_out_self_deliver(self, DSM_OUT_SELF_BUDGET);
 		mutex_unlock(&self->tx_flush);
-		return;
+		if (!left)
+			return;
 	}
 	queue_work(dsm_wq, &dsm_out_self_work);
 }
@@ -532,6 +543,10 @@ void dsm_out_flush_mask(u64 mask)
  * set of nodes as far as their sockets take it at once; the peers'
  * tx_work sends the rest
  * @mask: bit (id % 64) per node id
+ *
+ * Messages to this node itself are delivered here (their handlers run):
+ * a caller whose @mask has this node's bit must hold no lock a handler
+ * takes (page locks, dsm_regions_lock, a region's table_lock).
  */
 void dsm_out_try_flush(u64 mask)
 {
