@@ -100,12 +100,12 @@ CTL_HDR := $(wildcard tools/dsmctl/*.h) uapi/linux/dsm.h
 tools: $(B)/dsmctl
 
 # The demo's parallel program (static, for the guests).
-$(B)/selftests/dsm_sor: tools/sor/dsm_sor.c $(B)/libdsm.a lib/libdsm.h
+$(B)/selftests/dsm_sor: tools/sor/dsm_sor.c tools/node_stat.h $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
 	$(UCC) -static -Ilib -o $@ $< $(B)/libdsm.a -lm
 
 # The benchmark (make bench), static, for the guests.
-$(B)/selftests/dsm_bench: tools/bench/dsm_bench.c kernel/coherence/homes.c kernel/coherence/homes.h $(B)/libdsm.a lib/libdsm.h
+$(B)/selftests/dsm_bench: tools/bench/dsm_bench.c tools/node_stat.h kernel/coherence/homes.c kernel/coherence/homes.h $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
 	$(UCC) -static -Ilib -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/homes.c $(B)/libdsm.a
 

@@ -43,6 +43,7 @@
 
 #include "libdsm.h"
 #include "../../kernel/coherence/homes.h"
+#include "../node_stat.h"
 
 #define PAGE		4096
 #define PORT		9940
@@ -87,20 +88,7 @@ static void report(const char *name, double value)
 /* This node's coherence messages sent so far. */
 static long long msgs_sent(void)
 {
-	FILE *f = popen("dsmctl -j stats", "r");
-	char buf[4096] = "", *p;
-	long long v = -1;
-
-	if (f) {
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-
-		buf[n] = 0;
-		pclose(f);
-	}
-	p = strstr(buf, "\"coh_msgs_sent\":");
-	if (p)
-		v = atoll(p + strlen("\"coh_msgs_sent\":"));
-	return v;
+	return node_stat("coh_msgs_sent");
 }
 
 /*

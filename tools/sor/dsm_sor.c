@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "libdsm.h"
+#include "../node_stat.h"
 
 #define SOR_KEY		0x5052000000000001ULL
 #define OMEGA		1.5
@@ -79,25 +80,6 @@ static void sweep(double *g, int n, int from, int to, int color)
 			g[i * w + j] = (1 - OMEGA) * g[i * w + j] + OMEGA / 4 *
 				       (g[(i - 1) * w + j] + g[(i + 1) * w + j] +
 					g[i * w + j - 1] + g[i * w + j + 1]);
-}
-
-/* This node's pages_received counter, or -1. */
-static long long pages_received(void)
-{
-	FILE *f = popen("dsmctl -j stats", "r");
-	char buf[4096] = "", *p;
-	long long v = -1;
-
-	if (f) {
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-
-		buf[len] = 0;
-		pclose(f);
-	}
-	p = strstr(buf, "\"pages_received\":");
-	if (p)
-		v = atoll(p + strlen("\"pages_received\":"));
-	return v;
 }
 
 /* Both colours of one iteration over rows [from, to), each ended by a barrier. */
@@ -161,13 +143,13 @@ int main(int argc, char **argv)
 	t0 = now();
 	iterate(c, g, n, from, to);
 	mine = now() - t0;
-	received = pages_received();	/* every node, then on together */
+	received = node_stat("pages_received");	/* every node, then on together */
 	dsm_barrier_wait(&c->barrier);
 	t0 = now();
 	for (int it = 1; it < iterations; it++)
 		iterate(c, g, n, from, to);
 	mine += now() - t0;
-	c->transfers[me] = received < 0 ? -1 : pages_received() - received;
+	c->transfers[me] = received < 0 ? -1 : node_stat("pages_received") - received;
 	c->seconds[me] = mine;
 	printf("node %d: rows %d-%d, %d iterations in %.2f s; %lld pages received after the first\n",
 	       me, from, to - 1, iterations, mine, c->transfers[me]);
