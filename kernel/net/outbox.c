@@ -41,11 +41,12 @@
  *
  * Messages to this node itself (a home forwarding to itself as the owner,
  * say) are delivered in order by one deliverer at a time, the holder of the
- * self slot's tx_flush: a receive handler that queued them delivers them
- * itself once its page lock is dropped (dsm_out_try_flush), which saves a
- * work item's wake-up per message; otherwise a work item does. When a node is lost or
- * is no longer a member, its queue is dropped, and messages queued for it
- * until it is up again are dropped at once.
+ * self slot's tx_flush: a receive handler that queued them delivers up to
+ * DSM_OUT_SELF_BUDGET itself once its page lock is dropped
+ * (dsm_out_try_flush), which saves a work item's wake-up per message; a
+ * work item delivers the rest. When a node is lost or is no longer a
+ * member, its queue is dropped, and messages queued for it until it is up
+ * again are dropped at once.
  *
  * Memory. Page messages (a page and its header: the bulk of the traffic)
  * come from a slab cache of their own size, not from kmalloc's 8 KiB one,
