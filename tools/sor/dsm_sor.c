@@ -12,19 +12,18 @@
  * Every node sets its band of the grid up (top edge 1.0, the rest 0), so
  * that its pages start on it (first touch), then relaxes it: all red
  * points ((i + j) even), a barrier, all black points, a barrier,
- * ITERATIONS times. Red-black ordering makes the
- * result independent of how the rows are split, so node 1 then repeats the
- * computation alone in private memory and the two grids must be equal to
- * the last bit.
+ * ITERATIONS times. Red-black ordering makes the result independent of
+ * how the rows are split, so node 1 then repeats the computation alone in
+ * private memory and the two grids must be equal to the last bit.
  *
  * Uses libdsm: the region is mapped at the same address on every node
  * (dsm_map_fixed), the nodes meet at a dsm_barrier, and the control block
  * sits on its own page.
  *
  * Node 1 also prints the page transfers per phase of the steady state
- * (iterations 2 and later: the first fetches every band from node 1, which
- * set the grid up) against the minimum, one row per neighbour per phase:
- * 2 (nodes - 1). Each node's pages_received counter is read (dsmctl -j
+ * (iterations 2 and later: the first also fetches each neighbour's row
+ * for the first time) against the minimum, one row per neighbour per
+ * phase: 2 (nodes - 1). Each node's pages_received counter is read (dsmctl -j
  * stats) between the first iteration and the rest, outside the timing.
  */
 #include <errno.h>
