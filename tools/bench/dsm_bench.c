@@ -412,8 +412,11 @@ static void bench_sync(void)
 	sync_all("barrier-done");
 }
 
-/* Store to @word, with FS_WORK_US of work between stores, for FS_SECONDS. */
-static double store_loop(volatile uint64_t *word)
+/*
+ * Store to @word, with FS_WORK_US of work between stores, for FS_SECONDS.
+ * Return: the stores made; @rate: per second.
+ */
+static long long store_loop(volatile uint64_t *word, double *rate)
 {
 	double t0 = now(), end = t0 + FS_SECONDS, t;
 	long long stores = 0;
@@ -423,31 +426,33 @@ static double store_loop(volatile uint64_t *word)
 		while (now() - t < FS_WORK_US / 1e6)
 			;
 	}
-	return stores / (t - t0);
+	*rate = stores / (t - t0);
+	return stores;
 }
 
 static void bench_false_sharing(void)
 {
 	const uint64_t key = 0xbe0c000000000006ULL;
 	volatile uint64_t *p = map_key(key, 64 * PAGE);
-	int page;
-	long long m0, stores;
+	long long m0, stores = 0;
 	double rate;
+	int page;
 
 	if (pages_homed(key, 64, 1, &page, 1) != 1)
 		exit(1);
 	p += page * 512;
-	if (me == 2)
-		report("fs_alone_stores_s", store_loop(p));
+	if (me == 2) {
+		store_loop(p, &rate);
+		report("fs_alone_stores_s", rate);
+	}
 	sync_all("fs-alone");
 	m0 = msgs_mark("fs-mark");
 	if (me == 2 || me == 3) {
-		rate = store_loop(p + (me == 2 ? 0 : 8));	/* words 64 bytes apart */
+		stores = store_loop(p + (me == 2 ? 0 : 8), &rate);	/* 64 bytes apart */
 		report(me == 2 ? "fs_node2_stores_s" : "fs_node3_stores_s", rate);
 	}
 	sync_all("fs-done");
 	/* messages per store: the host divides the sum by both nodes' stores */
-	stores = me == 2 ? (long long)p[0] + 1 : me == 3 ? (long long)p[8] + 1 : 0;
 	report("msgs_fs_total", (double)(msgs_sent() - m0));
 	report("sum_fs_stores", (double)stores);
 }
