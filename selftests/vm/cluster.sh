@@ -103,8 +103,7 @@ cleanup() {
 	done
 	wait 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
-	rm -rf "$WORK/root" "$WORK"/n* "$WORK/initrd.gz"
-	[ "$LOGS" = "$WORK/logs" ] && rm -rf "$WORK" || rmdir "$WORK" 2>/dev/null || true
+	rm -rf "$WORK"	# (with --logs, the logs are elsewhere)
 	exit $rc
 }
 trap cleanup EXIT
