@@ -182,10 +182,12 @@ int main(int argc, char **argv)
 		printf("grid %dx%d, %d iterations, %d nodes: %.2f s; one node alone: %.2f s\n",
 		       n, n, iterations, nodes, slowest, t1);
 		if (iterations > 1 && nodes > 1 && transfers >= 0 &&
-		    (n + 2) * sizeof(double) == PAGE)	/* a row is a page */
+		    (n + 2) * sizeof(double) == PAGE) {	/* a row is a page */
+			double per_phase = transfers / (2.0 * (iterations - 1));
+
 			printf("page transfers per phase after the first iteration: %.2f; minimum %d (one row per neighbour): %.2f times\n",
-			       transfers / (2.0 * (iterations - 1)), 2 * (nodes - 1),
-			       transfers / (2.0 * (iterations - 1)) / (2 * (nodes - 1)));
+			       per_phase, 2 * (nodes - 1), per_phase / (2 * (nodes - 1)));
+		}
 		printf("check: %s (%zu of %zu values differ, largest difference %g; sum of the grid %.12f)\n",
 		       differ ? "FAILED" : "OK, identical to the one-node run", differ,
 		       (size_t)w * w, diff, sum);
