@@ -114,7 +114,7 @@ void dsm_pages_node_lost(u32 id);
 void dsm_pages_node_left(u32 id);
 void dsm_pages_moving(bool begin);
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m);
-int dsm_pages_handover(void);
+int dsm_pages_handover(bool force);
 void dsm_pages_leave_end(void);
 void dsm_pages_free(struct dsm_region *r);
 bool dsm_pages_asking(struct dsm_region *r);

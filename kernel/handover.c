@@ -22,6 +22,12 @@
  *    round trip to every member confirms all of it was processed. A leaver
  *    never passes a request on: it may be gone, with its outbox, before the
  *    message is through, or the new home may have closed the link to it.
+ *    Its own faults that need a request wait until the leave is over
+ *    (dsm_pages_self_leaving), or they would take pages back as fast as
+ *    they are given. If the pages cannot all be gathered in time (a member
+ *    that does not answer), nothing is handed: the leave fails and the
+ *    node goes on as before, home and owner of what it was; only a forced
+ *    leave (module unload) hands over what it has.
  *  - Another node left gracefully (dsm_pages_node_left, when the epoch
  *    without it is applied, before it stops being a member, so that no
  *    fault finds its pages' home gone): every region's mapping table is
@@ -60,8 +66,12 @@ static unsigned long dsm_leaving_since[DSM_MAX_NODES + 1];
  */
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m)
 {
-	/* the first announcement counts: repeating it extends nothing */
-	cmpxchg(&dsm_leaving_since[m->from], 0, jiffies ?: 1);
+	/*
+	 * The first announcement counts: repeating it extends nothing. One
+	 * whose bound is over is a new leave (the one before failed).
+	 */
+	if (!dsm_pages_home_leaving(m->from))
+		WRITE_ONCE(dsm_leaving_since[m->from], jiffies ?: 1);
 	return 0;
 }
 
@@ -322,6 +332,16 @@ module_param_named(inject_leave_pause_ms, dsm_inject_leave_pause_ms, uint, 0600)
 MODULE_PARM_DESC(inject_leave_pause_ms,
 		 "testing: pause a leave for this long after the handover");
 
+/*
+ * Fault injection for the selftests: give up gathering after this long
+ * (instead of twice the dead timeout), to fail a leave on a slow member
+ * without that member being declared lost.
+ */
+static unsigned int dsm_inject_gather_ms;
+module_param_named(inject_gather_ms, dsm_inject_gather_ms, uint, 0600);
+MODULE_PARM_DESC(inject_gather_ms,
+		 "test only: give up gathering a leave's pages after this long, not twice the dead timeout");
+
 /* Hand the entry of a page homed here (locked) to its new home. */
 static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 {
@@ -368,12 +388,25 @@ bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx)
 }
 
 /**
+ * dsm_pages_self_leaving() - is this node handing its pages over?
+ *
+ * Return: true from the start of dsm_pages_handover() until the leave is
+ * over (dsm_pages_leave_end) or failed.
+ */
+bool dsm_pages_self_leaving(void)
+{
+	/* pairs with the releases in dsm_pages_handover() and leave_end() */
+	return smp_load_acquire(&dsm_leave_phase) != DSM_LEAVE_NONE;
+}
+
+/**
  * dsm_pages_leave_end() - this node is no member any more: leaves are over
  */
 void dsm_pages_leave_end(void)
 {
 	/* pairs with dsm_pages_leaving_page() */
 	smp_store_release(&dsm_leave_phase, DSM_LEAVE_NONE);
+	wake_up_all(&dsm_pages_wq);	/* faults that waited for the leave */
 }
 
 struct dsm_regions_list {
@@ -464,6 +497,37 @@ static int dsm_pages_gather_all(struct dsm_regions_list *list,
 }
 
 /*
+ * The gather failed: the pages homed here serve everybody again, starting
+ * with the requests that waited for the handover. Return: the destinations.
+ */
+static u64 dsm_pages_stay(struct dsm_regions_list *list)
+{
+	u32 self = dsm_self_id(), i;
+	struct dsm_pages_ctx ctx;
+	struct dsm_cpage *cp;
+	unsigned long index;
+	u64 dirty = 0;
+
+	dsm_pages_leave_end();
+	for (i = 0; i < list->n; i++) {
+		xa_for_each(&list->r[i]->pages, index, cp) {
+			dsm_pages_ctx_init(&ctx, list->r[i], cp, index);
+			lock_page(cp->page);
+			if (cp->home == self && cp->leaving) {
+				cp->leaving = false;
+				if (dsm_pages_dir_drain(&ctx))
+					pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
+							    ctx.r->key, index);
+			}
+			unlock_page(cp->page);
+			dirty |= ctx.dirty;
+			cond_resched();
+		}
+	}
+	return dirty;
+}
+
+/*
  * Step 2 for every page of @r homed here: hand the entries over. Every
  * region, also those first heard of during step 1 (their requests wait).
  */
@@ -490,6 +554,7 @@ static void dsm_pages_hand_region(struct dsm_region *r, void *arg)
 
 /**
  * dsm_pages_handover() - before leaving: give away what only we hold
+ * @force: hand the pages over even if they could not all be gathered
  *
  * For every cluster region: the pages this node owns go to their homes
  * (YIELD: the home takes them with a write request of its own), and the
@@ -502,13 +567,15 @@ static void dsm_pages_hand_region(struct dsm_region *r, void *arg)
  * leave is announced.
  *
  * Return: 0, -ENOMEM, or -ETIMEDOUT if some page could not be gathered in
- * time (it is handed over anyway, possibly stale; counted in
- * fault_failures).
+ * time: then nothing is handed and this node stays home and owner of what
+ * it was, unless @force (it is handed over anyway, possibly stale; counted
+ * in fault_failures).
  */
-int dsm_pages_handover(void)
+int dsm_pages_handover(bool force)
 {
 	u64 others = dsm_members_mask() & ~dsm_node_bit(dsm_self_id());
-	unsigned long deadline = jiffies + 2 * msecs_to_jiffies(dsm_dead_timeout_ms());
+	u32 gather_ms = READ_ONCE(dsm_inject_gather_ms) ?: 2 * dsm_dead_timeout_ms();
+	unsigned long deadline = jiffies + msecs_to_jiffies(gather_ms);
 	struct dsm_regions_list list = {};
 	u64 dirty = 0;
 	int err;
@@ -530,6 +597,10 @@ int dsm_pages_handover(void)
 	dirty = 0;
 	dsm_regions_for_each(dsm_pages_collect, &list);
 	err = dsm_pages_gather_all(&list, deadline);
+	if (err && !force) {
+		dsm_out_flush_mask(dsm_pages_stay(&list));
+		goto out;
+	}
 	/* pairs with dsm_pages_leaving_page() */
 	smp_store_release(&dsm_leave_phase, DSM_LEAVE_HANDED);
 	dsm_regions_for_each(dsm_pages_hand_region, &dirty);
@@ -539,6 +610,7 @@ int dsm_pages_handover(void)
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (others & dsm_node_bit(id))
 			dsm_region_sync(id);
+out:
 	for (i = 0; i < list.n; i++)
 		dsm_region_put(list.r[i]);
 	kvfree(list.r);

@@ -662,15 +662,16 @@ out:
 
 /**
  * dsm_cluster_leave() - leave the cluster
- * @force:  leave locally even if no coordinator confirms
+ * @force:  leave even if the pages cannot all be handed over, and locally
+ *          if no coordinator confirms
  * @extack: for the reason of a refusal
  *
  * First hands this node's pages and directory entries over to the others
- * (dsm_pages_handover), then asks the coordinator to remove this node,
- * retrying with whoever is coordinator then (it may be leaving too) until
- * DSM_JOIN_TIMEOUT_MS. The
- * members lock is not held across the network, so the new list can arrive
- * meanwhile; receiving a list without this node also completes the leave.
+ * (dsm_pages_handover; if that fails, so does the leave), then asks the
+ * coordinator to remove this node, retrying with whoever is coordinator
+ * then (it may be leaving too) until DSM_JOIN_TIMEOUT_MS. The members lock
+ * is not held across the network, so the new list can arrive meanwhile;
+ * receiving a list without this node also completes the leave.
  *
  * Return: 0 or a negative errno.
  */
@@ -684,7 +685,14 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 
 	/* what only this node holds goes to the others first */
 	if (dsm_members_epoch()) {
-		n = dsm_pages_handover();
+		n = dsm_pages_handover(force);
+		if (n && !force) {
+			pr_warn("leave failed: its pages could not be handed over (%d)\n", n);
+			dsm_extack(extack, n == -ETIMEDOUT ?
+				   "a member did not give the pages back in time: still a member" :
+				   "no memory to hand the pages over: still a member");
+			return n;
+		}
 		if (n)
 			pr_warn("handover before leaving incomplete (%d)\n", n);
 	}

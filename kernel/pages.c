@@ -88,7 +88,7 @@ MODULE_PARM_DESC(inject_hold_ms,
 static unsigned int dsm_inject_forward_delay_ms;
 module_param_named(inject_forward_delay_ms, dsm_inject_forward_delay_ms, uint, 0600);
 MODULE_PARM_DESC(inject_forward_delay_ms,
-		 "test only: answer each forwarded request this much later");
+		 "test only: answer the next forwarded request this much later");
 
 static unsigned int dsm_prefetch_spare_ms = 2000;
 module_param_named(prefetch_spare_ms, dsm_prefetch_spare_ms, uint, 0644);
@@ -774,7 +774,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	}
 	if (unlikely(dsm_inject_forward_delay_ms) &&
 	    (m.type == DSM_COH_FWD_READ || m.type == DSM_COH_FWD_WRITE))
-		msleep(dsm_inject_forward_delay_ms);
+		msleep(xchg(&dsm_inject_forward_delay_ms, 0));
 	dsm_pages_ctx_init(&ctx, r, cp, index);
 	lock_page(cp->page);
 	if (cp->hold_until && dsm_pages_takes_away(m.type))
@@ -831,6 +831,8 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 	struct dsm_cpage *cp;
 	u64 dirty = 0;
 
+	if (dsm_pages_self_leaving())
+		return 0;	/* nothing new while the pages are handed over */
 	if (last != index)
 		WRITE_ONCE(r->ra_last, index);
 	if (index != last + 1) {
@@ -910,6 +912,16 @@ static void dsm_pages_wait(struct dsm_cpage *cp, unsigned long deadline)
 					    READ_ONCE(cp->failed), left);
 }
 
+/* Wait for this node's leave to end (or fail), at most until @deadline. */
+static void dsm_pages_wait_leave(unsigned long deadline)
+{
+	long left = (long)(deadline - jiffies);
+
+	if (left > 0)
+		wait_event_killable_timeout(dsm_pages_wq, !dsm_pages_self_leaving(),
+					    left);
+}
+
 /**
  * dsm_pages_fault() - a fault, or page_mkwrite, on a cluster region
  * @r:       the region
@@ -929,14 +941,15 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 	struct dsm_cpage *cp = dsm_cpage_get(r, vmf->pgoff);
 	struct dsm_pages_ctx ctx;
 	unsigned long deadline;
+	bool may_drop, leaving;
 	const char *why;
-	bool may_drop;
 
 	if (IS_ERR(cp))
 		return VM_FAULT_OOM;
 	may_drop = (vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
 		   !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT);
 again:
+	leaving = false;
 	dsm_pages_ctx_init(&ctx, r, cp, vmf->pgoff);
 	lock_page(cp->page);
 	if (cp->prefetched) {
@@ -974,9 +987,12 @@ again:
 			why = "its home is lost";
 			if (!dsm_pages_home_reachable(cp))
 				goto sigbus;
+			if (dsm_pages_self_leaving())
+				goto refault;	/* that fault waits for the leave */
 			dsm_pages_request(&ctx, true);
 		}
 		dsm_pages_add_waiter(r, cp);
+refault:
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_REFAULT);
 		dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
@@ -1012,12 +1028,23 @@ again:
 		why = "its home is lost";
 		if (!dsm_pages_home_reachable(cp))
 			goto sigbus;
-		dsm_pages_request(&ctx, write);
+		/*
+		 * This node hands its pages over: a request now would take one
+		 * back as soon as it is given. Wait for the leave to end (the
+		 * page is then gone) or fail (ask then).
+		 */
+		leaving = dsm_pages_self_leaving();
+		if (!leaving)
+			dsm_pages_request(&ctx, write);
 	}
-	dsm_pages_add_waiter(r, cp);
-	deadline = cp->wait_since + timeout;
+	if (leaving) {
+		deadline = jiffies + timeout;
+	} else {
+		dsm_pages_add_waiter(r, cp);
+		deadline = cp->wait_since + timeout;
+	}
 	unlock_page(cp->page);
-	if (!write)
+	if (!write && !leaving)
 		ctx.dirty |= dsm_pages_readahead(r, vmf->pgoff, false);
 
 	kref_get(&r->ref);	/* the VMA may go once mmap_lock is dropped */
@@ -1027,8 +1054,12 @@ again:
 	} else {
 		dsm_out_kick(ctx.dirty);	/* no flushing under mmap_lock */
 	}
-	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
-		dsm_pages_wait(cp, deadline);
+	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
+		if (leaving)
+			dsm_pages_wait_leave(deadline);
+		else
+			dsm_pages_wait(cp, deadline);
+	}
 	dsm_region_put(r);
 	if (may_drop || (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
 		dsm_stat_inc(DSM_STAT_FAULT_RETRIES);

@@ -43,6 +43,16 @@
  *               and 2 write fresh pages of another, node 2 learning of
  *               the leave 1.5 s late: no SIGBUS, nodes 1 and 2 read all
  *               of node 3's data and of each other's; node 3 rejoins
+ *   leavebusy   node 3 leaves while a process of its own keeps storing
+ *               round numbers to every page of a region (homed at all
+ *               three): the leave completes, and nodes 1 and 2 find in
+ *               each page the last round the writer stored before the
+ *               leave took its mappings (or the one it was storing)
+ *   leaveslow   node 3 leaves while node 1, owner of pages node 3 is home
+ *               of, answers a forward late (node 3 gives up gathering
+ *               after 0.2 s): the leave fails, node 3 stays a member and
+ *               home of its pages, no data is lost; then it leaves
+ *               (and rejoins)
  *   granthold   a page granted to node 2's waiting store, whose forward to
  *               node 1 reached node 2 first, is held for the store: one
  *               request serves it
@@ -1746,6 +1756,82 @@ static void test_leave(void)
 	barrier("leave-rejoined");
 }
 
+/*
+ * Node 3 leaves while a process of its own writes the region's pages over
+ * and over: the leave must gather every page it owns nonetheless, and no
+ * store the writer made may be lost. The writer stores round r to page i,
+ * then notes r in done[i] (local shared memory); it ends with a SIGBUS
+ * once the leave took its pages, or is killed. Node 3 publishes done[]
+ * after it rejoined, in the region's last page; nodes 1 and 2 check that
+ * each page holds done[i] or done[i] + 1 (a store made, not noted).
+ */
+#define LB_KEY		0xc0de0098
+#define LB_PAGES	64
+
+static void lb_writer(volatile uint64_t *p, volatile uint64_t *done)
+{
+	uint64_t round;
+	int i;
+
+	for (round = 1;; round++) {
+		for (i = 0; i < LB_PAGES - 1; i++) {
+			p[i * 512 + 9] = round;
+			done[i] = round;
+		}
+	}
+}
+
+static void test_leavebusy(void)
+{
+	volatile uint64_t *p = map_key(LB_KEY, LB_PAGES * PAGE), *done;
+	volatile uint64_t *pub = p + (LB_PAGES - 1) * 512;
+	int i, bad = 0, held = 0;
+	double t0, took;
+	pid_t child;
+
+	barrier("leavebusy-start");
+	if (me == 3) {
+		done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		child = fork();
+		if (!child) {
+			lb_writer(p, done);
+			_exit(0);
+		}
+		sleep(1);	/* it owns pages everywhere by now */
+		t0 = now();
+		tap(system("dsmctl leave") == 0, "leaves while a process of its own writes the %d pages",
+		    LB_PAGES - 1);
+		took = now() - t0;
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		for (i = 0; i < LB_PAGES - 1; i++)
+			held += done[i] > 0;
+		tap(held == LB_PAGES - 1, "the writer wrote all %d pages (round %llu on page 0); the leave took %.1f s",
+		    LB_PAGES - 1, (unsigned long long)done[0], took);
+		tap(system("dsmctl join 10.0.0.1") == 0, "joins again");
+		munmap((void *)p, LB_PAGES * PAGE);
+		p = map_key(LB_KEY, LB_PAGES * PAGE);
+		pub = p + (LB_PAGES - 1) * 512;
+		for (i = 0; i < LB_PAGES - 1; i++)
+			pub[i] = done[i];
+	}
+	barrier("leavebusy-published");
+	for (i = 0; i < LB_PAGES - 1; i++) {
+		uint64_t v = p[i * 512 + 9];
+
+		if (v != pub[i] && v != pub[i] + 1) {
+			if (!bad)
+				printf("# page %d holds round %llu, the writer noted %llu\n",
+				       i, (unsigned long long)v, (unsigned long long)pub[i]);
+			bad++;
+		}
+	}
+	tap(!bad, "every page holds the last round node 3's writer stored (%d differ)", bad);
+	barrier("leavebusy-checked");
+	munmap((void *)p, LB_PAGES * PAGE);
+}
+
 /* Wait until this node counts @n members; 0 if it did within 30 s. */
 static int wait_members(int n)
 {
@@ -1759,6 +1845,78 @@ static int wait_members(int n)
 	}
 	tap(0, "%d members, not %d, after 30 s", members, n);
 	return -1;
+}
+
+/*
+ * A leave that cannot gather its pages in time fails, and loses nothing.
+ * Node 1 writes every page of a region (so owns those node 3 is home of),
+ * then answers its next forward 1 s late; node 3 gives up gathering after
+ * 0.2 s. Its leave must fail with a reason and leave it a member, home of
+ * its pages, which still hold node 1's data (handing them over would have
+ * handed stale copies). Node 2 then writes them all, and node 3 leaves for
+ * good: nodes 1 and 2 read node 2's data.
+ */
+#define LS_KEY		0xc0de00a8
+#define LS_PAGES	16
+
+static int ls_check(volatile uint64_t *p, uint64_t base)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < LS_PAGES; i++)
+		bad += p[i * 512 + 11] != base + i;
+	return bad;
+}
+
+static void test_leaveslow(void)
+{
+	volatile uint64_t *p = map_key(LS_KEY, LS_PAGES * PAGE);
+	char out[512] = "";
+	int i, rc = 0;
+	FILE *f;
+
+	if (me == 1)
+		for (i = 0; i < LS_PAGES; i++)
+			p[i * 512 + 11] = 0x4400 + i;
+	barrier("leaveslow-written");
+	if (me == 1)
+		set_param("inject_forward_delay_ms", "1000");
+	if (me == 3)
+		set_param("inject_gather_ms", "200");
+	barrier("leaveslow-armed");
+	if (me == 3) {
+		f = popen("dsmctl leave 2>&1", "r");
+		if (f) {
+			fread(out, 1, sizeof(out) - 1, f);
+			rc = pclose(f);
+		}
+		out[strcspn(out, "\n")] = 0;
+		tap(rc && strstr(out, "in time"), "a leave that cannot gather its pages fails: %s", out);
+		set_param("inject_gather_ms", "0");
+		tap(!wait_members(3), "still a member");
+	}
+	barrier("leaveslow-stayed");
+	if (me == 1)
+		set_param("inject_forward_delay_ms", "0");
+	i = ls_check(p, 0x4400);
+	tap(!i, "the %d pages hold node 1's data after the failed leave (%d differ)", LS_PAGES, i);
+	barrier("leaveslow-read");
+	if (me == 2)
+		for (i = 0; i < LS_PAGES; i++)
+			p[i * 512 + 11] = 0x5500 + i;
+	barrier("leaveslow-rewritten");
+	if (me == 3)
+		tap(system("dsmctl leave") == 0, "then leaves");
+	barrier("leaveslow-left");
+	if (me != 3) {
+		i = ls_check(p, 0x5500);
+		tap(!i, "the %d pages hold node 2's data after node 3 left (%d differ)", LS_PAGES, i);
+	}
+	barrier("leaveslow-checked");
+	if (me == 3)
+		tap(system("dsmctl join 10.0.0.1") == 0, "joins again");
+	barrier("leaveslow-rejoined");
+	munmap((void *)p, LS_PAGES * PAGE);
 }
 
 /*
@@ -2108,7 +2266,7 @@ static void test_cleanup(void)
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
 		0xc0de0080, 0xc0de0088, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
 		0xc0de00c0, 0xc0de00c1, GH_KEY, RL_KEY, RA_KEY, RA_KEY + 1, WT_KEY,
-		BR_KEY,
+		BR_KEY, LB_KEY, LS_KEY,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
@@ -2162,6 +2320,10 @@ int main(int argc, char **argv)
 		test_linkreset(atol(arg));
 	else if (!strcmp(t, "leave"))
 		test_leave();
+	else if (!strcmp(t, "leavebusy"))
+		test_leavebusy();
+	else if (!strcmp(t, "leaveslow"))
+		test_leaveslow();
 	else if (!strcmp(t, "churn"))
 		test_churn();
 	else if (!strcmp(t, "leaveattach"))
