@@ -582,7 +582,10 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		if (cp->home != self || moved)
 			return dsm_pages_not_home(ctx, m, epoch, moved);
 		if (m->type == DSM_PAGE_YIELD) {
-			dsm_pages_take_home(ctx);
+			if (cp->dir.owner == m->from)
+				dsm_pages_take_home(ctx);
+			else	/* it moved since: the leaver yields again if need be */
+				dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 			return 0;
 		}
 		if (m->type == DSM_COH_INV_ACK) {
@@ -737,10 +740,15 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	/* nobody passes requests on: they come from their requester */
 	if ((m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
-	     m.type == DSM_PAGE_YIELD) && m.requester != from)
+	     m.type == DSM_PAGE_YIELD || m.type == DSM_PAGE_HANDOVER) &&
+	    m.requester != from)
 		return -EPROTO;
 	index = le64_to_cpu(w->index);
 	if (index >= le64_to_cpu(w->npages))
+		return -EPROTO;
+	if ((m.type == DSM_PAGE_YIELD || m.type == DSM_PAGE_HANDOVER) &&
+	    !dsm_pages_leaver_may_send(&m, le64_to_cpu(w->key), index,
+				       le64_to_cpu(w->homes)))
 		return -EPROTO;
 	/*
 	 * Only a request (to the page's home, as the message's home set

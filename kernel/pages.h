@@ -101,6 +101,8 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx);
 void dsm_pages_take_home(struct dsm_pages_ctx *ctx);
 bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
 bool dsm_pages_self_leaving(void);
+bool dsm_pages_leaver_may_send(const struct dsm_coh_msg *m, u64 key, u64 index,
+			       u64 homes);
 bool dsm_pages_behind(u64 epoch, u32 home);
 bool dsm_pages_home_leaving(u32 id);
 void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp);

@@ -5,7 +5,8 @@
  * unknown type, bad node ids, a wrong cluster, malformed messages after a
  * valid (join) handshake, a flood of half-open connections, and a rogue
  * member sending malformed coherence messages or messages only a page's
- * home may send (a forward, an invalidation, a FAIL), a gap in its sequence
+ * home may send (a forward, an invalidation, a FAIL) or only a leaving node
+ * (a HANDOVER, a YIELD), a gap in its sequence
  * numbers, an ack of what was never sent and a sequenced heartbeat on a
  * real peer link, and an answer to a region lookup that no region could
  * have. Each must be refused, closed or ignored, and counted, and the
@@ -657,6 +658,8 @@ TEST(rogue_member_messages)
 		{ "forward from a node that is not the page's home", {}, 0 },
 		{ "invalidation from a node that is not the page's home", {}, 0 },
 		{ "FAIL from a node that is not the page's home", {}, 0 },
+		{ "page handed over by a node that is not leaving", {}, 0 },
+		{ "page yielded by a node that is not leaving", {}, 0 },
 	};
 	struct dsm_wire_region bad_op = { .op = htole32(99) };
 	int lfd, fd, n = sizeof(cases) / sizeof(cases[0]), i;
@@ -686,6 +689,12 @@ TEST(rogue_member_messages)
 	cases[14].w.type = 5;			/* INV, for the rogue's write */
 	cases[15].w.type = 16;			/* FAIL of this node's request */
 	cases[15].w.requester = htole32(self_id());
+	/* only a leaver, which announced it, hands pages over or yields them */
+	cases[16].w.type = 18;			/* HANDOVER: a second home */
+	cases[16].w.key = htole64(0xbad0000000000004ULL);
+	cases[16].w.homes = htole64(1ULL << ROGUE_ID | 1ULL << self_id());
+	cases[16].data = DSM_WIRE_PAGE_SIZE;
+	cases[17].w.type = 17;			/* YIELD */
 
 	lfd = rogue_listen();
 	ASSERT_LE(0, lfd);
