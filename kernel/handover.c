@@ -118,7 +118,7 @@ bool dsm_pages_leaver_may_send(const struct dsm_coh_msg *m, u64 key, u64 index,
 
 	if (!dsm_pages_home_leaving(m->from))
 		return false;
-	if (m->type != DSM_PAGE_HANDOVER)
+	if (!dsm_pages_is_handover(m->type))
 		return true;
 	return dsm_homes_node_of(homes, key, index) == m->from &&
 	       (!rest || dsm_homes_node_of(rest, key, index) == dsm_self_id());
@@ -378,11 +378,13 @@ static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 					    READ_ONCE(dsm_leave_others));
 	u32 self = dsm_self_id(), to = dsm_homes_node_of(homes, ctx->r->key, ctx->index);
 	struct dsm_cpage *cp = ctx->cp;
+	bool lost = cp->dir.orphan;
 	struct dsm_coh_msg m;
 
-	if (cp->node.state != DSM_COH_EXCLUSIVE)
+	if (cp->node.state != DSM_COH_EXCLUSIVE && !lost)
 		dsm_stat_inc(DSM_STAT_FAULT_FAILURES);	/* not gathered */
-	dsm_pages_send_type(ctx, to, DSM_PAGE_HANDOVER, self);
+	dsm_pages_send_type(ctx, to, lost ? DSM_PAGE_HANDOVER_LOST : DSM_PAGE_HANDOVER,
+			    self);
 	while (dsm_pages_unkeep(&cp->queued, &m))
 		dsm_stat_inc(DSM_STAT_REQUESTS_MOVED);	/* asked again at the new home */
 	cp->node.state = DSM_COH_INVALID;
@@ -452,7 +454,22 @@ static void dsm_pages_collect(struct dsm_region *r, void *arg)
 	}
 }
 
-/* Has this node given up what it must before leaving? (lockless peek) */
+/*
+ * Has this node given up what it must of the page before leaving? One it
+ * is home of must be its alone, or lost (its data died with its owner:
+ * nothing to gather, the new home fails it too). (lockless peek)
+ */
+static bool dsm_pages_gathered(const struct dsm_cpage *cp, u32 self)
+{
+	if (READ_ONCE(cp->home) != self)
+		return !READ_ONCE(cp->node.owner) && !READ_ONCE(cp->node.pending);
+	if (READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending))
+		return false;
+	return READ_ONCE(cp->dir.orphan) ||
+	       (READ_ONCE(cp->node.state) == DSM_COH_EXCLUSIVE &&
+		READ_ONCE(cp->dir.owner) == self && !READ_ONCE(cp->dir.copyset));
+}
+
 static bool dsm_pages_quiet(struct dsm_regions_list *list)
 {
 	u32 self = dsm_self_id(), i;
@@ -461,12 +478,7 @@ static bool dsm_pages_quiet(struct dsm_regions_list *list)
 
 	for (i = 0; i < list->n; i++) {
 		xa_for_each(&list->r[i]->pages, index, cp) {
-			if (READ_ONCE(cp->home) == self ?
-			    READ_ONCE(cp->node.state) != DSM_COH_EXCLUSIVE ||
-			    READ_ONCE(cp->dir.busy) || READ_ONCE(cp->node.pending) ||
-			    READ_ONCE(cp->dir.owner) != self ||
-			    READ_ONCE(cp->dir.copyset) :
-			    READ_ONCE(cp->node.owner) || READ_ONCE(cp->node.pending))
+			if (!dsm_pages_gathered(cp, self))
 				return false;
 			cond_resched();
 		}
@@ -489,7 +501,8 @@ static u64 dsm_pages_gather(struct dsm_region *r, pgoff_t index,
 	lock_page(cp->page);
 	if (cp->home == self) {
 		cp->leaving = true;
-		dsm_pages_take_home(&ctx);
+		if (!cp->dir.orphan)	/* a lost page is handed over as lost */
+			dsm_pages_take_home(&ctx);
 	} else if (cp->node.owner) {
 		dsm_pages_send_type(&ctx, cp->home, DSM_PAGE_YIELD, self);
 	}

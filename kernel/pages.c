@@ -339,7 +339,11 @@ static void dsm_pages_end_request(struct dsm_cpage *cp, bool failed)
 	wake_up_all(&dsm_pages_wq);
 }
 
-/* A leaving home hands us the page's entry: we own it, nobody else holds it. */
+/*
+ * A leaving home hands us the page's entry: we own it, nobody else holds
+ * it; or, without @data, its data is lost (it died with its owner): every
+ * request fails here as it did there.
+ */
 static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 {
 	struct dsm_cpage *cp = ctx->cp;
@@ -349,6 +353,14 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 	cp->handed = false;
 	cp->leaving = false;
 	dsm_coh_dir_init(&cp->dir, self);
+	if (!data) {
+		cp->dir.orphan = true;
+		cp->node.owner = false;
+		dsm_pages_drop_kept(cp);
+		if (cp->node.pending)
+			dsm_pages_end_request(cp, true);
+		return;
+	}
 	memcpy_to_page(cp->page, 0, data, PAGE_SIZE);
 	dsm_stat_inc(DSM_STAT_PAGES_RECEIVED);
 	cp->node.state = DSM_COH_EXCLUSIVE;
@@ -601,7 +613,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		return dsm_pages_dir_drain(ctx);
 	}
 
-	if (m->type != DSM_PAGE_HANDOVER) {
+	if (!dsm_pages_is_handover(m->type)) {
 		err = dsm_pages_check_role(cp, m);
 		if (err)
 			return err < 0 ? err : 0;
@@ -614,6 +626,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* asked nothing */
 		return 0;
 	case DSM_PAGE_HANDOVER:
+	case DSM_PAGE_HANDOVER_LOST:
 		if (cp->home == self && !cp->handed) {
 			/* the entry here is the live one: no race explains it */
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
@@ -723,7 +736,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_DECLINE) &&
 	    w->type != DSM_COH_FAIL && w->type != DSM_PAGE_YIELD &&
-	    w->type != DSM_PAGE_HANDOVER)
+	    !dsm_pages_is_handover(w->type))
 		return -EPROTO;
 	data = dsm_pages_has_data(w->type, w->with_data);
 	if (len != sizeof(*w) + (data ? PAGE_SIZE : 0))
@@ -740,13 +753,13 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	/* nobody passes requests on: they come from their requester */
 	if ((m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
-	     m.type == DSM_PAGE_YIELD || m.type == DSM_PAGE_HANDOVER) &&
+	     m.type == DSM_PAGE_YIELD || dsm_pages_is_handover(m.type)) &&
 	    m.requester != from)
 		return -EPROTO;
 	index = le64_to_cpu(w->index);
 	if (index >= le64_to_cpu(w->npages))
 		return -EPROTO;
-	if ((m.type == DSM_PAGE_YIELD || m.type == DSM_PAGE_HANDOVER) &&
+	if ((m.type == DSM_PAGE_YIELD || dsm_pages_is_handover(m.type)) &&
 	    !dsm_pages_leaver_may_send(&m, le64_to_cpu(w->key), index,
 				       le64_to_cpu(w->homes)))
 		return -EPROTO;
@@ -760,7 +773,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	 */
 	request = m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
-			      le64_to_cpu(w->homes), m.type == DSM_PAGE_HANDOVER ||
+			      le64_to_cpu(w->homes), dsm_pages_is_handover(m.type) ||
 			      (request && dsm_homes_node_of(le64_to_cpu(w->homes),
 							    le64_to_cpu(w->key), index) ==
 			       dsm_self_id()), epoch);

@@ -14,6 +14,13 @@
 /* Messages beside the state machine's (wire type values after DSM_COH_FAIL). */
 #define DSM_PAGE_YIELD		17	/* leaving owner -> home: take the page */
 #define DSM_PAGE_HANDOVER	18	/* leaving home -> new home: the entry */
+#define DSM_PAGE_HANDOVER_LOST	19	/* the same for a page whose data is lost */
+
+/* A leaving home's handover, with the page or of a page that is lost. */
+static inline bool dsm_pages_is_handover(u8 type)
+{
+	return type == DSM_PAGE_HANDOVER || type == DSM_PAGE_HANDOVER_LOST;
+}
 
 static inline bool dsm_pages_has_data(u8 type, bool with_data)
 {

@@ -24,7 +24,9 @@
 #            and address, long before the others would declare it lost:
 #            they forget the old incarnation (restarted), the page it read
 #            is writable, the one it owned fails at once, also on the new
-#            node 3, which is a fresh member; back to a 5 s dead timeout
+#            node 3, which is a fresh member; the home of the lost page
+#            leaves (at once: nothing to gather) and the page still
+#            fails on the others, then rejoins; back to a 5 s dead timeout
 #   cutoff   node 3 reads a page and owns another, then drops every packet
 #            it sends; nodes 1 and 2 reset their links (RST): alive but
 #            unreachable, links closed for another reason than silence.
@@ -298,6 +300,10 @@ else
 	ok "(the new node 3 checks the region)"
 fi
 dsm_barrier crash-checked
+expect "the home of lost page B leaves; page B still fails" 0 \
+	dsm_coherence lostleave 0xc0de0073
+sed 's/^/# /' /tmp/ktap.out
+wait_until "all up after the leave" 30 peers_up 2
 reform crash-end 5000
 
 # ---- cut off (node 3 first reads one page of a region and owns another)

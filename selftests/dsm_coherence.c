@@ -92,6 +92,9 @@
  *               arrive; every node sees node 1's values
  *   after-crash KEY  (crash phase, the new node 3) page A as nodes 1 and 2
  *               wrote it; page B, owned by the old node 3 only, fails
+ *   lostleave KEY  (crash phase, after) the home of page B leaves: at once,
+ *               and page B still fails on the other nodes (its data is
+ *               lost; it must not come back stale or zeroed); it rejoins
  *   barrier-lost KEY  (kill phase, in the background) arrive at a barrier
  *               of nodes + 1 parties: ENOLINK once killed node 3 is lost
  *   after-kill KEY DEAD_MS  (kill phase, after, nodes 1 and 2) writing page
@@ -2084,6 +2087,58 @@ static void test_barrier_lost(uint64_t key)
  * left it: page A holds what nodes 1 and 2 wrote after the crash; page B,
  * whose only copy died with the old incarnation, fails here too.
  */
+/* Read page @pg; Return: 1 on SIGBUS, else 0 with the word in @v. */
+static int load_or_bus(volatile uint64_t *p, int pg, uint64_t *v)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	int bus = 1;
+
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		*v = p[pg * 512];
+		bus = 0;
+	}
+	signal(SIGBUS, SIG_DFL);
+	return bus;
+}
+
+/*
+ * Page B's data died with the old node 3; its home hands it over as lost
+ * when it leaves (before, its gather waited for it in vain, then handed
+ * the home's stale copy over as if it were the page).
+ */
+static void test_lostleave(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
+	int a = page_a(key), b = page_b(key, a);
+	static struct dsm_homes table;
+	uint64_t v = 0;
+	double t0;
+	int home;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	home = dsm_homes_node(&table, key, b);
+	barrier("lostleave-start");
+	if (me == home) {
+		t0 = now();
+		tap(system("dsmctl leave") == 0, "node %d, home of lost page %d, leaves (%.1f s)",
+		    me, b, now() - t0);
+	}
+	barrier("lostleave-left");
+	if (me != home) {
+		if (load_or_bus(p, b, &v))
+			tap(1, "page %d still fails after its home left", b);
+		else
+			tap(0, "page %d read after its home left (%llu): its data was lost",
+			    b, (unsigned long long)v);
+		tap(!load_or_bus(p, a, &v), "page %d still works", a);
+	}
+	barrier("lostleave-checked");
+	if (me == home)
+		tap(system("dsmctl join 10.0.0.1") == 0, "joins again");
+	barrier("lostleave-back");
+}
+
 static void test_after_crash(uint64_t key)
 {
 	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
@@ -2350,6 +2405,8 @@ int main(int argc, char **argv)
 		test_id64(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-crash"))
 		test_after_crash(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "lostleave") && arg)
+		test_lostleave(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "barrier-lost"))
 		test_barrier_lost(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))
