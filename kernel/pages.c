@@ -371,22 +371,39 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 }
 
 /*
- * Requests kept for a page this node is about to become home of, at most:
- * one per node and kind is all a correct peer can have in flight.
+ * Queue a request for the directory. A node has at most one request per
+ * page in flight: a second one from the same requester while the first
+ * waits is a broken or hostile peer, which would grow the queue without
+ * bound. Return: 0 or -EPROTO.
  */
-#define DSM_DEFER_MAX	(2 * DSM_MAX_NODES)
+static int dsm_pages_queue(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
+{
+	struct dsm_kept *k;
 
-static bool dsm_pages_defer(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
+	list_for_each_entry(k, &cp->queued, node)
+		if (k->m.requester == m->requester)
+			return -EPROTO;
+	dsm_pages_keep(&cp->queued, m);
+	return 0;
+}
+
+/*
+ * Messages a node keeps for later transactions of the home, at most: a
+ * forward or an invalidation per other node is all a correct home sends
+ * while this node's own request completes.
+ */
+#define DSM_KEPT_MAX	(2 * DSM_MAX_NODES)
+
+static int dsm_pages_keep_later(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
 {
 	struct dsm_kept *k;
 	u32 n = 0;
 
-	list_for_each_entry(k, &cp->queued, node)
-		if (++n >= DSM_DEFER_MAX)
-			return false;
-	dsm_pages_keep(&cp->queued, m);
-	dsm_stat_inc(DSM_STAT_REQUESTS_DEFERRED);
-	return true;
+	list_for_each_entry(k, &cp->kept, node)
+		if (++n >= DSM_KEPT_MAX)
+			return -EPROTO;
+	dsm_pages_keep(&cp->kept, m);
+	return 0;
 }
 
 /*
@@ -413,8 +430,10 @@ static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	}
 	if (cp->home == m->from)
 		return -EPROTO;	/* a home asks nobody else for its pages */
-	if (m->type != DSM_PAGE_YIELD && dsm_pages_behind(epoch, cp->home))
-		return dsm_pages_defer(cp, m) ? 0 : -EPROTO;
+	if (m->type != DSM_PAGE_YIELD && dsm_pages_behind(epoch, cp->home)) {
+		dsm_stat_inc(DSM_STAT_REQUESTS_DEFERRED);
+		return dsm_pages_queue(cp, m);
+	}
 	/* a yield is repeated to the right home; a request, no race explains */
 	dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 	return 0;
@@ -608,7 +627,9 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 			if (err)
 				return err;
 		} else {
-			dsm_pages_keep(&cp->queued, m);	/* served in order */
+			err = dsm_pages_queue(cp, m);	/* served in order */
+			if (err)
+				return err;
 		}
 		return dsm_pages_dir_drain(ctx);
 	}
@@ -653,10 +674,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		err = DSM_COH_KEEP;
 	else
 		err = dsm_pages_node_receive(ctx, m);
-	if (err == DSM_COH_KEEP) {
-		dsm_pages_keep(&cp->kept, m);
-		err = 0;
-	}
+	if (err == DSM_COH_KEEP)
+		err = dsm_pages_keep_later(cp, m);
 	if (was && !cp->node.pending) {
 		cp->prefetched = cp->speculative && !cp->waiters;
 		cp->speculative = false;

@@ -18,10 +18,12 @@
 #include <linux/dsm.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -765,6 +767,65 @@ TEST(rogue_member_messages)
 	EXPECT_TRUE(rogue_leave(fd));
 	close(fd);
 	close(lfd);
+}
+
+/*
+ * A node has one request per page in flight: a second one from the same
+ * member while the first waits in the home's queue closes the link (on
+ * ab587f8 both were queued: a member could grow a home's queue without
+ * bound). The rogue reads page 0 of a region homed here, a process here
+ * writes it (the write waits for the rogue's ack, which never comes),
+ * then the rogue asks for the page twice.
+ */
+TEST(second_request_in_flight)
+{
+	struct dsm_wire_page read = {
+		.key = htole64(0xbad0000000000020ULL),
+		.npages = htole64(4),
+		.homes = htole64(1ULL << self_id()),
+		.type = 1,		/* REQ_READ */
+		.requester = htole32(ROGUE_ID),
+	};
+	struct dsm_attach req = { .key = 0xbad0000000000020ULL, .size = 4 * 4096 };
+	uint64_t bad;
+	int lfd, fd;
+	pid_t pid;
+
+	lfd = rogue_listen();
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, rogue_join());
+	fd = rogue_accept(lfd);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_page(fd, read, 0));	/* the rogue holds a copy */
+	usleep(300 * 1000);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {	/* the region is known here now: no lookup */
+		int dev = open("/dev/dsm", O_RDWR);
+		volatile uint64_t *p;
+
+		if (dev < 0 || ioctl(dev, DSM_IOC_ATTACH, &req))
+			_exit(1);
+		p = mmap(NULL, req.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		p[0] = 1;	/* waits for the rogue's ack */
+		_exit(0);
+	}
+	usleep(500 * 1000);
+	bad = node_stat(DSM_STAT_BAD_WIRE);
+	ASSERT_EQ(0, send_page(fd, read, 0));	/* queued behind the write */
+	ASSERT_EQ(0, send_page(fd, read, 0));	/* a second one in flight */
+	EXPECT_TRUE(closed_within(fd, 10, NULL));
+	close(fd);
+	EXPECT_EQ(bad + 1, node_stat(DSM_STAT_BAD_WIRE));
+	fd = rogue_accept(lfd);		/* the node links to its member again */
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(rogue_leave(fd));	/* then the write completes */
+	close(fd);
+	close(lfd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 /*
