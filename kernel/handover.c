@@ -66,12 +66,8 @@ static unsigned long dsm_leaving_since[DSM_MAX_NODES + 1];
  */
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m)
 {
-	/*
-	 * The first announcement counts: repeating it extends nothing. One
-	 * whose bound is over is a new leave (the one before failed).
-	 */
-	if (!dsm_pages_home_leaving(m->from))
-		WRITE_ONCE(dsm_leaving_since[m->from], jiffies ?: 1);
+	/* once per leave: a leave that failed and is tried again starts anew */
+	WRITE_ONCE(dsm_leaving_since[m->from], jiffies ?: 1);
 	return 0;
 }
 
@@ -370,13 +366,46 @@ module_param_named(inject_gather_ms, dsm_inject_gather_ms, uint, 0600);
 MODULE_PARM_DESC(inject_gather_ms,
 		 "test only: give up gathering a leave's pages after this long, not twice the dead timeout");
 
+/* The home of page @index of @r once this node is gone. */
+static u32 dsm_pages_successor(const struct dsm_region *r, pgoff_t index)
+{
+	u64 homes = dsm_pages_homes_without(r, dsm_node_bit(dsm_self_id()),
+					    READ_ONCE(dsm_leave_others));
+
+	return dsm_homes_node_of(homes, r->key, index);
+}
+
+/**
+ * dsm_pages_first_touch() - a page homed here was just made (inserted)
+ * @r:     the region
+ * @cp:    the page, in @r->pages, not locked
+ * @index: its index
+ *
+ * Once this node handed its entries over, a page homed here that is
+ * touched for the first time belongs to its successor already (untouched:
+ * the successor starts it afresh), unless the handover saw it and handed
+ * it itself.
+ */
+void dsm_pages_first_touch(struct dsm_region *r, struct dsm_cpage *cp,
+			   pgoff_t index)
+{
+	smp_mb();	/* inserted, then the phase: see dsm_pages_handover() */
+	if (smp_load_acquire(&dsm_leave_phase) != DSM_LEAVE_HANDED)
+		return;
+	lock_page(cp->page);
+	if (cp->home == dsm_self_id() && !cp->handed) {
+		cp->home = dsm_pages_successor(r, index);
+		cp->handed = true;
+		cp->node.state = DSM_COH_INVALID;
+		cp->node.owner = false;
+	}
+	unlock_page(cp->page);
+}
+
 /* Hand the entry of a page homed here (locked) to its new home. */
 static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 {
-	u64 self_bit = dsm_node_bit(dsm_self_id());
-	u64 homes = dsm_pages_homes_without(ctx->r, self_bit,
-					    READ_ONCE(dsm_leave_others));
-	u32 self = dsm_self_id(), to = dsm_homes_node_of(homes, ctx->r->key, ctx->index);
+	u32 self = dsm_self_id(), to = dsm_pages_successor(ctx->r, ctx->index);
 	struct dsm_cpage *cp = ctx->cp;
 	bool lost = cp->dir.orphan;
 	struct dsm_coh_msg m;
@@ -414,6 +443,7 @@ bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx)
 	case DSM_LEAVE_HANDED:
 		return true;
 	}
+	ctx->cp->leaving = false;	/* a leave that failed: everyone's again */
 	return false;
 }
 
@@ -538,34 +568,33 @@ static int dsm_pages_gather_all(struct dsm_regions_list *list,
 }
 
 /*
- * The gather failed: the pages homed here serve everybody again, starting
- * with the requests that waited for the handover. Return: the destinations.
+ * The gather failed: the pages of @r homed here serve everybody again,
+ * starting with the requests that waited for the handover. Every region,
+ * also those first heard of during the gather.
  */
-static u64 dsm_pages_stay(struct dsm_regions_list *list)
+static void dsm_pages_stay_region(struct dsm_region *r, void *arg)
 {
-	u32 self = dsm_self_id(), i;
+	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
 	struct dsm_cpage *cp;
 	unsigned long index;
-	u64 dirty = 0;
+	u64 *dirty = arg;
 
-	dsm_pages_leave_end();
-	for (i = 0; i < list->n; i++) {
-		xa_for_each(&list->r[i]->pages, index, cp) {
-			dsm_pages_ctx_init(&ctx, list->r[i], cp, index);
-			lock_page(cp->page);
-			if (cp->home == self && cp->leaving) {
-				cp->leaving = false;
-				if (dsm_pages_dir_drain(&ctx))
-					pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
-							    ctx.r->key, index);
-			}
-			unlock_page(cp->page);
-			dirty |= ctx.dirty;
-			cond_resched();
+	if (!r->cluster)
+		return;
+	xa_for_each(&r->pages, index, cp) {
+		dsm_pages_ctx_init(&ctx, r, cp, index);
+		lock_page(cp->page);
+		if (cp->home == self && cp->leaving) {
+			cp->leaving = false;
+			if (dsm_pages_dir_drain(&ctx))
+				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
+						    r->key, index);
 		}
+		unlock_page(cp->page);
+		*dirty |= ctx.dirty;
+		cond_resched();
 	}
-	return dirty;
 }
 
 /*
@@ -630,20 +659,30 @@ int dsm_pages_handover(bool force)
 	WRITE_ONCE(dsm_leave_others, others);
 	/* pairs with dsm_pages_leaving_page(): the others are set first */
 	smp_store_release(&dsm_leave_phase, DSM_LEAVE_GATHER);
-	for (id = 1; id <= DSM_MAX_NODES; id++)	/* their requests may wait */
-		if ((others & dsm_node_bit(id)) &&
-		    !dsm_net_send(id, DSM_MSG_LEAVING, 0, NULL, 0))
+	err = 0;
+	for (id = 1; id <= DSM_MAX_NODES; id++) {	/* their requests may wait */
+		if (!(others & dsm_node_bit(id)))
+			continue;
+		if (!dsm_net_send(id, DSM_MSG_LEAVING, 0, NULL, 0))
 			dirty |= dsm_node_bit(id);
+		else
+			err = -ENOMEM;	/* it would refuse our handover */
+	}
 	dsm_out_flush_mask(dirty);
 	dirty = 0;
 	dsm_regions_for_each(dsm_pages_collect, &list);
-	err = dsm_pages_gather_all(&list, deadline);
+	if (!err)
+		err = dsm_pages_gather_all(&list, deadline);
 	if (err && !force) {
-		dsm_out_flush_mask(dsm_pages_stay(&list));
+		dsm_pages_leave_end();
+		smp_mb();	/* the phase, then the pages: see first_touch() */
+		dsm_regions_for_each(dsm_pages_stay_region, &dirty);
+		dsm_out_flush_mask(dirty);
 		goto out;
 	}
 	/* pairs with dsm_pages_leaving_page() */
 	smp_store_release(&dsm_leave_phase, DSM_LEAVE_HANDED);
+	smp_mb();	/* the phase, then the pages: see first_touch() */
 	dsm_regions_for_each(dsm_pages_hand_region, &dirty);
 	dsm_out_flush_mask(dirty);
 	if (dsm_inject_leave_pause_ms)

@@ -660,22 +660,8 @@ out:
 	return err;
 }
 
-/**
- * dsm_cluster_leave() - leave the cluster
- * @force:  leave even if the pages cannot all be handed over, and locally
- *          if no coordinator confirms
- * @extack: for the reason of a refusal
- *
- * First hands this node's pages and directory entries over to the others
- * (dsm_pages_handover; if that fails, so does the leave), then asks the
- * coordinator to remove this node, retrying with whoever is coordinator
- * then (it may be leaving too) until DSM_JOIN_TIMEOUT_MS. The members lock
- * is not held across the network, so the new list can arrive meanwhile;
- * receiving a list without this node also completes the leave.
- *
- * Return: 0 or a negative errno.
- */
-int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
+/* dsm_cluster_leave() without the lock that serialises leaves */
+static int dsm_cluster_leave_locked(bool force, struct netlink_ext_ack *extack)
 {
 	unsigned long deadline;
 	u32 self = dsm_self_id(), coord;
@@ -730,6 +716,8 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 			if (force)
 				break;
 			dsm_extack(extack, "no coordinator confirmed the leave");
+			/* its entries are handed: its faults ask the new homes */
+			dsm_pages_leave_end();
 			return n;
 		}
 		msleep(100);	/* the coordinator may be changing */
@@ -738,4 +726,30 @@ int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
 	dsm_members_reset();
 	dsm_nl_event(DSM_EVENT_LEAVE, self, 0);
 	return 0;
+}
+
+/**
+ * dsm_cluster_leave() - leave the cluster
+ * @force:  leave even if the pages cannot all be handed over, and locally
+ *          if no coordinator confirms
+ * @extack: for the reason of a refusal
+ *
+ * First hands this node's pages and directory entries over to the others
+ * (dsm_pages_handover; if that fails, so does the leave), then asks the
+ * coordinator to remove this node, retrying with whoever is coordinator
+ * then (it may be leaving too) until DSM_JOIN_TIMEOUT_MS. The members lock
+ * is not held across the network, so the new list can arrive meanwhile;
+ * receiving a list without this node also completes the leave.
+ *
+ * Return: 0 or a negative errno.
+ */
+int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack)
+{
+	static DEFINE_MUTEX(leave_lock);	/* one leave at a time */
+	int err;
+
+	mutex_lock(&leave_lock);
+	err = dsm_cluster_leave_locked(force, extack);
+	mutex_unlock(&leave_lock);
+	return err;
 }

@@ -139,6 +139,8 @@ struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
 	}
 	atomic64_inc(&dsm_nr_pages);
 	dsm_stat_inc(DSM_STAT_ZERO_FILLS);
+	if (r->cluster && cp->home == self)
+		dsm_pages_first_touch(r, cp, index);	/* if this node leaves */
 	return cp;
 }
 
@@ -356,6 +358,10 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 	if (!data) {
 		cp->dir.orphan = true;
 		cp->node.owner = false;
+		if (cp->node.state == DSM_COH_EXCLUSIVE) {	/* not with an orphan */
+			cp->node.state = DSM_COH_INVALID;
+			dsm_pages_zap(ctx->r, ctx->index);
+		}
 		dsm_pages_drop_kept(cp);
 		if (cp->node.pending)
 			dsm_pages_end_request(cp, true);
