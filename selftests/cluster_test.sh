@@ -40,7 +40,7 @@
 #            whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 57
+plan 59
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A

@@ -553,6 +553,73 @@ static int rogue_listen(void)
 	return fd;
 }
 
+/* A half-open connection to node 2 from 10.0.0.99 (no member's address). */
+static int stranger_connect(void)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(DSM_DEFAULT_PORT) };
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	to.sin_addr.s_addr = inet_addr("10.0.0.2");
+	from.sin_addr.s_addr = inet_addr("10.0.0.99");
+	if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof(from)) ||
+	    (connect(fd, (struct sockaddr *)&to, sizeof(to)) && errno != EINPROGRESS)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Replace every flood connection node 2 closed (or that failed). */
+static void stranger_refill(int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		char c;
+
+		if (fds[i] >= 0 && (poll(&p, 1, 0) != 1 ||
+				    (!(p.revents & (POLLERR | POLLHUP)) &&
+				     read(fds[i], &c, 1) > 0)))
+			continue;	/* still open (and silent) */
+		close(fds[i]);
+		fds[i] = stranger_connect();
+	}
+}
+
+/*
+ * Strangers holding every pending slot of a node cannot keep its members
+ * from linking to it again: a member's connection takes the place of a
+ * stranger's. From a second address of this guest, 10.0.0.99 (no
+ * member's), 40 half-open connections to node 2 are kept going (16 wait
+ * there at any time, the rest are refused); meanwhile this node's links
+ * are reset: its link to node 2 must come back while the flood goes on.
+ */
+TEST(members_link_through_a_flood)
+{
+	int fds[40], i, up0 = peers_up(), up = -1;
+	time_t end;
+
+	if (self_id() != 1)
+		SKIP(return, "node 1 links to node 2");
+	ASSERT_EQ(0, system("ip addr add 10.0.0.99/24 dev eth0"));
+	for (i = 0; i < 40; i++)
+		fds[i] = -1;
+	for (end = time(NULL) + 2; time(NULL) < end;) {	/* the slots fill */
+		stranger_refill(fds, 40);
+		usleep(20 * 1000);
+	}
+	ASSERT_EQ(0, system("dsm_rst 7878 10.0.0.1 > /dev/null"));
+	for (end = time(NULL) + 20; time(NULL) < end && (up = peers_up()) != up0;) {
+		stranger_refill(fds, 40);
+		usleep(20 * 1000);
+	}
+	EXPECT_EQ(up0, up);
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	system("ip addr del 10.0.0.99/24 dev eth0");
+}
+
 /* Take this node's peer link to ROGUE_ID; others' attempts are closed. */
 static int rogue_accept(int lfd)
 {

@@ -3,11 +3,11 @@
  * dsm_rst: abort every established TCP connection of this machine on a
  * port, as `ss -K state established` does.
  *
- *   dsm_rst PORT
+ *   dsm_rst PORT [LOCAL_ADDR]
  *
  * Dumps the IPv4 TCP sockets over NETLINK_SOCK_DIAG (SOCK_DIAG_BY_FAMILY,
  * every state), keeps the connections whose local or remote port is PORT
- * and sends SOCK_DESTROY for each: the kernel sends the peer a RST and
+ * (and, if given, whose local address is LOCAL_ADDR) and sends SOCK_DESTROY for each: the kernel sends the peer a RST and
  * fails the socket with ECONNABORTED. Only established connections are
  * aborted: the live links (see is_connection). Needs CAP_NET_ADMIN and a
  * kernel with CONFIG_INET_DIAG_DESTROY=y and inet_diag and tcp_diag loaded.
@@ -109,10 +109,12 @@ static ssize_t recv_some(int fd, void *buf, size_t size)
 }
 
 /*
- * Dump the IPv4 TCP sockets and collect the connections on @port in
- * *@out (*@n of them). Returns 0 or a negative errno.
+ * Dump the IPv4 TCP sockets and collect the connections on @port (from
+ * address @local, if not 0) in *@out (*@n of them). Returns 0 or a
+ * negative errno.
  */
-static int collect(int fd, __u16 port, struct target **out, size_t *n)
+static int collect(int fd, __u16 port, in_addr_t local, struct target **out,
+		   size_t *n)
 {
 	static long buf[8192];	/* 64 KiB, aligned for nlmsghdr */
 	size_t cap = 0;
@@ -148,7 +150,8 @@ static int collect(int fd, __u16 port, struct target **out, size_t *n)
 			if (m->idiag_family != AF_INET ||
 			    !is_connection(m->idiag_state) ||
 			    (ntohs(m->id.idiag_sport) != port &&
-			     ntohs(m->id.idiag_dport) != port))
+			     ntohs(m->id.idiag_dport) != port) ||
+			    (local && m->id.idiag_src[0] != local))
 				continue;
 			if (*n == cap) {
 				cap = cap ? 2 * cap : 16;
@@ -210,12 +213,17 @@ int main(int argc, char **argv)
 {
 	struct target *targets = NULL;
 	size_t n = 0, i, destroyed = 0;
+	in_addr_t local = 0;
 	unsigned long port;
 	char *end;
 	int fd, err;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: dsm_rst PORT\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: dsm_rst PORT [LOCAL_ADDR]\n");
+		return 2;
+	}
+	if (argc == 3 && (local = inet_addr(argv[2])) == INADDR_NONE) {
+		fprintf(stderr, "dsm_rst: bad address '%s'\n", argv[2]);
 		return 2;
 	}
 	errno = 0;
@@ -227,7 +235,7 @@ int main(int argc, char **argv)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
 		return fail("netlink socket (NETLINK_SOCK_DIAG)", errno);
-	err = collect(fd, port, &targets, &n);
+	err = collect(fd, port, local, &targets, &n);
 	if (err) {
 		close(fd);
 		return fail("dump of the TCP sockets (inet_diag, tcp_diag loaded?)", -err);

@@ -872,17 +872,54 @@ MODULE_PARM_DESC(inject_accept_delay_ms,
 		 "testing: delay listing the next accepted connection as pending");
 
 /**
+ * dsm_conn_source() - the address a connection comes from
+ * @conn: the connection
+ *
+ * Return: the IPv4 address (network byte order), 0 if it cannot be told.
+ */
+__be32 dsm_conn_source(struct dsm_conn *conn)
+{
+	struct sockaddr_in sin;
+
+	if (kernel_getpeername(conn->sock, (struct sockaddr *)&sin) < 0 ||
+	    sin.sin_family != AF_INET)
+		return 0;
+	return sin.sin_addr.s_addr;
+}
+
+/*
+ * The oldest pending connection that does not come from a member's
+ * address, taken off the list (its reference is the caller's), or NULL.
+ */
+static struct dsm_conn *dsm_conn_evict_stranger(void)
+{
+	struct dsm_conn *c;
+
+	lockdep_assert_held(&dsm_pending_lock);
+	list_for_each_entry(c, &dsm_pending_conns, pending) {
+		if (!c->from_member) {
+			list_del_init(&c->pending);
+			dsm_nr_pending--;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/**
  * dsm_conn_accepted() - take an accepted socket on, if there is room
  * @sock: the socket, owned from now on
  *
  * Unidentified connections wait on the pending list, at most
  * DSM_PENDING_MAX of them, each until its handshake deadline; the rest are
  * closed at once and counted, which bounds what a flood of half-open
- * connections can hold.
+ * connections can hold. A connection from a member's address (a member
+ * linking again) takes the place of the oldest stranger's if need be, so
+ * strangers holding every slot cannot keep members apart.
  */
 void dsm_conn_accepted(struct socket *sock)
 {
-	struct dsm_conn *conn;
+	struct dsm_conn *conn, *evicted = NULL;
 	bool room;
 
 	conn = dsm_conn_create(sock, false);
@@ -890,17 +927,22 @@ void dsm_conn_accepted(struct socket *sock)
 		return;
 	if (unlikely(READ_ONCE(dsm_inject_accept_delay_ms)))
 		msleep(xchg(&dsm_inject_accept_delay_ms, 0));
+	conn->from_member = dsm_net_addr_is_member(dsm_conn_source(conn));
 	spin_lock_bh(&dsm_pending_lock);
-	room = dsm_nr_pending < DSM_PENDING_MAX;
 	/*
 	 * Its receive work runs already: it may have closed the connection
 	 * (an end of stream, a refused hello), and then it must not be
 	 * listed (the close unlists before it is listed, under this lock).
 	 */
-	if (room && dsm_conn_dead(conn)) {
+	if (dsm_conn_dead(conn)) {
 		spin_unlock_bh(&dsm_pending_lock);
 		dsm_conn_put(conn);
 		return;
+	}
+	room = dsm_nr_pending < DSM_PENDING_MAX;
+	if (!room && conn->from_member) {
+		evicted = dsm_conn_evict_stranger();
+		room = !!evicted;
 	}
 	if (room) {
 		dsm_conn_get(conn);
@@ -908,6 +950,11 @@ void dsm_conn_accepted(struct socket *sock)
 		dsm_nr_pending++;
 	}
 	spin_unlock_bh(&dsm_pending_lock);
+	if (evicted) {
+		dsm_stat_inc(DSM_STAT_CONN_REJECTED);
+		dsm_conn_close(evicted, DSM_REASON_BUSY);
+		dsm_conn_put(evicted);	/* the pending list's */
+	}
 	if (room) {
 		dsm_stat_inc(DSM_STAT_CONN_ACCEPTED);
 	} else {

@@ -209,17 +209,6 @@ static u32 dsm_hs_refuse(struct dsm_conn *conn, u32 src, u32 reason)
 	return reason;
 }
 
-/* The address the connection comes from; 0 if it cannot be told. */
-static __be32 dsm_hs_source(struct dsm_conn *conn)
-{
-	struct sockaddr_in sin;
-
-	if (kernel_getpeername(conn->sock, (struct sockaddr *)&sin) < 0 ||
-	    sin.sin_family != AF_INET)
-		return 0;
-	return sin.sin_addr.s_addr;
-}
-
 /*
  * Does the connection come from the address the member list records for
  * member @id? Without a cluster key, any host that reaches the port could
@@ -231,7 +220,7 @@ static bool dsm_hs_from_member(struct dsm_conn *conn, u32 id)
 	u16 port;
 
 	dsm_net_peer_addr(id, &addr, &port);
-	return dsm_hs_source(conn) == addr;
+	return dsm_conn_source(conn) == addr;
 }
 
 /* The checks both sides make on the other's HELLO; 0 if it is acceptable. */
@@ -338,7 +327,7 @@ static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
 	 * another host's name, and be taken for it by every member.
 	 */
 	conn->join_addr = !conn->join || conn->initiator || conn->keyed ||
-			  h->addr == dsm_hs_source(conn) ? h->addr : 0;
+			  h->addr == dsm_conn_source(conn) ? h->addr : 0;
 	conn->join_port = le16_to_cpu(h->port);
 	memcpy(conn->peer_nonce, h->nonce, DSM_NONCE_LEN);
 	conn->hello_inc = le64_to_cpu(h->incarnation);

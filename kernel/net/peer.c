@@ -569,6 +569,28 @@ void dsm_net_peer_addr(u32 id, __be32 *addr, u16 *port)
 }
 
 /**
+ * dsm_net_addr_is_member() - is @addr where a member listens?
+ * @addr: an IPv4 address (network byte order)
+ *
+ * Return: true if some member's recorded address is @addr.
+ */
+bool dsm_net_addr_is_member(__be32 addr)
+{
+	__be32 at;
+	u16 port;
+	u32 id;
+
+	for (id = 1; addr && id <= DSM_MAX_NODES; id++) {
+		if (id == dsm_self_id() || !dsm_net_ops->is_member(id))
+			continue;
+		dsm_net_peer_addr(id, &at, &port);
+		if (at == addr)
+			return true;
+	}
+	return false;
+}
+
+/**
  * dsm_net_peer_up() - is the link to a peer up? (lockless)
  * @id: node id
  *

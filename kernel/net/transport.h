@@ -171,6 +171,8 @@ struct dsm_call {
  * @hello_gen:   the peer's @gen when the handshake began
  * @deadline:    jiffies by which the handshake (or a join) must finish
  * @pending:     on dsm_pending_conns while unidentified or a join conn
+ * @from_member: accepted from an address a member listens at: a stranger's
+ *               pending connection makes room for it
  * @rx_work:     reads and dispatches messages
  * @tx_lock:     serialises senders
  * @rx_hdr, @rx_got, @rx_buf: the message being received
@@ -199,6 +201,7 @@ struct dsm_conn {
 	u64 hello_inc, hello_rx_seq, hello_known, hello_gen;
 	unsigned long deadline;
 	struct list_head pending;
+	bool from_member;
 	struct work_struct rx_work;
 	struct mutex tx_lock;	/* one sender at a time */
 	struct dsm_wire_hdr rx_hdr;
@@ -231,6 +234,7 @@ void dsm_conn_get(struct dsm_conn *conn);
 void dsm_conn_put(struct dsm_conn *conn);
 void dsm_conn_close(struct dsm_conn *conn, u32 reason);
 bool dsm_conn_dead(const struct dsm_conn *conn);
+__be32 dsm_conn_source(struct dsm_conn *conn);
 void dsm_calls_fail(struct list_head *calls, spinlock_t *lock);
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len);
