@@ -568,56 +568,54 @@ static int dsm_pages_gather_all(struct dsm_regions_list *list,
 }
 
 /*
- * The gather failed: the pages of @r homed here serve everybody again,
- * starting with the requests that waited for the handover. Every region,
- * also those first heard of during the gather.
+ * The gather failed: a page homed here serves everybody again, starting
+ * with the requests that waited for the handover.
  */
-static void dsm_pages_stay_region(struct dsm_region *r, void *arg)
+static void dsm_pages_stay(struct dsm_pages_ctx *ctx)
 {
-	u32 self = dsm_self_id();
-	struct dsm_pages_ctx ctx;
-	struct dsm_cpage *cp;
-	unsigned long index;
-	u64 *dirty = arg;
+	struct dsm_cpage *cp = ctx->cp;
 
-	if (!r->cluster)
+	if (!cp->leaving)
 		return;
-	xa_for_each(&r->pages, index, cp) {
-		dsm_pages_ctx_init(&ctx, r, cp, index);
-		lock_page(cp->page);
-		if (cp->home == self && cp->leaving) {
-			cp->leaving = false;
-			if (dsm_pages_dir_drain(&ctx))
-				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
-						    r->key, index);
-		}
-		unlock_page(cp->page);
-		*dirty |= ctx.dirty;
-		cond_resched();
-	}
+	cp->leaving = false;
+	if (dsm_pages_dir_drain(ctx))
+		pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
+				    ctx->r->key, ctx->index);
 }
 
-/*
- * Step 2 for every page of @r homed here: hand the entries over. Every
- * region, also those first heard of during step 1 (their requests wait).
- */
-static void dsm_pages_hand_region(struct dsm_region *r, void *arg)
+/* Step 2 for a page homed here: hand its entry over. */
+static void dsm_pages_hand_once(struct dsm_pages_ctx *ctx)
 {
+	if (!ctx->cp->handed)
+		dsm_pages_hand(ctx);
+}
+
+struct dsm_home_walk {
+	void (*step)(struct dsm_pages_ctx *ctx);
+	u64 dirty;
+};
+
+/*
+ * One step for every page of @r homed here, under its lock. Every region,
+ * also those first heard of during the gather (their requests wait).
+ */
+static void dsm_pages_walk_home(struct dsm_region *r, void *arg)
+{
+	struct dsm_home_walk *walk = arg;
 	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
 	struct dsm_cpage *cp;
 	unsigned long index;
-	u64 *dirty = arg;
 
 	if (!r->cluster)
 		return;
 	xa_for_each(&r->pages, index, cp) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
-		if (cp->home == self && !cp->handed)
-			dsm_pages_hand(&ctx);
+		if (cp->home == self)
+			walk->step(&ctx);
 		unlock_page(cp->page);
-		*dirty |= ctx.dirty;
+		walk->dirty |= ctx.dirty;
 		cond_resched();
 	}
 }
@@ -647,7 +645,9 @@ int dsm_pages_handover(bool force)
 	u32 gather_ms = READ_ONCE(dsm_inject_gather_ms) ?: 2 * dsm_dead_timeout_ms();
 	unsigned long deadline = jiffies + msecs_to_jiffies(gather_ms);
 	struct dsm_regions_list list = {};
+	struct dsm_home_walk walk = {};
 	u64 dirty = 0;
+	bool stay;
 	int err;
 	u32 i, id;
 
@@ -673,18 +673,20 @@ int dsm_pages_handover(bool force)
 	dsm_regions_for_each(dsm_pages_collect, &list);
 	if (!err)
 		err = dsm_pages_gather_all(&list, deadline);
-	if (err && !force) {
+	stay = err && !force;
+	if (stay) {
+		walk.step = dsm_pages_stay;
 		dsm_pages_leave_end();
-		smp_mb();	/* the phase, then the pages: see first_touch() */
-		dsm_regions_for_each(dsm_pages_stay_region, &dirty);
-		dsm_out_flush_mask(dirty);
-		goto out;
+	} else {
+		walk.step = dsm_pages_hand_once;
+		/* pairs with dsm_pages_leaving_page() */
+		smp_store_release(&dsm_leave_phase, DSM_LEAVE_HANDED);
 	}
-	/* pairs with dsm_pages_leaving_page() */
-	smp_store_release(&dsm_leave_phase, DSM_LEAVE_HANDED);
 	smp_mb();	/* the phase, then the pages: see first_touch() */
-	dsm_regions_for_each(dsm_pages_hand_region, &dirty);
-	dsm_out_flush_mask(dirty);
+	dsm_regions_for_each(dsm_pages_walk_home, &walk);
+	dsm_out_flush_mask(walk.dirty);
+	if (stay)
+		goto out;
 	if (dsm_inject_leave_pause_ms)
 		msleep(dsm_inject_leave_pause_ms);
 	for (id = 1; id <= DSM_MAX_NODES; id++)

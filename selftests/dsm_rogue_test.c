@@ -667,6 +667,15 @@ static int rogue_accept(int lfd)
 	return -1;
 }
 
+/* Join as ROGUE_ID and take the node's link to it; @lfd: the listener. */
+static int rogue_member(int *lfd)
+{
+	*lfd = rogue_listen();
+	if (*lfd < 0 || rogue_join())
+		return -1;
+	return rogue_accept(*lfd);
+}
+
 /* A reliable message on the rogue's peer link: the next sequence number. */
 static struct dsm_wire_hdr rogue_hdr(uint8_t type, uint32_t len)
 {
@@ -858,10 +867,7 @@ TEST(second_request_in_flight)
 	int lfd, fd;
 	pid_t pid;
 
-	lfd = rogue_listen();
-	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, rogue_join());
-	fd = rogue_accept(lfd);
+	fd = rogue_member(&lfd);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, send_page(fd, read, 0));	/* the rogue holds a copy */
 	usleep(300 * 1000);
@@ -913,10 +919,7 @@ TEST(rogue_region_reply)
 	time_t end;
 	pid_t pid;
 
-	lfd = rogue_listen();
-	ASSERT_LE(0, lfd);
-	ASSERT_EQ(0, rogue_join());
-	fd = rogue_accept(lfd);
+	fd = rogue_member(&lfd);
 	ASSERT_LE(0, fd);
 	pid = fork();
 	ASSERT_LE(0, pid);
