@@ -225,6 +225,7 @@ static void dsm_conn_pending_del(struct dsm_conn *conn)
 	bool was = false;
 
 	spin_lock_bh(&dsm_pending_lock);
+	conn->unpended = true;	/* for good: see dsm_conn_accepted() */
 	if (!list_empty(&conn->pending)) {
 		list_del_init(&conn->pending);
 		dsm_nr_pending--;
@@ -889,7 +890,9 @@ __be32 dsm_conn_source(struct dsm_conn *conn)
 
 /*
  * The oldest pending connection that does not come from a member's
- * address, taken off the list (its reference is the caller's), or NULL.
+ * address and is still in its handshake (a join whose handshake is done
+ * is being answered), taken off the list (its reference is the caller's),
+ * or NULL.
  */
 static struct dsm_conn *dsm_conn_evict_stranger(void)
 {
@@ -897,7 +900,7 @@ static struct dsm_conn *dsm_conn_evict_stranger(void)
 
 	lockdep_assert_held(&dsm_pending_lock);
 	list_for_each_entry(c, &dsm_pending_conns, pending) {
-		if (!c->from_member) {
+		if (!c->from_member && READ_ONCE(c->hs) != DSM_HS_UP) {
 			list_del_init(&c->pending);
 			dsm_nr_pending--;
 			return c;
@@ -931,10 +934,11 @@ void dsm_conn_accepted(struct socket *sock)
 	spin_lock_bh(&dsm_pending_lock);
 	/*
 	 * Its receive work runs already: it may have closed the connection
-	 * (an end of stream, a refused hello), and then it must not be
-	 * listed (the close unlists before it is listed, under this lock).
+	 * (an end of stream, a refused hello) or become a peer link, and then
+	 * it must not be listed (either unlists before it is listed, under
+	 * this lock; a link listed would be closed at the handshake deadline).
 	 */
-	if (dsm_conn_dead(conn)) {
+	if (conn->unpended || dsm_conn_dead(conn)) {
 		spin_unlock_bh(&dsm_pending_lock);
 		dsm_conn_put(conn);
 		return;

@@ -171,8 +171,10 @@ struct dsm_call {
  * @hello_gen:   the peer's @gen when the handshake began
  * @deadline:    jiffies by which the handshake (or a join) must finish
  * @pending:     on dsm_pending_conns while unidentified or a join conn
+ * @unpended:    taken off the pending list (closed, or a peer link): never
+ *               to be listed again
  * @from_member: accepted from an address a member listens at: a stranger's
- *               pending connection makes room for it
+ *               pending connection still in its handshake makes room for it
  * @rx_work:     reads and dispatches messages
  * @tx_lock:     serialises senders
  * @rx_hdr, @rx_got, @rx_buf: the message being received
@@ -201,6 +203,7 @@ struct dsm_conn {
 	u64 hello_inc, hello_rx_seq, hello_known, hello_gen;
 	unsigned long deadline;
 	struct list_head pending;
+	bool unpended;
 	bool from_member;
 	struct work_struct rx_work;
 	struct mutex tx_lock;	/* one sender at a time */
