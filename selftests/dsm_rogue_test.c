@@ -3,14 +3,16 @@
  * A rogue client against this node's dsm port (10.0.0.<DSM_NODE_ID>:7878):
  * garbage, wrong magic, wrong version, truncated header, oversized length,
  * unknown type, bad node ids, a wrong cluster, malformed messages after a
- * valid (join) handshake, a flood of half-open connections, and a rogue
- * member sending malformed coherence messages or messages only a page's
- * home may send (a forward, an invalidation, a FAIL) or only a leaving node
- * (a HANDOVER, a YIELD), a gap in its sequence
- * numbers, an ack of what was never sent and a sequenced heartbeat on a
- * real peer link, and an answer to a region lookup that no region could
- * have. Each must be refused, closed or ignored, and counted, and the
- * node's real links must stay up.
+ * valid (join) handshake, a flood of half-open connections (also one that
+ * holds node 2's slots while this node's links are reset: they must come
+ * back), and a rogue member sending malformed coherence messages or
+ * messages only a page's home may send (a forward, an invalidation, a
+ * FAIL) or only a leaving node (a HANDOVER, a YIELD), a second request for
+ * a page while its first waits, a gap in its sequence numbers, an ack of
+ * what was never sent and a sequenced heartbeat on a real peer link, and
+ * an answer to a region lookup that no region could have. Each must be
+ * refused, closed or ignored, and counted, and the node's real links must
+ * stay up.
  * Runs on a node that is a member of a cluster without a key.
  */
 #include <arpa/inet.h>
