@@ -94,30 +94,20 @@ bool dsm_pages_home_leaving(u32 id)
 
 /**
  * dsm_pages_leaver_may_send() - may @m->from send this YIELD or HANDOVER?
- * @m:     the message, from the wire
- * @key:   the region, as the message names it
- * @index: the page
- * @homes: the region's home set, as the message names it (the sender's)
+ * @m: the message, from the wire
  *
  * Only a leaving node yields pages or hands them over: it announced its
- * leave (LEAVING, on the same link, before either). A HANDOVER goes from
- * the page's home to the home the table names without it (when the home
- * set has other nodes; a region homed only at the leaver goes by the
- * members, which this node may see differently).
+ * leave (LEAVING, on the same link, before either). Which pages it hands
+ * to whom is not checked against the message's home set: a leaver that
+ * took pages over from another leaver (two leaves at once) hands them on
+ * by a table that set does not explain (the CI run of 3262f81 closed such
+ * a link on the debug kernel, and the leave then failed).
  *
  * Return: true if the sender's role allows it.
  */
-bool dsm_pages_leaver_may_send(const struct dsm_coh_msg *m, u64 key, u64 index,
-			       u64 homes)
+bool dsm_pages_leaver_may_send(const struct dsm_coh_msg *m)
 {
-	u64 rest = homes & ~dsm_node_bit(m->from);
-
-	if (!dsm_pages_home_leaving(m->from))
-		return false;
-	if (!dsm_pages_is_handover(m->type))
-		return true;
-	return dsm_homes_node_of(homes, key, index) == m->from &&
-	       (!rest || dsm_homes_node_of(rest, key, index) == dsm_self_id());
+	return dsm_pages_home_leaving(m->from);
 }
 
 /* Drop the requests of lost node @id that wait for the directory. */

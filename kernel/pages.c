@@ -785,8 +785,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	if (index >= le64_to_cpu(w->npages))
 		return -EPROTO;
 	if ((m.type == DSM_PAGE_YIELD || dsm_pages_is_handover(m.type)) &&
-	    !dsm_pages_leaver_may_send(&m, le64_to_cpu(w->key), index,
-				       le64_to_cpu(w->homes)))
+	    !dsm_pages_leaver_may_send(&m))
 		return -EPROTO;
 	/*
 	 * Only a request (to the page's home, as the message's home set
