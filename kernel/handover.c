@@ -92,22 +92,12 @@ bool dsm_pages_home_leaving(u32 id)
 	return since && time_before(jiffies, since + msecs_to_jiffies(ms));
 }
 
-/**
- * dsm_pages_leaver_may_send() - may @m->from send this YIELD or HANDOVER?
- * @m: the message, from the wire
- *
- * Only a leaving node yields pages or hands them over: it announced its
- * leave (LEAVING, on the same link, before either). Which pages it hands
- * to whom is not checked against the message's home set: a leaver that
- * took pages over from another leaver (two leaves at once) hands them on
- * by a table that set does not explain (the CI run of 3262f81 closed such
- * a link on the debug kernel, and the leave then failed).
- *
- * Return: true if the sender's role allows it.
- */
-bool dsm_pages_leaver_may_send(const struct dsm_coh_msg *m)
+/* Serve the requests queued for a page homed here (locked), if it can. */
+static void dsm_pages_serve_queued(struct dsm_pages_ctx *ctx)
 {
-	return dsm_pages_home_leaving(m->from);
+	if (dsm_pages_dir_drain(ctx))
+		pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
+				    ctx->r->key, ctx->index);
 }
 
 /* Drop the requests of lost node @id that wait for the directory. */
@@ -139,9 +129,7 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 		dsm_pages_drop_requests(cp, lost->id);	/* also those kept to wait */
 		if (cp->home == self) {
 			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
-			if (dsm_pages_dir_drain(&ctx))
-				pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
-						    r->key, index);
+			dsm_pages_serve_queued(&ctx);
 		} else if (cp->home == lost->id) {
 			/* what it forwarded or invalidated waits for nothing now */
 			dsm_pages_drop_kept(cp);
@@ -568,9 +556,7 @@ static void dsm_pages_stay(struct dsm_pages_ctx *ctx)
 	if (!cp->leaving)
 		return;
 	cp->leaving = false;
-	if (dsm_pages_dir_drain(ctx))
-		pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
-				    ctx->r->key, ctx->index);
+	dsm_pages_serve_queued(ctx);
 }
 
 /* Step 2 for a page homed here: hand its entry over. */

@@ -110,7 +110,6 @@ bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
 bool dsm_pages_self_leaving(void);
 void dsm_pages_first_touch(struct dsm_region *r, struct dsm_cpage *cp,
 			   pgoff_t index);
-bool dsm_pages_leaver_may_send(const struct dsm_coh_msg *m);
 bool dsm_pages_behind(u64 epoch, u32 home);
 bool dsm_pages_home_leaving(u32 id);
 void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp);
