@@ -304,6 +304,7 @@ expect "the home of lost page B leaves; page B still fails" 0 \
 	dsm_coherence lostleave 0xc0de0073
 sed 's/^/# /' /tmp/ktap.out
 wait_until "all up after the leave" 30 peers_up 2
+dsm_barrier crash-lostleave-up	# nobody leaves (reform) before all see it
 reform crash-end 5000
 
 # ---- cut off (node 3 first reads one page of a region and owns another)
