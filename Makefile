@@ -152,9 +152,9 @@ $(B)/selftests/dsm_rst: selftests/dsm_rst.c
 	@mkdir -p $(@D)
 	$(UCC) -static -o $@ $<
 
-$(B)/selftests/dsm_rogue_test: selftests/dsm_rogue_test.c tools/dsmctl/nl.c kernel/net/wire.h $(KSFT)/kselftest_harness.h $(CTL_HDR)
+$(B)/selftests/dsm_rogue_test: selftests/dsm_rogue_test.c tools/dsmctl/nl.c kernel/net/wire.h kernel/coherence/homes.c kernel/coherence/homes.h $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)
-	$(TEST_CC) -o $@ $< tools/dsmctl/nl.c $(NL_LIBS)
+	$(TEST_CC) -include selftests/unit/kernel_types.h -o $@ $< tools/dsmctl/nl.c kernel/coherence/homes.c $(NL_LIBS)
 
 $(B)/selftests/dsm_netlink_test: selftests/dsm_netlink_test.c tools/dsmctl/nl.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)

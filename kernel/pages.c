@@ -52,6 +52,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/wait_bit.h>
@@ -188,6 +189,14 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	w->flags = m->speculative ? DSM_WIRE_PAGE_SPECULATIVE : 0;
 	w->pad = 0;
 	w->requester = cpu_to_le32(m->requester);
+	w->txn = cpu_to_le64(m->txn);
+	if ((m->type == DSM_COH_REQ_READ || m->type == DSM_COH_REQ_WRITE) &&
+	    m->requester == from) {
+		/* this node's request (or its resend): one token per request */
+		if (!ctx->cp->txn)
+			ctx->cp->txn = get_random_u64() | 1;
+		w->txn = cpu_to_le64(ctx->cp->txn);
+	}
 	if (data)
 		memcpy_from_page((u8 *)(w + 1), ctx->cp->page, 0, PAGE_SIZE);
 	if (m->type == DSM_COH_INV)
@@ -335,6 +344,7 @@ static bool dsm_pages_dir_msg(u8 type)
 static void dsm_pages_end_request(struct dsm_cpage *cp, bool failed)
 {
 	cp->node.pending = 0;
+	cp->txn = 0;
 	cp->speculative = false;
 	cp->failed = failed;
 	cp->waiters = false;
@@ -573,8 +583,10 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
  * DATA, GRANT, FAIL and DECLINE answer this node's own request; forwards
  * and invalidations serve another node's. Forwards, invalidations, FAIL,
  * DECLINE and a grant without data come only from the page's home, as
- * this node names it (DATA and a grant with data may come from the owner,
- * which only the home knows). During a leave two races are allowed: this
+ * this node names it. DATA and a grant with data may come from the owner,
+ * which only the home knows: from any node but the home they must carry
+ * the token of the request waiting here, which only the home and the
+ * owner it forwarded to have seen. During a leave two races are allowed: this
  * node still names the leaver while its successor already serves the page
  * (taken), or a late message of a leaver this node no longer names
  * (dropped and counted). Return: 0 to take @m, 1 if dropped, -EPROTO.
@@ -587,9 +599,10 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 
 	if (answer != ours)
 		return -EPROTO;
-	if (m->from == cp->home || m->type == DSM_COH_DATA ||
-	    (m->type == DSM_COH_GRANT && m->with_data))
+	if (m->from == cp->home)
 		return 0;
+	if (m->type == DSM_COH_DATA || (m->type == DSM_COH_GRANT && m->with_data))
+		return cp->node.pending && m->txn == cp->txn ? 0 : -EPROTO;
 	if (dsm_pages_home_leaving(cp->home))
 		return 0;
 	/* late from a leaver: its leave may be applied here (flag cleared) */
@@ -682,6 +695,7 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	if (was && !cp->node.pending) {
 		cp->prefetched = cp->speculative && !cp->waiters;
 		cp->speculative = false;
+		cp->txn = 0;
 		/*
 		 * Let a waiting fault use the page before others take it:
 		 * what was kept for later transactions waits for the hold.
@@ -771,6 +785,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	m.requester = le32_to_cpu(w->requester);
 	m.with_data = w->with_data;
 	m.speculative = w->flags & DSM_WIRE_PAGE_SPECULATIVE;
+	m.txn = le64_to_cpu(w->txn);
 	if (!m.requester || m.requester > DSM_MAX_NODES)
 		return -EPROTO;
 	/* nobody passes requests on: they come from their requester */

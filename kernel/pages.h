@@ -52,6 +52,8 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @changes:  times this node's copy was invalidated (DSM_IOC_WAIT)
  * @written:  (home) jiffies when write access was last given to the owner
  *            (0: never): a read-ahead does not take a page written lately
+ * @txn:      the token of this node's request in flight (0: none yet),
+ *            random: an answer from a node other than the home must echo it
  * @node:     this node's protocol state
  * @dir:      the directory entry, if this node is @home
  * @kept:     messages the state machine asked to keep until our data
@@ -74,6 +76,7 @@ struct dsm_cpage {
 	unsigned long written;
 	u32 changes;
 	u64 hold_until;
+	u64 txn;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;
 	struct list_head kept;

@@ -35,6 +35,7 @@
 #include "nl.h"
 #define __packed __attribute__((packed))
 #include "../kernel/net/wire.h"
+#include "../kernel/coherence/homes.h"
 
 static uint32_t self_id(void)
 {
@@ -469,8 +470,16 @@ TEST(impostor_is_refused)
 	close(fd);
 }
 
-static uint64_t rogue_epoch;
-static uint64_t rogue_seq;	/* the next reliable message's sequence number */
+/* A rogue member: its identity, and its link's delivery state. */
+struct rogue {
+	uint32_t id;
+	uint16_t port;
+	uint64_t epoch;
+	uint64_t seq;	/* the next reliable message's sequence number */
+};
+
+/* The rogue the helpers below act as (a test may use a second one). */
+static struct rogue rogue_9 = { .id = ROGUE_ID, .port = ROGUE_PORT }, *rogue = &rogue_9;
 
 static int read_full(int fd, void *buf, size_t len, int secs)
 {
@@ -492,14 +501,14 @@ static int read_full(int fd, void *buf, size_t len, int secs)
 }
 
 /*
- * Join as ROGUE_ID through this node's join handshake, claiming to listen
+ * Join as the rogue through this node's join handshake, claiming to listen
  * at @addr. Return: -1 if the exchange failed, else the JOIN's status
  * (0: a member now).
  */
 static int rogue_join_as(in_addr_t addr)
 {
 	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello),
-				       ROGUE_ID);
+				       rogue->id);
 	struct dsm_wire_hello hello = hello_of(1, DSM_HELLO_JOIN);
 	struct {
 		struct dsm_wire_hdr h;
@@ -512,23 +521,23 @@ static int rogue_join_as(in_addr_t addr)
 	int fd = rogue_connect();
 
 	hello.addr = addr;
-	hello.port = htole16(ROGUE_PORT);
+	hello.port = htole16(rogue->port);
 	h.dst = 0;
 	if (fd < 0 || send_msg(fd, h, &hello, sizeof(hello)) ||
 	    read_full(fd, &back, sizeof(back), 10) || back.h.type != DSM_MSG_HELLO)
 		return -1;
-	h = hdr_of(DSM_MSG_JOIN, 0, ROGUE_ID);
+	h = hdr_of(DSM_MSG_JOIN, 0, rogue->id);
 	h.req_id = htole64(1);
 	if (send_msg(fd, h, NULL, 0) ||
 	    read_full(fd, &reply, sizeof(reply), 10) ||
 	    reply.h.type != DSM_MSG_REPLY)
 		return -1;
-	rogue_epoch = le64toh(reply.r.epoch);
+	rogue->epoch = le64toh(reply.r.epoch);
 	close(fd);	/* the rest of the reply (the member list) is not needed */
 	return (int32_t)le32toh(reply.r.status);
 }
 
-/* Join as ROGUE_ID from, and at, this node's address. */
+/* Join as the rogue from, and at, this node's address. */
 static int rogue_join(void)
 {
 	char addr[32];
@@ -546,7 +555,7 @@ TEST(join_in_another_name_is_refused)
 static int rogue_listen(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(ROGUE_PORT) };
+				   .sin_port = htons(rogue->port) };
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -622,7 +631,7 @@ TEST(members_link_through_a_flood)
 	system("ip addr del 10.0.0.99/24 dev eth0");
 }
 
-/* Take this node's peer link to ROGUE_ID; others' attempts are closed. */
+/* Take this node's peer link to the rogue; others' attempts are closed. */
 static int rogue_accept(int lfd)
 {
 	struct {
@@ -647,19 +656,19 @@ static int rogue_accept(int lfd)
 			close(fd);
 			continue;
 		}
-		h = hdr_of(DSM_MSG_HELLO, sizeof(hello), ROGUE_ID);
-		h.epoch = htole64(rogue_epoch);
+		h = hdr_of(DSM_MSG_HELLO, sizeof(hello), rogue->id);
+		h.epoch = htole64(rogue->epoch);
 		hello = hello_of(1, 0);
-		hello.port = htole16(ROGUE_PORT);
+		hello.port = htole16(rogue->port);
 		/*
 		 * Delivery state as the node announces it: continue where it
 		 * is (it knows us), or start afresh; the next message is the
 		 * one after the last it received from us.
 		 */
-		hello.incarnation = htole64(ROGUE_INC);
+		hello.incarnation = htole64(ROGUE_INC + rogue->id);
 		if (in.hello.peer_incarnation)
 			hello.peer_incarnation = in.hello.incarnation;
-		rogue_seq = le64toh(in.hello.rx_seq) + 1;
+		rogue->seq = le64toh(in.hello.rx_seq) + 1;
 		if (send_msg(fd, h, &hello, sizeof(hello))) {
 			close(fd);
 			continue;
@@ -669,7 +678,7 @@ static int rogue_accept(int lfd)
 	return -1;
 }
 
-/* Join as ROGUE_ID and take the node's link to it; @lfd: the listener. */
+/* Join as the rogue and take the node's link to it; @lfd: the listener. */
 static int rogue_member(int *lfd)
 {
 	*lfd = rogue_listen();
@@ -681,10 +690,10 @@ static int rogue_member(int *lfd)
 /* A reliable message on the rogue's peer link: the next sequence number. */
 static struct dsm_wire_hdr rogue_hdr(uint8_t type, uint32_t len)
 {
-	struct dsm_wire_hdr h = hdr_of(type, len, ROGUE_ID);
+	struct dsm_wire_hdr h = hdr_of(type, len, rogue->id);
 
-	h.epoch = htole64(rogue_epoch);
-	h.seq = htole64(rogue_seq++);
+	h.epoch = htole64(rogue->epoch);
+	h.seq = htole64(rogue->seq++);
 	return h;
 }
 
@@ -803,7 +812,7 @@ TEST(rogue_member_messages)
 		} else if (i == n + 2) {
 			TH_LOG("an ack of messages never sent");
 			h = hdr_of(DSM_MSG_PING, sizeof(ping), ROGUE_ID);
-			h.epoch = htole64(rogue_epoch);
+			h.epoch = htole64(rogue->epoch);
 			h.ack = htole64(1ULL << 40);
 			ASSERT_EQ(0, send_msg(fd, h, &ping, sizeof(ping)));
 		} else if (i == n + 3) {
@@ -901,6 +910,132 @@ TEST(second_request_in_flight)
 	close(lfd);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+/* Send a PAGE message with the page @data (DSM_WIRE_PAGE_SIZE bytes). */
+static int send_page_with(int fd, struct dsm_wire_page w, const void *data)
+{
+	return send_msg(fd, rogue_hdr(DSM_MSG_PAGE, sizeof(w) + DSM_WIRE_PAGE_SIZE),
+			&w, sizeof(w)) || send_all(fd, data, DSM_WIRE_PAGE_SIZE);
+}
+
+/*
+ * Read what the node sends on the rogue's link until a PAGE of @type for
+ * @w's region and page arrives (into @w); other messages are skipped.
+ */
+static int expect_page(int fd, uint8_t type, struct dsm_wire_page *w, int secs)
+{
+	uint8_t buf[DSM_WIRE_MAX_PAYLOAD];
+	time_t end = time(NULL) + secs;
+	struct dsm_wire_hdr h;
+	uint32_t len;
+
+	while (time(NULL) <= end) {
+		const struct dsm_wire_page *in = (void *)buf;
+
+		if (read_full(fd, &h, sizeof(h), 1))
+			continue;
+		len = le32toh(h.len);
+		if (len > sizeof(buf) || (len && read_full(fd, buf, len, 5)))
+			return -1;
+		if (h.type == DSM_MSG_PAGE && len >= sizeof(*in) && in->type == type &&
+		    in->key == w->key && in->index == w->index) {
+			*w = *in;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Data for a read comes from the page's home or from the owner the home
+ * forwarded the read to, nobody else (on 8f6f08f any member could answer
+ * in the owner's place, and the reader took its page). Node 1 is home of
+ * page P of a region homed at nodes 1-3; rogue 9 takes P for writing, so
+ * node 1 forwards a read of P to it; meanwhile rogue 10, which nobody
+ * asked, sends node 1 the page: its link closes, counted; then 9 answers
+ * with the forward's token and the reader sees 9's page.
+ */
+TEST(data_from_a_node_not_forwarded_to)
+{
+	static struct rogue rogue_10 = { .id = ROGUE_ID + 1, .port = ROGUE_PORT + 1 };
+	struct dsm_attach req = { .key = 0xbad0000000000030ULL, .size = 8 * 4096 };
+	uint64_t homes = 1ULL << 1 | 1ULL << 2 | 1ULL << 3, bad, seen = 0;
+	struct dsm_wire_page fwd, w = {
+		.key = htole64(req.key),
+		.npages = htole64(8),
+		.homes = htole64(homes),
+		.type = 2,		/* REQ_WRITE */
+		.requester = htole32(ROGUE_ID),
+	};
+	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0 };
+	int dev, lfd9, lfd10, fd9, fd10, pipefd[2];
+	pid_t pid;
+	uint32_t i;
+
+	if (self_id() != 1 || !getenv("DSM_NODES") || atoi(getenv("DSM_NODES")) != 3)
+		SKIP(return, "needs to run on node 1 of 3");
+	/* the region, made before the rogues join: homed at nodes 1-3 */
+	dev = open("/dev/dsm", O_RDWR);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioctl(dev, DSM_IOC_ATTACH, &req));
+	for (i = 0; i < 8 && dsm_homes_node_of(homes, req.key, i) != 1; i++)
+		;
+	ASSERT_GT(8, i);
+	w.index = htole64(i);
+	fd9 = rogue_member(&lfd9);
+	ASSERT_LE(0, fd9);
+	rogue = &rogue_10;
+	fd10 = rogue_member(&lfd10);
+	rogue = &rogue_9;
+	ASSERT_LE(0, fd10);
+	/* 9 takes the page for writing */
+	ASSERT_EQ(0, send_page(fd9, w, 0));
+	ASSERT_EQ(0, expect_page(fd9, 8, &w, 10));	/* GRANT */
+	/* a reader here: node 1 forwards its read to 9 */
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile uint64_t *p = mmap(NULL, req.size, PROT_READ, MAP_SHARED, dev, 0);
+		uint64_t v = p == MAP_FAILED ? 0 : p[i * 512];
+
+		_exit(write(pipefd[1], &v, sizeof(v)) != sizeof(v));
+	}
+	ASSERT_EQ(0, expect_page(fd9, 3, &w, 10));	/* FWD_READ, with the token */
+	fwd = w;
+	/* 10 answers in 9's place */
+	rogue = &rogue_10;
+	bad = node_stat(DSM_STAT_BAD_WIRE);
+	page[0] = 0xbadbadbadULL;
+	w.type = 7;			/* DATA */
+	w.requester = htole32(self_id());
+	w.txn = 0;			/* it was not on the path */
+	ASSERT_EQ(0, send_page_with(fd10, w, page));
+	EXPECT_TRUE(closed_within(fd10, 10, NULL));
+	close(fd10);
+	EXPECT_EQ(bad + 1, node_stat(DSM_STAT_BAD_WIRE));
+	/* 9, the owner, answers with the forward's token */
+	rogue = &rogue_9;
+	page[0] = 42;
+	w = fwd;
+	w.type = 7;
+	ASSERT_EQ(0, send_page_with(fd9, w, page));
+	EXPECT_EQ(sizeof(seen), read(pipefd[0], &seen, sizeof(seen)));
+	EXPECT_EQ(42, seen);
+	waitpid(pid, NULL, 0);
+	/* both leave properly, so the cluster is 3 nodes again */
+	rogue = &rogue_10;
+	fd10 = rogue_accept(lfd10);	/* the node links to its member again */
+	EXPECT_LE(0, fd10);
+	EXPECT_TRUE(fd10 >= 0 && rogue_leave(fd10));
+	rogue = &rogue_9;
+	EXPECT_TRUE(rogue_leave(fd9));
+	close(fd9);
+	close(fd10);
+	close(lfd9);
+	close(lfd10);
+	close(dev);
 }
 
 /*

@@ -24,15 +24,17 @@ static u64 dsm_coh_bit(u32 node)
 	return 1ULL << (node % DSM_COH_MAX_NODES);
 }
 
+/* A message of the transaction @t (its requester and token). */
 static void dsm_coh_send(struct dsm_coh_env *env, u32 from, u32 to, u8 type,
-			 u32 requester, bool with_data, u64 value)
+			 const struct dsm_coh_msg *t, bool with_data, u64 value)
 {
 	struct dsm_coh_msg m = {
 		.type = type,
 		.from = from,
-		.requester = requester,
+		.requester = t->requester,
 		.with_data = with_data,
 		.value = value,
+		.txn = t->txn,
 	};
 
 	env->send(env, from, to, &m);
@@ -170,12 +172,12 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 		if (m->type == DSM_COH_FWD_READ) {
 			n->state = DSM_COH_SHARED;	/* keep ownership */
 			dsm_coh_send(env, self, m->requester, DSM_COH_DATA,
-				     m->requester, false, n->value);
+				     m, false, n->value);
 		} else {
 			n->state = DSM_COH_INVALID;
 			n->owner = false;
 			dsm_coh_send(env, self, m->requester, DSM_COH_GRANT,
-				     m->requester, true, n->value);
+				     m, true, n->value);
 		}
 		return 0;
 	case DSM_COH_INV:
@@ -187,8 +189,7 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 		 * To the node that asked, not to @home: during a handover the
 		 * new home invalidates nodes that still name the old one.
 		 */
-		dsm_coh_send(env, self, m->from, DSM_COH_INV_ACK, m->requester,
-			     false, 0);
+		dsm_coh_send(env, self, m->from, DSM_COH_INV_ACK, m, false, 0);
 		return 0;
 	}
 	return -EPROTO;
@@ -213,14 +214,14 @@ static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			dir->orphan = true;
 		}
 	} else if (dir->lost) {
-		dsm_coh_send(env, home, r, DSM_COH_FAIL, r, false, 0);
+		dsm_coh_send(env, home, r, DSM_COH_FAIL, &dir->cur, false, 0);
 		dir->orphan = true;
 	} else {
 		if (dir->cur.with_data)	/* here: "the requester holds no copy" */
-			dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_WRITE, r,
-				     false, 0);
+			dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_WRITE,
+				     &dir->cur, false, 0);
 		else
-			dsm_coh_send(env, home, r, DSM_COH_GRANT, r, false, 0);
+			dsm_coh_send(env, home, r, DSM_COH_GRANT, &dir->cur, false, 0);
 		dir->owner = r;
 	}
 	dir->copyset = 0;
@@ -241,11 +242,11 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			return -EPROTO;
 		if (m->speculative && !dir->copyset && env->spare &&
 		    env->spare(env, dir, m)) {
-			dsm_coh_send(env, home, r, DSM_COH_DECLINE, r, false, 0);
+			dsm_coh_send(env, home, r, DSM_COH_DECLINE, m, false, 0);
 			return 0;
 		}
 		dir->copyset |= dsm_coh_bit(r);
-		dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_READ, r, false, 0);
+		dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_READ, m, false, 0);
 		return 0;
 	}
 	holders = dir->copyset | dsm_coh_bit(dir->owner);
@@ -259,7 +260,7 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 	dir->busy = true;
 	for (i = 1; i <= DSM_COH_MAX_NODES; i++)	/* ids, not bits */
 		if (inv & dsm_coh_bit(i))
-			dsm_coh_send(env, home, i, DSM_COH_INV, r, false, 0);
+			dsm_coh_send(env, home, i, DSM_COH_INV, m, false, 0);
 	if (!dir->waiting)
 		dsm_coh_dir_grant(env, dir, home);
 	return 0;

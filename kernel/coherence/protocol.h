@@ -99,6 +99,10 @@ enum dsm_coh_msg_type {
  *             may decline it rather than take the page from a writer
  * @value:     the page contents (a version number in the simulation; the
  *             module carries the real page next to the message)
+ * @txn:       the requester's token for the transaction (the caller sets it
+ *             on the request): every message of the transaction carries it,
+ *             so the requester can tell the answer of the owner its home
+ *             forwarded to from a forgery
  */
 struct dsm_coh_msg {
 	u8 type;
@@ -107,6 +111,7 @@ struct dsm_coh_msg {
 	bool with_data;
 	bool speculative;
 	u64 value;
+	u64 txn;
 };
 
 /**

@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	4
+#define DSM_WIRE_VERSION	5
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -190,6 +190,10 @@ struct dsm_wire_reply {
  * @flags:     DSM_WIRE_PAGE_* (REQ_READ only)
  * @pad:       zero
  * @requester: the node the transaction is for
+ * @txn:       the requester's token for its transaction: random, set on
+ *             its request, copied by the home's forward and by the data or
+ *             grant that answer it; a node that was not on the path cannot
+ *             answer in the owner's place
  */
 struct dsm_wire_page {
 	__le64 key;
@@ -201,10 +205,11 @@ struct dsm_wire_page {
 	__u8 flags;
 	__u8 pad;
 	__le32 requester;
+	__le64 txn;
 } __packed;
 
 #define DSM_WIRE_PAGE_SPECULATIVE	0x01	/* a read-ahead: may be declined */
-static_assert(sizeof(struct dsm_wire_page) == 40);
+static_assert(sizeof(struct dsm_wire_page) == 48);
 
 #define DSM_REGION_LOOKUP	1	/* do you know this region? */
 #define DSM_REGION_CREATE	2	/* (to its metadata home) find or create */

@@ -86,6 +86,8 @@ static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
 	    rejoins, wedged, holds_kept, removable, prefetches, declines,
 	    stale_declines;
 static bool spec[MAX_N][MAX_P];	/* the request in flight is a read-ahead */
+static u64 txn[MAX_N][MAX_P];	/* its token (the module's are random) */
+static u64 txns;
 /*
  * A page granted to a waiting fault is held for it (kernel/pages.c): what
  * takes it away, kept before the grant or come since, waits until the hold
@@ -167,6 +169,14 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	l->q[(l->head + l->len) % QCAP].page = cur_page;
 	l->q[(l->head + l->len) % QCAP].epoch = applied[slot(from)];
 	l->q[(l->head + l->len) % QCAP].m = *m;
+	if ((m->type == DSM_COH_REQ_READ || m->type == DSM_COH_REQ_WRITE) &&
+	    m->requester == from) {	/* a request, or its resend: as pages.c */
+		u64 *t = &txn[slot(from)][cur_page];
+
+		if (!*t)
+			*t = ++txns;
+		l->q[(l->head + l->len) % QCAP].m.txn = *t;
+	}
 	l->len++;
 	if (from != to) {
 		network_msgs++;
@@ -266,6 +276,7 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		if (x->pending) {	/* the fault fails with SIGBUS */
 			x->pending = 0;
 			want[to][p] = 0;
+			txn[to][p] = 0;
 		}
 		spec[to][p] = false;
 		return;
@@ -282,14 +293,20 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		declines++;
 		return;		/* a fault that joined it asks again (retry_waiting) */
 	}
+	/* the module takes an owner's answer only with its request's token */
+	if ((m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT) &&
+	    (!txn[to][p] || m->txn != txn[to][p]))
+		fail("an answer without the token of the request it answers");
 	if (!nkept[to][p] || m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
 		err = dsm_coh_node_receive(&env, x, ids[to], m);
 	if (err == DSM_COH_KEEP)
 		keep(kept[to][p], &nkept[to][p], m);
 	else if (err < 0)
 		fail("the state machine refused a message the protocol sent");
-	if (was && !x->pending)
+	if (was && !x->pending) {
 		spec[to][p] = false;
+		txn[to][p] = 0;
+	}
 	if (was && !x->pending && want[to][p]) {
 		held[to][p] = true;
 		holds_kept += nkept[to][p] > 0;
@@ -476,6 +493,7 @@ static void take_over(int to, u32 p, const struct dsm_coh_msg *m)
 	x->owner = true;
 	x->value = m->value;
 	x->pending = 0;		/* a request of its own is answered */
+	txn[to][p] = 0;
 	nkept[to][p] = 0;	/* about the old home's transactions, all done */
 	while (ndefq[p])	/* requests of members that applied the leave */
 		keep(queued[p], &nqueued[p], &defq[p][--ndefq[p]]);
