@@ -195,6 +195,7 @@ static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
 	if (home == self) {
 		dsm_coh_dir_init(&cp->dir, self);
 		dsm_coh_node_init(&cp->node, true);
+		cp->txn = 0;
 		cp->speculative = false;
 		cp->waiters = false;
 		cp->failed = false;

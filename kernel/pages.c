@@ -568,6 +568,7 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	if (err)
 		return err;
 	cp->speculative = false;
+	cp->txn = 0;
 	dsm_pages_prefetch_count(ctx->r, DSM_STAT_PREFETCH_DECLINED);
 	if (cp->waiters) {	/* a fault joined it meanwhile: ask in earnest */
 		dsm_coh_fault(&ctx->env, &cp->node, dsm_self_id(), cp->home, false);
@@ -798,10 +799,11 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	/*
 	 * Only a leaving node yields pages or hands them over: it announced
-	 * its leave (LEAVING, on the same link, before either). Which pages it
-	 * hands to whom is not checked against the message's home set: a
-	 * leaver that took pages over from another leaver (two leaves at once)
-	 * hands them on by a table that set does not explain (the CI run of
+	 * its leave (LEAVING, on the same link, before either); a handover
+	 * comes from one of the region's homes (below). Which pages it hands
+	 * to whom is not checked against the table: a leaver that took pages
+	 * over from another leaver (two leaves at once) hands them on by a
+	 * table the message's home set does not explain (the CI run of
 	 * 3262f81 closed such a link on the debug kernel, and the leave failed).
 	 */
 	if ((m.type == DSM_PAGE_YIELD || dsm_pages_is_handover(m.type)) &&
@@ -827,6 +829,11 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	}
 	if (IS_ERR(r))
 		return -EPROTO;
+	/* a leaver's home set shrinks only once its handovers are in */
+	if (dsm_pages_is_handover(m.type) && !(READ_ONCE(r->homes) & dsm_node_bit(from))) {
+		dsm_region_put(r);
+		return -EPROTO;
+	}
 	cp = index < r->npages ? dsm_cpage_get(r, index) : ERR_PTR(-EPROTO);
 	if (IS_ERR(cp)) {
 		dsm_region_put(r);

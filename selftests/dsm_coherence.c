@@ -17,6 +17,9 @@
  *   mp-2pages N message passing, data and flag on two pages, N writes: a
  *               reader that sees flag i sees data >= i (what SC promises)
  *   mp-1page N  the same, data and flag on one page
+ *   counted SECS  every node adds to one counter from 2 threads for SECS
+ *               seconds (node 1 fuzzed meanwhile: dsm_fuzz); the counter
+ *               is the sum of what each node added
  *   sb N        store buffering with a fence, N iterations in lockstep:
  *               r1 = r2 = 0 never happens
  *   halves      two nodes write different halves of one page: both kept
@@ -308,6 +311,57 @@ static void test_atomic(long n)
 	    "atomic counter is %llu, expected %llu",
 	    (unsigned long long)*counter, (unsigned long long)want);
 	barrier("atomic-checked");
+}
+
+/*
+ * An exact counter for @secs seconds (while node 1 is fuzzed: dsm_fuzz):
+ * node 1 makes the region before the others map it (the fuzzer joins once
+ * it exists, so it is none of its homes); each node's two threads add
+ * until the time is up, and the node writes how many it added to its own
+ * word of the page; the counter must be their sum.
+ */
+#define COUNTED_KEY	0xc0de0150
+
+static volatile int counting;
+
+static void *count_adder(void *arg)
+{
+	long *n = arg;
+
+	while (__atomic_load_n(&counting, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST);
+		(*n)++;
+	}
+	return NULL;
+}
+
+static void test_counted(double secs)
+{
+	long added[2] = { 0 };
+	uint64_t want = 0;
+	pthread_t th[2];
+
+	if (me == 1)
+		counter = map_key(COUNTED_KEY, PAGE);
+	barrier("counted-made");
+	if (me != 1)
+		counter = map_key(COUNTED_KEY, PAGE);
+	barrier("counted-start");
+	counting = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, count_adder, &added[i]);
+	usleep(secs * 1e6);
+	counting = 0;
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	counter[me] = added[0] + added[1];
+	printf("# node %d: %ld adds in %.0f s\n", me, added[0] + added[1], secs);
+	barrier("counted-end");
+	for (int n = 1; n <= nodes; n++)
+		want += counter[n];
+	tap(want > 0 && counter[0] == want, "counter is %llu, the nodes added %llu",
+	    (unsigned long long)counter[0], (unsigned long long)want);
+	barrier("counted-checked");
 }
 
 /* Message passing: node 1 writes data then flag; the others read. */
@@ -2357,6 +2411,8 @@ int main(int argc, char **argv)
 		test_pingpong();
 	else if (!strcmp(t, "atomic"))
 		test_atomic(atol(arg));
+	else if (!strcmp(t, "counted"))
+		test_counted(atof(arg));
 	else if (!strcmp(t, "mp-2pages"))
 		test_mp(0xc0de0030, PAGE, atol(arg));
 	else if (!strcmp(t, "mp-1page"))

@@ -7,153 +7,24 @@
  * holds node 2's slots while this node's links are reset: they must come
  * back), and a rogue member sending malformed coherence messages or
  * messages only a page's home may send (a forward, an invalidation, a
- * FAIL) or only a leaving node (a HANDOVER, a YIELD), a second request for
- * a page while its first waits, a gap in its sequence numbers, an ack of
+ * FAIL) or only a leaving node (a YIELD, a HANDOVER: from one of the
+ * region's homes), an answer in the place of the owner a read was
+ * forwarded to, a second request for a page while its first waits, a gap in its sequence numbers, an ack of
  * what was never sent and a sequenced heartbeat on a real peer link, and
  * an answer to a region lookup that no region could have. Each must be
  * refused, closed or ignored, and counted, and the node's real links must
  * stay up.
  * Runs on a node that is a member of a cluster without a key.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <linux/dsm.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "nl.h"
-#define __packed __attribute__((packed))
-#include "../kernel/net/wire.h"
+#include "rogue.h"
 #include "../kernel/coherence/homes.h"
-
-static uint32_t self_id(void)
-{
-	const char *id = getenv("DSM_NODE_ID");
-
-	return id ? atoi(id) : 1;
-}
-
-static int rogue_connect(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(DSM_DEFAULT_PORT) };
-	char addr[32];
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	snprintf(addr, sizeof(addr), "10.0.0.%u", self_id());
-	sin.sin_addr.s_addr = inet_addr(addr);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static struct dsm_wire_hdr hdr_of(uint8_t type, uint32_t len, uint32_t src)
-{
-	struct dsm_wire_hdr h = {
-		.magic = htole32(DSM_WIRE_MAGIC),
-		.version = DSM_WIRE_VERSION,
-		.type = type,
-		.len = htole32(len),
-		.src = htole32(src),
-		.dst = htole32(self_id()),
-	};
-	return h;
-}
-
-static struct dsm_wire_hello hello_of(uint64_t cluster, uint16_t flags)
-{
-	struct dsm_wire_hello h = {
-		.cluster_id = htole64(cluster),
-		.dead_timeout_ms = htole32(DSM_DEAD_TIMEOUT_DEFAULT),
-		.flags = htole16(flags),
-		.port = htole16(DSM_DEFAULT_PORT),
-		.addr = inet_addr("10.0.0.99"),
-	};
-	return h;
-}
-
-static int send_all(int fd, const void *buf, size_t len)
-{
-	return write(fd, buf, len) == (ssize_t)len ? 0 : -1;
-}
-
-static int send_msg(int fd, struct dsm_wire_hdr h, const void *payload,
-		    size_t len)
-{
-	return send_all(fd, &h, sizeof(h)) || (len && send_all(fd, payload, len));
-}
-
-/*
- * Read until the server closes; return 1 if it did within @secs. A REFUSE
- * on the way is stored in *refused.
- */
-static int closed_within(int fd, int secs, uint32_t *refused)
-{
-	time_t end = time(NULL) + secs;
-	uint8_t buf[4096];
-	size_t have = 0;
-	ssize_t n;
-
-	while (time(NULL) <= end) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		n = read(fd, buf + have, sizeof(buf) - have);
-		if (n <= 0)
-			return 1;
-		have += n;
-		if (refused && have >= sizeof(struct dsm_wire_hdr) + 4 &&
-		    ((struct dsm_wire_hdr *)buf)->type == DSM_MSG_REFUSE)
-			memcpy(refused, buf + sizeof(struct dsm_wire_hdr), 4);
-		if (have == sizeof(buf))
-			have = 0;
-	}
-	return 0;
-}
-
-struct stat_req {
-	int which;
-	uint64_t v;
-};
-
-static int stat_reply(struct nlattr **tb, void *arg)
-{
-	struct nlattr *st[DSM_STAT_MAX + 1];
-	struct stat_req *req = arg;
-
-	if (tb[DSM_A_STATS] &&
-	    !nla_parse_nested(st, DSM_STAT_MAX, tb[DSM_A_STATS], NULL) &&
-	    st[req->which])
-		req->v = nla_get_u64(st[req->which]);
-	return 0;
-}
-
-/* One of this node's counters, read over netlink. */
-static uint64_t node_stat(int which)
-{
-	struct stat_req req = { .which = which, .v = ~0ULL };
-	struct dsm_nl nl;
-
-	if (dsm_nl_open(&nl))
-		return ~0ULL;
-	dsm_nl_request(&nl, dsm_nl_msg(&nl, DSM_CMD_GET), stat_reply, &req);
-	dsm_nl_close(&nl);
-	return req.v;
-}
 
 /* Send @data as the whole conversation; the server must close and count. */
 #define EXPECT_CLOSED_AND_COUNTED(data, len) do {			\
@@ -306,7 +177,7 @@ static int joined_conn(void)
 TEST(malformed_after_handshake)
 {
 	struct dsm_wire_ping ping = { 0 };
-	uint8_t four[40] = { 0 };
+	uint8_t four[sizeof(struct dsm_wire_page)] = { 0 };
 	struct {
 		uint8_t type;
 		uint32_t len, src;
@@ -316,7 +187,7 @@ TEST(malformed_after_handshake)
 		{ DSM_MSG_JOIN, 4, 9, four },			/* JOIN has no payload */
 		{ DSM_MSG_JOIN, 0, 8, NULL },			/* another sender */
 		{ DSM_MSG_HELLO, 0, 9, NULL },			/* handshake is over */
-		{ DSM_MSG_PAGE, 40, 9, four },			/* members only */
+		{ DSM_MSG_PAGE, sizeof(four), 9, four },			/* members only */
 	};
 	unsigned int i;
 
@@ -333,30 +204,6 @@ TEST(malformed_after_handshake)
 		close(fd);
 		EXPECT_EQ(before + 1, node_stat(DSM_STAT_BAD_WIRE));
 	}
-}
-
-static int count_up(struct nlattr **tb, void *arg)
-{
-	struct nlattr *p[DSM_PEER_A_MAX + 1];
-
-	if (tb[DSM_A_PEER] &&
-	    !nla_parse_nested(p, DSM_PEER_A_MAX, tb[DSM_A_PEER], NULL) &&
-	    p[DSM_PEER_A_STATE] && nla_get_u32(p[DSM_PEER_A_STATE]) == DSM_PEER_UP)
-		(*(int *)arg)++;
-	return 0;
-}
-
-static int peers_up(void)
-{
-	struct dsm_nl nl;
-	int up = 0;
-
-	if (dsm_nl_open(&nl))
-		return -1;
-	dsm_nl_request(&nl, dsm_nl_msg_flags(&nl, DSM_CMD_PEER_GET, NLM_F_DUMP),
-		       count_up, &up);
-	dsm_nl_close(&nl);
-	return up;
 }
 
 TEST(half_open_flood)
@@ -392,23 +239,6 @@ TEST(half_open_flood)
 		close(fds[i]);
 }
 
-/* Set this node's dsm module parameter @name (a fault-injection hook). */
-static int set_param(const char *name, const char *value)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/dsm/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	if (fputs(value, f) < 0) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f);
-}
-
 /*
  * A connection that ends at once, closed by its receive work before the
  * accept listed it as pending (the accept waits 1 s in between here). It
@@ -432,18 +262,6 @@ TEST(closed_before_listed)
 	EXPECT_EQ(up, peers_up());
 	EXPECT_EQ(down, node_stat(DSM_STAT_PEER_DOWN));
 }
-
-/*
- * A rogue member: joins the cluster as node 9 (listening on port 7979 of
- * this node's address), takes the peer link this node opens to it, and
- * sends malformed coherence and region messages on it. Each must close the
- * link and count one bad message; then it leaves the cluster properly.
- */
-#define ROGUE_ID	9
-#define ROGUE_PORT	7979
-
-#define ROGUE_INC	0x5eed5eed5eed5eedULL	/* its incarnation */
-
 /*
  * A peer link to node 3 claiming to be node 2, from this node's address:
  * without a cluster key the id is all it proves, so the address the member
@@ -470,98 +288,10 @@ TEST(impostor_is_refused)
 	close(fd);
 }
 
-/* A rogue member: its identity, and its link's delivery state. */
-struct rogue {
-	uint32_t id;
-	uint16_t port;
-	uint64_t epoch;
-	uint64_t seq;	/* the next reliable message's sequence number */
-};
-
-/* The rogue the helpers below act as (a test may use a second one). */
-static struct rogue rogue_9 = { .id = ROGUE_ID, .port = ROGUE_PORT }, *rogue = &rogue_9;
-
-static int read_full(int fd, void *buf, size_t len, int secs)
-{
-	time_t end = time(NULL) + secs;
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len && time(NULL) <= end) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		n = read(fd, (char *)buf + got, len - got);
-		if (n <= 0)
-			return -1;
-		got += n;
-	}
-	return got == len ? 0 : -1;
-}
-
-/*
- * Join as the rogue through this node's join handshake, claiming to listen
- * at @addr. Return: -1 if the exchange failed, else the JOIN's status
- * (0: a member now).
- */
-static int rogue_join_as(in_addr_t addr)
-{
-	struct dsm_wire_hdr h = hdr_of(DSM_MSG_HELLO, sizeof(struct dsm_wire_hello),
-				       rogue->id);
-	struct dsm_wire_hello hello = hello_of(1, DSM_HELLO_JOIN);
-	struct {
-		struct dsm_wire_hdr h;
-		struct dsm_wire_hello hello;
-	} __packed back;
-	struct {
-		struct dsm_wire_hdr h;
-		struct dsm_wire_reply r;
-	} __packed reply;
-	int fd = rogue_connect();
-
-	hello.addr = addr;
-	hello.port = htole16(rogue->port);
-	h.dst = 0;
-	if (fd < 0 || send_msg(fd, h, &hello, sizeof(hello)) ||
-	    read_full(fd, &back, sizeof(back), 10) || back.h.type != DSM_MSG_HELLO)
-		return -1;
-	h = hdr_of(DSM_MSG_JOIN, 0, rogue->id);
-	h.req_id = htole64(1);
-	if (send_msg(fd, h, NULL, 0) ||
-	    read_full(fd, &reply, sizeof(reply), 10) ||
-	    reply.h.type != DSM_MSG_REPLY)
-		return -1;
-	rogue->epoch = le64toh(reply.r.epoch);
-	close(fd);	/* the rest of the reply (the member list) is not needed */
-	return (int32_t)le32toh(reply.r.status);
-}
-
-/* Join as the rogue from, and at, this node's address. */
-static int rogue_join(void)
-{
-	char addr[32];
-
-	snprintf(addr, sizeof(addr), "10.0.0.%u", self_id());
-	return rogue_join_as(inet_addr(addr));
-}
-
 /* Nobody joins in another host's name (every member would take it for it). */
 TEST(join_in_another_name_is_refused)
 {
 	EXPECT_EQ(-EINVAL, rogue_join_as(inet_addr("10.0.0.99")));
-}
-
-static int rogue_listen(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(rogue->port) };
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8))
-		return -1;
-	return fd;
 }
 
 /* A half-open connection to node 2 from 10.0.0.99 (no member's address). */
@@ -629,91 +359,6 @@ TEST(members_link_through_a_flood)
 	for (i = 0; i < 40; i++)
 		close(fds[i]);
 	system("ip addr del 10.0.0.99/24 dev eth0");
-}
-
-/* Take this node's peer link to the rogue; others' attempts are closed. */
-static int rogue_accept(int lfd)
-{
-	struct {
-		struct dsm_wire_hdr h;
-		struct dsm_wire_hello hello;
-	} __packed in;
-	time_t end = time(NULL) + 20;
-
-	while (time(NULL) <= end) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
-		struct dsm_wire_hdr h;
-		struct dsm_wire_hello hello;
-		int fd;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		if (read_full(fd, &in, sizeof(in), 5) || in.h.type != DSM_MSG_HELLO ||
-		    le32toh(in.h.src) != self_id()) {
-			close(fd);
-			continue;
-		}
-		h = hdr_of(DSM_MSG_HELLO, sizeof(hello), rogue->id);
-		h.epoch = htole64(rogue->epoch);
-		hello = hello_of(1, 0);
-		hello.port = htole16(rogue->port);
-		/*
-		 * Delivery state as the node announces it: continue where it
-		 * is (it knows us), or start afresh; the next message is the
-		 * one after the last it received from us.
-		 */
-		hello.incarnation = htole64(ROGUE_INC + rogue->id);
-		if (in.hello.peer_incarnation)
-			hello.peer_incarnation = in.hello.incarnation;
-		rogue->seq = le64toh(in.hello.rx_seq) + 1;
-		if (send_msg(fd, h, &hello, sizeof(hello))) {
-			close(fd);
-			continue;
-		}
-		return fd;
-	}
-	return -1;
-}
-
-/* Join as the rogue and take the node's link to it; @lfd: the listener. */
-static int rogue_member(int *lfd)
-{
-	*lfd = rogue_listen();
-	if (*lfd < 0 || rogue_join())
-		return -1;
-	return rogue_accept(*lfd);
-}
-
-/* A reliable message on the rogue's peer link: the next sequence number. */
-static struct dsm_wire_hdr rogue_hdr(uint8_t type, uint32_t len)
-{
-	struct dsm_wire_hdr h = hdr_of(type, len, rogue->id);
-
-	h.epoch = htole64(rogue->epoch);
-	h.seq = htole64(rogue->seq++);
-	return h;
-}
-
-/* A PAGE message; @data_len bytes of page follow. */
-static int send_page(int fd, struct dsm_wire_page w, size_t data_len)
-{
-	static uint8_t page[DSM_WIRE_PAGE_SIZE];
-
-	return send_msg(fd, rogue_hdr(DSM_MSG_PAGE, sizeof(w) + data_len), &w,
-			sizeof(w)) ||
-	       (data_len && send_all(fd, page, data_len));
-}
-
-/* Leave properly, so the cluster is 3 nodes again; 1 if the link then closed. */
-static int rogue_leave(int fd)
-{
-	struct dsm_wire_hdr h = rogue_hdr(DSM_MSG_LEAVE, 0);
-
-	h.req_id = htole64(2);
-	return !send_msg(fd, h, NULL, 0) && closed_within(fd, 10, NULL);
 }
 
 TEST(rogue_member_messages)
@@ -912,41 +557,6 @@ TEST(second_request_in_flight)
 	waitpid(pid, NULL, 0);
 }
 
-/* Send a PAGE message with the page @data (DSM_WIRE_PAGE_SIZE bytes). */
-static int send_page_with(int fd, struct dsm_wire_page w, const void *data)
-{
-	return send_msg(fd, rogue_hdr(DSM_MSG_PAGE, sizeof(w) + DSM_WIRE_PAGE_SIZE),
-			&w, sizeof(w)) || send_all(fd, data, DSM_WIRE_PAGE_SIZE);
-}
-
-/*
- * Read what the node sends on the rogue's link until a PAGE of @type for
- * @w's region and page arrives (into @w); other messages are skipped.
- */
-static int expect_page(int fd, uint8_t type, struct dsm_wire_page *w, int secs)
-{
-	uint8_t buf[DSM_WIRE_MAX_PAYLOAD];
-	time_t end = time(NULL) + secs;
-	struct dsm_wire_hdr h;
-	uint32_t len;
-
-	while (time(NULL) <= end) {
-		const struct dsm_wire_page *in = (void *)buf;
-
-		if (read_full(fd, &h, sizeof(h), 1))
-			continue;
-		len = le32toh(h.len);
-		if (len > sizeof(buf) || (len && read_full(fd, buf, len, 5)))
-			return -1;
-		if (h.type == DSM_MSG_PAGE && len >= sizeof(*in) && in->type == type &&
-		    in->key == w->key && in->index == w->index) {
-			*w = *in;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /*
  * Data for a read comes from the page's home or from the owner the home
  * forwarded the read to, nobody else (on 8f6f08f any member could answer
@@ -1035,6 +645,134 @@ TEST(data_from_a_node_not_forwarded_to)
 	close(fd10);
 	close(lfd9);
 	close(lfd10);
+	close(dev);
+}
+
+/*
+ * An invalidation does not tell a holder the writer's token (on 4f5d206 it
+ * did: a node that held a copy could answer the write in the owner's
+ * place). Node 1 is home of page P; rogue 9 reads P; a process on node 1
+ * writes P, so node 1 invalidates 9's copy; 9 answers the write with a
+ * grant and the token the invalidation carried: the link closes, counted;
+ * then 9 acks properly and the writer's page is its own.
+ */
+TEST(grant_from_a_holder_with_the_invalidations_token)
+{
+	struct dsm_attach req = { .key = 0xbad0000000000050ULL, .size = 8 * 4096 };
+	uint64_t homes = 1ULL << 1 | 1ULL << 2 | 1ULL << 3, bad, seen = 1;
+	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL };
+	struct dsm_wire_page inv, w = {
+		.key = htole64(req.key),
+		.npages = htole64(8),
+		.homes = htole64(homes),
+		.type = 1,		/* REQ_READ */
+		.requester = htole32(ROGUE_ID),
+	};
+	int dev, lfd, fd, pipefd[2];
+	pid_t pid;
+	uint32_t i;
+
+	if (self_id() != 1 || !getenv("DSM_NODES") || atoi(getenv("DSM_NODES")) != 3)
+		SKIP(return, "needs to run on node 1 of 3");
+	dev = open("/dev/dsm", O_RDWR);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioctl(dev, DSM_IOC_ATTACH, &req));	/* before the rogue joins */
+	for (i = 0; i < 8 && dsm_homes_node_of(homes, req.key, i) != 1; i++)
+		;
+	ASSERT_GT(8, i);
+	w.index = htole64(i);
+	fd = rogue_member(&lfd);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_page(fd, w, 0));
+	ASSERT_EQ(0, expect_page(fd, 7, &w, 10));	/* DATA: 9 holds a copy */
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {	/* the writer */
+		volatile uint64_t *p = mmap(NULL, req.size, PROT_READ | PROT_WRITE,
+					    MAP_SHARED, dev, 0);
+		uint64_t v = 1;
+
+		if (p != MAP_FAILED) {
+			p[i * 512 + 1] = 7;
+			v = p[i * 512];
+		}
+		_exit(write(pipefd[1], &v, sizeof(v)) != sizeof(v));
+	}
+	inv = w;
+	ASSERT_EQ(0, expect_page(fd, 5, &inv, 10));	/* INV */
+	bad = node_stat(DSM_STAT_BAD_WIRE);
+	w = inv;
+	w.type = 8;			/* GRANT, with the page */
+	w.with_data = 1;
+	ASSERT_EQ(0, send_page_with(fd, w, page));
+	EXPECT_TRUE(closed_within(fd, 10, NULL));
+	close(fd);
+	EXPECT_EQ(bad + 1, node_stat(DSM_STAT_BAD_WIRE));
+	fd = rogue_accept(lfd);		/* then 9 acks, on the next link */
+	ASSERT_LE(0, fd);
+	w = inv;
+	w.type = 6;			/* INV_ACK */
+	ASSERT_EQ(0, send_page(fd, w, 0));
+	EXPECT_EQ(sizeof(seen), read(pipefd[0], &seen, sizeof(seen)));
+	EXPECT_EQ(0, seen);		/* the page as it was, not 9's */
+	waitpid(pid, NULL, 0);
+	EXPECT_TRUE(rogue_leave(fd));
+	close(fd);
+	close(lfd);
+	close(dev);
+}
+
+/*
+ * A leaving node hands over only pages of regions it is a home of (on
+ * 8f6f08f any member that announced a leave could make a node the second
+ * home of any page, with the page it sent: a process there then read it).
+ * Node 1 knows a region homed at nodes 1-3; rogue 9 announces its leave
+ * and hands node 1 a page of it that node 2 is home of: the link closes,
+ * counted, and a reader on node 1 still gets the page from node 2.
+ */
+TEST(handover_from_a_node_not_home)
+{
+	struct dsm_attach req = { .key = 0xbad0000000000040ULL, .size = 8 * 4096 };
+	uint64_t homes = 1ULL << 1 | 1ULL << 2 | 1ULL << 3, bad;
+	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL };
+	struct dsm_wire_page w = {
+		.key = htole64(req.key),
+		.npages = htole64(8),
+		.homes = htole64(homes),
+		.type = 18,		/* HANDOVER */
+		.requester = htole32(ROGUE_ID),
+	};
+	volatile uint64_t *p;
+	int dev, lfd, fd;
+	uint32_t i;
+
+	if (self_id() != 1 || !getenv("DSM_NODES") || atoi(getenv("DSM_NODES")) != 3)
+		SKIP(return, "needs to run on node 1 of 3");
+	dev = open("/dev/dsm", O_RDWR);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioctl(dev, DSM_IOC_ATTACH, &req));	/* before the rogue joins */
+	for (i = 0; i < 8 && dsm_homes_node_of(homes, req.key, i) != 2; i++)
+		;
+	ASSERT_GT(8, i);
+	w.index = htole64(i);
+	fd = rogue_member(&lfd);
+	ASSERT_LE(0, fd);
+	bad = node_stat(DSM_STAT_BAD_WIRE);
+	ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_LEAVING, 0), NULL, 0));
+	ASSERT_EQ(0, send_page_with(fd, w, page));
+	EXPECT_TRUE(closed_within(fd, 10, NULL));
+	close(fd);
+	EXPECT_EQ(bad + 1, node_stat(DSM_STAT_BAD_WIRE));
+	p = mmap(NULL, req.size, PROT_READ, MAP_SHARED, dev, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, p[i * 512]);	/* node 2's page, never written */
+	munmap((void *)p, req.size);
+	fd = rogue_accept(lfd);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(rogue_leave(fd));
+	close(fd);
+	close(lfd);
 	close(dev);
 }
 

@@ -233,6 +233,7 @@ static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			     u32 home, const struct dsm_coh_msg *m)
 {
+	const struct dsm_coh_msg untokened = { .requester = m->requester };
 	u32 r = m->requester, i;
 	u64 holders, inv;
 	bool valid;
@@ -259,8 +260,8 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 	dir->waiting = inv;
 	dir->busy = true;
 	for (i = 1; i <= DSM_COH_MAX_NODES; i++)	/* ids, not bits */
-		if (inv & dsm_coh_bit(i))
-			dsm_coh_send(env, home, i, DSM_COH_INV, m, false, 0);
+		if (inv & dsm_coh_bit(i))	/* no token: holders are not on the path */
+			dsm_coh_send(env, home, i, DSM_COH_INV, &untokened, false, 0);
 	if (!dir->waiting)
 		dsm_coh_dir_grant(env, dir, home);
 	return 0;

@@ -100,9 +100,10 @@ enum dsm_coh_msg_type {
  * @value:     the page contents (a version number in the simulation; the
  *             module carries the real page next to the message)
  * @txn:       the requester's token for the transaction (the caller sets it
- *             on the request): every message of the transaction carries it,
- *             so the requester can tell the answer of the owner its home
- *             forwarded to from a forgery
+ *             on the request): the home's forward and the owner's answer
+ *             carry it, invalidations do not (holders are not on the
+ *             path), so the requester can tell the answer of the owner its
+ *             home forwarded to from a forgery
  */
 struct dsm_coh_msg {
 	u8 type;

@@ -169,6 +169,8 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	l->q[(l->head + l->len) % QCAP].page = cur_page;
 	l->q[(l->head + l->len) % QCAP].epoch = applied[slot(from)];
 	l->q[(l->head + l->len) % QCAP].m = *m;
+	if ((m->type == DSM_COH_INV || m->type == DSM_COH_INV_ACK) && m->txn)
+		fail("an invalidation tells a holder the writer's token");
 	if ((m->type == DSM_COH_REQ_READ || m->type == DSM_COH_REQ_WRITE) &&
 	    m->requester == from) {	/* a request, or its resend: as pages.c */
 		u64 *t = &txn[slot(from)][cur_page];
@@ -290,6 +292,7 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		if (dsm_coh_node_receive(&env, x, ids[to], m) || x->state != DSM_COH_INVALID)
 			fail("a declined read-ahead changed the page or was refused");
 		spec[to][p] = false;
+		txn[to][p] = 0;
 		declines++;
 		return;		/* a fault that joined it asks again (retry_waiting) */
 	}
