@@ -112,11 +112,16 @@ struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
 	cp = xa_load(&r->pages, index);
 	if (cp)
 		return cp;
-	cp = kzalloc(sizeof(*cp), GFP_KERNEL);
-	if (!cp)
-		return ERR_PTR(-ENOMEM);
-	cp->page = alloc_page(GFP_HIGHUSER | __GFP_ZERO);
-	if (!cp->page) {
+	/*
+	 * Charged to the memory cgroup of the process whose fault needs the
+	 * page (over its limit, the fault is out of memory, as for any page
+	 * it maps). A page a peer's request makes this node allocate, in a
+	 * receive work, is charged to nobody: failing it would fail the peer.
+	 */
+	cp = kzalloc(sizeof(*cp), GFP_KERNEL_ACCOUNT);
+	if (cp)
+		cp->page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	if (!cp || !cp->page) {
 		kfree(cp);
 		return ERR_PTR(-ENOMEM);
 	}

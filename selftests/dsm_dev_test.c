@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -545,6 +546,90 @@ TEST(concurrent_first_touch)
 	dsm_unmap(&r, p);
 	dsm_detach(&r);
 	EXPECT_EQ(0, dsm_remove(KEY(11)));
+}
+
+/* The memory cgroup v2 file @name of @cg, as a number; -1 if unreadable. */
+static long long cg_read(const char *cg, const char *name)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, name);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int cg_write(const char *cg, const char *name, const char *value)
+{
+	char path[256];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	err = fputs(value, f) < 0;
+	return fclose(f) || err ? -1 : 0;
+}
+
+/*
+ * A region's pages are charged to the memory cgroup of the process whose
+ * fault allocates them (on 6ea7a80 they were charged to nobody: a process
+ * in a cgroup could take all of the machine's memory through dsm). A child in
+ * a fresh cgroup touches 16 MiB of a region: the cgroup's memory.current
+ * grows by at least that; once the region is removed it is back down.
+ */
+TEST(pages_charged_to_the_memory_cgroup)
+{
+	const char *root = "/sys/fs/cgroup", *cg = "/sys/fs/cgroup/dsm_charge";
+	const size_t size = 16 << 20;
+	struct dsm_remove rm = { .key = KEY(90) };
+	long long before, touched = -1, after;
+	int fd = open_dev(), pipefd[2], status;
+	char pid[16];
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	if (cg_read(root, "cgroup.procs") < 0)
+		mount("none", root, "cgroup2", 0, NULL);
+	if (cg_write(root, "cgroup.subtree_control", "+memory") || (mkdir(cg, 0755) && errno != EEXIST))
+		SKIP(return, "no memory cgroup controller in this kernel");
+	before = cg_read(cg, "memory.current");
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, pipe(pipefd));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		volatile char *p;
+
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (cg_write(cg, "cgroup.procs", pid) || attach_raw(fd, rm.key, size, 0, 0))
+			_exit(1);
+		p = map(fd, size, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		for (size_t i = 0; i < size; i += PAGE)
+			p[i] = 1;
+		touched = cg_read(cg, "memory.current");
+		_exit(write(pipefd[1], &touched, sizeof(touched)) != sizeof(touched));
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(sizeof(touched), read(pipefd[0], &touched, sizeof(touched)));
+	EXPECT_LE(before + (long long)size, touched);
+	ASSERT_EQ(0, ioctl(fd, DSM_IOC_REMOVE, &rm));
+	close(fd);
+	after = cg_read(cg, "memory.current");
+	EXPECT_GT(before + (long long)size / 4, after);
+	TH_LOG("memory.current: %lld before, %lld with 16 MiB touched, %lld after the removal",
+	       before, touched, after);
+	rmdir(cg);
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The dsm generic netlink family: node configuration, status, counters, and
- * the rejection (errno + extended-ack message) of every malformed request.
+ * the rejection (errno + extended-ack message) of every malformed request,
+ * also of random ones from a privileged and an unprivileged user.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,8 +22,8 @@
 #include "nl.h"
 
 struct status {
-	uint32_t id, addr;
-	uint64_t epoch;
+	uint32_t id, addr, dead_timeout_ms;
+	uint64_t epoch, cluster_id;
 	uint16_t port;
 	char version[32];
 	uint64_t stats[DSM_STAT_MAX + 1];
@@ -46,6 +47,10 @@ static int status_reply(struct nlattr **tb, void *arg)
 		s->port = nla_get_u16(tb[DSM_A_NODE_PORT]);
 	if (tb[DSM_A_EPOCH])
 		s->epoch = nla_get_u64(tb[DSM_A_EPOCH]);
+	if (tb[DSM_A_CLUSTER_ID])
+		s->cluster_id = nla_get_u64(tb[DSM_A_CLUSTER_ID]);
+	if (tb[DSM_A_DEAD_TIMEOUT_MS])
+		s->dead_timeout_ms = nla_get_u32(tb[DSM_A_DEAD_TIMEOUT_MS]);
 	if (nla_parse_nested(st, DSM_STAT_MAX, tb[DSM_A_STATS], NULL))
 		return -EPROTO;
 	for (i = 0; i <= DSM_STAT_MAX; i++)
@@ -417,6 +422,81 @@ TEST_F(nl, faults_are_counted)
 	ASSERT_EQ(0, get_status(&self->nl, &after));
 	EXPECT_EQ(before.stats[DSM_STAT_REGIONS_DESTROYED] + 1,
 		  after.stats[DSM_STAT_REGIONS_DESTROYED]);
+}
+
+/*
+ * @n requests of random commands (all but JOIN, which would dial out, and
+ * STATS_RESET, which would hide the count, for a privileged caller) with
+ * up to five attributes of random types (nested
+ * flag too), lengths and bytes. Each must be answered; a refusal for bad
+ * input (EINVAL, ERANGE) must say why. Return: refusals without a message.
+ */
+static int random_requests(struct dsm_nl *nl, int n, bool privileged)
+{
+	int i, silent = 0;
+
+	for (i = 0; i < n; i++) {
+		uint8_t cmd = random() % 10, data[48];
+		struct nl_msg *msg;
+		int a, err;
+
+		if (privileged && (cmd == DSM_CMD_JOIN || cmd == DSM_CMD_STATS_RESET))
+			cmd = DSM_CMD_GET;
+		msg = dsm_nl_msg_flags(nl, cmd, random() % 4 ? 0 : NLM_F_DUMP);
+		for (a = random() % 6; a > 0; a--) {
+			int len = random() % sizeof(data), type = random() % 32;
+
+			for (int b = 0; b < len; b++)
+				data[b] = random() % 3 ? random() : 0;
+			if (random() % 8 == 0)
+				type |= NLA_F_NESTED;
+			nla_put(msg, type, len, data);
+		}
+		err = dsm_nl_request(nl, msg, NULL, NULL);
+		if ((err == -EINVAL || err == -ERANGE) && !nl->errmsg[0]) {
+			if (silent++ < 5)
+				fprintf(stderr, "# command %u refused (%d) without a message\n", cmd, err);
+		}
+	}
+	return silent;
+}
+
+TEST_F(nl, random_requests)
+{
+	struct in_addr a = { .s_addr = self->saved.addr };
+	struct status before, after;
+	struct nl_msg *msg;
+	pid_t pid;
+	int status;
+
+	srandom(getpid());
+	ASSERT_EQ(0, get_status(&self->nl, &before));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {	/* nobody, with no capabilities */
+		struct dsm_nl nl;
+
+		if (setgid(65534) || setuid(65534) || dsm_nl_open(&nl))
+			_exit(100);
+		_exit(random_requests(&nl, 3000, false) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, random_requests(&self->nl, 3000, true));
+	ASSERT_EQ(0, get_status(&self->nl, &after));
+	EXPECT_LT(before.stats[DSM_STAT_BAD_NETLINK], after.stats[DSM_STAT_BAD_NETLINK]);
+	/* what a random NODE_SET may have changed beyond the fixture's restore */
+	if (after.epoch)
+		simple(&self->nl, DSM_CMD_LEAVE);
+	if (self->saved.id) {
+		msg = dsm_nl_msg(&self->nl, DSM_CMD_NODE_SET);
+		nla_put_u32(msg, DSM_A_NODE_ID, self->saved.id);
+		nla_put_u32(msg, DSM_A_NODE_ADDR, inet_addr(inet_ntoa(a)));
+		nla_put_u64(msg, DSM_A_CLUSTER_ID, self->saved.cluster_id);
+		nla_put_u32(msg, DSM_A_DEAD_TIMEOUT_MS, self->saved.dead_timeout_ms);
+		nla_put(msg, DSM_A_CLUSTER_KEY, 0, NULL);	/* none */
+		EXPECT_EQ(0, dsm_nl_request(&self->nl, msg, NULL, NULL));
+	}
 }
 
 TEST_HARNESS_MAIN
