@@ -155,5 +155,10 @@ step debug-detects debug_detects
 step json-3-nodes json_3_nodes
 step runner runner_failures
 
+# Again at the end, where a reader of only the last lines (CI) sees them.
+for name in "${failed[@]}"; do
+	echo "check: failed in $name:"
+	grep -E 'not ok|BUG:|WARNING:|soft lockup|hung task' "$LOG/$name.log" | head -20 | sed 's/^/    /'
+done
 echo "check: ${#passed[@]} passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}"
 [ ${#failed[@]} -eq 0 ]
