@@ -759,6 +759,26 @@ static bool dsm_pages_home_reachable(const struct dsm_cpage *cp)
 	return cp->home == dsm_self_id() || !dsm_node_gone(cp->home);
 }
 
+/*
+ * A handover comes from one of the region's homes: a leaver's home set
+ * shrinks here only once its handovers are in. When every home the region
+ * has here is leaving, its set grows to the other members (see
+ * dsm_pages_homes_without()), and one that applied that leave first may
+ * already hand pages on.
+ */
+static bool dsm_pages_may_hand_over(struct dsm_region *r, u32 from)
+{
+	u64 homes = READ_ONCE(r->homes);
+	u32 id;
+
+	if (homes & dsm_node_bit(from))
+		return true;
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if ((homes & dsm_node_bit(id)) && !dsm_pages_home_leaving(id))
+			return false;
+	return dsm_members_has(from);
+}
+
 /* A coherence message; Return: 0, or -EPROTO to close the link over. */
 static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t len)
 {
@@ -814,6 +834,9 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	if ((m.type == DSM_PAGE_YIELD || dsm_pages_is_handover(m.type)) &&
 	    !dsm_pages_home_leaving(from))
 		return -EPROTO;
+	/* (before a region is made for it: its own home set names it) */
+	if (dsm_pages_is_handover(m.type) && !(le64_to_cpu(w->homes) & dsm_node_bit(from)))
+		return -EPROTO;
 	/*
 	 * Only a request (to the page's home, as the message's home set
 	 * says) or a handover (to a new home) can be the first this node
@@ -834,8 +857,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	}
 	if (IS_ERR(r))
 		return -EPROTO;
-	/* a leaver's home set shrinks only once its handovers are in */
-	if (dsm_pages_is_handover(m.type) && !(READ_ONCE(r->homes) & dsm_node_bit(from))) {
+	if (dsm_pages_is_handover(m.type) && !dsm_pages_may_hand_over(r, from)) {
 		dsm_region_put(r);
 		return -EPROTO;
 	}

@@ -557,6 +557,39 @@ TEST(second_request_in_flight)
 	waitpid(pid, NULL, 0);
 }
 
+/* A region the rogue tests below make before a rogue joins: 8 pages, homed at nodes 1-3. */
+#define THREE_HOMES	(1ULL << 1 | 1ULL << 2 | 1ULL << 3)
+#define THREE_PAGES	8
+
+/*
+ * Attach region @key here (node 1 of 3), made before any rogue joins: its
+ * homes are the three nodes. Return: the attached /dev/dsm, or -1; *@index
+ * gets a page node @home is home of.
+ */
+static int three_homed_region(uint64_t key, uint32_t home, uint32_t *index)
+{
+	struct dsm_attach req = { .key = key, .size = THREE_PAGES * 4096 };
+	int dev = open("/dev/dsm", O_RDWR);
+	uint32_t i;
+
+	if (dev < 0 || ioctl(dev, DSM_IOC_ATTACH, &req)) {
+		close(dev);
+		return -1;
+	}
+	for (i = 0; i < THREE_PAGES && dsm_homes_node_of(THREE_HOMES, key, i) != home; i++)
+		;
+	*index = i;
+	if (i < THREE_PAGES)
+		return dev;
+	close(dev);
+	return -1;
+}
+
+static bool node_1_of_3(void)
+{
+	return self_id() == 1 && getenv("DSM_NODES") && atoi(getenv("DSM_NODES")) == 3;
+}
+
 /*
  * Data for a read comes from the page's home or from the owner the home
  * forwarded the read to, nobody else (on 8f6f08f any member could answer
@@ -569,12 +602,12 @@ TEST(second_request_in_flight)
 TEST(data_from_a_node_not_forwarded_to)
 {
 	static struct rogue rogue_10 = { .id = ROGUE_ID + 1, .port = ROGUE_PORT + 1 };
-	struct dsm_attach req = { .key = 0xbad0000000000030ULL, .size = 8 * 4096 };
-	uint64_t homes = 1ULL << 1 | 1ULL << 2 | 1ULL << 3, bad, seen = 0;
+	struct dsm_attach req = { .key = 0xbad0000000000030ULL, .size = THREE_PAGES * 4096 };
+	uint64_t bad, seen = 0;
 	struct dsm_wire_page fwd, w = {
 		.key = htole64(req.key),
-		.npages = htole64(8),
-		.homes = htole64(homes),
+		.npages = htole64(THREE_PAGES),
+		.homes = htole64(THREE_HOMES),
 		.type = 2,		/* REQ_WRITE */
 		.requester = htole32(ROGUE_ID),
 	};
@@ -583,15 +616,10 @@ TEST(data_from_a_node_not_forwarded_to)
 	pid_t pid;
 	uint32_t i;
 
-	if (self_id() != 1 || !getenv("DSM_NODES") || atoi(getenv("DSM_NODES")) != 3)
+	if (!node_1_of_3())
 		SKIP(return, "needs to run on node 1 of 3");
-	/* the region, made before the rogues join: homed at nodes 1-3 */
-	dev = open("/dev/dsm", O_RDWR);
+	dev = three_homed_region(req.key, 1, &i);	/* before the rogues join */
 	ASSERT_LE(0, dev);
-	ASSERT_EQ(0, ioctl(dev, DSM_IOC_ATTACH, &req));
-	for (i = 0; i < 8 && dsm_homes_node_of(homes, req.key, i) != 1; i++)
-		;
-	ASSERT_GT(8, i);
 	w.index = htole64(i);
 	fd9 = rogue_member(&lfd9);
 	ASSERT_LE(0, fd9);
@@ -620,7 +648,7 @@ TEST(data_from_a_node_not_forwarded_to)
 	page[0] = 0xbadbadbadULL;
 	w.type = 7;			/* DATA */
 	w.requester = htole32(self_id());
-	w.txn = 0;			/* it was not on the path */
+	w.txn = htole64((uint64_t)random() << 32 | random() | 1);	/* a guess */
 	ASSERT_EQ(0, send_page_with(fd10, w, page));
 	EXPECT_TRUE(closed_within(fd10, 10, NULL));
 	close(fd10);
@@ -658,13 +686,13 @@ TEST(data_from_a_node_not_forwarded_to)
  */
 TEST(grant_from_a_holder_with_the_invalidations_token)
 {
-	struct dsm_attach req = { .key = 0xbad0000000000050ULL, .size = 8 * 4096 };
-	uint64_t homes = 1ULL << 1 | 1ULL << 2 | 1ULL << 3, bad, seen = 1;
+	struct dsm_attach req = { .key = 0xbad0000000000050ULL, .size = THREE_PAGES * 4096 };
+	uint64_t bad, seen = 1;
 	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL };
 	struct dsm_wire_page inv, w = {
 		.key = htole64(req.key),
-		.npages = htole64(8),
-		.homes = htole64(homes),
+		.npages = htole64(THREE_PAGES),
+		.homes = htole64(THREE_HOMES),
 		.type = 1,		/* REQ_READ */
 		.requester = htole32(ROGUE_ID),
 	};
@@ -672,14 +700,10 @@ TEST(grant_from_a_holder_with_the_invalidations_token)
 	pid_t pid;
 	uint32_t i;
 
-	if (self_id() != 1 || !getenv("DSM_NODES") || atoi(getenv("DSM_NODES")) != 3)
+	if (!node_1_of_3())
 		SKIP(return, "needs to run on node 1 of 3");
-	dev = open("/dev/dsm", O_RDWR);
+	dev = three_homed_region(req.key, 1, &i);	/* before the rogues join */
 	ASSERT_LE(0, dev);
-	ASSERT_EQ(0, ioctl(dev, DSM_IOC_ATTACH, &req));	/* before the rogue joins */
-	for (i = 0; i < 8 && dsm_homes_node_of(homes, req.key, i) != 1; i++)
-		;
-	ASSERT_GT(8, i);
 	w.index = htole64(i);
 	fd = rogue_member(&lfd);
 	ASSERT_LE(0, fd);
@@ -733,13 +757,13 @@ TEST(grant_from_a_holder_with_the_invalidations_token)
  */
 TEST(handover_from_a_node_not_home)
 {
-	struct dsm_attach req = { .key = 0xbad0000000000040ULL, .size = 8 * 4096 };
-	uint64_t homes = 1ULL << 1 | 1ULL << 2 | 1ULL << 3, bad;
+	struct dsm_attach req = { .key = 0xbad0000000000040ULL, .size = THREE_PAGES * 4096 };
+	uint64_t bad;
 	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL };
 	struct dsm_wire_page w = {
 		.key = htole64(req.key),
-		.npages = htole64(8),
-		.homes = htole64(homes),
+		.npages = htole64(THREE_PAGES),
+		.homes = htole64(THREE_HOMES | 1ULL << ROGUE_ID),	/* it claims */
 		.type = 18,		/* HANDOVER */
 		.requester = htole32(ROGUE_ID),
 	};
@@ -747,14 +771,10 @@ TEST(handover_from_a_node_not_home)
 	int dev, lfd, fd;
 	uint32_t i;
 
-	if (self_id() != 1 || !getenv("DSM_NODES") || atoi(getenv("DSM_NODES")) != 3)
+	if (!node_1_of_3())
 		SKIP(return, "needs to run on node 1 of 3");
-	dev = open("/dev/dsm", O_RDWR);
+	dev = three_homed_region(req.key, 2, &i);	/* before the rogues join */
 	ASSERT_LE(0, dev);
-	ASSERT_EQ(0, ioctl(dev, DSM_IOC_ATTACH, &req));	/* before the rogue joins */
-	for (i = 0; i < 8 && dsm_homes_node_of(homes, req.key, i) != 2; i++)
-		;
-	ASSERT_GT(8, i);
 	w.index = htole64(i);
 	fd = rogue_member(&lfd);
 	ASSERT_LE(0, fd);
