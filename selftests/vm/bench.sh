@@ -37,7 +37,7 @@ for line in open(sys.argv[3]):
 rtt = vals["tcp_rtt_4k_us"]
 rows = [
     ("R1", "remote read fault, home owns / 4 KiB TCP round trip",
-     vals["read_fault_home_owner_us"], rtt, "<= 1.5", 1.5, "le",
+     vals["read_fault_home_owner_us"], rtt, "<= 1.3", 1.3, "le",
      f'{msgs["msgs_read_home_owner"]:.2f} msgs (2)'),
     ("R1b", "remote read fault, owner != home / round trip",
      vals["read_fault_owner_not_home_us"], rtt, "(info)", None, None,
