@@ -25,6 +25,7 @@ struct status {
 	uint32_t id, addr, dead_timeout_ms;
 	uint64_t epoch, cluster_id;
 	uint16_t port;
+	bool keyed;
 	char version[32];
 	uint64_t stats[DSM_STAT_MAX + 1];
 };
@@ -51,6 +52,8 @@ static int status_reply(struct nlattr **tb, void *arg)
 		s->cluster_id = nla_get_u64(tb[DSM_A_CLUSTER_ID]);
 	if (tb[DSM_A_DEAD_TIMEOUT_MS])
 		s->dead_timeout_ms = nla_get_u32(tb[DSM_A_DEAD_TIMEOUT_MS]);
+	if (tb[DSM_A_KEYED])
+		s->keyed = nla_get_u8(tb[DSM_A_KEYED]);
 	if (nla_parse_nested(st, DSM_STAT_MAX, tb[DSM_A_STATS], NULL))
 		return -EPROTO;
 	for (i = 0; i <= DSM_STAT_MAX; i++)
@@ -112,16 +115,35 @@ FIXTURE_SETUP(nl)
 		ASSERT_EQ(0, simple(&self->nl, DSM_CMD_LEAVE));
 }
 
+/*
+ * The node's configuration as @saved had it: id, address, port, cluster id,
+ * dead timeout, and no key if it had none (a key itself cannot be read back).
+ */
+static int node_restore(struct dsm_nl *nl, const struct status *saved)
+{
+	struct nl_msg *msg = dsm_nl_msg(nl, DSM_CMD_NODE_SET);
+
+	nla_put_u32(msg, DSM_A_NODE_ID, saved->id);
+	nla_put_u32(msg, DSM_A_NODE_ADDR, saved->addr);
+	if (saved->port)
+		nla_put_u16(msg, DSM_A_NODE_PORT, saved->port);
+	if (saved->cluster_id)
+		nla_put_u64(msg, DSM_A_CLUSTER_ID, saved->cluster_id);
+	if (saved->dead_timeout_ms)
+		nla_put_u32(msg, DSM_A_DEAD_TIMEOUT_MS, saved->dead_timeout_ms);
+	if (!saved->keyed)
+		nla_put(msg, DSM_A_CLUSTER_KEY, 0, NULL);
+	return dsm_nl_request(nl, msg, NULL, NULL);
+}
+
 FIXTURE_TEARDOWN(nl)
 {
-	struct in_addr a = { .s_addr = self->saved.addr };
 	struct status s;
 
 	if (!get_status(&self->nl, &s) && s.epoch)
 		simple(&self->nl, DSM_CMD_LEAVE);
 	if (self->saved.id)
-		node_set(&self->nl, self->saved.id, inet_ntoa(a),
-			 self->saved.port);
+		EXPECT_EQ(0, node_restore(&self->nl, &self->saved));
 	if (self->saved.epoch)
 		simple(&self->nl, DSM_CMD_JOIN);
 	dsm_nl_close(&self->nl);
@@ -463,9 +485,7 @@ static int random_requests(struct dsm_nl *nl, int n, bool privileged)
 
 TEST_F(nl, random_requests)
 {
-	struct in_addr a = { .s_addr = self->saved.addr };
 	struct status before, after;
-	struct nl_msg *msg;
 	pid_t pid;
 	int status;
 
@@ -485,18 +505,7 @@ TEST_F(nl, random_requests)
 	EXPECT_EQ(0, random_requests(&self->nl, 3000, true));
 	ASSERT_EQ(0, get_status(&self->nl, &after));
 	EXPECT_LT(before.stats[DSM_STAT_BAD_NETLINK], after.stats[DSM_STAT_BAD_NETLINK]);
-	/* what a random NODE_SET may have changed beyond the fixture's restore */
-	if (after.epoch)
-		simple(&self->nl, DSM_CMD_LEAVE);
-	if (self->saved.id) {
-		msg = dsm_nl_msg(&self->nl, DSM_CMD_NODE_SET);
-		nla_put_u32(msg, DSM_A_NODE_ID, self->saved.id);
-		nla_put_u32(msg, DSM_A_NODE_ADDR, inet_addr(inet_ntoa(a)));
-		nla_put_u64(msg, DSM_A_CLUSTER_ID, self->saved.cluster_id);
-		nla_put_u32(msg, DSM_A_DEAD_TIMEOUT_MS, self->saved.dead_timeout_ms);
-		nla_put(msg, DSM_A_CLUSTER_KEY, 0, NULL);	/* none */
-		EXPECT_EQ(0, dsm_nl_request(&self->nl, msg, NULL, NULL));
-	}
+	/* what a random NODE_SET changed, the fixture's teardown restores */
 }
 
 TEST_HARNESS_MAIN
