@@ -560,15 +560,18 @@ TEST(second_request_in_flight)
 /* A region the rogue tests below make before a rogue joins: 8 pages, homed at nodes 1-3. */
 #define THREE_HOMES	(1ULL << 1 | 1ULL << 2 | 1ULL << 3)
 #define THREE_PAGES	8
+#define THREE_SIZE	(THREE_PAGES * 4096)
 
 /*
  * Attach region @key here (node 1 of 3), made before any rogue joins: its
- * homes are the three nodes. Return: the attached /dev/dsm, or -1; *@index
- * gets a page node @home is home of.
+ * homes are the three nodes. Return: the attached /dev/dsm, or -1; *@w
+ * gets a message of @type from the rogue about a page node @home is home
+ * of (le64toh(w->index)).
  */
-static int three_homed_region(uint64_t key, uint32_t home, uint32_t *index)
+static int three_homed_region(uint64_t key, uint32_t home, uint8_t type,
+			      struct dsm_wire_page *w)
 {
-	struct dsm_attach req = { .key = key, .size = THREE_PAGES * 4096 };
+	struct dsm_attach req = { .key = key, .size = THREE_SIZE };
 	int dev = open("/dev/dsm", O_RDWR);
 	uint32_t i;
 
@@ -578,7 +581,13 @@ static int three_homed_region(uint64_t key, uint32_t home, uint32_t *index)
 	}
 	for (i = 0; i < THREE_PAGES && dsm_homes_node_of(THREE_HOMES, key, i) != home; i++)
 		;
-	*index = i;
+	memset(w, 0, sizeof(*w));
+	w->key = htole64(key);
+	w->npages = htole64(THREE_PAGES);
+	w->homes = htole64(THREE_HOMES);
+	w->index = htole64(i);
+	w->type = type;
+	w->requester = htole32(ROGUE_ID);
 	if (i < THREE_PAGES)
 		return dev;
 	close(dev);
@@ -602,25 +611,18 @@ static bool node_1_of_3(void)
 TEST(data_from_a_node_not_forwarded_to)
 {
 	static struct rogue rogue_10 = { .id = ROGUE_ID + 1, .port = ROGUE_PORT + 1 };
-	struct dsm_attach req = { .key = 0xbad0000000000030ULL, .size = THREE_PAGES * 4096 };
-	uint64_t bad, seen = 0;
-	struct dsm_wire_page fwd, w = {
-		.key = htole64(req.key),
-		.npages = htole64(THREE_PAGES),
-		.homes = htole64(THREE_HOMES),
-		.type = 2,		/* REQ_WRITE */
-		.requester = htole32(ROGUE_ID),
-	};
-	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0 };
+	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0 }, bad, seen = 0;
 	int dev, lfd9, lfd10, fd9, fd10, pipefd[2];
+	struct dsm_wire_page fwd, w;
 	pid_t pid;
 	uint32_t i;
 
 	if (!node_1_of_3())
 		SKIP(return, "needs to run on node 1 of 3");
-	dev = three_homed_region(req.key, 1, &i);	/* before the rogues join */
+	/* before the rogues join; 9 will ask for the page for writing */
+	dev = three_homed_region(0xbad0000000000030ULL, 1, 2 /* REQ_WRITE */, &w);
 	ASSERT_LE(0, dev);
-	w.index = htole64(i);
+	i = le64toh(w.index);
 	fd9 = rogue_member(&lfd9);
 	ASSERT_LE(0, fd9);
 	rogue = &rogue_10;
@@ -635,7 +637,7 @@ TEST(data_from_a_node_not_forwarded_to)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		volatile uint64_t *p = mmap(NULL, req.size, PROT_READ, MAP_SHARED, dev, 0);
+		volatile uint64_t *p = mmap(NULL, THREE_SIZE, PROT_READ, MAP_SHARED, dev, 0);
 		uint64_t v = p == MAP_FAILED ? 0 : p[i * 512];
 
 		_exit(write(pipefd[1], &v, sizeof(v)) != sizeof(v));
@@ -686,25 +688,18 @@ TEST(data_from_a_node_not_forwarded_to)
  */
 TEST(grant_from_a_holder_with_the_invalidations_token)
 {
-	struct dsm_attach req = { .key = 0xbad0000000000050ULL, .size = THREE_PAGES * 4096 };
-	uint64_t bad, seen = 1;
-	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL };
-	struct dsm_wire_page inv, w = {
-		.key = htole64(req.key),
-		.npages = htole64(THREE_PAGES),
-		.homes = htole64(THREE_HOMES),
-		.type = 1,		/* REQ_READ */
-		.requester = htole32(ROGUE_ID),
-	};
+	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL }, bad, seen = 1;
 	int dev, lfd, fd, pipefd[2];
+	struct dsm_wire_page inv, w;
 	pid_t pid;
 	uint32_t i;
 
 	if (!node_1_of_3())
 		SKIP(return, "needs to run on node 1 of 3");
-	dev = three_homed_region(req.key, 1, &i);	/* before the rogues join */
+	/* before the rogue joins; it will ask for a read copy */
+	dev = three_homed_region(0xbad0000000000050ULL, 1, 1 /* REQ_READ */, &w);
 	ASSERT_LE(0, dev);
-	w.index = htole64(i);
+	i = le64toh(w.index);
 	fd = rogue_member(&lfd);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, send_page(fd, w, 0));
@@ -713,7 +708,7 @@ TEST(grant_from_a_holder_with_the_invalidations_token)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {	/* the writer */
-		volatile uint64_t *p = mmap(NULL, req.size, PROT_READ | PROT_WRITE,
+		volatile uint64_t *p = mmap(NULL, THREE_SIZE, PROT_READ | PROT_WRITE,
 					    MAP_SHARED, dev, 0);
 		uint64_t v = 1;
 
@@ -757,25 +752,19 @@ TEST(grant_from_a_holder_with_the_invalidations_token)
  */
 TEST(handover_from_a_node_not_home)
 {
-	struct dsm_attach req = { .key = 0xbad0000000000040ULL, .size = THREE_PAGES * 4096 };
-	uint64_t bad;
-	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL };
-	struct dsm_wire_page w = {
-		.key = htole64(req.key),
-		.npages = htole64(THREE_PAGES),
-		.homes = htole64(THREE_HOMES | 1ULL << ROGUE_ID),	/* it claims */
-		.type = 18,		/* HANDOVER */
-		.requester = htole32(ROGUE_ID),
-	};
+	uint64_t page[DSM_WIRE_PAGE_SIZE / 8] = { 0xbadbadbadULL }, bad;
+	struct dsm_wire_page w;
 	volatile uint64_t *p;
 	int dev, lfd, fd;
 	uint32_t i;
 
 	if (!node_1_of_3())
 		SKIP(return, "needs to run on node 1 of 3");
-	dev = three_homed_region(req.key, 2, &i);	/* before the rogues join */
+	/* before the rogue joins; it will hand node 2's page over */
+	dev = three_homed_region(0xbad0000000000040ULL, 2, 18 /* HANDOVER */, &w);
 	ASSERT_LE(0, dev);
-	w.index = htole64(i);
+	i = le64toh(w.index);
+	w.homes |= htole64(1ULL << ROGUE_ID);	/* it claims to be a home */
 	fd = rogue_member(&lfd);
 	ASSERT_LE(0, fd);
 	bad = node_stat(DSM_STAT_BAD_WIRE);
@@ -784,10 +773,10 @@ TEST(handover_from_a_node_not_home)
 	EXPECT_TRUE(closed_within(fd, 10, NULL));
 	close(fd);
 	EXPECT_EQ(bad + 1, node_stat(DSM_STAT_BAD_WIRE));
-	p = mmap(NULL, req.size, PROT_READ, MAP_SHARED, dev, 0);
+	p = mmap(NULL, THREE_SIZE, PROT_READ, MAP_SHARED, dev, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, p[i * 512]);	/* node 2's page, never written */
-	munmap((void *)p, req.size);
+	munmap((void *)p, THREE_SIZE);
 	fd = rogue_accept(lfd);
 	ASSERT_LE(0, fd);
 	EXPECT_TRUE(rogue_leave(fd));
