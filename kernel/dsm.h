@@ -110,6 +110,7 @@ struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
 vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 			   bool write, bool mkwrite);
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m);
+u32 dsm_pages_on_pack(const struct dsm_net_msg *m);
 void dsm_pages_node_lost(u32 id);
 void dsm_pages_node_left(u32 id);
 void dsm_pages_moving(bool begin);

@@ -32,6 +32,7 @@ static int __init dsm_init(void)
 	dsm_net_set_handler(DSM_MSG_MEMBERS, dsm_members_on_members);
 	dsm_net_set_handler(DSM_MSG_REGION, dsm_region_on_request);
 	dsm_net_set_handler(DSM_MSG_PAGE, dsm_pages_on_msg);
+	dsm_net_set_handler(DSM_MSG_PAGES, dsm_pages_on_pack);
 	dsm_net_set_handler(DSM_MSG_LEAVING, dsm_pages_on_leaving);
 	dsm_net_set_handler(DSM_MSG_BARRIER, dsm_barrier_on_msg);
 	err = dsm_dev_init();

@@ -80,6 +80,7 @@ static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
 /* Read-ahead: the widest window, in pages, and how many are asked at once. */
 #define DSM_READAHEAD		1024
 #define DSM_READAHEAD_STEP	64
+#define DSM_MAP_AROUND		15	/* pages a read fault maps after its own */
 
 static unsigned int dsm_inject_hold_ms;
 module_param_named(inject_hold_ms, dsm_inject_hold_ms, uint, 0600);
@@ -780,7 +781,8 @@ static bool dsm_pages_may_hand_over(struct dsm_region *r, u32 from)
 }
 
 /* A coherence message; Return: 0, or -EPROTO to close the link over. */
-static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t len)
+static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t len,
+			     u64 *dirty)
 {
 	const struct dsm_wire_page *w = payload;
 	struct dsm_pages_ctx ctx;
@@ -885,7 +887,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		dsm_pages_replay(&ctx);
 	}
 	unlock_page(cp->page);
-	dsm_out_try_flush(ctx.dirty);	/* a receive handler: must not wait */
+	*dirty |= ctx.dirty;
 	dsm_region_put(r);
 	return err < 0 ? -EPROTO : 0;
 }
@@ -901,8 +903,36 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
  */
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m)
 {
-	return dsm_pages_receive(m->from, m->epoch, m->payload, m->len) ?
-	       DSM_REASON_PROTOCOL : 0;
+	u64 dirty = 0;
+	int err = dsm_pages_receive(m->from, m->epoch, m->payload, m->len, &dirty);
+
+	dsm_out_try_flush(dirty);	/* a receive handler: must not wait */
+	return err ? DSM_REASON_PROTOCOL : 0;
+}
+
+/**
+ * dsm_pages_on_pack() - DSM_MSG_PAGES, from a peer: page messages without
+ * data, each handled as a DSM_MSG_PAGE, in order
+ * @m: the message
+ *
+ * What their handling sends is flushed once, after the last: so the
+ * forwards a home makes for a pack of requests go out packed too.
+ *
+ * Return: 0, or DSM_REASON_PROTOCOL for a message to close the link over
+ * (the records before the bad one are handled).
+ */
+u32 dsm_pages_on_pack(const struct dsm_net_msg *m)
+{
+	const size_t rec = sizeof(struct dsm_wire_page);
+	u64 dirty = 0;
+	int err = m->len % rec ? -EPROTO : 0;
+	size_t off;
+
+	for (off = 0; !err && off < m->len; off += rec)
+		err = dsm_pages_receive(m->from, m->epoch, m->payload + off, rec,
+					&dirty);
+	dsm_out_try_flush(dirty);
+	return err ? DSM_REASON_PROTOCOL : 0;
 }
 
 /*
@@ -969,6 +999,57 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 	if (end > ra_end)
 		WRITE_ONCE(r->ra_end, end);
 	return dirty;
+}
+
+/*
+ * Fault-around of our own: a read fault served from this node's copy also
+ * maps the pages that follow it in the VMA, up to DSM_MAP_AROUND, while
+ * this node holds them readable (read-ahead brought them, typically), so a
+ * sequential reader faults once per run instead of once per page. They
+ * are mapped with the VMA's protection, read-only (write notify): a store
+ * still goes through page_mkwrite, and an invalidation unmaps them as it
+ * unmaps any mapping of the page. The run ends at a page not readable
+ * here, held for a waiting fault, or whose lock is busy (the faulting
+ * page's is held: no waiting for a second). Each page of the run counts
+ * for read-ahead as the sequential fault it saves. Measured on 2 guests,
+ * a local read fault costs ~9 us a page, a remote one ~110 (R4).
+ */
+static void dsm_pages_map_around(struct dsm_region *r, struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	pgoff_t index = vmf->pgoff;
+	struct dsm_cpage *cp;
+	u64 dirty = 0;
+	bool ok;
+	int n, err;
+
+	for (n = 0; n < DSM_MAP_AROUND; n++) {
+		addr += PAGE_SIZE;
+		index++;
+		if (addr >= vma->vm_end || index >= r->npages)
+			break;
+		cp = xa_load(&r->pages, index);
+		if (!cp || !trylock_page(cp->page))
+			break;
+		ok = cp->node.state != DSM_COH_INVALID &&
+		     cp->node.pending != DSM_COH_REQ_WRITE && !cp->hold_until;
+		if (ok) {
+			err = vm_insert_page(vma, addr, cp->page);
+			ok = !err || err == -EBUSY;	/* -EBUSY: mapped already */
+			if (!err)
+				dsm_stat_inc(DSM_STAT_FAULTS_AROUND);
+		}
+		if (ok && cp->prefetched) {
+			cp->prefetched = false;
+			dsm_pages_prefetch_count(r, DSM_STAT_PREFETCH_USED);
+		}
+		unlock_page(cp->page);
+		if (!ok)
+			break;
+		dirty |= dsm_pages_readahead(r, index, true);
+	}
+	dsm_out_kick(dirty);
 }
 
 /* Start a request for a fault on the page, whose lock is held. */
@@ -1069,8 +1150,10 @@ again:
 		 */
 		if (cp->hold_until && (mkwrite || (!write && !cp->hold_write)))
 			dsm_pages_hold_used(cp);
-		if (!write)	/* keep a sequential reader's window ahead */
+		if (!write) {	/* keep a sequential reader's window ahead */
 			dsm_out_kick(dsm_pages_readahead(r, vmf->pgoff, true));
+			dsm_pages_map_around(r, vmf);
+		}
 		if (!mkwrite) {
 			get_page(cp->page);
 			vmf->page = cp->page;

@@ -116,8 +116,14 @@ int dsm_vm_mmap(struct dsm_region *r, struct vm_area_struct *vma)
 	if (err)
 		return err;
 
-	/* No growing by mremap; no dumping remote memory into core files. */
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	/*
+	 * No growing by mremap; no dumping remote memory into core files.
+	 * Cluster regions' faults map neighbouring pages with vm_insert_page
+	 * (pages.c, fault-around), which wants VM_MIXEDMAP set here, under
+	 * mmap_lock for writing; their pages are all struct pages, so it
+	 * changes nothing else (the VMA is VM_SPECIAL by VM_DONTEXPAND).
+	 */
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | (r->cluster ? VM_MIXEDMAP : 0));
 	vma->vm_ops = r->cluster ? &dsm_vm_cluster_ops : &dsm_vm_ops;
 	vma->vm_private_data = r;
 	return 0;

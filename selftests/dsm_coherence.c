@@ -63,7 +63,8 @@
  *               first half in order: its read-ahead runs into node 2's
  *               pages and is declined (they were written lately), so
  *               node 2 rewrites them with no request; node 1's read-ahead
- *               pages were used. Then, nothing spared, read-ahead pages
+ *               pages were used, its requests packed several to a
+ *               message, and its faults mapped them several at a time. Then, nothing spared, read-ahead pages
  *               that node 2 overwrites before node 1 reads them count as
  *               wasted
  *   wait        node 1 sleeps in dsm_wait() on a word it holds read-only
@@ -1255,7 +1256,7 @@ static void test_readahead(void)
 {
 	volatile uint64_t *p = map_key(RA_KEY, RA_PAGES * PAGE);
 	volatile uint64_t *q = map_key(RA_KEY + 1, RA_PAGES * PAGE);
-	uint64_t before, used, declined, sent, unused = 0, wasted = 0, sum = 0;
+	uint64_t before, used, declined, sent, unused = 0, wasted = 0, sum = 0, packed, around;
 	int i;
 
 	set_param("prefetch_spare_ms", "600000");
@@ -1266,11 +1267,19 @@ static void test_readahead(void)
 	if (me == 1) {
 		used = stat_of("prefetch_used");
 		declined = stat_of("prefetch_declined");
+		packed = stat_of("coh_msgs_packed");
+		around = stat_of("faults_around");
 		for (i = 0; i < RA_PAGES / 2; i++)
 			sum += p[i * PAGE / 8];
 		usleep(500 * 1000);	/* the last read-aheads are answered */
 		used = stat_of("prefetch_used") - used;
 		declined = stat_of("prefetch_declined") - declined;
+		packed = stat_of("coh_msgs_packed") - packed;
+		tap(packed > 0, "its read-ahead requests travel packed (%llu in another's message)",
+		    (unsigned long long)packed);
+		around = stat_of("faults_around") - around;
+		tap(around > 0, "its read faults mapped read-ahead pages after them (%llu)",
+		    (unsigned long long)around);
 		tap(sum == 0, "node 1 read pages 0-%d in order (all zero)", RA_PAGES / 2 - 1);
 		tap(used > 0 && declined > 0,
 		    "its read-ahead pages were used (%llu) and those of node 2's pages declined (%llu)",

@@ -127,7 +127,8 @@ static bool reliable(uint8_t type)
 	return type == DSM_MSG_LEAVE || type == DSM_MSG_REPLY ||
 	       type == DSM_MSG_MEMBERS || type == DSM_MSG_PAGE ||
 	       type == DSM_MSG_REGION || type == DSM_MSG_REGION_REPLY ||
-	       type == DSM_MSG_LEAVING || type == DSM_MSG_BARRIER;
+	       type == DSM_MSG_LEAVING || type == DSM_MSG_BARRIER ||
+	       type == DSM_MSG_PAGES;
 }
 
 /* One random, well-framed message on @fd. Return: -1 if the send failed. */
@@ -138,7 +139,7 @@ static int fuzz_one(int fd)
 		DSM_MSG_PAGE, DSM_MSG_PAGE, DSM_MSG_REGION, DSM_MSG_REGION,
 		DSM_MSG_REGION_REPLY, DSM_MSG_REPLY, DSM_MSG_ACK, DSM_MSG_PING,
 		DSM_MSG_PONG, DSM_MSG_BARRIER, DSM_MSG_HELLO, DSM_MSG_AUTH,
-		DSM_MSG_REFUSE, DSM_MSG_LEAVING,
+		DSM_MSG_REFUSE, DSM_MSG_LEAVING, DSM_MSG_PAGES, DSM_MSG_PAGES,
 	};
 	uint8_t buf[sizeof(struct dsm_wire_hdr) + DSM_WIRE_MAX_PAYLOAD];
 	struct dsm_wire_hdr *h = (void *)buf;
@@ -153,6 +154,13 @@ static int fuzz_one(int fd)
 	switch (type) {
 	case DSM_MSG_PAGE:
 		len = fuzz_page((struct dsm_wire_page *)p);
+		break;
+	case DSM_MSG_PAGES:	/* a pack: records of a type with data are bad */
+		for (len = 0, i = 1 + random() % DSM_WIRE_PAGES_MAX; i; i--)
+			len += fuzz_page((struct dsm_wire_page *)(p + len)) ?
+			       sizeof(struct dsm_wire_page) : 0;
+		if (chance(5))
+			len += 8;	/* not a whole record */
 		break;
 	case DSM_MSG_REGION:
 		len = fuzz_region((struct dsm_wire_region *)p);
@@ -171,7 +179,7 @@ static int fuzz_one(int fd)
 			p[i] = chance(70) ? 0 : random();
 		break;
 	}
-	if (len > sizeof(struct dsm_wire_page))	/* the page: random bytes */
+	if (type == DSM_MSG_PAGE && len > sizeof(struct dsm_wire_page))	/* the page */
 		for (i = sizeof(struct dsm_wire_page); i < len; i += 8)
 			*(uint64_t *)(p + i) = rnd64();
 	*h = rogue_hdr(type, len);
@@ -361,8 +369,9 @@ int main(int argc, char **argv)
 	}
 	bad = node_stat(DSM_STAT_BAD_WIRE) - bad0;
 	dropped = node_stat(DSM_STAT_COH_MSGS_DROPPED) - dropped0;
-	printf("# %lu messages in %.0f s (PAGE %lu, REGION %lu, BARRIER %lu), %lu links closed; bad_wire +%llu, coh_msgs_dropped +%llu\n",
-	       msgs, secs, sent[DSM_MSG_PAGE], sent[DSM_MSG_REGION], sent[DSM_MSG_BARRIER],
+	printf("# %lu messages in %.0f s (PAGE %lu, PAGES %lu, REGION %lu, BARRIER %lu), %lu links closed; bad_wire +%llu, coh_msgs_dropped +%llu\n",
+	       msgs, secs, sent[DSM_MSG_PAGE], sent[DSM_MSG_PAGES], sent[DSM_MSG_REGION],
+	       sent[DSM_MSG_BARRIER],
 	       closes, (unsigned long long)bad, (unsigned long long)dropped);
 	close(fd);
 	leave(lfd);

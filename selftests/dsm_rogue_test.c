@@ -557,6 +557,61 @@ TEST(second_request_in_flight)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A pack (DSM_MSG_PAGES) is its records handled in order, as that many
+ * PAGE messages: three read requests get three copies. A pack that holds
+ * a record of a type with data, or part of a record, closes the link; the
+ * records before the bad one were handled.
+ */
+TEST(pack_of_page_messages)
+{
+	struct dsm_wire_page pack[3], w;
+	uint64_t bad;
+	int lfd, fd, i;
+
+	for (i = 0; i < 3; i++)
+		pack[i] = (struct dsm_wire_page){
+			.key = htole64(0xbad0000000000060ULL),
+			.npages = htole64(4),
+			.homes = htole64(1ULL << self_id()),
+			.index = htole64(i),
+			.type = 1,		/* REQ_READ */
+			.requester = htole32(ROGUE_ID),
+		};
+	fd = rogue_member(&lfd);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_PAGES, sizeof(pack)), pack,
+			      sizeof(pack)));
+	for (i = 0; i < 3; i++) {
+		w = pack[i];
+		EXPECT_EQ(0, expect_page(fd, 7, &w, 10));	/* DATA */
+	}
+	bad = node_stat(DSM_STAT_BAD_WIRE);
+	pack[0].index = htole64(3);
+	pack[1].type = 7;	/* DATA, without its page */
+	ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_PAGES, 2 * sizeof(w)), pack,
+			      2 * sizeof(w)));
+	w = pack[0];
+	EXPECT_EQ(0, expect_page(fd, 7, &w, 10));	/* the record before it */
+	EXPECT_TRUE(closed_within(fd, 10, NULL));
+	close(fd);
+	EXPECT_EQ(bad + 1, node_stat(DSM_STAT_BAD_WIRE));
+
+	fd = rogue_accept(lfd);		/* the node links to its member again */
+	ASSERT_LE(0, fd);
+	pack[0].index = 0;
+	ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_PAGES, sizeof(w) + 8), pack,
+			      sizeof(w) + 8));	/* part of a second record */
+	EXPECT_TRUE(closed_within(fd, 10, NULL));
+	close(fd);
+	EXPECT_EQ(bad + 2, node_stat(DSM_STAT_BAD_WIRE));
+	fd = rogue_accept(lfd);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(rogue_leave(fd));
+	close(fd);
+	close(lfd);
+}
+
 /* A region the rogue tests below make before a rogue joins: 8 pages, homed at nodes 1-3. */
 #define THREE_HOMES	(1ULL << 1 | 1ULL << 2 | 1ULL << 3)
 #define THREE_PAGES	8

@@ -399,10 +399,17 @@ static inline int expect_page(int fd, uint8_t type, struct dsm_wire_page *w, int
 		len = le32toh(h.len);
 		if (len > sizeof(buf) || (len && read_full(fd, buf, len, 5)))
 			return -1;
-		if (h.type == DSM_MSG_PAGE && len >= sizeof(*in) && in->type == type &&
-		    in->key == w->key && in->index == w->index) {
-			*w = *in;
-			return 0;
+		if (h.type != DSM_MSG_PAGE && h.type != DSM_MSG_PAGES)
+			continue;
+		/* a pack (DSM_MSG_PAGES) is records without data, in order */
+		for (; len >= sizeof(*in); in++, len -= sizeof(*in)) {
+			if (in->type == type && in->key == w->key &&
+			    in->index == w->index) {
+				*w = *in;
+				return 0;
+			}
+			if (h.type == DSM_MSG_PAGE)
+				break;
 		}
 	}
 	return -1;

@@ -131,6 +131,9 @@ static const struct dsm_msg_info dsm_msgs[__DSM_MSG_MAX] = {
 	[DSM_MSG_BARRIER] = { "barrier", sizeof(struct dsm_wire_barrier),
 			      sizeof(struct dsm_wire_barrier), false, false, true,
 			      true, dsm_on_upper },
+	[DSM_MSG_PAGES] = { "pages", sizeof(struct dsm_wire_page),
+			    DSM_WIRE_PAGES_MAX * sizeof(struct dsm_wire_page),
+			    false, false, true, true, dsm_on_upper },
 };
 
 static_assert(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES *

@@ -29,6 +29,9 @@
  *    refused by the handshake until both sides have forgotten each other
  *    (dsm_out_reset, from the peer's lost_work); then the pair starts again
  *    from sequence number 1. A restarted node is never a continuation.
+ *  - Packing. A page message without data queued behind another such
+ *    one that is not written yet goes in it (dsm_out_pack): one message,
+ *    DSM_MSG_PAGES, whose records the receiver handles in order.
  *  - Bound. At most DSM_NET_WINDOW bytes are written and not acknowledged
  *    per peer: past it the flusher stops (counted as tx_window_full) and the
  *    peer's acknowledgments start it again. What is queued beyond waits on
@@ -61,6 +64,7 @@
 #include "transport.h"
 
 #define DSM_OUT_BIG	(sizeof(struct dsm_wire_page) + DSM_WIRE_PAGE_SIZE)
+#define DSM_OUT_PACK	(DSM_WIRE_PAGES_MAX * sizeof(struct dsm_wire_page))
 #define DSM_OUT_RESERVE	16	/* page messages kept for a shortage */
 
 static struct kmem_cache *dsm_out_cache;
@@ -90,16 +94,22 @@ struct dsm_out *dsm_out_alloc(size_t len)
 {
 	struct dsm_out *out;
 
+	size_t cap = len;
+
 	if (WARN_ON_ONCE(len > DSM_OUT_BIG))
 		len = DSM_OUT_BIG;
 	if (len > DSM_OUT_BIG / 2) {
 		out = mempool_alloc(dsm_out_pool, GFP_KERNEL);
 		out->pooled = true;
+		cap = DSM_OUT_BIG;
 	} else {
-		out = kmalloc(sizeof(*out) + len, GFP_KERNEL | __GFP_NOFAIL);
+		if (len == sizeof(struct dsm_wire_page))	/* room to pack */
+			cap = DSM_OUT_PACK;
+		out = kmalloc(sizeof(*out) + cap, GFP_KERNEL | __GFP_NOFAIL);
 		out->pooled = false;
 	}
 	out->len = len;
+	out->cap = cap;
 	return out;
 }
 
@@ -236,6 +246,37 @@ void dsm_out_reset(struct dsm_peer *peer)
 		dsm_out_free(out);
 }
 
+/*
+ * Pack a page message without data into the last message queued for the
+ * peer, if that one is such messages too, has room, is of the same epoch
+ * and has not been written yet: the receiver handles the records in order,
+ * as it would the messages, so nothing is reordered; it saves a message
+ * per record on the link and in both ends' message handling. A page
+ * message with data is never packed, nor one to this node.
+ */
+static bool dsm_out_pack(struct dsm_peer *peer, struct dsm_out *out)
+{
+	struct dsm_out *tail;
+
+	lockdep_assert_held(&peer->txq_lock);
+	if (out->type != DSM_MSG_PAGE || out->len != sizeof(struct dsm_wire_page) ||
+	    !peer->tx_next || list_empty(&peer->txq))
+		return false;
+	tail = list_last_entry(&peer->txq, struct dsm_out, node);
+	if (tail->sent || tail == peer->tx_busy || tail->epoch != out->epoch ||
+	    (tail->type != DSM_MSG_PAGE && tail->type != DSM_MSG_PAGES) ||
+	    tail->len % sizeof(struct dsm_wire_page) ||
+	    tail->len + out->len > tail->cap)
+		return false;
+	memcpy(tail->payload + tail->len, out->payload, out->len);
+	tail->len += out->len;
+	tail->type = DSM_MSG_PAGES;
+	peer->tx_queued += out->len;
+	peer->tx_unsent += out->len;
+	dsm_stat_inc(DSM_STAT_COH_MSGS_PACKED);
+	return true;
+}
+
 /* Give @out the next sequence number of @dst and queue it. */
 static void dsm_out_enqueue(u32 dst, struct dsm_out *out)
 {
@@ -244,10 +285,10 @@ static void dsm_out_enqueue(u32 dst, struct dsm_out *out)
 	out->sent = false;
 	out->epoch = dsm_net_ops->epoch();
 	spin_lock_bh(&peer->txq_lock);
-	if (dst != dsm_self_id() && READ_ONCE(peer->lost)) {
-		/* lost: nothing reaches it until it is up again as new */
+	/* lost: nothing reaches it until it is up again as new */
+	if (dst != dsm_self_id() && (READ_ONCE(peer->lost) || dsm_out_pack(peer, out))) {
 		spin_unlock_bh(&peer->txq_lock);
-		dsm_out_free(out);
+		dsm_out_free(out);	/* dropped, or packed into the last */
 		return;
 	}
 	out->seq = dst == dsm_self_id() ? 0 : ++peer->tx_seq;
@@ -301,6 +342,7 @@ int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
 	out->type = type;
 	out->req_id = req_id;
 	out->len = len;
+	out->cap = len;
 	memcpy(out->payload, payload, len);
 	dsm_out_enqueue(dst, out);
 	return 0;

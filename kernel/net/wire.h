@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	5
+#define DSM_WIRE_VERSION	6
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -79,6 +79,7 @@ enum dsm_msg_type {
 	DSM_MSG_ACK,		/* an acknowledgment with nothing else to carry it */
 	DSM_MSG_LEAVING,	/* the sender is handing its pages over to leave */
 	DSM_MSG_BARRIER,	/* a party arrives at a barrier this node counts */
+	DSM_MSG_PAGES,		/* coherence messages without data, in order */
 	__DSM_MSG_MAX,
 };
 
@@ -210,6 +211,14 @@ struct dsm_wire_page {
 
 #define DSM_WIRE_PAGE_SPECULATIVE	0x01	/* a read-ahead: may be declined */
 static_assert(sizeof(struct dsm_wire_page) == 48);
+
+/*
+ * DSM_MSG_PAGES: 1 to DSM_WIRE_PAGES_MAX struct dsm_wire_page without data,
+ * back to back, handled in order exactly as that many DSM_MSG_PAGE would
+ * be. The sender packs them when messages wait for the same peer (a
+ * read-ahead's requests, a home's forwards of them: net/outbox.c).
+ */
+#define DSM_WIRE_PAGES_MAX	20
 
 #define DSM_REGION_LOOKUP	1	/* do you know this region? */
 #define DSM_REGION_CREATE	2	/* (to its metadata home) find or create */

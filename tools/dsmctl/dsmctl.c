@@ -68,6 +68,8 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_BARRIERS] = "barriers",
 	[DSM_STAT_BARRIER_RETRIES] = "barrier_retries",
 	[DSM_STAT_BARRIER_REFUSED] = "barrier_refused",
+	[DSM_STAT_COH_MSGS_PACKED] = "coh_msgs_packed",
+	[DSM_STAT_FAULTS_AROUND] = "faults_around",
 };
 
 static const char *const state_names[] = {

@@ -304,6 +304,8 @@ enum dsm_stat {
 	DSM_STAT_BARRIERS,		/* barrier generations released (as coordinator) */
 	DSM_STAT_BARRIER_RETRIES,	/* arrivals sent again: the membership changed */
 	DSM_STAT_BARRIER_REFUSED,	/* arrivals refused (EINVAL, ENOSPC, ENOLINK) */
+	DSM_STAT_COH_MSGS_PACKED,	/* sent in the message of one before them */
+	DSM_STAT_FAULTS_AROUND,		/* pages a read fault mapped after its own */
 	__DSM_STAT_MAX,
 };
 
