@@ -377,6 +377,8 @@ void dsm_pages_first_touch(struct dsm_region *r, struct dsm_cpage *cp,
 		cp->handed = true;
 		cp->node.state = DSM_COH_INVALID;
 		cp->node.owner = false;
+		/* a fault may have mapped it since it was published */
+		dsm_pages_zap(r, index);
 	}
 	unlock_page(cp->page);
 }

@@ -1002,10 +1002,12 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 }
 
 /*
- * Fault-around of our own: a read fault served from this node's copy also
- * maps the pages that follow it in the VMA, up to DSM_MAP_AROUND, while
- * this node holds them readable (read-ahead brought them, typically), so a
- * sequential reader faults once per run instead of once per page. They
+ * Fault-around of our own: a read fault served from this node's copy, right
+ * after a fault on the previous page, also maps the pages that follow it in
+ * the VMA, up to DSM_MAP_AROUND, while this node holds them readable
+ * (read-ahead brought them, typically), so a sequential reader faults once
+ * per run instead of once per page; a fault that is no such run's maps
+ * only its own page, and moves no read-ahead. They
  * are mapped with the VMA's protection, read-only (write notify): a store
  * still goes through page_mkwrite, and an invalidation unmaps them as it
  * unmaps any mapping of the page. The run ends at a page not readable
@@ -1151,8 +1153,11 @@ again:
 		if (cp->hold_until && (mkwrite || (!write && !cp->hold_write)))
 			dsm_pages_hold_used(cp);
 		if (!write) {	/* keep a sequential reader's window ahead */
+			bool run = READ_ONCE(r->ra_last) + 1 == vmf->pgoff;
+
 			dsm_out_kick(dsm_pages_readahead(r, vmf->pgoff, true));
-			dsm_pages_map_around(r, vmf);
+			if (run)
+				dsm_pages_map_around(r, vmf);
 		}
 		if (!mkwrite) {
 			get_page(cp->page);

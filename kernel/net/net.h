@@ -39,8 +39,8 @@ struct dsm_conn;
  * @sent:    written to a link once: writing it again is a resend
  * @pooled:  from the page messages' cache (dsm_out_alloc)
  * @len:     payload bytes
- * @cap:     room for payload bytes (a page message without data has room
- *           for more: see dsm_out_queue)
+ * @cap:     room for payload bytes (a page message without data grows when
+ *           others are packed into it: see dsm_out_queue)
  * @payload: for DSM_MSG_PAGE, struct dsm_wire_page and the page for
  *           messages with data
  */

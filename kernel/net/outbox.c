@@ -103,8 +103,6 @@ struct dsm_out *dsm_out_alloc(size_t len)
 		out->pooled = true;
 		cap = DSM_OUT_BIG;
 	} else {
-		if (len == sizeof(struct dsm_wire_page))	/* room to pack */
-			cap = DSM_OUT_PACK;
 		out = kmalloc(sizeof(*out) + cap, GFP_KERNEL | __GFP_NOFAIL);
 		out->pooled = false;
 	}
@@ -256,7 +254,7 @@ void dsm_out_reset(struct dsm_peer *peer)
  */
 static bool dsm_out_pack(struct dsm_peer *peer, struct dsm_out *out)
 {
-	struct dsm_out *tail;
+	struct dsm_out *tail, *big;
 
 	lockdep_assert_held(&peer->txq_lock);
 	if (out->type != DSM_MSG_PAGE || out->len != sizeof(struct dsm_wire_page) ||
@@ -265,9 +263,26 @@ static bool dsm_out_pack(struct dsm_peer *peer, struct dsm_out *out)
 	tail = list_last_entry(&peer->txq, struct dsm_out, node);
 	if (tail->sent || tail == peer->tx_busy || tail->epoch != out->epoch ||
 	    (tail->type != DSM_MSG_PAGE && tail->type != DSM_MSG_PAGES) ||
-	    tail->len % sizeof(struct dsm_wire_page) ||
-	    tail->len + out->len > tail->cap)
+	    tail->len % sizeof(struct dsm_wire_page) || tail->pooled ||
+	    tail->len + out->len > DSM_OUT_PACK)
 		return false;
+	if (tail->len + out->len > tail->cap) {
+		/*
+		 * The first record packed behind it: the message grows to a
+		 * pack's size (a message waits at its own size until then).
+		 * Not written yet, it is only on txq and maybe tx_next.
+		 */
+		big = kmalloc(sizeof(*big) + DSM_OUT_PACK, GFP_ATOMIC | __GFP_NOWARN);
+		if (!big)
+			return false;
+		memcpy(big, tail, sizeof(*tail) + tail->len);
+		big->cap = DSM_OUT_PACK;
+		list_replace(&tail->node, &big->node);
+		if (peer->tx_next == tail)
+			peer->tx_next = big;
+		kfree(tail);
+		tail = big;
+	}
 	memcpy(tail->payload + tail->len, out->payload, out->len);
 	tail->len += out->len;
 	tail->type = DSM_MSG_PAGES;
