@@ -12,7 +12,12 @@ me=$DSM_NODE_ID
 T=/sys/kernel/tracing
 [ -d $T/events ] || mount -t tracefs nodev $T 2> /dev/null
 tracing=0
+# Only dsm.ko's text is patched (static keys): without record-cmd, enabling
+# an event does not hook the scheduler's tracepoints, whose patching under
+# QEMU's emulation once left an int3 in ttwu_do_activate on 6.12 (an Oops
+# in the idle task); and the end stops the buffer, not the events.
 if [ -d $T/events/dsm ]; then
+	echo 0 > $T/options/record-cmd
 	echo 1 > $T/events/dsm/enable && echo > $T/trace && tracing=1
 fi
 
@@ -27,7 +32,7 @@ done
 
 echo "# ---- tracepoints"
 if [ $tracing = 1 ]; then
-	echo 0 > $T/events/dsm/enable
+	echo 0 > $T/tracing_on
 	for e in dsm_fault dsm_request dsm_invalidate dsm_grant; do
 		n=$(grep -c " $e: " $T/trace)
 		if [ "$n" -gt 0 ]; then
