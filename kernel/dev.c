@@ -44,8 +44,10 @@ static int dsm_dev_release(struct inode *inode, struct file *file)
 {
 	struct dsm_file *df = file->private_data;
 
-	if (df->region)
+	if (df->region) {
+		atomic_dec(&df->region->files);
 		dsm_region_put(df->region);
+	}
 	kfree(df);
 	return 0;
 }
@@ -75,6 +77,7 @@ static int dsm_dev_attach(struct file *file, void __user *argp)
 	}
 	/* VMAs link into the region's mapping, so invalidation finds them */
 	file->f_mapping = &r->mapping;
+	atomic_inc(&r->files);
 	/* pairs with dsm_dev_mmap(): the region is complete when seen */
 	smp_store_release(&df->region, r);
 out_unlock:

@@ -52,6 +52,7 @@ struct vm_fault;
  *            pages: none is made from the old table after the walk
  * @mapping:  what every attached file's f_mapping points to, so that
  *            invalidating a page unmaps it from every process of this node
+ * @files:    files attached to it (DSM_IOC_ATTACH), for dsmctl region
  * @ra_last, @ra_end: read-ahead: the last read fault that sent a request,
  *            and the last page read ahead (pages.c; a heuristic, racy)
  */
@@ -65,6 +66,7 @@ struct dsm_region {
 	bool removed;
 	u64 removing;
 	atomic_t mapcount;
+	atomic_t files;
 	struct xarray pages;
 	bool cluster;
 	u64 homes;
@@ -73,6 +75,19 @@ struct dsm_region {
 	struct address_space mapping;
 	pgoff_t ra_last, ra_end;
 	int ra_window;
+};
+
+/**
+ * struct dsm_region_info - what dsmctl region shows of a region
+ * @held:  pages this node holds a copy of (local regions: every page made)
+ * @owned: pages this node owns (local regions: the same)
+ * @homed: pages homed here that this node has an entry for (local: the same)
+ */
+struct dsm_region_info {
+	u64 key, size, homes;
+	bool cluster;
+	u32 mappings, files;
+	u64 held, owned, homed;
 };
 
 /* region.c */
@@ -95,6 +110,7 @@ void dsm_region_put(struct dsm_region *r);
 int dsm_region_map(struct dsm_region *r);
 void dsm_region_unmap(struct dsm_region *r);
 u32 dsm_regions_count(void);
+int dsm_region_info_nth(u64 n, struct dsm_region_info *info);
 void dsm_regions_destroy(void);
 void dsm_regions_drop_cluster(void);
 
@@ -107,6 +123,7 @@ void dsm_barriers_destroy(void);
 
 /* pages.c: per-page state; runs the coherence protocol for cluster regions */
 struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
+void dsm_pages_tally(struct dsm_region *r, struct dsm_region_info *info);
 vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 			   bool write, bool mkwrite);
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m);

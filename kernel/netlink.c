@@ -234,6 +234,46 @@ static int dsm_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+static int dsm_nl_fill_region(struct sk_buff *msg, const struct dsm_region_info *ri)
+{
+	struct nlattr *nest = nla_nest_start(msg, DSM_A_REGION);
+
+	if (!nest ||
+	    nla_put_u64_64bit(msg, DSM_REGION_A_KEY, ri->key, DSM_REGION_A_PAD) ||
+	    nla_put_u64_64bit(msg, DSM_REGION_A_SIZE, ri->size, DSM_REGION_A_PAD) ||
+	    nla_put_u8(msg, DSM_REGION_A_CLUSTER, ri->cluster) ||
+	    nla_put_u64_64bit(msg, DSM_REGION_A_HOMES, ri->homes, DSM_REGION_A_PAD) ||
+	    nla_put_u32(msg, DSM_REGION_A_MAPPINGS, ri->mappings) ||
+	    nla_put_u32(msg, DSM_REGION_A_FILES, ri->files) ||
+	    nla_put_u64_64bit(msg, DSM_REGION_A_HELD, ri->held, DSM_REGION_A_PAD) ||
+	    nla_put_u64_64bit(msg, DSM_REGION_A_OWNED, ri->owned, DSM_REGION_A_PAD) ||
+	    nla_put_u64_64bit(msg, DSM_REGION_A_HOMED, ri->homed, DSM_REGION_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* One message per region; cb->args[0]: the next region's place in the table. */
+static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct dsm_region_info ri;
+	void *hdr;
+
+	while (!dsm_region_info_nth(cb->args[0], &ri)) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &dsm_genl_family, NLM_F_MULTI, DSM_CMD_REGION_GET);
+		if (!hdr)
+			break;
+		if (dsm_nl_fill_region(skb, &ri)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0]++;
+	}
+	return skb->len;
+}
+
 static const struct genl_small_ops dsm_genl_ops[] = {
 	{
 		.cmd = DSM_CMD_GET,
@@ -257,6 +297,10 @@ static const struct genl_small_ops dsm_genl_ops[] = {
 	{
 		.cmd = DSM_CMD_PEER_GET,
 		.dumpit = dsm_nl_peer_dump,
+	},
+	{
+		.cmd = DSM_CMD_REGION_GET,
+		.dumpit = dsm_nl_region_dump,
 	},
 	{
 		.cmd = DSM_CMD_STATS_RESET,

@@ -1268,6 +1268,32 @@ sigbus:
 }
 
 /**
+ * dsm_pages_tally() - count what this node holds of a region, for dsmctl
+ * @r:    the region
+ * @info: its held, owned and homed counts, added to (lockless: a snapshot)
+ */
+void dsm_pages_tally(struct dsm_region *r, struct dsm_region_info *info)
+{
+	u32 self = dsm_self_id();
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	xa_for_each(&r->pages, index, cp) {
+		if (!r->cluster) {
+			info->held++;
+			info->owned++;
+			info->homed++;
+		} else {
+			info->held += READ_ONCE(cp->node.state) != DSM_COH_INVALID;
+			info->owned += READ_ONCE(cp->node.owner);
+			info->homed += READ_ONCE(cp->home) == self && !READ_ONCE(cp->handed);
+		}
+		if (!(index % 1024))
+			cond_resched();
+	}
+}
+
+/**
  * dsm_pages_free() - free every page of a region being destroyed
  * @r: the region, no longer mapped or reachable
  */

@@ -537,6 +537,43 @@ u32 dsm_regions_count(void)
 }
 
 /**
+ * dsm_region_info_nth() - describe the @n-th region of the table
+ * @n:    0, 1, ... in the table's order (a dump's cursor: a region added or
+ *        removed meanwhile may make a dump skip or repeat one)
+ * @info: filled in; its page counts walk the region's pages, outside the
+ *        table's lock
+ *
+ * Return: 0, or -ENOENT past the last region.
+ */
+int dsm_region_info_nth(u64 n, struct dsm_region_info *info)
+{
+	struct dsm_region *r, *found = NULL;
+	int bkt;
+
+	mutex_lock(&dsm_regions_lock);
+	hash_for_each(dsm_regions, bkt, r, hash) {
+		if (!n--) {
+			kref_get(&r->ref);
+			found = r;
+			break;
+		}
+	}
+	mutex_unlock(&dsm_regions_lock);
+	if (!found)
+		return -ENOENT;
+	memset(info, 0, sizeof(*info));
+	info->key = found->key;
+	info->size = found->size;
+	info->cluster = found->cluster;
+	info->homes = found->cluster ? found->homes : 0;
+	info->mappings = atomic_read(&found->mapcount);
+	info->files = atomic_read(&found->files);
+	dsm_pages_tally(found, info);
+	dsm_region_put(found);
+	return 0;
+}
+
+/**
  * dsm_regions_drop_cluster() - this node left: forget its cluster regions
  *
  * They leave the table like removed regions: files attached to them keep

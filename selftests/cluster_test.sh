@@ -40,7 +40,7 @@
 #            whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 59
+plan 62
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -156,6 +156,27 @@ else
 	ok "(and removes it)"
 fi
 dsm_barrier local-key-done
+
+# ---- dsmctl region: what each node holds of a cluster region
+if [ $me = 1 ]; then
+	dsm_fill fill 0xc0de00b1 1048576 > /dev/null
+fi
+dsm_barrier region-filled
+expect "region show on node $me" 0 dsmctl -j region show 0xc0de00b1
+if [ $me = 1 ]; then
+	expect_output "node 1 holds and owns the 256 pages it wrote" \
+		'"mode":"cluster","homes":"1,2,3","held":256,"owned":256,'
+else
+	expect_output "node $me is home of some of them, holds none" \
+		'"mode":"cluster","homes":"1,2,3","held":0,"owned":0,"homed":[1-9]'
+fi
+dsm_barrier region-shown
+if [ $me = 1 ]; then
+	expect "the region is removed" 0 dsm_fill remove 0xc0de00b1
+else
+	ok "(node 1 removes it)"
+fi
+dsm_barrier region-removed
 
 # ---- a lossy, jittery link
 if [ $me = 2 ]; then

@@ -2,7 +2,7 @@
 # dsmctl's user interface: exit codes, kernel error messages, output.
 # Runs in a guest with dsm.ko loaded and the node configured.
 . ktap.sh
-plan 19
+plan 27
 
 expect "no arguments is a usage error" 1 dsmctl
 expect "unknown object is a usage error" 1 dsmctl frobnicate
@@ -28,4 +28,25 @@ expect "stats reset" 0 dsmctl stats reset
 expect "stats after reset" 0 dsmctl -j stats
 expect_output "reset counters read zero" '"bad_netlink":0'
 expect "unprivileged stats reset exits 2" 2 su nobody -c 'dsmctl stats reset'
+
+# regions: one with its 16 pages made here, mapped by one process (its
+# mapping keeps the file it closed attached)
+dsm_fill fill 0x5eed 65536 > /dev/null
+dsm_fill hold 0x5eed 65536 > /tmp/hold.out &
+hold=$!
+i=0
+while ! grep -q holding /tmp/hold.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect "region list" 0 dsmctl region list
+expect_output "it lists the region, its pages (all here), one mapping" \
+	"^0x5eed  *65536 B  *[a-z]*  *homes [^ ]*  *held 16  owned 16  homed 16  mappings 1  files 1"
+expect "region show in JSON, as nobody" 0 su nobody -c 'dsmctl -j region show 0x5eed'
+expect_output "JSON names it" \
+	'"key":24301,"size":65536,"mode":"[a-z]*","homes":"[0-9a-z,]*","held":16'
+expect "a region not here exits 2" 2 dsmctl region show 0x5eee
+expect_output "and says so" "no region 0x5eee on this node"
+expect "region show needs a key" 1 dsmctl region show
+kill $hold
+wait $hold 2> /dev/null
+expect "removed, it is not listed" 0 sh -c \
+	'dsm_fill remove 0x5eed && ! dsmctl region list | grep -q "^0x5eed "'
 finish

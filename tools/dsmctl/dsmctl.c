@@ -137,6 +137,10 @@ static void print_help(FILE *f)
 	      "  dsmctl peers                         the other members and their links\n"
 	      "  dsmctl stats [reset]                 this node's counters; reset sets them\n"
 	      "                                       to zero\n"
+	      "  dsmctl region [list]                 the regions this node knows: key, size,\n"
+	      "                                       mode, home set, pages held, owned and\n"
+	      "                                       homed here, mappings and files\n"
+	      "  dsmctl region show KEY               the same for one region\n"
 	      "  dsmctl monitor                       print membership and link events\n"
 	      "  dsmctl help | node help\n"
 	      "\n"
@@ -206,14 +210,14 @@ static int run(struct nl_msg *msg, struct dsm_nl *nl, dsm_nl_reply_fn fn,
 }
 
 /* One request (or dump, with NLM_F_DUMP) of a command without arguments. */
-static int request(uint8_t cmd, int flags, dsm_nl_reply_fn fn)
+static int request(uint8_t cmd, int flags, dsm_nl_reply_fn fn, void *arg)
 {
 	struct dsm_nl nl;
 	int ret = family_connect(&nl);
 
 	if (ret)
 		return ret;
-	ret = run(dsm_nl_msg_flags(&nl, cmd, flags), &nl, fn, NULL);
+	ret = run(dsm_nl_msg_flags(&nl, cmd, flags), &nl, fn, arg);
 	dsm_nl_close(&nl);
 	return ret;
 }
@@ -289,7 +293,7 @@ static int show_reply(struct nlattr **tb, void *arg)
 
 static int cmd_show(int argc, char **argv)
 {
-	return no_args(argc, argv) ?: request(DSM_CMD_GET, 0, show_reply);
+	return no_args(argc, argv) ?: request(DSM_CMD_GET, 0, show_reply, NULL);
 }
 
 static int stats_reply(struct nlattr **tb, void *arg)
@@ -306,10 +310,10 @@ static int cmd_stats(int argc, char **argv)
 	static const char *const cmds[] = { "reset", NULL };
 
 	if (argc < 1)
-		return request(DSM_CMD_GET, 0, stats_reply);
+		return request(DSM_CMD_GET, 0, stats_reply, NULL);
 	if (match_word(argv[0], cmds) != 0)
 		return usage_error("unknown stats command '%s'.", argv[0]);
-	return no_args(argc - 1, argv + 1) ?: request(DSM_CMD_STATS_RESET, 0, NULL);
+	return no_args(argc - 1, argv + 1) ?: request(DSM_CMD_STATS_RESET, 0, NULL, NULL);
 }
 
 static int cmd_node_set(int argc, char **argv)
@@ -401,7 +405,7 @@ static int cmd_join(int argc, char **argv)
 
 static int cmd_leave(int argc, char **argv)
 {
-	return no_args(argc, argv) ?: request(DSM_CMD_LEAVE, 0, NULL);
+	return no_args(argc, argv) ?: request(DSM_CMD_LEAVE, 0, NULL, NULL);
 }
 
 static void print_addr(const char *key, const char *fmt, struct nlattr *a)
@@ -453,9 +457,95 @@ static int cmd_peers(int argc, char **argv)
 	if (ret)
 		return ret;
 	out_array_open();
-	ret = request(DSM_CMD_PEER_GET, NLM_F_DUMP, peer_reply);
+	ret = request(DSM_CMD_PEER_GET, NLM_F_DUMP, peer_reply, NULL);
 	out_array_close();
 	out_end();
+	return ret;
+}
+
+/* Which regions `region` prints: all, or the one with @key. */
+struct region_filter {
+	int one;
+	uint64_t key;
+	unsigned int found;
+};
+
+/* "1,2,3" for a home set, "local" for none. */
+static void format_homes(uint64_t homes, char *buf, size_t len)
+{
+	size_t n = 0;
+	int id;
+
+	buf[0] = 0;
+	for (id = 1; id <= DSM_MAX_NODES && n < len; id++)
+		if (homes & (1ULL << (id % 64)))
+			n += snprintf(buf + n, len - n, n ? ",%d" : "%d", id);
+	if (!n)
+		snprintf(buf, len, "local");
+}
+
+static int region_reply(struct nlattr **tb, void *arg)
+{
+	struct nlattr *p[DSM_REGION_A_MAX + 1];
+	struct region_filter *f = arg;
+	char homes[3 * DSM_MAX_NODES + 1];
+	uint64_t key;
+
+	if (!tb[DSM_A_REGION] ||
+	    nla_parse_nested(p, DSM_REGION_A_MAX, tb[DSM_A_REGION], NULL))
+		return -EPROTO;
+	key = get_u64(p[DSM_REGION_A_KEY]);
+	if (f->one && key != f->key)
+		return 0;
+	f->found++;
+	format_homes(get_u64(p[DSM_REGION_A_HOMES]), homes, sizeof(homes));
+	out_open(NULL, NULL);
+	out_u64("key", "%#-18llx ", key);
+	out_u64("size", " %12llu B ", get_u64(p[DSM_REGION_A_SIZE]));
+	out_str("mode", " %-7s ", p[DSM_REGION_A_CLUSTER] &&
+		nla_get_u8(p[DSM_REGION_A_CLUSTER]) ? "cluster" : "local");
+	out_str("homes", " homes %-12s", homes);
+	out_u64("held", "  held %llu", get_u64(p[DSM_REGION_A_HELD]));
+	out_u64("owned", "  owned %llu", get_u64(p[DSM_REGION_A_OWNED]));
+	out_u64("homed", "  homed %llu", get_u64(p[DSM_REGION_A_HOMED]));
+	out_u64("mappings", "  mappings %llu", get_u32(p[DSM_REGION_A_MAPPINGS]));
+	out_u64("files", "  files %llu\n", get_u32(p[DSM_REGION_A_FILES]));
+	out_close();
+	return 0;
+}
+
+/* dsmctl region [list] | region show KEY */
+static int cmd_region(int argc, char **argv)
+{
+	static const char *const cmds[] = { "list", "show", NULL };
+	struct region_filter f = {};
+	int ret;
+
+	if (argc > 0) {
+		switch (match_word(argv[0], cmds)) {
+		case 0:
+			ret = no_args(argc - 1, argv + 1);
+			if (ret)
+				return ret;
+			break;
+		case 1:
+			if (argc != 2 || parse_u64(argv[1], 0, &f.key))
+				return usage_error("%s", "'region show' needs a KEY (an integer, 0x for hex).");
+			f.one = 1;
+			break;
+		default:
+			return usage_error("unknown region command '%s'.", argv[0]);
+		}
+	}
+	out_array_open();
+	ret = request(DSM_CMD_REGION_GET, NLM_F_DUMP, region_reply, &f);
+	out_array_close();
+	out_end();
+	if (!ret && f.one && !f.found) {
+		fprintf(stderr, "dsmctl: no region %#llx on this node.\n",
+			(unsigned long long)f.key);
+		return EXIT_KERNEL;
+	}
 	return ret;
 }
 
@@ -510,7 +600,7 @@ int main(int argc, char **argv)
 {
 	static const char *const objects[] = { "show", "node", "join", "leave",
 					       "peers", "monitor", "help", "stats",
-					       NULL };
+					       "region", NULL };
 	enum out_mode mode = OUT_TEXT;
 	int opt;
 
@@ -559,6 +649,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	case 7:
 		return cmd_stats(argc - 1, argv + 1);
+	case 8:
+		return cmd_region(argc - 1, argv + 1);
 	default:
 		return usage_error(match_word(argv[0], objects) == -EINVAL ?
 				   "ambiguous object '%s'." : "unknown object '%s'.", argv[0]);

@@ -50,6 +50,10 @@
  *    DSM_CMD_PEER_GET (any user; dump) one message per member peer:
  *        DSM_A_PEER          nest of DSM_PEER_A_*
  *
+ *    DSM_CMD_REGION_GET (any user; dump) one message per region this node
+ *    knows (attached here, or a shadow of a cluster region it holds pages of):
+ *        DSM_A_REGION        nest of DSM_REGION_A_*
+ *
  *    DSM_CMD_EVENT (multicast group DSM_GENL_MCGRP_EVENTS, CAP_NET_ADMIN):
  *        DSM_A_EVENT         u32, enum dsm_event
  *        DSM_A_PEER_ID       u32, the node concerned
@@ -221,6 +225,7 @@ enum dsm_cmd {
 	DSM_CMD_PEER_GET,
 	DSM_CMD_EVENT,
 	DSM_CMD_STATS_RESET,
+	DSM_CMD_REGION_GET,
 	__DSM_CMD_MAX,
 };
 
@@ -249,6 +254,7 @@ enum dsm_attr {
 	DSM_A_EVENT,
 	DSM_A_PEER_ID,
 	DSM_A_REASON,
+	DSM_A_REGION,
 	__DSM_A_MAX,
 };
 
@@ -334,6 +340,24 @@ enum dsm_peer_attr {
 };
 
 #define DSM_PEER_A_MAX (__DSM_PEER_A_MAX - 1)
+
+/* Per region, inside DSM_A_REGION; page counts are this node's */
+enum dsm_region_attr {
+	DSM_REGION_A_UNSPEC,
+	DSM_REGION_A_PAD,
+	DSM_REGION_A_KEY,		/* u64 */
+	DSM_REGION_A_SIZE,		/* u64, bytes */
+	DSM_REGION_A_CLUSTER,		/* u8, 1: coherent across the cluster */
+	DSM_REGION_A_HOMES,		/* u64, home set (bit id % 64), 0 if local */
+	DSM_REGION_A_MAPPINGS,		/* u32, VMAs mapping it on this node */
+	DSM_REGION_A_FILES,		/* u32, files attached to it on this node */
+	DSM_REGION_A_HELD,		/* u64, pages this node holds a copy of */
+	DSM_REGION_A_OWNED,		/* u64, pages this node owns */
+	DSM_REGION_A_HOMED,		/* u64, pages homed here that are in use */
+	__DSM_REGION_A_MAX,
+};
+
+#define DSM_REGION_A_MAX (__DSM_REGION_A_MAX - 1)
 
 enum dsm_peer_state {
 	DSM_PEER_DOWN,
