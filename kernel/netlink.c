@@ -300,6 +300,7 @@ static const struct genl_small_ops dsm_genl_ops[] = {
 	},
 	{
 		.cmd = DSM_CMD_REGION_GET,
+		.flags = GENL_ADMIN_PERM,	/* a key is all it takes to attach */
 		.dumpit = dsm_nl_region_dump,
 	},
 	{

@@ -1276,7 +1276,7 @@ void dsm_pages_tally(struct dsm_region *r, struct dsm_region_info *info)
 {
 	u32 self = dsm_self_id();
 	struct dsm_cpage *cp;
-	unsigned long index;
+	unsigned long index, n = 0;
 
 	xa_for_each(&r->pages, index, cp) {
 		if (!r->cluster) {
@@ -1288,7 +1288,7 @@ void dsm_pages_tally(struct dsm_region *r, struct dsm_region_info *info)
 			info->owned += READ_ONCE(cp->node.owner);
 			info->homed += READ_ONCE(cp->home) == self && !READ_ONCE(cp->handed);
 		}
-		if (!(index % 1024))
+		if (!(++n % 1024))
 			cond_resched();
 	}
 }

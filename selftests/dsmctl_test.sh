@@ -2,7 +2,7 @@
 # dsmctl's user interface: exit codes, kernel error messages, output.
 # Runs in a guest with dsm.ko loaded and the node configured.
 . ktap.sh
-plan 27
+plan 28
 
 expect "no arguments is a usage error" 1 dsmctl
 expect "unknown object is a usage error" 1 dsmctl frobnicate
@@ -39,7 +39,8 @@ while ! grep -q holding /tmp/hold.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1
 expect "region list" 0 dsmctl region list
 expect_output "it lists the region, its pages (all here), one mapping" \
 	"^0x5eed  *65536 B  *[a-z]*  *homes [^ ]*  *held 16  owned 16  homed 16  mappings 1  files 1"
-expect "region show in JSON, as nobody" 0 su nobody -c 'dsmctl -j region show 0x5eed'
+expect "unprivileged region list exits 2 (keys are capabilities)" 2 su nobody -c 'dsmctl region'
+expect "region show in JSON" 0 dsmctl -j region show 0x5eed
 expect_output "JSON names it" \
 	'"key":24301,"size":65536,"mode":"[a-z]*","homes":"[0-9a-z,]*","held":16'
 expect "a region not here exits 2" 2 dsmctl region show 0x5eee

@@ -50,7 +50,8 @@
  *    DSM_CMD_PEER_GET (any user; dump) one message per member peer:
  *        DSM_A_PEER          nest of DSM_PEER_A_*
  *
- *    DSM_CMD_REGION_GET (any user; dump) one message per region this node
+ *    DSM_CMD_REGION_GET (CAP_NET_ADMIN: a key is all it takes to attach a
+ *    region; dump) one message per region this node
  *    knows (attached here, or a shadow of a cluster region it holds pages of):
  *        DSM_A_REGION        nest of DSM_REGION_A_*
  *
