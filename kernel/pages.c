@@ -1007,10 +1007,10 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
  * the VMA, up to DSM_MAP_AROUND, while this node holds them readable
  * (read-ahead brought them, typically), so a sequential reader faults once
  * per run instead of once per page; a fault that is no such run's maps
- * only its own page, and moves no read-ahead. They
- * are mapped with the VMA's protection, read-only (write notify): a store
- * still goes through page_mkwrite, and an invalidation unmaps them as it
- * unmaps any mapping of the page. The run ends at a page not readable
+ * only its own page, and moves no read-ahead. The pages are mapped with
+ * the VMA's protection, read-only (write notify): a store still goes
+ * through page_mkwrite, and an invalidation unmaps them as it unmaps any
+ * mapping of the page. The run ends at a page not readable
  * here, held for a waiting fault, or whose lock is busy (the faulting
  * page's is held: no waiting for a second). Each page of the run counts
  * for read-ahead as the sequential fault it saves. Measured on 2 guests,

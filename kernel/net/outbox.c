@@ -93,7 +93,6 @@ static size_t dsm_out_size(const struct dsm_out *out)
 struct dsm_out *dsm_out_alloc(size_t len)
 {
 	struct dsm_out *out;
-
 	size_t cap = len;
 
 	if (WARN_ON_ONCE(len > DSM_OUT_BIG))
