@@ -232,6 +232,7 @@ install: all
 	install -D -m 0644 uapi/linux/dsm.h $(DESTDIR)$(PREFIX)/include/linux/dsm.h
 	install -D -m 0644 $(B)/libdsm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdsm.pc
 	install -D -m 0644 Documentation/dsmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dsmctl.8
+	install -D -m 0644 tools/dsmctl/dsmctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dsmctl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 0644 lib/man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -D -m 0644 Documentation/udev/60-dsm.rules $(DESTDIR)/etc/udev/rules.d/60-dsm.rules

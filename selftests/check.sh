@@ -33,6 +33,7 @@ unit_tests() {
 	for t in build/unit/*; do
 		"$t" || rc=1
 	done
+	bash selftests/unit/completion_test.sh || rc=1
 	return $rc
 }
 
