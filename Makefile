@@ -22,9 +22,13 @@ KSFT := $(B)/ksft
 UCC = $(CC) $(CPPFLAGS) $(CFLAGS) $(WARNINGS)
 
 PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
 DESTDIR ?=
+# dsmctl is static for the guests' busybox initramfs; packages link it
+# dynamically (CTL_LDFLAGS=)
+CTL_LDFLAGS ?= -static
 
-.PHONY: all module module-612 module-debug lib tools selftests deps check demo bench style sparse install clean help
+.PHONY: all module module-612 module-debug lib tools selftests deps check demo bench style sparse install install-user packages clean help
 
 all: module lib tools selftests
 
@@ -39,6 +43,7 @@ help:
 	@echo "make module-612   dsm.ko for Debian's 6.12 kernel (build/612/)"
 	@echo "make module-debug dsm.ko for the debug kernel (build/debug/; builds it once)"
 	@echo "make install      module, dsmctl, libdsm, headers, man pages"
+	@echo "make packages     Debian packages (dsm-dkms, dsm-tools, libdsm0, libdsm-dev) in build/pkg, and lintian"
 	@echo "variables: KVER=$(KVER) KDIR=$(KDIR)"
 
 deps:
@@ -84,13 +89,13 @@ $(B)/libdsm.a: $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 	$(AR) rcs $@ $^
 
 $(B)/libdsm.so.$(DSM_VERSION): $(LIB_SRC:lib/%.c=$(B)/lib/%.o) lib/libdsm.map
-	$(CC) -shared -Wl,-soname,libdsm.so.$(LIB_SOVERSION) \
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libdsm.so.$(LIB_SOVERSION) \
 		-Wl,--version-script=lib/libdsm.map -o $@ $(filter %.o,$^)
 	ln -sf libdsm.so.$(DSM_VERSION) $(B)/libdsm.so.$(LIB_SOVERSION)
 	ln -sf libdsm.so.$(LIB_SOVERSION) $(B)/libdsm.so
 
 $(B)/libdsm.pc: lib/libdsm.pc.in Kbuild
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(DSM_VERSION)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(DSM_VERSION)|' $< > $@
 
 # ---- userspace: dsmctl ----
 
@@ -112,7 +117,7 @@ $(B)/selftests/dsm_bench: tools/bench/dsm_bench.c tools/node_stat.h kernel/coher
 # Static, so it runs in the guests' busybox initramfs as it is.
 $(B)/dsmctl: $(CTL_SRC) $(CTL_HDR)
 	@mkdir -p $(@D)
-	$(UCC) $(NL_CFLAGS) -static -o $@ $(CTL_SRC) $(NL_LIBS)
+	$(UCC) $(NL_CFLAGS) $(CTL_LDFLAGS) $(LDFLAGS) -o $@ $(CTL_SRC) $(NL_LIBS)
 
 # ---- tests ----
 
@@ -220,22 +225,34 @@ style: $(CHECKPATCH)
 
 # ---- install ----
 
-install: all
+install: all install-user
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+
+# Everything but the module (the packages' userspace; dsm-dkms builds the module).
+install-user: lib tools
 	install -D -m 0755 $(B)/dsmctl $(DESTDIR)$(PREFIX)/sbin/dsmctl
-	install -D -m 0644 $(B)/libdsm.a $(DESTDIR)$(PREFIX)/lib/libdsm.a
-	install -D -m 0755 $(B)/libdsm.so.$(DSM_VERSION) $(DESTDIR)$(PREFIX)/lib/libdsm.so.$(DSM_VERSION)
-	ln -sf libdsm.so.$(DSM_VERSION) $(DESTDIR)$(PREFIX)/lib/libdsm.so.$(LIB_SOVERSION)
-	ln -sf libdsm.so.$(LIB_SOVERSION) $(DESTDIR)$(PREFIX)/lib/libdsm.so
+	install -D -m 0644 $(B)/libdsm.a $(DESTDIR)$(LIBDIR)/libdsm.a
+	install -D -m 0644 $(B)/libdsm.so.$(DSM_VERSION) $(DESTDIR)$(LIBDIR)/libdsm.so.$(DSM_VERSION)
+	ln -sf libdsm.so.$(DSM_VERSION) $(DESTDIR)$(LIBDIR)/libdsm.so.$(LIB_SOVERSION)
+	ln -sf libdsm.so.$(LIB_SOVERSION) $(DESTDIR)$(LIBDIR)/libdsm.so
 	install -D -m 0644 lib/libdsm.h $(DESTDIR)$(PREFIX)/include/libdsm.h
 	install -D -m 0644 uapi/linux/dsm.h $(DESTDIR)$(PREFIX)/include/linux/dsm.h
-	install -D -m 0644 $(B)/libdsm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libdsm.pc
+	install -D -m 0644 $(B)/libdsm.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libdsm.pc
 	install -D -m 0644 Documentation/dsmctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/dsmctl.8
 	install -D -m 0644 tools/dsmctl/dsmctl.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dsmctl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 0644 lib/man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -D -m 0644 Documentation/udev/60-dsm.rules $(DESTDIR)/etc/udev/rules.d/60-dsm.rules
+
+# Debian packages from the committed tree (git archive), built in
+# $(B)/pkg: dsm-dkms (the module's source; DKMS builds it for every
+# installed kernel), dsm-tools, libdsm0, libdsm-dev; then lintian.
+packages:
+	rm -rf $(B)/pkg && mkdir -p $(B)/pkg
+	git archive --prefix=dsm-$(DSM_VERSION)/ HEAD | tar -x -C $(B)/pkg
+	cd $(B)/pkg/dsm-$(DSM_VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --no-tag-display-limit $(B)/pkg/*.changes
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -74,6 +74,48 @@ assert seen == {1, 2, 3}, seen
 print("valid JSON from nodes", sorted(seen))' <<< "$out"
 }
 
+# The Debian packages: built from the committed tree, lintian without an
+# error (its findings are in the log), then installed on this machine for
+# real: dsm-dkms's postinst builds dsm.ko for every kernel whose headers are
+# installed (6.1 and 6.12 here), dsmctl runs, a program links libdsm through
+# pkg-config; then purged, which removes the modules DKMS installed.
+DSM_PKGS=(dsm-dkms dsm-tools libdsm0 libdsm-dev)
+purge_packages() {
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${DSM_PKGS[@]}" > /dev/null 2>&1
+	! dkms status dsm 2> /dev/null | grep -q .
+}
+
+packages() {
+	local k n=0 debs=() v
+	v=$(sed -n 's/^DSM_VERSION := //p' Kbuild)
+	make --no-print-directory packages || return 1
+	lintian --display-info --tag-display-limit 0 build/pkg/*.changes
+	for k in "${DSM_PKGS[@]}"; do
+		debs+=("$ROOT/$(ls build/pkg/${k}_*.deb)")
+	done
+	purge_packages
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}" || { purge_packages; return 1; }
+	dkms status dsm
+	# the kernels the suites use: Debian's newest 6.1 and 6.12 (Makefile)
+	for k in "$(ls /lib/modules | grep -E '^6\.1\.[0-9-]+-amd64$' | sort -V | tail -1)" \
+		 "$(ls /lib/modules | grep -E '^6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -1)"; do
+		if dkms status dsm/"$v" -k "$k" | grep -q installed &&
+		   modinfo -k "$k" -F version dsm | grep -qx "$v"; then
+			echo "DKMS built and installed dsm.ko $v for $k"
+			n=$((n + 1))
+		fi
+	done
+	/usr/sbin/dsmctl -V && /usr/sbin/dsmctl help > /dev/null && n=$((n + 1))
+	printf '#include <libdsm.h>\n#include <stdio.h>\nint main(void) { printf("libdsm: node id %%d\\n", dsm_node_id()); return 0; }\n' > build/pkg/uses_libdsm.c
+	# shellcheck disable=SC2046
+	cc -o build/pkg/uses_libdsm build/pkg/uses_libdsm.c $(pkg-config --cflags --libs libdsm) &&
+		ldd build/pkg/uses_libdsm | grep -q 'libdsm.so.0 => /' &&
+		build/pkg/uses_libdsm && n=$((n + 1))
+	purge_packages || { echo "purge left DKMS state behind"; return 1; }
+	echo "packages: $n of 4 checks passed"
+	[ $n -eq 4 ]
+}
+
 # The debug lane notices each kind of bug: a run whose guest commits one
 # must fail, and name it.
 debug_detects() {
@@ -134,6 +176,7 @@ runner_failures() {
 
 step unit unit_tests
 step style make --no-print-directory style
+step packages packages
 step module-6.1-W1-sparse module_61
 step module-6.12 module_612
 # The coherence phases' two longest parts are scaled to each kernel's speed
