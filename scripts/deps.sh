@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential kmod cpio xz-utils busybox-static qemu-system-x86 iproute2
       python3 sparse linux-image-amd64 linux-headers-amd64 linux-source-6.1
       libnl-3-dev libnl-genl-3-dev flex bison bc libelf-dev libssl-dev
-      pkg-config dkms dh-dkms debhelper lintian)
+      git pkg-config dkms dh-dkms debhelper lintian)
 
 installed() {
 	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q 'ok installed'

@@ -76,12 +76,15 @@ print("valid JSON from nodes", sorted(seen))' <<< "$out"
 
 # The Debian packages: built from the committed tree, lintian without an
 # error (its findings are in the log), then installed on this machine for
-# real: dsm-dkms's postinst builds dsm.ko for every kernel whose headers are
-# installed (6.1 and 6.12 here), dsmctl runs, a program links libdsm through
+# real (a dsm installation there is purged first): DKMS builds and installs
+# dsm.ko for Debian's 6.1 and 6.12 kernels (its postinst does the running
+# and the newest kernel; the others are asked for as an admin would),
+# dsm-tools has the udev rule, dsmctl runs, a program links libdsm through
 # pkg-config; then purged, which removes the modules DKMS installed.
 DSM_PKGS=(dsm-dkms dsm-tools libdsm0 libdsm-dev)
+APT=(env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o DPkg::Lock::Timeout=300)
 purge_packages() {
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${DSM_PKGS[@]}" > /dev/null 2>&1
+	"${APT[@]}" purge "${DSM_PKGS[@]}" > /dev/null 2>&1
 	! dkms status dsm 2> /dev/null | grep -q .
 }
 
@@ -93,19 +96,21 @@ packages() {
 	for k in "${DSM_PKGS[@]}"; do
 		debs+=("$ROOT/$(ls build/pkg/${k}_*.deb)")
 	done
-	purge_packages
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debs[@]}" || { purge_packages; return 1; }
+	purge_packages || { echo "a dsm installation could not be purged"; return 1; }
+	"${APT[@]}" install "${debs[@]}" || { purge_packages; return 1; }
 	dkms status dsm
 	# the kernels the suites use: Debian's newest 6.1 and 6.12 (Makefile)
 	for k in "$(ls /lib/modules | grep -E '^6\.1\.[0-9-]+-amd64$' | sort -V | tail -1)" \
 		 "$(ls /lib/modules | grep -E '^6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -1)"; do
+		dkms status dsm/"$v" -k "$k" | grep -q installed || dkms install dsm/"$v" -k "$k"
 		if dkms status dsm/"$v" -k "$k" | grep -q installed &&
 		   modinfo -k "$k" -F version dsm | grep -qx "$v"; then
 			echo "DKMS built and installed dsm.ko $v for $k"
 			n=$((n + 1))
 		fi
 	done
-	/usr/sbin/dsmctl -V && /usr/sbin/dsmctl help > /dev/null && n=$((n + 1))
+	dpkg -L dsm-tools | grep -q '/udev/rules.d/60-dsm.rules$' &&
+		/usr/sbin/dsmctl -V && /usr/sbin/dsmctl help > /dev/null && n=$((n + 1))
 	printf '#include <libdsm.h>\n#include <stdio.h>\nint main(void) { printf("libdsm: node id %%d\\n", dsm_node_id()); return 0; }\n' > build/pkg/uses_libdsm.c
 	# shellcheck disable=SC2046
 	cc -o build/pkg/uses_libdsm build/pkg/uses_libdsm.c $(pkg-config --cflags --libs libdsm) &&

@@ -35,7 +35,7 @@ check() {	# NAME LINE WANT
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 check "objects" "dsmctl " "show node join leave peers stats monitor region help"
 check "an object by its prefix" "dsmctl re" "region"
 check "options are skipped" "dsmctl -j st" "stats"
@@ -64,6 +64,17 @@ PATH="$stub:$PATH" check "region show: a key by its prefix" "dsmctl region show 
 printf '#!/bin/sh\nexit 2\n' > "$stub/dsmctl"	# refused: not root
 PATH="$stub:$PATH" check "region show: none when dsmctl refuses" "dsmctl region show " ""
 
+n=$((n + 1))
+mkdir "$stub/keys" && touch "$stub/keys/my key"
+read -ra COMP_WORDS <<< "dsmctl node set key $stub/keys/my"
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+_dsmctl
+if [ ${#COMPREPLY[@]} = 1 ] && [ "${COMPREPLY[0]}" = "$stub/keys/my key" ]; then
+	echo "ok $n key: a file name with a space is one word"
+else
+	echo "not ok $n key: a file name with a space is one word (${#COMPREPLY[@]}: ${COMPREPLY[*]})"
+	failed=$((failed + 1))
+fi
 n=$((n + 1))
 offered=$(complete_line "dsmctl " | tr ' ' '\n' | sort)
 listed=$("$ROOT/build/dsmctl" help | grep -oE '^  dsmctl [a-z]+' | awk '{ print $2 }' | sort -u)

@@ -6,7 +6,7 @@
 
 _dsmctl_region_keys() {
 	local key
-	dsmctl -j region 2> /dev/null | grep -o '"key":[0-9]*' |
+	dsmctl -j region 2> /dev/null | command grep -o '"key":[0-9]*' |
 		while IFS=: read -r _ key; do printf '%#x\n' "$key"; done
 }
 
@@ -32,8 +32,9 @@ _dsmctl() {
 			COMPREPLY=($(compgen -W "set help" -- "$cur"))
 		elif [[ ${words[1]} == set ]]; then
 			case $prev in
-			key)
-				COMPREPLY=($(compgen -f -- "$cur") $(compgen -W none -- "$cur"))
+			key)	# a file (names with spaces kept whole), or none
+				compopt -o filenames 2> /dev/null
+				mapfile -t COMPREPLY < <(compgen -f -- "$cur"; compgen -W none -- "$cur")
 				;;
 			id | addr | port | cluster | dead-timeout) ;;
 			*)
