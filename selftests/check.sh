@@ -85,7 +85,7 @@ DSM_PKGS=(dsm-dkms dsm-tools libdsm0 libdsm-dev)
 APT=(env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o DPkg::Lock::Timeout=300)
 purge_packages() {
 	"${APT[@]}" purge "${DSM_PKGS[@]}" > /dev/null 2>&1
-	! dkms status dsm 2> /dev/null | grep -q .
+	! dkms status dsm 2> /dev/null | grep . > /dev/null
 }
 
 packages() {
@@ -102,19 +102,19 @@ packages() {
 	# the kernels the suites use: Debian's newest 6.1 and 6.12 (Makefile)
 	for k in "$(ls /lib/modules | grep -E '^6\.1\.[0-9-]+-amd64$' | sort -V | tail -1)" \
 		 "$(ls /lib/modules | grep -E '^6\.12\.[0-9]+\+deb12-amd64$' | sort -V | tail -1)"; do
-		dkms status dsm/"$v" -k "$k" | grep -q installed || dkms install dsm/"$v" -k "$k"
-		if dkms status dsm/"$v" -k "$k" | grep -q installed &&
-		   modinfo -k "$k" -F version dsm | grep -qx "$v"; then
+		dkms status dsm/"$v" -k "$k" | grep installed > /dev/null || dkms install dsm/"$v" -k "$k"
+		if dkms status dsm/"$v" -k "$k" | grep installed > /dev/null &&
+		   modinfo -k "$k" -F version dsm | grep -x "$v" > /dev/null; then
 			echo "DKMS built and installed dsm.ko $v for $k"
 			n=$((n + 1))
 		fi
 	done
-	dpkg -L dsm-tools | grep -q '/udev/rules.d/60-dsm.rules$' &&
+	dpkg -L dsm-tools | grep '/udev/rules.d/60-dsm.rules$' > /dev/null &&
 		/usr/sbin/dsmctl -V && /usr/sbin/dsmctl help > /dev/null && n=$((n + 1))
 	printf '#include <libdsm.h>\n#include <stdio.h>\nint main(void) { printf("libdsm: node id %%d\\n", dsm_node_id()); return 0; }\n' > build/pkg/uses_libdsm.c
 	# shellcheck disable=SC2046
 	cc -o build/pkg/uses_libdsm build/pkg/uses_libdsm.c $(pkg-config --cflags --libs libdsm) &&
-		ldd build/pkg/uses_libdsm | grep -q 'libdsm.so.0 => /' &&
+		ldd build/pkg/uses_libdsm | grep 'libdsm.so.0 => /' &&
 		build/pkg/uses_libdsm && n=$((n + 1))
 	purge_packages || { echo "purge left DKMS state behind"; return 1; }
 	echo "packages: $n of 4 checks passed"
