@@ -482,6 +482,22 @@ static void dsm_pages_prefetch_count(struct dsm_region *r, enum dsm_stat what)
 				 min(w + 1, DSM_READAHEAD) : w / 2);
 }
 
+/* An access maps the page (locked): a copy read ahead for it was used. */
+static void dsm_pages_prefetch_hit(struct dsm_region *r, struct dsm_cpage *cp)
+{
+	if (cp->prefetched) {
+		cp->prefetched = false;
+		dsm_pages_prefetch_count(r, DSM_STAT_PREFETCH_USED);
+	}
+}
+
+/* Can a read of the page (locked) be served from this node's copy? */
+static bool dsm_pages_readable(const struct dsm_cpage *cp)
+{
+	return cp->node.state != DSM_COH_INVALID &&
+	       cp->node.pending != DSM_COH_REQ_WRITE;
+}
+
 /**
  * dsm_pages_copy_gone() - this node's copy of the page was just invalidated
  * @r:  the region
@@ -1010,9 +1026,9 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
  * only its own page, and moves no read-ahead. The pages are mapped with
  * the VMA's protection, read-only (write notify): a store still goes
  * through page_mkwrite, and an invalidation unmaps them as it unmaps any
- * mapping of the page. The run ends at a page not readable
- * here, held for a waiting fault, or whose lock is busy (the faulting
- * page's is held: no waiting for a second). Each page of the run counts
+ * mapping of the page. The run ends at a page not readable here, held
+ * for a waiting fault, or whose lock is busy (the faulting page's is
+ * held: no waiting for a second). Each page of the run counts
  * for read-ahead as the sequential fault it saves. Measured on 2 guests,
  * a local read fault costs ~9 us a page, a remote one ~110 (R4).
  */
@@ -1034,18 +1050,15 @@ static void dsm_pages_map_around(struct dsm_region *r, struct vm_fault *vmf)
 		cp = xa_load(&r->pages, index);
 		if (!cp || !trylock_page(cp->page))
 			break;
-		ok = cp->node.state != DSM_COH_INVALID &&
-		     cp->node.pending != DSM_COH_REQ_WRITE && !cp->hold_until;
+		ok = dsm_pages_readable(cp) && !cp->hold_until;
 		if (ok) {
 			err = vm_insert_page(vma, addr, cp->page);
 			ok = !err || err == -EBUSY;	/* -EBUSY: mapped already */
 			if (!err)
 				dsm_stat_inc(DSM_STAT_FAULTS_AROUND);
 		}
-		if (ok && cp->prefetched) {
-			cp->prefetched = false;
-			dsm_pages_prefetch_count(r, DSM_STAT_PREFETCH_USED);
-		}
+		if (ok)
+			dsm_pages_prefetch_hit(r, cp);
 		unlock_page(cp->page);
 		if (!ok)
 			break;
@@ -1134,15 +1147,10 @@ again:
 	leaving = false;
 	dsm_pages_ctx_init(&ctx, r, cp, vmf->pgoff);
 	lock_page(cp->page);
-	if (cp->prefetched) {
-		cp->prefetched = false;
-		dsm_pages_prefetch_count(r, DSM_STAT_PREFETCH_USED);
-	}
+	dsm_pages_prefetch_hit(r, cp);
 	if (write && cp->home == dsm_self_id() && cp->node.state == DSM_COH_EXCLUSIVE)
 		dsm_pages_written(cp);	/* the home writes its own copy */
-	if (write ? cp->node.state == DSM_COH_EXCLUSIVE :
-		    cp->node.state != DSM_COH_INVALID &&
-		    cp->node.pending != DSM_COH_REQ_WRITE) {
+	if (write ? cp->node.state == DSM_COH_EXCLUSIVE : dsm_pages_readable(cp)) {
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_LOCAL);

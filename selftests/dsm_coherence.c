@@ -64,9 +64,9 @@
  *               pages and is declined (they were written lately), so
  *               node 2 rewrites them with no request; node 1's read-ahead
  *               pages were used, its requests packed several to a
- *               message, and its faults mapped them several at a time. Then, nothing spared, read-ahead pages
- *               that node 2 overwrites before node 1 reads them count as
- *               wasted
+ *               message, and its faults mapped them several at a time.
+ *               Then, nothing spared, read-ahead pages that node 2
+ *               overwrites before node 1 reads them count as wasted
  *   wait        node 1 sleeps in dsm_wait() on a word it holds read-only
  *               (timeout 60 s); node 2 stores to it 0.3 s later: node 1
  *               wakes (not by the timeout) and reads the new value
