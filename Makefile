@@ -100,7 +100,7 @@ $(B)/libdsm.pc: lib/libdsm.pc.in Kbuild
 # ---- userspace: dsmctl ----
 
 CTL_SRC := tools/dsmctl/dsmctl.c tools/dsmctl/nl.c tools/dsmctl/json.c \
-	   tools/dsmctl/parse.c
+	   tools/dsmctl/parse.c tools/dsmctl/hot.c
 CTL_HDR := $(wildcard tools/dsmctl/*.h) uapi/linux/dsm.h
 tools: $(B)/dsmctl
 
@@ -130,7 +130,7 @@ $(KSFT)/kselftest_harness.h:
 
 GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fuzz dsm_fill dsm_barrier dsm_coherence dsm_sor dsm_bench \
 	dsm_rst
-UNIT_TESTS := parse_test json_test coherence_sim homes_test libdsm_test
+UNIT_TESTS := parse_test json_test hot_test coherence_sim homes_test libdsm_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
 
@@ -173,6 +173,10 @@ $(B)/selftests/dsm_netlink_test: selftests/dsm_netlink_test.c tools/dsmctl/nl.c 
 $(B)/unit/parse_test: selftests/unit/parse_test.c tools/dsmctl/parse.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)
 	$(TEST_CC) -o $@ $< tools/dsmctl/parse.c
+
+$(B)/unit/hot_test: selftests/unit/hot_test.c tools/dsmctl/hot.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< tools/dsmctl/hot.c
 
 $(B)/unit/json_test: selftests/unit/json_test.c tools/dsmctl/json.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)

@@ -90,6 +90,12 @@ struct dsm_region_info {
 	u64 held, owned, homed;
 };
 
+/* What dsmctl hot shows of a page: the DSM_HOT_A_* counts. */
+struct dsm_page_hot {
+	u32 home, faults, lost, moves;
+	u64 nodes;
+};
+
 /* region.c */
 int dsm_region_attach(struct dsm_attach *req, struct file *file,
 		      struct dsm_region **out);
@@ -111,6 +117,7 @@ int dsm_region_map(struct dsm_region *r);
 void dsm_region_unmap(struct dsm_region *r);
 u32 dsm_regions_count(void);
 int dsm_region_info_nth(u64 n, struct dsm_region_info *info);
+struct dsm_region *dsm_region_get_nth(u64 n);
 void dsm_regions_destroy(void);
 void dsm_regions_drop_cluster(void);
 
@@ -124,6 +131,8 @@ void dsm_barriers_destroy(void);
 /* pages.c: per-page state; runs the coherence protocol for cluster regions */
 struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
 void dsm_pages_tally(struct dsm_region *r, struct dsm_region_info *info);
+bool dsm_pages_hot_next(struct dsm_region *r, unsigned long *index,
+			struct dsm_page_hot *hot);
 vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 			   bool write, bool mkwrite);
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m);

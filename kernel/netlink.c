@@ -32,6 +32,7 @@ static const struct nla_policy dsm_nl_policy[DSM_A_MAX + 1] = {
 	[DSM_A_CLUSTER_KEY] = { .type = NLA_BINARY, .len = DSM_KEY_LEN },
 	[DSM_A_CONTACT_ADDR] = { .type = NLA_BE32 },
 	[DSM_A_CONTACT_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[DSM_A_REGION_KEY] = { .type = NLA_U64 },
 };
 
 static struct genl_family dsm_genl_family;
@@ -51,6 +52,30 @@ static int dsm_nl_parse(struct genl_info *info, struct nlattr **tb)
 	}
 	return nlmsg_parse(info->nlhdr, GENL_HDRLEN, tb, DSM_A_MAX,
 			   dsm_nl_policy, info->extack);
+}
+
+/*
+ * A dump parses its request in its first call, where the extended ack
+ * exists on every kernel (6.1 gives a dump's start callback none): an error
+ * ends the dump, and NLMSG_DONE carries the errno and the message.
+ * cb->args[5] notes that it was done.
+ */
+static int dsm_nl_dump_parse(struct netlink_callback *cb, struct nlattr **tb)
+{
+	const struct genlmsghdr *hdr = nlmsg_data(cb->nlh);
+	int err;
+
+	if (hdr->reserved) {
+		NL_SET_ERR_MSG(cb->extack, "reserved header field must be zero");
+		err = -EINVAL;
+	} else {
+		err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, DSM_A_MAX,
+				  dsm_nl_policy, cb->extack);
+	}
+	if (err)
+		dsm_stat_inc(DSM_STAT_BAD_NETLINK);
+	cb->args[5] = 1;
+	return err;
 }
 
 /* A missing attribute: name it in the ack (type) and in words (msg). */
@@ -256,9 +281,16 @@ static int dsm_nl_fill_region(struct sk_buff *msg, const struct dsm_region_info 
 /* One message per region; cb->args[0]: the next region's place in the table. */
 static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct nlattr *tb[DSM_A_MAX + 1];
 	struct dsm_region_info ri;
 	void *hdr;
+	int err;
 
+	if (!cb->args[5]) {
+		err = dsm_nl_dump_parse(cb, tb);
+		if (err)
+			return err;
+	}
 	while (!dsm_region_info_nth(cb->args[0], &ri)) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				  &dsm_genl_family, NLM_F_MULTI, DSM_CMD_REGION_GET);
@@ -270,6 +302,82 @@ static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		}
 		genlmsg_end(skb, hdr);
 		cb->args[0]++;
+	}
+	return skb->len;
+}
+
+static int dsm_nl_fill_hot(struct sk_buff *msg, u64 key, unsigned long index,
+			   const struct dsm_page_hot *hot)
+{
+	struct nlattr *nest = nla_nest_start(msg, DSM_A_HOT);
+
+	if (!nest ||
+	    nla_put_u64_64bit(msg, DSM_HOT_A_KEY, key, DSM_HOT_A_PAD) ||
+	    nla_put_u64_64bit(msg, DSM_HOT_A_INDEX, index, DSM_HOT_A_PAD) ||
+	    nla_put_u32(msg, DSM_HOT_A_HOME, hot->home) ||
+	    nla_put_u32(msg, DSM_HOT_A_FAULTS, hot->faults) ||
+	    nla_put_u32(msg, DSM_HOT_A_LOST, hot->lost) ||
+	    nla_put_u32(msg, DSM_HOT_A_MOVES, hot->moves) ||
+	    nla_put_u64_64bit(msg, DSM_HOT_A_NODES, hot->nodes, DSM_HOT_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* The pages of one region from cb->args[1] on; false once the skb is full. */
+static bool dsm_nl_hot_region(struct sk_buff *skb, struct netlink_callback *cb,
+			      struct dsm_region *r)
+{
+	unsigned long index = cb->args[1];
+	struct dsm_page_hot hot;
+	void *hdr;
+
+	while (dsm_pages_hot_next(r, &index, &hot)) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &dsm_genl_family, NLM_F_MULTI, DSM_CMD_HOT_GET);
+		if (!hdr)
+			return false;
+		if (dsm_nl_fill_hot(skb, r->key, index, &hot)) {
+			genlmsg_cancel(skb, hdr);
+			return false;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[1] = ++index;
+		if (!index)	/* the last index there is */
+			break;
+	}
+	return true;
+}
+
+/*
+ * One message per page with a count, region by region: cb->args[0] is the
+ * region's place in the table, cb->args[1] the next page, cb->args[2] 1 to
+ * show only the region whose key is cb->args[3].
+ */
+static int dsm_nl_hot_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nlattr *tb[DSM_A_MAX + 1];
+	struct dsm_region *r;
+	bool more = true;
+	int err;
+
+	if (!cb->args[5]) {
+		err = dsm_nl_dump_parse(cb, tb);
+		if (err)
+			return err;
+		if (tb[DSM_A_REGION_KEY]) {
+			cb->args[2] = 1;
+			cb->args[3] = nla_get_u64(tb[DSM_A_REGION_KEY]);
+		}
+	}
+	while (more && (r = dsm_region_get_nth(cb->args[0]))) {
+		if (!cb->args[2] || r->key == (u64)cb->args[3])
+			more = dsm_nl_hot_region(skb, cb, r);
+		dsm_region_put(r);
+		if (more) {
+			cb->args[0]++;
+			cb->args[1] = 0;
+		}
 	}
 	return skb->len;
 }
@@ -302,6 +410,11 @@ static const struct genl_small_ops dsm_genl_ops[] = {
 		.cmd = DSM_CMD_REGION_GET,
 		.flags = GENL_ADMIN_PERM,	/* a key is all it takes to attach */
 		.dumpit = dsm_nl_region_dump,
+	},
+	{
+		.cmd = DSM_CMD_HOT_GET,
+		.flags = GENL_ADMIN_PERM,	/* it names region keys */
+		.dumpit = dsm_nl_hot_dump,
 	},
 	{
 		.cmd = DSM_CMD_STATS_RESET,

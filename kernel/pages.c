@@ -330,6 +330,9 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 		dsm_stat_inc(DSM_STAT_REQUESTS_SERVED);
 		trace_dsm_request(ctx->r->key, ctx->index, m.type, m.requester,
 				  cp->dir.owner);
+		WRITE_ONCE(cp->askers, cp->askers | BIT_ULL(m.requester % 64));
+		if (m.type == DSM_COH_REQ_WRITE && m.requester != cp->dir.owner)
+			WRITE_ONCE(cp->moves, cp->moves + 1);
 		if (m.type == DSM_COH_REQ_WRITE)
 			dsm_pages_written(cp);
 		err = dsm_coh_dir_receive(&ctx->env, &cp->dir, cp->home, &m);
@@ -1075,6 +1078,7 @@ static void dsm_pages_request(struct dsm_pages_ctx *ctx, bool write)
 	dsm_coh_fault(&ctx->env, &cp->node, dsm_self_id(), cp->home, write);
 	cp->req_time = jiffies;
 	cp->failed = false;
+	WRITE_ONCE(cp->faults, cp->faults + 1);
 	dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_REMOTE :
 			     DSM_STAT_READ_FAULTS_REMOTE);
 	trace_dsm_fault(ctx->r->key, ctx->index, write, DSM_TRACE_REQUEST);
@@ -1299,6 +1303,36 @@ void dsm_pages_tally(struct dsm_region *r, struct dsm_region_info *info)
 		if (!(++n % 1024))
 			cond_resched();
 	}
+}
+
+/**
+ * dsm_pages_hot_next() - the next page of a region with a dsmctl hot count
+ * @r:     a cluster region (a local one has none)
+ * @index: where to look from; on success, the page found
+ * @hot:   its counts (lockless: a snapshot)
+ *
+ * Return: true if a page at or after @index has a count that is not 0.
+ */
+bool dsm_pages_hot_next(struct dsm_region *r, unsigned long *index,
+			struct dsm_page_hot *hot)
+{
+	struct dsm_cpage *cp;
+	unsigned long n = 0;
+
+	if (!r->cluster)
+		return false;
+	xa_for_each_start(&r->pages, *index, cp, *index) {
+		hot->home = READ_ONCE(cp->home);
+		hot->faults = READ_ONCE(cp->faults);
+		hot->lost = READ_ONCE(cp->changes);
+		hot->moves = READ_ONCE(cp->moves);
+		hot->nodes = READ_ONCE(cp->askers);
+		if (hot->faults || hot->lost || hot->moves || hot->nodes)
+			return true;
+		if (!(++n % 1024))
+			cond_resched();
+	}
+	return false;
 }
 
 /**

@@ -49,7 +49,12 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @speculative: the request in flight was sent as a read-ahead (its home
  *            may decline it)
  * @prefetched: the copy came by read-ahead and no access has used it yet
- * @changes:  times this node's copy was invalidated (DSM_IOC_WAIT)
+ * @changes:  times this node's copy was invalidated or taken by a writer
+ *            (DSM_IOC_WAIT; dsmctl hot's "lost")
+ * @faults:   faults here that sent a request for the page (dsmctl hot)
+ * @moves:    (home) write requests served for a node that was not the
+ *            owner: the page changed hands (dsmctl hot)
+ * @askers:   (home) node set (bit id % 64) of the nodes it served
  * @written:  (home) jiffies when write access was last given to the owner
  *            (0: never): a read-ahead does not take a page written lately
  * @txn:      the token of this node's request in flight (0: none yet),
@@ -60,23 +65,29 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @queued:   requests waiting for the directory; on a node that is not
  *            the home yet, requests from a node that learnt of a leave
  *            first (they wait until this node is the home too)
+ *
+ * The fields are ordered so that the struct has no holes: 192 bytes, the
+ * size of its kmalloc cache with or without the dsmctl hot counters.
  */
 struct dsm_cpage {
 	struct page *page;
 	u32 home;
+	u32 changes;
+	unsigned long req_time;
+	unsigned long wait_since;
+	unsigned long written;
+	u64 hold_until;
+	u64 txn;
+	u32 faults;
+	u32 moves;
+	u64 askers;
 	bool failed;
 	bool leaving;
 	bool handed;
-	unsigned long req_time;
-	unsigned long wait_since;
 	bool waiters;
 	bool hold_write;
 	bool speculative;
 	bool prefetched;
-	unsigned long written;
-	u32 changes;
-	u64 hold_until;
-	u64 txn;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;
 	struct list_head kept;

@@ -537,15 +537,13 @@ u32 dsm_regions_count(void)
 }
 
 /**
- * dsm_region_info_nth() - describe the @n-th region of the table
- * @n:    0, 1, ... in the table's order (a dump's cursor: a region added or
- *        removed meanwhile may make a dump skip or repeat one)
- * @info: filled in; its page counts walk the region's pages, outside the
- *        table's lock
+ * dsm_region_get_nth() - the @n-th region of the table, with a reference
+ * @n: 0, 1, ... in the table's order (a dump's cursor: a region added or
+ *     removed meanwhile may make a dump skip or repeat one)
  *
- * Return: 0, or -ENOENT past the last region.
+ * Return: the region (dsm_region_put() it), or NULL past the last one.
  */
-int dsm_region_info_nth(u64 n, struct dsm_region_info *info)
+struct dsm_region *dsm_region_get_nth(u64 n)
 {
 	struct dsm_region *r, *found = NULL;
 	int bkt;
@@ -559,6 +557,21 @@ int dsm_region_info_nth(u64 n, struct dsm_region_info *info)
 		}
 	}
 	mutex_unlock(&dsm_regions_lock);
+	return found;
+}
+
+/**
+ * dsm_region_info_nth() - describe the @n-th region of the table
+ * @n:    as for dsm_region_get_nth()
+ * @info: filled in; its page counts walk the region's pages, outside the
+ *        table's lock
+ *
+ * Return: 0, or -ENOENT past the last region.
+ */
+int dsm_region_info_nth(u64 n, struct dsm_region_info *info)
+{
+	struct dsm_region *found = dsm_region_get_nth(n);
+
 	if (!found)
 		return -ENOENT;
 	memset(info, 0, sizeof(*info));

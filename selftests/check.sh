@@ -54,24 +54,34 @@ module_612() {
 	no_warnings make --no-print-directory module-612
 }
 
-# The issue's acceptance line: valid JSON from each of 3 nodes.
+# Valid JSON from each of 3 nodes: dsmctl show (the node itself), and
+# after nodes 1 and 2 passed a token on a page homed at node 3 (dsm_coherence
+# hot), region list (the region is there) and hot (node 3 names the page and
+# both nodes, nodes 1 and 2 the page's home).
 json_3_nodes() {
 	local out
-	out=$($CLUSTER --nodes 3 -- dsmctl -j show) || return 1
+	out=$($CLUSTER --nodes 3 -- sh -c 'dsmctl -j show && dsm_coherence hot > /dev/null &&
+		dsmctl -j region list && dsmctl -j hot') || return 1
 	echo "$out"
 	python3 -c '
 import json, re, sys
-seen = set()
+docs = {}
 for line in sys.stdin:
     m = re.match(r"\[node (\d+)\] (.*)", line)
-    if not m:
-        continue
-    doc = json.loads(m.group(2))
-    assert doc["node"]["id"] == int(m.group(1)), line
-    assert doc["node"]["addr"] == "10.0.0." + m.group(1), line
-    seen.add(int(m.group(1)))
-assert seen == {1, 2, 3}, seen
-print("valid JSON from nodes", sorted(seen))' <<< "$out"
+    if m:
+        docs.setdefault(int(m.group(1)), []).append(json.loads(m.group(2)))
+assert sorted(docs) == [1, 2, 3], sorted(docs)
+for i, (show, regions, hot) in docs.items():
+    assert show["node"]["id"] == i and show["node"]["addr"] == "10.0.0.%d" % i, show
+    region = [r for r in regions if r["key"] == 0xc0de0160]
+    assert region and region[0]["mode"] == "cluster", regions
+    top = hot[0]
+    assert top["key"] == 0xc0de0160 and top["home"] == 3, hot
+    if i == 3:
+        assert top["nodes"] == "1,2" and top["moves"] >= 40, top
+    else:
+        assert top["faults"] >= 20, top
+print("valid JSON from nodes 1, 2 and 3: show, region list, hot")' <<< "$out"
 }
 
 # The Debian packages: built from the committed tree, lintian without an

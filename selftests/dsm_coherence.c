@@ -25,6 +25,8 @@
  *   halves      two nodes write different halves of one page: both kept
  *   rmw         each node in turn adds 1 with one add instruction to a word
  *               of a page that every node holds read-only
+ *   hot         nodes 1 and 2 pass a token on a page homed at node 3:
+ *               dsmctl hot ranks it first, with the nodes involved
  *   fill MIB    a MIB-MiB region filled with a per-node pattern by slices,
  *               verified whole by every node
  *   slowlink KIB node 2 owns every page of a KIB-KiB region and throttles its
@@ -1249,6 +1251,78 @@ static void test_granthold(void)
 }
 
 /*
+ * dsmctl hot names the page that ping-pongs, and the nodes involved. On a
+ * page homed at node 3, nodes 1 and 2 pass a token HOT_TURNS times (every
+ * pass is a write by the node that did not have the page); then, on each
+ * node, the page tops `dsmctl -j hot KEY`: nodes 1 and 2 each faulted for it
+ * and lost their copy once per turn of theirs at least, and node 3, its
+ * home, saw it change hands once per turn, between nodes 1 and 2 only. Over
+ * an interval in which nothing moves, no page is listed. The region stays
+ * (the JSON check of selftests/check.sh reads it; cleanup removes it).
+ */
+#define HOT_KEY		0xc0de0160
+#define HOT_TURNS	40
+
+static void test_hot(void)
+{
+	volatile uint64_t *p = map_key(HOT_KEY, 16 * PAGE);
+	unsigned int home, faults, lost, moves;
+	unsigned long long key, page;
+	struct dsm_homes table;
+	char cmd[96], out[512], who[32] = "";
+	uint64_t t, pg = 0;
+	size_t n = 0;
+	FILE *f;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	while (dsm_homes_node(&table, HOT_KEY, pg) != 3)
+		pg++;	/* page 14 */
+	p += pg * PAGE / 8;
+	for (t = 0; t < HOT_TURNS; t++) {
+		if (me == 3 || (int)(t % 2) + 1 != me)
+			continue;
+		while (*p != t)
+			usleep(50);
+		*p = t + 1;
+	}
+	while (me != 3 && *p < HOT_TURNS)
+		usleep(100);
+	barrier("hot-passed");
+
+	snprintf(cmd, sizeof(cmd), "dsmctl -j hot %#llx -n 1", (unsigned long long)HOT_KEY);
+	f = popen(cmd, "r");
+	if (f) {
+		n = fread(out, 1, sizeof(out) - 1, f);
+		pclose(f);
+	}
+	out[n] = 0;
+	n = sscanf(out, "[{\"key\":%llu,\"page\":%llu,\"home\":%u,\"faults\":%u,\"lost\":%u,\"moves\":%u,\"nodes\":\"%31[0-9,-]\"}]",
+		   &key, &page, &home, &faults, &lost, &moves, who);
+	tap(n == 7 && key == HOT_KEY && page == pg && home == 3,
+	    "dsmctl hot ranks page %llu (home 3) first: %s", (unsigned long long)pg, out);
+	if (me == 3)
+		tap(moves >= HOT_TURNS && !strcmp(who, "1,2") && !faults,
+		    "its home saw it change hands %u times (>= %d) between nodes %s",
+		    moves, HOT_TURNS, who);
+	else
+		tap(faults >= HOT_TURNS / 2 && lost >= HOT_TURNS / 2 - 1,
+		    "node %d faulted %u times for it and lost it %u times (>= %d, %d)",
+		    me, faults, lost, HOT_TURNS / 2, HOT_TURNS / 2 - 1);
+	barrier("hot-listed");
+
+	snprintf(cmd, sizeof(cmd), "dsmctl -j hot %#llx -i 1", (unsigned long long)HOT_KEY);
+	f = popen(cmd, "r");
+	n = 0;
+	if (f) {
+		n = fread(out, 1, sizeof(out) - 1, f);
+		pclose(f);
+	}
+	out[n] = 0;
+	tap(!strcmp(out, "[]\n"), "over a second in which nothing moved, no page: %s", out);
+	barrier("hot-done");
+}
+
+/*
  * Read-ahead never steals a page a writer is working on. Node 2 writes
  * pages 128..255 of a region, so it holds them exclusively. Node 1 reads
  * pages 0..127 in order; its read-ahead window grows as the pages it asked
@@ -2395,7 +2469,7 @@ static void test_cleanup(void)
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
 		0xc0de0080, 0xc0de0088, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
 		0xc0de00c0, 0xc0de00c1, GH_KEY, RL_KEY, RA_KEY, RA_KEY + 1, WT_KEY,
-		BR_KEY, LB_KEY, LS_KEY,
+		BR_KEY, LB_KEY, LS_KEY, HOT_KEY,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
@@ -2471,6 +2545,8 @@ int main(int argc, char **argv)
 		test_removelate();
 	else if (!strcmp(t, "removerace"))
 		test_removerace();
+	else if (!strcmp(t, "hot"))
+		test_hot();
 	else if (!strcmp(t, "libdsm"))
 		test_libdsm();
 	else if (!strcmp(t, "cleanup"))

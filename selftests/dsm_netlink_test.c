@@ -358,6 +358,58 @@ TEST_F(nl, reserved_header_field)
 	EXPECT_NE(0, strlen(self->nl.errmsg));
 }
 
+static int count_reply(struct nlattr **tb, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A dump of @cmd with one raw attribute (@len < 0: none); @n counts replies. */
+static int dump_raw(struct dsm_nl *nl, uint8_t cmd, int type, const void *data,
+		    int len, int *n)
+{
+	struct nl_msg *msg = dsm_nl_msg_flags(nl, cmd, NLM_F_DUMP);
+
+	if (len >= 0)
+		nla_put(msg, type, len, data);
+	*n = 0;
+	return dsm_nl_request(nl, msg, count_reply, n);
+}
+
+/*
+ * The dumps parse their requests as strictly as the other commands: a bad
+ * one ends with the errno and a message in NLMSG_DONE, and is counted.
+ */
+TEST_F(nl, dump_requests_are_checked)
+{
+	uint64_t key = 0x0dd0c0de;
+	struct status before, after;
+	struct nl_msg *msg;
+	int n;
+
+	ASSERT_EQ(0, get_status(&self->nl, &before));
+	EXPECT_EQ(0, dump_raw(&self->nl, DSM_CMD_HOT_GET, DSM_A_REGION_KEY, &key, 8, &n));
+	EXPECT_EQ(0, n);	/* no such region: nothing */
+	EXPECT_EQ(0, dump_raw(&self->nl, DSM_CMD_HOT_GET, 0, NULL, -1, &n));
+	EXPECT_EQ(0, dump_raw(&self->nl, DSM_CMD_REGION_GET, 0, NULL, -1, &n));
+
+	EXPECT_EQ(-EINVAL, dump_raw(&self->nl, DSM_CMD_HOT_GET, DSM_A_REGION_KEY,
+				    &key, 4, &n));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	EXPECT_EQ(-EINVAL, dump_raw(&self->nl, DSM_CMD_HOT_GET, 200, &key, 8, &n));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	EXPECT_EQ(-EINVAL, dump_raw(&self->nl, DSM_CMD_REGION_GET, 200, &key, 8, &n));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	msg = dsm_nl_msg_flags(&self->nl, DSM_CMD_HOT_GET, NLM_F_DUMP);
+	((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->reserved = 1;
+	EXPECT_EQ(-EINVAL, dsm_nl_request(&self->nl, msg, count_reply, &n));
+	EXPECT_STREQ("reserved header field must be zero", self->nl.errmsg);
+
+	ASSERT_EQ(0, get_status(&self->nl, &after));
+	EXPECT_EQ(before.stats[DSM_STAT_BAD_NETLINK] + 4,
+		  after.stats[DSM_STAT_BAD_NETLINK]);
+}
+
 TEST_F(nl, unknown_command)
 {
 	EXPECT_EQ(-EOPNOTSUPP, dsm_nl_request(&self->nl,
@@ -381,6 +433,9 @@ TEST_F(nl, unprivileged)
 			_exit(11);
 		if (node_set(&nl, 2, "10.0.0.2", -1) != -EPERM)
 			_exit(12);
+		if (dsm_nl_request(&nl, dsm_nl_msg_flags(&nl, DSM_CMD_HOT_GET, NLM_F_DUMP),
+				   NULL, NULL) != -EPERM)
+			_exit(13);	/* it names region keys */
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

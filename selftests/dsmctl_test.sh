@@ -2,7 +2,7 @@
 # dsmctl's user interface: exit codes, kernel error messages, output.
 # Runs in a guest with dsm.ko loaded and the node configured.
 . ktap.sh
-plan 28
+plan 36
 
 expect "no arguments is a usage error" 1 dsmctl
 expect "unknown object is a usage error" 1 dsmctl frobnicate
@@ -46,6 +46,15 @@ expect_output "JSON names it" \
 expect "a region not here exits 2" 2 dsmctl region show 0x5eee
 expect_output "and says so" "no region 0x5eee on this node"
 expect "region show needs a key" 1 dsmctl region show
+# hot: pages this node alone uses never move; bad arguments are caught
+expect "hot of the region" 0 dsmctl hot 0x5eed
+expect_output "it has its header" '^KEY  *PAGE  *HOME  *FAULTS  *LOST  *MOVES  *NODES$'
+expect "and no page: nothing moved" 0 sh -c '[ "$(dsmctl hot 0x5eed | wc -l)" = 2 ]'
+expect "hot of every region over a second, in JSON: none" 0 dsmctl -j hot -i 1 -n 0
+expect_output "an empty array" '^\[\]$'
+expect "hot -n needs a number" 1 dsmctl hot -n
+expect "hot takes one key" 1 dsmctl hot 0x5eed 0x5eee
+expect "unprivileged hot exits 2" 2 su nobody -c 'dsmctl hot'
 kill $hold
 wait $hold 2> /dev/null
 expect "removed, it is not listed" 0 sh -c \

@@ -35,8 +35,8 @@ check() {	# NAME LINE WANT
 }
 
 echo "TAP version 13"
-echo "1..18"
-check "objects" "dsmctl " "show node join leave peers stats monitor region help"
+echo "1..21"
+check "objects" "dsmctl " "show node join leave peers stats monitor region hot help"
 check "an object by its prefix" "dsmctl re" "region"
 check "options are skipped" "dsmctl -j st" "stats"
 check "options" "dsmctl -" "-j -p -V -h"
@@ -49,6 +49,7 @@ check "key: a file" "dsmctl node set id 2 key $ROOT/Kbu" "$ROOT/Kbuild"
 check "key: or none" "dsmctl node set key no" "none"
 check "stats: reset" "dsmctl stats " "reset"
 check "region's commands" "dsmctl region " "list show"
+check "hot's options" "dsmctl hot -" "-n -i"
 
 stub=$(mktemp -d)
 trap 'rm -rf "$stub"' EXIT
@@ -61,6 +62,8 @@ chmod +x "$stub/dsmctl"
 PATH="$stub:$PATH" check "region show: the keys this node knows, in hex" \
 	"dsmctl region show " "0x5eed 0xc0de00b1"
 PATH="$stub:$PATH" check "region show: a key by its prefix" "dsmctl region show 0xc" "0xc0de00b1"
+PATH="$stub:$PATH" check "hot: a region key" "dsmctl hot -n 5 0x5" "0x5eed"
+PATH="$stub:$PATH" check "hot: no key where -i wants seconds" "dsmctl hot -i " ""
 printf '#!/bin/sh\nexit 2\n' > "$stub/dsmctl"	# refused: not root
 PATH="$stub:$PATH" check "region show: none when dsmctl refuses" "dsmctl region show " ""
 

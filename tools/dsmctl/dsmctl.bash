@@ -19,11 +19,15 @@ _dsmctl() {
 	done
 	COMPREPLY=()
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "-j -p -V -h" -- "$cur"))
+		if [[ ${words[0]-} == hot ]]; then
+			COMPREPLY=($(compgen -W "-n -i" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "-j -p -V -h" -- "$cur"))
+		fi
 		return
 	fi
 	if ((${#words[@]} == 0)); then
-		COMPREPLY=($(compgen -W "show node join leave peers stats monitor region help" -- "$cur"))
+		COMPREPLY=($(compgen -W "show node join leave peers stats monitor region hot help" -- "$cur"))
 		return
 	fi
 	case ${words[0]} in
@@ -59,6 +63,10 @@ _dsmctl() {
 		elif [[ ${words[1]} == show ]] && ((${#words[@]} == 2)); then
 			COMPREPLY=($(compgen -W "$(_dsmctl_region_keys)" -- "$cur"))
 		fi
+		;;
+	hot)	# a region key, unless a number for -n or -i comes next
+		[[ $prev == -[ni] ]] ||
+			COMPREPLY=($(compgen -W "$(_dsmctl_region_keys)" -- "$cur"))
 		;;
 	esac
 }

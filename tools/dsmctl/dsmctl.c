@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "hot.h"
 #include "json.h"
 #include "nl.h"
 #include "parse.h"
@@ -141,6 +143,10 @@ static void print_help(FILE *f)
 	      "                                       mode, home set, pages held, owned and\n"
 	      "                                       homed here, mappings and files\n"
 	      "  dsmctl region show KEY               the same for one region\n"
+	      "  dsmctl hot [KEY] [-n N] [-i SECONDS] the pages that move most between nodes\n"
+	      "                                       (faults, copies lost, changes of hands),\n"
+	      "                                       of one region or all: the top N (10;\n"
+	      "                                       0: all), totals or over SECONDS\n"
 	      "  dsmctl monitor                       print membership and link events\n"
 	      "  dsmctl help | node help\n"
 	      "\n"
@@ -470,18 +476,18 @@ struct region_filter {
 	unsigned int found;
 };
 
-/* "1,2,3" for a home set, "local" for none. */
-static void format_homes(uint64_t homes, char *buf, size_t len)
+/* "1,2,3" for a node set, @none for the empty set. */
+static void format_nodes(uint64_t set, const char *none, char *buf, size_t len)
 {
 	size_t n = 0;
 	int id;
 
 	buf[0] = 0;
 	for (id = 1; id <= DSM_MAX_NODES && n < len; id++)
-		if (homes & (1ULL << (id % 64)))
+		if (set & (1ULL << (id % 64)))
 			n += snprintf(buf + n, len - n, n ? ",%d" : "%d", id);
 	if (!n)
-		snprintf(buf, len, "local");
+		snprintf(buf, len, "%s", none);
 }
 
 static int region_reply(struct nlattr **tb, void *arg)
@@ -498,7 +504,7 @@ static int region_reply(struct nlattr **tb, void *arg)
 	if (f->one && key != f->key)
 		return 0;
 	f->found++;
-	format_homes(get_u64(p[DSM_REGION_A_HOMES]), homes, sizeof(homes));
+	format_nodes(get_u64(p[DSM_REGION_A_HOMES]), "local", homes, sizeof(homes));
 	out_open(NULL, NULL);
 	out_u64("key", "%#-18llx ", key);
 	out_u64("size", " %12llu B ", get_u64(p[DSM_REGION_A_SIZE]));
@@ -546,6 +552,111 @@ static int cmd_region(int argc, char **argv)
 			(unsigned long long)f.key);
 		return EXIT_KERNEL;
 	}
+	return ret;
+}
+
+static int hot_reply(struct nlattr **tb, void *arg)
+{
+	struct nlattr *p[DSM_HOT_A_MAX + 1];
+	struct hot_page page;
+
+	if (!tb[DSM_A_HOT] || nla_parse_nested(p, DSM_HOT_A_MAX, tb[DSM_A_HOT], NULL))
+		return -EPROTO;
+	page = (struct hot_page) {
+		.key = get_u64(p[DSM_HOT_A_KEY]),
+		.index = get_u64(p[DSM_HOT_A_INDEX]),
+		.nodes = get_u64(p[DSM_HOT_A_NODES]),
+		.home = get_u32(p[DSM_HOT_A_HOME]),
+		.faults = get_u32(p[DSM_HOT_A_FAULTS]),
+		.lost = get_u32(p[DSM_HOT_A_LOST]),
+		.moves = get_u32(p[DSM_HOT_A_MOVES]),
+	};
+	return hot_add(arg, &page) ? -ENOMEM : 0;
+}
+
+/* One dump of the per-page counts: of region @key, or of all (NULL). */
+static int hot_dump(const uint64_t *key, struct hot_list *l)
+{
+	struct nl_msg *msg;
+	struct dsm_nl nl;
+	int ret = family_connect(&nl);
+
+	if (ret)
+		return ret;
+	msg = dsm_nl_msg_flags(&nl, DSM_CMD_HOT_GET, NLM_F_DUMP);
+	if (msg && key && nla_put_u64(msg, DSM_A_REGION_KEY, *key)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	ret = run(msg, &nl, hot_reply, l);
+	dsm_nl_close(&nl);
+	return ret;
+}
+
+static void hot_print(const struct hot_list *l, uint32_t top, uint32_t secs)
+{
+	char nodes[3 * DSM_MAX_NODES + 1];
+	size_t i;
+
+	if (secs)
+		out_text("pages ranked by faults + copies lost + moves over %u s\n", secs);
+	else
+		out_text("pages ranked by faults + copies lost + moves (totals)\n");
+	out_text("%-18s %10s %5s %8s %8s %8s  %s\n", "KEY", "PAGE", "HOME",
+		 "FAULTS", "LOST", "MOVES", "NODES");
+	out_array_open();
+	for (i = 0; i < l->n && (!top || i < top); i++) {
+		format_nodes(l->v[i].nodes, "-", nodes, sizeof(nodes));
+		out_open(NULL, NULL);
+		out_u64("key", "%#-18llx ", l->v[i].key);
+		out_u64("page", "%10llu ", l->v[i].index);
+		out_u64("home", "%5llu ", l->v[i].home);
+		out_u64("faults", "%8llu ", l->v[i].faults);
+		out_u64("lost", "%8llu ", l->v[i].lost);
+		out_u64("moves", "%8llu  ", l->v[i].moves);
+		out_str("nodes", "%s\n", nodes);
+		out_close();
+	}
+	out_array_close();
+	out_end();
+}
+
+/* dsmctl hot [KEY] [-n N] [-i SECONDS] */
+static int cmd_hot(int argc, char **argv)
+{
+	struct hot_list before = {}, after = {};
+	uint32_t top = 10, secs = 0;
+	uint64_t key;
+	int one = 0, i, ret;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "-i")) {
+			if (i + 1 == argc ||
+			    parse_u32(argv[i + 1], 0, argv[i][1] == 'n' ? UINT32_MAX : 3600,
+				      argv[i][1] == 'n' ? &top : &secs))
+				return usage_error("'hot %s' needs a number (-n: pages, 0 for all; -i: seconds, 0-3600).",
+						   argv[i]);
+			i++;
+		} else if (!one && !parse_u64(argv[i], 0, &key)) {
+			one = 1;
+		} else {
+			return usage_error("unexpected argument '%s'.", argv[i]);
+		}
+	}
+	if (secs) {
+		ret = hot_dump(one ? &key : NULL, &before);
+		if (ret)
+			goto out;
+		sleep(secs);
+	}
+	ret = hot_dump(one ? &key : NULL, &after);
+	if (ret)
+		goto out;
+	hot_rank(&after, secs ? &before : NULL);
+	hot_print(&after, top, secs);
+out:
+	hot_free(&before);
+	hot_free(&after);
 	return ret;
 }
 
@@ -600,7 +711,7 @@ int main(int argc, char **argv)
 {
 	static const char *const objects[] = { "show", "node", "join", "leave",
 					       "peers", "monitor", "help", "stats",
-					       "region", NULL };
+					       "region", "hot", NULL };
 	enum out_mode mode = OUT_TEXT;
 	int opt;
 
@@ -651,6 +762,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc - 1, argv + 1);
 	case 8:
 		return cmd_region(argc - 1, argv + 1);
+	case 9:
+		return cmd_hot(argc - 1, argv + 1);
 	default:
 		return usage_error(match_word(argv[0], objects) == -EINVAL ?
 				   "ambiguous object '%s'." : "unknown object '%s'.", argv[0]);

@@ -132,14 +132,26 @@ static int dsm_nl_on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/* Keep the kernel's extended-ack message and missing-attribute type. */
+/* Keep an extended ack's message and missing-attribute type (@tlvs). */
+static void dsm_nl_keep_ack(struct dsm_nl *nl, void *tlvs, int len)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (len <= 0 || nla_parse(tb, NLMSGERR_ATTR_MAX, tlvs, len, NULL))
+		return;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(nl->errmsg, sizeof(nl->errmsg), "%s",
+			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+	if (tb[NLMSGERR_ATTR_MISS_TYPE])
+		nl->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+}
+
 static int dsm_nl_on_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 			   void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	struct dsm_nl_req *req = arg;
-	int off = sizeof(*e), len;
+	int off = sizeof(*e);
 
 	(void)who;
 	req->err = e->error;
@@ -148,16 +160,27 @@ static int dsm_nl_on_error(struct sockaddr_nl *who, struct nlmsgerr *e,
 		return NL_STOP;
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - off;
-	if (len <= 0 ||
-	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
-		      len, NULL))
+	dsm_nl_keep_ack(req->nl, (char *)e + off,
+			(int)nlh->nlmsg_len - NLMSG_HDRLEN - off);
+	return NL_STOP;
+}
+
+/* The end of a dump: its errno (a refused dump) and extended ack, if any. */
+static int dsm_nl_on_done(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct dsm_nl_req *req = arg;
+	int err, off = NLMSG_ALIGN(sizeof(err));
+
+	req->done = 1;
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(err))
 		return NL_STOP;
-	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(req->nl->errmsg, sizeof(req->nl->errmsg), "%s",
-			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
-	if (tb[NLMSGERR_ATTR_MISS_TYPE])
-		req->nl->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+	memcpy(&err, nlmsg_data(nlh), sizeof(err));
+	if (err < 0)
+		req->err = err;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		dsm_nl_keep_ack(req->nl, (char *)nlmsg_data(nlh) + off,
+				(int)nlh->nlmsg_len - NLMSG_HDRLEN - off);
 	return NL_STOP;
 }
 
@@ -187,7 +210,7 @@ int dsm_nl_request(struct dsm_nl *nl, struct nl_msg *msg,
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dsm_nl_on_valid, &req);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, dsm_nl_on_ack, &req);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, dsm_nl_on_ack, &req);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, dsm_nl_on_done, &req);
 	nl_cb_err(cb, NL_CB_CUSTOM, dsm_nl_on_error, &req);
 
 	err = nl_send_auto(nl->sk, msg);

@@ -55,6 +55,13 @@
  *    knows (attached here, or a shadow of a cluster region it holds pages of):
  *        DSM_A_REGION        nest of DSM_REGION_A_*
  *
+ *    DSM_CMD_HOT_GET (CAP_NET_ADMIN; dump) one message per page of a
+ *    cluster region that this node has counted an event for:
+ *        request: DSM_A_REGION_KEY u64 (optional: only that region)
+ *        DSM_A_HOT           nest of DSM_HOT_A_*
+ *      A bad request ends the dump with the errno and an extended-ack
+ *      message in its NLMSG_DONE.
+ *
  *    DSM_CMD_EVENT (multicast group DSM_GENL_MCGRP_EVENTS, CAP_NET_ADMIN):
  *        DSM_A_EVENT         u32, enum dsm_event
  *        DSM_A_PEER_ID       u32, the node concerned
@@ -227,6 +234,7 @@ enum dsm_cmd {
 	DSM_CMD_EVENT,
 	DSM_CMD_STATS_RESET,
 	DSM_CMD_REGION_GET,
+	DSM_CMD_HOT_GET,
 	__DSM_CMD_MAX,
 };
 
@@ -256,6 +264,8 @@ enum dsm_attr {
 	DSM_A_PEER_ID,
 	DSM_A_REASON,
 	DSM_A_REGION,
+	DSM_A_REGION_KEY,
+	DSM_A_HOT,
 	__DSM_A_MAX,
 };
 
@@ -359,6 +369,28 @@ enum dsm_region_attr {
 };
 
 #define DSM_REGION_A_MAX (__DSM_REGION_A_MAX - 1)
+
+/*
+ * Per page, inside DSM_A_HOT: counts since this node made its entry for the
+ * page (they start at 0 when the page is first touched here, and go when
+ * the region goes); u32 counts wrap. LOST counts invalidations and pages
+ * taken by a writer; MOVES, write requests the home served for a node that
+ * was not the owner.
+ */
+enum dsm_hot_attr {
+	DSM_HOT_A_UNSPEC,
+	DSM_HOT_A_PAD,
+	DSM_HOT_A_KEY,			/* u64, the region */
+	DSM_HOT_A_INDEX,		/* u64, the page's index in it */
+	DSM_HOT_A_HOME,			/* u32, the page's home node */
+	DSM_HOT_A_FAULTS,		/* u32, faults here that sent a request */
+	DSM_HOT_A_LOST,			/* u32, this node's copy invalidated */
+	DSM_HOT_A_MOVES,		/* u32, (home) handed to a new owner */
+	DSM_HOT_A_NODES,		/* u64, (home) nodes it served (bit id % 64) */
+	__DSM_HOT_A_MAX,
+};
+
+#define DSM_HOT_A_MAX (__DSM_HOT_A_MAX - 1)
 
 enum dsm_peer_state {
 	DSM_PEER_DOWN,
