@@ -214,6 +214,8 @@ for k in 6.1 6.12 debug; do
 done
 step debug-detects debug_detects
 step json-3-nodes json_3_nodes
+# cluster.sh --shell, typed at through a pseudo-terminal
+step shell python3 selftests/vm/shell_test.py $CLUSTER
 step runner runner_failures
 
 # Again at the end, where a reader of only the last lines (CI) sees them.

@@ -7,6 +7,7 @@
 #   cluster.sh --nodes N [--copy PATH]... [--timeout SECONDS] [--no-join]
 #              [--logs DIR] [--cpus N] [--mem MB] [--kernel 6.1|6.12|debug]
 #              -- COMMAND [ARGS...]
+#   cluster.sh --shell [--nodes N] [OPTIONS]
 #
 # Topology, all inside a network namespace this script creates and deletes:
 #
@@ -30,6 +31,12 @@
 # A command that prints the line "$DSM_TOKEN KILL" has its guest killed at
 # once (SIGKILL to QEMU: a node dying abruptly); that node counts as passed.
 #
+# --shell, for trying dsm by hand: the command is `on shell` (selftests/vm/
+# on.sh): this terminal becomes an interactive shell on node 1 (a second
+# virtio console of its QEMU, on stdio), from which `on NODE CMD` runs a
+# command on another node; `exit` stops the cluster. No timeout unless
+# --timeout is given.
+#
 # --kernel picks the guest kernel: Debian's 6.1 (default) or 6.12, with the
 # dsm.ko built for it (`make`, `make module-612`), or the debug kernel of
 # selftests/vm/debug-kernel.sh (`make module-debug`), which boots with
@@ -37,11 +44,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NODES=1 TIMEOUT=600 JOIN=1 LOGS="" CPUS=2 MEM=512 FLAVOUR=6.1
+NODES=1 TIMEOUT="" JOIN=1 LOGS="" CPUS=2 MEM=512 FLAVOUR=6.1 SHELL_MODE=0
 COPIES=()
 
 usage() {
-	sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 1
 }
 
@@ -55,11 +62,23 @@ while [ $# -gt 0 ]; do
 	--cpus) CPUS=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
 	--kernel) FLAVOUR=$2; shift 2 ;;
+	--shell) SHELL_MODE=1; shift ;;
 	--) shift; break ;;
 	-h|--help) usage ;;
 	*) echo "cluster.sh: unknown option '$1'" >&2; usage ;;
 	esac
 done
+if [ $SHELL_MODE = 1 ]; then
+	[ $# -eq 0 ] || { echo "cluster.sh: --shell takes no command" >&2; usage; }
+	[ $JOIN = 1 ] || { echo "cluster.sh: --shell needs the cluster joined" >&2; exit 1; }
+	set -- on shell
+	TIMEOUT=${TIMEOUT:-31536000}
+	# QEMU's stdio (node 1's shell port) is this terminal: saved here,
+	# before a background job's stdin becomes /dev/null
+	exec 5<&0 6>&1
+	TTY_MODE=$(stty -g <&5 2> /dev/null || true)
+fi
+TIMEOUT=${TIMEOUT:-600}
 [ $# -gt 0 ] || { echo "cluster.sh: no command given" >&2; usage; }
 [[ $NODES =~ ^[1-9]$ ]] || { echo "cluster.sh: --nodes must be 1-9" >&2; exit 1; }
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || { echo "cluster.sh: bad --timeout" >&2; exit 1; }
@@ -103,6 +122,8 @@ cleanup() {
 	done
 	wait 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
+	# a QEMU killed while it had the terminal in raw mode
+	[ -z "${TTY_MODE:-}" ] || stty "$TTY_MODE" <&5 2>/dev/null || true
 	rm -rf "$WORK"	# (with --logs, the logs are elsewhere)
 	exit $rc
 }
@@ -152,6 +173,7 @@ build_initramfs() {
 		cp -a "$f" "$r/extra/"
 	done
 	cp "$ROOT/selftests/vm/init.sh" "$r/init"
+	cp "$ROOT/selftests/vm/on.sh" "$r/bin/on"
 	printf 'root:x:0:0:root:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/sh\n' > "$r/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' > "$r/etc/group"
 	# the command, quoted for the guest's POSIX shell
@@ -176,8 +198,13 @@ setup_net() {
 }
 
 start_node() {
-	local i=$1
+	local i=$1 shell=() in=/dev/null out="$LOGS/node$i.qemu"
 	mkfifo "$WORK/n$i.in" "$WORK/n$i.out"
+	if [ $SHELL_MODE = 1 ] && [ "$i" = 1 ]; then	# /dev/hvc1: this terminal
+		shell=(-chardev stdio,id=sh,signal=off
+		       -device virtconsole,chardev=sh,bus=vser.0)
+		in=/dev/fd/5 out=/dev/fd/6
+	fi
 	ip netns exec "$NS" qemu-system-x86_64 -accel tcg -nodefaults \
 		-no-user-config -display none -monitor none -no-reboot \
 		-m "$MEM" -smp "$CPUS" \
@@ -186,10 +213,10 @@ start_node() {
 		-serial "file:$LOGS/node$i.console" \
 		-device virtio-serial-pci,id=vser \
 		-chardev "pipe,id=ctl,path=$WORK/n$i" \
-		-device virtconsole,chardev=ctl,bus=vser.0 \
+		-device virtconsole,chardev=ctl,bus=vser.0 "${shell[@]}" \
 		-netdev "tap,id=net0,ifname=tap$i,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:$(printf %02x "$i")" \
-		< /dev/null > "$LOGS/node$i.qemu" 2>&1 &
+		< "$in" > "$out" 2> "$LOGS/node$i.qemu" &
 	PIDS+=($!)
 	disown $!	# no "Killed" job notice when a node is killed on request
 	# relay the control port: status lines to files, the rest prefixed
