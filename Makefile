@@ -78,19 +78,19 @@ sparse:
 
 # ---- userspace: libdsm ----
 
-LIB_SRC := lib/dsm.c lib/sync.c lib/heap.c
+LIB_SRC := lib/dsm.c lib/sync.c lib/heap.c lib/threads.c
 lib: $(B)/libdsm.a $(B)/libdsm.so.$(DSM_VERSION) $(B)/libdsm.pc
 
 $(B)/lib/%.o: lib/%.c lib/libdsm.h uapi/linux/dsm.h
 	@mkdir -p $(@D)
-	$(UCC) -fPIC -fvisibility=hidden -c -o $@ $<
+	$(UCC) -fPIC -fvisibility=hidden -pthread -c -o $@ $<
 
 $(B)/libdsm.a: $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 	$(AR) rcs $@ $^
 
 $(B)/libdsm.so.$(DSM_VERSION): $(LIB_SRC:lib/%.c=$(B)/lib/%.o) lib/libdsm.map
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,libdsm.so.$(LIB_SOVERSION) \
-		-Wl,--version-script=lib/libdsm.map -o $@ $(filter %.o,$^)
+		-Wl,--version-script=lib/libdsm.map -pthread -o $@ $(filter %.o,$^)
 	ln -sf libdsm.so.$(DSM_VERSION) $(B)/libdsm.so.$(LIB_SOVERSION)
 	ln -sf libdsm.so.$(LIB_SOVERSION) $(B)/libdsm.so
 
@@ -128,7 +128,7 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
-GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fuzz dsm_fill dsm_barrier dsm_coherence dsm_sor dsm_bench \
+GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fuzz dsm_fill dsm_barrier dsm_coherence dsm_threads dsm_sor dsm_bench \
 	dsm_rst
 UNIT_TESTS := parse_test json_test hot_test coherence_sim homes_test libdsm_test
 # the 6.1 harness is not -Wextra clean
@@ -143,6 +143,10 @@ $(B)/selftests/dsm_dev_test: selftests/dsm_dev_test.c $(KSFT)/kselftest_harness.
 $(B)/selftests/dsm_fill: selftests/dsm_fill.c $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
 	$(UCC) -static -o $@ $< $(B)/libdsm.a
+
+$(B)/selftests/dsm_threads: selftests/dsm_threads.c $(B)/libdsm.a lib/libdsm.h
+	@mkdir -p $(@D)
+	$(UCC) -static -pthread -Ilib -o $@ $< $(B)/libdsm.a
 
 $(B)/selftests/dsm_coherence: selftests/dsm_coherence.c kernel/coherence/homes.c kernel/coherence/homes.h $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)

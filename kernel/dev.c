@@ -107,6 +107,18 @@ static int dsm_dev_info(void __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/* The member set and its epoch, read as one (retried if an epoch began). */
+static int dsm_dev_members(void __user *argp)
+{
+	struct dsm_members m;
+
+	do {
+		m.epoch = dsm_members_epoch();
+		m.nodes = m.epoch ? dsm_members_mask() : 0;
+	} while (m.epoch != dsm_members_epoch());
+	return copy_to_user(argp, &m, sizeof(m)) ? -EFAULT : 0;
+}
+
 /*
  * The region the calling process maps at @addr, a 4-byte aligned word
  * inside it; @pgoff set to the word's page. Return: the region, with a
@@ -181,6 +193,9 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case DSM_IOC_INFO:
 		err = dsm_dev_info(argp);
+		break;
+	case DSM_IOC_MEMBERS:
+		err = dsm_dev_members(argp);
 		break;
 	case DSM_IOC_WAIT:
 		err = dsm_dev_wait(argp);

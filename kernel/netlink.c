@@ -278,7 +278,10 @@ static int dsm_nl_fill_region(struct sk_buff *msg, const struct dsm_region_info 
 	return 0;
 }
 
-/* One message per region; cb->args[0]: the next region's place in the table. */
+/*
+ * One message per region; cb->args[0]: the next region's place in the
+ * table; cb->args[2] 1 to show only the region whose key is cb->args[3].
+ */
 static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct nlattr *tb[DSM_A_MAX + 1];
@@ -290,8 +293,14 @@ static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		err = dsm_nl_dump_parse(cb, tb);
 		if (err)
 			return err;
+		if (tb[DSM_A_REGION_KEY]) {
+			cb->args[2] = 1;
+			cb->args[3] = nla_get_u64(tb[DSM_A_REGION_KEY]);
+		}
 	}
-	while (!dsm_region_info_nth(cb->args[0], &ri)) {
+	for (; !dsm_region_info_nth(cb->args[0], &ri); cb->args[0]++) {
+		if (cb->args[2] && ri.key != (u64)cb->args[3])
+			continue;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				  &dsm_genl_family, NLM_F_MULTI, DSM_CMD_REGION_GET);
 		if (!hdr)
@@ -301,7 +310,6 @@ static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0]++;
 	}
 	return skb->len;
 }
@@ -351,8 +359,10 @@ static bool dsm_nl_hot_region(struct sk_buff *skb, struct netlink_callback *cb,
 
 /*
  * One message per page with a count, region by region: cb->args[0] is the
- * region's place in the table, cb->args[1] the next page, cb->args[2] 1 to
- * show only the region whose key is cb->args[3].
+ * region's place in the table, cb->args[1] the next page of the region
+ * whose key is cb->args[4] (a region that took that place meanwhile starts
+ * at page 0), cb->args[2] 1 to show only the region whose key is
+ * cb->args[3].
  */
 static int dsm_nl_hot_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
@@ -371,6 +381,10 @@ static int dsm_nl_hot_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		}
 	}
 	while (more && (r = dsm_region_get_nth(cb->args[0]))) {
+		if (r->key != (u64)cb->args[4]) {
+			cb->args[4] = r->key;
+			cb->args[1] = 0;
+		}
 		if (!cb->args[2] || r->key == (u64)cb->args[3])
 			more = dsm_nl_hot_region(skb, cb, r);
 		dsm_region_put(r);

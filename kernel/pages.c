@@ -66,6 +66,8 @@
 #include "trace.h"
 
 static_assert(PAGE_SIZE == DSM_WIRE_PAGE_SIZE);
+/* one kmalloc-192 object per page: a field more must take one's place */
+static_assert(sizeof(struct dsm_cpage) <= 192);
 
 /*
  * How long a page granted to a waiting fault is kept from other nodes, at
@@ -317,6 +319,7 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
 	struct dsm_coh_msg m;
+	bool moved;
 	int err = 0;
 
 	while (!err && !cp->dir.busy && dsm_pages_next_request(cp, &m)) {
@@ -330,12 +333,15 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 		dsm_stat_inc(DSM_STAT_REQUESTS_SERVED);
 		trace_dsm_request(ctx->r->key, ctx->index, m.type, m.requester,
 				  cp->dir.owner);
-		WRITE_ONCE(cp->askers, cp->askers | BIT_ULL(m.requester % 64));
-		if (m.type == DSM_COH_REQ_WRITE && m.requester != cp->dir.owner)
-			WRITE_ONCE(cp->moves, cp->moves + 1);
+		moved = m.type == DSM_COH_REQ_WRITE && m.requester != cp->dir.owner;
 		if (m.type == DSM_COH_REQ_WRITE)
 			dsm_pages_written(cp);
 		err = dsm_coh_dir_receive(&ctx->env, &cp->dir, cp->home, &m);
+		if (err)
+			break;
+		WRITE_ONCE(cp->askers, cp->askers | BIT_ULL(m.requester % 64));
+		if (moved)
+			WRITE_ONCE(cp->moves, cp->moves + 1);
 	}
 	return err;
 }

@@ -66,8 +66,9 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  *            the home yet, requests from a node that learnt of a leave
  *            first (they wait until this node is the home too)
  *
- * The fields are ordered so that the struct has no holes: 192 bytes, the
- * size of its kmalloc cache with or without the dsmctl hot counters.
+ * The fields are ordered so that the struct has no holes but one byte:
+ * 192 bytes, the size of its kmalloc cache with or without the dsmctl hot
+ * counters (pages.c asserts it stays there).
  */
 struct dsm_cpage {
 	struct page *page;

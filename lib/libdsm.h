@@ -71,6 +71,19 @@ struct dsm_barrier {
 int dsm_barrier_init(struct dsm_barrier *barrier, unsigned int parties);
 int dsm_barrier_wait(struct dsm_barrier *barrier);
 
+/* Threads across nodes (see dsm_threads_run(3)) */
+typedef uint64_t dsm_thread_t;
+
+#define DSM_THREAD_ANY		0	/* dsm_thread_create(): the least loaded member */
+#define DSM_THREADS_KEY		0x647374687265616bULL	/* the thread table's region */
+
+int dsm_threads_run(int (*setup)(void), int (*main_fn)(int argc, char **argv),
+		    int argc, char **argv);
+int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
+		      dsm_thread_t *tid);
+int dsm_thread_join(dsm_thread_t tid, void **ret);
+dsm_thread_t dsm_thread_self(void);
+
 int dsm_heap_init(void *base, size_t size);
 int dsm_heap_alloc(void *base, size_t size, void **out);
 int dsm_heap_free(void *base, void *ptr);

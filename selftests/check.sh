@@ -211,6 +211,9 @@ for k in 6.1 6.12 debug; do
 	# 4 nodes: a home of the workload's regions visits, leaves and rejoins
 	step churn-$k $CLUSTER --kernel $k --nodes 4 --timeout 900 \
 		--logs "$LOG/churn-$k.guests" -- dsm_coherence churn
+	# threads across nodes; node 3 is killed at the end
+	step threads-$k $CLUSTER --kernel $k --nodes 3 --timeout 600 \
+		--logs "$LOG/threads-$k.guests" -- dsm_threads
 done
 step debug-detects debug_detects
 step json-3-nodes json_3_nodes

@@ -1266,8 +1266,8 @@ static void test_granthold(void)
 static void test_hot(void)
 {
 	volatile uint64_t *p = map_key(HOT_KEY, 16 * PAGE);
-	unsigned int home, faults, lost, moves;
-	unsigned long long key, page;
+	unsigned int home = 0, faults = 0, lost = 0, moves = 0;
+	unsigned long long key = 0, page = 0;
 	struct dsm_homes table;
 	char cmd[96], out[512], who[32] = "";
 	uint64_t t, pg = 0;

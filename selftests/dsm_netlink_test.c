@@ -391,7 +391,8 @@ TEST_F(nl, dump_requests_are_checked)
 	EXPECT_EQ(0, dump_raw(&self->nl, DSM_CMD_HOT_GET, DSM_A_REGION_KEY, &key, 8, &n));
 	EXPECT_EQ(0, n);	/* no such region: nothing */
 	EXPECT_EQ(0, dump_raw(&self->nl, DSM_CMD_HOT_GET, 0, NULL, -1, &n));
-	EXPECT_EQ(0, dump_raw(&self->nl, DSM_CMD_REGION_GET, 0, NULL, -1, &n));
+	EXPECT_EQ(0, dump_raw(&self->nl, DSM_CMD_REGION_GET, DSM_A_REGION_KEY, &key, 8, &n));
+	EXPECT_EQ(0, n);
 
 	EXPECT_EQ(-EINVAL, dump_raw(&self->nl, DSM_CMD_HOT_GET, DSM_A_REGION_KEY,
 				    &key, 4, &n));

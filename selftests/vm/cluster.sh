@@ -44,11 +44,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NODES=1 TIMEOUT="" JOIN=1 LOGS="" CPUS=2 MEM=512 FLAVOUR=6.1 SHELL_MODE=0
+NODES=1 TIMEOUT="" JOIN=1 LOGS="" CPUS=2 MEM=512 FLAVOUR=6.1 SHELL_MODE=0 TTY_MODE=""
 COPIES=()
 
 usage() {
-	sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 1
 }
 
@@ -72,7 +72,8 @@ if [ $SHELL_MODE = 1 ]; then
 	[ $# -eq 0 ] || { echo "cluster.sh: --shell takes no command" >&2; usage; }
 	[ $JOIN = 1 ] || { echo "cluster.sh: --shell needs the cluster joined" >&2; exit 1; }
 	set -- on shell
-	TIMEOUT=${TIMEOUT:-31536000}
+	# the boot has the usual time; the shell, unless --timeout, no limit
+	SHELL_TIMEOUT=${TIMEOUT:-31536000}
 	# QEMU's stdio (node 1's shell port) is this terminal: saved here,
 	# before a background job's stdin becomes /dev/null
 	exec 5<&0 6>&1
@@ -198,12 +199,12 @@ setup_net() {
 }
 
 start_node() {
-	local i=$1 shell=() in=/dev/null out="$LOGS/node$i.qemu"
+	local i=$1 shell=() in=/dev/null out=2
 	mkfifo "$WORK/n$i.in" "$WORK/n$i.out"
 	if [ $SHELL_MODE = 1 ] && [ "$i" = 1 ]; then	# /dev/hvc1: this terminal
 		shell=(-chardev stdio,id=sh,signal=off
 		       -device virtconsole,chardev=sh,bus=vser.0)
-		in=/dev/fd/5 out=/dev/fd/6
+		in=/dev/fd/5 out=6
 	fi
 	ip netns exec "$NS" qemu-system-x86_64 -accel tcg -nodefaults \
 		-no-user-config -display none -monitor none -no-reboot \
@@ -216,7 +217,7 @@ start_node() {
 		-device virtconsole,chardev=ctl,bus=vser.0 "${shell[@]}" \
 		-netdev "tap,id=net0,ifname=tap$i,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=net0,mac=52:54:00:00:00:$(printf %02x "$i")" \
-		< "$in" > "$out" 2> "$LOGS/node$i.qemu" &
+		< "$in" 2> "$LOGS/node$i.qemu" >&"$out" &
 	PIDS+=($!)
 	disown $!	# no "Killed" job notice when a node is killed on request
 	# relay the control port: status lines to files, the rest prefixed
@@ -331,6 +332,7 @@ if wait_all ready && { [ $JOIN = 0 ] || form_cluster; }; then
 	for i in $(seq 1 "$NODES"); do
 		echo GO > "$WORK/n$i.in"
 	done
+	[ $SHELL_MODE = 0 ] || DEADLINE=$((SECONDS + SHELL_TIMEOUT))
 	wait_all rc || status=1
 else
 	status=1

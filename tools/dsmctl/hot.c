@@ -22,14 +22,15 @@
  */
 int hot_add(struct hot_list *l, const struct hot_page *p)
 {
+	size_t cap = l->cap ? 2 * l->cap : 64;
 	struct hot_page *v;
 
 	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		v = realloc(l->v, l->cap * sizeof(*v));
+		v = realloc(l->v, cap * sizeof(*v));
 		if (!v)
 			return -1;
 		l->v = v;
+		l->cap = cap;
 	}
 	l->v[l->n++] = *p;
 	return 0;

@@ -147,6 +147,18 @@ struct dsm_info {
 };
 
 /**
+ * struct dsm_members - result of DSM_IOC_MEMBERS (any open file of /dev/dsm)
+ * @nodes: the members, this node included, as a node set (bit id % 64:
+ *         node 64 is bit 0); 0 outside a cluster. A node leaves the set when
+ *         it leaves or once it is declared lost (after the dead timeout).
+ * @epoch: the membership epoch of @nodes, 0 outside a cluster
+ */
+struct dsm_members {
+	__u64 nodes;
+	__u64 epoch;
+};
+
+/**
  * struct dsm_wait - argument of DSM_IOC_WAIT (any open file of /dev/dsm): a
  * cross-node futex wait
  * @addr:       a 4-byte aligned address in a dsm mapping of the calling
@@ -217,6 +229,7 @@ struct dsm_barrier_arrive {
 #define DSM_IOC_INFO		_IOR(DSM_IOC_MAGIC, 3, struct dsm_info)
 #define DSM_IOC_WAIT		_IOW(DSM_IOC_MAGIC, 4, struct dsm_wait)
 #define DSM_IOC_BARRIER		_IOW(DSM_IOC_MAGIC, 5, struct dsm_barrier_arrive)
+#define DSM_IOC_MEMBERS		_IOR(DSM_IOC_MAGIC, 6, struct dsm_members)
 
 /* ---- generic netlink ---- */
 

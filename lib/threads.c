@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * libdsm: threads across nodes - run a function on another node, join it.
+ *
+ * Theory of operation. The same program runs on every member, each in
+ * dsm_threads_run(): on the main node it runs the program's main function,
+ * on every node (the main one too) a server thread runs the threads that
+ * others create there. They meet in a table region (key LIBDSM_THREADS_KEY,
+ * or DSM_THREADS_KEY): a header page and one page per thread slot.
+ *
+ *  - Functions travel as their offset in the program: a thread's function
+ *    must be in the main executable, which every node maps at its own base
+ *    (ASLR) but with the same layout, so base + offset is the same function
+ *    everywhere. The main node writes the program's GNU build ID in the
+ *    header; a server whose program differs serves nothing. Arguments and
+ *    results are pointers, passed as they are: to be meaningful on another
+ *    node, they point into a region every node maps at the same address
+ *    (dsm_map_fixed(), in the setup function every node runs first).
+ *  - dsm_thread_create() claims a slot in the header's bitmap, writes the
+ *    request in the slot's page, notes it in the header and bumps the
+ *    target's wake word there. The target's server takes the request by
+ *    changing the slot's state to RUNNING, runs the function in a new
+ *    pthread, and stores the result and DONE. Creating waits until the
+ *    request is taken: it fails if the target is not a member or stops
+ *    being one (EHOSTDOWN), or if no server takes it within twice the dead
+ *    timeout (ESRCH).
+ *  - Only creators and joiners write the header; a server writes only the
+ *    slots it runs. So a node that dies takes only its own threads' slots
+ *    with it: the creator holds a copy of each such slot, reads it locally
+ *    while it waits (dsm_wait() sleeps until another node's store), and
+ *    asks the kernel for the member set (DSM_IOC_MEMBERS) between waits.
+ *    Joining a thread whose node was lost fails with EHOSTDOWN once the
+ *    cluster has declared the node lost (the dead timeout), never hangs.
+ *  - Runs are numbered in the header: a server serves the run the main node
+ *    started, until the main node marks it stopped (its main function
+ *    returned) and wakes every server; once they have unmapped the table,
+ *    the main node removes it, so the next run starts from a fresh table
+ *    (a table left by a run that crashed is reused, run number and all).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libdsm.h"
+
+#define DSM_EXPORT __attribute__((visibility("default")))
+
+#define THREADS_SLOTS	64
+#define THREADS_POLL_NS	(100 * 1000 * 1000L)	/* between membership checks */
+#define THREADS_START_S	60	/* a server waits this long for a main node */
+
+enum { SLOT_FREE, SLOT_REQUESTED, SLOT_RUNNING, SLOT_DONE };
+
+/* Page 0 of the table: written by creators and joiners only. */
+struct threads_header {
+	uint64_t prog;			/* the program's build ID, hashed */
+	uint64_t used;			/* slots taken (bit i: slot i) */
+	uint32_t run;			/* the main node's run, 0: none yet */
+	uint32_t stopped;		/* the last run whose main function returned */
+	uint32_t wake[DSM_MAX_NODES + 1];	/* per node: bumped per request */
+	uint32_t running[DSM_MAX_NODES + 1];	/* per node: threads not joined */
+	uint32_t req_node[THREADS_SLOTS];	/* slot i was asked of this node */
+	uint32_t req_seq[THREADS_SLOTS];	/* ... as its request number */
+};
+
+/* Pages 1..THREADS_SLOTS: one thread each. */
+struct threads_slot {
+	uint32_t state;			/* SLOT_*: the creator, then the server */
+	uint32_t seq;			/* request number, in the thread's id */
+	uint32_t node;			/* where it runs */
+	uint32_t creator;
+	uint64_t fn;			/* offset in the program */
+	uint64_t arg;
+	uint64_t result;		/* what the function returned */
+};
+
+static struct {
+	struct dsm_region region;
+	char *base;
+	uint64_t prog;
+	uintptr_t text_lo, text_hi, bias;	/* the main executable, mapped */
+	int self, dead_timeout_ms;
+	uint32_t run;				/* the run served */
+	int active;				/* our threads still running */
+} tt;
+
+static __thread dsm_thread_t tt_self;
+
+static struct threads_header *header(void)
+{
+	return (struct threads_header *)tt.base;
+}
+
+static struct threads_slot *slot(unsigned int i)
+{
+	return (struct threads_slot *)(tt.base + (i + 1) * DSM_PAGE_SIZE);
+}
+
+static uint32_t load(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Is @node a member now? -errno if the kernel cannot say. */
+static int is_member(int node)
+{
+	struct dsm_members m;
+	int fd = open(DSM_DEVICE_PATH, O_RDONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, DSM_IOC_MEMBERS, &m))
+		err = -errno;
+	close(fd);
+	return err ? err : !!(m.nodes & (1ULL << (node % 64)));
+}
+
+/* The main executable: its executable segment, load bias and build ID. */
+static int find_program(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	const ElfW(Nhdr) *n;
+	const char *p, *end;
+	int i;
+
+	(void)size;
+	(void)arg;
+	tt.bias = info->dlpi_addr;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			tt.text_lo = info->dlpi_addr + ph->p_vaddr;
+			tt.text_hi = tt.text_lo + ph->p_memsz;
+		}
+		if (ph->p_type != PT_NOTE)
+			continue;
+		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while (p + sizeof(*n) <= end) {
+			n = (const ElfW(Nhdr) *)p;
+			p += sizeof(*n) + ((n->n_namesz + 3) & ~3u);
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    p + n->n_descsz <= end) {
+				for (unsigned int b = 0; b < n->n_descsz; b++)
+					h = (h ^ (uint8_t)p[b]) * 0x100000001b3ULL;
+				tt.prog = h;
+			}
+			p += (n->n_descsz + 3) & ~3u;
+		}
+	}
+	return 1;	/* the first object is the main program */
+}
+
+/* Run one thread of ours: slot @arg (its index), taken by our server. */
+static void *thread_main(void *arg)
+{
+	unsigned int i = (unsigned int)(uintptr_t)arg;
+	struct threads_slot *s = slot(i);
+	void *(*fn)(void *) = (void *(*)(void *))(tt.bias + s->fn);
+	void *ret;
+
+	tt_self = (dsm_thread_t)s->seq << 8 | i;
+	ret = fn((void *)(uintptr_t)s->arg);
+	s->result = (uint64_t)(uintptr_t)ret;
+	__atomic_store_n(&s->state, SLOT_DONE, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Take the requests made of this node; each runs in a thread of its own. */
+static void serve_requests(uint32_t *seen)
+{
+	struct threads_header *h = header();
+	uint32_t expected = SLOT_REQUESTED, seq;
+	pthread_attr_t attr;
+	pthread_t t;
+	unsigned int i;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < THREADS_SLOTS; i++) {
+		seq = load(&h->req_seq[i]);
+		if (load(&h->req_node[i]) != (uint32_t)tt.self || seq == seen[i])
+			continue;
+		seen[i] = seq;
+		expected = SLOT_REQUESTED;
+		if (slot(i)->seq != seq ||
+		    !__atomic_compare_exchange_n(&slot(i)->state, &expected, SLOT_RUNNING,
+						 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;	/* cancelled, or an older request */
+		__atomic_add_fetch(&tt.active, 1, __ATOMIC_ACQUIRE);
+		if (pthread_create(&t, &attr, thread_main, (void *)(uintptr_t)i)) {
+			slot(i)->result = 0;	/* no thread: it ends at once */
+			__atomic_store_n(&slot(i)->state, SLOT_DONE, __ATOMIC_RELEASE);
+			__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static int stopping(void)
+{
+	return load(&header()->stopped) == tt.run;
+}
+
+/* The server: until the main node stops the run. */
+static int serve(void)
+{
+	struct threads_header *h = header();
+	uint32_t seen[THREADS_SLOTS] = { 0 }, wake;
+
+	if (h->prog != tt.prog) {
+		fprintf(stderr, "libdsm: threads: node %d runs another program than the main node: not serving\n",
+			tt.self);
+		return -ENOEXEC;
+	}
+	while (!stopping()) {
+		wake = load(&h->wake[tt.self]);
+		serve_requests(seen);
+		if (load(&h->wake[tt.self]) == wake && !stopping())
+			dsm_wait(&h->wake[tt.self], wake, THREADS_POLL_NS);
+	}
+	return 0;
+}
+
+static void *server_thread(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)serve();
+}
+
+/* Give up on a request no server took: unless one takes it meanwhile. */
+static int cancel(unsigned int i, int node)
+{
+	struct threads_header *h = header();
+	uint32_t expected = SLOT_REQUESTED;
+
+	if (!__atomic_compare_exchange_n(&slot(i)->state, &expected, SLOT_FREE, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;	/* taken after all */
+	__atomic_sub_fetch(&h->running[node], 1, __ATOMIC_RELAXED);
+	__atomic_and_fetch(&h->used, ~(1ULL << i), __ATOMIC_RELEASE);
+	return -1;
+}
+
+/* The member running the fewest of the threads not joined yet. */
+static int least_loaded(void)
+{
+	struct dsm_members m;
+	int fd = open(DSM_DEVICE_PATH, O_RDONLY | O_CLOEXEC), id, best = 0;
+
+	if (fd < 0)
+		return tt.self;
+	if (ioctl(fd, DSM_IOC_MEMBERS, &m))
+		m.nodes = 0;
+	close(fd);
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if ((m.nodes & (1ULL << (id % 64))) &&
+		    (!best || load(&header()->running[id]) < load(&header()->running[best])))
+			best = id;
+	return best ? best : tt.self;
+}
+
+/**
+ * dsm_thread_create() - run @fn(@arg) in a new thread on a node
+ * @node: the node, 1..DSM_MAX_NODES, or DSM_THREAD_ANY (the member running
+ *        the fewest threads created and not joined yet, lowest id first)
+ * @fn:   a function of the program's main executable
+ * @arg:  passed as is (point into a region mapped at the same address on
+ *        every node)
+ * @tid:  the new thread's id, for dsm_thread_join()
+ *
+ * Only in a program running in dsm_threads_run(). Returns once the node's
+ * server has taken the request.
+ *
+ * Return: 0; -EINVAL (bad node, @fn not in the main executable, not in
+ * dsm_threads_run()), -EAGAIN (64 threads not joined yet), -EHOSTDOWN
+ * (@node is not a member, or stopped being one), -ESRCH (no server on
+ * @node took it within twice the dead timeout: the program does not run
+ * there).
+ */
+DSM_EXPORT int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
+				 dsm_thread_t *tid)
+{
+	struct threads_header *h = header();
+	struct threads_slot *s;
+	uint64_t used, want;
+	double deadline;
+	unsigned int i;
+	int member;
+
+	if (!tt.base || node < 0 || node > DSM_MAX_NODES ||
+	    (uintptr_t)fn < tt.text_lo || (uintptr_t)fn >= tt.text_hi)
+		return -EINVAL;
+	if (node == DSM_THREAD_ANY)
+		node = least_loaded();
+	member = is_member(node);
+	if (member <= 0)
+		return member ? member : -EHOSTDOWN;
+	used = __atomic_load_n(&h->used, __ATOMIC_ACQUIRE);
+	do {
+		if (!~used)
+			return -EAGAIN;
+		i = __builtin_ctzll(~used);
+		want = used | 1ULL << i;
+	} while (!__atomic_compare_exchange_n(&h->used, &used, want, 0,
+					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	s = slot(i);
+	s->seq++;
+	if (!s->seq)
+		s->seq = 1;	/* 0 means no request */
+	s->node = node;
+	s->creator = tt.self;
+	s->fn = (uintptr_t)fn - tt.bias;
+	s->arg = (uintptr_t)arg;
+	s->result = 0;
+	__atomic_store_n(&s->state, SLOT_REQUESTED, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&h->running[node], 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->req_node[i], node, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->req_seq[i], s->seq, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&h->wake[node], 1, __ATOMIC_RELEASE);
+
+	deadline = now_s() + 2 * tt.dead_timeout_ms / 1000.0;
+	while (load(&s->state) == SLOT_REQUESTED) {
+		member = is_member(node);
+		if ((member <= 0 || now_s() > deadline) && cancel(i, node))
+			return member <= 0 ? -EHOSTDOWN : -ESRCH;
+		dsm_wait(&s->state, SLOT_REQUESTED, THREADS_POLL_NS);
+	}
+	*tid = (dsm_thread_t)s->seq << 8 | i;
+	return 0;
+}
+
+/**
+ * dsm_thread_join() - wait for a thread to end and take its result
+ * @tid: from dsm_thread_create(); each thread is joined once
+ * @ret: where its function's return value goes; may be NULL
+ *
+ * Return: 0; -EINVAL (no such thread, or joined already); -EHOSTDOWN (its
+ * node left or was lost before the thread ended: once the cluster declares
+ * it lost, within the dead timeout, never later).
+ */
+DSM_EXPORT int dsm_thread_join(dsm_thread_t tid, void **ret)
+{
+	struct threads_header *h = header();
+	unsigned int i = tid & 0xff;
+	struct threads_slot *s;
+	uint32_t state;
+	int member;
+
+	if (!tt.base || i >= THREADS_SLOTS ||
+	    !(__atomic_load_n(&h->used, __ATOMIC_ACQUIRE) & 1ULL << i))
+		return -EINVAL;
+	s = slot(i);
+	if (s->seq != (uint32_t)(tid >> 8) || s->creator != (uint32_t)tt.self)
+		return -EINVAL;
+	while ((state = load(&s->state)) != SLOT_DONE) {
+		member = is_member(s->node);
+		if (member <= 0)
+			return member ? member : -EHOSTDOWN;	/* its slot stays taken */
+		dsm_wait(&s->state, state, THREADS_POLL_NS);
+	}
+	if (ret)
+		*ret = (void *)(uintptr_t)s->result;
+	s->state = SLOT_FREE;
+	__atomic_sub_fetch(&h->running[s->node], 1, __ATOMIC_RELAXED);
+	__atomic_and_fetch(&h->used, ~(1ULL << i), __ATOMIC_RELEASE);
+	return 0;
+}
+
+/**
+ * dsm_thread_self() - the id of the calling thread
+ *
+ * Return: its id if dsm_thread_create() made it, else 0.
+ */
+DSM_EXPORT dsm_thread_t dsm_thread_self(void)
+{
+	return tt_self;
+}
+
+/* Attach and map the table; the program's identity. */
+static int threads_open(void)
+{
+	const char *env = getenv("LIBDSM_THREADS_KEY");
+	uint64_t key = env ? strtoull(env, NULL, 0) : DSM_THREADS_KEY;
+	struct dsm_info info;
+	void *base;
+	int err;
+
+	err = dsm_info(&info);
+	if (err)
+		return err;
+	if (!info.node_id || !info.members)
+		return -ENOTCONN;
+	tt.self = info.node_id;
+	tt.dead_timeout_ms = info.dead_timeout_ms;
+	dl_iterate_phdr(find_program, NULL);
+	err = dsm_attach(key, (THREADS_SLOTS + 1) * DSM_PAGE_SIZE, 0, &tt.region);
+	if (err)
+		return err;
+	err = dsm_map(&tt.region, &base);
+	if (err) {
+		dsm_detach(&tt.region);
+		return err;
+	}
+	tt.base = base;
+	return 0;
+}
+
+/* Unmap the table, unless threads of ours still run (the process ends). */
+static void threads_close(void)
+{
+	if (__atomic_load_n(&tt.active, __ATOMIC_ACQUIRE))
+		return;
+	dsm_unmap(&tt.region, tt.base);
+	dsm_detach(&tt.region);
+	tt.base = NULL;
+}
+
+/* The main node ended its run: stop the servers, then drop the table. */
+static void threads_stop(pthread_t server)
+{
+	struct threads_header *h = header();
+	uint64_t key = tt.region.key;
+	double until;
+	int id;
+
+	__atomic_store_n(&h->stopped, tt.run, __ATOMIC_RELEASE);
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		__atomic_add_fetch(&h->wake[id], 1, __ATOMIC_RELEASE);
+	pthread_join(server, NULL);
+	threads_close();
+	/* the servers unmap as they see stop: a few round trips */
+	until = now_s() + 2 * tt.dead_timeout_ms / 1000.0;
+	while (dsm_remove(key) == -EBUSY && now_s() < until)
+		usleep(20 * 1000);
+}
+
+/**
+ * dsm_threads_run() - run a program whose threads may run on every node
+ * @setup:   run first on every node, may be NULL: map the regions threads
+ *           share at fixed addresses (dsm_map_fixed()); non-zero fails the
+ *           run on that node
+ * @main_fn: the program's main function, run on the main node only (node 1,
+ *           or LIBDSM_MAIN_NODE, the same on every node)
+ * @argc:    passed to @main_fn
+ * @argv:    passed to @main_fn
+ *
+ * Start the same program on every member; each calls this from main(). On
+ * the main node, it serves threads while @main_fn runs, then stops every
+ * server; elsewhere it serves threads until then (at most 60 s waiting for
+ * the main node to start).
+ *
+ * Return: what @main_fn returned on the main node, 0 on the others; or a
+ * negative errno (-ENOTCONN outside a cluster, -ETIMEDOUT no main node
+ * started, -ENOEXEC the main node runs another program, or from @setup).
+ */
+DSM_EXPORT int dsm_threads_run(int (*setup)(void),
+			       int (*main_fn)(int argc, char **argv),
+			       int argc, char **argv)
+{
+	const char *env = getenv("LIBDSM_MAIN_NODE");
+	int main_node = env ? atoi(env) : 1, ret;
+	struct threads_header *h;
+	double until;
+	pthread_t server;
+
+	ret = threads_open();
+	if (ret)
+		return ret;
+	ret = setup ? setup() : 0;
+	if (ret)
+		goto out;
+	h = header();
+	if (tt.self == main_node) {
+		h->prog = tt.prog;
+		h->used = 0;
+		memset(h->running, 0, sizeof(h->running));
+		tt.run = h->run + 1 ? h->run + 1 : 1;
+		__atomic_store_n(&h->run, tt.run, __ATOMIC_RELEASE);
+		ret = pthread_create(&server, NULL, server_thread, NULL);
+		if (ret) {
+			ret = -ret;
+			goto out;
+		}
+		ret = main_fn(argc, argv);
+		threads_stop(server);
+		return ret;
+	}
+	/* a run that the main node started and did not stop */
+	until = now_s() + THREADS_START_S;
+	while (!(tt.run = load(&h->run)) || stopping()) {
+		if (now_s() > until) {
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		usleep(20 * 1000);
+	}
+	ret = serve();
+out:
+	threads_close();
+	return ret;
+}
