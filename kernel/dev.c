@@ -107,14 +107,22 @@ static int dsm_dev_info(void __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-/* The member set and its epoch, read as one (retried if an epoch began). */
+/*
+ * The members that are not lost, and their epoch, read as one (again if an
+ * epoch began meanwhile). A lost node stays in the member list until it
+ * comes back or is dropped; requests stop counting on it at once.
+ */
 static int dsm_dev_members(void __user *argp)
 {
 	struct dsm_members m;
+	u32 id;
 
 	do {
 		m.epoch = dsm_members_epoch();
-		m.nodes = m.epoch ? dsm_members_mask() : 0;
+		m.nodes = 0;
+		for (id = 1; m.epoch && id <= DSM_MAX_NODES; id++)
+			if (!dsm_node_gone(id))
+				m.nodes |= dsm_node_bit(id);
 	} while (m.epoch != dsm_members_epoch());
 	return copy_to_user(argp, &m, sizeof(m)) ? -EFAULT : 0;
 }

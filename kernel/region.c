@@ -131,7 +131,7 @@ int dsm_attach_check(const struct dsm_attach *req)
 {
 	if (req->flags & ~DSM_ATTACH_FLAGS || req->pad)
 		return -EINVAL;
-	if ((req->flags & DSM_ATTACH_FLAGS) == DSM_ATTACH_FLAGS)
+	if ((req->flags & DSM_ATTACH_EXCL) && (req->flags & DSM_ATTACH_NOCREATE))
 		return -EINVAL;
 	if (req->size % PAGE_SIZE || req->size > DSM_REGION_MAX_SIZE)
 		return -EINVAL;

@@ -32,11 +32,13 @@
 #include "dsm.h"
 
 /*
- * The answer for @req from what this node knows; creates at the home.
- * Status EEXIST is for DSM_ATTACH_EXCL; EADDRINUSE says that this node
- * holds the key as a local region (made before it joined).
+ * The answer for @req of node @from from what this node knows; creates at
+ * the home, with every member as a home of its pages, or @from alone
+ * (DSM_ATTACH_HOME_SELF). Status EEXIST is for DSM_ATTACH_EXCL; EADDRINUSE
+ * says that this node holds the key as a local region (made before it
+ * joined).
  */
-static int dsm_region_answer(const struct dsm_wire_region *req,
+static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 			     struct dsm_wire_region_reply *rep)
 {
 	u64 key = le64_to_cpu(req->key), size = le64_to_cpu(req->size);
@@ -50,7 +52,9 @@ static int dsm_region_answer(const struct dsm_wire_region *req,
 		err = -EADDRINUSE;
 	} else if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
 		   size && !(flags & DSM_ATTACH_NOCREATE)) {
-		err = dsm_region_find(key, size, 0, true, dsm_members_mask(), 0, &r);
+		homes = flags & DSM_ATTACH_HOME_SELF ? dsm_node_bit(from) :
+						       dsm_members_mask();
+		err = dsm_region_find(key, size, 0, true, homes, 0, &r);
 		if (!err) {
 			size = r->size;
 			homes = r->homes;	/* what the table holds */
@@ -85,7 +89,7 @@ static int dsm_region_serve(u32 from, const struct dsm_wire_region *req,
 	case DSM_REGION_CREATE:
 		if (dsm_attach_check(&check))
 			return -EPROTO;
-		return dsm_region_answer(req, rep);
+		return dsm_region_answer(from, req, rep);
 	case DSM_REGION_SYNC:	/* only needs an answer */
 		break;
 	case DSM_REGION_PREPARE:

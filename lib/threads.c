@@ -25,8 +25,10 @@
  *    being one (EHOSTDOWN), or if no server takes it within twice the dead
  *    timeout (ESRCH).
  *  - Only creators and joiners write the header; a server writes only the
- *    slots it runs. So a node that dies takes only its own threads' slots
- *    with it: the creator holds a copy of each such slot, reads it locally
+ *    slots it runs: when it takes a request, and when the thread ends. In
+ *    between, the creator has taken the slot's page back (the thread waits
+ *    for that before it starts), so a node that dies while it runs threads
+ *    takes no page of the table with it: the creator reads the slot here
  *    while it waits (dsm_wait() sleeps until another node's store), and
  *    asks the kernel for the member set (DSM_IOC_MEMBERS) between waits.
  *    Joining a thread whose node was lost fails with EHOSTDOWN once the
@@ -77,6 +79,8 @@ struct threads_slot {
 	uint32_t seq;			/* request number, in the thread's id */
 	uint32_t node;			/* where it runs */
 	uint32_t creator;
+	uint32_t seen;			/* the creator saw RUNNING: the thread may go */
+	uint32_t pad;
 	uint64_t fn;			/* offset in the program */
 	uint64_t arg;
 	uint64_t result;		/* what the function returned */
@@ -177,6 +181,9 @@ static void *thread_main(void *arg)
 	void *ret;
 
 	tt_self = (dsm_thread_t)s->seq << 8 | i;
+	/* until the creator took the slot's page back (see dsm_thread_create) */
+	while (!load(&s->seen))
+		dsm_wait(&s->seen, 0, THREADS_POLL_NS);
 	ret = fn((void *)(uintptr_t)s->arg);
 	s->result = (uint64_t)(uintptr_t)ret;
 	__atomic_store_n(&s->state, SLOT_DONE, __ATOMIC_RELEASE);
@@ -328,6 +335,7 @@ DSM_EXPORT int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
 		s->seq = 1;	/* 0 means no request */
 	s->node = node;
 	s->creator = tt.self;
+	s->seen = 0;
 	s->fn = (uintptr_t)fn - tt.bias;
 	s->arg = (uintptr_t)arg;
 	s->result = 0;
@@ -344,6 +352,12 @@ DSM_EXPORT int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
 			return member <= 0 ? -EHOSTDOWN : -ESRCH;
 		dsm_wait(&s->state, SLOT_REQUESTED, THREADS_POLL_NS);
 	}
+	/*
+	 * Taking the slot, the server took its page. Take it back before the
+	 * thread starts: if that node dies while the thread runs, the joiner
+	 * still reads the slot here.
+	 */
+	__atomic_store_n(&s->seen, 1, __ATOMIC_RELEASE);
 	*tid = (dsm_thread_t)s->seq << 8 | i;
 	return 0;
 }
@@ -395,11 +409,17 @@ DSM_EXPORT dsm_thread_t dsm_thread_self(void)
 	return tt_self;
 }
 
-/* Attach and map the table; the program's identity. */
-static int threads_open(void)
+/*
+ * Attach and map the table: the main node creates it, as the only home of
+ * its pages (so the loss of another node never takes a page of the table
+ * with it but the slots that node wrote); the others wait for it.
+ */
+static int threads_open(int main_node)
 {
 	const char *env = getenv("LIBDSM_THREADS_KEY");
 	uint64_t key = env ? strtoull(env, NULL, 0) : DSM_THREADS_KEY;
+	size_t size = (THREADS_SLOTS + 1) * DSM_PAGE_SIZE;
+	double until = now_s() + THREADS_START_S;
 	struct dsm_info info;
 	void *base;
 	int err;
@@ -412,9 +432,14 @@ static int threads_open(void)
 	tt.self = info.node_id;
 	tt.dead_timeout_ms = info.dead_timeout_ms;
 	dl_iterate_phdr(find_program, NULL);
-	err = dsm_attach(key, (THREADS_SLOTS + 1) * DSM_PAGE_SIZE, 0, &tt.region);
+	if (tt.self == main_node)
+		err = dsm_attach(key, size, DSM_ATTACH_HOME_SELF, &tt.region);
+	else
+		while ((err = dsm_attach(key, size, DSM_ATTACH_NOCREATE, &tt.region)) == -ENOENT &&
+		       now_s() < until)
+			usleep(20 * 1000);
 	if (err)
-		return err;
+		return err == -ENOENT ? -ETIMEDOUT : err;
 	err = dsm_map(&tt.region, &base);
 	if (err) {
 		dsm_detach(&tt.region);
@@ -482,7 +507,7 @@ DSM_EXPORT int dsm_threads_run(int (*setup)(void),
 	double until;
 	pthread_t server;
 
-	ret = threads_open();
+	ret = threads_open(main_node);
 	if (ret)
 		return ret;
 	ret = setup ? setup() : 0;

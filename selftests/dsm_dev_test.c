@@ -101,15 +101,39 @@ TEST(attach_bad_arguments)
 	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, 0, 1));
 	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE,
 				      DSM_ATTACH_EXCL | DSM_ATTACH_NOCREATE, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_EXCL |
+				      DSM_ATTACH_NOCREATE | DSM_ATTACH_HOME_SELF, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_FLAGS + 1, 0));
 	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), 0, DSM_ATTACH_EXCL, 0));
 	EXPECT_EQ(-EFAULT, ioctl(fd, DSM_IOC_ATTACH, (void *)16) ? -errno : 0);
 	/* none of the above created anything */
 	EXPECT_EQ(-ENOENT, dsm_remove(KEY(2)));
 
-	ASSERT_EQ(0, attach_raw(fd, KEY(2), PAGE, 0, 0));
+	ASSERT_EQ(0, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_HOME_SELF, 0));
 	EXPECT_EQ(-EBUSY, attach_raw(fd, KEY(2), PAGE, 0, 0));
 	close(fd);
 	EXPECT_EQ(0, dsm_remove(KEY(2)));
+}
+
+TEST(members)
+{
+	struct dsm_members m;
+	struct dsm_info info;
+	int fd = open_dev();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, DSM_IOC_INFO, &info));
+	ASSERT_EQ(0, ioctl(fd, DSM_IOC_MEMBERS, &m));
+	EXPECT_EQ(info.epoch, m.epoch);
+	if (info.epoch) {	/* this node among as many as DSM_IOC_INFO says */
+		EXPECT_EQ(info.members, __builtin_popcountll(m.nodes));
+		EXPECT_TRUE(m.nodes & 1ULL << (info.node_id % 64));
+	} else {
+		EXPECT_EQ(0, m.nodes);
+	}
+	EXPECT_EQ(-1, ioctl(fd, DSM_IOC_MEMBERS, (void *)16));
+	EXPECT_EQ(EFAULT, errno);
+	close(fd);
 }
 
 TEST(unknown_ioctls)

@@ -235,7 +235,7 @@ static int main_test(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("TAP version 13\n1..15\n");
+	printf("TAP version 13\n1..13\n");
 	test_sum();
 	test_sort();
 	test_any();

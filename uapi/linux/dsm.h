@@ -53,6 +53,7 @@
  *    DSM_CMD_REGION_GET (CAP_NET_ADMIN: a key is all it takes to attach a
  *    region; dump) one message per region this node
  *    knows (attached here, or a shadow of a cluster region it holds pages of):
+ *        request: DSM_A_REGION_KEY u64 (optional: only that region)
  *        DSM_A_REGION        nest of DSM_REGION_A_*
  *
  *    DSM_CMD_HOT_GET (CAP_NET_ADMIN; dump) one message per page of a
@@ -116,7 +117,9 @@ struct dsm_attach {
 
 #define DSM_ATTACH_EXCL		0x1	/* fail if the region exists */
 #define DSM_ATTACH_NOCREATE	0x2	/* fail if it does not */
-#define DSM_ATTACH_FLAGS	(DSM_ATTACH_EXCL | DSM_ATTACH_NOCREATE)
+#define DSM_ATTACH_HOME_SELF	0x4	/* created here: the only home of its pages */
+#define DSM_ATTACH_FLAGS	(DSM_ATTACH_EXCL | DSM_ATTACH_NOCREATE | \
+				 DSM_ATTACH_HOME_SELF)
 
 /**
  * struct dsm_remove - argument of DSM_IOC_REMOVE
@@ -148,9 +151,10 @@ struct dsm_info {
 
 /**
  * struct dsm_members - result of DSM_IOC_MEMBERS (any open file of /dev/dsm)
- * @nodes: the members, this node included, as a node set (bit id % 64:
- *         node 64 is bit 0); 0 outside a cluster. A node leaves the set when
- *         it leaves or once it is declared lost (after the dead timeout).
+ * @nodes: the members that are not lost, this node included, as a node set
+ *         (bit id % 64: node 64 is bit 0); 0 outside a cluster. A node
+ *         leaves the set when it leaves, and once this node declares it
+ *         lost (silent for the dead timeout, or restarted).
  * @epoch: the membership epoch of @nodes, 0 outside a cluster
  */
 struct dsm_members {
