@@ -102,12 +102,17 @@ $(B)/libdsm.pc: lib/libdsm.pc.in Kbuild
 CTL_SRC := tools/dsmctl/dsmctl.c tools/dsmctl/nl.c tools/dsmctl/json.c \
 	   tools/dsmctl/parse.c tools/dsmctl/hot.c
 CTL_HDR := $(wildcard tools/dsmctl/*.h) uapi/linux/dsm.h
-tools: $(B)/dsmctl
+tools: $(B)/dsmctl $(B)/dsmrun
+
+# dsmrun: hosts programs started on another node (static, for the guests).
+$(B)/dsmrun: tools/dsmrun/dsmrun.c $(B)/libdsm.a lib/libdsm.h
+	@mkdir -p $(@D)
+	$(UCC) $(CTL_LDFLAGS) $(LDFLAGS) -pthread -Ilib -o $@ $< $(B)/libdsm.a
 
 # The demo's parallel program (static, for the guests).
 $(B)/selftests/dsm_sor: tools/sor/dsm_sor.c tools/node_stat.h $(B)/libdsm.a lib/libdsm.h
 	@mkdir -p $(@D)
-	$(UCC) -static -Ilib -o $@ $< $(B)/libdsm.a -lm
+	$(UCC) -static -pthread -Ilib -o $@ $< $(B)/libdsm.a -lm
 
 # The benchmark (make bench), static, for the guests.
 $(B)/selftests/dsm_bench: tools/bench/dsm_bench.c tools/node_stat.h kernel/coherence/homes.c kernel/coherence/homes.h $(B)/libdsm.a lib/libdsm.h
@@ -240,6 +245,8 @@ install: all install-user
 # Everything but the module (the packages' userspace; dsm-dkms builds the module).
 install-user: lib tools
 	install -D -m 0755 $(B)/dsmctl $(DESTDIR)$(PREFIX)/sbin/dsmctl
+	install -D -m 0755 $(B)/dsmrun $(DESTDIR)$(PREFIX)/bin/dsmrun
+	install -D -m 0644 Documentation/dsmrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/dsmrun.1
 	install -D -m 0644 $(B)/libdsm.a $(DESTDIR)$(LIBDIR)/libdsm.a
 	install -D -m 0644 $(B)/libdsm.so.$(DSM_VERSION) $(DESTDIR)$(LIBDIR)/libdsm.so.$(DSM_VERSION)
 	ln -sf libdsm.so.$(DSM_VERSION) $(DESTDIR)$(LIBDIR)/libdsm.so.$(LIB_SOVERSION)

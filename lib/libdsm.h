@@ -83,6 +83,7 @@ int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
 		      dsm_thread_t *tid);
 int dsm_thread_join(dsm_thread_t tid, void **ret);
 dsm_thread_t dsm_thread_self(void);
+int dsm_threads_host(unsigned int runs);
 
 int dsm_heap_init(void *base, size_t size);
 int dsm_heap_alloc(void *base, size_t size, void **out);

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,6 +59,7 @@
 #define THREADS_SLOTS	64
 #define THREADS_POLL_NS	(100 * 1000 * 1000L)	/* between membership checks */
 #define THREADS_START_S	60	/* a server waits this long for a main node */
+#define THREADS_CMD_MAX	2048	/* the main node's command line, published */
 
 enum { SLOT_FREE, SLOT_REQUESTED, SLOT_RUNNING, SLOT_DONE };
 
@@ -71,7 +73,12 @@ struct threads_header {
 	uint32_t running[DSM_MAX_NODES + 1];	/* per node: threads not joined */
 	uint32_t req_node[THREADS_SLOTS];	/* slot i was asked of this node */
 	uint32_t req_seq[THREADS_SLOTS];	/* ... as its request number */
+	uint32_t main_node;
+	char cmd[THREADS_CMD_MAX];	/* its program and arguments, each ended
+					 * by a NUL (dsm_threads_host) */
 };
+
+_Static_assert(sizeof(struct threads_header) <= DSM_PAGE_SIZE, "one page");
 
 /* Pages 1..THREADS_SLOTS: one thread each. */
 struct threads_slot {
@@ -409,17 +416,46 @@ DSM_EXPORT dsm_thread_t dsm_thread_self(void)
 	return tt_self;
 }
 
+/* The main node's program (this process's executable) and arguments. */
+static void publish_cmd(struct threads_header *h, int argc, char **argv)
+{
+	size_t n = 0, len;
+	ssize_t got;
+	int i;
+
+	memset(h->cmd, 0, sizeof(h->cmd));
+	got = readlink("/proc/self/exe", h->cmd, sizeof(h->cmd) - 2);
+	if (got <= 0)
+		return;
+	n = got + 1;
+	for (i = 1; i < argc; i++) {
+		len = strlen(argv[i]) + 1;
+		if (n + len >= sizeof(h->cmd)) {
+			memset(h->cmd, 0, sizeof(h->cmd));	/* too long: no host */
+			return;
+		}
+		memcpy(h->cmd + n, argv[i], len);
+		n += len;
+	}
+}
+
 /*
  * Attach and map the table: the main node creates it, as the only home of
  * its pages (so the loss of another node never takes a page of the table
  * with it but the slots that node wrote); the others wait for it.
  */
-static int threads_open(int main_node)
+static uint64_t threads_key(void)
 {
 	const char *env = getenv("LIBDSM_THREADS_KEY");
-	uint64_t key = env ? strtoull(env, NULL, 0) : DSM_THREADS_KEY;
+
+	return env ? strtoull(env, NULL, 0) : DSM_THREADS_KEY;
+}
+
+static int threads_open(int main_node, uint32_t hosted_run)
+{
+	uint64_t key = threads_key();
 	size_t size = (THREADS_SLOTS + 1) * DSM_PAGE_SIZE;
-	double until = now_s() + THREADS_START_S;
+	double until = now_s() + (hosted_run ? 0 : THREADS_START_S);
 	struct dsm_info info;
 	void *base;
 	int err;
@@ -438,6 +474,8 @@ static int threads_open(int main_node)
 		while ((err = dsm_attach(key, size, DSM_ATTACH_NOCREATE, &tt.region)) == -ENOENT &&
 		       now_s() < until)
 			usleep(20 * 1000);
+	if (err == -ENOENT && hosted_run)
+		return -ESTALE;	/* the run is over and its table gone */
 	if (err)
 		return err == -ENOENT ? -ETIMEDOUT : err;
 	err = dsm_map(&tt.region, &base);
@@ -478,6 +516,84 @@ static void threads_stop(pthread_t server)
 		usleep(20 * 1000);
 }
 
+/* One look at the table: its live run and the command line, if any. */
+static int host_peek(uint64_t key, uint32_t *run, uint32_t *main_node, char *cmd)
+{
+	struct threads_header *h;
+	struct dsm_region r;
+	void *base;
+	int err = dsm_attach(key, 0, DSM_ATTACH_NOCREATE, &r);
+
+	*run = 0;
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = dsm_map(&r, &base);
+	if (!err) {
+		h = base;
+		if (load(&h->run) != load(&h->stopped)) {
+			*run = load(&h->run);
+			*main_node = h->main_node;
+			memcpy(cmd, h->cmd, THREADS_CMD_MAX);
+		}
+		dsm_unmap(&r, base);
+	}
+	dsm_detach(&r);
+	return err;
+}
+
+/**
+ * dsm_threads_host() - start here the programs started on another node
+ * @runs: how many to start before returning; 0: no end
+ *
+ * Watches the thread table; for each run that a main node starts under
+ * dsm_threads_run() and this node has not started yet, runs the same
+ * program (the same path, which must hold the same build here) with the
+ * same arguments, as that run's server on this node, and waits for it. So
+ * a program is started once, on its main node. `dsmrun host` calls it.
+ *
+ * Return: 0 after @runs runs, or a negative errno (of attaching the
+ * table, or of fork).
+ */
+DSM_EXPORT int dsm_threads_host(unsigned int runs)
+{
+	char cmd[THREADS_CMD_MAX], *argv[THREADS_CMD_MAX / 2 + 1], env[16];
+	uint32_t run, main_node = 1, last = 0;
+	unsigned int started = 0;
+	size_t n, i;
+	pid_t pid;
+	int err;
+
+	while (!runs || started < runs) {
+		err = host_peek(threads_key(), &run, &main_node, cmd);
+		if (err)
+			return err;
+		if (!run || run == last || !cmd[0]) {
+			usleep(100 * 1000);
+			continue;
+		}
+		last = run;
+		for (n = 0, i = 0; i < THREADS_CMD_MAX && cmd[i]; i += strlen(cmd + i) + 1)
+			argv[n++] = cmd + i;
+		argv[n] = NULL;
+		pid = fork();
+		if (pid < 0)
+			return -errno;
+		if (!pid) {
+			snprintf(env, sizeof(env), "%u", run);
+			setenv("LIBDSM_RUN", env, 1);
+			snprintf(env, sizeof(env), "%u", main_node);
+			setenv("LIBDSM_MAIN_NODE", env, 1);
+			execv(argv[0], argv);
+			fprintf(stderr, "libdsm: cannot run %s: %s\n", argv[0], strerror(errno));
+			_exit(127);
+		}
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		started++;
+	}
+	return 0;
+}
+
 /**
  * dsm_threads_run() - run a program whose threads may run on every node
  * @setup:   run first on every node, may be NULL: map the regions threads
@@ -501,13 +617,16 @@ DSM_EXPORT int dsm_threads_run(int (*setup)(void),
 			       int (*main_fn)(int argc, char **argv),
 			       int argc, char **argv)
 {
-	const char *env = getenv("LIBDSM_MAIN_NODE");
+	const char *env = getenv("LIBDSM_MAIN_NODE"), *hosted = getenv("LIBDSM_RUN");
 	int main_node = env ? atoi(env) : 1, ret;
+	uint32_t hosted_run = hosted ? strtoul(hosted, NULL, 0) : 0;
 	struct threads_header *h;
 	double until;
 	pthread_t server;
 
-	ret = threads_open(main_node);
+	ret = threads_open(main_node, hosted_run);
+	if (ret == -ESTALE)
+		return 0;	/* the run a host started us for is over */
 	if (ret)
 		return ret;
 	ret = setup ? setup() : 0;
@@ -518,6 +637,8 @@ DSM_EXPORT int dsm_threads_run(int (*setup)(void),
 		h->prog = tt.prog;
 		h->used = 0;
 		memset(h->running, 0, sizeof(h->running));
+		h->main_node = main_node;
+		publish_cmd(h, argc, argv);
 		tt.run = h->run + 1 ? h->run + 1 : 1;
 		__atomic_store_n(&h->run, tt.run, __ATOMIC_RELEASE);
 		ret = pthread_create(&server, NULL, server_thread, NULL);
@@ -528,6 +649,11 @@ DSM_EXPORT int dsm_threads_run(int (*setup)(void),
 		ret = main_fn(argc, argv);
 		threads_stop(server);
 		return ret;
+	}
+	if (hosted_run) {	/* that run, unless it is over */
+		tt.run = hosted_run;
+		ret = load(&h->run) == hosted_run && !stopping() ? serve() : 0;
+		goto out;
 	}
 	/* a run that the main node started and did not stop */
 	until = now_s() + THREADS_START_S;

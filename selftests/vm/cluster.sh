@@ -157,7 +157,7 @@ build_initramfs() {
 	if [ "$FLAVOUR" = debug ]; then
 		cp "$ROOT/build/canary/canary.ko" "$r/lib/modules/"
 	fi
-	cp "$ROOT/build/dsmctl" "$r/bin/"
+	cp "$ROOT/build/dsmctl" "$ROOT/build/dsmrun" "$r/bin/"
 	cp "$ROOT"/build/selftests/* "$r/bin/" 2>/dev/null || true
 	cp "$ROOT"/selftests/*.sh "$r/bin/" 2>/dev/null || true
 	# libdsm and a C runtime, for dynamically linked programs given by --copy

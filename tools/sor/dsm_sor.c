@@ -1,24 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dsm_sor: red-black successive over-relaxation on a grid in a dsm region,
- * computed by every node of the cluster at once, checked against a run of
- * the same computation on one node.
+ * computed by a thread on every node of the cluster, checked against a run
+ * of the same computation on one node.
  *
  *   dsm_sor [N [ITERATIONS]]     (N: interior points per side; default 510)
  *
- * Run it on every node (cluster.sh --nodes 3 -- dsm_sor). The grid, with
- * its boundary, is (N + 2) x (N + 2) doubles; with N = 510 each row is one
+ * Written with libdsm's threads across nodes: started once on node 1 (with
+ * `dsmrun host` on the others, which starts it there as their thread
+ * server), or on every node at once (cluster.sh --nodes 3 -- dsm_sor); its
+ * main function runs on node 1 and creates one thread per node, each of
+ * which relaxes its band of rows, then joins them. The grid, with its
+ * boundary, is (N + 2) x (N + 2) doubles; with N = 510 each row is one
  * 4 KiB page, so nodes share only the rows at the edges of their bands.
- * Every node sets its band of the grid up (top edge 1.0, the rest 0), so
- * that its pages start on it (first touch), then relaxes it: all red
+ * Every thread sets its band of the grid up (top edge 1.0, the rest 0), so
+ * that its pages start on its node (first touch), then relaxes it: all red
  * points ((i + j) even), a barrier, all black points, a barrier,
  * ITERATIONS times. Red-black ordering makes the result independent of
  * how the rows are split, so node 1 then repeats the computation alone in
  * private memory and the two grids must be equal to the last bit.
  *
- * Uses libdsm: the region is mapped at the same address on every node
- * (dsm_map_fixed), the nodes meet at a dsm_barrier, and the control block
- * sits on its own page.
+ * The region is mapped at the same address on every node (dsm_map_fixed,
+ * in the setup every node runs), the threads meet at a dsm_barrier, and
+ * the control block sits on its own page.
  *
  * When a row is a page (N = 510), node 1 also prints the page transfers
  * per phase of the steady state (iterations 2 and later: the first also
@@ -45,7 +49,6 @@
 
 struct control {
 	struct dsm_barrier barrier;	/* its own line */
-	uint32_t ready;			/* node 1 has set everything up */
 	uint32_t nodes;
 	uint32_t n, iterations;
 	double seconds[65];		/* each node's compute time */
@@ -97,47 +100,44 @@ static int fail(const char *what, int err)
 	return 1;
 }
 
-int main(int argc, char **argv)
-{
-	int n = argc > 1 ? atoi(argv[1]) : 510;
-	int iterations = argc > 2 ? atoi(argv[2]) : 40;
-	int me = dsm_node_id(), nodes = dsm_node_count(), w = n + 2, err;
-	size_t grid_bytes = (size_t)w * w * sizeof(double);
-	struct dsm_region region;
-	struct control *c;
-	double *g, t0, mine;
-	long long received;
-	void *base;
+/* The same on every node (the same arguments): the grid at a fixed address. */
+static int n, iterations;
+static struct control *c;
+static double *g;
 
-	if (n < 2 || iterations < 1)
-		return fprintf(stderr, "usage: dsm_sor [N [ITERATIONS]]\n"), 1;
-	if (me <= 0)
-		return fail("this node has no id", me < 0 ? me : -ENOTCONN);
-	err = dsm_attach(SOR_KEY, PAGE + (grid_bytes + PAGE - 1) / PAGE * PAGE, 0,
+static size_t grid_bytes(void)
+{
+	return (size_t)(n + 2) * (n + 2) * sizeof(double);
+}
+
+static int setup(void)
+{
+	struct dsm_region region;
+	void *base;
+	int err;
+
+	err = dsm_attach(SOR_KEY, PAGE + (grid_bytes() + PAGE - 1) / PAGE * PAGE, 0,
 			 &region);
 	if (!err)
 		err = dsm_map_fixed(&region, &base);
-	if (err)
-		return fail("attach and map the grid", err);
+	if (err) {
+		fail("attach and map the grid", err);
+		return err;
+	}
 	c = base;
 	g = (double *)((char *)base + PAGE);
+	return 0;
+}
 
-	if (me == 1) {
-		c->nodes = nodes;
-		c->n = n;
-		c->iterations = iterations;
-		dsm_barrier_init(&c->barrier, nodes);
-		__atomic_store_n(&c->ready, 1, __ATOMIC_RELEASE);
-	}
-	while (!__atomic_load_n(&c->ready, __ATOMIC_ACQUIRE))
-		usleep(1000);
-	if (c->nodes != (uint32_t)nodes || c->n != (uint32_t)n)
-		return fprintf(stderr, "dsm_sor: nodes disagree on the setup\n"), 1;
-
-	/* my band of interior rows 1..n */
+/* The thread of node @arg (1..nodes): its band of interior rows 1..n. */
+static void *band(void *arg)
+{
+	int me = (int)(uintptr_t)arg, nodes = c->nodes;
 	int from = 1 + (me - 1) * n / nodes, to = 1 + me * n / nodes;
+	long long received;
+	double t0, mine;
 
-	/* each node sets its own band up (and the edge next to it): first touch */
+	/* each sets its own band up (and the edge next to it): first touch */
 	init_rows(g, n, me == 1 ? 0 : from, me == nodes ? n + 2 : to);
 	dsm_barrier_wait(&c->barrier);
 	t0 = now();
@@ -153,46 +153,83 @@ int main(int argc, char **argv)
 	c->seconds[me] = mine;
 	printf("node %d: rows %d-%d, %d iterations in %.2f s; %lld pages received after the first\n",
 	       me, from, to - 1, iterations, mine, c->transfers[me]);
-	dsm_barrier_wait(&c->barrier);
+	fflush(stdout);
+	return NULL;
+}
 
-	if (me == 1) {
-		double *alone = malloc(grid_bytes), t1, slowest = 0, diff = 0, sum = 0;
-		long long transfers = 0;
-		size_t differ = 0;
+/* Node 1: a thread per node, then the check against one node alone. */
+static int sor_main(int argc, char **argv)
+{
+	int nodes = dsm_node_count(), w = n + 2, err = 0, i;
+	double *alone, t1, slowest = 0, diff = 0, sum = 0;
+	dsm_thread_t t[65];
+	long long transfers = 0;
+	size_t differ = 0;
 
-		if (!alone)
-			return fail("memory for the one-node run", -ENOMEM);
-		init_rows(alone, n, 0, n + 2);
-		t1 = now();
-		for (int it = 0; it < iterations; it++)
-			for (int color = 0; color < 2; color++)
-				sweep(alone, n, 1, n + 1, color);
-		t1 = now() - t1;
-		for (size_t k = 0; k < (size_t)w * w; k++) {
-			if (alone[k] != g[k])
-				differ++;
-			diff = fmax(diff, fabs(alone[k] - g[k]));
-			sum += g[k];
-		}
-		for (int i = 1; i <= nodes; i++) {
-			slowest = fmax(slowest, c->seconds[i]);
-			transfers = transfers < 0 || c->transfers[i] < 0 ? -1 :
-				    transfers + c->transfers[i];
-		}
-		printf("grid %dx%d, %d iterations, %d nodes: %.2f s; one node alone: %.2f s\n",
-		       n, n, iterations, nodes, slowest, t1);
-		if (iterations > 1 && nodes > 1 && transfers >= 0 &&
-		    (n + 2) * sizeof(double) == PAGE) {	/* a row is a page */
-			double per_phase = transfers / (2.0 * (iterations - 1));
+	(void)argc;
+	(void)argv;
+	if (nodes < 1 || nodes > 64)
+		return fail("the cluster's size", nodes < 0 ? nodes : -EINVAL);
+	c->nodes = nodes;
+	c->n = n;
+	c->iterations = iterations;
+	dsm_barrier_init(&c->barrier, nodes);
+	for (i = 1; i <= nodes && !err; i++)
+		err = dsm_thread_create(i, band, (void *)(uintptr_t)i, &t[i]);
+	if (err)
+		return fail("create a thread", err);	/* those made wait at the barrier */
+	for (i = 1; i <= nodes && !err; i++)
+		err = dsm_thread_join(t[i], NULL);
+	if (err)
+		return fail("join a thread", err);
 
-			printf("page transfers per phase after the first iteration: %.2f; minimum %d (one row per neighbour): %.2f times\n",
-			       per_phase, 2 * (nodes - 1), per_phase / (2 * (nodes - 1)));
-		}
-		printf("check: %s (%zu of %zu values differ, largest difference %g; sum of the grid %.12f)\n",
-		       differ ? "FAILED" : "OK, identical to the one-node run", differ,
-		       (size_t)w * w, diff, sum);
-		free(alone);
-		return differ ? 1 : 0;
+	alone = malloc(grid_bytes());
+	if (!alone)
+		return fail("memory for the one-node run", -ENOMEM);
+	init_rows(alone, n, 0, n + 2);
+	t1 = now();
+	for (int it = 0; it < iterations; it++)
+		for (int color = 0; color < 2; color++)
+			sweep(alone, n, 1, n + 1, color);
+	t1 = now() - t1;
+	for (size_t k = 0; k < (size_t)w * w; k++) {
+		if (alone[k] != g[k])
+			differ++;
+		diff = fmax(diff, fabs(alone[k] - g[k]));
+		sum += g[k];
 	}
-	return 0;
+	for (i = 1; i <= nodes; i++) {
+		slowest = fmax(slowest, c->seconds[i]);
+		transfers = transfers < 0 || c->transfers[i] < 0 ? -1 :
+			    transfers + c->transfers[i];
+	}
+	printf("grid %dx%d, %d iterations, %d nodes: %.2f s; one node alone: %.2f s\n",
+	       n, n, iterations, nodes, slowest, t1);
+	if (iterations > 1 && nodes > 1 && transfers >= 0 &&
+	    (n + 2) * sizeof(double) == PAGE) {	/* a row is a page */
+		double per_phase = transfers / (2.0 * (iterations - 1));
+
+		printf("page transfers per phase after the first iteration: %.2f; minimum %d (one row per neighbour): %.2f times\n",
+		       per_phase, 2 * (nodes - 1), per_phase / (2 * (nodes - 1)));
+	}
+	printf("check: %s (%zu of %zu values differ, largest difference %g; sum of the grid %.12f)\n",
+	       differ ? "FAILED" : "OK, identical to the one-node run", differ,
+	       (size_t)w * w, diff, sum);
+	free(alone);
+	return differ ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	n = argc > 1 ? atoi(argv[1]) : 510;
+	iterations = argc > 2 ? atoi(argv[2]) : 40;
+	if (n < 2 || n > 8190 || iterations < 1)
+		return fprintf(stderr, "usage: dsm_sor [N [ITERATIONS]]\n"), 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = dsm_threads_run(setup, sor_main, argc, argv);
+	if (ret < 0)
+		return fail("threads across nodes", ret);
+	return ret ? 1 : 0;
 }
