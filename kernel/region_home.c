@@ -54,7 +54,8 @@ static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 		   size && !(flags & DSM_ATTACH_NOCREATE)) {
 		homes = flags & DSM_ATTACH_HOME_SELF ? dsm_node_bit(from) :
 						       dsm_members_mask();
-		err = dsm_region_find(key, size, 0, true, homes, 0, &r);
+		err = from != dsm_self_id() && dsm_node_gone(from) ? -EHOSTUNREACH :
+		      dsm_region_find(key, size, 0, true, homes, 0, &r);
 		if (!err) {
 			size = r->size;
 			homes = r->homes;	/* what the table holds */

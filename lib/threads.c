@@ -16,28 +16,37 @@
  *    results are pointers, passed as they are: to be meaningful on another
  *    node, they point into a region every node maps at the same address
  *    (dsm_map_fixed(), in the setup function every node runs first).
- *  - dsm_thread_create() claims a slot in the header's bitmap, writes the
- *    request in the slot's page, notes it in the header and bumps the
- *    target's wake word there. The target's server takes the request by
+ *  - dsm_thread_create() (on the main node only) claims a slot in the
+ *    header's bitmap, writes the request in the slot's page, notes it in
+ *    the header and bumps the target's wake word there; a thread for the
+ *    main node itself starts at once, without a request. The target's server takes the request by
  *    changing the slot's state to RUNNING, runs the function in a new
  *    pthread, and stores the result and DONE. Creating waits until the
  *    request is taken: it fails if the target is not a member or stops
  *    being one (EHOSTDOWN), or if no server takes it within twice the dead
  *    timeout (ESRCH).
- *  - Only creators and joiners write the header; a server writes only the
- *    slots it runs: when it takes a request, and when the thread ends. In
+ *  - Only the main node writes the header; a server writes only the slots
+ *    it runs: when it takes a request, and when the thread ends. In
  *    between, the creator has taken the slot's page back (the thread waits
  *    for that before it starts), so a node that dies while it runs threads
  *    takes no page of the table with it: the creator reads the slot here
  *    while it waits (dsm_wait() sleeps until another node's store), and
- *    asks the kernel for the member set (DSM_IOC_MEMBERS) between waits.
- *    Joining a thread whose node was lost fails with EHOSTDOWN once the
- *    cluster has declared the node lost (the dead timeout), never hangs.
- *  - Runs are numbered in the header: a server serves the run the main node
- *    started, until the main node marks it stopped (its main function
- *    returned) and wakes every server; once they have unmapped the table,
- *    the main node removes it, so the next run starts from a fresh table
- *    (a table left by a run that crashed is reused, run number and all).
+ *    asks the kernel for the members not lost (DSM_IOC_MEMBERS) between
+ *    waits. Joining a thread whose node was lost fails with EHOSTDOWN once
+ *    this node has declared it lost (the dead timeout), never hangs. Left
+ *    open: a node lost after its thread stored the result and before the
+ *    join read it (the page with the result is lost: SIGBUS), or within
+ *    the round trip between its server taking a request and the creator
+ *    taking the page back; and a node that restarts faster than a poll
+ *    (100 ms) sees its lost state: the join then waits for good.
+ *  - Runs have a random number in the header: a server serves the run the
+ *    main node started, until the main node marks it stopped (its main
+ *    function returned) and wakes every server, or another run begins;
+ *    once they have unmapped the table, the main node removes it, so the
+ *    next run starts from a fresh table (one a crashed run left is reused).
+ *  - dsm_threads_host() (dsmrun host) on another node starts, for each run,
+ *    the program and arguments the main node published in the header, with
+ *    LIBDSM_RUN set: that process serves that run only.
  */
 #include <elf.h>
 #include <errno.h>
@@ -48,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,19 +71,20 @@
 #define THREADS_START_S	60	/* a server waits this long for a main node */
 #define THREADS_CMD_MAX	2048	/* the main node's command line, published */
 
-enum { SLOT_FREE, SLOT_REQUESTED, SLOT_RUNNING, SLOT_DONE };
+enum { SLOT_FREE, SLOT_REQUESTED, SLOT_RUNNING, SLOT_DONE, SLOT_FAILED };
 
 /* Page 0 of the table: written by creators and joiners only. */
 struct threads_header {
 	uint64_t prog;			/* the program's build ID, hashed */
 	uint64_t used;			/* slots taken (bit i: slot i) */
-	uint32_t run;			/* the main node's run, 0: none yet */
+	uint32_t run;			/* the main node's run: random, 0: none */
 	uint32_t stopped;		/* the last run whose main function returned */
 	uint32_t wake[DSM_MAX_NODES + 1];	/* per node: bumped per request */
 	uint32_t running[DSM_MAX_NODES + 1];	/* per node: threads not joined */
 	uint32_t req_node[THREADS_SLOTS];	/* slot i was asked of this node */
 	uint32_t req_seq[THREADS_SLOTS];	/* ... as its request number */
 	uint32_t main_node;
+	uint32_t cmd_argc;		/* strings in @cmd, 0: no host can start it */
 	char cmd[THREADS_CMD_MAX];	/* its program and arguments, each ended
 					 * by a NUL (dsm_threads_host) */
 };
@@ -98,7 +109,7 @@ static struct {
 	char *base;
 	uint64_t prog;
 	uintptr_t text_lo, text_hi, bias;	/* the main executable, mapped */
-	int self, dead_timeout_ms;
+	int self, main_node, dead_timeout_ms;
 	uint32_t run;				/* the run served */
 	int active;				/* our threads still running */
 } tt;
@@ -118,6 +129,15 @@ static struct threads_slot *slot(unsigned int i)
 static uint32_t load(const uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t random_u64(void)
+{
+	uint64_t v;
+
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)time(NULL);
+	return v;
 }
 
 static double now_s(void)
@@ -189,8 +209,13 @@ static void *thread_main(void *arg)
 
 	tt_self = (dsm_thread_t)s->seq << 8 | i;
 	/* until the creator took the slot's page back (see dsm_thread_create) */
-	while (!load(&s->seen))
+	while (!load(&s->seen)) {
+		if (is_member(s->creator) == 0) {	/* nobody will join it */
+			__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
+			return NULL;
+		}
 		dsm_wait(&s->seen, 0, THREADS_POLL_NS);
+	}
 	ret = fn((void *)(uintptr_t)s->arg);
 	s->result = (uint64_t)(uintptr_t)ret;
 	__atomic_store_n(&s->state, SLOT_DONE, __ATOMIC_RELEASE);
@@ -221,17 +246,18 @@ static void serve_requests(uint32_t *seen)
 			continue;	/* cancelled, or an older request */
 		__atomic_add_fetch(&tt.active, 1, __ATOMIC_ACQUIRE);
 		if (pthread_create(&t, &attr, thread_main, (void *)(uintptr_t)i)) {
-			slot(i)->result = 0;	/* no thread: it ends at once */
-			__atomic_store_n(&slot(i)->state, SLOT_DONE, __ATOMIC_RELEASE);
+			/* no thread: joining it fails */
+			__atomic_store_n(&slot(i)->state, SLOT_FAILED, __ATOMIC_RELEASE);
 			__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
 		}
 	}
 	pthread_attr_destroy(&attr);
 }
 
+/* The run served is over: stopped, or another one began (its main crashed). */
 static int stopping(void)
 {
-	return load(&header()->stopped) == tt.run;
+	return load(&header()->stopped) == tt.run || load(&header()->run) != tt.run;
 }
 
 /* The server: until the main node stops the run. */
@@ -246,6 +272,8 @@ static int serve(void)
 		return -ENOEXEC;
 	}
 	while (!stopping()) {
+		if (is_member(tt.main_node) == 0)
+			return -EHOSTDOWN;	/* its table is gone with it */
 		wake = load(&h->wake[tt.self]);
 		serve_requests(seen);
 		if (load(&h->wake[tt.self]) == wake && !stopping())
@@ -292,6 +320,32 @@ static int least_loaded(void)
 	return best ? best : tt.self;
 }
 
+/* Start the thread of slot @i, filled in, on this node. */
+static int start_here(unsigned int i, dsm_thread_t *tid)
+{
+	struct threads_slot *s = slot(i);
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	s->state = SLOT_RUNNING;
+	s->seen = 1;
+	__atomic_add_fetch(&tt.active, 1, __ATOMIC_ACQUIRE);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&t, &attr, thread_main, (void *)(uintptr_t)i);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
+		s->state = SLOT_FREE;
+		__atomic_sub_fetch(&header()->running[tt.self], 1, __ATOMIC_RELAXED);
+		__atomic_and_fetch(&header()->used, ~(1ULL << i), __ATOMIC_RELEASE);
+		return -EAGAIN;
+	}
+	*tid = (dsm_thread_t)s->seq << 8 | i;
+	return 0;
+}
+
 /**
  * dsm_thread_create() - run @fn(@arg) in a new thread on a node
  * @node: the node, 1..DSM_MAX_NODES, or DSM_THREAD_ANY (the member running
@@ -301,11 +355,14 @@ static int least_loaded(void)
  *        every node)
  * @tid:  the new thread's id, for dsm_thread_join()
  *
- * Only in a program running in dsm_threads_run(). Returns once the node's
- * server has taken the request.
+ * Only on the main node of a program running in dsm_threads_run(): a
+ * creator writes the table's header, whose fate would otherwise follow a
+ * node that may die. Returns once the node's server has taken the request
+ * (at once for this node: the thread starts here directly).
  *
  * Return: 0; -EINVAL (bad node, @fn not in the main executable, not in
- * dsm_threads_run()), -EAGAIN (64 threads not joined yet), -EHOSTDOWN
+ * dsm_threads_run()), -EPERM (not on the main node), -EAGAIN (64 threads
+ * not joined yet, or no thread could be started here), -EHOSTDOWN
  * (@node is not a member, or stopped being one), -ESRCH (no server on
  * @node took it within twice the dead timeout: the program does not run
  * there).
@@ -323,6 +380,8 @@ DSM_EXPORT int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
 	if (!tt.base || node < 0 || node > DSM_MAX_NODES ||
 	    (uintptr_t)fn < tt.text_lo || (uintptr_t)fn >= tt.text_hi)
 		return -EINVAL;
+	if (tt.self != tt.main_node)
+		return -EPERM;
 	if (node == DSM_THREAD_ANY)
 		node = least_loaded();
 	member = is_member(node);
@@ -346,8 +405,10 @@ DSM_EXPORT int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
 	s->fn = (uintptr_t)fn - tt.bias;
 	s->arg = (uintptr_t)arg;
 	s->result = 0;
-	__atomic_store_n(&s->state, SLOT_REQUESTED, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&h->running[node], 1, __ATOMIC_RELAXED);
+	if (node == tt.self)	/* no request: the page stays here */
+		return start_here(i, tid);
+	__atomic_store_n(&s->state, SLOT_REQUESTED, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->req_node[i], node, __ATOMIC_RELAXED);
 	__atomic_store_n(&h->req_seq[i], s->seq, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&h->wake[node], 1, __ATOMIC_RELEASE);
@@ -374,9 +435,10 @@ DSM_EXPORT int dsm_thread_create(int node, void *(*fn)(void *), void *arg,
  * @tid: from dsm_thread_create(); each thread is joined once
  * @ret: where its function's return value goes; may be NULL
  *
- * Return: 0; -EINVAL (no such thread, or joined already); -EHOSTDOWN (its
- * node left or was lost before the thread ended: once the cluster declares
- * it lost, within the dead timeout, never later).
+ * Return: 0; -EINVAL (no such thread, or joined already); -EAGAIN (its
+ * node could not start a thread); -EHOSTDOWN (its node left or was lost
+ * before the thread ended: once the cluster declares it lost, within the
+ * dead timeout, never later).
  */
 DSM_EXPORT int dsm_thread_join(dsm_thread_t tid, void **ret)
 {
@@ -384,6 +446,7 @@ DSM_EXPORT int dsm_thread_join(dsm_thread_t tid, void **ret)
 	unsigned int i = tid & 0xff;
 	struct threads_slot *s;
 	uint32_t state;
+	long poll_ns;
 	int member;
 
 	if (!tt.base || i >= THREADS_SLOTS ||
@@ -392,18 +455,22 @@ DSM_EXPORT int dsm_thread_join(dsm_thread_t tid, void **ret)
 	s = slot(i);
 	if (s->seq != (uint32_t)(tid >> 8) || s->creator != (uint32_t)tt.self)
 		return -EINVAL;
-	while ((state = load(&s->state)) != SLOT_DONE) {
+	/* a store here wakes no dsm_wait(): a thread of this node is polled */
+	poll_ns = s->node == (uint32_t)tt.self ? 1000 * 1000 : THREADS_POLL_NS;
+	while ((state = load(&s->state)) != SLOT_DONE && state != SLOT_FAILED) {
 		member = is_member(s->node);
 		if (member <= 0)
 			return member ? member : -EHOSTDOWN;	/* its slot stays taken */
-		dsm_wait(&s->state, state, THREADS_POLL_NS);
+		dsm_wait(&s->state, state, poll_ns);
 	}
-	if (ret)
+	if (!__atomic_compare_exchange_n(&s->state, &state, SLOT_FREE, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -EINVAL;	/* another join took it */
+	if (ret && state == SLOT_DONE)
 		*ret = (void *)(uintptr_t)s->result;
-	s->state = SLOT_FREE;
 	__atomic_sub_fetch(&h->running[s->node], 1, __ATOMIC_RELAXED);
 	__atomic_and_fetch(&h->used, ~(1ULL << i), __ATOMIC_RELEASE);
-	return 0;
+	return state == SLOT_DONE ? 0 : -EAGAIN;
 }
 
 /**
@@ -423,6 +490,7 @@ static void publish_cmd(struct threads_header *h, int argc, char **argv)
 	ssize_t got;
 	int i;
 
+	h->cmd_argc = 0;
 	memset(h->cmd, 0, sizeof(h->cmd));
 	got = readlink("/proc/self/exe", h->cmd, sizeof(h->cmd) - 2);
 	if (got <= 0)
@@ -430,13 +498,12 @@ static void publish_cmd(struct threads_header *h, int argc, char **argv)
 	n = got + 1;
 	for (i = 1; i < argc; i++) {
 		len = strlen(argv[i]) + 1;
-		if (n + len >= sizeof(h->cmd)) {
-			memset(h->cmd, 0, sizeof(h->cmd));	/* too long: no host */
-			return;
-		}
+		if (n + len >= sizeof(h->cmd))
+			return;		/* too long: no host can start it */
 		memcpy(h->cmd + n, argv[i], len);
 		n += len;
 	}
+	h->cmd_argc = argc > 0 ? argc : 1;
 }
 
 /*
@@ -467,21 +534,24 @@ static int threads_open(int main_node, uint32_t hosted_run)
 		return -ENOTCONN;
 	tt.self = info.node_id;
 	tt.dead_timeout_ms = info.dead_timeout_ms;
+	tt.main_node = main_node;
 	dl_iterate_phdr(find_program, NULL);
-	if (tt.self == main_node)
-		err = dsm_attach(key, size, DSM_ATTACH_HOME_SELF, &tt.region);
-	else
-		while ((err = dsm_attach(key, size, DSM_ATTACH_NOCREATE, &tt.region)) == -ENOENT &&
-		       now_s() < until)
-			usleep(20 * 1000);
-	if (err == -ENOENT && hosted_run)
-		return -ESTALE;	/* the run is over and its table gone */
-	if (err)
-		return err == -ENOENT ? -ETIMEDOUT : err;
-	err = dsm_map(&tt.region, &base);
-	if (err) {
-		dsm_detach(&tt.region);
-		return err;
+	for (;;) {	/* a table the last run is removing: the next one */
+		err = dsm_attach(key, size, tt.self == main_node && !hosted_run ?
+				 DSM_ATTACH_HOME_SELF : DSM_ATTACH_NOCREATE, &tt.region);
+		if (!err) {
+			err = dsm_map(&tt.region, &base);
+			if (!err)
+				break;
+			dsm_detach(&tt.region);
+		}
+		if (err != -ENOENT && err != -EBUSY && err != -EIDRM)
+			return err;
+		if (hosted_run)
+			return -ESTALE;	/* the run is over and its table gone */
+		if (now_s() > until)
+			return -ETIMEDOUT;
+		usleep(20 * 1000);
 	}
 	tt.base = base;
 	return 0;
@@ -517,7 +587,8 @@ static void threads_stop(pthread_t server)
 }
 
 /* One look at the table: its live run and the command line, if any. */
-static int host_peek(uint64_t key, uint32_t *run, uint32_t *main_node, char *cmd)
+static int host_peek(uint64_t key, uint32_t *run, uint32_t *main_node,
+		     uint32_t *argc, char *cmd)
 {
 	struct threads_header *h;
 	struct dsm_region r;
@@ -525,31 +596,35 @@ static int host_peek(uint64_t key, uint32_t *run, uint32_t *main_node, char *cmd
 	int err = dsm_attach(key, 0, DSM_ATTACH_NOCREATE, &r);
 
 	*run = 0;
-	if (err)
-		return err == -ENOENT ? 0 : err;
-	err = dsm_map(&r, &base);
 	if (!err) {
-		h = base;
-		if (load(&h->run) != load(&h->stopped)) {
-			*run = load(&h->run);
-			*main_node = h->main_node;
-			memcpy(cmd, h->cmd, THREADS_CMD_MAX);
+		err = dsm_map(&r, &base);
+		if (!err) {
+			h = base;
+			if (load(&h->run) != load(&h->stopped)) {
+				*run = load(&h->run);
+				*main_node = h->main_node;
+				*argc = h->cmd_argc;
+				memcpy(cmd, h->cmd, THREADS_CMD_MAX);
+				cmd[THREADS_CMD_MAX - 1] = 0;
+			}
+			dsm_unmap(&r, base);
 		}
-		dsm_unmap(&r, base);
+		dsm_detach(&r);
 	}
-	dsm_detach(&r);
-	return err;
+	/* none yet, or the last one's being removed */
+	return err == -ENOENT || err == -EBUSY || err == -EIDRM ? 0 : err;
 }
 
 /**
  * dsm_threads_host() - start here the programs started on another node
  * @runs: how many to start before returning; 0: no end
  *
- * Watches the thread table; for each run that a main node starts under
- * dsm_threads_run() and this node has not started yet, runs the same
- * program (the same path, which must hold the same build here) with the
- * same arguments, as that run's server on this node, and waits for it. So
- * a program is started once, on its main node. `dsmrun host` calls it.
+ * Watches the thread table; for each run that a main node other than this
+ * one starts under dsm_threads_run(), runs the same program (the same
+ * path, which must hold the same build here) with the same arguments, as
+ * that run's server on this node, and waits for it. So a program is
+ * started once, on its main node. `dsmrun host` calls it. Whoever may open
+ * /dev/dsm on any node chooses what it runs, as this process's user.
  *
  * Return: 0 after @runs runs, or a negative errno (of attaching the
  * table, or of fork).
@@ -557,22 +632,28 @@ static int host_peek(uint64_t key, uint32_t *run, uint32_t *main_node, char *cmd
 DSM_EXPORT int dsm_threads_host(unsigned int runs)
 {
 	char cmd[THREADS_CMD_MAX], *argv[THREADS_CMD_MAX / 2 + 1], env[16];
-	uint32_t run, main_node = 1, last = 0;
+	uint32_t run, main_node = 0, last = 0, argc = 0;
 	unsigned int started = 0;
+	int self = dsm_node_id(), err;
 	size_t n, i;
 	pid_t pid;
-	int err;
 
+	if (self <= 0)
+		return self ? self : -ENOTCONN;
 	while (!runs || started < runs) {
-		err = host_peek(threads_key(), &run, &main_node, cmd);
+		if (main_node && is_member(main_node) == 0) {
+			usleep(100 * 1000);	/* its table is homed there: lost */
+			continue;
+		}
+		err = host_peek(threads_key(), &run, &main_node, &argc, cmd);
 		if (err)
 			return err;
-		if (!run || run == last || !cmd[0]) {
+		if (!run || run == last || !argc || main_node == (uint32_t)self) {
 			usleep(100 * 1000);
 			continue;
 		}
-		last = run;
-		for (n = 0, i = 0; i < THREADS_CMD_MAX && cmd[i]; i += strlen(cmd + i) + 1)
+		last = run;	/* random: a new table's first run differs too */
+		for (n = 0, i = 0; n < argc && i < THREADS_CMD_MAX - 1; i += strlen(cmd + i) + 1)
 			argv[n++] = cmd + i;
 		argv[n] = NULL;
 		pid = fork();
@@ -621,9 +702,13 @@ DSM_EXPORT int dsm_threads_run(int (*setup)(void),
 	int main_node = env ? atoi(env) : 1, ret;
 	uint32_t hosted_run = hosted ? strtoul(hosted, NULL, 0) : 0;
 	struct threads_header *h;
+	uint32_t run;
 	double until;
 	pthread_t server;
 
+	if (main_node < 1 || main_node > DSM_MAX_NODES)
+		return -EINVAL;
+	unsetenv("LIBDSM_RUN");	/* not for the programs it starts */
 	ret = threads_open(main_node, hosted_run);
 	if (ret == -ESTALE)
 		return 0;	/* the run a host started us for is over */
@@ -633,16 +718,22 @@ DSM_EXPORT int dsm_threads_run(int (*setup)(void),
 	if (ret)
 		goto out;
 	h = header();
-	if (tt.self == main_node) {
+	if (tt.self == main_node && !hosted_run) {
+		/* a table a crashed run left: its requests are void */
 		h->prog = tt.prog;
 		h->used = 0;
 		memset(h->running, 0, sizeof(h->running));
+		memset(h->req_node, 0, sizeof(h->req_node));
 		h->main_node = main_node;
 		publish_cmd(h, argc, argv);
-		tt.run = h->run + 1 ? h->run + 1 : 1;
+		do
+			run = (uint32_t)random_u64();
+		while (!run || run == h->run);
+		tt.run = run;
 		__atomic_store_n(&h->run, tt.run, __ATOMIC_RELEASE);
 		ret = pthread_create(&server, NULL, server_thread, NULL);
 		if (ret) {
+			__atomic_store_n(&h->stopped, tt.run, __ATOMIC_RELEASE);
 			ret = -ret;
 			goto out;
 		}

@@ -211,12 +211,13 @@ for k in 6.1 6.12 debug; do
 	# 4 nodes: a home of the workload's regions visits, leaves and rejoins
 	step churn-$k $CLUSTER --kernel $k --nodes 4 --timeout 900 \
 		--logs "$LOG/churn-$k.guests" -- dsm_coherence churn
-	# threads across nodes: dsm_sor started on node 1 only (dsmrun hosts
-	# it on the others), then dsm_threads on all (node 3 killed at its end)
+	# threads across nodes: dsm_sor started twice on node 1 only (dsmrun
+	# hosts both runs on the others), then dsm_threads on all (node 3
+	# killed at its end)
 	step threads-$k $CLUSTER --kernel $k --nodes 3 --timeout 600 \
 		--logs "$LOG/threads-$k.guests" -- sh -c '
-		if [ $DSM_NODE_ID = 1 ]; then dsm_sor 126 10; else dsmrun host -n 1; fi &&
-		dsm_threads'
+		if [ $DSM_NODE_ID = 1 ]; then dsm_sor 126 10 && dsm_sor 126 5
+		else dsmrun host -n 2; fi && dsm_threads'
 done
 step debug-detects debug_detects
 step json-3-nodes json_3_nodes

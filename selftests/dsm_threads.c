@@ -117,6 +117,15 @@ static void *where(void *arg)
 	return (void *)(uintptr_t)dsm_node_id();
 }
 
+/* A thread creating a thread: only the main node may. */
+static void *nested(void *arg)
+{
+	dsm_thread_t t;
+
+	(void)arg;
+	return (void *)(intptr_t)dsm_thread_create(3, where, NULL, &t);
+}
+
 /* Asks cluster.sh to kill this node's guest, then waits for the end. */
 static void *die(void *arg)
 {
@@ -215,6 +224,13 @@ static void test_errors(void)
 	err = dsm_thread_create(2, (void *(*)(void *))&local, NULL, &t);
 	tap(err == -EINVAL, "a function that is not in the program: EINVAL (%d)", err);
 	tap(dsm_thread_join(12345 << 8 | 70, NULL) == -EINVAL, "joining no thread: EINVAL");
+	err = dsm_thread_create(2, nested, NULL, &t);
+	if (!err) {
+		void *ret = NULL;
+
+		err = dsm_thread_join(t, &ret) ?: (int)(intptr_t)ret;
+	}
+	tap(err == -EPERM, "a thread on node 2 cannot create one: EPERM (%d)", err);
 }
 
 static void test_killed(void)
@@ -235,7 +251,7 @@ static int main_test(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("TAP version 13\n1..13\n");
+	printf("TAP version 13\n1..14\n");
 	test_sum();
 	test_sort();
 	test_any();
