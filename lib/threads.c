@@ -447,7 +447,7 @@ DSM_EXPORT int dsm_thread_join(dsm_thread_t tid, void **ret)
 	struct threads_slot *s;
 	uint32_t state;
 	long poll_ns;
-	int member;
+	int member, local;
 
 	if (!tt.base || i >= THREADS_SLOTS ||
 	    !(__atomic_load_n(&h->used, __ATOMIC_ACQUIRE) & 1ULL << i))
@@ -455,13 +455,18 @@ DSM_EXPORT int dsm_thread_join(dsm_thread_t tid, void **ret)
 	s = slot(i);
 	if (s->seq != (uint32_t)(tid >> 8) || s->creator != (uint32_t)tt.self)
 		return -EINVAL;
-	/* a store here wakes no dsm_wait(): a thread of this node is polled */
-	poll_ns = s->node == (uint32_t)tt.self ? 1000 * 1000 : THREADS_POLL_NS;
+	/*
+	 * A store here wakes no dsm_wait(): a thread of this node is polled,
+	 * from every 1 ms to every 100 ms (THREADS_POLL_NS) as it runs on.
+	 */
+	local = s->node == (uint32_t)tt.self;
+	poll_ns = local ? 1000 * 1000 : THREADS_POLL_NS;
 	while ((state = load(&s->state)) != SLOT_DONE && state != SLOT_FAILED) {
-		member = is_member(s->node);
+		member = local ? 1 : is_member(s->node);
 		if (member <= 0)
 			return member ? member : -EHOSTDOWN;	/* its slot stays taken */
 		dsm_wait(&s->state, state, poll_ns);
+		poll_ns = poll_ns * 2 > THREADS_POLL_NS ? THREADS_POLL_NS : poll_ns * 2;
 	}
 	if (!__atomic_compare_exchange_n(&s->state, &state, SLOT_FREE, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
