@@ -57,14 +57,19 @@ static int dsm_nl_parse(struct genl_info *info, struct nlattr **tb)
 /*
  * A dump parses its request in its first call, where the extended ack
  * exists on every kernel (6.1 gives a dump's start callback none): an error
- * ends the dump, and NLMSG_DONE carries the errno and the message.
- * cb->args[5] notes that it was done.
+ * ends the dump, and NLMSG_DONE carries the errno and the message. A
+ * region key in the request makes cb->args[2] 1 and cb->args[3] the key;
+ * cb->args[5] notes that the request was parsed.
  */
-static int dsm_nl_dump_parse(struct netlink_callback *cb, struct nlattr **tb)
+static int dsm_nl_dump_begin(struct netlink_callback *cb)
 {
 	const struct genlmsghdr *hdr = nlmsg_data(cb->nlh);
+	struct nlattr *tb[DSM_A_MAX + 1];
 	int err;
 
+	if (cb->args[5])
+		return 0;
+	cb->args[5] = 1;
 	if (hdr->reserved) {
 		NL_SET_ERR_MSG(cb->extack, "reserved header field must be zero");
 		err = -EINVAL;
@@ -72,10 +77,21 @@ static int dsm_nl_dump_parse(struct netlink_callback *cb, struct nlattr **tb)
 		err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, DSM_A_MAX,
 				  dsm_nl_policy, cb->extack);
 	}
-	if (err)
+	if (err) {
 		dsm_stat_inc(DSM_STAT_BAD_NETLINK);
-	cb->args[5] = 1;
-	return err;
+		return err;
+	}
+	if (tb[DSM_A_REGION_KEY]) {
+		cb->args[2] = 1;
+		cb->args[3] = nla_get_u64(tb[DSM_A_REGION_KEY]);
+	}
+	return 0;
+}
+
+/* Does the dump show the region with @key? (all, or the one asked for) */
+static bool dsm_nl_dump_wants(struct netlink_callback *cb, u64 key)
+{
+	return !cb->args[2] || key == (u64)cb->args[3];
 }
 
 /* A missing attribute: name it in the ack (type) and in words (msg). */
@@ -278,28 +294,17 @@ static int dsm_nl_fill_region(struct sk_buff *msg, const struct dsm_region_info 
 	return 0;
 }
 
-/*
- * One message per region; cb->args[0]: the next region's place in the
- * table; cb->args[2] 1 to show only the region whose key is cb->args[3].
- */
+/* One message per region; cb->args[0]: the next region's place in the table. */
 static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct nlattr *tb[DSM_A_MAX + 1];
 	struct dsm_region_info ri;
+	int err = dsm_nl_dump_begin(cb);
 	void *hdr;
-	int err;
 
-	if (!cb->args[5]) {
-		err = dsm_nl_dump_parse(cb, tb);
-		if (err)
-			return err;
-		if (tb[DSM_A_REGION_KEY]) {
-			cb->args[2] = 1;
-			cb->args[3] = nla_get_u64(tb[DSM_A_REGION_KEY]);
-		}
-	}
+	if (err)
+		return err;
 	for (; !dsm_region_info_nth(cb->args[0], &ri); cb->args[0]++) {
-		if (cb->args[2] && ri.key != (u64)cb->args[3])
+		if (!dsm_nl_dump_wants(cb, ri.key))
 			continue;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				  &dsm_genl_family, NLM_F_MULTI, DSM_CMD_REGION_GET);
@@ -361,31 +366,22 @@ static bool dsm_nl_hot_region(struct sk_buff *skb, struct netlink_callback *cb,
  * One message per page with a count, region by region: cb->args[0] is the
  * region's place in the table, cb->args[1] the next page of the region
  * whose key is cb->args[4] (a region that took that place meanwhile starts
- * at page 0), cb->args[2] 1 to show only the region whose key is
- * cb->args[3].
+ * at page 0).
  */
 static int dsm_nl_hot_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct nlattr *tb[DSM_A_MAX + 1];
+	int err = dsm_nl_dump_begin(cb);
 	struct dsm_region *r;
 	bool more = true;
-	int err;
 
-	if (!cb->args[5]) {
-		err = dsm_nl_dump_parse(cb, tb);
-		if (err)
-			return err;
-		if (tb[DSM_A_REGION_KEY]) {
-			cb->args[2] = 1;
-			cb->args[3] = nla_get_u64(tb[DSM_A_REGION_KEY]);
-		}
-	}
+	if (err)
+		return err;
 	while (more && (r = dsm_region_get_nth(cb->args[0]))) {
 		if (r->key != (u64)cb->args[4]) {
 			cb->args[4] = r->key;
 			cb->args[1] = 0;
 		}
-		if (!cb->args[2] || r->key == (u64)cb->args[3])
+		if (dsm_nl_dump_wants(cb, r->key))
 			more = dsm_nl_hot_region(skb, cb, r);
 		dsm_region_put(r);
 		if (more) {

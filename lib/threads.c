@@ -148,17 +148,25 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Is @node a member now? -errno if the kernel cannot say. */
-static int is_member(int node)
+/* The members not lost (DSM_IOC_MEMBERS), or -errno. */
+static int members_now(struct dsm_members *m)
 {
-	struct dsm_members m;
 	int fd = open(DSM_DEVICE_PATH, O_RDONLY | O_CLOEXEC), err = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, DSM_IOC_MEMBERS, &m))
+	if (ioctl(fd, DSM_IOC_MEMBERS, m))
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+/* Is @node a member now? -errno if the kernel cannot say. */
+static int is_member(int node)
+{
+	struct dsm_members m;
+	int err = members_now(&m);
+
 	return err ? err : !!(m.nodes & (1ULL << (node % 64)));
 }
 
@@ -306,13 +314,10 @@ static int cancel(unsigned int i, int node)
 static int least_loaded(void)
 {
 	struct dsm_members m;
-	int fd = open(DSM_DEVICE_PATH, O_RDONLY | O_CLOEXEC), id, best = 0;
+	int id, best = 0;
 
-	if (fd < 0)
+	if (members_now(&m))
 		return tt.self;
-	if (ioctl(fd, DSM_IOC_MEMBERS, &m))
-		m.nodes = 0;
-	close(fd);
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if ((m.nodes & (1ULL << (id % 64))) &&
 		    (!best || load(&header()->running[id]) < load(&header()->running[best])))
