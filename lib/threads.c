@@ -73,7 +73,7 @@
 
 enum { SLOT_FREE, SLOT_REQUESTED, SLOT_RUNNING, SLOT_DONE, SLOT_FAILED };
 
-/* Page 0 of the table: written by creators and joiners only. */
+/* Page 0 of the table: written by the main node only. */
 struct threads_header {
 	uint64_t prog;			/* the program's build ID, hashed */
 	uint64_t used;			/* slots taken (bit i: slot i) */
