@@ -231,17 +231,30 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* Run slot @i's thread here, detached: 0 or a pthread_create() error. */
+static int spawn(unsigned int i)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	__atomic_add_fetch(&tt.active, 1, __ATOMIC_ACQUIRE);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&t, &attr, thread_main, (void *)(uintptr_t)i);
+	pthread_attr_destroy(&attr);
+	if (err)
+		__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
+	return err;
+}
+
 /* Take the requests made of this node; each runs in a thread of its own. */
 static void serve_requests(uint32_t *seen)
 {
 	struct threads_header *h = header();
 	uint32_t expected = SLOT_REQUESTED, seq;
-	pthread_attr_t attr;
-	pthread_t t;
 	unsigned int i;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (i = 0; i < THREADS_SLOTS; i++) {
 		seq = load(&h->req_seq[i]);
 		if (load(&h->req_node[i]) != (uint32_t)tt.self || seq == seen[i])
@@ -252,14 +265,9 @@ static void serve_requests(uint32_t *seen)
 		    !__atomic_compare_exchange_n(&slot(i)->state, &expected, SLOT_RUNNING,
 						 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			continue;	/* cancelled, or an older request */
-		__atomic_add_fetch(&tt.active, 1, __ATOMIC_ACQUIRE);
-		if (pthread_create(&t, &attr, thread_main, (void *)(uintptr_t)i)) {
-			/* no thread: joining it fails */
+		if (spawn(i))	/* no thread: joining it fails */
 			__atomic_store_n(&slot(i)->state, SLOT_FAILED, __ATOMIC_RELEASE);
-			__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
-		}
 	}
-	pthread_attr_destroy(&attr);
 }
 
 /* The run served is over: stopped, or another one began (its main crashed). */
@@ -297,16 +305,21 @@ static void *server_thread(void *arg)
 }
 
 /* Give up on a request no server took: unless one takes it meanwhile. */
+/* Slot @i, of a thread for @node, is free again. */
+static void slot_release(unsigned int i, uint32_t node)
+{
+	__atomic_sub_fetch(&header()->running[node], 1, __ATOMIC_RELAXED);
+	__atomic_and_fetch(&header()->used, ~(1ULL << i), __ATOMIC_RELEASE);
+}
+
 static int cancel(unsigned int i, int node)
 {
-	struct threads_header *h = header();
 	uint32_t expected = SLOT_REQUESTED;
 
 	if (!__atomic_compare_exchange_n(&slot(i)->state, &expected, SLOT_FREE, 0,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return 0;	/* taken after all */
-	__atomic_sub_fetch(&h->running[node], 1, __ATOMIC_RELAXED);
-	__atomic_and_fetch(&h->used, ~(1ULL << i), __ATOMIC_RELEASE);
+	slot_release(i, node);
 	return -1;
 }
 
@@ -329,22 +342,12 @@ static int least_loaded(void)
 static int start_here(unsigned int i, dsm_thread_t *tid)
 {
 	struct threads_slot *s = slot(i);
-	pthread_attr_t attr;
-	pthread_t t;
-	int err;
 
 	s->state = SLOT_RUNNING;
 	s->seen = 1;
-	__atomic_add_fetch(&tt.active, 1, __ATOMIC_ACQUIRE);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&t, &attr, thread_main, (void *)(uintptr_t)i);
-	pthread_attr_destroy(&attr);
-	if (err) {
-		__atomic_sub_fetch(&tt.active, 1, __ATOMIC_RELEASE);
+	if (spawn(i)) {
 		s->state = SLOT_FREE;
-		__atomic_sub_fetch(&header()->running[tt.self], 1, __ATOMIC_RELAXED);
-		__atomic_and_fetch(&header()->used, ~(1ULL << i), __ATOMIC_RELEASE);
+		slot_release(i, tt.self);
 		return -EAGAIN;
 	}
 	*tid = (dsm_thread_t)s->seq << 8 | i;
@@ -478,8 +481,7 @@ DSM_EXPORT int dsm_thread_join(dsm_thread_t tid, void **ret)
 		return -EINVAL;	/* another join took it */
 	if (ret && state == SLOT_DONE)
 		*ret = (void *)(uintptr_t)s->result;
-	__atomic_sub_fetch(&h->running[s->node], 1, __ATOMIC_RELAXED);
-	__atomic_and_fetch(&h->used, ~(1ULL << i), __ATOMIC_RELEASE);
+	slot_release(i, s->node);
 	return state == SLOT_DONE ? 0 : -EAGAIN;
 }
 
