@@ -215,17 +215,33 @@ static int run(struct nl_msg *msg, struct dsm_nl *nl, dsm_nl_reply_fn fn,
 	return err ? kernel_error(nl, err) : EXIT_OK;
 }
 
-/* One request (or dump, with NLM_F_DUMP) of a command without arguments. */
-static int request(uint8_t cmd, int flags, dsm_nl_reply_fn fn, void *arg)
+/*
+ * One request (or dump, with NLM_F_DUMP) of a command whose only argument,
+ * if @key is not NULL, is a region key (DSM_A_REGION_KEY).
+ */
+static int request_key(uint8_t cmd, int flags, const uint64_t *key,
+		       dsm_nl_reply_fn fn, void *arg)
 {
+	struct nl_msg *msg;
 	struct dsm_nl nl;
 	int ret = family_connect(&nl);
 
 	if (ret)
 		return ret;
-	ret = run(dsm_nl_msg_flags(&nl, cmd, flags), &nl, fn, arg);
+	msg = dsm_nl_msg_flags(&nl, cmd, flags);
+	if (msg && key && nla_put_u64(msg, DSM_A_REGION_KEY, *key)) {
+		nlmsg_free(msg);
+		msg = NULL;	/* run() reports it */
+	}
+	ret = run(msg, &nl, fn, arg);
 	dsm_nl_close(&nl);
 	return ret;
+}
+
+/* One request (or dump, with NLM_F_DUMP) of a command without arguments. */
+static int request(uint8_t cmd, int flags, dsm_nl_reply_fn fn, void *arg)
+{
+	return request_key(cmd, flags, NULL, fn, arg);
 }
 
 static int no_args(int argc, char **argv)
@@ -577,20 +593,7 @@ static int hot_reply(struct nlattr **tb, void *arg)
 /* One dump of the per-page counts: of region @key, or of all (NULL). */
 static int hot_dump(const uint64_t *key, struct hot_list *l)
 {
-	struct nl_msg *msg;
-	struct dsm_nl nl;
-	int ret = family_connect(&nl);
-
-	if (ret)
-		return ret;
-	msg = dsm_nl_msg_flags(&nl, DSM_CMD_HOT_GET, NLM_F_DUMP);
-	if (msg && key && nla_put_u64(msg, DSM_A_REGION_KEY, *key)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	ret = run(msg, &nl, hot_reply, l);
-	dsm_nl_close(&nl);
-	return ret;
+	return request_key(DSM_CMD_HOT_GET, NLM_F_DUMP, key, hot_reply, l);
 }
 
 static void hot_print(const struct hot_list *l, uint32_t top, uint32_t secs)
