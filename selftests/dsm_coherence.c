@@ -1203,6 +1203,15 @@ static uint64_t stat_of(const char *name)
  */
 #define GH_KEY		0xc0de00f0
 
+/* Node 3 answers forwards @forward_ms late, node 2 holds grants @hold_ms. */
+static void granthold_inject(const char *forward_ms, const char *hold_ms)
+{
+	if (me == 3)
+		set_param("inject_forward_delay_ms", forward_ms);
+	if (me == 2)
+		set_param("inject_hold_ms", hold_ms);
+}
+
 static void test_granthold(void)
 {
 	volatile uint64_t *p = map_key(GH_KEY, 16 * PAGE);
@@ -1220,10 +1229,7 @@ static void test_granthold(void)
 			p[pg * PAGE / 8] = 3;	/* node 3 owns P */
 		snprintf(name, sizeof(name), "granthold-owned-%d", round);
 		barrier(name);
-		if (me == 3)
-			set_param("inject_forward_delay_ms", "1500");
-		if (me == 2)
-			set_param("inject_hold_ms", "1000");
+		granthold_inject("1500", "1000");
 		snprintf(name, sizeof(name), "granthold-armed-%d", round);
 		barrier(name);
 		if (me == 2) {
@@ -1236,10 +1242,7 @@ static void test_granthold(void)
 		}
 		snprintf(name, sizeof(name), "granthold-stored-%d", round);
 		barrier(name);
-		if (me == 3)
-			set_param("inject_forward_delay_ms", "0");
-		if (me == 2)
-			set_param("inject_hold_ms", "0");
+		granthold_inject("0", "0");
 		tap(p[pg * PAGE / 8] == 1 || p[pg * PAGE / 8] == 2, "page %d holds one of the stores (%llu)",
 		    pg, (unsigned long long)p[pg * PAGE / 8]);
 	}
@@ -1271,8 +1274,7 @@ static void test_hot(void)
 	struct dsm_homes table;
 	char cmd[96], out[512], who[32] = "";
 	uint64_t t, pg = 0;
-	size_t n = 0;
-	FILE *f;
+	int n;
 
 	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
 	while (dsm_homes_node(&table, HOT_KEY, pg) != 3)
@@ -1290,12 +1292,7 @@ static void test_hot(void)
 	barrier("hot-passed");
 
 	snprintf(cmd, sizeof(cmd), "dsmctl -j hot %#llx -n 1", (unsigned long long)HOT_KEY);
-	f = popen(cmd, "r");
-	if (f) {
-		n = fread(out, 1, sizeof(out) - 1, f);
-		pclose(f);
-	}
-	out[n] = 0;
+	lr_capture(cmd, out, sizeof(out));
 	n = sscanf(out, "[{\"key\":%llu,\"page\":%llu,\"home\":%u,\"faults\":%u,\"lost\":%u,\"moves\":%u,\"nodes\":\"%31[0-9,-]\"}]",
 		   &key, &page, &home, &faults, &lost, &moves, who);
 	tap(n == 7 && key == HOT_KEY && page == pg && home == 3,
@@ -1311,13 +1308,7 @@ static void test_hot(void)
 	barrier("hot-listed");
 
 	snprintf(cmd, sizeof(cmd), "dsmctl -j hot %#llx -i 1", (unsigned long long)HOT_KEY);
-	f = popen(cmd, "r");
-	n = 0;
-	if (f) {
-		n = fread(out, 1, sizeof(out) - 1, f);
-		pclose(f);
-	}
-	out[n] = 0;
+	lr_capture(cmd, out, sizeof(out));
 	tap(!strcmp(out, "[]\n"), "over a second in which nothing moved, no page: %s", out);
 	barrier("hot-done");
 }
