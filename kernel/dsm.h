@@ -116,7 +116,7 @@ void dsm_region_put(struct dsm_region *r);
 int dsm_region_map(struct dsm_region *r);
 void dsm_region_unmap(struct dsm_region *r);
 u32 dsm_regions_count(void);
-int dsm_region_info_nth(u64 n, struct dsm_region_info *info);
+void dsm_region_info(struct dsm_region *r, struct dsm_region_info *info);
 struct dsm_region *dsm_region_get_nth(u64 n);
 void dsm_regions_destroy(void);
 void dsm_regions_drop_cluster(void);

@@ -299,13 +299,18 @@ static int dsm_nl_region_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct dsm_region_info ri;
 	int err = dsm_nl_dump_begin(cb);
+	struct dsm_region *r;
 	void *hdr;
 
 	if (err)
 		return err;
-	for (; !dsm_region_info_nth(cb->args[0], &ri); cb->args[0]++) {
-		if (!dsm_nl_dump_wants(cb, ri.key))
+	for (; (r = dsm_region_get_nth(cb->args[0])); cb->args[0]++) {
+		if (!dsm_nl_dump_wants(cb, r->key)) {	/* no walk of its pages */
+			dsm_region_put(r);
 			continue;
+		}
+		dsm_region_info(r, &ri);
+		dsm_region_put(r);
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				  &dsm_genl_family, NLM_F_MULTI, DSM_CMD_REGION_GET);
 		if (!hdr)

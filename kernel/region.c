@@ -561,29 +561,20 @@ struct dsm_region *dsm_region_get_nth(u64 n)
 }
 
 /**
- * dsm_region_info_nth() - describe the @n-th region of the table
- * @n:    as for dsm_region_get_nth()
- * @info: filled in; its page counts walk the region's pages, outside the
- *        table's lock
- *
- * Return: 0, or -ENOENT past the last region.
+ * dsm_region_info() - describe a region
+ * @r:    the region, with a reference the caller holds
+ * @info: filled in; its page counts walk the region's pages
  */
-int dsm_region_info_nth(u64 n, struct dsm_region_info *info)
+void dsm_region_info(struct dsm_region *r, struct dsm_region_info *info)
 {
-	struct dsm_region *found = dsm_region_get_nth(n);
-
-	if (!found)
-		return -ENOENT;
 	memset(info, 0, sizeof(*info));
-	info->key = found->key;
-	info->size = found->size;
-	info->cluster = found->cluster;
-	info->homes = found->cluster ? found->homes : 0;
-	info->mappings = atomic_read(&found->mapcount);
-	info->files = atomic_read(&found->files);
-	dsm_pages_tally(found, info);
-	dsm_region_put(found);
-	return 0;
+	info->key = r->key;
+	info->size = r->size;
+	info->cluster = r->cluster;
+	info->homes = r->cluster ? r->homes : 0;
+	info->mappings = atomic_read(&r->mapcount);
+	info->files = atomic_read(&r->files);
+	dsm_pages_tally(r, info);
 }
 
 /**
