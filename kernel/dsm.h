@@ -138,6 +138,8 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m);
 u32 dsm_pages_on_pack(const struct dsm_net_msg *m);
 void dsm_pages_node_lost(u32 id);
+void dsm_pages_fence(bool on);
+void dsm_pages_evicted(void);
 void dsm_pages_node_left(u32 id);
 void dsm_pages_moving(bool begin);
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m);

@@ -172,6 +172,7 @@ static void dsm_members_new_epoch(u64 epoch)
 	dsm_barriers_new_epoch(dsm_members_mask());
 	pr_info("membership epoch %llu: %u members\n", epoch, dsm_members_count());
 	dsm_nl_event(DSM_EVENT_EPOCH, dsm_self_id(), 0);
+	dsm_net_quorum_update(false);
 }
 
 /* Drop every link and cluster region: one teardown at a time. */
@@ -203,6 +204,7 @@ static void dsm_members_forget(void)
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	WRITE_ONCE(dsm_epoch, 0);
 	dsm_barriers_new_epoch(0);
+	dsm_net_quorum_update(false);	/* no cluster, no fence */
 }
 
 /* Forget the cluster: no members, no links. Called unlocked; may wait. */
@@ -418,6 +420,58 @@ static void dsm_members_on_lost(u32 id)
 	dsm_regions_forget_remover(id);
 }
 
+/**
+ * dsm_members_quorum() - is @mask a quorum of the members?
+ * @mask: node ids, bit id % 64
+ *
+ * More than half of the members, or exactly half with the lowest member
+ * id among them (so that one side of an even split, and the lower node of
+ * two, goes on). Any two quorums share a member. (Lockless: a list that
+ * changes meanwhile is counted as either.)
+ *
+ * Return: true if it is one.
+ */
+static bool dsm_members_quorum(u64 mask)
+{
+	u32 n = 0, in = 0, lowest = 0, id;
+
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
+		lowest = lowest ?: id;
+		n++;
+		in += !!(mask & dsm_node_bit(id));
+	}
+	return 2 * in > n || (2 * in == n && in && (mask & dsm_node_bit(lowest)));
+}
+
+/* The lease ran out (@on), or came back: see net/quorum.c. */
+static void dsm_members_on_fenced(bool on)
+{
+	dsm_pages_fence(on);
+}
+
+/*
+ * Member @by no longer knows this incarnation: a quorum declared this node
+ * lost while it was cut off, and has gone on without it. Its copies mean
+ * nothing now: it leaves the cluster as a removed node does, dropping them.
+ */
+static void dsm_members_on_evicted(u32 by)
+{
+	bool was;
+
+	mutex_lock(&dsm_members_lock);
+	was = dsm_epoch;
+	if (was)
+		dsm_members_forget();
+	mutex_unlock(&dsm_members_lock);
+	if (!was)
+		return;
+	pr_warn("node %u no longer knows this node: the cluster declared it lost while it was cut off; it is no member now and must join again\n",
+		by);
+	dsm_pages_evicted();
+	dsm_nl_event(DSM_EVENT_LEAVE, dsm_self_id(), 0);
+	schedule_work(&dsm_members_drop_work);	/* it may not wait here */
+}
+
 /* What the transport asks of and tells this layer (main.c passes it). */
 const struct dsm_net_ops dsm_members_net_ops = {
 	.is_member = dsm_members_has,
@@ -425,6 +479,9 @@ const struct dsm_net_ops dsm_members_net_ops = {
 	.link_up = dsm_members_on_link_up,
 	.lost = dsm_members_on_lost,
 	.event = dsm_nl_event,
+	.quorum = dsm_members_quorum,
+	.fenced = dsm_members_on_fenced,
+	.evicted = dsm_members_on_evicted,
 };
 
 /**
@@ -450,6 +507,8 @@ u32 dsm_members_on_join(const struct dsm_net_msg *m)
 	dsm_net_peer_addr(id, &addr, &port);
 	if (!dsm_epoch) {
 		status = -ENOTCONN;
+	} else if (dsm_net_fenced()) {
+		status = -ENOLINK;	/* no change without a quorum */
 	} else if (coord != self) {
 		status = -EAGAIN;
 		r->redirect_id = cpu_to_le32(coord);
@@ -492,7 +551,7 @@ u32 dsm_members_on_leave(const struct dsm_net_msg *m)
 	bool removed = false;
 
 	mutex_lock(&dsm_members_lock);
-	if (dsm_members_coordinator() != dsm_self_id()) {
+	if (dsm_members_coordinator() != dsm_self_id() || dsm_net_fenced()) {
 		r.status = cpu_to_le32(-EAGAIN);
 	} else if (test_bit(id, dsm_members)) {
 		dsm_members_remove(id, dsm_epoch + 1);
@@ -640,6 +699,8 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 		dsm_extack(extack, "the contact node is not a cluster member");
 	else if (err == -EADDRINUSE)
 		dsm_extack(extack, "another live node of the cluster has this node id");
+	else if (err == -ENOLINK)
+		dsm_extack(extack, "the cluster has no quorum now (cut off?); try again");
 	else if (err)
 		dsm_extack(extack, "the coordinator refused the join");
 	if (err)
@@ -653,6 +714,7 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 		goto out;
 	}
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
+	dsm_net_quorum_update(true);	/* nobody can suspect it yet */
 	dsm_members_apply(&r->members, le64_to_cpu(r->epoch));
 out:
 	mutex_unlock(&dsm_members_lock);

@@ -210,6 +210,7 @@ static int dsm_nl_fill_status(struct sk_buff *msg)
 	    nla_put_u64_64bit(msg, DSM_A_EPOCH, dsm_members_epoch(), DSM_A_PAD) ||
 	    nla_put_u32(msg, DSM_A_MEMBERS, dsm_members_count()) ||
 	    nla_put_u32(msg, DSM_A_COORDINATOR, dsm_members_coordinator()) ||
+	    nla_put_u32(msg, DSM_A_FENCED_MS, dsm_net_fenced_ms()) ||
 	    nla_put_u32(msg, DSM_A_REGIONS, dsm_regions_count()) ||
 	    nla_put_u64_64bit(msg, DSM_A_PAGES, dsm_pages_count(), DSM_A_PAD))
 		return -EMSGSIZE;

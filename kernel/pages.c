@@ -322,7 +322,9 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	bool moved;
 	int err = 0;
 
-	while (!err && !cp->dir.busy && dsm_pages_next_request(cp, &m)) {
+	/* a fenced node grants nothing (fence.c): they wait for the lease */
+	while (!err && !cp->dir.busy && !dsm_net_fenced() &&
+	       dsm_pages_next_request(cp, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
 		if (cp->dir.orphan) {
@@ -1059,7 +1061,7 @@ static void dsm_pages_map_around(struct dsm_region *r, struct vm_fault *vmf)
 		cp = xa_load(&r->pages, index);
 		if (!cp || !trylock_page(cp->page))
 			break;
-		ok = dsm_pages_readable(cp) && !cp->hold_until;
+		ok = dsm_pages_readable(cp) && !cp->hold_until && !dsm_net_fenced();
 		if (ok) {
 			err = vm_insert_page(vma, addr, cp->page);
 			ok = !err || err == -EBUSY;	/* -EBUSY: mapped already */
@@ -1127,6 +1129,37 @@ static void dsm_pages_wait_leave(unsigned long deadline)
 					    left);
 }
 
+/*
+ * A fault while this node is fenced (fence.c): it waits for the lease, up
+ * to a second at a time, and gets SIGBUS once the fence has lasted three
+ * dead timeouts. Return: VM_FAULT_RETRY or SIGBUS, or 0 to fault again
+ * (no retry allowed: it waited holding mmap_lock).
+ */
+static vm_fault_t dsm_pages_fenced_wait(struct dsm_region *r, struct vm_fault *vmf,
+					bool may_drop)
+{
+	unsigned int ms = dsm_net_fenced_ms();
+
+	if (ms > 3 * dsm_dead_timeout_ms()) {
+		pr_warn_ratelimited("region %#llx page %lu: SIGBUS: no quorum for %u ms (fenced)\n",
+				    r->key, vmf->pgoff, ms);
+		dsm_stat_inc(DSM_STAT_FAULT_FAILURES);
+		trace_dsm_fault(r->key, vmf->pgoff, false, DSM_TRACE_SIGBUS);
+		return VM_FAULT_SIGBUS;
+	}
+	dsm_stat_inc(DSM_STAT_FENCED_WAITS);
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+	kref_get(&r->ref);	/* the VMA may go once mmap_lock is dropped */
+	if (may_drop)
+		release_fault_lock(vmf);
+	wait_event_killable_timeout(dsm_pages_wq, !dsm_net_fenced(), HZ);
+	dsm_region_put(r);
+	if (may_drop)
+		return VM_FAULT_RETRY;
+	return fatal_signal_pending(current) ? VM_FAULT_SIGBUS : 0;
+}
+
 /**
  * dsm_pages_fault() - a fault, or page_mkwrite, on a cluster region
  * @r:       the region
@@ -1148,6 +1181,7 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 	unsigned long deadline;
 	bool may_drop, leaving;
 	const char *why;
+	vm_fault_t ret;
 
 	if (IS_ERR(cp))
 		return VM_FAULT_OOM;
@@ -1157,6 +1191,19 @@ again:
 	leaving = false;
 	dsm_pages_ctx_init(&ctx, r, cp, vmf->pgoff);
 	lock_page(cp->page);
+	if (dsm_net_fenced()) {
+		if (mkwrite)	/* the store faults again, and waits there */
+			dsm_pages_zap(r, vmf->pgoff);
+		unlock_page(cp->page);
+		if (mkwrite)
+			return VM_FAULT_NOPAGE;
+		ret = dsm_pages_fenced_wait(r, vmf, may_drop);
+		if (ret)
+			return ret;
+		goto again;
+	}
+	/* a quorum decides on a suspect first: faults that wait on it wait longer */
+	timeout = msecs_to_jiffies(dsm_dead_timeout_ms()) * (dsm_net_suspecting() ? 2 : 1);
 	dsm_pages_prefetch_hit(r, cp);
 	if (write && cp->home == dsm_self_id() && cp->node.state == DSM_COH_EXCLUSIVE)
 		dsm_pages_written(cp);	/* the home writes its own copy */

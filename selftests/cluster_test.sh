@@ -27,12 +27,10 @@
 #            node 3, which is a fresh member; the home of the lost page
 #            leaves (at once: nothing to gather) and the page still
 #            fails on the others, then rejoins; back to a 5 s dead timeout
-#   cutoff   node 3 reads a page and owns another, then drops every packet
-#            it sends; nodes 1 and 2 reset their links (RST): alive but
-#            unreachable, links closed for another reason than silence.
-#            They declare it lost in time, write the page it read, get
-#            SIGBUS for the page whose only copy it had; when it is
-#            reachable again, it is a fresh peer and everyone is up
+#   partition  nodes 1 and 2 are cut off from node 3 both ways while all
+#            count and stripe: node 3 fences itself and declares nobody
+#            lost, the others declare it lost and go on exact; back, node 3
+#            finds itself evicted and joins again (dsm_coherence partition-*)
 #   kill     node 3 reads a page and owns another, and every node arrives
 #            at a barrier of 4 parties; node 3 is killed abruptly: the
 #            others declare it down, their barrier ends with ENOLINK, they
@@ -40,7 +38,7 @@
 #            whose only copy it had
 . ktap.sh
 me=$DSM_NODE_ID
-plan 62
+plan 61
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -328,31 +326,19 @@ wait_until "all up after the leave" 30 peers_up 2
 dsm_barrier crash-lostleave-up	# nobody leaves (reform) before all see it
 reform crash-end 5000
 
-# ---- cut off (node 3 first reads one page of a region and owns another)
-expect "node 3 holds pages before it is cut off" 0 dsm_coherence hold 0xc0de0071
+# ---- partition: {1,2} | {3}, both ways, for 20 s (dsm_coherence partition-*)
+expect "before the partition: all count, stripe, node 3 holds pages" 0 \
+	dsm_coherence partition-before
 sed 's/^/# /' /tmp/ktap.out
-dsm_barrier cutoff-held
-if [ $me = 3 ]; then
-	/usr/sbin/tc qdisc add dev eth0 root netem loss 100%
-	sleep 30	# nodes 1 and 2 check meanwhile; it hears nothing either
-	/usr/sbin/tc qdisc del dev eth0 root
-	ok "(nodes 1 and 2 reset their links to node 3)"
-	ok "(... and declare it lost)"
-	ok "(... and its pages)"
-else
-	l0=$(stat_of nodes_lost)
-	sleep 2
-	expect "node $me resets its dsm links (RST)" 0 dsm_rst 7878
-	t0=$(date +%s)
-	wait_until "cut-off node 3 declared lost, its links closed by RST" 15 \
-		sh -c "[ \"\$(dsmctl -j show | sed -n 's/.*\"nodes_lost\":\([0-9]*\).*/\1/p')\" -gt ${l0:-0} ]"
-	echo "# node 3 lost $(( $(date +%s) - t0 )) s after the reset (dead timeout 5 s)"
-	expect "coherence goes on without the cut-off node" 0 \
-		dsm_coherence after-kill 0xc0de0071 5000
-	sed 's/^/# /' /tmp/ktap.out
-fi
-wait_until "node 3 reachable again: a fresh peer, all up" 60 peers_up 2
-dsm_barrier cutoff-over 120
+dsm_barrier partition-ready
+expect "the partition: node 3 fences itself, 1 and 2 go on exact; it is evicted and joins again" 0 \
+	dsm_coherence partition-cut
+sed 's/^/# /' /tmp/ktap.out
+wait_until "all up after the partition" 60 peers_up 2
+dsm_barrier partition-over 120
+expect "after the partition: the count is exact on all three" 0 \
+	dsm_coherence partition-after
+sed 's/^/# /' /tmp/ktap.out
 
 # ---- killed (node 3 first reads one page of a region and owns another,
 # and arrives at a barrier that cannot complete, as the others do)

@@ -2175,6 +2175,279 @@ static void test_hold(uint64_t key)
 	barrier("held");
 }
 
+/*
+ * A partition: nodes 1 and 2 are cut off from node 3, both ways (blackhole
+ * routes on every side, for PT_CUT_SECS), while all three share region
+ * PT_KEY, homed at node 1: a counter (page 0), stripes (pages 1 to
+ * PT_STRIPES, one word per node: round << 32 | checksum), done flags (page
+ * PT_FLAGS) and page PT_OWNED, which node 3 owns at the cut.
+ *   partition-before  all add PT_ADDS and write PT_ROUNDS rounds of
+ *               stripes; node 1 takes those pages back (a page whose
+ *               owner is lost fails: its only up-to-date copy died); node
+ *               3 then reads them and writes page PT_OWNED
+ *   partition-cut     node 3: one child stores to page PT_OWNED, another
+ *               adds to the counter, without end. Node 3 must fence itself
+ *               (its stores stop), declare neither other node lost, and,
+ *               once the routes are back, find itself evicted (no member)
+ *               with both children killed by SIGBUS; it joins again.
+ *               Nodes 1 and 2 add PT_ADDS more and write more rounds: the
+ *               counter is exact (theirs and all node 3 made before the
+ *               cut), node 3's stripe words are those of its last round
+ *               before it, and page PT_OWNED fails (its only copy was on
+ *               node 3, and it is not served stale).
+ *   partition-after   (node 3 a member again) the count is still exact
+ *               everywhere, every node adds PT_ADDS more, and it is exact
+ *               again.
+ */
+#define PT_KEY		0xc0de0190
+#define PT_PAGES	16
+#define PT_STRIPES	8
+#define PT_FLAGS	9
+#define PT_OWNED	10
+#define PT_ADDS		2000
+#define PT_ROUNDS	20
+#define PT_CUT_SECS	20
+
+static volatile uint64_t *pt_map(void)
+{
+	struct dsm_region r;
+	void *addr;
+	int err;
+
+	if (me == 1)
+		err = dsm_attach(PT_KEY, PT_PAGES * PAGE, DSM_ATTACH_HOME_SELF, &r);
+	else
+		for (int i = 0; (err = dsm_attach(PT_KEY, PT_PAGES * PAGE,
+						  DSM_ATTACH_NOCREATE, &r)) == -ENOENT &&
+				i < 300; i++)
+			usleep(100 * 1000);	/* until node 1 made it */
+	if (!err)
+		err = dsm_map(&r, &addr);
+	if (err) {
+		tap(0, "attach+map the partition region: %s", strerror(-err));
+		exit(1);
+	}
+	return addr;
+}
+
+static uint64_t pt_word(int node, uint32_t round, int page)
+{
+	return (uint64_t)round << 32 | (uint32_t)lr_sum(node, round, page);
+}
+
+/* Write this node's stripe words for rounds @from..@to; 0 if all is well. */
+static int pt_stripes(volatile uint64_t *p, uint32_t from, uint32_t to)
+{
+	for (uint32_t round = from; round <= to; round++) {
+		for (int pg = 1; pg <= PT_STRIPES; pg++)
+			p[pg * 512 + me] = pt_word(me, round, pg);
+		for (int pg = 1; pg <= PT_STRIPES; pg++) {
+			for (int n = 1; n <= 3; n++) {
+				uint64_t w = p[pg * 512 + n];
+
+				if (w && w != pt_word(n, w >> 32, pg)) {
+					tap(0, "page %d, node %d's stripe word %#llx is torn",
+					    pg, n, (unsigned long long)w);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static void pt_add(volatile uint64_t *p, long n)
+{
+	for (long i = 0; i < n; i++)
+		__atomic_fetch_add(&p[0], 1, __ATOMIC_SEQ_CST);
+}
+
+/* Add (@add) or remove the blackhole routes that cut this node's side off. */
+static void pt_routes(int add)
+{
+	char cmd[96];
+
+	for (int n = 1; n <= 3; n++) {
+		if ((me == 3) == (n == 3))
+			continue;	/* same side */
+		snprintf(cmd, sizeof(cmd), "ip route %s blackhole 10.0.0.%d/32",
+			 add ? "add" : "del", n);
+		if (system(cmd))
+			tap(0, "%s", cmd);
+	}
+}
+
+static void test_partition_before(void)
+{
+	volatile uint64_t *p = pt_map();
+
+	barrier("pt-mapped");
+	pt_add(p, PT_ADDS);
+	tap(!pt_stripes(p, 1, PT_ROUNDS), "%d rounds of stripes before the cut",
+	    PT_ROUNDS);
+	barrier("pt-written");
+	if (me == 1) {
+		__atomic_fetch_add(&p[0], 0, __ATOMIC_SEQ_CST);
+		for (int pg = 1; pg <= PT_STRIPES; pg++)
+			p[pg * 512 + me] = pt_word(me, PT_ROUNDS, pg);
+	}
+	barrier("pt-taken");
+	if (me == 3) {
+		uint64_t sum = p[0];
+
+		for (int pg = 1; pg <= PT_STRIPES; pg++)
+			sum += p[pg * 512 + 1];	/* copies the majority must forget */
+		p[PT_OWNED * 512] = 0x3333;	/* its only copy is here */
+		tap(sum != 0, "node 3 reads the counter and stripes, owns page %d",
+		    PT_OWNED);
+	}
+	barrier("pt-held");
+}
+
+/* A child that runs @fn on @p for ever; its pid. */
+static pid_t pt_child(void (*fn)(volatile uint64_t *, volatile uint64_t *),
+		      volatile uint64_t *p, volatile uint64_t *progress)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		signal(SIGBUS, SIG_DFL);
+		fn(p, progress);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void pt_store_loop(volatile uint64_t *p, volatile uint64_t *progress)
+{
+	for (uint64_t i = 1;; i++) {
+		p[PT_OWNED * 512 + 1] = i;
+		*progress = i;
+	}
+}
+
+static void pt_add_loop(volatile uint64_t *p, volatile uint64_t *progress)
+{
+	for (;;) {
+		__atomic_fetch_add(&p[0], 1, __ATOMIC_SEQ_CST);
+		(*progress)++;
+	}
+}
+
+static int pt_killed_by_sigbus(pid_t pid, const char *what)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return tap(0, "%s: waitpid", what), 0;
+	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS, "%s ends with SIGBUS (status %#x)",
+	    what, st);
+	return 1;
+}
+
+static void pt_minority(volatile uint64_t *p, double t_heal)
+{
+	volatile uint64_t *progress = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t fences = stat_of("fences"), lost = stat_of("nodes_lost");
+	uint64_t s1, s2, members = 1;
+	pid_t store, add;
+	int i, rc = 1;
+	char buf[8192];
+
+	store = pt_child(pt_store_loop, p, &progress[0]);
+	add = pt_child(pt_add_loop, p, &progress[1]);
+	for (i = 0; i < 200 && stat_of("fences") == fences; i++)
+		usleep(100 * 1000);
+	tap(stat_of("fences") > fences, "node 3, cut off, fences itself (no quorum)");
+	usleep(500 * 1000);
+	s1 = progress[0];
+	sleep(2);
+	s2 = progress[0];
+	tap(s1 == s2 && s1 > 0, "no store to its own page completes while fenced (%llu stores before)",
+	    (unsigned long long)s1);
+	tap(progress[1] == 0, "no add to the shared counter completes (%llu)",
+	    (unsigned long long)progress[1]);
+	tap(stat_of("nodes_lost") == lost, "it declares neither node 1 nor node 2 lost");
+	lr_sleep_until(t_heal);
+	pt_routes(0);
+	for (i = 0; i < 600; i++) {
+		if (!lr_capture("dsmctl -j show", buf, sizeof(buf)) &&
+		    !lr_json_u64(buf, "\"cluster\":{", "members", &members) &&
+		    !members)
+			break;
+		usleep(100 * 1000);
+	}
+	tap(!members && stat_of("evictions") > 0,
+	    "once the routes are back, it finds the cluster declared it lost: no member");
+	pt_killed_by_sigbus(store, "its child storing to its own page");
+	pt_killed_by_sigbus(add, "its child adding to the counter");
+	for (i = 0; i < 60 && (rc = system("dsmctl join 10.0.0.1 2> /dev/null")); i++)
+		sleep(1);
+	tap(!rc, "it joins again");
+}
+
+static void pt_majority(volatile uint64_t *p, double t_heal)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	volatile uint64_t *done = &p[PT_FLAGS * 512];
+	int members, listed, up = 0, i;
+	uint64_t age;
+
+	pt_add(p, PT_ADDS);
+	tap(!pt_stripes(p, PT_ROUNDS + 1, 2 * PT_ROUNDS),
+	    "%d more rounds of stripes without node 3", PT_ROUNDS);
+	done[me] = 1;
+	for (i = 0; i < 600 && !done[3 - me]; i++)
+		usleep(100 * 1000);
+	tap(p[0] == 5 * PT_ADDS, "the count is exact: %llu (both sides' before the cut, this side's after)",
+	    (unsigned long long)p[0]);
+	tap(p[1 * 512 + 3] == pt_word(3, PT_ROUNDS, 1),
+	    "node 3's stripe word is its last before the cut");
+	sigaction(SIGBUS, &sa, NULL);
+	if (!sigsetjmp(bus_jmp, 1))
+		tap(0, "read page %d, whose only copy was on node 3: %#llx", PT_OWNED,
+		    (unsigned long long)p[PT_OWNED * 512]);
+	else
+		tap(1, "page %d, whose only copy was on node 3, fails", PT_OWNED);
+	signal(SIGBUS, SIG_DFL);
+	lr_sleep_until(t_heal);
+	pt_routes(0);
+	for (i = 0; i < 900; i++) {
+		if (!lr_links(&members, &listed, &up, &age) && up == 2)
+			break;
+		usleep(100 * 1000);
+	}
+	tap(up == 2, "node 3 is back, a new member");
+}
+
+static void test_partition_cut(void)
+{
+	volatile uint64_t *p = pt_map();
+	double t_heal = now() + PT_CUT_SECS;
+
+	pt_routes(1);
+	if (me == 3)
+		pt_minority(p, t_heal);
+	else
+		pt_majority(p, t_heal);
+}
+
+static void test_partition_after(void)
+{
+	volatile uint64_t *p = pt_map();
+
+	tap(p[0] == 5 * PT_ADDS, "after the partition the count is exact here: %llu",
+	    (unsigned long long)p[0]);
+	barrier("pt-after-read");
+	pt_add(p, PT_ADDS);
+	tap(!pt_stripes(p, 2 * PT_ROUNDS + 1, 2 * PT_ROUNDS + 5), "stripes on all three");
+	barrier("pt-after-added");
+	tap(p[0] == 8 * PT_ADDS, "and exact after all three added: %llu",
+	    (unsigned long long)p[0]);
+	barrier("pt-after-checked");
+}
+
 static void test_after_kill(uint64_t key, long dead_ms)
 {
 	volatile uint64_t *p = map_key(key, KILL_PAGES * PAGE);
@@ -2552,6 +2825,12 @@ int main(int argc, char **argv)
 		test_lostleave(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "barrier-lost"))
 		test_barrier_lost(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "partition-before"))
+		test_partition_before();
+	else if (!strcmp(t, "partition-cut"))
+		test_partition_cut();
+	else if (!strcmp(t, "partition-after"))
+		test_partition_after();
 	else if (!strcmp(t, "after-kill"))
 		test_after_kill(strtoull(arg, NULL, 0), argc > 3 ? atol(argv[3]) : 5000);
 	else {

@@ -172,7 +172,8 @@ static int fuzz_one(int fd)
 		len = 0;
 		break;
 	default:	/* replies, acks, heartbeats, handshake messages */
-		len = chance(70) ? (type == DSM_MSG_PING || type == DSM_MSG_PONG ? 8 :
+		len = chance(70) ? (type == DSM_MSG_PING || type == DSM_MSG_PONG ?
+				    sizeof(struct dsm_wire_ping) :
 				    type == DSM_MSG_REGION_REPLY ? 24 : 0) :
 		      random() % 128;
 		for (i = 0; i < len; i++)

@@ -475,13 +475,15 @@ static u32 dsm_on_ack(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 }
 
 /*
- * A pong is only a round-trip sample: skipped rather than waited for when
- * the socket is full (a receive handler must not wait, see outbox.c).
+ * A pong is a round-trip sample and a lease (quorum.c): skipped rather than
+ * waited for when the socket is full (a receive handler must not wait, see
+ * outbox.c); the next heartbeat renews the lease.
  */
 static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload)
 {
-	if (dsm_conn_has_room(conn, sizeof(*hdr) + sizeof(struct dsm_wire_ping)))
+	if (dsm_quorum_on_ping(conn->peer, payload) &&
+	    dsm_conn_has_room(conn, sizeof(*hdr) + sizeof(struct dsm_wire_ping)))
 		dsm_conn_send(conn, DSM_MSG_PONG, le64_to_cpu(hdr->req_id),
 			      payload, sizeof(struct dsm_wire_ping));
 	return 0;

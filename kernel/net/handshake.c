@@ -23,7 +23,10 @@
  * incarnation) or starts them (neither knows the other). Anything else -
  * one side restarted, or declared the other lost - is refused with
  * DSM_REASON_INCARNATION, and the side that still had state forgets the
- * other (dsm_peer_declare_lost); the next attempt starts afresh. This is
+ * other (dsm_peer_declare_lost); the next attempt starts afresh. But when
+ * the other side is the incarnation we knew and no longer knows ours, a
+ * quorum declared this node lost (quorum.c): this node is out of the
+ * cluster (ops->evicted) and does not start afresh with it. This is
  * decided once the other side is authenticated (after AUTH in a keyed
  * cluster), so a stranger cannot make a node forget a member.
  *
@@ -267,7 +270,7 @@ static u32 dsm_hs_check_hello(struct dsm_conn *conn,
  */
 static u32 dsm_hs_check_incarnation(struct dsm_conn *conn, struct dsm_peer *peer)
 {
-	bool ok, had;
+	bool ok, had, evicted;
 
 	spin_lock_bh(&peer->txq_lock);
 	had = peer->peer_inc;
@@ -277,12 +280,18 @@ static u32 dsm_hs_check_incarnation(struct dsm_conn *conn, struct dsm_peer *peer
 		    !READ_ONCE(peer->lost) :
 		    !conn->hello_known && !conn->hello_rx_seq) &&
 	     conn->hello_rx_seq <= peer->tx_seq;
+	evicted = had && peer->peer_inc == conn->hello_inc &&
+		  conn->hello_known != dsm_out_incarnation();
 	conn->hello_gen = peer->gen;
 	spin_unlock_bh(&peer->txq_lock);
 	if (ok)
 		return 0;
-	if (had)
+	if (evicted) {
+		dsm_stat_inc(DSM_STAT_EVICTIONS);
+		dsm_net_ops->evicted(peer->id);
+	} else if (had) {
 		dsm_peer_declare_lost(peer, DSM_REASON_INCARNATION);
+	}
 	return DSM_REASON_INCARNATION;
 }
 

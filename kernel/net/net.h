@@ -97,6 +97,10 @@ typedef u32 (*dsm_net_handler_t)(const struct dsm_net_msg *m);
  *             (it left gracefully: its pages were moved before); runs in
  *             a work item, may wait
  * @event:     a link event for the netlink monitor (DSM_EVENT_PEER_*)
+ * @quorum:    is the node set @mask (bit id % 64) a quorum of the members?
+ * @fenced:    this node lost its lease (@on), or holds one again; runs in
+ *             a work item, may wait
+ * @evicted:   member @by forgot this node: a quorum declared it lost
  */
 struct dsm_net_ops {
 	bool (*is_member)(u32 id);
@@ -104,6 +108,9 @@ struct dsm_net_ops {
 	void (*link_up)(u32 id, u64 peer_epoch);
 	void (*lost)(u32 id);
 	void (*event)(u32 event, u32 id, u32 reason);
+	bool (*quorum)(u64 mask);
+	void (*fenced)(bool on);
+	void (*evicted)(u32 by);
 };
 
 /* transport.c */
@@ -129,6 +136,12 @@ int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
 		 size_t len);
 int dsm_net_reply(const struct dsm_net_msg *m, u8 type, const void *payload,
 		  size_t len);
+
+/* quorum.c (see its top) */
+bool dsm_net_fenced(void);
+unsigned int dsm_net_fenced_ms(void);
+bool dsm_net_suspecting(void);
+void dsm_net_quorum_update(bool joined);
 
 /* peer.c */
 int dsm_net_call(u32 dst, u8 type, const void *payload, size_t len,

@@ -24,11 +24,12 @@
  * One heartbeat work runs every dead_timeout / 5 for as long as the module
  * is loaded (not only while a member: the listener is up from `node set` on,
  * and its pending connections must expire either way). It pings every peer
- * that is up (the ping also acknowledges, and the pong gives the round
- * trip), declares lost a member silent for longer than the dead timeout,
- * abandons handshakes past their deadline, starts due reconnections and
- * expires pending accepted connections. A lost node stays a member: only
- * `leave` (or its coordinator) removes a member.
+ * that is up (the ping also acknowledges, the pong gives the round trip and
+ * renews this node's lease), suspects a member silent for longer than the
+ * dead timeout and declares lost one a quorum suspects (quorum.c), abandons
+ * handshakes past their deadline, starts due reconnections and expires
+ * pending accepted connections. A lost node stays a member: only `leave`
+ * (or its coordinator) removes a member.
  */
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>
@@ -145,6 +146,7 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 	mutex_unlock(&peer->rx_lock);
 	dsm_net_ops->lost(peer->id);
 	dsm_out_reset(peer);	/* now the handshake may start it afresh */
+	dsm_quorum_forget(peer);
 	spin_lock_bh(&peer->lock);
 	peer->forgetting = false;
 	spin_unlock_bh(&peer->lock);
@@ -163,8 +165,8 @@ static void dsm_peer_forget(struct dsm_peer *peer, u32 reason)
 /**
  * dsm_peer_declare_lost() - the node is gone: forget it (see the top)
  * @peer:   the peer
- * @reason: DSM_REASON_HEARTBEAT (silent) or DSM_REASON_INCARNATION (it
- *          restarted, or forgot this node)
+ * @reason: DSM_REASON_HEARTBEAT (a quorum suspects it) or
+ *          DSM_REASON_INCARNATION (it restarted)
  */
 void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason)
 {
@@ -301,6 +303,17 @@ static void dsm_peer_connect_fn(struct work_struct *work)
 	dsm_conn_put(conn);
 }
 
+/* A heartbeat on @conn: our clock, and whom we suspect (quorum.c). */
+static void dsm_peer_ping(struct dsm_conn *conn)
+{
+	struct dsm_wire_ping ping = {
+		.stamp_ns = cpu_to_le64(ktime_get_ns()),
+		.suspects = cpu_to_le64(dsm_quorum_suspects()),
+	};
+
+	dsm_conn_send(conn, DSM_MSG_PING, 0, &ping, sizeof(ping));
+}
+
 /**
  * dsm_peer_up() - a handshake finished: @conn is the peer's link now
  * @peer: the peer
@@ -351,6 +364,7 @@ u32 dsm_peer_up(struct dsm_peer *peer, struct dsm_conn *conn)
 		dsm_conn_put(old);
 	}
 	pr_info("node %u up\n", peer->id);
+	dsm_peer_ping(conn);	/* a lease at once, not a heartbeat later */
 	dsm_net_ops->event(DSM_EVENT_PEER_UP, peer->id, 0);
 	/* resends what it lacks; checked against tx_seq by the handshake */
 	dsm_out_link_up(peer, conn->hello_rx_seq);
@@ -413,8 +427,10 @@ void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping)
 {
 	u64 sent = le64_to_cpu(ping->stamp_ns), now = ktime_get_ns();
 
-	if (sent <= now)	/* the stamp is the peer's echo: untrusted */
-		WRITE_ONCE(peer->rtt_us, min_t(u64, (now - sent) / 1000, U32_MAX));
+	if (sent > now)		/* the stamp is the peer's echo: untrusted */
+		return;
+	WRITE_ONCE(peer->rtt_us, min_t(u64, (now - sent) / 1000, U32_MAX));
+	dsm_quorum_on_pong(peer, sent);
 }
 
 /**
@@ -454,17 +470,13 @@ void dsm_net_peer_remove(u32 id, u32 reason)
 
 static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)
 {
-	struct dsm_wire_ping ping;
 	struct dsm_conn *conn;
 	bool connect;
 	u32 state;
 
 	if (!READ_ONCE(peer->lost) &&
-	    time_after(jiffies, READ_ONCE(peer->last_rx) + dead)) {
-		/* silent for the dead timeout, whatever its link does */
-		dsm_peer_declare_lost(peer, DSM_REASON_HEARTBEAT);
-		return;
-	}
+	    time_after(jiffies, READ_ONCE(peer->last_rx) + dead))
+		dsm_quorum_suspect(peer);	/* whatever its link does */
 	spin_lock_bh(&peer->lock);
 	conn = peer->conn;
 	if (conn)
@@ -478,12 +490,10 @@ static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)
 		queue_work(dsm_wq, &peer->connect_work);
 	if (!conn)
 		return;
-	if (state != DSM_PEER_UP && time_after(jiffies, conn->deadline)) {
+	if (state != DSM_PEER_UP && time_after(jiffies, conn->deadline))
 		dsm_conn_close(conn, DSM_REASON_TIMEOUT);
-	} else if (state == DSM_PEER_UP) {
-		ping.stamp_ns = cpu_to_le64(ktime_get_ns());
-		dsm_conn_send(conn, DSM_MSG_PING, 0, &ping, sizeof(ping));
-	}
+	else if (state == DSM_PEER_UP)
+		dsm_peer_ping(conn);
 	dsm_conn_put(conn);
 }
 
@@ -495,6 +505,8 @@ static void dsm_hb_fn(struct work_struct *work)
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (id != dsm_self_id() && dsm_net_ops->is_member(id))
 			dsm_peer_tick(&dsm_peers[id], dead);
+	dsm_quorum_judge();
+	dsm_net_quorum_update(false);	/* the members may have changed */
 	dsm_conn_pending_expire(false);
 	queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
 }

@@ -26,6 +26,7 @@ int dsm_net_init(const struct dsm_net_ops *ops)
 	}
 	dsm_out_new_incarnation();
 	dsm_peers_init();
+	dsm_quorum_init();
 	dsm_listen_init();
 	dsm_peers_heartbeat(true);
 	return 0;
@@ -40,6 +41,7 @@ void dsm_net_exit(void)
 {
 	dsm_listen_stop();
 	dsm_peers_heartbeat(false);
+	dsm_quorum_exit();
 	dsm_net_peers_drop();
 	drain_workqueue(dsm_wq);
 	dsm_out_exit();

@@ -118,6 +118,9 @@ struct dsm_peer {
 	struct work_struct lost_work;
 	int lost;
 	bool forgetting;
+	bool suspect;		/* silent for the dead timeout (quorum.c) */
+	u64 reported;		/* its suspects, from its last ping */
+	u64 lease_ns;		/* newest stamp of ours it echoed */
 	u32 lost_reason;
 	atomic64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, errors, resent;
 };
@@ -270,6 +273,16 @@ void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
 		       size_t bytes);
 void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
 void dsm_peers_heartbeat(bool run);
+
+/* quorum.c */
+void dsm_quorum_init(void);
+void dsm_quorum_exit(void);
+void dsm_quorum_suspect(struct dsm_peer *peer);
+void dsm_quorum_judge(void);
+u64 dsm_quorum_suspects(void);
+bool dsm_quorum_on_ping(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
+void dsm_quorum_on_pong(struct dsm_peer *peer, u64 stamp);
+void dsm_quorum_forget(struct dsm_peer *peer);
 
 /* conn.c: delivery to the handlers registered by the layers above */
 void dsm_net_deliver_local(struct dsm_out *out);

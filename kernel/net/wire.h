@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	7
+#define DSM_WIRE_VERSION	8
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -127,8 +127,14 @@ struct dsm_wire_auth {
 	__u8 mac[DSM_MAC_LEN];
 } __packed;
 
+/*
+ * A heartbeat. PONG echoes the PING (see net/quorum.c): the stamp, taken
+ * from the pinger's clock, is what its lease counts from; the pinger's
+ * suspects ride along.
+ */
 struct dsm_wire_ping {
-	__le64 stamp_ns;	/* echoed by PONG */
+	__le64 stamp_ns;	/* the pinger's clock (ktime_get_ns) */
+	__le64 suspects;	/* members it suspects or declared lost, bit id % 64 */
 } __packed;
 
 /**

@@ -72,6 +72,10 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_BARRIER_REFUSED] = "barrier_refused",
 	[DSM_STAT_COH_MSGS_PACKED] = "coh_msgs_packed",
 	[DSM_STAT_FAULTS_AROUND] = "faults_around",
+	[DSM_STAT_NODES_SUSPECTED] = "nodes_suspected",
+	[DSM_STAT_FENCES] = "fences",
+	[DSM_STAT_FENCED_WAITS] = "fenced_waits",
+	[DSM_STAT_EVICTIONS] = "evictions",
 };
 
 static const char *const state_names[] = {
@@ -302,6 +306,9 @@ static int show_reply(struct nlattr **tb, void *arg)
 	out_u64("epoch", ", epoch %llu", get_u64(tb[DSM_A_EPOCH]));
 	out_u64("members", ", %llu members", get_u32(tb[DSM_A_MEMBERS]));
 	out_u64("coordinator", ", coordinator %llu", get_u32(tb[DSM_A_COORDINATOR]));
+	if (get_u32(tb[DSM_A_FENCED_MS]))
+		out_u64("fenced_ms", ", FENCED (no quorum) for %llu ms",
+			get_u32(tb[DSM_A_FENCED_MS]));
 	out_u64("dead_timeout_ms", ", dead timeout %llu ms", get_u32(tb[DSM_A_DEAD_TIMEOUT_MS]));
 	out_str("key", ", key %s\n", tb[DSM_A_KEYED] && nla_get_u8(tb[DSM_A_KEYED]) ?
 		"(hidden)" : "(none)");

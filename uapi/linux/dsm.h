@@ -41,6 +41,8 @@
  *        DSM_A_EPOCH         u64, membership epoch, 0 while not a member
  *        DSM_A_MEMBERS       u32, members including this node
  *        DSM_A_COORDINATOR   u32, node id of the coordinator (members only)
+ *        DSM_A_FENCED_MS     u32, for how long this node has had no quorum
+ *                            lease (0: it has one; see membership.md)
  *        DSM_A_REGIONS       u32, regions currently known on this node
  *        DSM_A_PAGES         u64, pages currently held by this node
  *        DSM_A_STATS         nest of DSM_STAT_* u64 counters
@@ -283,6 +285,7 @@ enum dsm_attr {
 	DSM_A_REGION,
 	DSM_A_REGION_KEY,
 	DSM_A_HOT,
+	DSM_A_FENCED_MS,
 	__DSM_A_MAX,
 };
 
@@ -340,6 +343,10 @@ enum dsm_stat {
 	DSM_STAT_BARRIER_REFUSED,	/* arrivals refused (EINVAL, ENOSPC, ENOLINK) */
 	DSM_STAT_COH_MSGS_PACKED,	/* sent in the message of one before them */
 	DSM_STAT_FAULTS_AROUND,		/* pages a read fault mapped after its own */
+	DSM_STAT_NODES_SUSPECTED,	/* members silent for the dead timeout here */
+	DSM_STAT_FENCES,		/* times this node lost its quorum lease */
+	DSM_STAT_FENCED_WAITS,		/* faults that waited for the lease */
+	DSM_STAT_EVICTIONS,		/* times the cluster declared this node lost */
 	__DSM_STAT_MAX,
 };
 
