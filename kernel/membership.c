@@ -172,7 +172,7 @@ static void dsm_members_new_epoch(u64 epoch)
 	dsm_barriers_new_epoch(dsm_members_mask());
 	pr_info("membership epoch %llu: %u members\n", epoch, dsm_members_count());
 	dsm_nl_event(DSM_EVENT_EPOCH, dsm_self_id(), 0);
-	dsm_net_quorum_update(false);
+	dsm_net_quorum_update(true);
 }
 
 /* Drop every link and cluster region: one teardown at a time. */
@@ -458,6 +458,9 @@ static void dsm_members_on_evicted(u32 by)
 {
 	bool was;
 
+	if (!dsm_members_epoch())
+		return;
+	dsm_pages_evicted();	/* first: forgetting lifts the fence */
 	mutex_lock(&dsm_members_lock);
 	was = dsm_epoch;
 	if (was)
@@ -467,7 +470,6 @@ static void dsm_members_on_evicted(u32 by)
 		return;
 	pr_warn("node %u no longer knows this node: the cluster declared it lost while it was cut off; it is no member now and must join again\n",
 		by);
-	dsm_pages_evicted();
 	dsm_nl_event(DSM_EVENT_LEAVE, dsm_self_id(), 0);
 	schedule_work(&dsm_members_drop_work);	/* it may not wait here */
 }
@@ -507,7 +509,7 @@ u32 dsm_members_on_join(const struct dsm_net_msg *m)
 	dsm_net_peer_addr(id, &addr, &port);
 	if (!dsm_epoch) {
 		status = -ENOTCONN;
-	} else if (dsm_net_fenced()) {
+	} else if (coord == self && dsm_net_fenced()) {
 		status = -ENOLINK;	/* no change without a quorum */
 	} else if (coord != self) {
 		status = -EAGAIN;
@@ -714,7 +716,6 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 		goto out;
 	}
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
-	dsm_net_quorum_update(true);	/* nobody can suspect it yet */
 	dsm_members_apply(&r->members, le64_to_cpu(r->epoch));
 out:
 	mutex_unlock(&dsm_members_lock);

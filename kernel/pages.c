@@ -1236,6 +1236,9 @@ again:
 		 * fault again without a PTE; that fault waits for the request.
 		 */
 		if (!cp->node.pending) {
+			why = "this node is no cluster member";
+			if (!dsm_members_epoch())
+				goto sigbus;
 			why = "its home is lost";
 			if (!dsm_pages_home_reachable(cp))
 				goto sigbus;
@@ -1277,6 +1280,9 @@ refault:
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {
+		why = "this node is no cluster member";
+		if (!dsm_members_epoch())
+			goto sigbus;
 		why = "its home is lost";
 		if (!dsm_pages_home_reachable(cp))
 			goto sigbus;

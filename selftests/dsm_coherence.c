@@ -2177,7 +2177,9 @@ static void test_hold(uint64_t key)
 
 /*
  * A partition: nodes 1 and 2 are cut off from node 3, both ways (blackhole
- * routes on every side, for PT_CUT_SECS), while all three share region
+ * routes on every side, for PT_CUT_SECS: after node 3 fenced itself and
+ * the others declared it lost, before its fence has lasted the three dead
+ * timeouts that fail its faults), while all three share region
  * PT_KEY, homed at node 1: a counter (page 0), stripes (pages 1 to
  * PT_STRIPES, one word per node: round << 32 | checksum), done flags (page
  * PT_FLAGS) and page PT_OWNED, which node 3 owns at the cut.
@@ -2185,12 +2187,15 @@ static void test_hold(uint64_t key)
  *               stripes; node 1 takes those pages back (a page whose
  *               owner is lost fails: its only up-to-date copy died); node
  *               3 then reads them and writes page PT_OWNED
- *   partition-cut     node 3: one child stores to page PT_OWNED, another
- *               adds to the counter, without end. Node 3 must fence itself
- *               (its stores stop), declare neither other node lost, and,
- *               once the routes are back, find itself evicted (no member)
- *               with both children killed by SIGBUS; it joins again.
- *               Nodes 1 and 2 add PT_ADDS more and write more rounds: the
+ *   partition-cut     node 3: one child stores to page PT_OWNED, one
+ *               reads the counter and the stripes, one adds to the counter,
+ *               without end. Node 3 must fence itself (the stores and
+ *               loads stop), declare neither other node lost, and, once the
+ *               routes are back, find itself evicted (no member) with its
+ *               children killed by SIGBUS; it joins again. Nodes 1 and 2
+ *               abort their links to it (RST: closed, not silent, which
+ *               must not make them declare it lost alone), add PT_ADDS
+ *               more and write more rounds: the
  *               counter is exact (theirs and all node 3 made before the
  *               cut), node 3's stripe words are those of its last round
  *               before it, and page PT_OWNED fails (its only copy was on
@@ -2206,7 +2211,7 @@ static void test_hold(uint64_t key)
 #define PT_OWNED	10
 #define PT_ADDS		2000
 #define PT_ROUNDS	20
-#define PT_CUT_SECS	20
+#define PT_CUT_SECS	12
 
 static volatile uint64_t *pt_map(void)
 {
@@ -2326,6 +2331,13 @@ static void pt_store_loop(volatile uint64_t *p, volatile uint64_t *progress)
 	}
 }
 
+static void pt_read_loop(volatile uint64_t *p, volatile uint64_t *progress)
+{
+	for (uint64_t sum = 0;; (*progress)++)
+		for (int pg = 0; pg <= PT_STRIPES; pg++)
+			sum += p[pg * 512 + 1];
+}
+
 static void pt_add_loop(volatile uint64_t *p, volatile uint64_t *progress)
 {
 	for (;;) {
@@ -2334,15 +2346,21 @@ static void pt_add_loop(volatile uint64_t *p, volatile uint64_t *progress)
 	}
 }
 
-static int pt_killed_by_sigbus(pid_t pid, const char *what)
+/* Did child @pid end with SIGBUS (within 60 s, else it is killed)? */
+static void pt_killed_by_sigbus(pid_t pid, const char *what)
 {
-	int st;
+	int st = 0, i;
 
-	if (waitpid(pid, &st, 0) != pid)
-		return tap(0, "%s: waitpid", what), 0;
+	for (i = 0; i < 600 && waitpid(pid, &st, WNOHANG) != pid; i++)
+		usleep(100 * 1000);
+	if (i == 600) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		tap(0, "%s still runs 60 s after the eviction", what);
+		return;
+	}
 	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS, "%s ends with SIGBUS (status %#x)",
 	    what, st);
-	return 1;
 }
 
 static void pt_minority(volatile uint64_t *p, double t_heal)
@@ -2350,22 +2368,29 @@ static void pt_minority(volatile uint64_t *p, double t_heal)
 	volatile uint64_t *progress = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint64_t fences = stat_of("fences"), lost = stat_of("nodes_lost");
-	uint64_t s1, s2, members = 1;
-	pid_t store, add;
+	uint64_t s1, s2, r1, r2, members = 1;
+	pid_t store, read, add;
+	double t0 = now();
 	int i, rc = 1;
 	char buf[8192];
 
 	store = pt_child(pt_store_loop, p, &progress[0]);
+	read = pt_child(pt_read_loop, p, &progress[2]);
 	add = pt_child(pt_add_loop, p, &progress[1]);
 	for (i = 0; i < 200 && stat_of("fences") == fences; i++)
 		usleep(100 * 1000);
 	tap(stat_of("fences") > fences, "node 3, cut off, fences itself (no quorum)");
+	printf("# fenced %.1f s after the cut (dead timeout 5 s)\n", now() - t0);
 	usleep(500 * 1000);
 	s1 = progress[0];
+	r1 = progress[2];
 	sleep(2);
 	s2 = progress[0];
+	r2 = progress[2];
 	tap(s1 == s2 && s1 > 0, "no store to its own page completes while fenced (%llu stores before)",
 	    (unsigned long long)s1);
+	tap(r1 == r2 && r1 > 0, "no load of its copies completes while fenced (%llu sweeps before)",
+	    (unsigned long long)r1);
 	tap(progress[1] == 0, "no add to the shared counter completes (%llu)",
 	    (unsigned long long)progress[1]);
 	tap(stat_of("nodes_lost") == lost, "it declares neither node 1 nor node 2 lost");
@@ -2381,6 +2406,7 @@ static void pt_minority(volatile uint64_t *p, double t_heal)
 	tap(!members && stat_of("evictions") > 0,
 	    "once the routes are back, it finds the cluster declared it lost: no member");
 	pt_killed_by_sigbus(store, "its child storing to its own page");
+	pt_killed_by_sigbus(read, "its child loading its copies");
 	pt_killed_by_sigbus(add, "its child adding to the counter");
 	for (i = 0; i < 60 && (rc = system("dsmctl join 10.0.0.1 2> /dev/null")); i++)
 		sleep(1);
@@ -2394,6 +2420,9 @@ static void pt_majority(volatile uint64_t *p, double t_heal)
 	int members, listed, up = 0, i;
 	uint64_t age;
 
+	sleep(2);
+	tap(!system("dsm_rst 7878 10.0.0.$DSM_NODE_ID > /dev/null"),
+	    "node %d aborts its links (RST), node 3's among them", me);
 	pt_add(p, PT_ADDS);
 	tap(!pt_stripes(p, PT_ROUNDS + 1, 2 * PT_ROUNDS),
 	    "%d more rounds of stripes without node 3", PT_ROUNDS);

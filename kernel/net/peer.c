@@ -474,9 +474,6 @@ static void dsm_peer_tick(struct dsm_peer *peer, unsigned long dead)
 	bool connect;
 	u32 state;
 
-	if (!READ_ONCE(peer->lost) &&
-	    time_after(jiffies, READ_ONCE(peer->last_rx) + dead))
-		dsm_quorum_suspect(peer);	/* whatever its link does */
 	spin_lock_bh(&peer->lock);
 	conn = peer->conn;
 	if (conn)
@@ -502,7 +499,11 @@ static void dsm_hb_fn(struct work_struct *work)
 	unsigned long dead = msecs_to_jiffies(dsm_dead_timeout_ms());
 	u32 id;
 
+	/* silent for the dead timeout, whatever its link does: suspected */
 	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (id != dsm_self_id() && dsm_net_ops->is_member(id))
+			dsm_quorum_suspect(&dsm_peers[id], dead);
+	for (id = 1; id <= DSM_MAX_NODES; id++)	/* the pings report them */
 		if (id != dsm_self_id() && dsm_net_ops->is_member(id))
 			dsm_peer_tick(&dsm_peers[id], dead);
 	dsm_quorum_judge();

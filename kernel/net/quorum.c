@@ -45,7 +45,8 @@
 
 static DEFINE_SPINLOCK(dsm_lease_lock);
 static u64 dsm_lease_until = U64_MAX;	/* ns, ktime_get_ns(); dsm_lease_lock */
-static u64 dsm_lease_floor;		/* a lease given by joining */
+static u64 dsm_lease_floor;		/* kept across a membership change */
+static bool dsm_lease_stopping;		/* module unload: no more work */
 static bool dsm_fenced;			/* the lease work's view */
 static u64 dsm_fenced_at;		/* ns, when it was fenced */
 static struct delayed_work dsm_lease_work;
@@ -61,14 +62,26 @@ static bool dsm_quorum_member(u32 id)
 }
 
 /**
- * dsm_quorum_suspect() - @peer was silent for the dead timeout
+ * dsm_quorum_suspect() - suspect @peer if it was silent for @dead
  * @peer: a member's peer
+ * @dead: the dead timeout, in jiffies
+ *
+ * Under the peer's lock, as the echo's decision is (dsm_quorum_on_ping):
+ * a ping that renewed last_rx either is echoed before this looks at it,
+ * or finds the peer suspected and is not echoed.
  */
-void dsm_quorum_suspect(struct dsm_peer *peer)
+void dsm_quorum_suspect(struct dsm_peer *peer, unsigned long dead)
 {
-	if (READ_ONCE(peer->suspect))
+	bool now;
+
+	spin_lock_bh(&peer->lock);
+	now = !peer->suspect && !READ_ONCE(peer->lost) &&
+	      time_after(jiffies, READ_ONCE(peer->last_rx) + dead);
+	if (now)
+		WRITE_ONCE(peer->suspect, true);
+	spin_unlock_bh(&peer->lock);
+	if (!now)
 		return;
-	WRITE_ONCE(peer->suspect, true);
 	dsm_stat_inc(DSM_STAT_NODES_SUSPECTED);
 	pr_info("node %u silent for %u ms: suspected (lost once a quorum agrees)\n",
 		peer->id, dsm_dead_timeout_ms());
@@ -92,26 +105,29 @@ u64 dsm_quorum_suspects(void)
 }
 
 /**
- * dsm_quorum_judge() - declare lost every member a quorum suspects
+ * dsm_quorum_judge() - declare lost every member this node suspects and a
+ * quorum suspects
  *
- * Called by the heartbeat, after it has looked at every peer.
+ * Called by the heartbeat, after it has looked at every peer. Only a node
+ * that suspects X itself declares it: a report may be older than X's new
+ * incarnation (a node reports X until its link to the new X is up), and
+ * a node that hears X has no reason to forget it.
  */
 void dsm_quorum_judge(void)
 {
 	u32 x, p;
 
 	for (x = 1; x <= DSM_MAX_NODES; x++) {
-		u64 mask = 0;
+		u64 mask = dsm_node_bit(dsm_self_id());
 
-		if (!dsm_quorum_member(x) || READ_ONCE(dsm_peers[x].lost))
+		if (!dsm_quorum_member(x) || READ_ONCE(dsm_peers[x].lost) ||
+		    !READ_ONCE(dsm_peers[x].suspect))
 			continue;
-		if (READ_ONCE(dsm_peers[x].suspect))
-			mask |= dsm_node_bit(dsm_self_id());
 		for (p = 1; p <= DSM_MAX_NODES; p++)
 			if (p != x && dsm_quorum_member(p) &&
 			    (READ_ONCE(dsm_peers[p].reported) & dsm_node_bit(x)))
 				mask |= dsm_node_bit(p);
-		if (mask && dsm_net_ops->quorum(mask))
+		if (dsm_net_ops->quorum(mask))
 			dsm_peer_declare_lost(&dsm_peers[x], DSM_REASON_HEARTBEAT);
 	}
 }
@@ -125,8 +141,13 @@ void dsm_quorum_judge(void)
  */
 bool dsm_quorum_on_ping(struct dsm_peer *peer, const struct dsm_wire_ping *ping)
 {
+	bool echo;
+
 	WRITE_ONCE(peer->reported, le64_to_cpu(ping->suspects));
-	return !READ_ONCE(peer->suspect);
+	spin_lock_bh(&peer->lock);	/* see dsm_quorum_suspect() */
+	echo = !peer->suspect;
+	spin_unlock_bh(&peer->lock);
+	return echo;
 }
 
 static int dsm_stamp_cmp(const void *a, const void *b)
@@ -160,22 +181,28 @@ static u64 dsm_lease_compute(void)
 }
 
 /**
- * dsm_net_quorum_update() - count the lease again (membership changed)
- * @joined: this node just joined: it holds a lease for a while, since
- *          nobody can suspect it before a dead timeout has passed
+ * dsm_net_quorum_update() - count the lease again
+ * @changed: the member list just changed (this node joined, or others
+ *           did): a lease held until now is kept, for 3/5 of the dead
+ *           timeout at most, while the new members' echoes come. This is
+ *           safe: a new member suspects nobody before a dead timeout has
+ *           passed, and a quorum of the new list without new members is
+ *           a quorum of the old one.
  */
-void dsm_net_quorum_update(bool joined)
+void dsm_net_quorum_update(bool changed)
 {
 	u64 until, old, now = ktime_get_ns();
 
 	spin_lock_bh(&dsm_lease_lock);
-	if (joined)
-		dsm_lease_floor = now + dsm_lease_ns();
-	until = max(dsm_lease_compute(), dsm_lease_floor);
 	old = dsm_lease_until;
+	if (changed && old > now)
+		dsm_lease_floor = max(dsm_lease_floor,
+				      min(old, now + dsm_lease_ns()));
+	until = max(dsm_lease_compute(), dsm_lease_floor);
 	dsm_lease_until = until;
-	spin_unlock_bh(&dsm_lease_lock);
-	if (READ_ONCE(dsm_fenced) && until > now)	/* back */
+	if (dsm_lease_stopping)
+		;
+	else if (READ_ONCE(dsm_fenced) && until > now)	/* back */
 		mod_delayed_work(dsm_wq, &dsm_lease_work, 0);
 	else if (until < old)				/* sooner */
 		mod_delayed_work(dsm_wq, &dsm_lease_work,
@@ -183,6 +210,7 @@ void dsm_net_quorum_update(bool joined)
 	else if (until != U64_MAX)
 		queue_delayed_work(dsm_wq, &dsm_lease_work,
 				   nsecs_to_jiffies(until - now) + 1);
+	spin_unlock_bh(&dsm_lease_lock);
 }
 
 /**
@@ -275,18 +303,25 @@ static void dsm_lease_fn(struct work_struct *work)
 	WRITE_ONCE(dsm_fenced, fence);
 	dsm_net_ops->fenced(fence);
 rearm:
-	if (!fence && until != U64_MAX)
+	spin_lock_bh(&dsm_lease_lock);
+	if (!fence && until != U64_MAX && !dsm_lease_stopping)
 		queue_delayed_work(dsm_wq, &dsm_lease_work,
 				   nsecs_to_jiffies(until - now) + 1);
+	spin_unlock_bh(&dsm_lease_lock);
 }
 
 void dsm_quorum_init(void)
 {
 	INIT_DELAYED_WORK(&dsm_lease_work, dsm_lease_fn);
+	dsm_lease_stopping = false;
 }
 
+/* At unload, once no link is left: the lease work is not queued again. */
 void dsm_quorum_exit(void)
 {
+	spin_lock_bh(&dsm_lease_lock);
+	dsm_lease_stopping = true;
+	spin_unlock_bh(&dsm_lease_lock);
 	cancel_delayed_work_sync(&dsm_lease_work);
 	WRITE_ONCE(dsm_fenced, false);
 }

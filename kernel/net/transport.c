@@ -41,9 +41,9 @@ void dsm_net_exit(void)
 {
 	dsm_listen_stop();
 	dsm_peers_heartbeat(false);
-	dsm_quorum_exit();
 	dsm_net_peers_drop();
 	drain_workqueue(dsm_wq);
+	dsm_quorum_exit();
 	dsm_out_exit();
 	dsm_conn_pending_expire(true);
 	destroy_workqueue(dsm_wq);

@@ -277,7 +277,7 @@ void dsm_peers_heartbeat(bool run);
 /* quorum.c */
 void dsm_quorum_init(void);
 void dsm_quorum_exit(void);
-void dsm_quorum_suspect(struct dsm_peer *peer);
+void dsm_quorum_suspect(struct dsm_peer *peer, unsigned long dead);
 void dsm_quorum_judge(void);
 u64 dsm_quorum_suspects(void);
 bool dsm_quorum_on_ping(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
