@@ -86,6 +86,10 @@
  *               4, a home of its regions, visits them, then leaves and
  *               rejoins 3 times, and node 3 removes and re-creates another
  *               region: no SIGBUS, exact counter, no record lost
+ *   partition   (3 or 4 nodes) nodes 1 and 2 cut off from the others both
+ *               ways while all count and stripe: the others fence
+ *               themselves, 1 and 2 declare them lost and go on exact; back,
+ *               the others find themselves evicted and join again
  *   libdsm      dsm_lock around a plain counter, dsm_barrier rounds, and a
  *               shared heap at a fixed address: every node allocates and
  *               links items with plain pointers, every node walks them all
@@ -2176,33 +2180,31 @@ static void test_hold(uint64_t key)
 }
 
 /*
- * A partition: nodes 1 and 2 are cut off from node 3, both ways (blackhole
- * routes on every side, for PT_CUT_SECS: after node 3 fenced itself and
- * the others declared it lost, before its fence has lasted the three dead
- * timeouts that fail its faults), while all three share region
- * PT_KEY, homed at node 1: a counter (page 0), stripes (pages 1 to
- * PT_STRIPES, one word per node: round << 32 | checksum), done flags (page
- * PT_FLAGS) and page PT_OWNED, which node 3 owns at the cut.
- *   partition-before  all add PT_ADDS and write PT_ROUNDS rounds of
- *               stripes; node 1 takes those pages back (a page whose
- *               owner is lost fails: its only up-to-date copy died); node
- *               3 then reads them and writes page PT_OWNED
- *   partition-cut     node 3: one child stores to page PT_OWNED, one
- *               reads the counter and the stripes, one adds to the counter,
- *               without end. Node 3 must fence itself (the stores and
- *               loads stop), declare neither other node lost, and, once the
- *               routes are back, find itself evicted (no member) with its
- *               children killed by SIGBUS; it joins again. Nodes 1 and 2
- *               abort their links to it (RST: closed, not silent, which
- *               must not make them declare it lost alone), add PT_ADDS
- *               more and write more rounds: the
- *               counter is exact (theirs and all node 3 made before the
- *               cut), node 3's stripe words are those of its last round
- *               before it, and page PT_OWNED fails (its only copy was on
- *               node 3, and it is not served stale).
- *   partition-after   (node 3 a member again) the count is still exact
- *               everywhere, every node adds PT_ADDS more, and it is exact
- *               again.
+ * A partition (3 or 4 nodes): nodes 1 and 2 are cut off from the others,
+ * both ways (blackhole routes on every side, for PT_CUT_SECS: after the
+ * others fenced themselves and nodes 1 and 2 declared them lost, before
+ * their fence has lasted the three dead timeouts that fail their faults),
+ * while all share region PT_KEY, homed at node 1: a counter (page 0),
+ * stripes (pages 1 to PT_STRIPES, one word per node: round << 32 |
+ * checksum), done flags (page PT_FLAGS) and one page per node of the
+ * minority, which that node owns at the cut (PT_OWNED + id - 3). Nodes 1
+ * and 2 are a quorum of 3 or 4 (half, with the lowest id); the others are
+ * not. In order, with barriers between:
+ *  - all add PT_ADDS and write PT_ROUNDS rounds of stripes; node 1 takes
+ *    those pages back (a page whose owner is lost fails: its only
+ *    up-to-date copy died); the minority reads them and writes its pages.
+ *  - the cut. The minority: on each node one child stores to its page, one
+ *    loads the counter and the stripes, one adds to the counter, without
+ *    end. Each node must fence itself (its stores and loads stop), declare
+ *    nobody lost, and, once the routes are back, find itself evicted (no
+ *    member) with its children killed by SIGBUS; it joins again. Nodes 1
+ *    and 2 abort their links (RST: closed, not silent, which must not make
+ *    them declare anyone lost alone), add PT_ADDS more and write more
+ *    rounds: the counter is exact (theirs, and everyone's before the cut),
+ *    the minority's stripe words are those of its last round before it,
+ *    and the minority's pages fail (not served stale).
+ *  - all members again: the count is still exact everywhere, every node
+ *    adds PT_ADDS more, and it is exact again.
  */
 #define PT_KEY		0xc0de0190
 #define PT_PAGES	16
@@ -2247,7 +2249,7 @@ static int pt_stripes(volatile uint64_t *p, uint32_t from, uint32_t to)
 		for (int pg = 1; pg <= PT_STRIPES; pg++)
 			p[pg * 512 + me] = pt_word(me, round, pg);
 		for (int pg = 1; pg <= PT_STRIPES; pg++) {
-			for (int n = 1; n <= 3; n++) {
+			for (int n = 1; n <= nodes; n++) {
 				uint64_t w = p[pg * 512 + n];
 
 				if (w && w != pt_word(n, w >> 32, pg)) {
@@ -2272,8 +2274,8 @@ static void pt_routes(int add)
 {
 	char cmd[96];
 
-	for (int n = 1; n <= 3; n++) {
-		if ((me == 3) == (n == 3))
+	for (int n = 1; n <= nodes; n++) {
+		if ((me > 2) == (n > 2))
 			continue;	/* same side */
 		snprintf(cmd, sizeof(cmd), "ip route %s blackhole 10.0.0.%d/32",
 			 add ? "add" : "del", n);
@@ -2282,11 +2284,8 @@ static void pt_routes(int add)
 	}
 }
 
-static void test_partition_before(void)
+static void pt_before(volatile uint64_t *p)
 {
-	volatile uint64_t *p = pt_map();
-
-	barrier("pt-mapped");
 	pt_add(p, PT_ADDS);
 	tap(!pt_stripes(p, 1, PT_ROUNDS), "%d rounds of stripes before the cut",
 	    PT_ROUNDS);
@@ -2297,14 +2296,14 @@ static void test_partition_before(void)
 			p[pg * 512 + me] = pt_word(me, PT_ROUNDS, pg);
 	}
 	barrier("pt-taken");
-	if (me == 3) {
+	if (me > 2) {
 		uint64_t sum = p[0];
 
 		for (int pg = 1; pg <= PT_STRIPES; pg++)
 			sum += p[pg * 512 + 1];	/* copies the majority must forget */
-		p[PT_OWNED * 512] = 0x3333;	/* its only copy is here */
-		tap(sum != 0, "node 3 reads the counter and stripes, owns page %d",
-		    PT_OWNED);
+		p[(PT_OWNED + me - 3) * 512] = me;	/* its only copy is here */
+		tap(sum != 0, "reads the counter and stripes, owns page %d",
+		    PT_OWNED + me - 3);
 	}
 	barrier("pt-held");
 }
@@ -2326,7 +2325,7 @@ static pid_t pt_child(void (*fn)(volatile uint64_t *, volatile uint64_t *),
 static void pt_store_loop(volatile uint64_t *p, volatile uint64_t *progress)
 {
 	for (uint64_t i = 1;; i++) {
-		p[PT_OWNED * 512 + 1] = i;
+		p[(PT_OWNED + me - 3) * 512 + 1] = i;
 		*progress = i;
 	}
 }
@@ -2379,7 +2378,7 @@ static void pt_minority(volatile uint64_t *p, double t_heal)
 	add = pt_child(pt_add_loop, p, &progress[1]);
 	for (i = 0; i < 200 && stat_of("fences") == fences; i++)
 		usleep(100 * 1000);
-	tap(stat_of("fences") > fences, "node 3, cut off, fences itself (no quorum)");
+	tap(stat_of("fences") > fences, "cut off, it fences itself (no quorum)");
 	printf("# fenced %.1f s after the cut (dead timeout 5 s)\n", now() - t0);
 	usleep(500 * 1000);
 	s1 = progress[0];
@@ -2393,7 +2392,7 @@ static void pt_minority(volatile uint64_t *p, double t_heal)
 	    (unsigned long long)r1);
 	tap(progress[1] == 0, "no add to the shared counter completes (%llu)",
 	    (unsigned long long)progress[1]);
-	tap(stat_of("nodes_lost") == lost, "it declares neither node 1 nor node 2 lost");
+	tap(stat_of("nodes_lost") == lost, "it declares nobody lost");
 	lr_sleep_until(t_heal);
 	pt_routes(0);
 	for (i = 0; i < 600; i++) {
@@ -2417,63 +2416,68 @@ static void pt_majority(volatile uint64_t *p, double t_heal)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus };
 	volatile uint64_t *done = &p[PT_FLAGS * 512];
-	int members, listed, up = 0, i;
-	uint64_t age;
+	uint64_t want = (nodes + 2) * PT_ADDS;
 
 	sleep(2);
 	tap(!system("dsm_rst 7878 10.0.0.$DSM_NODE_ID > /dev/null"),
-	    "node %d aborts its links (RST), node 3's among them", me);
+	    "it aborts its links (RST), those to the other side among them");
 	pt_add(p, PT_ADDS);
 	tap(!pt_stripes(p, PT_ROUNDS + 1, 2 * PT_ROUNDS),
-	    "%d more rounds of stripes without node 3", PT_ROUNDS);
+	    "%d more rounds of stripes without the other side", PT_ROUNDS);
 	done[me] = 1;
-	for (i = 0; i < 600 && !done[3 - me]; i++)
+	for (int i = 0; i < 600 && !done[3 - me]; i++)
 		usleep(100 * 1000);
-	tap(p[0] == 5 * PT_ADDS, "the count is exact: %llu (both sides' before the cut, this side's after)",
-	    (unsigned long long)p[0]);
-	tap(p[1 * 512 + 3] == pt_word(3, PT_ROUNDS, 1),
-	    "node 3's stripe word is its last before the cut");
+	tap(p[0] == want, "the count is exact: %llu of %llu (everyone's before the cut, this side's after)",
+	    (unsigned long long)p[0], (unsigned long long)want);
 	sigaction(SIGBUS, &sa, NULL);
-	if (!sigsetjmp(bus_jmp, 1))
-		tap(0, "read page %d, whose only copy was on node 3: %#llx", PT_OWNED,
-		    (unsigned long long)p[PT_OWNED * 512]);
-	else
-		tap(1, "page %d, whose only copy was on node 3, fails", PT_OWNED);
+	for (int n = 3; n <= nodes; n++) {
+		tap(p[1 * 512 + n] == pt_word(n, PT_ROUNDS, 1),
+		    "node %d's stripe word is its last before the cut", n);
+		if (!sigsetjmp(bus_jmp, 1))
+			tap(0, "read page %d, whose only copy was on node %d: %#llx",
+			    PT_OWNED + n - 3, n,
+			    (unsigned long long)p[(PT_OWNED + n - 3) * 512]);
+		else
+			tap(1, "page %d, whose only copy was on node %d, fails",
+			    PT_OWNED + n - 3, n);
+	}
 	signal(SIGBUS, SIG_DFL);
 	lr_sleep_until(t_heal);
 	pt_routes(0);
-	for (i = 0; i < 900; i++) {
-		if (!lr_links(&members, &listed, &up, &age) && up == 2)
-			break;
-		usleep(100 * 1000);
-	}
-	tap(up == 2, "node 3 is back, a new member");
 }
 
-static void test_partition_cut(void)
+static void test_partition(void)
 {
 	volatile uint64_t *p = pt_map();
-	double t_heal = now() + PT_CUT_SECS;
+	int members, listed, up = 0, i;
+	uint64_t age, want = (2 * nodes + 2) * PT_ADDS;
+	double t_heal;
 
+	barrier("pt-mapped");
+	pt_before(p);
+	t_heal = now() + PT_CUT_SECS;
 	pt_routes(1);
-	if (me == 3)
+	if (me > 2)
 		pt_minority(p, t_heal);
 	else
 		pt_majority(p, t_heal);
-}
-
-static void test_partition_after(void)
-{
-	volatile uint64_t *p = pt_map();
-
-	tap(p[0] == 5 * PT_ADDS, "after the partition the count is exact here: %llu",
+	for (i = 0; i < 900; i++) {
+		if (!lr_links(&members, &listed, &up, &age) && up == nodes - 1)
+			break;
+		usleep(100 * 1000);
+	}
+	tap(up == nodes - 1, "all %d nodes members and linked again", nodes);
+	barrier("pt-over");
+	p = pt_map();	/* the minority's old mapping died with its eviction */
+	tap(p[0] == (uint64_t)(nodes + 2) * PT_ADDS,
+	    "after the partition the count is exact here: %llu",
 	    (unsigned long long)p[0]);
 	barrier("pt-after-read");
 	pt_add(p, PT_ADDS);
-	tap(!pt_stripes(p, 2 * PT_ROUNDS + 1, 2 * PT_ROUNDS + 5), "stripes on all three");
+	tap(!pt_stripes(p, 2 * PT_ROUNDS + 1, 2 * PT_ROUNDS + 5), "stripes on all nodes");
 	barrier("pt-after-added");
-	tap(p[0] == 8 * PT_ADDS, "and exact after all three added: %llu",
-	    (unsigned long long)p[0]);
+	tap(p[0] == want, "and exact after all added: %llu of %llu",
+	    (unsigned long long)p[0], (unsigned long long)want);
 	barrier("pt-after-checked");
 }
 
@@ -2854,12 +2858,8 @@ int main(int argc, char **argv)
 		test_lostleave(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "barrier-lost"))
 		test_barrier_lost(strtoull(arg, NULL, 0));
-	else if (!strcmp(t, "partition-before"))
-		test_partition_before();
-	else if (!strcmp(t, "partition-cut"))
-		test_partition_cut();
-	else if (!strcmp(t, "partition-after"))
-		test_partition_after();
+	else if (!strcmp(t, "partition"))
+		test_partition();
 	else if (!strcmp(t, "after-kill"))
 		test_after_kill(strtoull(arg, NULL, 0), argc > 3 ? atol(argv[3]) : 5000);
 	else {
