@@ -22,34 +22,17 @@
 
 #include "pages.h"
 
-struct dsm_fence_walk {
-	bool on;
-	u64 dirty;
-};
-
-static void dsm_fence_region(struct dsm_region *r, void *arg)
+/* Fenced: no PTE of the page is left (a fault that checked before put it). */
+static void dsm_fence_unmap(struct dsm_pages_ctx *ctx)
 {
-	struct dsm_fence_walk *walk = arg;
-	u32 self = dsm_self_id();
-	struct dsm_pages_ctx ctx;
-	struct dsm_cpage *cp;
-	unsigned long index;
+	dsm_pages_zap(ctx->r, ctx->index);
+}
 
-	if (!r->cluster)
-		return;
-	xa_for_each(&r->pages, index, cp) {
-		dsm_pages_ctx_init(&ctx, r, cp, index);
-		lock_page(cp->page);
-		if (walk->on)
-			dsm_pages_zap(r, index);
-		else if (cp->home == self && !list_empty(&cp->queued) &&
-			 dsm_members_epoch() && dsm_pages_dir_drain(&ctx))
-			pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
-					    r->key, index);
-		unlock_page(cp->page);
-		walk->dirty |= ctx.dirty;
-		cond_resched();
-	}
+/* The fence lifted: serve the requests that waited at this home. */
+static void dsm_fence_serve(struct dsm_pages_ctx *ctx)
+{
+	if (!list_empty(&ctx->cp->queued) && dsm_members_epoch())
+		dsm_pages_serve_queued(ctx);
 }
 
 /**
@@ -58,34 +41,11 @@ static void dsm_fence_region(struct dsm_region *r, void *arg)
  */
 void dsm_pages_fence(bool on)
 {
-	struct dsm_fence_walk walk = { .on = on };
-
-	dsm_regions_for_each(dsm_fence_region, &walk);
-	dsm_out_flush_mask(walk.dirty);
+	if (on)
+		dsm_pages_walk(dsm_fence_unmap, false);
+	else
+		dsm_pages_walk(dsm_fence_serve, true);
 	wake_up_all(&dsm_pages_wq);
-}
-
-static void dsm_evicted_region(struct dsm_region *r, void *arg)
-{
-	struct dsm_cpage *cp;
-	unsigned long index;
-
-	if (!r->cluster)
-		return;
-	xa_for_each(&r->pages, index, cp) {
-		lock_page(cp->page);
-		dsm_pages_drop_kept(cp);
-		if (cp->node.pending)
-			cp->failed = true;
-		if (cp->node.state != DSM_COH_INVALID) {
-			cp->node.state = DSM_COH_INVALID;
-			cp->node.owner = false;
-			dsm_pages_zap(r, index);
-			dsm_pages_copy_gone(r, cp);
-		}
-		unlock_page(cp->page);
-		cond_resched();
-	}
 }
 
 /**
@@ -94,6 +54,6 @@ static void dsm_evicted_region(struct dsm_region *r, void *arg)
  */
 void dsm_pages_evicted(void)
 {
-	dsm_regions_for_each(dsm_evicted_region, NULL);
+	dsm_pages_walk(dsm_pages_drop_copy, false);
 	wake_up_all(&dsm_pages_wq);
 }

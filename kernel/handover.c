@@ -93,7 +93,7 @@ bool dsm_pages_home_leaving(u32 id)
 }
 
 /* Serve the requests queued for a page homed here (locked), if it can. */
-static void dsm_pages_serve_queued(struct dsm_pages_ctx *ctx)
+void dsm_pages_serve_queued(struct dsm_pages_ctx *ctx)
 {
 	if (dsm_pages_dir_drain(ctx))
 		pr_warn_ratelimited("region %#llx page %lu: directory refused a queued request\n",
@@ -110,6 +110,28 @@ static void dsm_pages_drop_requests(struct dsm_cpage *cp, u32 id)
 			list_del(&k->node);
 			kfree(k);
 		}
+	}
+}
+
+/**
+ * dsm_pages_drop_copy() - the page's directory is gone for this node (its
+ * home was lost, or this node was evicted): what the home forwarded or
+ * invalidated waits for nothing now, a request in flight fails, and the
+ * copy here is dropped
+ * @ctx: the page, locked
+ */
+void dsm_pages_drop_copy(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+
+	dsm_pages_drop_kept(cp);
+	if (cp->node.pending)
+		cp->failed = true;
+	if (cp->node.state != DSM_COH_INVALID) {
+		cp->node.state = DSM_COH_INVALID;
+		cp->node.owner = false;
+		dsm_pages_zap(ctx->r, ctx->index);
+		dsm_pages_copy_gone(ctx->r, cp);
 	}
 }
 
@@ -131,17 +153,7 @@ static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
 			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 			dsm_pages_serve_queued(&ctx);
 		} else if (cp->home == lost->id) {
-			/* what it forwarded or invalidated waits for nothing now */
-			dsm_pages_drop_kept(cp);
-			if (cp->node.pending)
-				cp->failed = true;
-			if (cp->node.state != DSM_COH_INVALID) {
-				/* nobody coordinates it any more */
-				cp->node.state = DSM_COH_INVALID;
-				cp->node.owner = false;
-				dsm_pages_zap(r, index);
-				dsm_pages_copy_gone(r, cp);
-			}
+			dsm_pages_drop_copy(&ctx);	/* nobody coordinates it any more */
 		}
 		unlock_page(cp->page);
 		lost->dirty |= ctx.dirty;
@@ -569,18 +581,15 @@ static void dsm_pages_hand_once(struct dsm_pages_ctx *ctx)
 		dsm_pages_hand(ctx);
 }
 
-struct dsm_home_walk {
+struct dsm_page_walk {
 	void (*step)(struct dsm_pages_ctx *ctx);
+	bool homes_only;
 	u64 dirty;
 };
 
-/*
- * One step for every page of @r homed here, under its lock. Every region,
- * also those first heard of during the gather (their requests wait).
- */
-static void dsm_pages_walk_home(struct dsm_region *r, void *arg)
+static void dsm_pages_walk_region(struct dsm_region *r, void *arg)
 {
-	struct dsm_home_walk *walk = arg;
+	struct dsm_page_walk *walk = arg;
 	u32 self = dsm_self_id();
 	struct dsm_pages_ctx ctx;
 	struct dsm_cpage *cp;
@@ -591,12 +600,29 @@ static void dsm_pages_walk_home(struct dsm_region *r, void *arg)
 	xa_for_each(&r->pages, index, cp) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
-		if (cp->home == self)
+		if (!walk->homes_only || cp->home == self)
 			walk->step(&ctx);
 		unlock_page(cp->page);
 		walk->dirty |= ctx.dirty;
 		cond_resched();
 	}
+}
+
+/**
+ * dsm_pages_walk() - one step for every page of every cluster region (or
+ * only those homed here), under its page lock; then what the steps queued
+ * is sent
+ * @step:       the step
+ * @homes_only: only the pages homed here
+ *
+ * Every region, also those first heard of meanwhile.
+ */
+void dsm_pages_walk(void (*step)(struct dsm_pages_ctx *ctx), bool homes_only)
+{
+	struct dsm_page_walk walk = { .step = step, .homes_only = homes_only };
+
+	dsm_regions_for_each(dsm_pages_walk_region, &walk);
+	dsm_out_flush_mask(walk.dirty);
 }
 
 /**
@@ -623,8 +649,8 @@ int dsm_pages_handover(bool force)
 	u64 others = dsm_members_mask() & ~dsm_node_bit(dsm_self_id());
 	u32 gather_ms = READ_ONCE(dsm_inject_gather_ms) ?: 2 * dsm_dead_timeout_ms();
 	unsigned long deadline = jiffies + msecs_to_jiffies(gather_ms);
+	void (*step)(struct dsm_pages_ctx *ctx);
 	struct dsm_regions_list list = {};
-	struct dsm_home_walk walk = {};
 	u64 dirty = 0;
 	bool stay;
 	int err;
@@ -654,16 +680,15 @@ int dsm_pages_handover(bool force)
 		err = dsm_pages_gather_all(&list, deadline);
 	stay = err && !force;
 	if (stay) {
-		walk.step = dsm_pages_stay;
+		step = dsm_pages_stay;
 		dsm_pages_leave_end();
 	} else {
-		walk.step = dsm_pages_hand_once;
+		step = dsm_pages_hand_once;
 		/* pairs with dsm_pages_leaving_page() */
 		smp_store_release(&dsm_leave_phase, DSM_LEAVE_HANDED);
 	}
 	smp_mb();	/* the phase, then the pages: see first_touch() */
-	dsm_regions_for_each(dsm_pages_walk_home, &walk);
-	dsm_out_flush_mask(walk.dirty);
+	dsm_pages_walk(step, true);
 	if (stay)
 		goto out;
 	if (dsm_inject_leave_pause_ms)

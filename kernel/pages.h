@@ -117,6 +117,9 @@ void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
 void dsm_pages_zap(struct dsm_region *r, pgoff_t index);
 bool dsm_pages_unkeep(struct list_head *list, struct dsm_coh_msg *m);
 void dsm_pages_drop_kept(struct dsm_cpage *cp);
+void dsm_pages_walk(void (*step)(struct dsm_pages_ctx *ctx), bool homes_only);
+void dsm_pages_serve_queued(struct dsm_pages_ctx *ctx);
+void dsm_pages_drop_copy(struct dsm_pages_ctx *ctx);
 void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
 			 u32 requester);
 int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx);
