@@ -48,12 +48,19 @@ void dsm_pages_fence(bool on)
 	wake_up_all(&dsm_pages_wq);
 }
 
+/* Evicted: the copy is dropped, and nothing asked waits for an answer. */
+static void dsm_fence_forget(struct dsm_pages_ctx *ctx)
+{
+	dsm_pages_drop_copy(ctx);	/* a request in flight fails */
+	ctx->cp->node.pending = 0;	/* a late answer is not taken */
+}
+
 /**
  * dsm_pages_evicted() - the cluster declared this node lost: drop every
  * copy of its pages here
  */
 void dsm_pages_evicted(void)
 {
-	dsm_pages_walk(dsm_pages_drop_copy, false);
+	dsm_pages_walk(dsm_fence_forget, false);
 	wake_up_all(&dsm_pages_wq);
 }

@@ -420,17 +420,19 @@ void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
 
 /**
  * dsm_peer_pong() - a heartbeat came back
- * @peer: the peer
- * @ping: our ping, echoed
+ * @peer:  the peer
+ * @ping:  our ping, echoed
+ * @epoch: the epoch of the echo
  */
-void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping)
+void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping,
+		   u64 epoch)
 {
 	u64 sent = le64_to_cpu(ping->stamp_ns), now = ktime_get_ns();
 
 	if (sent > now)		/* the stamp is the peer's echo: untrusted */
 		return;
 	WRITE_ONCE(peer->rtt_us, min_t(u64, (now - sent) / 1000, U32_MAX));
-	dsm_quorum_on_pong(peer, sent);
+	dsm_quorum_on_pong(peer, sent, epoch);
 }
 
 /**
@@ -506,6 +508,7 @@ static void dsm_hb_fn(struct work_struct *work)
 	for (id = 1; id <= DSM_MAX_NODES; id++)	/* the pings report them */
 		if (id != dsm_self_id() && dsm_net_ops->is_member(id))
 			dsm_peer_tick(&dsm_peers[id], dead);
+	dsm_quorum_settle();
 	dsm_quorum_judge();
 	dsm_net_quorum_update(false);	/* the members may have changed */
 	dsm_conn_pending_expire(false);
@@ -546,6 +549,12 @@ void dsm_peers_heartbeat(bool run)
 		queue_delayed_work(dsm_wq, &dsm_hb_work, dsm_hb_interval());
 	else	/* safe although the work requeues itself */
 		cancel_delayed_work_sync(&dsm_hb_work);
+}
+
+/* Run the heartbeat now (a new member list: the echoes at its epoch). */
+void dsm_peers_ping_now(void)
+{
+	mod_delayed_work(dsm_wq, &dsm_hb_work, 0);
 }
 
 /**

@@ -40,10 +40,10 @@ int dsm_net_init(const struct dsm_net_ops *ops)
 void dsm_net_exit(void)
 {
 	dsm_listen_stop();
+	dsm_quorum_exit();	/* first: nothing queues the heartbeat again */
 	dsm_peers_heartbeat(false);
 	dsm_net_peers_drop();
 	drain_workqueue(dsm_wq);
-	dsm_quorum_exit();
 	dsm_out_exit();
 	dsm_conn_pending_expire(true);
 	destroy_workqueue(dsm_wq);
