@@ -420,6 +420,29 @@ static void dsm_members_on_lost(u32 id)
 	dsm_regions_forget_remover(id);
 }
 
+/**
+ * dsm_members_quorum() - is @mask a quorum of the members?
+ * @mask: node ids, bit id % 64
+ *
+ * More than half of the members, or exactly half with the lowest member
+ * id among them (so that one side of an even split, and the lower node of
+ * two, goes on). Any two quorums share a member. (Lockless: a list that
+ * changes meanwhile is counted as either.)
+ *
+ * Return: true if it is one.
+ */
+static bool dsm_members_quorum(u64 mask)
+{
+	u32 n = 0, in = 0, lowest = 0, id;
+
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
+		lowest = lowest ?: id;
+		n++;
+		in += !!(mask & dsm_node_bit(id));
+	}
+	return 2 * in > n || (2 * in == n && in && (mask & dsm_node_bit(lowest)));
+}
+
 /* The lease ran out (@on), or came back: see net/quorum.c. */
 static void dsm_members_on_fenced(bool on)
 {
@@ -458,7 +481,7 @@ const struct dsm_net_ops dsm_members_net_ops = {
 	.link_up = dsm_members_on_link_up,
 	.lost = dsm_members_on_lost,
 	.event = dsm_nl_event,
-	.members = dsm_members_mask,
+	.quorum = dsm_members_quorum,
 	.fenced = dsm_members_on_fenced,
 	.evicted = dsm_members_on_evicted,
 };

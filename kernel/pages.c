@@ -323,7 +323,7 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	int err = 0;
 
 	/* a fenced node grants nothing (fence.c): they wait for the lease */
-	while (!err && !cp->dir.busy && !dsm_net_fenced() &&
+	while (!err && !cp->dir.busy && !dsm_net_fence_up() &&
 	       dsm_pages_next_request(cp, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
@@ -1175,8 +1175,8 @@ static vm_fault_t dsm_pages_fenced_wait(struct dsm_region *r, struct vm_fault *v
 vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 			   bool write, bool mkwrite)
 {
-	unsigned long timeout = msecs_to_jiffies(dsm_dead_timeout_ms());
 	struct dsm_cpage *cp = dsm_cpage_get(r, vmf->pgoff);
+	unsigned long timeout;
 	struct dsm_pages_ctx ctx;
 	unsigned long deadline;
 	bool may_drop, leaving;
@@ -1202,8 +1202,6 @@ again:
 			return ret;
 		goto again;
 	}
-	/* a quorum decides on a suspect first: faults that wait on it wait longer */
-	timeout = msecs_to_jiffies(dsm_dead_timeout_ms()) * (dsm_net_suspecting() ? 2 : 1);
 	dsm_pages_prefetch_hit(r, cp);
 	if (write && cp->home == dsm_self_id() && cp->node.state == DSM_COH_EXCLUSIVE)
 		dsm_pages_written(cp);	/* the home writes its own copy */
@@ -1254,6 +1252,8 @@ refault:
 		dsm_out_kick(ctx.dirty);	/* mmap_lock is held: no sending here */
 		return VM_FAULT_NOPAGE;
 	}
+	/* a quorum decides on a suspect first: faults that wait on it wait longer */
+	timeout = msecs_to_jiffies(dsm_dead_timeout_ms()) * (dsm_net_suspecting() ? 2 : 1);
 	why = "its home answered that its data is lost";
 	if (cp->failed && !cp->node.pending) {
 		cp->failed = false;

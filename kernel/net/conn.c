@@ -482,7 +482,7 @@ static u32 dsm_on_ack(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload)
 {
-	if (dsm_quorum_on_ping(conn->peer, payload, le64_to_cpu(hdr->epoch)) &&
+	if (dsm_quorum_on_ping(conn->peer, payload) &&
 	    dsm_conn_has_room(conn, sizeof(*hdr) + sizeof(struct dsm_wire_ping)))
 		dsm_conn_send(conn, DSM_MSG_PONG, le64_to_cpu(hdr->req_id),
 			      payload, sizeof(struct dsm_wire_ping));
@@ -492,7 +492,7 @@ static u32 dsm_on_ping(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 static u32 dsm_on_pong(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		       const void *payload)
 {
-	dsm_peer_pong(conn->peer, payload, le64_to_cpu(hdr->epoch));
+	dsm_peer_pong(conn->peer, payload);
 	return 0;
 }
 

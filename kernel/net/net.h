@@ -97,7 +97,7 @@ typedef u32 (*dsm_net_handler_t)(const struct dsm_net_msg *m);
  *             (it left gracefully: its pages were moved before); runs in
  *             a work item, may wait
  * @event:     a link event for the netlink monitor (DSM_EVENT_PEER_*)
- * @members:   the members, bit id % 64
+ * @quorum:    is the node set @mask (bit id % 64) a quorum of the members?
  * @fenced:    this node lost its lease (@on), or holds one again; runs in
  *             a work item, may wait
  * @evicted:   member @by forgot this node: a quorum declared it lost
@@ -108,7 +108,7 @@ struct dsm_net_ops {
 	void (*link_up)(u32 id, u64 peer_epoch);
 	void (*lost)(u32 id);
 	void (*event)(u32 event, u32 id, u32 reason);
-	u64 (*members)(void);
+	bool (*quorum)(u64 mask);
 	void (*fenced)(bool on);
 	void (*evicted)(u32 by);
 };
@@ -139,6 +139,7 @@ int dsm_net_reply(const struct dsm_net_msg *m, u8 type, const void *payload,
 
 /* quorum.c (see its top) */
 bool dsm_net_fenced(void);
+bool dsm_net_fence_up(void);
 unsigned int dsm_net_fenced_ms(void);
 bool dsm_net_suspecting(void);
 void dsm_net_quorum_update(bool joined);

@@ -420,19 +420,17 @@ void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
 
 /**
  * dsm_peer_pong() - a heartbeat came back
- * @peer:  the peer
- * @ping:  our ping, echoed
- * @epoch: the epoch of the echo
+ * @peer: the peer
+ * @ping: our ping, echoed
  */
-void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping,
-		   u64 epoch)
+void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping)
 {
 	u64 sent = le64_to_cpu(ping->stamp_ns), now = ktime_get_ns();
 
 	if (sent > now)		/* the stamp is the peer's echo: untrusted */
 		return;
 	WRITE_ONCE(peer->rtt_us, min_t(u64, (now - sent) / 1000, U32_MAX));
-	dsm_quorum_on_pong(peer, sent, epoch);
+	dsm_quorum_on_pong(peer, sent);
 }
 
 /**
@@ -508,7 +506,6 @@ static void dsm_hb_fn(struct work_struct *work)
 	for (id = 1; id <= DSM_MAX_NODES; id++)	/* the pings report them */
 		if (id != dsm_self_id() && dsm_net_ops->is_member(id))
 			dsm_peer_tick(&dsm_peers[id], dead);
-	dsm_quorum_settle();
 	dsm_quorum_judge();
 	dsm_net_quorum_update(false);	/* the members may have changed */
 	dsm_conn_pending_expire(false);
@@ -551,12 +548,6 @@ void dsm_peers_heartbeat(bool run)
 		cancel_delayed_work_sync(&dsm_hb_work);
 }
 
-/* Run the heartbeat now (a new member list: the echoes at its epoch). */
-void dsm_peers_ping_now(void)
-{
-	mod_delayed_work(dsm_wq, &dsm_hb_work, 0);
-}
-
 /**
  * dsm_net_peers_drop() - drop every link and forget every peer (membership
  * is already empty, so no new link starts)
@@ -565,13 +556,18 @@ void dsm_net_peers_drop(void)
 {
 	u32 id;
 
+	/*
+	 * A new incarnation first: a HELLO made while the peers are being
+	 * forgotten must not show the old one not knowing a peer, which a
+	 * member that still knows it takes for its own eviction (handshake.c).
+	 */
+	dsm_out_new_incarnation();
 	for (id = 1; id <= DSM_MAX_NODES; id++) {
 		cancel_work_sync(&dsm_peers[id].connect_work);
 		dsm_net_peer_remove(id, DSM_REASON_SHUTDOWN);
 		flush_work(&dsm_peers[id].lost_work);
 		cancel_work_sync(&dsm_peers[id].tx_work);
 	}
-	dsm_out_new_incarnation();	/* every peer is forgotten */
 }
 
 /**

@@ -8,17 +8,15 @@
  * so a partition never has a page served on both of its sides.
  *
  *  - Quorum: more than half of the members, or exactly half with the
- *    lowest member id among them (dsm_quorum_of). Any two quorums of one
- *    member list share a member.
+ *    lowest member id among them (the layer above decides: ops->quorum).
+ *    Any two quorums share a member.
  *  - Suspicion: a member silent here for the dead timeout is suspected,
  *    for good: until it is forgotten (lost, or gone). Every ping carries
  *    the members its sender suspects or declared lost. A member that a
  *    quorum suspects, by this node's own view and the last ping of every
  *    other member, is declared lost (dsm_peer_declare_lost).
  *  - Lease: a ping carries the pinger's clock, and its pong echoes it,
- *    except from a node that suspects the pinger or is at another epoch
- *    (the lease is counted against the pinger's member list, which must be
- *    the echoer's). This node's lease runs
+ *    except from a node that suspects the pinger. This node's lease runs
  *    until the newest stamp t such that itself and the members that echoed
  *    a stamp >= t make a quorum, plus 3/5 of the dead timeout. A node
  *    alone in its cluster, or in none, needs no lease. When the lease runs
@@ -36,15 +34,6 @@
  * members that does not make a quorum suspect either, each stops counting
  * toward the other's lease until one of them is forgotten.
  *
- * Member lists change: a lease counted against the old list may outlive
- * the change at the nodes that have not applied it, and two quorums of
- * different lists need not meet. So after a change a loss is declared
- * only by a quorum of the old list too, until every member of both that
- * is not suspected was heard at the new epoch and a lease has run out
- * since (dsm_quorum_settle). A node keeps its lease across a change (for
- * 3/5 of the dead timeout at most, never past what it had) while the new
- * echoes come: new members suspect nobody for a dead timeout.
- *
  * A node the cluster declared lost learns it when its link comes back: the
  * other side no longer knows its incarnation (handshake.c). It is out of
  * the cluster then (ops->evicted) and must join again.
@@ -59,33 +48,8 @@ static u64 dsm_lease_until = U64_MAX;	/* ns, ktime_get_ns(); dsm_lease_lock */
 static u64 dsm_lease_floor;		/* kept across a membership change */
 static bool dsm_lease_stopping;		/* module unload: no more work */
 static bool dsm_fenced;			/* the lease work's view */
-static bool dsm_lease_lapsed;		/* seen run out (it may be back before the work runs) */
 static u64 dsm_fenced_at;		/* ns, when it was fenced */
 static struct delayed_work dsm_lease_work;
-
-/* The member lists (node masks), dsm_lease_lock; see the top. */
-static u64 dsm_quorum_list;		/* as of the last change */
-static u64 dsm_quorum_prev;		/* the last settled list before it */
-static bool dsm_quorum_holdoff;		/* losses need a quorum of both */
-static unsigned long dsm_quorum_settled_at;	/* jiffies, 0: not yet */
-
-/**
- * dsm_quorum_of() - is @mask a quorum of @list?
- * @mask: node ids, bit id % 64
- * @list: the members
- *
- * More than half of them, or exactly half with the lowest id (bit 0 is
- * node 64, the highest) among them. Any two quorums of @list meet.
- *
- * Return: true if it is one.
- */
-static bool dsm_quorum_of(u64 mask, u64 list)
-{
-	u64 low = list & ~1ULL ? (list & ~1ULL) & -(list & ~1ULL) : list & 1;
-	u32 n = hweight64(list), in = hweight64(mask & list);
-
-	return 2 * in > n || (2 * in == n && in && (mask & low));
-}
 
 static u64 dsm_lease_ns(void)
 {
@@ -151,14 +115,8 @@ u64 dsm_quorum_suspects(void)
  */
 void dsm_quorum_judge(void)
 {
-	u64 list = dsm_net_ops->members(), prev;
-	bool holdoff;
 	u32 x, p;
 
-	spin_lock_bh(&dsm_lease_lock);
-	holdoff = dsm_quorum_holdoff;
-	prev = dsm_quorum_prev;
-	spin_unlock_bh(&dsm_lease_lock);
 	for (x = 1; x <= DSM_MAX_NODES; x++) {
 		u64 mask = dsm_node_bit(dsm_self_id());
 
@@ -169,58 +127,25 @@ void dsm_quorum_judge(void)
 			if (p != x && dsm_quorum_member(p) &&
 			    (READ_ONCE(dsm_peers[p].reported) & dsm_node_bit(x)))
 				mask |= dsm_node_bit(p);
-		if (dsm_quorum_of(mask, list) &&
-		    (!holdoff || dsm_quorum_of(mask, prev)))
+		if (dsm_net_ops->quorum(mask))
 			dsm_peer_declare_lost(&dsm_peers[x], DSM_REASON_HEARTBEAT);
 	}
 }
 
 /**
- * dsm_quorum_settle() - end the holdoff after a member list change once
- * every member of both lists not suspected was heard at the new epoch,
- * and a lease has run out since (called by the heartbeat)
- */
-void dsm_quorum_settle(void)
-{
-	u64 both, epoch = dsm_net_ops->epoch();
-	bool seen = true;
-	u32 id;
-
-	spin_lock_bh(&dsm_lease_lock);
-	both = dsm_quorum_prev & dsm_quorum_list;
-	spin_unlock_bh(&dsm_lease_lock);
-	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if ((both & dsm_node_bit(id)) && dsm_quorum_member(id) &&
-		    !READ_ONCE(dsm_peers[id].suspect) && !READ_ONCE(dsm_peers[id].lost) &&
-		    READ_ONCE(dsm_peers[id].epoch_seen) < epoch)
-			seen = false;
-	spin_lock_bh(&dsm_lease_lock);
-	if (!dsm_quorum_holdoff || !seen)
-		dsm_quorum_settled_at = 0;
-	else if (!dsm_quorum_settled_at)
-		dsm_quorum_settled_at = jiffies | 1;
-	else if (time_after(jiffies, dsm_quorum_settled_at +
-			    nsecs_to_jiffies(dsm_lease_ns())))
-		dsm_quorum_holdoff = false;
-	spin_unlock_bh(&dsm_lease_lock);
-}
-
-/**
  * dsm_quorum_on_ping() - a member's heartbeat
- * @peer:  its peer
- * @ping:  its ping
- * @epoch: the epoch it was sent at
+ * @peer: its peer
+ * @ping: its ping
  *
  * Return: whether to echo it (not to a suspect: see the top).
  */
-bool dsm_quorum_on_ping(struct dsm_peer *peer, const struct dsm_wire_ping *ping,
-			u64 epoch)
+bool dsm_quorum_on_ping(struct dsm_peer *peer, const struct dsm_wire_ping *ping)
 {
 	bool echo;
 
 	WRITE_ONCE(peer->reported, le64_to_cpu(ping->suspects));
 	spin_lock_bh(&peer->lock);	/* see dsm_quorum_suspect() */
-	echo = !peer->suspect && epoch == dsm_net_ops->epoch();
+	echo = !peer->suspect;
 	spin_unlock_bh(&peer->lock);
 	return echo;
 }
@@ -233,12 +158,12 @@ static int dsm_stamp_cmp(const void *a, const void *b)
 }
 
 /* The lease from the stamps members echoed; U64_MAX if none is needed. */
-static u64 dsm_lease_compute(u64 list)
+static u64 dsm_lease_compute(void)
 {
 	u64 stamps[DSM_MAX_NODES], mask = dsm_node_bit(dsm_self_id()), t;
 	u32 n = 0, id, i;
 
-	if (!dsm_net_ops->epoch() || dsm_quorum_of(mask, list))
+	if (!dsm_net_ops->epoch() || dsm_net_ops->quorum(mask))
 		return U64_MAX;
 	/* stamp << 7 | id: sorted by stamp, each with its node */
 	for (id = 1; id <= DSM_MAX_NODES; id++) {
@@ -249,54 +174,48 @@ static u64 dsm_lease_compute(u64 list)
 	sort(stamps, n, sizeof(stamps[0]), dsm_stamp_cmp, NULL);
 	for (i = 0; i < n; i++) {
 		mask |= dsm_node_bit(stamps[i] & 127);
-		if (dsm_quorum_of(mask, list))
+		if (dsm_net_ops->quorum(mask))
 			return (stamps[i] >> 7) + dsm_lease_ns();
 	}
 	return 0;
 }
 
+/*
+ * Have the lease work run when the lease runs out, or now if the fence is
+ * to be put up or lifted (dsm_lease_lock held).
+ */
+static void dsm_lease_arm(u64 until, u64 now)
+{
+	if (dsm_lease_stopping)
+		return;
+	if (READ_ONCE(dsm_fenced) != (now >= until))
+		mod_delayed_work(dsm_wq, &dsm_lease_work, 0);
+	else if (until > now && until != U64_MAX)
+		mod_delayed_work(dsm_wq, &dsm_lease_work,
+				 nsecs_to_jiffies(until - now) + 1);
+}
+
 /**
  * dsm_net_quorum_update() - count the lease again
  * @changed: the member list just changed (this node joined, or others
- *           did): a lease held until now is kept (see the top), losses
- *           need a quorum of the old list too for a while, and every peer
- *           is pinged now, at the new epoch
+ *           did): a lease held until now is kept, for 3/5 of the dead
+ *           timeout at most, while the new members' echoes come. This is
+ *           safe: a new member suspects nobody before a dead timeout has
+ *           passed, and a quorum of the new list without new members is
+ *           a quorum of the old one.
  */
 void dsm_net_quorum_update(bool changed)
 {
-	u64 until, old, list = dsm_net_ops->members(), now = ktime_get_ns();
+	u64 until, old, now = ktime_get_ns();
 
 	spin_lock_bh(&dsm_lease_lock);
 	old = dsm_lease_until;
-	if (!dsm_net_ops->epoch()) {		/* no cluster */
-		dsm_quorum_list = 0;
-		dsm_quorum_holdoff = false;
-	} else if (changed) {
-		if (old > now)
-			dsm_lease_floor = max(dsm_lease_floor,
-					      min(old, now + dsm_lease_ns()));
-		if (!dsm_quorum_holdoff)
-			dsm_quorum_prev = dsm_quorum_list;
-		dsm_quorum_list = list;
-		dsm_quorum_holdoff = true;
-		dsm_quorum_settled_at = 0;
-	}
-	until = max(dsm_lease_compute(list), dsm_lease_floor);
+	if (changed && old > now)
+		dsm_lease_floor = max(dsm_lease_floor,
+				      min(old, now + dsm_lease_ns()));
+	until = max(dsm_lease_compute(), dsm_lease_floor);
 	dsm_lease_until = until;
-	if (old <= now)
-		dsm_lease_lapsed = true;
-	if (dsm_lease_stopping)
-		;
-	else if ((READ_ONCE(dsm_fenced) || dsm_lease_lapsed) && until > now)	/* back */
-		mod_delayed_work(dsm_wq, &dsm_lease_work, 0);
-	else if (until < old)				/* sooner */
-		mod_delayed_work(dsm_wq, &dsm_lease_work,
-				 until > now ? nsecs_to_jiffies(until - now) + 1 : 0);
-	else if (until != U64_MAX)
-		queue_delayed_work(dsm_wq, &dsm_lease_work,
-				   nsecs_to_jiffies(until - now) + 1);
-	if (changed && !dsm_lease_stopping)
-		dsm_peers_ping_now();
+	dsm_lease_arm(until, now);
 	spin_unlock_bh(&dsm_lease_lock);
 }
 
@@ -304,12 +223,10 @@ void dsm_net_quorum_update(bool changed)
  * dsm_quorum_on_pong() - a member echoed our ping
  * @peer:  its peer
  * @stamp: the stamp it echoed (untrusted: at most now)
- * @epoch: the epoch it echoed at: only one at ours counts (see the top)
  */
-void dsm_quorum_on_pong(struct dsm_peer *peer, u64 stamp, u64 epoch)
+void dsm_quorum_on_pong(struct dsm_peer *peer, u64 stamp)
 {
-	if (stamp > ktime_get_ns() || stamp <= READ_ONCE(peer->lease_ns) ||
-	    epoch != dsm_net_ops->epoch())
+	if (stamp > ktime_get_ns() || stamp <= READ_ONCE(peer->lease_ns))
 		return;
 	WRITE_ONCE(peer->lease_ns, stamp);
 	dsm_net_quorum_update(false);
@@ -334,12 +251,22 @@ void dsm_quorum_forget(struct dsm_peer *peer)
  */
 bool dsm_net_fenced(void)
 {
-	if (READ_ONCE(dsm_fenced))
-		return true;
-	if (ktime_get_ns() < READ_ONCE(dsm_lease_until))
-		return false;
-	WRITE_ONCE(dsm_lease_lapsed, true);	/* what waits is served at its return */
-	return true;
+	return READ_ONCE(dsm_fenced) ||
+	       ktime_get_ns() >= READ_ONCE(dsm_lease_until);
+}
+
+/**
+ * dsm_net_fence_up() - is this node fenced, as the lease work decided?
+ *
+ * What a directory checks before it grants: a request it keeps then is
+ * served when the fence is lifted (fence.c), which a lease lapse that
+ * ended before the work ran (dsm_net_fenced) would not do.
+ *
+ * Return: true while fenced.
+ */
+bool dsm_net_fence_up(void)
+{
+	return READ_ONCE(dsm_fenced);
 }
 
 /**
@@ -382,10 +309,6 @@ static void dsm_lease_fn(struct work_struct *work)
 	u64 until = READ_ONCE(dsm_lease_until), now = ktime_get_ns();
 	bool fence = now >= until;
 
-	if (!fence && !dsm_fenced && xchg(&dsm_lease_lapsed, false)) {
-		dsm_net_ops->fenced(false);	/* back before this ran: serve */
-		goto rearm;
-	}
 	if (fence == dsm_fenced)
 		goto rearm;
 	if (fence) {
@@ -396,15 +319,12 @@ static void dsm_lease_fn(struct work_struct *work)
 	} else {
 		pr_info("quorum back after %u ms: fence lifted\n",
 			dsm_net_fenced_ms());
-		WRITE_ONCE(dsm_lease_lapsed, false);
 	}
 	WRITE_ONCE(dsm_fenced, fence);
 	dsm_net_ops->fenced(fence);
 rearm:
 	spin_lock_bh(&dsm_lease_lock);
-	if (!fence && until != U64_MAX && !dsm_lease_stopping)
-		queue_delayed_work(dsm_wq, &dsm_lease_work,
-				   nsecs_to_jiffies(until - now) + 1);
+	dsm_lease_arm(READ_ONCE(dsm_lease_until), ktime_get_ns());
 	spin_unlock_bh(&dsm_lease_lock);
 }
 

@@ -271,9 +271,7 @@ void dsm_peer_link_lost(struct dsm_conn *conn, u32 reason);
 struct dsm_conn *dsm_peer_conn(struct dsm_peer *peer);
 void dsm_peer_received(struct dsm_peer *peer, const struct dsm_wire_hdr *hdr,
 		       size_t bytes);
-void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping,
-		   u64 epoch);
-void dsm_peers_ping_now(void);
+void dsm_peer_pong(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
 void dsm_peers_heartbeat(bool run);
 
 /* quorum.c */
@@ -282,10 +280,8 @@ void dsm_quorum_exit(void);
 void dsm_quorum_suspect(struct dsm_peer *peer, unsigned long dead);
 void dsm_quorum_judge(void);
 u64 dsm_quorum_suspects(void);
-void dsm_quorum_settle(void);
-bool dsm_quorum_on_ping(struct dsm_peer *peer, const struct dsm_wire_ping *ping,
-			u64 epoch);
-void dsm_quorum_on_pong(struct dsm_peer *peer, u64 stamp, u64 epoch);
+bool dsm_quorum_on_ping(struct dsm_peer *peer, const struct dsm_wire_ping *ping);
+void dsm_quorum_on_pong(struct dsm_peer *peer, u64 stamp);
 void dsm_quorum_forget(struct dsm_peer *peer);
 
 /* conn.c: delivery to the handlers registered by the layers above */
