@@ -186,9 +186,11 @@ static u64 dsm_lease_compute(void)
  */
 static void dsm_lease_arm(u64 until, u64 now)
 {
+	bool out = now >= until;
+
 	if (dsm_lease_stopping)
 		return;
-	if (READ_ONCE(dsm_fenced) != now >= until)
+	if (READ_ONCE(dsm_fenced) != out)
 		mod_delayed_work(dsm_wq, &dsm_lease_work, 0);
 	else if (until > now && until != U64_MAX)
 		mod_delayed_work(dsm_wq, &dsm_lease_work,
