@@ -323,7 +323,7 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	int err = 0;
 
 	/* a fenced node grants nothing (fence.c): they wait for the lease */
-	while (!err && !cp->dir.busy && !dsm_net_fence_up() &&
+	while (!err && !cp->dir.busy && !dsm_net_fenced() &&
 	       dsm_pages_next_request(cp, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */

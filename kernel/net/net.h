@@ -139,7 +139,6 @@ int dsm_net_reply(const struct dsm_net_msg *m, u8 type, const void *payload,
 
 /* quorum.c (see its top) */
 bool dsm_net_fenced(void);
-bool dsm_net_fence_up(void);
 unsigned int dsm_net_fenced_ms(void);
 bool dsm_net_suspecting(void);
 void dsm_net_quorum_update(bool joined);

@@ -48,6 +48,7 @@ static u64 dsm_lease_until = U64_MAX;	/* ns, ktime_get_ns(); dsm_lease_lock */
 static u64 dsm_lease_floor;		/* kept across a membership change */
 static bool dsm_lease_stopping;		/* module unload: no more work */
 static bool dsm_fenced;			/* the lease work's view */
+static bool dsm_lease_lapsed;		/* ran out, maybe back before the work ran */
 static u64 dsm_fenced_at;		/* ns, when it was fenced */
 static struct delayed_work dsm_lease_work;
 
@@ -190,10 +191,11 @@ static void dsm_lease_arm(u64 until, u64 now)
 
 	if (dsm_lease_stopping)
 		return;
-	if (READ_ONCE(dsm_fenced) != out)
-		mod_delayed_work(dsm_wq, &dsm_lease_work, 0);
+	/* high priority: it must unmap before anyone can count us lost */
+	if (READ_ONCE(dsm_fenced) != out || (READ_ONCE(dsm_lease_lapsed) && !out))
+		mod_delayed_work(system_highpri_wq, &dsm_lease_work, 0);
 	else if (until > now && until != U64_MAX)
-		mod_delayed_work(dsm_wq, &dsm_lease_work,
+		mod_delayed_work(system_highpri_wq, &dsm_lease_work,
 				 nsecs_to_jiffies(until - now) + 1);
 }
 
@@ -253,22 +255,12 @@ void dsm_quorum_forget(struct dsm_peer *peer)
  */
 bool dsm_net_fenced(void)
 {
-	return READ_ONCE(dsm_fenced) ||
-	       ktime_get_ns() >= READ_ONCE(dsm_lease_until);
-}
-
-/**
- * dsm_net_fence_up() - is this node fenced, as the lease work decided?
- *
- * What a directory checks before it grants: a request it keeps then is
- * served when the fence is lifted (fence.c), which a lease lapse that
- * ended before the work ran (dsm_net_fenced) would not do.
- *
- * Return: true while fenced.
- */
-bool dsm_net_fence_up(void)
-{
-	return READ_ONCE(dsm_fenced);
+	if (READ_ONCE(dsm_fenced))
+		return true;
+	if (ktime_get_ns() < READ_ONCE(dsm_lease_until))
+		return false;
+	WRITE_ONCE(dsm_lease_lapsed, true);	/* see dsm_lease_fn() */
+	return true;
 }
 
 /**
@@ -311,6 +303,14 @@ static void dsm_lease_fn(struct work_struct *work)
 	u64 until = READ_ONCE(dsm_lease_until), now = ktime_get_ns();
 	bool fence = now >= until;
 
+	/*
+	 * The lease ran out and came back before this ran: what a directory
+	 * refused meanwhile (dsm_pages_dir_drain) is served now.
+	 */
+	if (!fence && !dsm_fenced && xchg(&dsm_lease_lapsed, false)) {
+		dsm_net_ops->fenced(false);
+		goto rearm;
+	}
 	if (fence == dsm_fenced)
 		goto rearm;
 	if (fence) {
@@ -323,6 +323,8 @@ static void dsm_lease_fn(struct work_struct *work)
 			dsm_net_fenced_ms());
 	}
 	WRITE_ONCE(dsm_fenced, fence);
+	if (!fence)
+		WRITE_ONCE(dsm_lease_lapsed, false);
 	dsm_net_ops->fenced(fence);
 rearm:
 	spin_lock_bh(&dsm_lease_lock);
