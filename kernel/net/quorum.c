@@ -214,7 +214,9 @@ void dsm_net_quorum_update(bool changed)
 
 	spin_lock_bh(&dsm_lease_lock);
 	old = dsm_lease_until;
-	if (changed && old > now)
+	if (!dsm_net_ops->epoch())
+		dsm_lease_floor = 0;	/* of a cluster left, maybe of another dead timeout */
+	else if (changed && old > now)
 		dsm_lease_floor = max(dsm_lease_floor,
 				      min(old, now + dsm_lease_ns()));
 	until = max(dsm_lease_compute(), dsm_lease_floor);
