@@ -34,6 +34,14 @@
  * members that does not make a quorum suspect either, each stops counting
  * toward the other's lease until one of them is forgotten.
  *
+ * The lease work runs on the high-priority workqueue: it must unmap before
+ * 2/5 of the dead timeout have passed, also on a node whose CPUs are busy.
+ * Faults and directories also check the lease's clock themselves.
+ *
+ * Not covered: leases and declarations are counted against each node's own
+ * member list, and quorums of two lists need not meet, so a change of the
+ * list while a member is suspected can break the argument (membership.md).
+ *
  * A node the cluster declared lost learns it when its link comes back: the
  * other side no longer knows its incarnation (handshake.c). It is out of
  * the cluster then (ops->evicted) and must join again.
