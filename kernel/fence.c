@@ -31,7 +31,7 @@ static void dsm_fence_unmap(struct dsm_pages_ctx *ctx)
 /* The fence lifted: serve the requests that waited at this home. */
 static void dsm_fence_serve(struct dsm_pages_ctx *ctx)
 {
-	if (!list_empty(&ctx->cp->queued) && dsm_members_epoch())
+	if (!list_empty(&ctx->cp->queued))
 		dsm_pages_serve_queued(ctx);
 }
 
@@ -43,7 +43,7 @@ void dsm_pages_fence(bool on)
 {
 	if (on)
 		dsm_pages_walk(dsm_fence_unmap, false);
-	else
+	else if (dsm_members_epoch())	/* not lifted by leaving the cluster */
 		dsm_pages_walk(dsm_fence_serve, true);
 	wake_up_all(&dsm_pages_wq);
 }

@@ -433,13 +433,10 @@ static void dsm_members_on_lost(u32 id)
  */
 static bool dsm_members_quorum(u64 mask)
 {
-	u32 n = 0, in = 0, lowest = 0, id;
+	u32 lowest = find_first_bit(dsm_members, DSM_MAX_NODES + 1);
+	u64 list = dsm_members_mask();
+	u32 n = hweight64(list), in = hweight64(mask & list);
 
-	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
-		lowest = lowest ?: id;
-		n++;
-		in += !!(mask & dsm_node_bit(id));
-	}
 	return 2 * in > n || (2 * in == n && in && (mask & dsm_node_bit(lowest)));
 }
 

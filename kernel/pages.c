@@ -1129,24 +1129,25 @@ static void dsm_pages_wait_leave(unsigned long deadline)
 					    left);
 }
 
+/* Why a request for the page cannot be sent, or NULL if it can. */
+static const char *dsm_pages_cannot_ask(const struct dsm_cpage *cp)
+{
+	if (!dsm_members_epoch())
+		return "this node is no cluster member";
+	if (!dsm_pages_home_reachable(cp))
+		return "its home is lost";
+	return NULL;
+}
+
 /*
- * A fault while this node is fenced (fence.c): it waits for the lease, up
- * to a second at a time, and gets SIGBUS once the fence has lasted three
- * dead timeouts. Return: VM_FAULT_RETRY or SIGBUS, or 0 to fault again
- * (no retry allowed: it waited holding mmap_lock).
+ * A fault while this node is fenced (fence.c), once the fence has lasted
+ * less than three dead timeouts: it waits for the lease, up to a second at
+ * a time. Return: VM_FAULT_RETRY or SIGBUS, or 0 to fault again (no retry
+ * allowed: it waited holding mmap_lock).
  */
 static vm_fault_t dsm_pages_fenced_wait(struct dsm_region *r, struct vm_fault *vmf,
 					bool may_drop)
 {
-	unsigned int ms = dsm_net_fenced_ms();
-
-	if (ms > 3 * dsm_dead_timeout_ms()) {
-		pr_warn_ratelimited("region %#llx page %lu: SIGBUS: no quorum for %u ms (fenced)\n",
-				    r->key, vmf->pgoff, ms);
-		dsm_stat_inc(DSM_STAT_FAULT_FAILURES);
-		trace_dsm_fault(r->key, vmf->pgoff, false, DSM_TRACE_SIGBUS);
-		return VM_FAULT_SIGBUS;
-	}
 	dsm_stat_inc(DSM_STAT_FENCED_WAITS);
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
@@ -1192,6 +1193,9 @@ again:
 	dsm_pages_ctx_init(&ctx, r, cp, vmf->pgoff);
 	lock_page(cp->page);
 	if (dsm_net_fenced()) {
+		why = "no quorum for three dead timeouts (fenced)";
+		if (dsm_net_fenced_ms() > 3 * dsm_dead_timeout_ms())
+			goto sigbus;
 		if (mkwrite)	/* the store faults again, and waits there */
 			dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
@@ -1234,11 +1238,8 @@ again:
 		 * fault again without a PTE; that fault waits for the request.
 		 */
 		if (!cp->node.pending) {
-			why = "this node is no cluster member";
-			if (!dsm_members_epoch())
-				goto sigbus;
-			why = "its home is lost";
-			if (!dsm_pages_home_reachable(cp))
+			why = dsm_pages_cannot_ask(cp);
+			if (why)
 				goto sigbus;
 			if (dsm_pages_self_leaving())
 				goto refault;	/* that fault waits for the leave */
@@ -1280,11 +1281,8 @@ refault:
 		dsm_stat_inc(DSM_STAT_FAULTS_JOINED);
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {
-		why = "this node is no cluster member";
-		if (!dsm_members_epoch())
-			goto sigbus;
-		why = "its home is lost";
-		if (!dsm_pages_home_reachable(cp))
+		why = dsm_pages_cannot_ask(cp);
+		if (why)
 			goto sigbus;
 		/*
 		 * This node hands its pages over: a request now would take one

@@ -2367,7 +2367,7 @@ static void pt_minority(volatile uint64_t *p, double t_heal)
 	volatile uint64_t *progress = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 					   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint64_t fences = stat_of("fences"), lost = stat_of("nodes_lost");
-	uint64_t s1, s2, r1, r2, members = 1;
+	uint64_t s1, s2, r1, r2;
 	pid_t store, read, add;
 	double t0 = now();
 	int i, rc = 1;
@@ -2405,14 +2405,7 @@ static void pt_minority(volatile uint64_t *p, double t_heal)
 	tap(stat_of("nodes_lost") == lost, "it declares nobody lost");
 	lr_sleep_until(t_heal);
 	pt_routes(0);
-	for (i = 0; i < 600; i++) {
-		if (!lr_capture("dsmctl -j show", buf, sizeof(buf)) &&
-		    !lr_json_u64(buf, "\"cluster\":{", "members", &members) &&
-		    !members)
-			break;
-		usleep(100 * 1000);
-	}
-	tap(!members && stat_of("evictions") > 0,
+	tap(!wait_members(0) && stat_of("evictions") > 0,
 	    "once the routes are back, it finds the cluster declared it lost: no member");
 	pt_killed_by_sigbus(store, "its child storing to its own page");
 	pt_killed_by_sigbus(read, "its child loading its copies");
