@@ -47,6 +47,8 @@ struct vm_fault;
  *            local to this node
  * @homes:    cluster regions: the home set (bit id % 64 per node), fixed at
  *            creation, and @table, the mapping table derived from it
+ * @lost:     nodes lost from @homes: a page that was homed at one of them
+ *            has the entry a census rebuilt, or is lost (census.c)
  * @table_lock: a new page's home is looked up and its state inserted under
  *            read; a leave rewrites @table under write, then walks the
  *            pages: none is made from the old table after the walk
@@ -70,6 +72,7 @@ struct dsm_region {
 	struct xarray pages;
 	bool cluster;
 	u64 homes;
+	u64 lost;
 	struct dsm_homes *table;
 	struct rw_semaphore table_lock;
 	struct address_space mapping;
@@ -103,13 +106,15 @@ int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 		    u64 epoch, struct dsm_region **out);
 struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create,
 				     u64 epoch);
-int dsm_region_known(u64 key, u64 *size, u64 *homes);
+int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost);
+void dsm_region_learn_lost(struct dsm_region *r, u64 lost);
 int dsm_attach_check(const struct dsm_attach *req);
 void dsm_regions_for_each(void (*fn)(struct dsm_region *r, void *arg),
 			  void *arg);
-void dsm_regions_left(u32 id, void (*fn)(struct dsm_region *r, void *arg),
-		      void *arg);
+void dsm_regions_left(u32 id, bool lost,
+		      void (*fn)(struct dsm_region *r, void *arg), void *arg);
 void dsm_regions_joined(u32 id);
+void dsm_regions_back(u32 id);
 bool dsm_regions_node_gone(u32 id);
 int dsm_region_remove(u64 key);
 void dsm_region_put(struct dsm_region *r);
@@ -143,6 +148,9 @@ void dsm_pages_evicted(void);
 void dsm_pages_node_left(u32 id);
 void dsm_pages_moving(bool begin);
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m);
+u32 dsm_pages_on_census(const struct dsm_net_msg *m);
+void dsm_census_reset(void);
+void dsm_census_rejoined(u32 id);
 int dsm_pages_handover(bool force);
 void dsm_pages_leave_end(void);
 void dsm_pages_free(struct dsm_region *r);

@@ -1,18 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dsm: cluster regions when nodes go - lost nodes and graceful leaves.
+ * dsm: cluster regions when nodes leave gracefully.
  *
- * Theory of operation.
- *  - A node is lost (silent past the dead timeout, or it restarted): the
- *    homes on this node forget it (dsm_coh_dir_forget: out of every
- *    copyset, an ack expected from it counts as received, a write it asked
- *    for is aborted) and drop its queued requests; a page it owned
- *    is an orphan for good (the directory marks it: its data died with it;
- *    a new incarnation of the node must not be asked for it); the pages it
- *    was home of stop being
- *    trusted here: every copy is dropped, exclusive ones too, since their
- *    directory died with it and a new incarnation of the node starts a
- *    fresh one; requests in flight fail.
+ * Theory of operation (lost nodes are census.c's).
  *  - This node leaves gracefully (dsm_pages_handover, before the leave is
  *    announced): the pages it owns go to their homes (YIELD); the pages it
  *    is home of are first taken exclusively, which completes every request
@@ -46,11 +36,6 @@
 #include "coherence/homes.h"
 #include "pages.h"
 
-struct dsm_lost {
-	u32 id;
-	u64 dirty;
-};
-
 /*
  * jiffies when each node announced it is leaving (LEAVING), 0 if it is not:
  * requests to it may be dropped until the leave is applied here, and sent
@@ -69,6 +54,12 @@ u32 dsm_pages_on_leaving(const struct dsm_net_msg *m)
 	/* once per leave: a leave that failed and is tried again starts anew */
 	WRITE_ONCE(dsm_leaving_since[m->from], jiffies ?: 1);
 	return 0;
+}
+
+/* Node @id was lost: whatever it announced is over. */
+void dsm_pages_leave_forget(u32 id)
+{
+	WRITE_ONCE(dsm_leaving_since[id], 0);
 }
 
 /**
@@ -100,19 +91,6 @@ void dsm_pages_serve_queued(struct dsm_pages_ctx *ctx)
 				    ctx->r->key, ctx->index);
 }
 
-/* Drop the requests of lost node @id that wait for the directory. */
-static void dsm_pages_drop_requests(struct dsm_cpage *cp, u32 id)
-{
-	struct dsm_kept *k, *tmp;
-
-	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
-		if (k->m.requester == id) {
-			list_del(&k->node);
-			kfree(k);
-		}
-	}
-}
-
 /**
  * dsm_pages_drop_copy() - the page's directory is gone for this node (its
  * home was lost, or this node was evicted): what the home forwarded or
@@ -133,48 +111,6 @@ void dsm_pages_drop_copy(struct dsm_pages_ctx *ctx)
 		dsm_pages_zap(ctx->r, ctx->index);
 		dsm_pages_copy_gone(ctx->r, cp);
 	}
-}
-
-static void dsm_pages_lost_region(struct dsm_region *r, void *arg)
-{
-	struct dsm_lost *lost = arg;
-	u32 self = dsm_self_id();
-	struct dsm_pages_ctx ctx;
-	struct dsm_cpage *cp;
-	unsigned long index;
-
-	if (!r->cluster)
-		return;
-	xa_for_each(&r->pages, index, cp) {
-		dsm_pages_ctx_init(&ctx, r, cp, index);
-		lock_page(cp->page);
-		dsm_pages_drop_requests(cp, lost->id);	/* also those kept to wait */
-		if (cp->home == self) {
-			dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
-			dsm_pages_serve_queued(&ctx);
-		} else if (cp->home == lost->id) {
-			dsm_pages_drop_copy(&ctx);	/* nobody coordinates it any more */
-		}
-		unlock_page(cp->page);
-		lost->dirty |= ctx.dirty;
-		cond_resched();
-	}
-}
-
-/**
- * dsm_pages_node_lost() - a node is gone: stop counting on it
- * @id: the node
- */
-void dsm_pages_node_lost(u32 id)
-{
-	struct dsm_lost lost = { .id = id };
-
-	if (!id || id == dsm_self_id())
-		return;
-	WRITE_ONCE(dsm_leaving_since[id], 0);
-	dsm_regions_for_each(dsm_pages_lost_region, &lost);
-	dsm_out_flush_mask(lost.dirty);
-	wake_up_all(&dsm_pages_wq);
 }
 
 /*
@@ -207,6 +143,7 @@ static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
 	if (home == self) {
 		dsm_coh_dir_init(&cp->dir, self);
 		dsm_coh_node_init(&cp->node, true);
+		dsm_census_fresh(ctx->r, cp, ctx->index);	/* or lost before */
 		cp->txn = 0;
 		cp->speculative = false;
 		cp->waiters = false;
@@ -286,7 +223,7 @@ void dsm_pages_node_left(u32 id)
 
 	if (!id || id == dsm_self_id())
 		return;
-	dsm_regions_left(id, dsm_pages_left_region, &left);
+	dsm_regions_left(id, false, dsm_pages_left_region, &left);
 	WRITE_ONCE(dsm_leaving_since[id], 0);
 	dsm_out_kick(left.dirty);	/* may run in a receive handler */
 	wake_up_all(&dsm_pages_wq);	/* requests answered by the move */

@@ -34,6 +34,7 @@ static int __init dsm_init(void)
 	dsm_net_set_handler(DSM_MSG_PAGE, dsm_pages_on_msg);
 	dsm_net_set_handler(DSM_MSG_PAGES, dsm_pages_on_pack);
 	dsm_net_set_handler(DSM_MSG_LEAVING, dsm_pages_on_leaving);
+	dsm_net_set_handler(DSM_MSG_CENSUS, dsm_pages_on_census);
 	dsm_net_set_handler(DSM_MSG_BARRIER, dsm_barrier_on_msg);
 	err = dsm_dev_init();
 	if (err)

@@ -183,6 +183,7 @@ static void dsm_members_drop(void)
 	mutex_lock(&drop_lock);
 	dsm_net_peers_drop();
 	dsm_regions_drop_cluster();	/* their state meant this membership */
+	dsm_census_reset();
 	dsm_pages_leave_end();
 	mutex_unlock(&drop_lock);
 }
@@ -398,9 +399,14 @@ void dsm_members_exit(void)
 	flush_work(&dsm_members_drop_work);
 }
 
-/* A link came up: the newer list wins. */
+/*
+ * A link came up: the newer list wins. A member that was lost is back as a
+ * new incarnation (the old one was forgotten first).
+ */
 static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
 {
+	dsm_regions_back(id);
+	dsm_census_rejoined(id);
 	if (dsm_members_epoch() <= peer_epoch)
 		return;
 	mutex_lock(&dsm_members_lock);

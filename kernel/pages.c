@@ -134,8 +134,10 @@ struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
 		down_read(&r->table_lock);	/* until it is in r->pages */
 		cp->home = dsm_homes_node(r->table, r->key, index);
 		dsm_coh_node_init(&cp->node, cp->home == self);
-		if (cp->home == self)
+		if (cp->home == self) {
 			dsm_coh_dir_init(&cp->dir, self);
+			dsm_census_fresh(r, cp, index);	/* or homed at a lost node */
+		}
 	}
 	old = xa_cmpxchg(&r->pages, index, NULL, cp, GFP_KERNEL);
 	if (r->cluster)
@@ -191,6 +193,7 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	w->key = cpu_to_le64(ctx->r->key);
 	w->npages = cpu_to_le64(ctx->r->npages);
 	w->homes = cpu_to_le64(ctx->r->homes);
+	w->lost = cpu_to_le64(READ_ONCE(ctx->r->lost));
 	w->index = cpu_to_le64(ctx->index);
 	w->type = m->type;
 	w->with_data = m->with_data;
@@ -322,11 +325,18 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	bool moved;
 	int err = 0;
 
-	/* a fenced node grants nothing (fence.c): they wait for the lease */
-	while (!err && !cp->dir.busy && !dsm_net_fenced() &&
+	/*
+	 * A fenced node grants nothing (fence.c): they wait for the lease; an
+	 * entry a census rebuilds is not complete yet (census.c).
+	 */
+	while (!err && !cp->dir.busy && !cp->census && !dsm_net_fenced() &&
 	       dsm_pages_next_request(cp, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
+		if (m.type == DSM_PAGE_REPORT) {
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* no census */
+			continue;
+		}
 		if (cp->dir.orphan) {
 			/* its only up-to-date copy died with its owner */
 			dsm_pages_send_type(ctx, m.requester, DSM_COH_FAIL, m.requester);
@@ -351,7 +361,7 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 static bool dsm_pages_dir_msg(u8 type)
 {
 	return type == DSM_COH_REQ_READ || type == DSM_COH_REQ_WRITE ||
-	       type == DSM_COH_INV_ACK;
+	       type == DSM_COH_INV_ACK || type == DSM_PAGE_REPORT;
 }
 
 /*
@@ -402,17 +412,20 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 
 /*
  * Queue a request for the directory. A node has at most one request per
- * page in flight: a second one from the same requester while the first
- * waits is a broken or hostile peer, which would grow the queue without
- * bound. Return: 0 or -EPROTO.
+ * page in flight, and reports its copy to a census once: a second one
+ * from the same requester while the first waits is a broken or hostile
+ * peer, which would grow the queue without bound. Return: 0 or -EPROTO.
  */
 static int dsm_pages_queue(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
 {
+	bool report = m->type == DSM_PAGE_REPORT, kept_report;
 	struct dsm_kept *k;
 
-	list_for_each_entry(k, &cp->queued, node)
-		if (k->m.requester == m->requester)
+	list_for_each_entry(k, &cp->queued, node) {
+		kept_report = k->m.type == DSM_PAGE_REPORT;
+		if (k->m.requester == m->requester && kept_report == report)
 			return -EPROTO;
+	}
 	dsm_pages_keep(&cp->queued, m);
 	return 0;
 }
@@ -443,12 +456,14 @@ static int dsm_pages_keep_later(struct dsm_cpage *cp, const struct dsm_coh_msg *
  * message is through; the requester sends it again to the new home once it
  * learns of the leave (dsm_pages_node_left). A request for a page of a
  * leaving home, from a node that applied the leave before this node (see
- * dsm_pages_behind), waits in @queued until this node is the home too.
- * An ack for an invalidation sent before a handover is dropped. Return: 0,
- * or -EPROTO for what no race explains.
+ * dsm_pages_behind), waits in @queued until this node is the home too;
+ * so does a request or report of a node that moved the page off a lost
+ * home (its home set, @homes, no longer names it) before this node did
+ * (census.c). An ack for an invalidation sent before a handover is
+ * dropped. Return: 0, or -EPROTO for what no race explains.
  */
 static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
-			      u64 epoch, bool moved)
+			      u64 epoch, u64 homes, bool moved)
 {
 	struct dsm_cpage *cp = ctx->cp;
 
@@ -460,7 +475,9 @@ static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	}
 	if (cp->home == m->from)
 		return -EPROTO;	/* a home asks nobody else for its pages */
-	if (m->type != DSM_PAGE_YIELD && dsm_pages_behind(epoch, cp->home)) {
+	if (m->type != DSM_PAGE_YIELD &&
+	    (dsm_pages_behind(epoch, cp->home) ||
+	     (!(homes & dsm_node_bit(cp->home)) && dsm_census_open_for(cp->home)))) {
 		dsm_stat_inc(DSM_STAT_REQUESTS_DEFERRED);
 		return dsm_pages_queue(cp, m);
 	}
@@ -628,15 +645,23 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh_msg *m)
 {
 	bool answer = m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT ||
-		      m->type == DSM_COH_FAIL || m->type == DSM_COH_DECLINE;
+		      m->type == DSM_COH_FAIL || m->type == DSM_COH_DECLINE ||
+		      m->type == DSM_PAGE_OWN;
 	bool ours = m->requester == dsm_self_id();
 
 	if (answer != ours)
 		return -EPROTO;
 	if (m->from == cp->home)
 		return 0;
-	if (m->type == DSM_COH_DATA || (m->type == DSM_COH_GRANT && m->with_data))
-		return cp->node.pending && m->txn == cp->txn ? 0 : -EPROTO;
+	if (m->type == DSM_COH_DATA || (m->type == DSM_COH_GRANT && m->with_data)) {
+		if (cp->node.pending && m->txn == cp->txn)
+			return 0;
+		if (!dsm_census_recent())
+			return -EPROTO;
+		/* for a request asked again of a lost home's successor */
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 1;
+	}
 	if (dsm_pages_home_leaving(cp->home))
 		return 0;
 	/* late from a leaver: its leave may be applied here (flag cleared) */
@@ -647,9 +672,12 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 	return -EPROTO;
 }
 
-/* One message for this page, under its lock. Return: 0 or -EPROTO. */
+/*
+ * One message for this page, under its lock; @epoch and @homes are the
+ * sender's. Return: 0 or -EPROTO.
+ */
 static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m,
-			  const void *data, u64 epoch)
+			  const void *data, u64 epoch, u64 homes)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
@@ -661,7 +689,9 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		if (cp->home == self && !cp->handed)
 			moved = dsm_pages_leaving_page(ctx);	/* if this node leaves */
 		if (cp->home != self || moved)
-			return dsm_pages_not_home(ctx, m, epoch, moved);
+			return dsm_pages_not_home(ctx, m, epoch, homes, moved);
+		if (m->type == DSM_PAGE_REPORT)
+			return dsm_census_report(ctx, m);
 		if (m->type == DSM_PAGE_YIELD) {
 			if (cp->dir.owner == m->from)
 				dsm_pages_take_home(ctx);
@@ -707,6 +737,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		return dsm_pages_dir_drain(ctx);	/* requests kept meanwhile */
 	case DSM_COH_DECLINE:
 		return dsm_pages_declined(ctx, m);
+	case DSM_PAGE_OWN:
+		return dsm_census_own(ctx, m);
 	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
 		trace_dsm_invalidate(ctx->r->key, ctx->index, m->from, m->requester);
@@ -827,8 +859,11 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_DECLINE) &&
 	    w->type != DSM_COH_FAIL && w->type != DSM_PAGE_YIELD &&
+	    w->type != DSM_PAGE_REPORT && w->type != DSM_PAGE_OWN &&
 	    !dsm_pages_is_handover(w->type))
 		return -EPROTO;
+	if (le64_to_cpu(w->lost) & le64_to_cpu(w->homes))
+		return -EPROTO;	/* a lost node is no home */
 	data = dsm_pages_has_data(w->type, w->with_data);
 	if (len != sizeof(*w) + (data ? PAGE_SIZE : 0))
 		return -EPROTO;
@@ -845,8 +880,14 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	/* nobody passes requests on: they come from their requester */
 	if ((m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
-	     m.type == DSM_PAGE_YIELD || dsm_pages_is_handover(m.type)) &&
-	    m.requester != from)
+	     m.type == DSM_PAGE_YIELD || m.type == DSM_PAGE_REPORT ||
+	     dsm_pages_is_handover(m.type)) && m.requester != from)
+		return -EPROTO;
+	/* a report names a copy: shared, or exclusive and the owner's */
+	if (m.type == DSM_PAGE_REPORT &&
+	    ((m.txn & ~(u64)(DSM_WIRE_REPORT_STATE | DSM_WIRE_REPORT_OWNER)) ||
+	     ((m.txn & DSM_WIRE_REPORT_STATE) != DSM_COH_SHARED &&
+	      m.txn != (DSM_COH_EXCLUSIVE | DSM_WIRE_REPORT_OWNER))))
 		return -EPROTO;
 	index = le64_to_cpu(w->index);
 	if (index >= le64_to_cpu(w->npages))
@@ -867,14 +908,15 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	if (dsm_pages_is_handover(m.type) && !(le64_to_cpu(w->homes) & dsm_node_bit(from)))
 		return -EPROTO;
 	/*
-	 * Only a request (to the page's home, as the message's home set
-	 * says) or a handover (to a new home) can be the first this node
+	 * Only a request or a census report (to the page's home, as the
+	 * message's home set says) or a handover (to a new home) can be the first this node
 	 * hears of a region; a request to a node that is not the home is
 	 * nonsense, and anything else about a region it does not know is late
 	 * traffic of a removed one, or nonsense: dropped before anything is
 	 * allocated for it.
 	 */
-	request = m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE;
+	request = m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
+		  m.type == DSM_PAGE_REPORT;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
 			      le64_to_cpu(w->homes), dsm_pages_is_handover(m.type) ||
 			      (request && dsm_homes_node_of(le64_to_cpu(w->homes),
@@ -890,6 +932,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		dsm_region_put(r);
 		return -EPROTO;
 	}
+	dsm_region_learn_lost(r, le64_to_cpu(w->lost));	/* before its pages */
 	cp = index < r->npages ? dsm_cpage_get(r, index) : ERR_PTR(-EPROTO);
 	if (IS_ERR(cp)) {
 		dsm_region_put(r);
@@ -907,7 +950,8 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	lock_page(cp->page);
 	if (cp->hold_until && dsm_pages_takes_away(m.type))
 		dsm_pages_wait_hold(cp);
-	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL, epoch);
+	err = dsm_pages_feed(&ctx, &m, data ? (const void *)(w + 1) : NULL, epoch,
+			     le64_to_cpu(w->homes));
 	if (!err && cp->hold_until && !list_empty(&cp->kept)) {
 		/* a grant came after what takes it away: that waits its hold */
 		dsm_pages_wait_hold(cp);
@@ -1119,14 +1163,17 @@ static void dsm_pages_wait(struct dsm_cpage *cp, unsigned long deadline)
 					    READ_ONCE(cp->failed), left);
 }
 
-/* Wait for this node's leave to end (or fail), at most until @deadline. */
-static void dsm_pages_wait_leave(unsigned long deadline)
+/*
+ * Wait for this node's leave to end (or fail), or for the pages of lost
+ * node @home to move, at most until @deadline.
+ */
+static void dsm_pages_wait_leave(u32 home, unsigned long deadline)
 {
 	long left = (long)(deadline - jiffies);
 
 	if (left > 0)
-		wait_event_killable_timeout(dsm_pages_wq, !dsm_pages_self_leaving(),
-					    left);
+		wait_event_killable_timeout(dsm_pages_wq, !dsm_pages_self_leaving() &&
+					    !dsm_census_moving(home), left);
 }
 
 /* Why a request for the page cannot be sent, or NULL if it can. */
@@ -1239,10 +1286,10 @@ again:
 		 */
 		if (!cp->node.pending) {
 			why = dsm_pages_cannot_ask(cp);
-			if (why)
+			if (why && !dsm_census_moving(cp->home))
 				goto sigbus;
-			if (dsm_pages_self_leaving())
-				goto refault;	/* that fault waits for the leave */
+			if (why || dsm_pages_self_leaving())
+				goto refault;	/* that fault waits for the move */
 			dsm_pages_request(&ctx, true);
 		}
 		dsm_pages_add_waiter(r, cp);
@@ -1282,14 +1329,16 @@ refault:
 		trace_dsm_fault(r->key, vmf->pgoff, write, DSM_TRACE_JOINED);
 	} else {
 		why = dsm_pages_cannot_ask(cp);
-		if (why)
+		if (why && !dsm_census_moving(cp->home))
 			goto sigbus;
 		/*
 		 * This node hands its pages over: a request now would take one
 		 * back as soon as it is given. Wait for the leave to end (the
-		 * page is then gone) or fail (ask then).
+		 * page is then gone) or fail (ask then). Or the page's home
+		 * was lost, and its pages move to new homes (census.c): wait
+		 * for that.
 		 */
-		leaving = dsm_pages_self_leaving();
+		leaving = why || dsm_pages_self_leaving();
 		if (!leaving)
 			dsm_pages_request(&ctx, write);
 	}
@@ -1312,7 +1361,7 @@ refault:
 	}
 	if (!(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
 		if (leaving)
-			dsm_pages_wait_leave(deadline);
+			dsm_pages_wait_leave(cp->home, deadline);
 		else
 			dsm_pages_wait(cp, deadline);
 	}

@@ -15,6 +15,8 @@
 #define DSM_PAGE_YIELD		17	/* leaving owner -> home: take the page */
 #define DSM_PAGE_HANDOVER	18	/* leaving home -> new home: the entry */
 #define DSM_PAGE_HANDOVER_LOST	19	/* the same for a page whose data is lost */
+#define DSM_PAGE_REPORT		20	/* node -> new home of a lost home's page: my copy */
+#define DSM_PAGE_OWN		21	/* home -> node: your copy is the owner's now */
 
 /* A leaving home's handover, with the page or of a page that is lost. */
 static inline bool dsm_pages_is_handover(u8 type)
@@ -49,6 +51,8 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @speculative: the request in flight was sent as a read-ahead (its home
  *            may decline it)
  * @prefetched: the copy came by read-ahead and no access has used it yet
+ * @census:   (home) the page's home was lost and its entry is being
+ *            rebuilt from the survivors' reports: requests wait (census.c)
  * @changes:  times this node's copy was invalidated or taken by a writer
  *            (DSM_IOC_WAIT; dsmctl hot's "lost")
  * @faults:   faults here that sent a request for the page (dsmctl hot)
@@ -63,12 +67,13 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @dir:      the directory entry, if this node is @home
  * @kept:     messages the state machine asked to keep until our data
  * @queued:   requests waiting for the directory; on a node that is not
- *            the home yet, requests from a node that learnt of a leave
- *            first (they wait until this node is the home too)
+ *            the home yet, requests (and census reports) from a node that
+ *            learnt of a leave or a loss first (they wait until this node
+ *            is the home too)
  *
- * The fields are ordered so that the struct has no holes but one byte:
- * 192 bytes, the size of its kmalloc cache with or without the dsmctl hot
- * counters (pages.c asserts it stays there).
+ * The fields are ordered so that the struct has no holes: 192 bytes, the
+ * size of its kmalloc cache with or without the dsmctl hot counters
+ * (pages.c asserts it stays there).
  */
 struct dsm_cpage {
 	struct page *page;
@@ -89,6 +94,7 @@ struct dsm_cpage {
 	bool hold_write;
 	bool speculative;
 	bool prefetched;
+	bool census;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;
 	struct list_head kept;
@@ -131,5 +137,14 @@ void dsm_pages_first_touch(struct dsm_region *r, struct dsm_cpage *cp,
 bool dsm_pages_behind(u64 epoch, u32 home);
 bool dsm_pages_home_leaving(u32 id);
 void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp);
+void dsm_pages_leave_forget(u32 id);
+
+/* census.c: the pages of lost homes */
+void dsm_census_fresh(struct dsm_region *r, struct dsm_cpage *cp, pgoff_t index);
+bool dsm_census_open_for(u32 home);
+bool dsm_census_moving(u32 home);
+bool dsm_census_recent(void);
+int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
+int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
 
 #endif /* _DSM_PAGES_H */

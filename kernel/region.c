@@ -55,6 +55,9 @@ static struct dsm_region *dsm_region_lookup(u64 key)
  */
 static u64 dsm_regions_gone;
 
+/* Of those, the nodes that were lost (their pages moved by census.c). */
+static u64 dsm_regions_lost;
+
 /**
  * dsm_regions_node_gone() - has node @id left since it last joined?
  * @id: the node
@@ -162,8 +165,8 @@ int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 		    u64 epoch, struct dsm_region **out)
 {
 	struct dsm_region *r, *fresh = NULL;
+	u64 gone, dropped = 0;
 	int err = 0;
-	u64 gone;
 
 again:
 	if (create) {
@@ -181,8 +184,11 @@ again:
 		pr_debug("region %#llx: homes %#llx without %#llx, which left\n",
 			 key, homes, gone);
 		homes &= ~gone;
+		dropped |= gone;
 		goto again;
 	}
+	if (!r && fresh)	/* the lost homes dropped above */
+		fresh->lost = dropped & dsm_regions_lost;
 	if (r) {
 		if (flags & DSM_ATTACH_EXCL || r->cluster != !!homes)
 			err = -EEXIST;
@@ -219,10 +225,11 @@ again:
  * @key:   the region's key
  * @size:  its size, if known
  * @homes: its home set, if known
+ * @lost:  the nodes its home set lost, if known
  *
  * Return: 0 for a cluster region, -EEXIST for a local one, -ENOENT.
  */
-int dsm_region_known(u64 key, u64 *size, u64 *homes)
+int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost)
 {
 	struct dsm_region *r;
 	int err = -ENOENT;
@@ -233,9 +240,25 @@ int dsm_region_known(u64 key, u64 *size, u64 *homes)
 		err = r->cluster ? 0 : -EEXIST;
 		*size = r->size;
 		*homes = r->homes;
+		*lost = READ_ONCE(r->lost);
 	}
 	mutex_unlock(&dsm_regions_lock);
 	return err;
+}
+
+/**
+ * dsm_region_learn_lost() - another node says @r's home set lost @lost
+ * (its pages that were homed there are lost unless a census found a copy)
+ * @r:    a cluster region
+ * @lost: node set, bit id % 64
+ */
+void dsm_region_learn_lost(struct dsm_region *r, u64 lost)
+{
+	if (!r->cluster || !(lost & ~READ_ONCE(r->lost)))
+		return;
+	down_write(&r->table_lock);	/* see dsm_cpage_get() */
+	WRITE_ONCE(r->lost, r->lost | lost);
+	up_write(&r->table_lock);
 }
 
 /**
@@ -312,21 +335,25 @@ int dsm_region_attach(struct dsm_attach *req, struct file *file,
 }
 
 /**
- * dsm_regions_left() - node @id left gracefully: call @fn for every region
- * (to take @id out of its homes), and keep @id out of the homes of every
- * region created here until it joins again
- * @id:  the node
- * @fn:  called under the table's lock; may sleep and take page locks
- * @arg: passed on
+ * dsm_regions_left() - node @id left gracefully, or was lost: call @fn for
+ * every region (to take @id out of its homes), and keep @id out of the
+ * homes of every region created here until it joins again
+ * @id:   the node
+ * @lost: it was lost (a region created here without it notes it in
+ *        dsm_region.lost)
+ * @fn:   called under the table's lock; may sleep and take page locks
+ * @arg:  passed on
  */
-void dsm_regions_left(u32 id, void (*fn)(struct dsm_region *r, void *arg),
-		      void *arg)
+void dsm_regions_left(u32 id, bool lost,
+		      void (*fn)(struct dsm_region *r, void *arg), void *arg)
 {
 	struct dsm_region *r;
 	int bkt;
 
 	mutex_lock(&dsm_regions_lock);
 	dsm_regions_gone |= dsm_node_bit(id);
+	if (lost)
+		dsm_regions_lost |= dsm_node_bit(id);
 	hash_for_each(dsm_regions, bkt, r, hash)
 		fn(r, arg);
 	mutex_unlock(&dsm_regions_lock);
@@ -341,6 +368,22 @@ void dsm_regions_joined(u32 id)
 {
 	mutex_lock(&dsm_regions_lock);
 	dsm_regions_gone &= ~dsm_node_bit(id);
+	dsm_regions_lost &= ~dsm_node_bit(id);
+	mutex_unlock(&dsm_regions_lock);
+}
+
+/**
+ * dsm_regions_back() - lost node @id is linked again (a new incarnation,
+ * a member again): regions may be homed at it
+ * @id: the node
+ */
+void dsm_regions_back(u32 id)
+{
+	mutex_lock(&dsm_regions_lock);
+	if (dsm_regions_lost & dsm_node_bit(id)) {
+		dsm_regions_lost &= ~dsm_node_bit(id);
+		dsm_regions_gone &= ~dsm_node_bit(id);
+	}
 	mutex_unlock(&dsm_regions_lock);
 }
 
@@ -601,6 +644,7 @@ void dsm_regions_drop_cluster(void)
 		dsm_region_put(r);
 	}
 	dsm_regions_gone = 0;	/* ids of another membership */
+	dsm_regions_lost = 0;
 	mutex_unlock(&dsm_regions_lock);
 }
 

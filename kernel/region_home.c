@@ -44,10 +44,10 @@ static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 	u64 key = le64_to_cpu(req->key), size = le64_to_cpu(req->size);
 	u32 flags = le32_to_cpu(req->flags);
 	struct dsm_region *r;
-	u64 homes = 0;
+	u64 homes = 0, lost = 0;
 	int err;
 
-	err = dsm_region_known(key, &size, &homes);
+	err = dsm_region_known(key, &size, &homes, &lost);
 	if (err == -EEXIST) {
 		err = -EADDRINUSE;
 	} else if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
@@ -67,6 +67,7 @@ static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 	rep->status = cpu_to_le32(err);
 	rep->size = cpu_to_le64(err ? 0 : size);
 	rep->homes = cpu_to_le64(err ? 0 : homes);
+	rep->lost = cpu_to_le64(err ? 0 : lost);
 	return err;
 }
 
@@ -142,7 +143,7 @@ static bool dsm_region_reply_ok(const struct dsm_wire_region *req,
 	if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) || status)
 		return true;	/* (EEXIST, for an exclusive attach, names none) */
 	return size && size <= DSM_REGION_MAX_SIZE && IS_ALIGNED(size, PAGE_SIZE) &&
-	       rep->homes;
+	       rep->homes && !(rep->homes & rep->lost);
 }
 
 /*
@@ -214,10 +215,10 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 	};
 	struct dsm_wire_region_reply rep;
 	u32 self = dsm_self_id(), id;
-	u64 size, homes, epoch = 0;
+	u64 size, homes, lost = 0, epoch = 0;
 	int err;
 
-	err = dsm_region_known(req->key, &size, &homes);
+	err = dsm_region_known(req->key, &size, &homes, &lost);
 	for (id = 1; err == -ENOENT && id <= DSM_MAX_NODES; id++) {
 		if (id == self || !dsm_members_has(id))
 			continue;
@@ -229,6 +230,7 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 		if (!err || err == -EEXIST) {	/* EXCL: it exists */
 			size = le64_to_cpu(rep.size);
 			homes = le64_to_cpu(rep.homes);
+			lost = le64_to_cpu(rep.lost);
 			err = 0;
 		}
 	}
@@ -249,7 +251,10 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 		return err;
 	if (req->size && req->size != size)
 		return -EINVAL;
-	return dsm_region_find(req->key, size, 0, true, homes, epoch, out);
+	err = dsm_region_find(req->key, size, 0, true, homes, epoch, out);
+	if (!err)
+		dsm_region_learn_lost(*out, lost & ~homes);
+	return err;
 }
 
 /*

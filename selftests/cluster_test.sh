@@ -31,14 +31,15 @@
 #            count and stripe: node 3 fences itself and declares nobody
 #            lost, the others declare it lost and go on exact; back, node 3
 #            finds itself evicted and joins again (dsm_coherence partition)
-#   kill     node 3 reads a page and owns another, and every node arrives
-#            at a barrier of 4 parties; node 3 is killed abruptly: the
-#            others declare it down, their barrier ends with ENOLINK, they
-#            write the page it read, and get SIGBUS in time for the page
-#            whose only copy it had
+#   kill     node 3 reads a page and owns another, the others hold copies
+#            of pages homed at node 3, and every node arrives at a barrier
+#            of 4 parties; node 3 is killed abruptly: the others declare it
+#            down, their barrier ends with ENOLINK, they write the page it
+#            read, and get SIGBUS in time for the page whose only copy it
+#            had; the pages homed at it that they hold work on (census)
 . ktap.sh
 me=$DSM_NODE_ID
-plan 59
+plan 61
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -336,6 +337,9 @@ wait_until "all up after the partition" 60 peers_up 2
 # and arrives at a barrier that cannot complete, as the others do)
 expect "node 3 holds pages before it is killed" 0 dsm_coherence hold 0xc0de0070
 sed 's/^/# /' /tmp/ktap.out
+expect "... and the others hold copies of pages homed at node 3" 0 \
+	dsm_coherence census-hold 0xc0de0074
+sed 's/^/# /' /tmp/ktap.out
 dsm_coherence barrier-lost 0xc0de0070 > /tmp/barrier-lost.out 2>&1 &
 sleep 3	# every party has arrived (an arrival takes milliseconds)
 dsm_barrier kill-arrived
@@ -353,6 +357,9 @@ desc="reason: heartbeat timeout or connection closed"
 check sh -c "dsmctl peers | grep 'node 3 ' | grep -Eq 'heartbeat timeout|connection closed'"
 desc="the link between nodes 1 and 2 stays up"; check peers_up 1
 expect "coherence goes on without the killed node" 0 dsm_coherence after-kill 0xc0de0070 5000
+sed 's/^/# /' /tmp/ktap.out
+expect "the killed home's pages that others hold work on; the one only it held fails" 0 \
+	dsm_coherence census-after 0xc0de0074
 sed 's/^/# /' /tmp/ktap.out
 DSM_NODES=2 dsm_barrier done 60	# node 3 is gone
 finish

@@ -110,6 +110,10 @@
  *   after-kill KEY DEAD_MS  (kill phase, after, nodes 1 and 2) writing page
  *               A works; a load from page B, whose only copy died, gets
  *               SIGBUS within the dead timeout; page A still works
+ *   census-hold KEY  (kill phase, before) nodes hold copies of pages homed
+ *               at node 3 (see test_census_hold)
+ *   census-after KEY  (kill phase, after, nodes 1 and 2) those pages work
+ *               on without node 3; the one only it held fails
  */
 #include <ctype.h>
 #include <errno.h>
@@ -2509,6 +2513,132 @@ static void test_after_kill(uint64_t key, long dead_ms)
 }
 
 /*
+ * Directory recovery (census.c), kill phase: region KEY of CS_PAGES pages,
+ * homed at nodes 1 to 3. Pages homed at node 3 (by the table of {1,2,3}):
+ *  C  node 1 writes it (its only copy, exclusive);
+ *  D  node 3 writes it, nodes 1 and 2 read it (node 3 owned it, shared);
+ *  E  node 3 writes it, nobody else has it;
+ *  F  nodes 1 and 2 read it, never written (node 3, the home, owned it);
+ *  H  node 2 writes it, node 1 reads it (node 2 owns it, shared).
+ * And G, homed at node 1 or 2: node 3 writes it, nodes 1 and 2 read it
+ * (a lost owner whose data others hold). Node 3 is then killed; nodes 1
+ * and 2 must go on with C, D, F, G and H as they were (no SIGBUS), each
+ * writable and read back by the other, and E fails: its only copy died.
+ */
+#define CS_PAGES	32
+#define CS_C		0
+#define CS_D		1
+#define CS_E		2
+#define CS_F		3
+#define CS_H		4
+
+static int load_or_bus(volatile uint64_t *p, int pg, uint64_t *v);
+
+/* The CS_* pages homed at node 3 in @pg[], and G (homed elsewhere). */
+static int census_pages(uint64_t key, int pg[5])
+{
+	static struct dsm_homes table;
+	int i, n = 0, g = -1;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	for (i = 0; i < CS_PAGES; i++) {
+		if (dsm_homes_node(&table, key, i) != 3)
+			g = g < 0 ? i : g;
+		else if (n < 5)
+			pg[n++] = i;
+	}
+	if (n < 5 || g < 0) {
+		tap(0, "region %#llx has 5 pages homed at node 3 and one elsewhere",
+		    (unsigned long long)key);
+		exit(1);
+	}
+	return g;
+}
+
+/* A barrier of nodes 1 and 2 (node 3 is gone). */
+static void barrier2(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "DSM_NODES=2 dsm_barrier %s 300", name);
+	if (system(cmd)) {
+		tap(0, "barrier %s", name);
+		exit(1);
+	}
+}
+
+static void test_census_hold(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, CS_PAGES * PAGE);
+	int pg[5], g = census_pages(key, pg);
+
+	if (me == 3) {
+		p[pg[CS_D] * 512] = 0xd3;
+		p[pg[CS_E] * 512] = 0xe3;
+		p[g * 512] = 0x63;
+	}
+	if (me == 1)
+		p[pg[CS_C] * 512] = 0xc1;
+	if (me == 2)
+		p[pg[CS_H] * 512] = 0xb2;
+	barrier("census-written");
+	if (me != 3) {
+		tap(p[pg[CS_D] * 512] == 0xd3 && p[g * 512] == 0x63 &&
+		    p[pg[CS_F] * 512] == 0,
+		    "node %d holds copies of pages %d and %d (node 3 owns them) and %d (never written)",
+		    me, pg[CS_D], g, pg[CS_F]);
+	}
+	if (me == 1)
+		tap(p[pg[CS_H] * 512] == 0xb2, "node 1 holds a copy of page %d (node 2 owns it)",
+		    pg[CS_H]);
+	barrier("census-held");
+}
+
+/* Write @v to page @pg here (@writer), and read it back on the other node. */
+static void census_pass(volatile uint64_t *p, int pg, int writer, uint64_t v,
+			const char *what)
+{
+	char name[32];
+	double t0 = now();
+
+	if (me == writer)
+		p[pg * 512 + 1] = v;
+	snprintf(name, sizeof(name), "census-%d", pg);
+	barrier2(name);
+	tap(p[pg * 512 + 1] == v, "%s: page %d written by node %d, read on node %d (%.2f s)",
+	    what, pg, writer, me, now() - t0);
+}
+
+static void test_census_after(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, CS_PAGES * PAGE);
+	static struct dsm_homes table;
+	int pg[5], g = census_pages(key, pg), mine = 0, i;
+	uint64_t v = 0, c0 = stat_of("census_pages");
+	double t0 = now();
+
+	tap(p[pg[CS_C] * 512] == 0xc1 && p[pg[CS_D] * 512] == 0xd3 &&
+	    p[pg[CS_F] * 512] == 0 && p[pg[CS_H] * 512] == 0xb2 && p[g * 512] == 0x63,
+	    "pages %d, %d, %d, %d of the killed home and %d of the killed owner read as they were, no SIGBUS (%.2f s)",
+	    pg[CS_C], pg[CS_D], pg[CS_F], pg[CS_H], g, now() - t0);
+	census_pass(p, pg[CS_C], 2, 0xc2, "the only copy, exclusive on node 1");
+	census_pass(p, pg[CS_D], 1, 0xd1, "shared copies of the killed owner");
+	census_pass(p, pg[CS_F], 2, 0xf2, "shared copies of a page never written");
+	census_pass(p, pg[CS_H], 1, 0xb1, "a shared page node 2 owned");
+	census_pass(p, g, 2, 0x62, "shared copies, its owner killed, its home alive");
+	tap(load_or_bus(p, pg[CS_E], &v),
+	    "page %d, whose only copy the killed node held, fails (SIGBUS)", pg[CS_E]);
+	/* the new homes counted the entries they rebuilt */
+	dsm_homes_build(&table, 1 << 1 | 1 << 2);
+	for (i = 0; i < 5; i++)
+		mine += i != CS_E && (int)dsm_homes_node(&table, key, pg[i]) == me;
+	tap(stat_of("census_pages") >= (uint64_t)mine,
+	    "census_pages %llu here (was %llu; %d of the pages are homed here now)",
+	    (unsigned long long)stat_of("census_pages"), (unsigned long long)c0, mine);
+	barrier2("census-done");
+}
+
+/*
  * (kill phase, in the background on every node before node 3 is killed)
  * arrive at a barrier of one party more than the nodes, which never
  * completes: once node 3, whose party arrived, is killed, the others'
@@ -2860,6 +2990,10 @@ int main(int argc, char **argv)
 		test_barrier_lost(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "partition"))
 		test_partition();
+	else if (!strcmp(t, "census-hold") && arg)
+		test_census_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "census-after") && arg)
+		test_census_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))
 		test_after_kill(strtoull(arg, NULL, 0), argc > 3 ? atol(argv[3]) : 5000);
 	else {

@@ -64,6 +64,7 @@ static const char *const dsm_reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_SHUTDOWN] = "shutting down",
 	[DSM_REASON_INCARNATION] = "restarted, or forgot the other side",
 	[DSM_REASON_ADDRESS] = "not from the member's address",
+	[DSM_REASON_DECLARED] = "declared lost by another member",
 };
 
 /**

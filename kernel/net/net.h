@@ -154,6 +154,7 @@ void dsm_net_peer_addr(u32 id, __be32 *addr, u16 *port);
 bool dsm_net_addr_is_member(__be32 addr);
 bool dsm_net_peer_up(u32 id);
 bool dsm_node_lost(u32 id);
+void dsm_net_declare_lost(u32 id);
 int dsm_peer_fill(struct sk_buff *skb, u32 id);
 
 /* join.c */

@@ -166,7 +166,8 @@ static void dsm_peer_forget(struct dsm_peer *peer, u32 reason)
  * dsm_peer_declare_lost() - the node is gone: forget it (see the top)
  * @peer:   the peer
  * @reason: DSM_REASON_HEARTBEAT (a quorum suspects it) or
- *          DSM_REASON_INCARNATION (it restarted)
+ *          DSM_REASON_INCARNATION (it restarted), or DSM_REASON_DECLARED
+ *          (another member declared it lost: dsm_net_declare_lost)
  */
 void dsm_peer_declare_lost(struct dsm_peer *peer, u32 reason)
 {
@@ -241,6 +242,21 @@ int dsm_net_call(u32 dst, u8 type, const void *payload, size_t len,
 bool dsm_node_lost(u32 id)
 {
 	return id && id <= DSM_MAX_NODES && READ_ONCE(dsm_peers[id].lost);
+}
+
+/**
+ * dsm_net_declare_lost() - another member declared member @id lost: so
+ * does this node. A member declares a node lost only when a quorum
+ * suspects it, whose lease had then run out (quorum.c): following it is
+ * safe, and it must be followed, since the layer above rebuilds the
+ * node's directories with every member that stays.
+ * @id: the node
+ */
+void dsm_net_declare_lost(u32 id)
+{
+	if (id && id <= DSM_MAX_NODES && id != dsm_self_id() &&
+	    dsm_net_ops->is_member(id))
+		dsm_peer_declare_lost(&dsm_peers[id], DSM_REASON_DECLARED);
 }
 
 static void dsm_peer_connect_fn(struct work_struct *work)

@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	8
+#define DSM_WIRE_VERSION	9
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -80,6 +80,7 @@ enum dsm_msg_type {
 	DSM_MSG_LEAVING,	/* the sender is handing its pages over to leave */
 	DSM_MSG_BARRIER,	/* a party arrives at a barrier this node counts */
 	DSM_MSG_PAGES,		/* coherence messages without data, in order */
+	DSM_MSG_CENSUS,		/* the sender reported what it holds of a lost home's pages */
 	__DSM_MSG_MAX,
 };
 
@@ -191,6 +192,10 @@ struct dsm_wire_reply {
  * @key:       the region
  * @npages:    its size in pages (every node checks it agrees)
  * @homes:     the region's home set: bit (id % 64) per node id
+ * @lost:      the nodes the home set lost with their directories (a lost
+ *             node's pages move to a new home, which rebuilds their
+ *             entries by census): a page that was homed at one of them and
+ *             that no survivor held is lost, not a fresh zero page
  * @index:     the page
  * @type:      enum dsm_coh_msg_type (kernel/coherence/protocol.h)
  * @with_data: GRANT: the page follows
@@ -200,12 +205,14 @@ struct dsm_wire_reply {
  * @txn:       the requester's token for its transaction: random, set on
  *             its request, copied by the home's forward and by the data or
  *             grant that answer it; a node that was not on the path cannot
- *             answer in the owner's place
+ *             answer in the owner's place; REPORT: what the requester
+ *             holds (DSM_WIRE_REPORT_*)
  */
 struct dsm_wire_page {
 	__le64 key;
 	__le64 npages;
 	__le64 homes;
+	__le64 lost;
 	__le64 index;
 	__u8 type;
 	__u8 with_data;
@@ -216,7 +223,11 @@ struct dsm_wire_page {
 } __packed;
 
 #define DSM_WIRE_PAGE_SPECULATIVE	0x01	/* a read-ahead: may be declined */
-static_assert(sizeof(struct dsm_wire_page) == 48);
+static_assert(sizeof(struct dsm_wire_page) == 56);
+
+/* A REPORT's txn: the requester's copy of the page, and whether it owns it. */
+#define DSM_WIRE_REPORT_STATE	0xff	/* DSM_COH_SHARED or DSM_COH_EXCLUSIVE */
+#define DSM_WIRE_REPORT_OWNER	0x100
 
 /*
  * DSM_MSG_PAGES: 1 to DSM_WIRE_PAGES_MAX struct dsm_wire_page without data,
@@ -253,12 +264,29 @@ struct dsm_wire_region {
  * @pad:    zero
  * @size:   the region's size in bytes
  * @homes:  its home set
+ * @lost:   the nodes its home set lost (see struct dsm_wire_page)
  */
 struct dsm_wire_region_reply {
 	__le32 status;
 	__le32 pad;
 	__le64 size;
 	__le64 homes;
+	__le64 lost;
+} __packed;
+
+/**
+ * struct dsm_wire_census - DSM_MSG_CENSUS payload: the sender begins to
+ * report, or has reported (REPORT, before DONE on the link), every copy it
+ * holds of the pages homed at @lost that moved to the receiver
+ * @lost:  the lost node
+ * @phase: 1 (BEGIN: the sender declared @lost lost and starts reporting)
+ *         or 2 (DONE)
+ * @pad:   zero
+ */
+struct dsm_wire_census {
+	__le32 lost;
+	__u8 phase;
+	__u8 pad[3];
 } __packed;
 
 /**

@@ -76,6 +76,8 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_FENCES] = "fences",
 	[DSM_STAT_FENCED_WAITS] = "fenced_waits",
 	[DSM_STAT_EVICTIONS] = "evictions",
+	[DSM_STAT_CENSUS_PAGES] = "census_pages",
+	[DSM_STAT_CENSUS_ORPHANS] = "census_orphans",
 };
 
 static const char *const state_names[] = {
@@ -105,6 +107,7 @@ static const char *const reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_SHUTDOWN] = "shutdown",
 	[DSM_REASON_INCARNATION] = "restarted or forgotten",
 	[DSM_REASON_ADDRESS] = "wrong address",
+	[DSM_REASON_DECLARED] = "declared lost",
 };
 
 static const char *const event_names[] = {

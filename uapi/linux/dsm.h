@@ -347,6 +347,8 @@ enum dsm_stat {
 	DSM_STAT_FENCES,		/* times this node lost its quorum lease */
 	DSM_STAT_FENCED_WAITS,		/* faults that waited for the lease */
 	DSM_STAT_EVICTIONS,		/* times the cluster declared this node lost */
+	DSM_STAT_CENSUS_PAGES,		/* entries of a lost home's pages rebuilt here */
+	DSM_STAT_CENSUS_ORPHANS,	/* ... of which no survivor held a copy: they fail */
 	__DSM_STAT_MAX,
 };
 
@@ -444,6 +446,7 @@ enum dsm_reason {
 	DSM_REASON_SHUTDOWN,	/* this node is leaving or unloading */
 	DSM_REASON_INCARNATION,	/* one side restarted or forgot the other */
 	DSM_REASON_ADDRESS,	/* a member's link not from its recorded address */
+	DSM_REASON_DECLARED,	/* another member declared it lost */
 	__DSM_REASON_MAX,
 };
 

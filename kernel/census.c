@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: lost nodes - their pages move to new homes, which rebuild the pages'
+ * directory entries from what the survivors hold (a census).
+ *
+ * Theory of operation. A node is lost when a quorum suspects it (its lease
+ * had run out: net/quorum.c), or when it restarted. Its directory entries
+ * died with it, but the copies the others hold did not.
+ *
+ *  - The walk (dsm_pages_node_lost, on every survivor): this node tells
+ *    every member that stays (CENSUS BEGIN; a member that had not declared
+ *    the node lost follows: dsm_net_declare_lost). Every region's mapping
+ *    table is rebuilt without the lost node, as for a leave, and the region
+ *    notes it in dsm_region.lost. Then, for each page here that was homed
+ *    there: messages kept for the lost home's transactions are dropped; the
+ *    copy here, if any, is reported (REPORT: shared or exclusive, owner or
+ *    not) to the page's new home; a request in flight is sent again to the
+ *    new home with a new token, so that an answer to the old one (data an
+ *    owner sent on the lost home's forward) is dropped, not taken. Last,
+ *    CENSUS DONE to every member that stays: its reports precede it on
+ *    each link.
+ *  - At a new home, the page's entry starts empty (@census set; requests
+ *    wait in order) and counts the reports: an exclusive copy is the owner
+ *    and the only copy; a shared one is the owner if it was, else joins the
+ *    copyset. Once every member that stays said DONE (a member lost
+ *    meanwhile is not waited for; its copies are forgotten as any lost
+ *    node's) and no other census is open here, the entry is final: with
+ *    copies but no owner, the copy here, or the lowest id's, becomes the
+ *    owner (OWN tells that node); with no copy at all the page is lost for
+ *    good (orphan: every request fails), since its only copy, or its
+ *    directory's knowledge that it was never written, died with the home.
+ *    Then the requests that waited are served.
+ *  - A page homed at a lost node that this home first hears of later has
+ *    no report (every report precedes its sender's DONE): it is lost
+ *    (dsm_census_fresh), also on nodes that learn of the region afterwards
+ *    (the wire carries dsm_region.lost). A node that has not done its own
+ *    walk yet keeps the reports and requests of nodes that have (their
+ *    home set no longer names the lost home) until it has.
+ *  - A page the lost node owned, homed at a survivor, keeps its data if
+ *    others hold it shared: one of them becomes the owner (OWN); else it
+ *    is lost, as before.
+ *
+ * Why the census is complete: a survivor stops taking messages of the lost
+ * node before its walk (the link is closed first), so its report says what
+ * it holds for good; what the lost home's transactions still had on the
+ * way between survivors is the data an owner sends to a requester, which
+ * the requester drops once it asked the new home (new token). An exclusive
+ * copy was granted after every other copy acknowledged its invalidation,
+ * so reports never show an exclusive copy next to another one (if they
+ * did, the page is failed rather than served: counted and logged).
+ */
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+
+#include "coherence/homes.h"
+#include "net/wire.h"
+#include "pages.h"
+
+#define DSM_CENSUS_BEGIN	1
+#define DSM_CENSUS_DONE		2
+
+/*
+ * Per lost node, while its census is open here (under dsm_census_lock):
+ * @need, the members whose DONE is still awaited (known once this node's
+ * walk is over, @walked); @done, those whose DONE came before.
+ */
+struct dsm_census {
+	u64 need;
+	u64 done;
+	bool walked;
+};
+
+static DEFINE_MUTEX(dsm_census_lock);
+static struct dsm_census dsm_census[DSM_MAX_NODES + 1];
+static u64 dsm_census_open;		/* node set; read locklessly */
+static unsigned long dsm_census_last;	/* jiffies of the last walk here */
+
+/**
+ * dsm_census_open_for() - is the census of lost node @home's pages open
+ * here? (its reports and requests of nodes that walked first then wait)
+ * @home: a node id
+ */
+bool dsm_census_open_for(u32 home)
+{
+	return READ_ONCE(dsm_census_open) & dsm_node_bit(home);
+}
+
+/**
+ * dsm_census_moving() - is @home lost, with its pages not moved here yet?
+ * (a fault on one waits for the walk instead of failing)
+ * @home: a node id
+ */
+bool dsm_census_moving(u32 home)
+{
+	return dsm_node_lost(home) && !READ_ONCE(dsm_census[home].walked);
+}
+
+/**
+ * dsm_census_recent() - was a node lost lately (within four dead
+ * timeouts)? Then data its forward made an owner send may still come to a
+ * requester that asked again since: dropped, not a broken peer.
+ */
+bool dsm_census_recent(void)
+{
+	unsigned long last = READ_ONCE(dsm_census_last);
+
+	return last && time_before(jiffies, last +
+				   msecs_to_jiffies(4 * dsm_dead_timeout_ms()));
+}
+
+/* The members that stay, besides this node and @lost. */
+static u64 dsm_census_others(u32 lost)
+{
+	u64 set = 0;
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (id != lost && id != dsm_self_id() && dsm_members_has(id) &&
+		    !dsm_node_lost(id))
+			set |= dsm_node_bit(id);
+	return set;
+}
+
+static void dsm_census_send(u64 to, u32 lost, u8 phase)
+{
+	struct dsm_wire_census c = { .lost = cpu_to_le32(lost), .phase = phase };
+	u64 dirty = 0;
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if ((to & dsm_node_bit(id)) &&
+		    !dsm_net_send(id, DSM_MSG_CENSUS, 0, &c, sizeof(c)))
+			dirty |= dsm_node_bit(id);
+	dsm_out_flush_mask(dirty);
+}
+
+/* Open @lost's census here, if it is not (dsm_census_lock held). */
+static void dsm_census_begin(u32 lost)
+{
+	if (dsm_census_open & dsm_node_bit(lost))
+		return;
+	memset(&dsm_census[lost], 0, sizeof(dsm_census[lost]));
+	WRITE_ONCE(dsm_census_open, dsm_census_open | dsm_node_bit(lost));
+}
+
+/* A new owner for an entry with copies and no owner: see the top. */
+static void dsm_census_new_owner(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id(), id = 0, i;
+
+	if (cp->dir.copyset & dsm_node_bit(self))
+		id = self;
+	for (i = 1; !id && i <= DSM_MAX_NODES; i++)
+		if (cp->dir.copyset & dsm_node_bit(i))
+			id = i;
+	cp->dir.owner = id;
+	cp->dir.copyset &= ~dsm_node_bit(id);
+	if (id == self)
+		cp->node.owner = true;
+	else
+		dsm_pages_send_type(ctx, id, DSM_PAGE_OWN, id);
+}
+
+/*
+ * Count one copy in a census entry. While the census is open, @dir.waiting
+ * names the node that holds the page exclusively (the entry is not busy).
+ */
+static void dsm_census_count(struct dsm_pages_ctx *ctx, u32 id, u8 state,
+			     bool owner)
+{
+	struct dsm_coh_dir *dir = &ctx->cp->dir;
+	u64 bit = dsm_node_bit(id);
+
+	if (dir->waiting || (state == DSM_COH_EXCLUSIVE && (dir->owner || dir->copyset)) ||
+	    (owner && dir->owner)) {
+		pr_warn_ratelimited("region %#llx page %lu: census found node %u's copy next to an exclusive or owner's one: the page fails\n",
+				    ctx->r->key, ctx->index, id);
+		dir->orphan = true;
+	}
+	if (state == DSM_COH_EXCLUSIVE)
+		dir->waiting = bit;
+	if (owner || state == DSM_COH_EXCLUSIVE)
+		dir->owner = id;
+	else
+		dir->copyset |= bit;
+}
+
+/* This node is the new home of a lost home's page: its census starts. */
+static void dsm_census_home(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+	struct dsm_kept *k, *tmp;
+
+	dsm_coh_dir_init(&cp->dir, self);
+	cp->dir.owner = 0;
+	cp->census = true;
+	if (cp->node.state != DSM_COH_INVALID)
+		dsm_census_count(ctx, self, cp->node.state, cp->node.owner);
+	/* reports that came before this node's walk */
+	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
+		if (k->m.type != DSM_PAGE_REPORT)
+			continue;
+		dsm_census_count(ctx, k->m.from, k->m.txn & DSM_WIRE_REPORT_STATE,
+				 k->m.txn & DSM_WIRE_REPORT_OWNER);
+		list_del(&k->node);
+		kfree(k);
+	}
+}
+
+/*
+ * The page's home @id was lost; @home is the new one. See the top: the
+ * copy here is reported, a request in flight asked again.
+ */
+static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+	struct dsm_coh_msg m;
+
+	dsm_pages_drop_kept(cp);	/* the lost home's transactions */
+	if (home != self)	/* kept for us as the new home: not us after all */
+		while (dsm_pages_unkeep(&cp->queued, &m))
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+	cp->home = home;
+	if (home == self) {
+		dsm_census_home(ctx);
+	} else if (cp->node.state != DSM_COH_INVALID) {
+		m = (struct dsm_coh_msg){
+			.type = DSM_PAGE_REPORT,
+			.from = self,
+			.requester = self,
+			.txn = cp->node.state |
+			       (cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0),
+		};
+		ctx->env.send(&ctx->env, self, home, &m);
+	}
+	if (cp->node.pending) {
+		cp->txn = 0;		/* a new token: see the top */
+		cp->speculative = false;
+		dsm_pages_send_type(ctx, home, cp->node.pending, self);
+		dsm_stat_inc(DSM_STAT_REQUESTS_RESENT);
+		cp->req_time = jiffies;
+		cp->wait_since = jiffies;	/* a new home: a new wait */
+	}
+}
+
+/* A census entry that waits for reports: lost node @id's copy is no more. */
+static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
+{
+	u64 bit = dsm_node_bit(id);
+
+	cp->dir.copyset &= ~bit;
+	if (cp->dir.owner == id)
+		cp->dir.owner = 0;	/* a sharer can take over; else lost */
+	cp->dir.waiting &= ~bit;
+}
+
+/* Drop the requests and reports of lost node @id that wait here. */
+static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
+{
+	struct dsm_kept *k, *tmp;
+
+	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
+		if (k->m.requester == id) {
+			list_del(&k->node);
+			kfree(k);
+		}
+	}
+}
+
+struct dsm_lost {
+	u32 id;
+	u64 dirty;
+	struct dsm_homes *table;	/* scratch */
+};
+
+/* One page here when node @lost->id is lost (page locked). */
+static void dsm_census_lost_page(struct dsm_pages_ctx *ctx, u32 id)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+
+	dsm_census_drop_queued(cp, id);
+	if (cp->home == self && cp->census) {
+		dsm_census_forget(cp, id);
+	} else if (cp->home == self) {
+		/* its data lives on in a shared copy: another owner */
+		if (cp->dir.owner == id && !cp->dir.busy && cp->dir.copyset) {
+			dsm_census_new_owner(ctx);
+			dsm_stat_inc(DSM_STAT_CENSUS_PAGES);
+		}
+		dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
+		dsm_pages_serve_queued(ctx);
+	} else if (cp->home == id) {
+		dsm_census_move(ctx, dsm_homes_node(ctx->r->table, ctx->r->key,
+						    ctx->index));
+	}
+}
+
+/* Rebuild @r's mapping table without lost node @lost->id, then its pages. */
+static void dsm_census_lost_region(struct dsm_region *r, void *arg)
+{
+	struct dsm_lost *lost = arg;
+	u64 bit = dsm_node_bit(lost->id), homes;
+	struct dsm_pages_ctx ctx;
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	if (!r->cluster)
+		return;
+	if (r->homes & bit) {
+		homes = r->homes & ~bit;
+		if (!homes)	/* its only home: the members that stay */
+			homes = dsm_census_others(lost->id) |
+				dsm_node_bit(dsm_self_id());
+		dsm_homes_build(lost->table, homes);
+		down_write(&r->table_lock);	/* see dsm_cpage_get() */
+		memcpy(r->table, lost->table, sizeof(*lost->table));
+		WRITE_ONCE(r->homes, homes);
+		WRITE_ONCE(r->lost, r->lost | bit);
+		up_write(&r->table_lock);
+	}
+	xa_for_each(&r->pages, index, cp) {
+		dsm_pages_ctx_init(&ctx, r, cp, index);
+		lock_page(cp->page);
+		dsm_census_lost_page(&ctx, lost->id);
+		unlock_page(cp->page);
+		lost->dirty |= ctx.dirty;
+		cond_resched();
+	}
+}
+
+/* The census entry is final: see the top (page locked). */
+static void dsm_census_close_page(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+
+	if (!cp->census)
+		return;
+	cp->census = false;
+	cp->dir.waiting = 0;
+	if (!cp->dir.orphan && !cp->dir.owner && cp->dir.copyset)
+		dsm_census_new_owner(ctx);
+	if (cp->dir.orphan || !cp->dir.owner) {
+		cp->dir.orphan = true;
+		cp->dir.owner = dsm_self_id();	/* (never asked: see dir_drain) */
+		dsm_stat_inc(DSM_STAT_CENSUS_ORPHANS);
+	} else {
+		dsm_stat_inc(DSM_STAT_CENSUS_PAGES);
+	}
+	dsm_pages_serve_queued(ctx);
+}
+
+static void dsm_census_close_region(struct dsm_region *r, void *arg)
+{
+	u64 *dirty = arg;
+	struct dsm_pages_ctx ctx;
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	if (!r->cluster)
+		return;
+	/* a page being made saw the census open, and is in r->pages now */
+	down_write(&r->table_lock);
+	up_write(&r->table_lock);
+	xa_for_each(&r->pages, index, cp) {
+		if (!READ_ONCE(cp->census))
+			continue;
+		dsm_pages_ctx_init(&ctx, r, cp, index);
+		lock_page(cp->page);
+		dsm_census_close_page(&ctx);
+		unlock_page(cp->page);
+		*dirty |= ctx.dirty;
+		cond_resched();
+	}
+}
+
+/* Close @lost's census if every DONE is in (dsm_census_lock held). */
+static bool dsm_census_try_close(u32 lost)
+{
+	struct dsm_census *c = &dsm_census[lost];
+
+	if (!(dsm_census_open & dsm_node_bit(lost)) || !c->walked || c->need)
+		return false;
+	WRITE_ONCE(dsm_census_open, dsm_census_open & ~dsm_node_bit(lost));
+	pr_info("node %u's pages: census complete\n", lost);
+	return !dsm_census_open;
+}
+
+/* Every census here is closed: the entries waiting for them are final. */
+static void dsm_census_close_all(void)
+{
+	u64 dirty = 0;
+
+	dsm_regions_for_each(dsm_census_close_region, &dirty);
+	dsm_out_flush_mask(dirty);
+	wake_up_all(&dsm_pages_wq);
+}
+
+/**
+ * dsm_pages_node_lost() - a node is gone: stop counting on it, and move
+ * the pages it was home of (see the top)
+ * @id: the node
+ */
+void dsm_pages_node_lost(u32 id)
+{
+	struct dsm_lost lost = { .id = id };
+	bool close = false;
+	u64 others;
+	u32 i;
+
+	if (!id || id == dsm_self_id())
+		return;
+	/* (a walk that gave up would leave pages that wait for it) */
+	while (!(lost.table = kvmalloc(sizeof(*lost.table), GFP_KERNEL)))
+		msleep(20);
+	dsm_pages_leave_forget(id);
+	others = dsm_census_others(id);
+	mutex_lock(&dsm_census_lock);
+	dsm_census_begin(id);
+	WRITE_ONCE(dsm_census_last, jiffies ?: 1);
+	mutex_unlock(&dsm_census_lock);
+	dsm_census_send(others, id, DSM_CENSUS_BEGIN);
+	dsm_regions_left(id, true, dsm_census_lost_region, &lost);
+	kvfree(lost.table);
+	dsm_out_flush_mask(lost.dirty);
+	dsm_census_send(others, id, DSM_CENSUS_DONE);
+	mutex_lock(&dsm_census_lock);
+	WRITE_ONCE(dsm_census[id].walked, true);
+	dsm_census[id].need = others & ~dsm_census[id].done;
+	for (i = 1; i <= DSM_MAX_NODES; i++) {	/* @id's DONE will not come */
+		dsm_census[i].need &= ~dsm_node_bit(id);
+		close |= dsm_census_try_close(i);
+	}
+	mutex_unlock(&dsm_census_lock);
+	if (close)
+		dsm_census_close_all();
+	wake_up_all(&dsm_pages_wq);
+}
+
+/**
+ * dsm_pages_on_census() - DSM_MSG_CENSUS: a member began or finished its
+ * census walk for a lost node
+ * @m: the message (m->from checked by the transport)
+ *
+ * Return: 0, or DSM_REASON_PROTOCOL for a malformed one.
+ */
+u32 dsm_pages_on_census(const struct dsm_net_msg *m)
+{
+	const struct dsm_wire_census *c = m->payload;
+	u32 lost = le32_to_cpu(c->lost);
+	bool close = false;
+
+	if (c->pad[0] || c->pad[1] || c->pad[2] || !lost || lost > DSM_MAX_NODES ||
+	    lost == m->from || (c->phase != DSM_CENSUS_BEGIN && c->phase != DSM_CENSUS_DONE))
+		return DSM_REASON_PROTOCOL;
+	if (lost == dsm_self_id() || !dsm_members_has(lost)) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* late, or about us */
+		return 0;
+	}
+	mutex_lock(&dsm_census_lock);
+	if (c->phase == DSM_CENSUS_BEGIN) {
+		dsm_census_begin(lost);
+	} else if (!(dsm_census_open & dsm_node_bit(lost))) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* no BEGIN came */
+	} else if (!dsm_census[lost].walked) {
+		dsm_census[lost].done |= dsm_node_bit(m->from);
+	} else {
+		dsm_census[lost].need &= ~dsm_node_bit(m->from);
+		close = dsm_census_try_close(lost);
+	}
+	mutex_unlock(&dsm_census_lock);
+	if (c->phase == DSM_CENSUS_BEGIN)
+		dsm_net_declare_lost(lost);	/* our walk follows */
+	if (close)
+		dsm_census_close_all();
+	return 0;
+}
+
+/**
+ * dsm_census_report() - REPORT at a new home: a survivor's copy
+ * @ctx: the page, locked; this node is its home
+ * @m:   the report (m->from == m->requester, checked)
+ *
+ * Return: 0, or -EPROTO for a report no census here asked for.
+ */
+int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
+{
+	u8 state = m->txn & DSM_WIRE_REPORT_STATE;
+
+	if (!ctx->cp->census)
+		return -EPROTO;
+	dsm_census_count(ctx, m->from, state, m->txn & DSM_WIRE_REPORT_OWNER);
+	return 0;
+}
+
+/**
+ * dsm_census_own() - OWN: the home made this node's copy the owner's
+ * @ctx: the page, locked
+ * @m:   the message (from the page's home, checked)
+ *
+ * Return: 0, or -EPROTO if this node holds no copy (nobody takes one from
+ * it without its home).
+ */
+int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
+{
+	if (ctx->cp->node.state == DSM_COH_INVALID)
+		return -EPROTO;
+	ctx->cp->node.owner = true;
+	return 0;
+}
+
+/**
+ * dsm_census_fresh() - a page homed here gets its entry: was it homed at a
+ * lost node before? Then it is no fresh zero page: it waits for the
+ * census, or it is lost (see the top)
+ * @r:     the region (its table lock held, or the page's lock)
+ * @cp:    the page, with this node's home entry just made
+ * @index: its index
+ */
+void dsm_census_fresh(struct dsm_region *r, struct dsm_cpage *cp, pgoff_t index)
+{
+	u64 lost = READ_ONCE(r->lost);
+	u32 first;
+
+	if (!lost)
+		return;
+	first = dsm_homes_node_of(r->homes | lost, r->key, index);
+	if (!(lost & dsm_node_bit(first)))
+		return;		/* never homed at a lost node */
+	dsm_coh_node_init(&cp->node, false);
+	cp->dir.owner = 0;
+	if (READ_ONCE(dsm_census_open)) {
+		cp->census = true;
+	} else {
+		cp->dir.orphan = true;
+		cp->dir.owner = dsm_self_id();
+		dsm_stat_inc(DSM_STAT_CENSUS_ORPHANS);
+	}
+}
+
+/**
+ * dsm_census_rejoined() - node @id is a member again: when it is lost next
+ * time, faults on its pages wait for that walk (dsm_census_moving)
+ * @id: the node
+ */
+void dsm_census_rejoined(u32 id)
+{
+	mutex_lock(&dsm_census_lock);
+	if (!(dsm_census_open & dsm_node_bit(id)))
+		WRITE_ONCE(dsm_census[id].walked, false);
+	mutex_unlock(&dsm_census_lock);
+}
+
+/**
+ * dsm_census_reset() - this node left the cluster: no census goes on
+ */
+void dsm_census_reset(void)
+{
+	mutex_lock(&dsm_census_lock);
+	WRITE_ONCE(dsm_census_open, 0);
+	memset(dsm_census, 0, sizeof(dsm_census));
+	mutex_unlock(&dsm_census_lock);
+}
