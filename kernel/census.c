@@ -15,8 +15,8 @@
  *    there: messages kept for the lost home's transactions are dropped; the
  *    copy here, if any, is reported (REPORT: shared or exclusive, owner or
  *    not) to the page's new home; a request in flight is sent again to the
- *    new home with a new token, so that an answer to the old one (data an
- *    owner sent on the lost home's forward) is dropped, not taken. Last,
+ *    new home with the next token, so that an answer to the old one (data
+ *    an owner sent on the lost home's forward) is dropped, not taken. Last,
  *    CENSUS DONE to every member that stays: its reports precede it on
  *    each link.
  *  - At a new home, the page's entry starts empty (@census set; requests
@@ -36,15 +36,15 @@
  *    (the wire carries dsm_region.lost). A node that has not done its own
  *    walk yet keeps the reports and requests of nodes that have (their
  *    home set no longer names the lost home) until it has.
- *  - A page the lost node owned, homed at a survivor, keeps its data if
- *    others hold it shared: one of them becomes the owner (OWN); else it
- *    is lost, as before.
+ *  - A page the lost node owned, homed at a survivor, is lost (orphan),
+ *    even if others hold it shared: its copyset names the nodes the owner
+ *    was to send it to, which may not have it.
  *
  * Why the census is complete: a survivor stops taking messages of the lost
  * node before its walk (the link is closed first), so its report says what
  * it holds for good; what the lost home's transactions still had on the
  * way between survivors is the data an owner sends to a requester, which
- * the requester drops once it asked the new home (new token). An exclusive
+ * the requester drops once it asked the new home (next token). An exclusive
  * copy was granted after every other copy acknowledged its invalidation,
  * so reports never show an exclusive copy next to another one (if they
  * did, the page is failed rather than served: counted and logged).
@@ -61,6 +61,14 @@
 
 #define DSM_CENSUS_BEGIN	1
 #define DSM_CENSUS_DONE		2
+
+/*
+ * A request asked again of a lost home's successor takes the next token
+ * (tokens are odd): an answer with one of the few before it is late, not
+ * forged (dsm_census_stale_token).
+ */
+#define DSM_CENSUS_TXN_STEP	2
+#define DSM_CENSUS_TXN_LATE	(8 * DSM_CENSUS_TXN_STEP)
 
 /*
  * Per lost node, while its census is open here (under dsm_census_lock):
@@ -99,14 +107,25 @@ bool dsm_census_moving(u32 home)
 }
 
 /**
- * dsm_census_recent() - was a node lost lately (within four dead
- * timeouts)? Then data its forward made an owner send may still come to a
- * requester that asked again since: dropped, not a broken peer.
+ * dsm_census_late_answer() - is @txn the token of an answer to a request
+ * this node asked a lost home, and has since asked its successor? Data a
+ * forward of the lost home made an owner send may still come: dropped,
+ * not a broken peer.
+ * @cp:  the page (locked)
+ * @txn: the answer's token
+ *
+ * Return: while the request waits, if @txn is one of the tokens it had
+ * before (only the nodes on its old path know them); once it is answered,
+ * if a node was lost within four dead timeouts.
  */
-bool dsm_census_recent(void)
+bool dsm_census_late_answer(const struct dsm_cpage *cp, u64 txn)
 {
 	unsigned long last = READ_ONCE(dsm_census_last);
+	u64 d = cp->txn - txn;
 
+	if (cp->node.pending)
+		return cp->txn && d && d <= DSM_CENSUS_TXN_LATE &&
+		       !(d % DSM_CENSUS_TXN_STEP);
 	return last && time_before(jiffies, last +
 				   msecs_to_jiffies(4 * dsm_dead_timeout_ms()));
 }
@@ -240,7 +259,8 @@ static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
 		ctx->env.send(&ctx->env, self, home, &m);
 	}
 	if (cp->node.pending) {
-		cp->txn = 0;		/* a new token: see the top */
+		if (cp->txn)		/* the next token: see the top */
+			cp->txn += DSM_CENSUS_TXN_STEP;
 		cp->speculative = false;
 		dsm_pages_send_type(ctx, home, cp->node.pending, self);
 		dsm_stat_inc(DSM_STAT_REQUESTS_RESENT);
@@ -289,11 +309,6 @@ static void dsm_census_lost_page(struct dsm_pages_ctx *ctx, u32 id)
 	if (cp->home == self && cp->census) {
 		dsm_census_forget(cp, id);
 	} else if (cp->home == self) {
-		/* its data lives on in a shared copy: another owner */
-		if (cp->dir.owner == id && !cp->dir.busy && cp->dir.copyset) {
-			dsm_census_new_owner(ctx);
-			dsm_stat_inc(DSM_STAT_CENSUS_PAGES);
-		}
 		dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
 		dsm_pages_serve_queued(ctx);
 	} else if (cp->home == id) {

@@ -656,7 +656,7 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 	if (m->type == DSM_COH_DATA || (m->type == DSM_COH_GRANT && m->with_data)) {
 		if (cp->node.pending && m->txn == cp->txn)
 			return 0;
-		if (!dsm_census_recent())
+		if (!dsm_census_late_answer(cp, m->txn))
 			return -EPROTO;
 		/* for a request asked again of a lost home's successor */
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);

@@ -9,8 +9,10 @@
  * holds the latest store, never two owners. At the end, with no new
  * accesses, every message is delivered: then every request has completed
  * (no deadlock), and the home's directory matches the nodes exactly.
- * Runs may lose a node (and bring it back) or have one leave gracefully,
- * with the handover of kernel/handover.c (see "A graceful leave" below).
+ * Runs may lose a node (and bring it back), with the census of
+ * kernel/census.c for the pages it was home of, or have one leave
+ * gracefully, with the handover of kernel/handover.c (see "A graceful
+ * leave" below).
  * A deterministic part checks the message counts of issue 5's R2, also in
  * a cluster of all 64 nodes.
  *
@@ -61,7 +63,8 @@ static int want[MAX_N][MAX_P];	/* 0 none, 1 load, 2 store: waiting to retry */
 static bool dead[MAX_N];	/* lost slots */
 static bool was_lost[MAX_N];	/* lost at some point (maybe back since) */
 static bool fwd_lost[MAX_P];	/* a forward went to a lost node */
-static bool page_gone[MAX_P];	/* its home was lost: it fails for good */
+static bool page_gone[MAX_P];	/* no survivor held it: it fails for good */
+static bool recovered[MAX_P];	/* its home was lost: a census rebuilt it */
 static u32 cur_page;
 static long network_msgs, data_msgs;
 
@@ -84,7 +87,7 @@ static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
 static int ndefq[MAX_P];
 static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
 	    rejoins, wedged, holds_kept, removable, prefetches, declines,
-	    stale_declines;
+	    stale_declines, censuses, census_resent, stale_answers;
 static bool spec[MAX_N][MAX_P];	/* the request in flight is a read-ahead */
 static u64 txn[MAX_N][MAX_P];	/* its token (the module's are random) */
 static u64 txns;
@@ -296,10 +299,18 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		declines++;
 		return;		/* a fault that joined it asks again (retry_waiting) */
 	}
-	/* the module takes an owner's answer only with its request's token */
+	/*
+	 * The module takes an owner's answer only with its request's token;
+	 * after a census, one for a request asked again of the new home is
+	 * dropped (kernel/pages.c dsm_pages_check_role).
+	 */
 	if ((m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT) &&
-	    (!txn[to][p] || m->txn != txn[to][p]))
-		fail("an answer without the token of the request it answers");
+	    (!txn[to][p] || m->txn != txn[to][p])) {
+		if (!recovered[p])
+			fail("an answer without the token of the request it answers");
+		stale_answers++;
+		return;
+	}
 	if (!nkept[to][p] || m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
 		err = dsm_coh_node_receive(&env, x, ids[to], m);
 	if (err == DSM_COH_KEEP)
@@ -418,11 +429,86 @@ static bool rejoin(int n)
 		want[n][p] = 0;
 		held[n][p] = false;
 		spec[n][p] = false;
+		txn[n][p] = 0;
+		homev[n][p] = dir_at[p];	/* the region's homes, as it learns them */
 	}
 	return true;
 }
 
-/* The node in slot @n is lost: what kernel/handover.c does on every home. */
+/*
+ * The census of page @p, whose home is lost, as kernel/census.c
+ * does it, here at one instant on every survivor: the new home builds the
+ * entry from the survivors' copies (an exclusive copy is the owner's; a
+ * shared one keeps its owner, or the new home names one: OWN), messages
+ * kept for the lost home's transactions are dropped, and requests in
+ * flight are asked again of the new home with new tokens. With no copy
+ * left, the page fails for good.
+ */
+static void census(u32 p)
+{
+	int h = -1, owner = -1;
+	u64 copyset = 0;
+
+	for (int x = 0; x < N; x++)
+		if (!dead[x] && (h < 0 || !rnd(3)))
+			h = x;
+	recovered[p] = true;
+	censuses++;
+	nqueued[p] = 0;		/* died with it; asked again below */
+	for (int x = 0; x < N; x++) {
+		struct dsm_coh_node *y = &node[x][p];
+
+		if (dead[x])
+			continue;
+		nkept[x][p] = 0;	/* the lost home's forwards and invalidations */
+		homev[x][p] = h;
+		if (y->owner || y->state == DSM_COH_EXCLUSIVE) {
+			if (owner >= 0 || (y->state == DSM_COH_EXCLUSIVE && copyset))
+				fail("a census found two owners, or a writer next to a copy");
+			owner = x;
+		} else if (y->state == DSM_COH_SHARED) {
+			if (owner >= 0 && node[owner][p].state == DSM_COH_EXCLUSIVE)
+				fail("a census found a copy next to a writer");
+			copyset |= bit_of(ids[x]);
+		}
+	}
+	dir_at[p] = h;
+	dsm_coh_dir_init(&dir[p], ids[h]);
+	if (owner < 0 && copyset) {	/* the new home names an owner */
+		for (int x = 0; x < N && owner < 0; x++)
+			if (!dead[x] && (copyset & bit_of(ids[x])))
+				owner = x;
+		node[owner][p].owner = true;
+		copyset &= ~bit_of(ids[owner]);
+	}
+	if (owner < 0) {
+		page_gone[p] = true;	/* its only copy died with it */
+		pages_gone++;
+		for (int x = 0; x < N; x++) {
+			if (node[x][p].state != DSM_COH_INVALID && !dead[x])
+				fail("a page a survivor holds was failed");
+			dsm_coh_node_init(&node[x][p], false);
+			want[x][p] = 0;
+			held[x][p] = false;
+		}
+		return;
+	}
+	dir[p].owner = ids[owner];
+	dir[p].copyset = copyset;
+	for (int x = 0; x < N; x++) {
+		struct dsm_coh_msg r = { .type = node[x][p].pending, .from = ids[x],
+					 .requester = ids[x] };
+
+		if (dead[x] || !r.type)
+			continue;
+		txn[x][p] = 0;		/* a new token */
+		spec[x][p] = false;
+		sim_send(&env, ids[x], ids[h], &r);
+		census_resent++;
+	}
+}
+
+/* The node in slot @n is lost: what kernel/census.c does on every survivor. */
 static void lose(int n)
 {
 	losses++;
@@ -451,20 +537,9 @@ static void lose(int n)
 		int k = 0;
 
 		if (dir_at[p] == n && !page_gone[p]) {
-			/*
-			 * Its directory died with it: every copy is dropped,
-			 * requests fail, and so does every later fault (a new
-			 * incarnation starts a fresh directory, not modelled).
-			 */
-			page_gone[p] = true;
-			pages_gone++;
-			for (int x = 0; x < N; x++) {
-				dsm_coh_node_init(&node[x][p], false);
-				want[x][p] = 0;
-				nkept[x][p] = 0;
-				held[x][p] = false;
-			}
-			nqueued[p] = 0;
+			fwd_lost[p] = false;	/* asked again of the new home */
+			cur_page = p;
+			census(p);
 			continue;
 		}
 		if (page_gone[p])
@@ -908,6 +983,7 @@ static void setup(int n, int p, const u32 *use)
 	memset(was_lost, 0, sizeof(was_lost));
 	memset(fwd_lost, 0, sizeof(fwd_lost));
 	memset(page_gone, 0, sizeof(page_gone));
+	memset(recovered, 0, sizeof(recovered));
 	memset(applied, 0, sizeof(applied));
 	memset(ndefq, 0, sizeof(ndefq));
 	lv = -1;
@@ -1122,8 +1198,8 @@ int main(int argc, char **argv)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
-	printf("# %ld nodes lost (%ld came back), %ld pages with them as home, %ld pages wedged by a forward or data lost with them\n",
-	       losses, rejoins, pages_gone, wedged);
+	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages wedged by a forward or data lost with them\n",
+	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, wedged);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
