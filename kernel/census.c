@@ -36,6 +36,14 @@
  *    (the wire carries dsm_region.lost). A node that has not done its own
  *    walk yet keeps the reports and requests of nodes that have (their
  *    home set no longer names the lost home) until it has.
+ *  - A region whose only home was the lost node has no other: its pages
+ *    fail here (every copy is dropped).
+ *  - A member that left, or this node leaving, is no loss: it is only
+ *    forgotten (its pages moved with the leave). A BEGIN for a node whose
+ *    census this node has finished is answered with DONE (its sender may
+ *    have joined since this node sent its DONEs).
+ *  - Members are trusted: a BEGIN makes the receiver declare the node lost
+ *    without a quorum of its own (protocol.md, threat model).
  *  - A page the lost node owned, homed at a survivor, is lost (orphan),
  *    even if others hold it shared: its copyset names the nodes the owner
  *    was to send it to, which may not have it.
@@ -65,7 +73,7 @@
 /*
  * A request asked again of a lost home's successor takes the next token
  * (tokens are odd): an answer with one of the few before it is late, not
- * forged (dsm_census_stale_token).
+ * forged (dsm_census_late_answer).
  */
 #define DSM_CENSUS_TXN_STEP	2
 #define DSM_CENSUS_TXN_LATE	(8 * DSM_CENSUS_TXN_STEP)
@@ -133,27 +141,28 @@ bool dsm_census_late_answer(const struct dsm_cpage *cp, u64 txn)
 /* The members that stay, besides this node and @lost. */
 static u64 dsm_census_others(u32 lost)
 {
-	u64 set = 0;
-	u32 id;
-
-	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (id != lost && id != dsm_self_id() && dsm_members_has(id) &&
-		    !dsm_node_lost(id))
-			set |= dsm_node_bit(id);
-	return set;
+	return dsm_members_live_mask() & ~dsm_node_bit(lost) &
+	       ~dsm_node_bit(dsm_self_id());
 }
 
-static void dsm_census_send(u64 to, u32 lost, u8 phase)
+/*
+ * Send CENSUS @phase about @lost to the nodes in @to; @rx: from a receive
+ * handler, which must not wait for a socket. A census waits for every
+ * DONE: one is sent however long memory takes.
+ */
+static void dsm_census_send(u64 to, u32 lost, u8 phase, bool rx)
 {
 	struct dsm_wire_census c = { .lost = cpu_to_le32(lost), .phase = phase };
-	u64 dirty = 0;
 	u32 id;
 
 	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if ((to & dsm_node_bit(id)) &&
-		    !dsm_net_send(id, DSM_MSG_CENSUS, 0, &c, sizeof(c)))
-			dirty |= dsm_node_bit(id);
-	dsm_out_flush_mask(dirty);
+		if (to & dsm_node_bit(id))
+			while (dsm_net_send(id, DSM_MSG_CENSUS, 0, &c, sizeof(c)))
+				msleep(20);	/* -ENOMEM */
+	if (rx)
+		dsm_out_try_flush(to);
+	else
+		dsm_out_flush_mask(to);
 }
 
 /* Open @lost's census here, if it is not (dsm_census_lock held). */
@@ -328,11 +337,8 @@ static void dsm_census_lost_region(struct dsm_region *r, void *arg)
 
 	if (!r->cluster)
 		return;
-	if (r->homes & bit) {
-		homes = r->homes & ~bit;
-		if (!homes)	/* its only home: the members that stay */
-			homes = dsm_census_others(lost->id) |
-				dsm_node_bit(dsm_self_id());
+	homes = r->homes & ~bit;
+	if (homes != r->homes && homes) {
 		dsm_homes_build(lost->table, homes);
 		down_write(&r->table_lock);	/* see dsm_cpage_get() */
 		memcpy(r->table, lost->table, sizeof(*lost->table));
@@ -343,7 +349,10 @@ static void dsm_census_lost_region(struct dsm_region *r, void *arg)
 	xa_for_each(&r->pages, index, cp) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
-		dsm_census_lost_page(&ctx, lost->id);
+		if (cp->home == lost->id && !homes)
+			dsm_pages_drop_copy(&ctx);	/* its only home: see the top */
+		else
+			dsm_census_lost_page(&ctx, lost->id);
 		unlock_page(cp->page);
 		lost->dirty |= ctx.dirty;
 		cond_resched();
@@ -355,7 +364,8 @@ static void dsm_census_close_page(struct dsm_pages_ctx *ctx)
 {
 	struct dsm_cpage *cp = ctx->cp;
 
-	if (!cp->census)
+	/* a census opened since is not over: closed with it */
+	if (!cp->census || READ_ONCE(dsm_census_open))
 		return;
 	cp->census = false;
 	cp->dir.waiting = 0;
@@ -407,22 +417,60 @@ static bool dsm_census_try_close(u32 lost)
 	return !dsm_census_open;
 }
 
-/* Every census here is closed: the entries waiting for them are final. */
-static void dsm_census_close_all(void)
+/*
+ * Every census here is closed: the entries waiting for them are final.
+ * @rx: from a receive handler (see dsm_census_send).
+ */
+static void dsm_census_close_all(bool rx)
 {
 	u64 dirty = 0;
 
 	dsm_regions_for_each(dsm_census_close_region, &dirty);
-	dsm_out_flush_mask(dirty);
+	if (rx)
+		dsm_out_try_flush(dirty);
+	else
+		dsm_out_flush_mask(dirty);
 	wake_up_all(&dsm_pages_wq);
 }
 
+/* A node that left, or this node leaving: only what involved it goes. */
+static void dsm_census_gone_region(struct dsm_region *r, void *arg)
+{
+	struct dsm_lost *lost = arg;
+	u32 self = dsm_self_id();
+	struct dsm_pages_ctx ctx;
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	if (!r->cluster)
+		return;
+	xa_for_each(&r->pages, index, cp) {
+		dsm_pages_ctx_init(&ctx, r, cp, index);
+		lock_page(cp->page);
+		if (cp->home == lost->id) {
+			dsm_pages_drop_copy(&ctx);	/* nobody coordinates it now */
+		} else {
+			dsm_census_drop_queued(cp, lost->id);
+			if (cp->home == self && cp->census) {
+				dsm_census_forget(cp, lost->id);
+			} else if (cp->home == self) {
+				dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
+				dsm_pages_serve_queued(&ctx);
+			}
+		}
+		unlock_page(cp->page);
+		lost->dirty |= ctx.dirty;
+		cond_resched();
+	}
+}
+
 /**
- * dsm_pages_node_lost() - a node is gone: stop counting on it, and move
- * the pages it was home of (see the top)
- * @id: the node
+ * dsm_pages_node_lost() - a node is gone: stop counting on it, and if it
+ * died, move the pages it was home of (see the top)
+ * @id:   the node
+ * @died: it was lost (else it left, or this node leaves)
  */
-void dsm_pages_node_lost(u32 id)
+void dsm_pages_node_lost(u32 id, bool died)
 {
 	struct dsm_lost lost = { .id = id };
 	bool close = false;
@@ -431,30 +479,37 @@ void dsm_pages_node_lost(u32 id)
 
 	if (!id || id == dsm_self_id())
 		return;
+	dsm_pages_leave_forget(id);
+	if (!died) {
+		dsm_regions_for_each(dsm_census_gone_region, &lost);
+		goto out;
+	}
 	/* (a walk that gave up would leave pages that wait for it) */
 	while (!(lost.table = kvmalloc(sizeof(*lost.table), GFP_KERNEL)))
 		msleep(20);
-	dsm_pages_leave_forget(id);
-	others = dsm_census_others(id);
 	mutex_lock(&dsm_census_lock);
 	dsm_census_begin(id);
 	WRITE_ONCE(dsm_census_last, jiffies ?: 1);
 	mutex_unlock(&dsm_census_lock);
-	dsm_census_send(others, id, DSM_CENSUS_BEGIN);
+	dsm_census_send(dsm_census_others(id), id, DSM_CENSUS_BEGIN, false);
 	dsm_regions_left(id, true, dsm_census_lost_region, &lost);
 	kvfree(lost.table);
 	dsm_out_flush_mask(lost.dirty);
-	dsm_census_send(others, id, DSM_CENSUS_DONE);
+	lost.dirty = 0;
+	others = dsm_census_others(id);	/* as they are now */
+	dsm_census_send(others, id, DSM_CENSUS_DONE, false);
 	mutex_lock(&dsm_census_lock);
 	WRITE_ONCE(dsm_census[id].walked, true);
-	dsm_census[id].need = others & ~dsm_census[id].done;
+	dsm_census[id].need = dsm_census_others(id) & ~dsm_census[id].done;
 	for (i = 1; i <= DSM_MAX_NODES; i++) {	/* @id's DONE will not come */
 		dsm_census[i].need &= ~dsm_node_bit(id);
 		close |= dsm_census_try_close(i);
 	}
 	mutex_unlock(&dsm_census_lock);
 	if (close)
-		dsm_census_close_all();
+		dsm_census_close_all(false);
+out:
+	dsm_out_flush_mask(lost.dirty);
 	wake_up_all(&dsm_pages_wq);
 }
 
@@ -469,7 +524,7 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
 {
 	const struct dsm_wire_census *c = m->payload;
 	u32 lost = le32_to_cpu(c->lost);
-	bool close = false;
+	bool close = false, reply = false;
 
 	if (c->pad[0] || c->pad[1] || c->pad[2] || !lost || lost > DSM_MAX_NODES ||
 	    lost == m->from || (c->phase != DSM_CENSUS_BEGIN && c->phase != DSM_CENSUS_DONE))
@@ -479,7 +534,10 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
 		return 0;
 	}
 	mutex_lock(&dsm_census_lock);
-	if (c->phase == DSM_CENSUS_BEGIN) {
+	if (c->phase == DSM_CENSUS_BEGIN && dsm_census[lost].walked &&
+	    dsm_node_lost(lost)) {
+		reply = true;	/* done already: it may not have our DONE */
+	} else if (c->phase == DSM_CENSUS_BEGIN) {
 		dsm_census_begin(lost);
 	} else if (!(dsm_census_open & dsm_node_bit(lost))) {
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* no BEGIN came */
@@ -490,10 +548,12 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
 		close = dsm_census_try_close(lost);
 	}
 	mutex_unlock(&dsm_census_lock);
-	if (c->phase == DSM_CENSUS_BEGIN)
+	if (reply)
+		dsm_census_send(dsm_node_bit(m->from), lost, DSM_CENSUS_DONE, true);
+	else if (c->phase == DSM_CENSUS_BEGIN)
 		dsm_net_declare_lost(lost);	/* our walk follows */
 	if (close)
-		dsm_census_close_all();
+		dsm_census_close_all(true);
 	return 0;
 }
 

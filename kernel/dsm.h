@@ -142,7 +142,7 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 			   bool write, bool mkwrite);
 u32 dsm_pages_on_msg(const struct dsm_net_msg *m);
 u32 dsm_pages_on_pack(const struct dsm_net_msg *m);
-void dsm_pages_node_lost(u32 id);
+void dsm_pages_node_lost(u32 id, bool died);
 void dsm_pages_fence(bool on);
 void dsm_pages_evicted(void);
 void dsm_pages_node_left(u32 id);
@@ -186,6 +186,7 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack);
 int dsm_cluster_leave(bool force, struct netlink_ext_ack *extack);
 bool dsm_members_has(u32 id);
 u64 dsm_members_mask(void);
+u64 dsm_members_live_mask(void);
 u64 dsm_members_epoch(void);
 u32 dsm_members_count(void);
 u32 dsm_members_coordinator(void);

@@ -337,7 +337,7 @@ static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 {
 	u32 self = dsm_self_id(), to = dsm_pages_successor(ctx->r, ctx->index);
 	struct dsm_cpage *cp = ctx->cp;
-	bool lost = cp->dir.orphan;
+	bool lost = cp->dir.orphan || cp->census;	/* (a forced leave) */
 	struct dsm_coh_msg m;
 
 	if (cp->node.state != DSM_COH_EXCLUSIVE && !lost)

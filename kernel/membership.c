@@ -75,6 +75,22 @@ u64 dsm_members_mask(void)
 }
 
 /**
+ * dsm_members_live_mask() - the members not lost here (lockless)
+ *
+ * Return: a coherence node set: what a new region's homes are.
+ */
+u64 dsm_members_live_mask(void)
+{
+	u64 mask = 0;
+	u32 id;
+
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1)
+		if (!dsm_node_lost(id))
+			mask |= dsm_node_bit(id);
+	return mask;
+}
+
+/**
  * dsm_members_epoch() - the current epoch, 0 while not a member (lockless)
  *
  * Return: the epoch.
@@ -419,10 +435,14 @@ static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
  * had its pages' homes moved before it stopped being a member: a fault
  * in between would have found the old home gone.)
  */
-static void dsm_members_on_lost(u32 id)
+static void dsm_members_on_lost(u32 id, u32 reason)
 {
 	dsm_barriers_node_lost(id);
-	dsm_pages_node_lost(id);
+	/* a member that died, not one that left (or this node leaving) */
+	dsm_pages_node_lost(id, (reason == DSM_REASON_HEARTBEAT ||
+				 reason == DSM_REASON_INCARNATION ||
+				 reason == DSM_REASON_DECLARED) &&
+			    dsm_members_epoch() && dsm_members_has(id));
 	dsm_regions_forget_remover(id);
 }
 

@@ -651,17 +651,23 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 
 	if (answer != ours)
 		return -EPROTO;
+	/*
+	 * Data and grants echo the request's token, also from the home: one
+	 * may still come for a request asked since of a lost home's successor
+	 */
+	if (m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT) {
+		if (cp->node.pending && m->txn == cp->txn) {
+			if (m->from == cp->home || m->type == DSM_COH_DATA || m->with_data)
+				return 0;
+		} else if (dsm_census_late_answer(cp, m->txn)) {
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+			return 1;
+		} else if (m->from != cp->home) {
+			return -EPROTO;
+		}
+	}
 	if (m->from == cp->home)
 		return 0;
-	if (m->type == DSM_COH_DATA || (m->type == DSM_COH_GRANT && m->with_data)) {
-		if (cp->node.pending && m->txn == cp->txn)
-			return 0;
-		if (!dsm_census_late_answer(cp, m->txn))
-			return -EPROTO;
-		/* for a request asked again of a lost home's successor */
-		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
-		return 1;
-	}
 	if (dsm_pages_home_leaving(cp->home))
 		return 0;
 	/* late from a leaver: its leave may be applied here (flag cleared) */

@@ -53,7 +53,7 @@ static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 	} else if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
 		   size && !(flags & DSM_ATTACH_NOCREATE)) {
 		homes = flags & DSM_ATTACH_HOME_SELF ? dsm_node_bit(from) :
-						       dsm_members_mask();
+						       dsm_members_live_mask();
 		err = from != dsm_self_id() && dsm_node_gone(from) ? -EHOSTUNREACH :
 		      dsm_region_find(key, size, 0, true, homes, 0, &r);
 		if (!err) {

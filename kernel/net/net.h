@@ -93,9 +93,11 @@ typedef u32 (*dsm_net_handler_t)(const struct dsm_net_msg *m);
  * @is_member: is node @id a member? (lockless)
  * @epoch:     this node's membership epoch (0: not a member)
  * @link_up:   a link to member @id is up; it announced epoch @peer_epoch
- * @lost:      member @id is gone: lost (silent, or restarted), or removed
- *             (it left gracefully: its pages were moved before); runs in
- *             a work item, may wait
+ * @lost:      member @id is gone: lost (@reason DSM_REASON_HEARTBEAT: a
+ *             quorum suspects it; INCARNATION: it restarted; DECLARED:
+ *             another member declared it lost), or removed (LEFT: it
+ *             left gracefully, its pages were moved before; SHUTDOWN:
+ *             this node leaves); runs in a work item, may wait
  * @event:     a link event for the netlink monitor (DSM_EVENT_PEER_*)
  * @quorum:    is the node set @mask (bit id % 64) a quorum of the members?
  * @fenced:    this node lost its lease (@on), or holds one again; runs in
@@ -106,7 +108,7 @@ struct dsm_net_ops {
 	bool (*is_member)(u32 id);
 	u64 (*epoch)(void);
 	void (*link_up)(u32 id, u64 peer_epoch);
-	void (*lost)(u32 id);
+	void (*lost)(u32 id, u32 reason);
 	void (*event)(u32 event, u32 id, u32 reason);
 	bool (*quorum)(u64 mask);
 	void (*fenced)(bool on);

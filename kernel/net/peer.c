@@ -144,7 +144,7 @@ static void dsm_peer_lost_fn(struct work_struct *work)
 	/* a message being delivered from it is handled before it is forgotten */
 	mutex_lock(&peer->rx_lock);
 	mutex_unlock(&peer->rx_lock);
-	dsm_net_ops->lost(peer->id);
+	dsm_net_ops->lost(peer->id, reason);
 	dsm_out_reset(peer);	/* now the handshake may start it afresh */
 	dsm_quorum_forget(peer);
 	spin_lock_bh(&peer->lock);
