@@ -85,7 +85,7 @@ u64 dsm_members_live_mask(void)
 	u32 id;
 
 	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1)
-		if (!dsm_node_lost(id))
+		if (id == dsm_self_id() || !dsm_node_lost(id))
 			mask |= dsm_node_bit(id);
 	return mask;
 }

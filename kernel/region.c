@@ -254,10 +254,10 @@ int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost)
  */
 void dsm_region_learn_lost(struct dsm_region *r, u64 lost)
 {
-	if (!r->cluster)
+	/* a home here is lost once this node's walk took it out (census.c) */
+	if (!r->cluster || !(lost & ~READ_ONCE(r->homes) & ~READ_ONCE(r->lost)))
 		return;
 	down_write(&r->table_lock);	/* see dsm_cpage_get() */
-	/* a home here is lost once this node's walk took it out (census.c) */
 	WRITE_ONCE(r->lost, r->lost | (lost & ~r->homes));
 	up_write(&r->table_lock);
 }
