@@ -111,7 +111,9 @@ bool dsm_census_open_for(u32 home)
  */
 bool dsm_census_moving(u32 home)
 {
-	return dsm_node_lost(home) && !READ_ONCE(dsm_census[home].walked);
+	/* (a member that left, or this node evicted or out, moves nothing) */
+	return dsm_members_epoch() && dsm_members_has(home) &&
+	       dsm_node_lost(home) && !READ_ONCE(dsm_census[home].walked);
 }
 
 /**
