@@ -81,11 +81,13 @@
 /*
  * Per lost node, while its census is open here (under dsm_census_lock):
  * @need, the members whose DONE is still awaited (known once this node's
- * walk is over, @walked); @done, those whose DONE came before.
+ * walk is over, @walked, which stays set until the node is back); @done,
+ * those whose DONE came before; @inc, the incarnation declared lost.
  */
 struct dsm_census {
 	u64 need;
 	u64 done;
+	u64 inc;
 	bool walked;
 };
 
@@ -114,6 +116,19 @@ bool dsm_census_moving(u32 home)
 	/* (a member that left, or this node evicted or out, moves nothing) */
 	return dsm_members_epoch() && dsm_members_has(home) &&
 	       dsm_node_lost(home) && !READ_ONCE(dsm_census[home].walked);
+}
+
+/**
+ * dsm_census_waits() - may a request wait longer? A census is open here,
+ * begun less than three dead timeouts ago (a census that waits for a
+ * second loss to be declared takes longer than one)
+ */
+bool dsm_census_waits(void)
+{
+	unsigned long last = READ_ONCE(dsm_census_last);
+
+	return READ_ONCE(dsm_census_open) &&
+	       time_before(jiffies, last + msecs_to_jiffies(3 * dsm_dead_timeout_ms()));
 }
 
 /**
@@ -154,7 +169,11 @@ static u64 dsm_census_others(u32 lost)
  */
 static void dsm_census_send(u64 to, u32 lost, u8 phase, bool rx)
 {
-	struct dsm_wire_census c = { .lost = cpu_to_le32(lost), .phase = phase };
+	struct dsm_wire_census c = {
+		.lost = cpu_to_le32(lost),
+		.phase = phase,
+		.inc = cpu_to_le64(READ_ONCE(dsm_census[lost].inc)),
+	};
 	u32 id;
 
 	for (id = 1; id <= DSM_MAX_NODES; id++)
@@ -167,12 +186,16 @@ static void dsm_census_send(u64 to, u32 lost, u8 phase, bool rx)
 		dsm_out_flush_mask(to);
 }
 
-/* Open @lost's census here, if it is not (dsm_census_lock held). */
-static void dsm_census_begin(u32 lost)
+/*
+ * Open @lost's census here, if it is not, for its incarnation @inc (0:
+ * the one this node knows) (dsm_census_lock held).
+ */
+static void dsm_census_begin(u32 lost, u64 inc)
 {
 	if (dsm_census_open & dsm_node_bit(lost))
 		return;
 	memset(&dsm_census[lost], 0, sizeof(dsm_census[lost]));
+	dsm_census[lost].inc = inc ?: dsm_net_peer_incarnation(lost);
 	WRITE_ONCE(dsm_census_open, dsm_census_open | dsm_node_bit(lost));
 }
 
@@ -306,15 +329,18 @@ static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
 
 struct dsm_lost {
 	u32 id;
+	u64 gone;			/* @id and every member lost here */
 	u64 dirty;
 	struct dsm_homes *table;	/* scratch */
 };
 
 /* One page here when node @lost->id is lost (page locked). */
-static void dsm_census_lost_page(struct dsm_pages_ctx *ctx, u32 id)
+static void dsm_census_lost_page(struct dsm_pages_ctx *ctx,
+				 const struct dsm_lost *lost)
 {
 	struct dsm_cpage *cp = ctx->cp;
-	u32 self = dsm_self_id();
+	u32 self = dsm_self_id(), id = lost->id;
+	u64 home = dsm_node_bit(cp->home);
 
 	dsm_census_drop_queued(cp, id);
 	if (cp->home == self && cp->census) {
@@ -322,39 +348,37 @@ static void dsm_census_lost_page(struct dsm_pages_ctx *ctx, u32 id)
 	} else if (cp->home == self) {
 		dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
 		dsm_pages_serve_queued(ctx);
-	} else if (cp->home == id) {
+	} else if ((lost->gone & home) && !(READ_ONCE(ctx->r->homes) & home)) {
 		dsm_census_move(ctx, dsm_homes_node(ctx->r->table, ctx->r->key,
 						    ctx->index));
+	} else if (cp->home == id) {
+		dsm_pages_drop_copy(ctx);	/* its region's only home: see the top */
 	}
 }
 
-/* Rebuild @r's mapping table without lost node @lost->id, then its pages. */
+/* Rebuild @r's mapping table without the lost nodes, then its pages. */
 static void dsm_census_lost_region(struct dsm_region *r, void *arg)
 {
 	struct dsm_lost *lost = arg;
-	u64 bit = dsm_node_bit(lost->id), homes;
+	u64 gone = r->homes & lost->gone, homes = r->homes & ~lost->gone;
 	struct dsm_pages_ctx ctx;
 	struct dsm_cpage *cp;
 	unsigned long index;
 
 	if (!r->cluster)
 		return;
-	homes = r->homes & ~bit;
-	if (homes != r->homes && homes) {
+	if (gone && homes) {
 		dsm_homes_build(lost->table, homes);
 		down_write(&r->table_lock);	/* see dsm_cpage_get() */
 		memcpy(r->table, lost->table, sizeof(*lost->table));
 		WRITE_ONCE(r->homes, homes);
-		WRITE_ONCE(r->lost, r->lost | bit);
+		WRITE_ONCE(r->lost, r->lost | gone);
 		up_write(&r->table_lock);
 	}
 	xa_for_each(&r->pages, index, cp) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
 		lock_page(cp->page);
-		if (cp->home == lost->id && !homes)
-			dsm_pages_drop_copy(&ctx);	/* its only home: see the top */
-		else
-			dsm_census_lost_page(&ctx, lost->id);
+		dsm_census_lost_page(&ctx, lost);
 		unlock_page(cp->page);
 		lost->dirty |= ctx.dirty;
 		cond_resched();
@@ -415,6 +439,8 @@ static bool dsm_census_try_close(u32 lost)
 	if (!(dsm_census_open & dsm_node_bit(lost)) || !c->walked || c->need)
 		return false;
 	WRITE_ONCE(dsm_census_open, dsm_census_open & ~dsm_node_bit(lost));
+	if (!dsm_node_lost(lost))	/* back meanwhile (dsm_census_rejoined) */
+		WRITE_ONCE(c->walked, false);
 	pr_info("node %u's pages: census complete\n", lost);
 	return !dsm_census_open;
 }
@@ -475,8 +501,8 @@ static void dsm_census_gone_region(struct dsm_region *r, void *arg)
 void dsm_pages_node_lost(u32 id, bool died)
 {
 	struct dsm_lost lost = { .id = id };
+	u64 others, opened = 0;
 	bool close = false;
-	u64 others;
 	u32 i;
 
 	if (!id || id == dsm_self_id())
@@ -484,16 +510,29 @@ void dsm_pages_node_lost(u32 id, bool died)
 	dsm_pages_leave_forget(id);
 	if (!died) {
 		dsm_regions_for_each(dsm_census_gone_region, &lost);
-		goto out;
+		goto forgotten;
 	}
 	/* (a walk that gave up would leave pages that wait for it) */
 	while (!(lost.table = kvmalloc(sizeof(*lost.table), GFP_KERNEL)))
 		msleep(20);
+	/*
+	 * Every member declared lost here leaves the tables now, not only
+	 * @id: a table without @id alone could name another lost node as a
+	 * page's new home. Their censuses open with it (their walks follow).
+	 */
+	lost.gone = (dsm_members_mask() & ~dsm_members_live_mask()) | dsm_node_bit(id);
 	mutex_lock(&dsm_census_lock);
-	dsm_census_begin(id);
+	for (i = 1; i <= DSM_MAX_NODES; i++)
+		if ((lost.gone & dsm_node_bit(i)) && !dsm_census_open_for(i)) {
+			dsm_census_begin(i, 0);
+			opened |= dsm_node_bit(i);
+		}
 	WRITE_ONCE(dsm_census_last, jiffies ?: 1);
 	mutex_unlock(&dsm_census_lock);
-	dsm_census_send(dsm_census_others(id), id, DSM_CENSUS_BEGIN, false);
+	for (i = 1; i <= DSM_MAX_NODES; i++)
+		if (opened & dsm_node_bit(i))
+			dsm_census_send(dsm_census_others(i), i,
+					DSM_CENSUS_BEGIN, false);
 	dsm_regions_left(id, true, dsm_census_lost_region, &lost);
 	kvfree(lost.table);
 	dsm_out_flush_mask(lost.dirty);
@@ -510,7 +549,18 @@ void dsm_pages_node_lost(u32 id, bool died)
 	mutex_unlock(&dsm_census_lock);
 	if (close)
 		dsm_census_close_all(false);
-out:
+	dsm_out_flush_mask(lost.dirty);
+	wake_up_all(&dsm_pages_wq);
+	return;
+forgotten:
+	mutex_lock(&dsm_census_lock);
+	for (i = 1; i <= DSM_MAX_NODES; i++) {	/* it will send no DONE */
+		dsm_census[i].need &= ~dsm_node_bit(id);
+		close |= dsm_census_try_close(i);
+	}
+	mutex_unlock(&dsm_census_lock);
+	if (close)
+		dsm_census_close_all(false);
 	dsm_out_flush_mask(lost.dirty);
 	wake_up_all(&dsm_pages_wq);
 }
@@ -526,7 +576,9 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
 {
 	const struct dsm_wire_census *c = m->payload;
 	u32 lost = le32_to_cpu(c->lost);
-	bool close = false, reply = false;
+	u64 inc = le64_to_cpu(c->inc), cur;
+	bool close = false, reply = false, declare = false, open, same;
+	struct dsm_census *cs;
 
 	if (c->pad[0] || c->pad[1] || c->pad[2] || !lost || lost > DSM_MAX_NODES ||
 	    lost == m->from || (c->phase != DSM_CENSUS_BEGIN && c->phase != DSM_CENSUS_DONE))
@@ -536,24 +588,31 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
 		return 0;
 	}
 	mutex_lock(&dsm_census_lock);
-	if (c->phase == DSM_CENSUS_BEGIN && dsm_census[lost].walked &&
-	    dsm_node_lost(lost)) {
-		reply = true;	/* done already: it may not have our DONE */
-	} else if (c->phase == DSM_CENSUS_BEGIN) {
-		dsm_census_begin(lost);
-	} else if (!(dsm_census_open & dsm_node_bit(lost))) {
-		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* no BEGIN came */
-	} else if (!dsm_census[lost].walked) {
-		dsm_census[lost].done |= dsm_node_bit(m->from);
+	cs = &dsm_census[lost];
+	open = dsm_census_open & dsm_node_bit(lost);
+	/* about the incarnation this node's census is (or was) about? */
+	same = (open || cs->walked) && (!inc || !cs->inc || inc == cs->inc);
+	cur = dsm_net_peer_incarnation(lost);
+	if (c->phase == DSM_CENSUS_BEGIN && same) {
+		/* done already: it may not have our DONE (it joined since) */
+		reply = cs->walked && dsm_node_lost(lost);
+	} else if (c->phase == DSM_CENSUS_BEGIN && !open && (!inc || !cur || inc == cur)) {
+		dsm_census_begin(lost, inc);
+		declare = true;		/* our walk follows */
+	} else if (c->phase == DSM_CENSUS_BEGIN || !open || !same) {
+		/* an older incarnation's, or no BEGIN came */
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+	} else if (!cs->walked) {
+		cs->done |= dsm_node_bit(m->from);
 	} else {
-		dsm_census[lost].need &= ~dsm_node_bit(m->from);
+		cs->need &= ~dsm_node_bit(m->from);
 		close = dsm_census_try_close(lost);
 	}
 	mutex_unlock(&dsm_census_lock);
 	if (reply)
 		dsm_census_send(dsm_node_bit(m->from), lost, DSM_CENSUS_DONE, true);
-	else if (c->phase == DSM_CENSUS_BEGIN)
-		dsm_net_declare_lost(lost);	/* our walk follows */
+	if (declare)
+		dsm_net_declare_lost(lost);
 	if (close)
 		dsm_census_close_all(true);
 	return 0;

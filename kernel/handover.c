@@ -115,12 +115,13 @@ void dsm_pages_drop_copy(struct dsm_pages_ctx *ctx)
 
 /*
  * The home set a region's pages move to when @gone leaves: the rest of its
- * home set, or, if @gone was its only home, the members that stay.
+ * home set, or, if @gone was its only home, the members that stay (not
+ * those lost: census.c).
  */
 static u64 dsm_pages_homes_without(const struct dsm_region *r, u64 gone,
 				   u64 members)
 {
-	return (r->homes & ~gone) ?: members & ~gone;
+	return (r->homes & ~gone) ?: members & ~gone & ~READ_ONCE(r->lost);
 }
 
 /*
@@ -182,7 +183,7 @@ static void dsm_pages_left_region(struct dsm_region *r, void *arg)
 
 	if (!r->cluster || !(r->homes & bit))
 		return;
-	homes = dsm_pages_homes_without(r, bit, dsm_members_mask());
+	homes = dsm_pages_homes_without(r, bit, dsm_members_live_mask());
 	if (!homes)
 		return;
 	table = kvmalloc(sizeof(*table), GFP_KERNEL);
@@ -583,7 +584,7 @@ void dsm_pages_walk(void (*step)(struct dsm_pages_ctx *ctx), bool homes_only)
  */
 int dsm_pages_handover(bool force)
 {
-	u64 others = dsm_members_mask() & ~dsm_node_bit(dsm_self_id());
+	u64 others = dsm_members_live_mask() & ~dsm_node_bit(dsm_self_id());
 	u32 gather_ms = READ_ONCE(dsm_inject_gather_ms) ?: 2 * dsm_dead_timeout_ms();
 	unsigned long deadline = jiffies + msecs_to_jiffies(gather_ms);
 	void (*step)(struct dsm_pages_ctx *ctx);

@@ -649,7 +649,7 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 		      m->type == DSM_PAGE_OWN;
 	bool ours = m->requester == dsm_self_id();
 
-	if (answer != ours)
+	if (answer != ours || (m->type == DSM_PAGE_OWN && m->from != cp->home))
 		return -EPROTO;
 	/*
 	 * Data and grants echo the request's token, also from the home: one
@@ -1318,8 +1318,8 @@ refault:
 		if (cp->failed)
 			goto sigbus;
 		if (cp->waiters && time_after(jiffies, cp->wait_since + timeout) &&
-		    dsm_pages_home_leaving(cp->home)) {
-			/* answered once the leave is applied here */
+		    (dsm_pages_home_leaving(cp->home) || dsm_census_waits())) {
+			/* answered once the leave is applied here, or the census is over */
 			cp->wait_since = jiffies;
 		} else if (cp->waiters && time_after(jiffies, cp->wait_since + timeout)) {
 			pr_warn_ratelimited("region %#llx page %lu: no answer for %u ms (home %u, state %u, asked for %s)\n",

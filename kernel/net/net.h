@@ -157,6 +157,7 @@ bool dsm_net_addr_is_member(__be32 addr);
 bool dsm_net_peer_up(u32 id);
 bool dsm_node_lost(u32 id);
 void dsm_net_declare_lost(u32 id);
+u64 dsm_net_peer_incarnation(u32 id);
 int dsm_peer_fill(struct sk_buff *skb, u32 id);
 
 /* join.c */

@@ -245,6 +245,16 @@ bool dsm_node_lost(u32 id)
 }
 
 /**
+ * dsm_net_peer_incarnation() - the incarnation of node @id this node's
+ * delivery state is with (0: none, e.g. once it was forgotten)
+ * @id: node id
+ */
+u64 dsm_net_peer_incarnation(u32 id)
+{
+	return id && id <= DSM_MAX_NODES ? READ_ONCE(dsm_peers[id].peer_inc) : 0;
+}
+
+/**
  * dsm_net_declare_lost() - another member declared member @id lost: so
  * does this node. A member declares a node lost only when a quorum
  * suspects it, whose lease had then run out (quorum.c): following it is

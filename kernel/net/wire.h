@@ -282,11 +282,14 @@ struct dsm_wire_region_reply {
  * @phase: 1 (BEGIN: the sender declared @lost lost and starts reporting)
  *         or 2 (DONE)
  * @pad:   zero
+ * @inc:   the incarnation of @lost the sender declared lost (0: unknown):
+ *         a receiver linked to a newer one drops the message
  */
 struct dsm_wire_census {
 	__le32 lost;
 	__u8 phase;
 	__u8 pad[3];
+	__le64 inc;
 } __packed;
 
 /**
