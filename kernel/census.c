@@ -119,6 +119,27 @@ bool dsm_census_moving(u32 home)
 }
 
 /**
+ * dsm_census_settling() - is a loss being dealt with here? A member was
+ * declared lost and this node has not walked it yet, or a census is open,
+ * or the last walk began less than a dead timeout ago: a request that a
+ * live home holds up meanwhile (its write waited for the lost node's ack)
+ * is not a lost page.
+ */
+bool dsm_census_settling(void)
+{
+	unsigned long last = READ_ONCE(dsm_census_last);
+	u32 id;
+
+	if (READ_ONCE(dsm_census_open) ||
+	    (last && time_before(jiffies, last + msecs_to_jiffies(dsm_dead_timeout_ms()))))
+		return true;
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (dsm_census_moving(id))
+			return true;
+	return false;
+}
+
+/**
  * dsm_census_waits() - may a request wait longer? A census is open here,
  * begun less than three dead timeouts ago (a census that waits for a
  * second loss to be declared takes longer than one)

@@ -1306,8 +1306,12 @@ refault:
 		dsm_out_kick(ctx.dirty);	/* mmap_lock is held: no sending here */
 		return VM_FAULT_NOPAGE;
 	}
-	/* a quorum decides on a suspect first: faults that wait on it wait longer */
-	timeout = msecs_to_jiffies(dsm_dead_timeout_ms()) * (dsm_net_suspecting() ? 2 : 1);
+	/*
+	 * A quorum decides on a suspect first, and the survivors then recover
+	 * what it held: faults that wait on it meanwhile wait longer.
+	 */
+	timeout = msecs_to_jiffies(dsm_dead_timeout_ms()) *
+		  (dsm_net_suspecting() || dsm_census_settling() ? 2 : 1);
 	why = "its home answered that its data is lost";
 	if (cp->failed && !cp->node.pending) {
 		cp->failed = false;

@@ -144,6 +144,7 @@ void dsm_census_fresh(struct dsm_region *r, struct dsm_cpage *cp, pgoff_t index)
 bool dsm_census_open_for(u32 home);
 bool dsm_census_moving(u32 home);
 bool dsm_census_waits(void);
+bool dsm_census_settling(void);
 bool dsm_census_late_answer(const struct dsm_cpage *cp, u64 txn);
 int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
 int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
