@@ -513,38 +513,27 @@ static void dsm_census_gone_region(struct dsm_region *r, void *arg)
 	}
 }
 
-/**
- * dsm_pages_node_lost() - a node is gone: stop counting on it, and if it
- * died, move the pages it was home of (see the top)
- * @id:   the node
- * @died: it was lost (else it left, or this node leaves)
+/*
+ * @lost->id died: open the censuses, rebuild the tables, report and ask
+ * again (dsm_census_lost_region), then DONE to the members that stay.
  */
-void dsm_pages_node_lost(u32 id, bool died)
+static void dsm_census_walk(struct dsm_lost *lost)
 {
-	struct dsm_lost lost = { .id = id };
-	u64 others, opened = 0;
-	bool close = false;
-	u32 i;
+	u32 id = lost->id, i;
+	u64 opened = 0;
 
-	if (!id || id == dsm_self_id())
-		return;
-	dsm_pages_leave_forget(id);
-	if (!died) {
-		dsm_regions_for_each(dsm_census_gone_region, &lost);
-		goto forgotten;
-	}
 	/* (a walk that gave up would leave pages that wait for it) */
-	while (!(lost.table = kvmalloc(sizeof(*lost.table), GFP_KERNEL)))
+	while (!(lost->table = kvmalloc(sizeof(*lost->table), GFP_KERNEL)))
 		msleep(20);
 	/*
 	 * Every member declared lost here leaves the tables now, not only
 	 * @id: a table without @id alone could name another lost node as a
 	 * page's new home. Their censuses open with it (their walks follow).
 	 */
-	lost.gone = (dsm_members_mask() & ~dsm_members_live_mask()) | dsm_node_bit(id);
+	lost->gone = (dsm_members_mask() & ~dsm_members_live_mask()) | dsm_node_bit(id);
 	mutex_lock(&dsm_census_lock);
 	for (i = 1; i <= DSM_MAX_NODES; i++)
-		if ((lost.gone & dsm_node_bit(i)) && !dsm_census_open_for(i)) {
+		if ((lost->gone & dsm_node_bit(i)) && !dsm_census_open_for(i)) {
 			dsm_census_begin(i, 0);
 			opened |= dsm_node_bit(i);
 		}
@@ -554,35 +543,45 @@ void dsm_pages_node_lost(u32 id, bool died)
 		if (opened & dsm_node_bit(i))
 			dsm_census_send(dsm_census_others(i), i,
 					DSM_CENSUS_BEGIN, false);
-	dsm_regions_left(id, true, dsm_census_lost_region, &lost);
-	kvfree(lost.table);
-	dsm_out_flush_mask(lost.dirty);
-	lost.dirty = 0;
-	others = dsm_census_others(id);	/* as they are now */
-	dsm_census_send(others, id, DSM_CENSUS_DONE, false);
+	dsm_regions_left(id, true, dsm_census_lost_region, lost);
+	kvfree(lost->table);
+	dsm_out_flush_mask(lost->dirty);
+	dsm_census_send(dsm_census_others(id), id, DSM_CENSUS_DONE, false);
+}
+
+/**
+ * dsm_pages_node_lost() - a node is gone: stop counting on it, and if it
+ * died, move the pages it was home of (see the top)
+ * @id:   the node
+ * @died: it was lost (else it left, or this node leaves)
+ */
+void dsm_pages_node_lost(u32 id, bool died)
+{
+	struct dsm_lost lost = { .id = id };
+	bool close = false;
+	u32 i;
+
+	if (!id || id == dsm_self_id())
+		return;
+	dsm_pages_leave_forget(id);
+	if (died) {
+		dsm_census_walk(&lost);
+	} else {
+		dsm_regions_for_each(dsm_census_gone_region, &lost);
+		dsm_out_flush_mask(lost.dirty);
+	}
 	mutex_lock(&dsm_census_lock);
-	WRITE_ONCE(dsm_census[id].walked, true);
-	dsm_census[id].need = dsm_census_others(id) & ~dsm_census[id].done;
-	for (i = 1; i <= DSM_MAX_NODES; i++) {	/* @id's DONE will not come */
+	if (died) {
+		WRITE_ONCE(dsm_census[id].walked, true);
+		dsm_census[id].need = dsm_census_others(id) & ~dsm_census[id].done;
+	}
+	for (i = 1; i <= DSM_MAX_NODES; i++) {	/* @id sends no DONE (any more) */
 		dsm_census[i].need &= ~dsm_node_bit(id);
 		close |= dsm_census_try_close(i);
 	}
 	mutex_unlock(&dsm_census_lock);
 	if (close)
 		dsm_census_close_all(false);
-	dsm_out_flush_mask(lost.dirty);
-	wake_up_all(&dsm_pages_wq);
-	return;
-forgotten:
-	mutex_lock(&dsm_census_lock);
-	for (i = 1; i <= DSM_MAX_NODES; i++) {	/* it will send no DONE */
-		dsm_census[i].need &= ~dsm_node_bit(id);
-		close |= dsm_census_try_close(i);
-	}
-	mutex_unlock(&dsm_census_lock);
-	if (close)
-		dsm_census_close_all(false);
-	dsm_out_flush_mask(lost.dirty);
 	wake_up_all(&dsm_pages_wq);
 }
 
