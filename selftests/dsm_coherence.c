@@ -156,15 +156,24 @@ static void tap(int ok, const char *fmt, ...)
 	failed |= !ok;
 }
 
-static void barrier(const char *name)
+/* A barrier of @parties nodes (0: all, DSM_NODES) named @name. */
+static void barrier_of(int parties, const char *name)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "dsm_barrier %s 300", name);
+	if (parties)
+		snprintf(cmd, sizeof(cmd), "DSM_NODES=%d dsm_barrier %s 300", parties, name);
+	else
+		snprintf(cmd, sizeof(cmd), "dsm_barrier %s 300", name);
 	if (system(cmd)) {
 		tap(0, "barrier %s", name);
 		exit(1);
 	}
+}
+
+static void barrier(const char *name)
+{
+	barrier_of(0, name);
 }
 
 static double now(void)
@@ -2559,18 +2568,6 @@ static void census_pages(uint64_t key, int pg[5])
 	}
 }
 
-/* A barrier of nodes 1 and 2 (node 3 is gone). */
-static void barrier2(const char *name)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "DSM_NODES=2 dsm_barrier %s 300", name);
-	if (system(cmd)) {
-		tap(0, "barrier %s", name);
-		exit(1);
-	}
-}
-
 static void test_census_hold(uint64_t key)
 {
 	volatile uint64_t *p = map_key(key, CS_PAGES * PAGE);
@@ -2606,7 +2603,7 @@ static void census_pass(volatile uint64_t *p, int pg, int writer, uint64_t v,
 	if (me == writer)
 		p[pg * 512 + 1] = v;
 	snprintf(name, sizeof(name), "census-%d", pg);
-	barrier2(name);
+	barrier_of(2, name);	/* node 3 is gone */
 	tap(p[pg * 512 + 1] == v, "%s: page %d written by node %d, read on node %d (%.2f s)",
 	    what, pg, writer, me, now() - t0);
 }
@@ -2637,7 +2634,7 @@ static void test_census_after(uint64_t key)
 	tap(stat_of("census_pages") >= (uint64_t)mine,
 	    "census_pages %llu here (%d of the pages are homed here now)",
 	    (unsigned long long)stat_of("census_pages"), mine);
-	barrier2("census-done");
+	barrier_of(2, "census-done");
 }
 
 /*
