@@ -100,7 +100,8 @@ $(B)/libdsm.pc: lib/libdsm.pc.in Kbuild
 # ---- userspace: dsmctl ----
 
 CTL_SRC := tools/dsmctl/dsmctl.c tools/dsmctl/nl.c tools/dsmctl/json.c \
-	   tools/dsmctl/parse.c tools/dsmctl/hot.c
+	   tools/dsmctl/parse.c tools/dsmctl/hot.c tools/dsmctl/image.c \
+	   tools/dsmctl/save.c
 CTL_HDR := $(wildcard tools/dsmctl/*.h) uapi/linux/dsm.h
 tools: $(B)/dsmctl $(B)/dsmrun
 
@@ -135,7 +136,7 @@ $(KSFT)/kselftest_harness.h:
 
 GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fuzz dsm_fill dsm_barrier dsm_coherence dsm_threads dsm_sor dsm_bench \
 	dsm_rst
-UNIT_TESTS := parse_test json_test hot_test coherence_sim homes_test libdsm_test
+UNIT_TESTS := parse_test json_test hot_test image_test coherence_sim homes_test libdsm_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
 
@@ -186,6 +187,10 @@ $(B)/unit/parse_test: selftests/unit/parse_test.c tools/dsmctl/parse.c $(KSFT)/k
 $(B)/unit/hot_test: selftests/unit/hot_test.c tools/dsmctl/hot.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)
 	$(TEST_CC) -o $@ $< tools/dsmctl/hot.c
+
+$(B)/unit/image_test: selftests/unit/image_test.c tools/dsmctl/image.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< tools/dsmctl/image.c
 
 $(B)/unit/json_test: selftests/unit/json_test.c tools/dsmctl/json.c $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)

@@ -5,7 +5,9 @@
  * An open file starts unattached; DSM_IOC_ATTACH binds it to one region for
  * the rest of its life, and mmap maps that region. Any open file can also
  * wait on a word of a dsm mapping (DSM_IOC_WAIT) or arrive at a barrier
- * named by one (DSM_IOC_BARRIER). Every rejected call is
+ * named by one (DSM_IOC_BARRIER). A file attached to a cluster region can
+ * freeze it for a consistent copy (DSM_IOC_FREEZE, DSM_IOC_THAW; closing
+ * the file thaws it). Every rejected call is
  * counted (DSM_STAT_BAD_IOCTL, DSM_STAT_BAD_MMAP).
  */
 #include <linux/fs.h>
@@ -19,14 +21,18 @@
 
 /**
  * struct dsm_file - per open file of /dev/dsm
- * @lock:   serialises attach
+ * @lock:   serialises attach, freeze and thaw
  * @region: the attached region, or NULL; set once, under @lock, and read
  *          locklessly (acquire) by mmap, which runs under mmap_lock: attach
  *          copies to user memory under @lock, so mmap must not take it.
+ * @frozen: the file holds @freeze of @region (under @lock)
+ * @freeze: the freeze, for the thaw
  */
 struct dsm_file {
-	struct mutex lock;	/* serialises attach */
+	struct mutex lock;	/* serialises attach, freeze and thaw */
 	struct dsm_region *region;
+	bool frozen;
+	struct dsm_freeze_state freeze;
 };
 
 static int dsm_dev_open(struct inode *inode, struct file *file)
@@ -44,6 +50,8 @@ static int dsm_dev_release(struct inode *inode, struct file *file)
 {
 	struct dsm_file *df = file->private_data;
 
+	if (df->frozen)	/* the copy is abandoned: only the writers matter */
+		dsm_thaw_region(df->region, &df->freeze);
 	if (df->region) {
 		atomic_dec(&df->region->files);
 		dsm_region_put(df->region);
@@ -186,6 +194,32 @@ static int dsm_dev_barrier(void __user *argp)
 	return err;
 }
 
+/* DSM_IOC_FREEZE (@freeze) or DSM_IOC_THAW on the file's region. */
+static int dsm_dev_freeze(struct file *file, bool freeze)
+{
+	struct dsm_file *df = file->private_data;
+	int err;
+
+	if (mutex_lock_killable(&df->lock))
+		return -EINTR;
+	if (!df->region)
+		err = freeze ? -ENXIO : -EINVAL;
+	else if (freeze && df->frozen)
+		err = -EBUSY;
+	else if (!freeze && !df->frozen)
+		err = -EINVAL;
+	else if (freeze)
+		err = dsm_freeze_region(df->region, &df->freeze);
+	else
+		err = dsm_thaw_region(df->region, &df->freeze);
+	if (!df->region || err == -EBUSY || (!freeze && err == -EINVAL))
+		;	/* refused: nothing changed */
+	else
+		df->frozen = freeze && !err;
+	mutex_unlock(&df->lock);
+	return err;
+}
+
 static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -215,6 +249,13 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 		if (err >= 0 || err == -EINTR || err == -ENOLINK ||
 		    err == -ENOTCONN)
 			return err;	/* 1: the last arrival; errors the cluster's */
+		break;
+	case DSM_IOC_FREEZE:
+	case DSM_IOC_THAW:
+		err = dsm_dev_freeze(file, cmd == DSM_IOC_FREEZE);
+		if (err == -EAGAIN || err == -ETIME || err == -ENOTCONN ||
+		    err == -EINTR)
+			return err;	/* the cluster's doing, not a bad call */
 		break;
 	default:
 		err = -ENOTTY;

@@ -133,6 +133,19 @@ void dsm_barriers_new_epoch(u64 members);
 void dsm_barriers_node_lost(u32 id);
 void dsm_barriers_destroy(void);
 
+/* freeze.c: a region frozen for a consistent copy */
+struct dsm_freeze_state {
+	u64 id, epoch, nodes;
+	unsigned long deadline;
+};
+
+int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st);
+int dsm_thaw_region(struct dsm_region *r, struct dsm_freeze_state *st);
+bool dsm_freeze_holds(u64 key);
+void dsm_freezes_end(void);
+u32 dsm_freeze_on_msg(const struct dsm_net_msg *m);
+void dsm_freezes_destroy(void);
+
 /* pages.c: per-page state; runs the coherence protocol for cluster regions */
 struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
 void dsm_pages_tally(struct dsm_region *r, struct dsm_region_info *info);
@@ -147,6 +160,7 @@ void dsm_pages_fence(bool on);
 void dsm_pages_evicted(void);
 void dsm_pages_node_left(u32 id);
 void dsm_pages_moving(bool begin);
+bool dsm_pages_changing(void);
 u32 dsm_pages_on_leaving(const struct dsm_net_msg *m);
 u32 dsm_pages_on_census(const struct dsm_net_msg *m);
 void dsm_census_reset(void);

@@ -53,7 +53,24 @@ u32 dsm_pages_on_leaving(const struct dsm_net_msg *m)
 {
 	/* once per leave: a leave that failed and is tried again starts anew */
 	WRITE_ONCE(dsm_leaving_since[m->from], jiffies ?: 1);
+	dsm_freezes_end();	/* its handover makes new owners */
 	return 0;
+}
+
+/**
+ * dsm_pages_changing() - is a leave (this node's or another's) or a census
+ * under way here? A region freeze would end on the way (freeze.c).
+ */
+bool dsm_pages_changing(void)
+{
+	u32 id;
+
+	if (dsm_pages_self_leaving() || dsm_census_waits())
+		return true;
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (dsm_pages_home_leaving(id))
+			return true;
+	return false;
 }
 
 /* Node @id was lost: whatever it announced is over. */
@@ -602,6 +619,7 @@ int dsm_pages_handover(bool force)
 	WRITE_ONCE(dsm_leave_others, others);
 	/* pairs with dsm_pages_leaving_page(): the others are set first */
 	smp_store_release(&dsm_leave_phase, DSM_LEAVE_GATHER);
+	dsm_freezes_end();	/* this node's handover makes new owners */
 	err = 0;
 	for (id = 1; id <= DSM_MAX_NODES; id++) {	/* their requests may wait */
 		if (!(others & dsm_node_bit(id)))

@@ -36,6 +36,7 @@ static int __init dsm_init(void)
 	dsm_net_set_handler(DSM_MSG_LEAVING, dsm_pages_on_leaving);
 	dsm_net_set_handler(DSM_MSG_CENSUS, dsm_pages_on_census);
 	dsm_net_set_handler(DSM_MSG_BARRIER, dsm_barrier_on_msg);
+	dsm_net_set_handler(DSM_MSG_FREEZE, dsm_freeze_on_msg);
 	err = dsm_dev_init();
 	if (err)
 		goto err_net;
@@ -61,6 +62,7 @@ static void __exit dsm_exit(void)
 	dsm_net_exit();
 	dsm_dev_exit();
 	dsm_barriers_destroy();
+	dsm_freezes_destroy();
 	dsm_regions_destroy();
 	pr_info("unloaded\n");
 }

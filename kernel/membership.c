@@ -186,6 +186,7 @@ static void dsm_members_new_epoch(u64 epoch)
 	WRITE_ONCE(dsm_epoch, epoch);
 	dsm_stat_inc(DSM_STAT_EPOCH_CHANGES);
 	dsm_barriers_new_epoch(dsm_members_mask());
+	dsm_freezes_end();
 	pr_info("membership epoch %llu: %u members\n", epoch, dsm_members_count());
 	dsm_nl_event(DSM_EVENT_EPOCH, dsm_self_id(), 0);
 	dsm_net_quorum_update(true);
@@ -221,6 +222,7 @@ static void dsm_members_forget(void)
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	WRITE_ONCE(dsm_epoch, 0);
 	dsm_barriers_new_epoch(0);
+	dsm_freezes_end();
 	dsm_net_quorum_update(false);	/* no cluster, no fence */
 }
 
@@ -438,6 +440,7 @@ static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
 static void dsm_members_on_lost(u32 id, u32 reason)
 {
 	dsm_barriers_node_lost(id);
+	dsm_freezes_end();	/* a census moves homes */
 	/* a member that died, not one that left (or this node leaving) */
 	dsm_pages_node_lost(id, (reason == DSM_REASON_HEARTBEAT ||
 				 reason == DSM_REASON_INCARNATION ||

@@ -291,16 +291,25 @@ void dsm_pages_drop_kept(struct dsm_cpage *cp)
 		;
 }
 
-/* The next queued request to serve; a leaving home serves only its own. */
-static bool dsm_pages_next_request(struct dsm_cpage *cp, struct dsm_coh_msg *m)
+/*
+ * The next queued request to serve: a leaving home serves only its own; a
+ * home of a frozen region no write request (freeze.c).
+ */
+static bool dsm_pages_next_request(struct dsm_pages_ctx *ctx, struct dsm_coh_msg *m)
 {
+	struct dsm_cpage *cp = ctx->cp;
+	bool frozen = dsm_freeze_holds(ctx->r->key);
 	struct dsm_kept *k;
 
-	if (!cp->leaving)
+	if (!cp->leaving && !frozen)
 		return dsm_pages_unkeep(&cp->queued, m);
-	list_for_each_entry(k, &cp->queued, node)
-		if (k->m.requester == dsm_self_id())
-			return dsm_pages_take(k, m);
+	list_for_each_entry(k, &cp->queued, node) {
+		if (cp->leaving && k->m.requester != dsm_self_id())
+			continue;
+		if (frozen && k->m.type == DSM_COH_REQ_WRITE)
+			continue;	/* until the thaw */
+		return dsm_pages_take(k, m);
+	}
 	return false;
 }
 
@@ -330,7 +339,7 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	 * entry a census rebuilds is not complete yet (census.c).
 	 */
 	while (!err && !cp->dir.busy && !cp->census && !dsm_net_fenced() &&
-	       dsm_pages_next_request(cp, &m)) {
+	       dsm_pages_next_request(ctx, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
 		if (m.type == DSM_PAGE_REPORT) {
@@ -1322,8 +1331,9 @@ refault:
 		if (cp->failed)
 			goto sigbus;
 		if (cp->waiters && time_after(jiffies, cp->wait_since + timeout) &&
-		    (dsm_pages_home_leaving(cp->home) || dsm_census_waits())) {
-			/* answered once the leave is applied here, or the census is over */
+		    (dsm_pages_home_leaving(cp->home) || dsm_census_waits() ||
+		     dsm_freeze_holds(r->key))) {
+			/* answered once the leave is applied, the census is over, or the thaw */
 			cp->wait_since = jiffies;
 		} else if (cp->waiters && time_after(jiffies, cp->wait_since + timeout)) {
 			pr_warn_ratelimited("region %#llx page %lu: no answer for %u ms (home %u, state %u, asked for %s)\n",

@@ -39,7 +39,7 @@
 #            had; the pages homed at it that they hold work on (census)
 . ktap.sh
 me=$DSM_NODE_ID
-plan 61
+plan 62
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -326,6 +326,11 @@ sed 's/^/# /' /tmp/ktap.out
 wait_until "all up after the leave" 30 peers_up 2
 dsm_barrier crash-lostleave-up	# nobody leaves (reform) before all see it
 reform crash-end 5000
+
+# ---- save and load: consistent copies under writers (dsmctl region save)
+expect "save: copies under writers are cuts, load makes them again, frozen writes wait" 0 \
+	dsm_coherence save 0xc0de0076
+sed 's/^/# /' /tmp/ktap.out
 
 # ---- partition: {1,2} | {3}, both ways, for 12 s (dsm_coherence partition)
 expect "partition: node 3 fences itself, 1 and 2 go on exact; it is evicted and joins again" 0 \

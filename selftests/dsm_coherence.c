@@ -114,6 +114,10 @@
  *               at node 3 (see test_census_hold)
  *   census-after KEY  (kill phase, after, nodes 1 and 2) those pages work
  *               on without node 3; the one only it held fails
+ *   save KEY    dsmctl region save under two writers makes cuts; load
+ *               makes the region again; a frozen region's writes wait, and
+ *               go on when the freezer closes its file or the freeze runs
+ *               out; bad files and calls are refused (see test_save)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -2913,6 +2917,275 @@ static void test_cleanup(void)
 	barrier("cleanup-done");
 }
 
+/*
+ * save: a consistent copy under writers (dsmctl region save). Pages 1..64
+ * of region KEY hold a balance each (1000); nodes 2 and 3 move one unit at
+ * a time between random pages with an atomic subtract, then an atomic add.
+ * At any moment the balances sum to the total less at most one unit per
+ * writer in the middle of a move, so a copy that is a cut sums to that;
+ * a copy whose pages were read at different moments drifts by the moves
+ * made between its reads. Node 1 saves the region three times meanwhile,
+ * then loads the copy under KEY + 1, which nodes 2 and 3 compare with the
+ * file. Then the freeze itself: node 1 freezes KEY and reads page 5; node
+ * 2 stores to it: the store waits (node 1's copy stays valid) until node 1
+ * closes its file, then completes (no SIGBUS). Then with the freeze left
+ * to run out (freeze_max_ms 1000 everywhere): the store completes while
+ * node 1 still holds the freeze, and THAW says ETIME.
+ * Bad files and calls are refused with the errors documented.
+ */
+#define SV_PAGES	64
+#define SV_TOTAL	(SV_PAGES * 1000ull)
+#define SV_WRITERS	2
+#define SV_MARK		1000000ull
+#define SV_SIZE		((SV_PAGES + 1) * 4096ul)
+
+struct sv_ctrl {
+	uint64_t stop, hash, started, moves[4];
+};
+
+static uint64_t sv_fnv(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n--)
+		h = (h ^ *c++) * 0x100000001b3ull;
+	return h;
+}
+
+static volatile uint64_t *sv_acct(void *base, int page)
+{
+	return (volatile uint64_t *)((char *)base + (size_t)page * 4096);
+}
+
+/* The balances' sum in the image at @path, and its pages' hash. */
+static int sv_image(const char *path, uint64_t *sum, uint64_t *hash)
+{
+	char *buf = malloc(SV_SIZE);
+	FILE *f = fopen(path, "r");
+	int i, ok;
+
+	ok = f && buf && !fseek(f, 64, SEEK_SET) && fread(buf, 1, SV_SIZE, f) == SV_SIZE;
+	*sum = 0;
+	for (i = 1; ok && i <= SV_PAGES; i++)
+		*sum += *sv_acct(buf, i);
+	if (ok)
+		*hash = sv_fnv(buf + 4096, SV_SIZE - 4096);
+	if (f)
+		fclose(f);
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+/* Run @cmd; its exit status, its output as comments. */
+static int sv_run(const char *cmd)
+{
+	char line[256];
+	int rc = system(cmd);
+	FILE *f = fopen("/tmp/sv.out", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		printf("#   %s", line);
+	if (f)
+		fclose(f);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int sv_said(const char *what)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "grep -q '%s' /tmp/sv.out", what);
+	return !system(cmd);
+}
+
+static void sv_writer(void *base, struct sv_ctrl *ctrl)
+{
+	unsigned int seed = me * 7919;
+	uint64_t moves = 0;
+	int i, j;
+
+	while (!__atomic_load_n(&ctrl->stop, __ATOMIC_SEQ_CST)) {
+		i = 1 + rand_r(&seed) % SV_PAGES;
+		j = 1 + rand_r(&seed) % SV_PAGES;
+		if (i == j)
+			continue;
+		__atomic_fetch_sub(sv_acct(base, i), 1, __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(sv_acct(base, j), 1, __ATOMIC_SEQ_CST);
+		moves++;
+	}
+	ctrl->moves[me] = moves;
+}
+
+static void sv_saver(uint64_t key, struct sv_ctrl *ctrl)
+{
+	uint64_t sum, hash = 0;
+	char cmd[128];
+	int k, rc, read;
+
+	snprintf(cmd, sizeof(cmd), "dsmctl region save %#llx /tmp/sv.img > /tmp/sv.out 2>&1",
+		 (unsigned long long)key);
+	for (k = 1; k <= 3; k++) {
+		usleep(500000);
+		rc = sv_run(cmd);
+		read = !rc && !sv_image("/tmp/sv.img", &sum, &hash);
+		tap(read && SV_TOTAL - sum <= SV_WRITERS,
+		    "copy %d under %d writers is a cut: the balances sum to %llu (%llu, less one per writer moving; exit %d)",
+		    k, SV_WRITERS, read ? (unsigned long long)sum : 0, SV_TOTAL, rc);
+	}
+	ctrl->hash = hash;
+	__atomic_store_n(&ctrl->stop, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Bad files and calls (node 1). */
+static void sv_refusals(uint64_t key)
+{
+	struct dsm_region r, none;
+	char cmd[192];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "dsmctl region load /tmp/sv.img %#llx > /tmp/sv.out 2>&1",
+		 (unsigned long long)key + 1);
+	rc = sv_run(cmd);
+	tap(rc == 2 && sv_said("exists"), "loading over an existing region: refused (exit %d)", rc);
+	rc = sv_run("cp /tmp/sv.img /tmp/sv-bad.img && printf X | dd of=/tmp/sv-bad.img bs=1 seek=20000 conv=notrunc 2>/dev/null && "
+		    "dsmctl region load /tmp/sv-bad.img 0xc0de00ee > /tmp/sv.out 2>&1");
+	tap(rc == 2 && sv_said("damaged") && dsm_attach(0xc0de00ee, 0, DSM_ATTACH_NOCREATE, &none) == -ENOENT,
+	    "a damaged file: refused, no region made (exit %d)", rc);
+	rc = sv_run("head -c 5000 /tmp/sv.img > /tmp/sv-bad.img && dsmctl region load /tmp/sv-bad.img 0xc0de00ee > /tmp/sv.out 2>&1");
+	tap(rc == 2 && sv_said("length"), "a truncated file: refused (exit %d)", rc);
+	rc = sv_run("dsmctl region save 0xc0de00ee /tmp/sv-bad.img > /tmp/sv.out 2>&1");
+	tap(rc == 2 && sv_said("no such region"), "saving a region that does not exist: refused (exit %d)", rc);
+
+	none.fd = open("/dev/dsm", O_RDWR);
+	rc = ioctl(none.fd, DSM_IOC_FREEZE) ? errno : 0;
+	tap(rc == ENXIO, "FREEZE on a file with no region: ENXIO (%s)", strerror(rc));
+	close(none.fd);
+	if (dsm_attach(key, 0, 0, &r)) {
+		tap(0, "attach %#llx", (unsigned long long)key);
+		return;
+	}
+	rc = ioctl(r.fd, DSM_IOC_THAW) ? errno : 0;
+	tap(rc == EINVAL, "THAW with no freeze: EINVAL (%s)", strerror(rc));
+	rc = ioctl(r.fd, DSM_IOC_FREEZE) ? errno : 0;
+	tap(rc == 0, "FREEZE (%s)", strerror(rc));
+	rc = ioctl(r.fd, DSM_IOC_FREEZE) ? errno : 0;
+	tap(rc == EBUSY, "... twice: EBUSY (%s)", strerror(rc));
+	rc = ioctl(r.fd, DSM_IOC_THAW) ? errno : 0;
+	tap(rc == 0, "... THAW at once: it held (%s)", strerror(rc));
+	dsm_detach(&r);
+}
+
+/*
+ * Node 1 freezes @key and reads page @pg; node 2 stores to it. The store
+ * waits while the freeze lasts; node 1 ends it by closing its file, or
+ * (@runout) leaves it to run out, then its THAW says ETIME.
+ */
+static void sv_held(uint64_t key, void *base, struct sv_ctrl *sig, int pg, int runout)
+{
+	volatile uint64_t *a = sv_acct(base, pg);
+	uint64_t before = *a;
+	struct dsm_region r;
+	char name[32];
+	double t0;
+	int rc, seen;
+
+	if (me == 1) {
+		if (dsm_attach(key, 0, 0, &r) || ioctl(r.fd, DSM_IOC_FREEZE)) {
+			tap(0, "freeze %#llx: %s", (unsigned long long)key, strerror(errno));
+			exit(1);
+		}
+		before = *a;	/* a shared copy: a store elsewhere needs a grant */
+	}
+	snprintf(name, sizeof(name), "sv-frozen-%d", pg);
+	barrier(name);
+	if (me == 2) {
+		__atomic_store_n(&sig->started, pg, __ATOMIC_SEQ_CST);	/* another region */
+		t0 = now();
+		__atomic_fetch_add(a, SV_MARK, __ATOMIC_SEQ_CST);
+		tap(1, "a store to frozen page %d waited %.1f s, then went on (no SIGBUS)", pg, now() - t0);
+	} else if (me == 1) {
+		while (__atomic_load_n(&sig->started, __ATOMIC_SEQ_CST) != (uint64_t)pg)
+			usleep(10000);
+		usleep(500000);
+		if (!runout)	/* (a slow guest may see that freeze run out already) */
+			tap(*a == before, "node 2's store waits while the region is frozen (page %d still %llu)",
+			    pg, (unsigned long long)*a);
+		if (runout) {
+			for (seen = 0, t0 = now(); !seen && now() - t0 < 30; usleep(20000))
+				seen = *a == before + SV_MARK;
+			tap(seen, "the freeze ran out by itself (freeze_max_ms): the store went on");
+			rc = ioctl(r.fd, DSM_IOC_THAW) ? errno : 0;
+			tap(rc == ETIME, "... and THAW says ETIME (%s)", strerror(rc));
+		}
+		dsm_detach(&r);	/* ends a freeze that still holds */
+		for (seen = 0, t0 = now(); !seen && now() - t0 < 30; usleep(20000))
+			seen = *a == before + SV_MARK;
+		if (!runout)
+			tap(seen, "closing the frozen file lets it through");
+	}
+	snprintf(name, sizeof(name), "sv-stored-%d", pg);
+	barrier(name);
+	if (me == 2)
+		__atomic_fetch_sub(a, SV_MARK, __ATOMIC_SEQ_CST);
+}
+
+static void test_save(uint64_t key)
+{
+	void *base = map_key(key, SV_SIZE), *sigbase = map_key(key + 2, 4096);
+	struct sv_ctrl *ctrl = base, *sig = sigbase;
+	uint64_t freezes = stat_of("freezes"), sum = 0;
+	char cmd[128];
+	int i, rc;
+
+	if (me == 1)
+		for (i = 1; i <= SV_PAGES; i++)
+			*sv_acct(base, i) = 1000;
+	barrier("sv-init");
+	if (me == 1)
+		sv_saver(key, ctrl);
+	else if (me <= 1 + SV_WRITERS)
+		sv_writer(base, ctrl);
+	barrier("sv-stopped");
+	for (i = 1; i <= SV_PAGES; i++)
+		sum += *sv_acct(base, i);
+	tap(sum == SV_TOTAL, "after the writers stopped the balances sum to %llu (%llu moves by node 2, %llu by node 3)",
+	    (unsigned long long)sum, (unsigned long long)ctrl->moves[2],
+	    (unsigned long long)ctrl->moves[3]);
+
+	if (me == 1) {
+		snprintf(cmd, sizeof(cmd), "dsmctl region load /tmp/sv.img %#llx > /tmp/sv.out 2>&1",
+			 (unsigned long long)key + 1);
+		rc = sv_run(cmd);
+		tap(rc == 0, "load the last copy as %#llx (exit %d)", (unsigned long long)key + 1, rc);
+	}
+	barrier("sv-loaded");
+	if (me != 1) {
+		void *copy = map_key(key + 1, SV_SIZE);
+
+		tap(sv_fnv((char *)copy + 4096, SV_SIZE - 4096) == ctrl->hash,
+		    "the loaded region is the saved file, byte for byte, on node %d", me);
+		munmap(copy, SV_SIZE);
+	}
+	barrier("sv-compared");
+	if (me == 1)
+		sv_refusals(key);
+
+	sv_held(key, base, sig, 5, 0);
+	set_param("freeze_max_ms", "1000");
+	sv_held(key, base, sig, 6, 1);
+	set_param("freeze_max_ms", "60000");
+	tap(stat_of("freezes") > freezes, "freezes counted (%llu)",
+	    (unsigned long long)(stat_of("freezes") - freezes));
+	munmap(base, SV_SIZE);
+	munmap(sigbase, 4096);
+	barrier("sv-done");
+	if (me == 1) {
+		tap(!dsm_remove(key + 1) && !dsm_remove(key + 2) && !dsm_remove(key),
+		    "the regions are removed");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *t = argc > 1 ? argv[1] : "";
@@ -2991,6 +3264,8 @@ int main(int argc, char **argv)
 		test_partition();
 	else if (!strcmp(t, "census-hold") && arg)
 		test_census_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "save") && arg)
+		test_save(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "census-after") && arg)
 		test_census_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))

@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	9
+#define DSM_WIRE_VERSION	10
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -81,6 +81,7 @@ enum dsm_msg_type {
 	DSM_MSG_BARRIER,	/* a party arrives at a barrier this node counts */
 	DSM_MSG_PAGES,		/* coherence messages without data, in order */
 	DSM_MSG_CENSUS,		/* the sender reported what it holds of a lost home's pages */
+	DSM_MSG_FREEZE,		/* request: hold, or end holding, a region's writes */
 	__DSM_MSG_MAX,
 };
 
@@ -291,6 +292,25 @@ struct dsm_wire_census {
 	__u8 pad[3];
 	__le64 inc;
 } __packed;
+
+/**
+ * struct dsm_wire_freeze - DSM_MSG_FREEZE payload, a call answered with
+ * REPLY: the sender freezes a region (its homes here hold write requests)
+ * or ends that freeze (the status says whether it held here all along)
+ * @key:  the region
+ * @id:   the freeze, the sender's token (non-zero)
+ * @op:   DSM_WIRE_FREEZE_BEGIN or DSM_WIRE_FREEZE_END
+ * @pad:  zero
+ */
+struct dsm_wire_freeze {
+	__le64 key;
+	__le64 id;
+	__u8 op;
+	__u8 pad[7];
+} __packed;
+
+#define DSM_WIRE_FREEZE_BEGIN	1
+#define DSM_WIRE_FREEZE_END	2
 
 /**
  * struct dsm_wire_barrier - DSM_MSG_BARRIER payload: a party arrives; the

@@ -21,6 +21,7 @@
 #include "json.h"
 #include "nl.h"
 #include "parse.h"
+#include "save.h"
 
 enum { EXIT_OK, EXIT_USAGE, EXIT_KERNEL, EXIT_NOMODULE };
 
@@ -78,6 +79,8 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_EVICTIONS] = "evictions",
 	[DSM_STAT_CENSUS_PAGES] = "census_pages",
 	[DSM_STAT_CENSUS_ORPHANS] = "census_orphans",
+	[DSM_STAT_FREEZES] = "freezes",
+	[DSM_STAT_FREEZES_BROKEN] = "freezes_broken",
 };
 
 static const char *const state_names[] = {
@@ -150,6 +153,10 @@ static void print_help(FILE *f)
 	      "                                       mode, home set, pages held, owned and\n"
 	      "                                       homed here, mappings and files\n"
 	      "  dsmctl region show KEY               the same for one region\n"
+	      "  dsmctl region save KEY FILE          a consistent copy of a cluster region\n"
+	      "                                       (writes wait meanwhile) in FILE\n"
+	      "  dsmctl region load FILE [KEY]        create the region saved in FILE (under\n"
+	      "                                       KEY); it must not exist\n"
 	      "  dsmctl hot [KEY] [-n N] [-i SECONDS] the pages that move most between nodes\n"
 	      "                                       (faults, copies lost, changes of hands),\n"
 	      "                                       of one region or all: the top N (10;\n"
@@ -546,11 +553,22 @@ static int region_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-/* dsmctl region [list] | region show KEY */
+/* What region save or load ended with (they said why), as an exit status. */
+static int save_status(int err)
+{
+	if (err == -ENODEV) {
+		fprintf(stderr, "dsmctl: /dev/dsm is missing: is the dsm module loaded?\n");
+		return EXIT_NOMODULE;
+	}
+	return err ? EXIT_KERNEL : EXIT_OK;
+}
+
+/* dsmctl region [list] | region show KEY | region save | region load */
 static int cmd_region(int argc, char **argv)
 {
-	static const char *const cmds[] = { "list", "show", NULL };
+	static const char *const cmds[] = { "list", "show", "save", "load", NULL };
 	struct region_filter f = {};
+	uint64_t key;
 	int ret;
 
 	if (argc > 0) {
@@ -565,6 +583,15 @@ static int cmd_region(int argc, char **argv)
 				return usage_error("%s", "'region show' needs a KEY (an integer, 0x for hex).");
 			f.one = 1;
 			break;
+		case 2:
+			if (argc != 3 || parse_u64(argv[1], 0, &key))
+				return usage_error("%s", "'region save' needs a KEY and a FILE.");
+			return save_status(region_save(key, argv[2]));
+		case 3:
+			if (argc < 2 || argc > 3 ||
+			    (argc == 3 && parse_u64(argv[2], 0, &key)))
+				return usage_error("%s", "'region load' needs a FILE, and a KEY if another.");
+			return save_status(region_load(argv[1], argc == 3 ? &key : NULL));
 		default:
 			return usage_error("unknown region command '%s'.", argv[0]);
 		}

@@ -229,6 +229,31 @@ struct dsm_barrier_arrive {
 
 #define DSM_BARRIER_MAX_PARTIES	1024
 
+/*
+ * DSM_IOC_FREEZE and DSM_IOC_THAW (no argument; on a file attached to a
+ * cluster region): a consistent copy of the region (dsmctl region save).
+ * FREEZE asks every member to grant no write access to the region's pages
+ * until the thaw; a process that then reads every page reads one state of
+ * the whole region, a point in the order of all accesses: each page stays
+ * as read until THAW. Writes meanwhile wait (a node that holds a page
+ * writable keeps writing it until the copy reads it). THAW ends the freeze
+ * and says whether it held everywhere all along.
+ *
+ * A freeze ends early, on every node that sees it, when the membership
+ * changes, a member leaves or is lost, or after the module parameter
+ * freeze_max_ms (from FREEZE); closing the file ends it too.
+ *
+ * FREEZE errors: EOPNOTSUPP (a local region), ENXIO (no region attached),
+ * EBUSY (this file holds a freeze already), EAGAIN (the membership is
+ * changing: a leave or a census is under way; try again), ENOSPC (a node
+ * holds DSM_FREEZES_MAX freezes), ENOTCONN (not a member, or a member was
+ * lost meanwhile), EINTR. THAW returns 0 if the freeze held on every
+ * member until THAW, the copy is then a cut; else EAGAIN (it ended early
+ * somewhere: copy again), ETIME (freeze_max_ms passed), EINVAL (no freeze
+ * on this file).
+ */
+#define DSM_FREEZES_MAX		16	/* freezes a node holds at once */
+
 #define DSM_IOC_MAGIC		0xD5
 #define DSM_IOC_ATTACH		_IOWR(DSM_IOC_MAGIC, 1, struct dsm_attach)
 #define DSM_IOC_REMOVE		_IOW(DSM_IOC_MAGIC, 2, struct dsm_remove)
@@ -236,6 +261,8 @@ struct dsm_barrier_arrive {
 #define DSM_IOC_WAIT		_IOW(DSM_IOC_MAGIC, 4, struct dsm_wait)
 #define DSM_IOC_BARRIER		_IOW(DSM_IOC_MAGIC, 5, struct dsm_barrier_arrive)
 #define DSM_IOC_MEMBERS		_IOR(DSM_IOC_MAGIC, 6, struct dsm_members)
+#define DSM_IOC_FREEZE		_IO(DSM_IOC_MAGIC, 7)
+#define DSM_IOC_THAW		_IO(DSM_IOC_MAGIC, 8)
 
 /* ---- generic netlink ---- */
 
@@ -349,6 +376,8 @@ enum dsm_stat {
 	DSM_STAT_EVICTIONS,		/* times the cluster declared this node lost */
 	DSM_STAT_CENSUS_PAGES,		/* entries of a lost home's pages rebuilt here */
 	DSM_STAT_CENSUS_ORPHANS,	/* ... of which no survivor held a copy: they fail */
+	DSM_STAT_FREEZES,		/* region freezes that began here (any freezer) */
+	DSM_STAT_FREEZES_BROKEN,	/* ... that ended early: a cluster change, or too long */
 	__DSM_STAT_MAX,
 };
 

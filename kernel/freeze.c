@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: freezing a cluster region for a consistent copy (DSM_IOC_FREEZE,
+ * DSM_IOC_THAW; dsmctl region save).
+ *
+ * Theory of operation. A copy of a region that others write meanwhile is a
+ * cut only if no page changes after it was copied. A freeze gives that
+ * without a state of its own in the protocol: while a region is frozen,
+ * its homes grant no write access (write requests stay queued; read
+ * requests pass them, dsm_pages_next_request). A node that holds a page
+ * exclusively may still write it until the copier's read takes a shared
+ * copy from it; from then on a store needs a write grant, which waits. So
+ * each page stays as it was copied until the thaw, and the copy is the
+ * region's contents at the moment the last page was read: one point in the
+ * sequential order of all accesses.
+ *
+ * The freezer records the freeze here, then asks every other live member
+ * (FREEZE, a call): a node holds writes once it has answered, and the
+ * copier's reads follow on the same links. THAW asks every member again:
+ * each answers whether the freeze held there all along, and serves what it
+ * held. What could hand out write access past a home's queue ends every
+ * freeze on the node that sees it: a new membership epoch, a member lost
+ * (its census), a leave (a handover makes the new home owner), this node
+ * leaving. THAW then finds no freeze and the copy is refused with EAGAIN
+ * (dsmctl copies again); and a FREEZE is refused with EAGAIN while a leave
+ * or a census is under way. A freeze also ends on each node freeze_max_ms
+ * after that node was told; the freezer's own deadline counts from before
+ * it told anyone, so a THAW within it means the freeze held everywhere.
+ * Faults whose request a home holds wait as long as a freeze lasts
+ * (pages.c); no freeze outlives its freezer's membership or its file.
+ */
+#include <linux/jiffies.h>
+#include <linux/moduleparam.h>
+#include <linux/random.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+#include "pages.h"
+#include "net/wire.h"
+
+static unsigned int dsm_freeze_max_ms = 60000;
+module_param_named(freeze_max_ms, dsm_freeze_max_ms, uint, 0644);
+MODULE_PARM_DESC(freeze_max_ms, "longest a region freeze holds writes (ms)");
+
+/**
+ * struct dsm_freeze - a freeze this node holds writes for
+ * @key:     the region
+ * @id:      the freezer's token (0: the slot is free)
+ * @by:      the freezer's node
+ * @expires: jiffies when it ends by itself
+ */
+struct dsm_freeze {
+	u64 key;
+	u64 id;
+	u32 by;
+	unsigned long expires;
+};
+
+static struct dsm_freeze dsm_freezes[DSM_FREEZES_MAX];
+static unsigned int dsm_freezes_used;	/* slots in use: the fast path */
+static DEFINE_SPINLOCK(dsm_freezes_lock);
+
+static void dsm_freeze_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(dsm_freeze_work, dsm_freeze_work_fn);
+
+static bool dsm_freeze_expired(const struct dsm_freeze *f)
+{
+	return time_after_eq(jiffies, f->expires);
+}
+
+/**
+ * dsm_freeze_holds() - are write grants for region @key held here?
+ * @key: the region
+ */
+bool dsm_freeze_holds(u64 key)
+{
+	bool held = false;
+	int i;
+
+	if (!READ_ONCE(dsm_freezes_used))
+		return false;
+	spin_lock(&dsm_freezes_lock);
+	for (i = 0; i < DSM_FREEZES_MAX && !held; i++)
+		held = dsm_freezes[i].id && dsm_freezes[i].key == key &&
+		       !dsm_freeze_expired(&dsm_freezes[i]);
+	spin_unlock(&dsm_freezes_lock);
+	return held;
+}
+
+/* When the first freeze held here runs out (locked); 0 if none is held. */
+static unsigned long dsm_freeze_next(void)
+{
+	unsigned long next = 0;
+	int i;
+
+	for (i = 0; i < DSM_FREEZES_MAX; i++)
+		if (dsm_freezes[i].id &&
+		    (!next || time_before(dsm_freezes[i].expires, next)))
+			next = dsm_freezes[i].expires;
+	return next;
+}
+
+/* Run the work at @when (jiffies), or now if that has passed. */
+static void dsm_freeze_work_at(unsigned long when)
+{
+	mod_delayed_work(system_wq, &dsm_freeze_work,
+			 max_t(long, (long)(when - jiffies), 0));
+}
+
+/* A freeze begins here. Return: 0, -EBUSY (that one exists), -ENOSPC. */
+static int dsm_freeze_add(u64 key, u64 id, u32 by)
+{
+	struct dsm_freeze *slot = NULL;
+	unsigned long next = 0;
+	int i, err = 0;
+
+	spin_lock(&dsm_freezes_lock);
+	for (i = 0; i < DSM_FREEZES_MAX; i++) {
+		if (dsm_freezes[i].id == id && dsm_freezes[i].by == by)
+			err = -EBUSY;
+		if (!dsm_freezes[i].id && !slot)
+			slot = &dsm_freezes[i];
+	}
+	if (!err && !slot)
+		err = -ENOSPC;
+	if (!err) {
+		slot->key = key;
+		slot->id = id;
+		slot->by = by;
+		slot->expires = jiffies + msecs_to_jiffies(READ_ONCE(dsm_freeze_max_ms));
+		dsm_freezes_used++;
+		next = dsm_freeze_next();
+	}
+	spin_unlock(&dsm_freezes_lock);
+	if (!err) {
+		dsm_stat_inc(DSM_STAT_FREEZES);
+		dsm_freeze_work_at(next);	/* it ends by itself */
+	}
+	return err;
+}
+
+/* Free slot @f (locked); its held requests are served by the work. */
+static void dsm_freeze_free(struct dsm_freeze *f)
+{
+	f->id = 0;
+	dsm_freezes_used--;
+}
+
+/*
+ * A freeze ends here. Return: 0 if it held until now, -ETIME if it ran
+ * out, -EAGAIN if it is unknown (ended early, or never began here).
+ */
+static int dsm_freeze_end(u64 key, u64 id, u32 by)
+{
+	int i, err = -EAGAIN;
+
+	spin_lock(&dsm_freezes_lock);
+	for (i = 0; i < DSM_FREEZES_MAX; i++) {
+		struct dsm_freeze *f = &dsm_freezes[i];
+
+		if (f->id != id || f->by != by || f->key != key)
+			continue;
+		err = dsm_freeze_expired(f) ? -ETIME : 0;
+		dsm_freeze_free(f);
+	}
+	spin_unlock(&dsm_freezes_lock);
+	dsm_freeze_work_at(jiffies);	/* serve what it held */
+	return err;
+}
+
+/**
+ * dsm_freezes_end() - the cluster changes: every freeze held here ends
+ * (its THAW then fails with EAGAIN), and the write requests it held are
+ * served. Any context that may sleep.
+ */
+void dsm_freezes_end(void)
+{
+	int i, ended = 0;
+
+	if (!READ_ONCE(dsm_freezes_used))
+		return;
+	spin_lock(&dsm_freezes_lock);
+	for (i = 0; i < DSM_FREEZES_MAX; i++) {
+		if (!dsm_freezes[i].id)
+			continue;
+		dsm_freeze_free(&dsm_freezes[i]);
+		ended++;
+	}
+	spin_unlock(&dsm_freezes_lock);
+	atomic64_add(ended, &dsm_stats[DSM_STAT_FREEZES_BROKEN]);
+	dsm_freeze_work_at(jiffies);
+}
+
+/* Serve the requests a freeze held at this home (the page is locked). */
+static void dsm_freeze_serve(struct dsm_pages_ctx *ctx)
+{
+	if (!list_empty(&ctx->cp->queued))
+		dsm_pages_serve_queued(ctx);
+}
+
+/*
+ * End the freezes that ran out, serve what no freeze holds any more, and
+ * come back when the next one runs out.
+ */
+static void dsm_freeze_work_fn(struct work_struct *work)
+{
+	unsigned long next;
+	int i, expired = 0;
+
+	spin_lock(&dsm_freezes_lock);
+	for (i = 0; i < DSM_FREEZES_MAX; i++) {
+		if (dsm_freezes[i].id && dsm_freeze_expired(&dsm_freezes[i])) {
+			dsm_freeze_free(&dsm_freezes[i]);
+			expired++;
+		}
+	}
+	next = dsm_freeze_next();
+	spin_unlock(&dsm_freezes_lock);
+	atomic64_add(expired, &dsm_stats[DSM_STAT_FREEZES_BROKEN]);
+	dsm_pages_walk(dsm_freeze_serve, true);
+	if (next)
+		dsm_freeze_work_at(next);
+}
+
+/**
+ * dsm_freeze_on_msg() - DSM_MSG_FREEZE: @m->from freezes a region, or ends
+ * its freeze; answered with REPLY (0, or a negative errno)
+ * @m: the message
+ *
+ * Return: 0, or DSM_REASON_PROTOCOL for a malformed one.
+ */
+u32 dsm_freeze_on_msg(const struct dsm_net_msg *m)
+{
+	const struct dsm_wire_freeze *wf = m->payload;
+	struct dsm_wire_reply rep = {};
+	u64 key = le64_to_cpu(wf->key), id = le64_to_cpu(wf->id);
+	int err;
+
+	if (memchr_inv(wf->pad, 0, sizeof(wf->pad)) || !id ||
+	    (wf->op != DSM_WIRE_FREEZE_BEGIN && wf->op != DSM_WIRE_FREEZE_END))
+		return DSM_REASON_PROTOCOL;
+	if (wf->op == DSM_WIRE_FREEZE_END)
+		err = dsm_freeze_end(key, id, m->from);
+	else if (m->epoch != dsm_members_epoch() || dsm_pages_changing())
+		err = -EAGAIN;	/* the cluster is changing: it would end anyway */
+	else
+		err = dsm_freeze_add(key, id, m->from);
+	rep.status = cpu_to_le32((u32)err);
+	dsm_net_reply(m, DSM_MSG_REPLY, &rep, sizeof(rep));
+	return 0;
+}
+
+/* Ask member @id to begin or end freeze @fid of @key. Return: its status. */
+static int dsm_freeze_call(u32 id, u64 key, u64 fid, u8 op)
+{
+	struct dsm_wire_freeze wf = {
+		.key = cpu_to_le64(key),
+		.id = cpu_to_le64(fid),
+		.op = op,
+	};
+	struct dsm_wire_reply rep;
+	int n;
+
+	n = dsm_net_call(id, DSM_MSG_FREEZE, &wf, sizeof(wf), &rep, sizeof(rep),
+			 dsm_dead_timeout_ms(), NULL);
+	if (n == -ECONNRESET || n == -ETIMEDOUT)
+		return -ENOTCONN;	/* lost meanwhile: the freeze ends anyway */
+	if (n < 0)
+		return n;
+	n = n >= sizeof(rep.status) ? (int)le32_to_cpu(rep.status) : -EPROTO;
+	switch (n) {	/* what a peer says reaches the caller only if it can mean something */
+	case 0:
+	case -EAGAIN:
+	case -EBUSY:
+	case -ENOSPC:
+	case -ETIME:
+		return n;
+	default:
+		return -EPROTO;
+	}
+}
+
+/* End freeze @fid of @key on the nodes of @nodes. Return: the first error. */
+static int dsm_freeze_end_on(u64 nodes, u64 key, u64 fid)
+{
+	u32 self = dsm_self_id(), id;
+	int err = 0, e;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++) {
+		if (!(nodes & dsm_node_bit(id)))
+			continue;
+		if (id == self)
+			e = dsm_freeze_end(key, fid, self);
+		else
+			e = dsm_freeze_call(id, key, fid, DSM_WIRE_FREEZE_END);
+		err = err ?: e;
+	}
+	return err;
+}
+
+/**
+ * dsm_freeze_region() - freeze cluster region @r on every live member
+ * @r:  the region
+ * @st: filled in: the freeze, for dsm_thaw_region()
+ *
+ * Return: 0 or a negative errno (see DSM_IOC_FREEZE).
+ */
+int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st)
+{
+	u64 epoch = dsm_members_epoch(), members, done = 0;
+	u32 self = dsm_self_id(), id;
+	int err;
+
+	if (!r->cluster)
+		return -EOPNOTSUPP;
+	if (!epoch)
+		return -ENOTCONN;
+	if (dsm_pages_changing())
+		return -EAGAIN;
+	st->id = get_random_u64() | 1;
+	st->epoch = epoch;
+	/* before anyone is told: no node's freeze ends before this */
+	st->deadline = jiffies + msecs_to_jiffies(READ_ONCE(dsm_freeze_max_ms));
+	members = dsm_members_live_mask();
+	err = dsm_freeze_add(r->key, st->id, self);
+	if (!err)
+		done |= dsm_node_bit(self);
+	for (id = 1; !err && id <= DSM_MAX_NODES; id++) {
+		if (id == self || !(members & dsm_node_bit(id)))
+			continue;
+		err = dsm_freeze_call(id, r->key, st->id, DSM_WIRE_FREEZE_BEGIN);
+		if (!err)
+			done |= dsm_node_bit(id);
+		if (fatal_signal_pending(current))
+			err = err ?: -EINTR;
+	}
+	if (!err && dsm_members_epoch() != epoch)
+		err = -EAGAIN;
+	if (err == -EBUSY)	/* a token collision: as if the cluster changed */
+		err = -EAGAIN;
+	if (err)
+		dsm_freeze_end_on(done, r->key, st->id);
+	st->nodes = done;
+	return err;
+}
+
+/**
+ * dsm_thaw_region() - end the freeze @st of region @r on every member
+ * @r:  the region
+ * @st: the freeze, from dsm_freeze_region()
+ *
+ * Return: 0 if it held on every member until now (a copy made meanwhile
+ * is a cut), -EAGAIN if it ended early somewhere (or a member is gone),
+ * -ETIME if it ran out.
+ */
+int dsm_thaw_region(struct dsm_region *r, struct dsm_freeze_state *st)
+{
+	bool late = time_after_eq(jiffies, st->deadline);
+	int err;
+
+	err = dsm_freeze_end_on(st->nodes, r->key, st->id);
+	if (err == -ENOTCONN || err == -EBUSY || err == -ENOSPC)
+		err = -EAGAIN;
+	if (!err && (dsm_members_epoch() != st->epoch ||
+		     (dsm_members_live_mask() & ~st->nodes)))
+		err = -EAGAIN;	/* a node froze nothing: it may have written */
+	if (late)
+		err = -ETIME;
+	return err;
+}
+
+/**
+ * dsm_freezes_destroy() - at module exit, once the links are gone
+ */
+void dsm_freezes_destroy(void)
+{
+	cancel_delayed_work_sync(&dsm_freeze_work);
+	memset(dsm_freezes, 0, sizeof(dsm_freezes));
+	dsm_freezes_used = 0;
+}
