@@ -35,7 +35,7 @@ check() {	# NAME LINE WANT
 }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..25"
 check "objects" "dsmctl " "show node join leave peers stats monitor region hot help"
 check "an object by its prefix" "dsmctl re" "region"
 check "options are skipped" "dsmctl -j st" "stats"
@@ -48,7 +48,7 @@ check "no guess for a value" "dsmctl node set id " ""
 check "key: a file" "dsmctl node set id 2 key $ROOT/Kbu" "$ROOT/Kbuild"
 check "key: or none" "dsmctl node set key no" "none"
 check "stats: reset" "dsmctl stats " "reset"
-check "region's commands" "dsmctl region " "list show"
+check "region's commands" "dsmctl region " "list show save load"
 check "hot's options" "dsmctl hot -" "-n -i"
 
 stub=$(mktemp -d)
@@ -62,6 +62,10 @@ chmod +x "$stub/dsmctl"
 PATH="$stub:$PATH" check "region show: the keys this node knows, in hex" \
 	"dsmctl region show " "0x5eed 0xc0de00b1"
 PATH="$stub:$PATH" check "region show: a key by its prefix" "dsmctl region show 0xc" "0xc0de00b1"
+PATH="$stub:$PATH" check "region save: a key" "dsmctl region save 0x5" "0x5eed"
+check "region save KEY: a file" "dsmctl region save 0x5eed $ROOT/Kbu" "$ROOT/Kbuild"
+check "region load: a file" "dsmctl region load $ROOT/Kbu" "$ROOT/Kbuild"
+check "region load FILE: the key is new" "dsmctl region load x " ""
 PATH="$stub:$PATH" check "hot: a region key" "dsmctl hot -n 5 0x5" "0x5eed"
 PATH="$stub:$PATH" check "hot: no key where -i wants seconds" "dsmctl hot -i " ""
 printf '#!/bin/sh\nexit 2\n' > "$stub/dsmctl"	# refused: not root

@@ -59,9 +59,12 @@ _dsmctl() {
 		;;
 	region)
 		if ((${#words[@]} == 1)); then
-			COMPREPLY=($(compgen -W "list show" -- "$cur"))
-		elif [[ ${words[1]} == show ]] && ((${#words[@]} == 2)); then
+			COMPREPLY=($(compgen -W "list show save load" -- "$cur"))
+		elif [[ ${words[1]} == @(show|save) ]] && ((${#words[@]} == 2)); then
 			COMPREPLY=($(compgen -W "$(_dsmctl_region_keys)" -- "$cur"))
+		elif [[ ${words[1]} == save && ${#words[@]} == 3 ]] ||
+		     [[ ${words[1]} == load && ${#words[@]} == 2 ]]; then
+			COMPREPLY=($(compgen -f -- "$cur"))	# the file
 		fi
 		;;
 	hot)	# a region key, unless a number for -n or -i comes next

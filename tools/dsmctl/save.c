@@ -106,9 +106,22 @@ static int read_all(int fd, void *buf, size_t len, off_t off)
 }
 
 /* One copy of the mapped region into @out, frozen. Return: 0 or -errno. */
-static int save_once(int dev, const uint8_t *map, uint64_t size, int out,
-		     uint8_t *buf, struct image_header *h)
+static double seconds(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * One copy of the mapped region into @out, frozen for @frozen seconds.
+ * Return: 0 or -errno.
+ */
+static int save_once(int dev, const uint8_t *map, uint64_t size, int out,
+		     uint8_t *buf, struct image_header *h, double *frozen)
+{
+	double t0 = seconds();
 	struct dsm_members m;
 	uint64_t off;
 	int err = 0;
@@ -129,6 +142,7 @@ static int save_once(int dev, const uint8_t *map, uint64_t size, int out,
 	}
 	if (ioctl(dev, DSM_IOC_THAW) && !err)
 		err = -errno;
+	*frozen = seconds() - t0;
 	h->time = time(NULL);
 	return err;
 }
@@ -140,6 +154,7 @@ int region_save(uint64_t key, const char *path)
 	uint8_t *map = MAP_FAILED, *buf = NULL;
 	uint64_t size = 0;
 	int dev, out = -1, err, tries;
+	double frozen = 0;
 
 	dev = attach(key, &size, DSM_ATTACH_NOCREATE);
 	if (dev < 0)
@@ -161,7 +176,7 @@ int region_save(uint64_t key, const char *path)
 		goto out;
 	}
 	for (tries = 1; tries <= SAVE_TRIES; tries++) {
-		err = save_once(dev, map, size, out, buf, &h);
+		err = save_once(dev, map, size, out, buf, &h, &frozen);
 		if (err != -EAGAIN)
 			break;
 		fprintf(stderr, "dsmctl: the cluster changed during the copy; copying again\n");
@@ -181,9 +196,10 @@ int region_save(uint64_t key, const char *path)
 		fail(err, "cannot write", path);
 		goto out;
 	}
-	printf("saved region %#llx: %llu pages, epoch %llu, crc %08x\n",
-	       (unsigned long long)key, (unsigned long long)h.pages,
-	       (unsigned long long)h.epoch, h.data_crc);
+	printf("saved region %#llx: %llu pages, frozen %.3f s, epoch %llu, crc %08x%s\n",
+	       (unsigned long long)key, (unsigned long long)h.pages, frozen,
+	       (unsigned long long)h.epoch, h.data_crc,
+	       tries > 1 ? " (copied again after a membership change)" : "");
 out:
 	if (out >= 0) {
 		close(out);
