@@ -254,7 +254,8 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 	case DSM_IOC_THAW:
 		err = dsm_dev_freeze(file, cmd == DSM_IOC_FREEZE);
 		if (err == -EAGAIN || err == -ETIME || err == -ENOTCONN ||
-		    err == -EINTR)
+		    err == -EINTR || err == -ENOSPC || err == -EPROTO ||
+		    err == -ENOMEM)
 			return err;	/* the cluster's doing, not a bad call */
 		break;
 	default:

@@ -142,9 +142,10 @@ struct dsm_freeze_state {
 int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st);
 int dsm_thaw_region(struct dsm_region *r, struct dsm_freeze_state *st);
 bool dsm_freeze_holds(u64 key);
+bool dsm_freeze_local(u64 key);
 void dsm_freezes_end(void);
 u32 dsm_freeze_on_msg(const struct dsm_net_msg *m);
-void dsm_freezes_destroy(void);
+void dsm_freezes_stop(void);
 
 /* pages.c: per-page state; runs the coherence protocol for cluster regions */
 struct page *dsm_pages_local(struct dsm_region *r, pgoff_t index);
@@ -169,6 +170,8 @@ int dsm_pages_handover(bool force);
 void dsm_pages_leave_end(void);
 void dsm_pages_free(struct dsm_region *r);
 bool dsm_pages_asking(struct dsm_region *r);
+void dsm_pages_unmap_region(struct dsm_region *r);
+bool dsm_pages_wait_writes(struct dsm_region *r, unsigned int ms);
 int dsm_pages_wait_word(struct dsm_region *r, pgoff_t index, unsigned int offset,
 			u32 expected, u64 timeout_ns);
 u64 dsm_pages_count(void);

@@ -12,7 +12,12 @@
  * copy from it; from then on a store needs a write grant, which waits. So
  * each page stays as it was copied until the thaw, and the copy is the
  * region's contents at the moment the last page was read: one point in the
- * sequential order of all accesses.
+ * sequential order of all accesses. The copier's own node is the exception
+ * (its reads of pages it holds exclusively are local), so there the freeze
+ * holds every store of the region's mappings: its PTEs are taken, stores
+ * fault and wait (dsm_freeze_local, pages.c), and the freeze goes out to
+ * the others once no write request of this node is in flight (one that a
+ * home held would keep the copier's read of that page waiting).
  *
  * The freezer records the freeze here, then asks every other live member
  * (FREEZE, a call): a node holds writes once it has answered, and the
@@ -25,9 +30,13 @@
  * (dsmctl copies again); and a FREEZE is refused with EAGAIN while a leave
  * or a census is under way. A freeze also ends on each node freeze_max_ms
  * after that node was told; the freezer's own deadline counts from before
- * it told anyone, so a THAW within it means the freeze held everywhere.
+ * it told anyone, an eighth shorter, so a THAW within it means the freeze
+ * held everywhere (with that much room for the nodes' clocks).
  * Faults whose request a home holds wait as long as a freeze lasts
  * (pages.c); no freeze outlives its freezer's membership or its file.
+ *
+ * A member may hold DSM_FREEZES_PER_NODE freezes on a node at once, so no
+ * member can take every slot; every freeze is counted (`freezes`).
  */
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
@@ -57,23 +66,26 @@ struct dsm_freeze {
 	unsigned long expires;
 };
 
+#define DSM_FREEZES_PER_NODE	4	/* freezes of one freezer a node holds */
+
 static struct dsm_freeze dsm_freezes[DSM_FREEZES_MAX];
 static unsigned int dsm_freezes_used;	/* slots in use: the fast path */
+static unsigned long dsm_freezes_gen;	/* dsm_freezes_end() calls */
+static bool dsm_freezes_stopped;	/* module exit: no work queued */
 static DEFINE_SPINLOCK(dsm_freezes_lock);
 
-static void dsm_freeze_work_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(dsm_freeze_work, dsm_freeze_work_fn);
+static void dsm_freeze_expire_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(dsm_freeze_expire_work, dsm_freeze_expire_fn);
+static void dsm_freeze_serve_fn(struct work_struct *work);
+static DECLARE_WORK(dsm_freeze_serve_work, dsm_freeze_serve_fn);
 
 static bool dsm_freeze_expired(const struct dsm_freeze *f)
 {
 	return time_after_eq(jiffies, f->expires);
 }
 
-/**
- * dsm_freeze_holds() - are write grants for region @key held here?
- * @key: the region
- */
-bool dsm_freeze_holds(u64 key)
+/* Is a freeze of region @key (by node @by; 0: any) held here? */
+static bool dsm_freeze_held(u64 key, u32 by)
 {
 	bool held = false;
 	int i;
@@ -83,9 +95,29 @@ bool dsm_freeze_holds(u64 key)
 	spin_lock(&dsm_freezes_lock);
 	for (i = 0; i < DSM_FREEZES_MAX && !held; i++)
 		held = dsm_freezes[i].id && dsm_freezes[i].key == key &&
+		       (!by || dsm_freezes[i].by == by) &&
 		       !dsm_freeze_expired(&dsm_freezes[i]);
 	spin_unlock(&dsm_freezes_lock);
 	return held;
+}
+
+/**
+ * dsm_freeze_holds() - are write grants for region @key held here?
+ * @key: the region
+ */
+bool dsm_freeze_holds(u64 key)
+{
+	return dsm_freeze_held(key, 0);
+}
+
+/**
+ * dsm_freeze_local() - does this node copy region @key: do the stores of
+ * its own mappings of it wait?
+ * @key: the region
+ */
+bool dsm_freeze_local(u64 key)
+{
+	return dsm_freeze_held(key, dsm_self_id());
 }
 
 /* When the first freeze held here runs out (locked); 0 if none is held. */
@@ -101,28 +133,51 @@ static unsigned long dsm_freeze_next(void)
 	return next;
 }
 
-/* Run the work at @when (jiffies), or now if that has passed. */
-static void dsm_freeze_work_at(unsigned long when)
+/*
+ * (Locked) end the first freeze to run out when it does: called whenever
+ * the set changes, so that the timer is never late.
+ */
+static void dsm_freeze_expire_at_next(void)
 {
-	mod_delayed_work(system_wq, &dsm_freeze_work,
-			 max_t(long, (long)(when - jiffies), 0));
+	unsigned long next = dsm_freeze_next();
+
+	if (next && !dsm_freezes_stopped)
+		mod_delayed_work(system_wq, &dsm_freeze_expire_work,
+				 max_t(long, (long)(next - jiffies), 0));
 }
 
-/* A freeze begins here. Return: 0, -EBUSY (that one exists), -ENOSPC. */
-static int dsm_freeze_add(u64 key, u64 id, u32 by)
+/* (Locked) serve what the freezes ended held, and wake waiting stores. */
+static void dsm_freeze_serve_soon(void)
+{
+	if (!dsm_freezes_stopped)
+		queue_work(system_wq, &dsm_freeze_serve_work);
+}
+
+/*
+ * A freeze begins here, unless freezes were ended since @gen (the cluster
+ * changed meanwhile). Return: 0, -EAGAIN, -EBUSY (that one exists),
+ * -ENOSPC (no slot, or its freezer holds DSM_FREEZES_PER_NODE).
+ */
+static int dsm_freeze_add(u64 key, u64 id, u32 by, unsigned long gen)
 {
 	struct dsm_freeze *slot = NULL;
-	unsigned long next = 0;
-	int i, err = 0;
+	int i, err = 0, of_by = 0;
 
 	spin_lock(&dsm_freezes_lock);
 	for (i = 0; i < DSM_FREEZES_MAX; i++) {
-		if (dsm_freezes[i].id == id && dsm_freezes[i].by == by)
+		if (!dsm_freezes[i].id) {
+			slot = slot ?: &dsm_freezes[i];
+			continue;
+		}
+		if (dsm_freezes[i].by != by)
+			continue;
+		of_by++;
+		if (dsm_freezes[i].id == id)
 			err = -EBUSY;
-		if (!dsm_freezes[i].id && !slot)
-			slot = &dsm_freezes[i];
 	}
-	if (!err && !slot)
+	if (gen != dsm_freezes_gen || dsm_freezes_stopped)
+		err = -EAGAIN;
+	else if (!err && (!slot || of_by >= DSM_FREEZES_PER_NODE))
 		err = -ENOSPC;
 	if (!err) {
 		slot->key = key;
@@ -130,14 +185,17 @@ static int dsm_freeze_add(u64 key, u64 id, u32 by)
 		slot->by = by;
 		slot->expires = jiffies + msecs_to_jiffies(READ_ONCE(dsm_freeze_max_ms));
 		dsm_freezes_used++;
-		next = dsm_freeze_next();
+		dsm_freeze_expire_at_next();	/* it ends by itself */
 	}
 	spin_unlock(&dsm_freezes_lock);
-	if (!err) {
+	if (!err)
 		dsm_stat_inc(DSM_STAT_FREEZES);
-		dsm_freeze_work_at(next);	/* it ends by itself */
-	}
 	return err;
+}
+
+static unsigned long dsm_freezes_gen_now(void)
+{
+	return READ_ONCE(dsm_freezes_gen);
 }
 
 /* Free slot @f (locked); its held requests are served by the work. */
@@ -163,9 +221,9 @@ static int dsm_freeze_end(u64 key, u64 id, u32 by)
 			continue;
 		err = dsm_freeze_expired(f) ? -ETIME : 0;
 		dsm_freeze_free(f);
+		dsm_freeze_serve_soon();
 	}
 	spin_unlock(&dsm_freezes_lock);
-	dsm_freeze_work_at(jiffies);	/* serve what it held */
 	return err;
 }
 
@@ -178,18 +236,18 @@ void dsm_freezes_end(void)
 {
 	int i, ended = 0;
 
-	if (!READ_ONCE(dsm_freezes_used))
-		return;
 	spin_lock(&dsm_freezes_lock);
+	dsm_freezes_gen++;	/* a freeze being added now is refused */
 	for (i = 0; i < DSM_FREEZES_MAX; i++) {
 		if (!dsm_freezes[i].id)
 			continue;
 		dsm_freeze_free(&dsm_freezes[i]);
 		ended++;
 	}
+	if (ended)
+		dsm_freeze_serve_soon();
 	spin_unlock(&dsm_freezes_lock);
 	atomic64_add(ended, &dsm_stats[DSM_STAT_FREEZES_BROKEN]);
-	dsm_freeze_work_at(jiffies);
 }
 
 /* Serve the requests a freeze held at this home (the page is locked). */
@@ -199,13 +257,16 @@ static void dsm_freeze_serve(struct dsm_pages_ctx *ctx)
 		dsm_pages_serve_queued(ctx);
 }
 
-/*
- * End the freezes that ran out, serve what no freeze holds any more, and
- * come back when the next one runs out.
- */
-static void dsm_freeze_work_fn(struct work_struct *work)
+/* Serve what no freeze holds any more, and wake the stores that waited. */
+static void dsm_freeze_serve_fn(struct work_struct *work)
 {
-	unsigned long next;
+	dsm_pages_walk(dsm_freeze_serve, true);
+	wake_up_all(&dsm_pages_wq);
+}
+
+/* End the freezes that ran out; come back when the next one does. */
+static void dsm_freeze_expire_fn(struct work_struct *work)
+{
 	int i, expired = 0;
 
 	spin_lock(&dsm_freezes_lock);
@@ -215,12 +276,11 @@ static void dsm_freeze_work_fn(struct work_struct *work)
 			expired++;
 		}
 	}
-	next = dsm_freeze_next();
+	if (expired)
+		dsm_freeze_serve_soon();
+	dsm_freeze_expire_at_next();
 	spin_unlock(&dsm_freezes_lock);
 	atomic64_add(expired, &dsm_stats[DSM_STAT_FREEZES_BROKEN]);
-	dsm_pages_walk(dsm_freeze_serve, true);
-	if (next)
-		dsm_freeze_work_at(next);
 }
 
 /**
@@ -235,6 +295,7 @@ u32 dsm_freeze_on_msg(const struct dsm_net_msg *m)
 	const struct dsm_wire_freeze *wf = m->payload;
 	struct dsm_wire_reply rep = {};
 	u64 key = le64_to_cpu(wf->key), id = le64_to_cpu(wf->id);
+	unsigned long gen = dsm_freezes_gen_now();	/* before the checks */
 	int err;
 
 	if (memchr_inv(wf->pad, 0, sizeof(wf->pad)) || !id ||
@@ -245,7 +306,7 @@ u32 dsm_freeze_on_msg(const struct dsm_net_msg *m)
 	else if (m->epoch != dsm_members_epoch() || dsm_pages_changing())
 		err = -EAGAIN;	/* the cluster is changing: it would end anyway */
 	else
-		err = dsm_freeze_add(key, id, m->from);
+		err = dsm_freeze_add(key, id, m->from, gen);
 	rep.status = cpu_to_le32((u32)err);
 	dsm_net_reply(m, DSM_MSG_REPLY, &rep, sizeof(rep));
 	return 0;
@@ -264,8 +325,10 @@ static int dsm_freeze_call(u32 id, u64 key, u64 fid, u8 op)
 
 	n = dsm_net_call(id, DSM_MSG_FREEZE, &wf, sizeof(wf), &rep, sizeof(rep),
 			 dsm_dead_timeout_ms(), NULL);
-	if (n == -ECONNRESET || n == -ETIMEDOUT)
-		return -ENOTCONN;	/* lost meanwhile: the freeze ends anyway */
+	if (n == -ECONNRESET)
+		return -ENOTCONN;	/* lost meanwhile */
+	if (n == -ETIMEDOUT)
+		return -EAGAIN;		/* slow, or about to be lost: try again */
 	if (n < 0)
 		return n;
 	n = n >= sizeof(rep.status) ? (int)le32_to_cpu(rep.status) : -EPROTO;
@@ -309,7 +372,9 @@ static int dsm_freeze_end_on(u64 nodes, u64 key, u64 fid)
 int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st)
 {
 	u64 epoch = dsm_members_epoch(), members, done = 0;
+	unsigned long gen = dsm_freezes_gen_now();
 	u32 self = dsm_self_id(), id;
+	unsigned int max_ms;
 	int err;
 
 	if (!r->cluster)
@@ -320,18 +385,26 @@ int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st)
 		return -EAGAIN;
 	st->id = get_random_u64() | 1;
 	st->epoch = epoch;
-	/* before anyone is told: no node's freeze ends before this */
-	st->deadline = jiffies + msecs_to_jiffies(READ_ONCE(dsm_freeze_max_ms));
+	/*
+	 * Before anyone is told, and an eighth short: no node's freeze ends
+	 * before this, whatever the granularity of its clock.
+	 */
+	max_ms = READ_ONCE(dsm_freeze_max_ms);
+	st->deadline = jiffies + msecs_to_jiffies(max_ms - max_ms / 8);
 	members = dsm_members_live_mask();
-	err = dsm_freeze_add(r->key, st->id, self);
-	if (!err)
+	err = dsm_freeze_add(r->key, st->id, self, gen);
+	if (!err) {
 		done |= dsm_node_bit(self);
+		/* this node's stores wait from now on; none is in flight */
+		dsm_pages_unmap_region(r);
+		err = dsm_pages_wait_writes(r, dsm_dead_timeout_ms()) ? -EAGAIN : 0;
+	}
 	for (id = 1; !err && id <= DSM_MAX_NODES; id++) {
 		if (id == self || !(members & dsm_node_bit(id)))
 			continue;
+		/* ended below even if it fails: it may have begun there */
+		done |= dsm_node_bit(id);
 		err = dsm_freeze_call(id, r->key, st->id, DSM_WIRE_FREEZE_BEGIN);
-		if (!err)
-			done |= dsm_node_bit(id);
 		if (fatal_signal_pending(current))
 			err = err ?: -EINTR;
 	}
@@ -371,11 +444,14 @@ int dsm_thaw_region(struct dsm_region *r, struct dsm_freeze_state *st)
 }
 
 /**
- * dsm_freezes_destroy() - at module exit, once the links are gone
+ * dsm_freezes_stop() - at module exit, before the links go: no freeze
+ * begins, and no work of this file runs, any more
  */
-void dsm_freezes_destroy(void)
+void dsm_freezes_stop(void)
 {
-	cancel_delayed_work_sync(&dsm_freeze_work);
-	memset(dsm_freezes, 0, sizeof(dsm_freezes));
-	dsm_freezes_used = 0;
+	spin_lock(&dsm_freezes_lock);
+	dsm_freezes_stopped = true;
+	spin_unlock(&dsm_freezes_lock);
+	cancel_delayed_work_sync(&dsm_freeze_expire_work);
+	cancel_work_sync(&dsm_freeze_serve_work);
 }

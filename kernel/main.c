@@ -59,10 +59,10 @@ static void __exit dsm_exit(void)
 	if (dsm_members_epoch() && !dsm_inject_crash)	/* peers see us leave */
 		dsm_cluster_leave(true, NULL);
 	dsm_members_exit();
+	dsm_freezes_stop();	/* its work sends: before the links go */
 	dsm_net_exit();
 	dsm_dev_exit();
 	dsm_barriers_destroy();
-	dsm_freezes_destroy();
 	dsm_regions_destroy();
 	pr_info("unloaded\n");
 }

@@ -1201,22 +1201,30 @@ static const char *dsm_pages_cannot_ask(const struct dsm_cpage *cp)
 	return NULL;
 }
 
+/* What a fault waits out before it may ask (dsm_pages_held_wait). */
+static bool dsm_pages_held(struct dsm_region *r, bool fenced)
+{
+	return fenced ? dsm_net_fenced() : dsm_freeze_local(r->key);
+}
+
 /*
  * A fault while this node is fenced (fence.c), once the fence has lasted
- * less than three dead timeouts: it waits for the lease, up to a second at
- * a time. Return: VM_FAULT_RETRY or SIGBUS, or 0 to fault again (no retry
- * allowed: it waited holding mmap_lock).
+ * less than three dead timeouts, or a store while this node copies the
+ * region (freeze.c): it waits for the lease, or the thaw, up to a second
+ * at a time. Return: VM_FAULT_RETRY or SIGBUS, or 0 to fault again (no
+ * retry allowed: it waited holding mmap_lock).
  */
-static vm_fault_t dsm_pages_fenced_wait(struct dsm_region *r, struct vm_fault *vmf,
-					bool may_drop)
+static vm_fault_t dsm_pages_held_wait(struct dsm_region *r, struct vm_fault *vmf,
+				      bool may_drop, bool fenced)
 {
-	dsm_stat_inc(DSM_STAT_FENCED_WAITS);
+	if (fenced)
+		dsm_stat_inc(DSM_STAT_FENCED_WAITS);
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 	kref_get(&r->ref);	/* the VMA may go once mmap_lock is dropped */
 	if (may_drop)
 		release_fault_lock(vmf);
-	wait_event_killable_timeout(dsm_pages_wq, !dsm_net_fenced(), HZ);
+	wait_event_killable_timeout(dsm_pages_wq, !dsm_pages_held(r, fenced), HZ);
 	dsm_region_put(r);
 	if (may_drop)
 		return VM_FAULT_RETRY;
@@ -1242,7 +1250,7 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 	unsigned long timeout;
 	struct dsm_pages_ctx ctx;
 	unsigned long deadline;
-	bool may_drop, leaving;
+	bool may_drop, leaving, fenced;
 	const char *why;
 	vm_fault_t ret;
 
@@ -1254,16 +1262,17 @@ again:
 	leaving = false;
 	dsm_pages_ctx_init(&ctx, r, cp, vmf->pgoff);
 	lock_page(cp->page);
-	if (dsm_net_fenced()) {
+	fenced = dsm_net_fenced();
+	if (fenced || (write && dsm_freeze_local(r->key))) {
 		why = "no quorum for three dead timeouts (fenced)";
-		if (dsm_net_fenced_ms() > 3 * dsm_dead_timeout_ms())
+		if (fenced && dsm_net_fenced_ms() > 3 * dsm_dead_timeout_ms())
 			goto sigbus;
 		if (mkwrite)	/* the store faults again, and waits there */
 			dsm_pages_zap(r, vmf->pgoff);
 		unlock_page(cp->page);
 		if (mkwrite)
 			return VM_FAULT_NOPAGE;
-		ret = dsm_pages_fenced_wait(r, vmf, may_drop);
+		ret = dsm_pages_held_wait(r, vmf, may_drop, fenced);
 		if (ret)
 			return ret;
 		goto again;
@@ -1511,6 +1520,54 @@ bool dsm_pages_asking(struct dsm_region *r)
 			cond_resched();
 	}
 	return false;
+}
+
+/**
+ * dsm_pages_unmap_region() - take every PTE of cluster region @r on this
+ * node, each under its page lock: a fault that checked what it may do
+ * before holds that lock until its PTE is in, so that PTE goes too
+ * @r: the region
+ */
+void dsm_pages_unmap_region(struct dsm_region *r)
+{
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	xa_for_each(&r->pages, index, cp) {
+		lock_page(cp->page);
+		dsm_pages_zap(r, index);
+		unlock_page(cp->page);
+		if (!(index % 1024))
+			cond_resched();
+	}
+}
+
+/* A write request of this node for a page of @r is in flight. */
+static bool dsm_pages_writing(struct dsm_region *r)
+{
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	xa_for_each(&r->pages, index, cp)
+		if (READ_ONCE(cp->node.pending) == DSM_COH_REQ_WRITE &&
+		    !READ_ONCE(cp->failed))
+			return true;
+	return false;
+}
+
+/**
+ * dsm_pages_wait_writes() - wait up to @ms for this node's write requests
+ * for pages of @r to end
+ * @r:  the region
+ * @ms: the longest wait
+ *
+ * Return: true if one is still in flight (or the caller was killed).
+ */
+bool dsm_pages_wait_writes(struct dsm_region *r, unsigned int ms)
+{
+	return !wait_event_killable_timeout(dsm_pages_wq, !dsm_pages_writing(r),
+					    msecs_to_jiffies(ms)) ||
+	       fatal_signal_pending(current);
 }
 
 /**

@@ -2919,15 +2919,17 @@ static void test_cleanup(void)
 
 /*
  * save: a consistent copy under writers (dsmctl region save). Pages 1..64
- * of region KEY hold a balance each (1000); nodes 2 and 3 move one unit at
- * a time between random pages with an atomic subtract, then an atomic add.
+ * of region KEY hold a balance each (1000); every node (node 1, which
+ * saves, from a thread) moves one unit at a time between random pages
+ * with an atomic subtract, then an atomic add.
  * At any moment the balances sum to the total less at most one unit per
  * writer in the middle of a move, so a copy that is a cut sums to that;
  * a copy whose pages were read at different moments drifts by the moves
  * made between its reads. Node 1 saves the region three times meanwhile,
  * then loads the copy under KEY + 1, which nodes 2 and 3 compare with the
  * file. Then the freeze itself: node 1 freezes KEY and reads page 5; node
- * 2 stores to it: the store waits (node 1's copy stays valid) until node 1
+ * 2 stores to it, and says so once its request is sent (counted in
+ * write_faults_remote): the store waits (node 1's copy stays valid) until node 1
  * closes its file, then completes (no SIGBUS). Then with the freeze left
  * to run out (freeze_max_ms 1000 everywhere): the store completes while
  * node 1 still holds the freeze, and THAW says ETIME.
@@ -2935,7 +2937,7 @@ static void test_cleanup(void)
  */
 #define SV_PAGES	64
 #define SV_TOTAL	(SV_PAGES * 1000ull)
-#define SV_WRITERS	2
+#define SV_WRITERS	3
 #define SV_MARK		1000000ull
 #define SV_SIZE		((SV_PAGES + 1) * 4096ul)
 
@@ -2999,8 +3001,10 @@ static int sv_said(const char *what)
 	return !system(cmd);
 }
 
-static void sv_writer(void *base, struct sv_ctrl *ctrl)
+/* Moves units between random pages of the region at @base until told. */
+static void *sv_writer(void *base)
 {
+	struct sv_ctrl *ctrl = base;
 	unsigned int seed = me * 7919;
 	uint64_t moves = 0;
 	int i, j;
@@ -3015,16 +3019,24 @@ static void sv_writer(void *base, struct sv_ctrl *ctrl)
 		moves++;
 	}
 	ctrl->moves[me] = moves;
+	return NULL;
 }
 
-static void sv_saver(uint64_t key, struct sv_ctrl *ctrl)
+static void sv_saver(uint64_t key, void *base)
 {
+	struct sv_ctrl *ctrl = base;
 	uint64_t sum, hash = 0;
 	char cmd[128];
 	int k, rc, read;
 
+	pthread_t writer;
+
 	snprintf(cmd, sizeof(cmd), "dsmctl region save %#llx /tmp/sv.img > /tmp/sv.out 2>&1",
 		 (unsigned long long)key);
+	if (pthread_create(&writer, NULL, sv_writer, base)) {
+		tap(0, "start a writer");
+		exit(1);
+	}
 	for (k = 1; k <= 3; k++) {
 		usleep(500000);
 		rc = sv_run(cmd);
@@ -3035,6 +3047,19 @@ static void sv_saver(uint64_t key, struct sv_ctrl *ctrl)
 	}
 	ctrl->hash = hash;
 	__atomic_store_n(&ctrl->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(writer, NULL);
+}
+
+/* FREEZE, again while the cluster is changing (EAGAIN). Return: errno. */
+static int sv_freeze(int fd)
+{
+	double t0 = now();
+	int err;
+
+	do {
+		err = ioctl(fd, DSM_IOC_FREEZE) ? errno : 0;
+	} while (err == EAGAIN && now() - t0 < 60 && !usleep(200000));
+	return err;
 }
 
 /* Bad files and calls (node 1). */
@@ -3067,13 +3092,22 @@ static void sv_refusals(uint64_t key)
 	}
 	rc = ioctl(r.fd, DSM_IOC_THAW) ? errno : 0;
 	tap(rc == EINVAL, "THAW with no freeze: EINVAL (%s)", strerror(rc));
-	rc = ioctl(r.fd, DSM_IOC_FREEZE) ? errno : 0;
+	rc = sv_freeze(r.fd);
 	tap(rc == 0, "FREEZE (%s)", strerror(rc));
 	rc = ioctl(r.fd, DSM_IOC_FREEZE) ? errno : 0;
 	tap(rc == EBUSY, "... twice: EBUSY (%s)", strerror(rc));
 	rc = ioctl(r.fd, DSM_IOC_THAW) ? errno : 0;
 	tap(rc == 0, "... THAW at once: it held (%s)", strerror(rc));
 	dsm_detach(&r);
+}
+
+static volatile uint64_t *sv_store;
+
+static void *sv_storer(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(sv_store, SV_MARK, __ATOMIC_SEQ_CST);
+	return NULL;
 }
 
 /*
@@ -3084,26 +3118,34 @@ static void sv_refusals(uint64_t key)
 static void sv_held(uint64_t key, void *base, struct sv_ctrl *sig, int pg, int runout)
 {
 	volatile uint64_t *a = sv_acct(base, pg);
-	uint64_t before = *a;
-	struct dsm_region r;
+	uint64_t before = *a, asked;
+	struct dsm_region r = { .fd = -1 };
+	pthread_t store;
 	char name[32];
 	double t0;
 	int rc, seen;
 
 	if (me == 1) {
-		if (dsm_attach(key, 0, 0, &r) || ioctl(r.fd, DSM_IOC_FREEZE)) {
-			tap(0, "freeze %#llx: %s", (unsigned long long)key, strerror(errno));
-			exit(1);
-		}
+		rc = dsm_attach(key, 0, 0, &r);
+		rc = rc ? -rc : sv_freeze(r.fd);
+		tap(!rc, "freeze %#llx (%s)", (unsigned long long)key, strerror(rc));
 		before = *a;	/* a shared copy: a store elsewhere needs a grant */
 	}
 	snprintf(name, sizeof(name), "sv-frozen-%d", pg);
 	barrier(name);
 	if (me == 2) {
-		__atomic_store_n(&sig->started, pg, __ATOMIC_SEQ_CST);	/* another region */
+		asked = stat_of("write_faults_remote");
+		sv_store = a;
 		t0 = now();
-		__atomic_fetch_add(a, SV_MARK, __ATOMIC_SEQ_CST);
-		tap(1, "a store to frozen page %d waited %.1f s, then went on (no SIGBUS)", pg, now() - t0);
+		if (pthread_create(&store, NULL, sv_storer, NULL))
+			exit(1);
+		while (stat_of("write_faults_remote") == asked && now() - t0 < 30)
+			usleep(20000);
+		/* its request is on its way: node 1 looks (another region) */
+		__atomic_store_n(&sig->started, pg, __ATOMIC_SEQ_CST);
+		pthread_join(store, NULL);	/* a SIGBUS would end the test */
+		printf("# node 2: a store to frozen page %d waited %.1f s, then went on\n",
+		       pg, now() - t0);
 	} else if (me == 1) {
 		while (__atomic_load_n(&sig->started, __ATOMIC_SEQ_CST) != (uint64_t)pg)
 			usleep(10000);
@@ -3118,7 +3160,8 @@ static void sv_held(uint64_t key, void *base, struct sv_ctrl *sig, int pg, int r
 			rc = ioctl(r.fd, DSM_IOC_THAW) ? errno : 0;
 			tap(rc == ETIME, "... and THAW says ETIME (%s)", strerror(rc));
 		}
-		dsm_detach(&r);	/* ends a freeze that still holds */
+		if (r.fd >= 0)
+			dsm_detach(&r);	/* ends a freeze that still holds */
 		for (seen = 0, t0 = now(); !seen && now() - t0 < 30; usleep(20000))
 			seen = *a == before + SV_MARK;
 		if (!runout)
@@ -3143,15 +3186,15 @@ static void test_save(uint64_t key)
 			*sv_acct(base, i) = 1000;
 	barrier("sv-init");
 	if (me == 1)
-		sv_saver(key, ctrl);
-	else if (me <= 1 + SV_WRITERS)
-		sv_writer(base, ctrl);
+		sv_saver(key, base);
+	else
+		sv_writer(base);
 	barrier("sv-stopped");
 	for (i = 1; i <= SV_PAGES; i++)
 		sum += *sv_acct(base, i);
-	tap(sum == SV_TOTAL, "after the writers stopped the balances sum to %llu (%llu moves by node 2, %llu by node 3)",
-	    (unsigned long long)sum, (unsigned long long)ctrl->moves[2],
-	    (unsigned long long)ctrl->moves[3]);
+	tap(sum == SV_TOTAL, "after the writers stopped the balances sum to %llu (moves by nodes 1-3: %llu, %llu, %llu)",
+	    (unsigned long long)sum, (unsigned long long)ctrl->moves[1],
+	    (unsigned long long)ctrl->moves[2], (unsigned long long)ctrl->moves[3]);
 
 	if (me == 1) {
 		snprintf(cmd, sizeof(cmd), "dsmctl region load /tmp/sv.img %#llx > /tmp/sv.out 2>&1",
@@ -3173,8 +3216,10 @@ static void test_save(uint64_t key)
 
 	sv_held(key, base, sig, 5, 0);
 	set_param("freeze_max_ms", "1000");
+	barrier("sv-short");	/* on every node before the freeze */
 	sv_held(key, base, sig, 6, 1);
 	set_param("freeze_max_ms", "60000");
+	barrier("sv-long");
 	tap(stat_of("freezes") > freezes, "freezes counted (%llu)",
 	    (unsigned long long)(stat_of("freezes") - freezes));
 	munmap(base, SV_SIZE);

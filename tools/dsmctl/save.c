@@ -4,10 +4,12 @@
  *
  * save attaches the region, freezes it cluster-wide (DSM_IOC_FREEZE: no
  * node is granted write access meanwhile), reads every page through a
- * mapping into FILE, and thaws it (DSM_IOC_THAW). If the thaw says the
+ * mapping into FILE.tmp, and thaws it (DSM_IOC_THAW). If the thaw says the
  * freeze did not hold everywhere (the membership changed meanwhile), the
  * copy is made again, a few times. The copy is then the region's contents
- * at one moment: every page as it was when the last one was read.
+ * at one moment: every page as it was when the last one was read. Only a
+ * complete copy replaces FILE (rename). A page that cannot be read (its
+ * only copy was lost: SIGBUS) fails the save.
  *
  * load checks the whole file first (header and data checksums), then
  * creates the region (it must not exist) and writes it. Both show their
@@ -15,6 +17,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +48,8 @@ static void progress(const char *verb, uint64_t done, uint64_t total)
 {
 	if (!isatty(STDERR_FILENO))
 		return;
-	fprintf(stderr, "\r%s %llu of %llu MiB", verb,
-		(unsigned long long)(done >> 20),
-		(unsigned long long)(total >> 20));
+	fprintf(stderr, "\r%s %.1f of %.1f MiB", verb, done / 1048576.0,
+		total / 1048576.0);
 	if (done == total)
 		fputc('\n', stderr);
 }
@@ -114,6 +117,29 @@ static double seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Copy @len bytes of the region; -EIO if a page is lost (SIGBUS). */
+static int copy_pages(uint8_t *to, const uint8_t *from, size_t len)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int err = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(bus_jmp, 1))
+		memcpy(to, from, len);	/* read faults: shared copies */
+	else
+		err = -EIO;
+	sigaction(SIGBUS, &old, NULL);
+	return err;
+}
+
 /*
  * One copy of the mapped region into @out, frozen for @frozen seconds.
  * Return: 0 or -errno.
@@ -122,7 +148,7 @@ static int save_once(int dev, const uint8_t *map, uint64_t size, int out,
 		     uint8_t *buf, struct image_header *h, double *frozen)
 {
 	double t0 = seconds();
-	struct dsm_members m;
+	struct dsm_members m = {};
 	uint64_t off;
 	int err = 0;
 
@@ -135,7 +161,12 @@ static int save_once(int dev, const uint8_t *map, uint64_t size, int out,
 	for (off = 0; !err && off < size; off += CHUNK) {
 		size_t len = size - off < CHUNK ? size - off : CHUNK;
 
-		memcpy(buf, map + off, len);	/* read faults: shared copies */
+		err = copy_pages(buf, map + off, len);
+		if (err) {
+			fprintf(stderr, "dsmctl: a page at offset %llu..%llu cannot be read: its data is lost\n",
+				(unsigned long long)off, (unsigned long long)(off + len));
+			break;
+		}
 		h->data_crc = image_crc32(h->data_crc, buf, len);
 		err = write_all(out, buf, len, IMAGE_HEADER_SIZE + off);
 		progress("saved", off + len, size);
@@ -155,6 +186,7 @@ int region_save(uint64_t key, const char *path)
 	uint64_t size = 0;
 	int dev, out = -1, err, tries;
 	double frozen = 0;
+	char *tmp = NULL;
 
 	dev = attach(key, &size, DSM_ATTACH_NOCREATE);
 	if (dev < 0)
@@ -170,9 +202,12 @@ int region_save(uint64_t key, const char *path)
 		err = fail(-errno, "cannot map the region", NULL);
 		goto out;
 	}
-	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		tmp = NULL;
+	out = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 	if (out < 0 || !buf) {
-		err = fail(out < 0 ? -errno : -ENOMEM, "cannot write", path);
+		err = fail(out < 0 && tmp ? -errno : -ENOMEM, "cannot write",
+			   tmp ?: path);
 		goto out;
 	}
 	for (tries = 1; tries <= SAVE_TRIES; tries++) {
@@ -192,6 +227,8 @@ int region_save(uint64_t key, const char *path)
 	err = write_all(out, hdr, sizeof(hdr), 0);
 	if (!err && fsync(out))
 		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
 	if (err) {
 		fail(err, "cannot write", path);
 		goto out;
@@ -204,10 +241,11 @@ out:
 	if (out >= 0) {
 		close(out);
 		if (err)
-			unlink(path);
+			unlink(tmp);
 	}
 	if (map != MAP_FAILED)
 		munmap(map, size);
+	free(tmp);
 	free(buf);
 	close(dev);
 	return err;
@@ -239,8 +277,9 @@ static int load_pass(int in, const struct image_header *h, uint8_t *buf,
 int region_load(const char *path, const uint64_t *key)
 {
 	uint8_t hdr[IMAGE_HEADER_SIZE], *buf = NULL, *map = MAP_FAILED;
+	struct dsm_remove rm;
 	struct image_header h;
-	const char *why;
+	const char *why = NULL;
 	struct stat st;
 	uint32_t crc;
 	int in, dev = -1, err;
@@ -280,21 +319,22 @@ int region_load(const char *path, const uint64_t *key)
 		goto out;
 	}
 	map = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev, 0);
-	if (map == MAP_FAILED) {
+	if (map == MAP_FAILED)
 		err = fail(-errno, "cannot map the region", NULL);
-		goto out;
-	}
-	err = load_pass(in, &h, buf, map, &crc);
+	else
+		err = load_pass(in, &h, buf, map, &crc);
 	if (!err && crc != h.data_crc) {
 		fprintf(stderr, "dsmctl: %s changed while it was loaded\n", path);
 		err = -EINVAL;
 	}
-	if (err) {
-		struct dsm_remove rm = { .key = h.key };
-
-		munmap(map, h.size);
+	if (err) {	/* no half-loaded region */
+		if (map != MAP_FAILED)
+			munmap(map, h.size);
 		map = MAP_FAILED;
-		ioctl(dev, DSM_IOC_REMOVE, &rm);	/* no half-loaded region */
+		rm.key = h.key;
+		if (ioctl(dev, DSM_IOC_REMOVE, &rm))
+			fprintf(stderr, "dsmctl: region %#llx is left half-loaded: remove it (%s)\n",
+				(unsigned long long)h.key, strerror(errno));
 		goto out;
 	}
 	printf("loaded region %#llx: %llu pages, crc %08x\n",

@@ -243,14 +243,21 @@ struct dsm_barrier_arrive {
  * changes, a member leaves or is lost, or after the module parameter
  * freeze_max_ms (from FREEZE); closing the file ends it too.
  *
+ * While this node freezes a region, stores to it by this node's processes
+ * wait too (its reads of pages it holds exclusively need no other node).
+ *
  * FREEZE errors: EOPNOTSUPP (a local region), ENXIO (no region attached),
  * EBUSY (this file holds a freeze already), EAGAIN (the membership is
- * changing: a leave or a census is under way; try again), ENOSPC (a node
- * holds DSM_FREEZES_MAX freezes), ENOTCONN (not a member, or a member was
- * lost meanwhile), EINTR. THAW returns 0 if the freeze held on every
- * member until THAW, the copy is then a cut; else EAGAIN (it ended early
- * somewhere: copy again), ETIME (freeze_max_ms passed), EINVAL (no freeze
- * on this file).
+ * changing: a leave or a census is under way, or a member did not answer
+ * or a write of this node did not end within the dead timeout; try
+ * again), ENOSPC (a node holds DSM_FREEZES_MAX freezes, or 4 of this
+ * node's), ENOTCONN (not a member, or a member was lost meanwhile),
+ * EPROTO (a member answered what a freeze cannot get), ENOMEM, EINTR.
+ * THAW returns 0 if the freeze held on every member until THAW, the copy
+ * is then a cut; else EAGAIN (it ended early somewhere, or a member did
+ * not answer: copy again), ETIME (7/8 of freeze_max_ms passed), EINVAL (no
+ * freeze on this file), EPROTO, ENOMEM, EINTR (the freeze still ends
+ * everywhere).
  */
 #define DSM_FREEZES_MAX		16	/* freezes a node holds at once */
 
