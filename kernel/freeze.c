@@ -57,12 +57,15 @@ MODULE_PARM_DESC(freeze_max_ms, "longest a region freeze holds writes (ms)");
  * @key:     the region
  * @id:      the freezer's token (0: the slot is free)
  * @by:      the freezer's node
+ * @armed:   this node's homes hold write requests (the freezer's own
+ *           entry holds only its node's stores until it tells the others)
  * @expires: jiffies when it ends by itself
  */
 struct dsm_freeze {
 	u64 key;
 	u64 id;
 	u32 by;
+	bool armed;
 	unsigned long expires;
 };
 
@@ -84,7 +87,7 @@ static bool dsm_freeze_expired(const struct dsm_freeze *f)
 	return time_after_eq(jiffies, f->expires);
 }
 
-/* Is a freeze of region @key (by node @by; 0: any) held here? */
+/* Is a freeze of region @key (by node @by, or armed) held here? */
 static bool dsm_freeze_held(u64 key, u32 by)
 {
 	bool held = false;
@@ -95,7 +98,7 @@ static bool dsm_freeze_held(u64 key, u32 by)
 	spin_lock(&dsm_freezes_lock);
 	for (i = 0; i < DSM_FREEZES_MAX && !held; i++)
 		held = dsm_freezes[i].id && dsm_freezes[i].key == key &&
-		       (!by || dsm_freezes[i].by == by) &&
+		       (by ? dsm_freezes[i].by == by : dsm_freezes[i].armed) &&
 		       !dsm_freeze_expired(&dsm_freezes[i]);
 	spin_unlock(&dsm_freezes_lock);
 	return held;
@@ -158,7 +161,7 @@ static void dsm_freeze_serve_soon(void)
  * changed meanwhile). Return: 0, -EAGAIN, -EBUSY (that one exists),
  * -ENOSPC (no slot, or its freezer holds DSM_FREEZES_PER_NODE).
  */
-static int dsm_freeze_add(u64 key, u64 id, u32 by, unsigned long gen)
+static int dsm_freeze_add(u64 key, u64 id, u32 by, unsigned long gen, bool armed)
 {
 	struct dsm_freeze *slot = NULL;
 	int i, err = 0, of_by = 0;
@@ -183,6 +186,7 @@ static int dsm_freeze_add(u64 key, u64 id, u32 by, unsigned long gen)
 		slot->key = key;
 		slot->id = id;
 		slot->by = by;
+		slot->armed = armed;
 		slot->expires = jiffies + msecs_to_jiffies(READ_ONCE(dsm_freeze_max_ms));
 		dsm_freezes_used++;
 		dsm_freeze_expire_at_next();	/* it ends by itself */
@@ -196,6 +200,18 @@ static int dsm_freeze_add(u64 key, u64 id, u32 by, unsigned long gen)
 static unsigned long dsm_freezes_gen_now(void)
 {
 	return READ_ONCE(dsm_freezes_gen);
+}
+
+/* The freezer's own freeze @id holds this node's homes' grants too. */
+static void dsm_freeze_arm(u64 id)
+{
+	int i;
+
+	spin_lock(&dsm_freezes_lock);
+	for (i = 0; i < DSM_FREEZES_MAX; i++)
+		if (dsm_freezes[i].id == id && dsm_freezes[i].by == dsm_self_id())
+			dsm_freezes[i].armed = true;
+	spin_unlock(&dsm_freezes_lock);
 }
 
 /* Free slot @f (locked); its held requests are served by the work. */
@@ -306,7 +322,7 @@ u32 dsm_freeze_on_msg(const struct dsm_net_msg *m)
 	else if (m->epoch != dsm_members_epoch() || dsm_pages_changing())
 		err = -EAGAIN;	/* the cluster is changing: it would end anyway */
 	else
-		err = dsm_freeze_add(key, id, m->from, gen);
+		err = dsm_freeze_add(key, id, m->from, gen, true);
 	rep.status = cpu_to_le32((u32)err);
 	dsm_net_reply(m, DSM_MSG_REPLY, &rep, sizeof(rep));
 	return 0;
@@ -392,13 +408,19 @@ int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st)
 	max_ms = READ_ONCE(dsm_freeze_max_ms);
 	st->deadline = jiffies + msecs_to_jiffies(max_ms - max_ms / 8);
 	members = dsm_members_live_mask();
-	err = dsm_freeze_add(r->key, st->id, self, gen);
+	err = dsm_freeze_add(r->key, st->id, self, gen, false);
 	if (!err) {
 		done |= dsm_node_bit(self);
-		/* this node's stores wait from now on; none is in flight */
+		/*
+		 * This node's stores wait from now on; once none is in flight,
+		 * its homes hold the others' (who are told next: a home that
+		 * held them earlier would keep them waiting unawares).
+		 */
 		dsm_pages_unmap_region(r);
 		err = dsm_pages_wait_writes(r, dsm_dead_timeout_ms()) ? -EAGAIN : 0;
 	}
+	if (!err)
+		dsm_freeze_arm(st->id);
 	for (id = 1; !err && id <= DSM_MAX_NODES; id++) {
 		if (id == self || !(members & dsm_node_bit(id)))
 			continue;
