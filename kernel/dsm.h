@@ -143,6 +143,7 @@ int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st);
 int dsm_thaw_region(struct dsm_region *r, struct dsm_freeze_state *st);
 bool dsm_freeze_holds(u64 key);
 bool dsm_freeze_local(u64 key);
+bool dsm_freeze_waits(u64 key);
 void dsm_freezes_end(void);
 u32 dsm_freeze_on_msg(const struct dsm_net_msg *m);
 void dsm_freezes_stop(void);

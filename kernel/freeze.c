@@ -74,6 +74,7 @@ struct dsm_freeze {
 static struct dsm_freeze dsm_freezes[DSM_FREEZES_MAX];
 static unsigned int dsm_freezes_used;	/* slots in use: the fast path */
 static unsigned long dsm_freezes_gen;	/* dsm_freezes_end() calls */
+static unsigned long dsm_freezes_last_end;	/* jiffies a freeze last ended */
 static bool dsm_freezes_stopped;	/* module exit: no work queued */
 static DEFINE_SPINLOCK(dsm_freezes_lock);
 
@@ -114,12 +115,27 @@ bool dsm_freeze_holds(u64 key)
 }
 
 /**
+ * dsm_freeze_waits() - may a request for a page of region @key be held at
+ * its home? While a freeze holds here, and for a dead timeout after one
+ * ended here (the home's may end later: it was told later, or thawed
+ * after this node).
+ * @key: the region
+ */
+bool dsm_freeze_waits(u64 key)
+{
+	return dsm_freeze_holds(key) ||
+	       time_before(jiffies, READ_ONCE(dsm_freezes_last_end) +
+			   msecs_to_jiffies(dsm_dead_timeout_ms()));
+}
+
+/**
  * dsm_freeze_local() - does this node copy region @key: do the stores of
  * its own mappings of it wait?
  * @key: the region
  */
 bool dsm_freeze_local(u64 key)
 {
+	smp_mb();	/* the caller's new page, then the freezes (pairs below) */
 	return dsm_freeze_held(key, dsm_self_id());
 }
 
@@ -197,9 +213,13 @@ static int dsm_freeze_add(u64 key, u64 id, u32 by, unsigned long gen, bool armed
 	return err;
 }
 
+/* Sample the generation, before looking at what would end a freeze. */
 static unsigned long dsm_freezes_gen_now(void)
 {
-	return READ_ONCE(dsm_freezes_gen);
+	unsigned long gen = READ_ONCE(dsm_freezes_gen);
+
+	smp_rmb();	/* pairs with dsm_freezes_end() */
+	return gen;
 }
 
 /* The freezer's own freeze @id holds this node's homes' grants too. */
@@ -219,6 +239,7 @@ static void dsm_freeze_free(struct dsm_freeze *f)
 {
 	f->id = 0;
 	dsm_freezes_used--;
+	WRITE_ONCE(dsm_freezes_last_end, jiffies);
 }
 
 /*
@@ -252,6 +273,7 @@ void dsm_freezes_end(void)
 {
 	int i, ended = 0;
 
+	smp_mb();	/* what ends it is seen by whoever sees the new generation */
 	spin_lock(&dsm_freezes_lock);
 	dsm_freezes_gen++;	/* a freeze being added now is refused */
 	for (i = 0; i < DSM_FREEZES_MAX; i++) {
@@ -360,19 +382,23 @@ static int dsm_freeze_call(u32 id, u64 key, u64 fid, u8 op)
 	}
 }
 
-/* End freeze @fid of @key on the nodes of @nodes. Return: the first error. */
+/*
+ * End freeze @fid of @key on the nodes of @nodes, this node last (its
+ * homes held the others' requests last). Return: the first error.
+ */
 static int dsm_freeze_end_on(u64 nodes, u64 key, u64 fid)
 {
 	u32 self = dsm_self_id(), id;
 	int err = 0, e;
 
 	for (id = 1; id <= DSM_MAX_NODES; id++) {
-		if (!(nodes & dsm_node_bit(id)))
+		if (id == self || !(nodes & dsm_node_bit(id)))
 			continue;
-		if (id == self)
-			e = dsm_freeze_end(key, fid, self);
-		else
-			e = dsm_freeze_call(id, key, fid, DSM_WIRE_FREEZE_END);
+		e = dsm_freeze_call(id, key, fid, DSM_WIRE_FREEZE_END);
+		err = err ?: e;
+	}
+	if (nodes & dsm_node_bit(self)) {
+		e = dsm_freeze_end(key, fid, self);
 		err = err ?: e;
 	}
 	return err;
@@ -409,6 +435,7 @@ int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st)
 	st->deadline = jiffies + msecs_to_jiffies(max_ms - max_ms / 8);
 	members = dsm_members_live_mask();
 	err = dsm_freeze_add(r->key, st->id, self, gen, false);
+	smp_mb();	/* the freeze, then the pages (pairs with dsm_freeze_local) */
 	if (!err) {
 		done |= dsm_node_bit(self);
 		/*
@@ -419,6 +446,8 @@ int dsm_freeze_region(struct dsm_region *r, struct dsm_freeze_state *st)
 		dsm_pages_unmap_region(r);
 		err = dsm_pages_wait_writes(r, dsm_dead_timeout_ms()) ? -EAGAIN : 0;
 	}
+	if (!err && gen != dsm_freezes_gen_now())
+		err = -EAGAIN;	/* ended meanwhile: tell nobody */
 	if (!err)
 		dsm_freeze_arm(st->id);
 	for (id = 1; !err && id <= DSM_MAX_NODES; id++) {

@@ -440,12 +440,12 @@ static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
 static void dsm_members_on_lost(u32 id, u32 reason)
 {
 	dsm_barriers_node_lost(id);
-	dsm_freezes_end();	/* a census moves homes */
 	/* a member that died, not one that left (or this node leaving) */
 	dsm_pages_node_lost(id, (reason == DSM_REASON_HEARTBEAT ||
 				 reason == DSM_REASON_INCARNATION ||
 				 reason == DSM_REASON_DECLARED) &&
 			    dsm_members_epoch() && dsm_members_has(id));
+	dsm_freezes_end();	/* once the census is open: a census moves homes */
 	dsm_regions_forget_remover(id);
 }
 

@@ -1341,7 +1341,7 @@ refault:
 			goto sigbus;
 		if (cp->waiters && time_after(jiffies, cp->wait_since + timeout) &&
 		    (dsm_pages_home_leaving(cp->home) || dsm_census_waits() ||
-		     dsm_freeze_holds(r->key))) {
+		     dsm_freeze_waits(r->key))) {
 			/* answered once the leave is applied, the census is over, or the thaw */
 			cp->wait_since = jiffies;
 		} else if (cp->waiters && time_after(jiffies, cp->wait_since + timeout)) {

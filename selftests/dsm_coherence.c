@@ -2942,8 +2942,18 @@ static void test_cleanup(void)
 #define SV_SIZE		((SV_PAGES + 1) * 4096ul)
 
 struct sv_ctrl {
-	uint64_t stop, hash, started, moves[4];
+	uint64_t stop, hash, started, checked, acked, moves[4];
 };
+
+/* Wait until *@word is @v (30 s at most). */
+static int sv_await(volatile uint64_t *word, uint64_t v)
+{
+	double t0 = now();
+
+	while (__atomic_load_n(word, __ATOMIC_SEQ_CST) != v && now() - t0 < 30)
+		usleep(10000);
+	return *word == v;
+}
 
 static uint64_t sv_fnv(const void *p, size_t n)
 {
@@ -3143,6 +3153,12 @@ static void sv_held(uint64_t key, void *base, struct sv_ctrl *sig, int pg, int r
 			usleep(20000);
 		/* its request is on its way: node 1 looks (another region) */
 		__atomic_store_n(&sig->started, pg, __ATOMIC_SEQ_CST);
+		if (!runout) {	/* node 1 found the page unchanged: still waiting? */
+			sv_await(&sig->checked, pg);
+			tap(pthread_tryjoin_np(store, NULL) == EBUSY,
+			    "the store to frozen page %d is still waiting when node 1 has looked", pg);
+			__atomic_store_n(&sig->acked, pg, __ATOMIC_SEQ_CST);
+		}
 		pthread_join(store, NULL);	/* a SIGBUS would end the test */
 		printf("# node 2: a store to frozen page %d waited %.1f s, then went on\n",
 		       pg, now() - t0);
@@ -3150,9 +3166,12 @@ static void sv_held(uint64_t key, void *base, struct sv_ctrl *sig, int pg, int r
 		while (__atomic_load_n(&sig->started, __ATOMIC_SEQ_CST) != (uint64_t)pg)
 			usleep(10000);
 		usleep(500000);
-		if (!runout)	/* (a slow guest may see that freeze run out already) */
+		if (!runout) {	/* (a slow guest may see that freeze run out already) */
 			tap(*a == before, "node 2's store waits while the region is frozen (page %d still %llu)",
 			    pg, (unsigned long long)*a);
+			__atomic_store_n(&sig->checked, pg, __ATOMIC_SEQ_CST);
+			sv_await(&sig->acked, pg);	/* before the thaw */
+		}
 		if (runout) {
 			for (seen = 0, t0 = now(); !seen && now() - t0 < 30; usleep(20000))
 				seen = *a == before + SV_MARK;

@@ -4,7 +4,8 @@
  *
  * save attaches the region, freezes it cluster-wide (DSM_IOC_FREEZE: no
  * node is granted write access meanwhile), reads every page through a
- * mapping into FILE.tmp, and thaws it (DSM_IOC_THAW). If the thaw says the
+ * mapping into a new file beside FILE (mode 0600), and thaws it
+ * (DSM_IOC_THAW). If the thaw says the
  * freeze did not hold everywhere (the membership changed meanwhile), the
  * copy is made again, a few times. The copy is then the region's contents
  * at one moment: every page as it was when the last one was read. Only a
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,35 +74,18 @@ static int attach(uint64_t key, uint64_t *size, uint32_t flags)
 	return fd;
 }
 
-static int write_all(int fd, const void *buf, size_t len, off_t off)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = pwrite(fd, p, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len, off_t off)
+/* pwrite (@out) or pread all @len bytes at @off. Return: 0 or -errno. */
+static int io_all(int fd, void *buf, size_t len, off_t off, bool out)
 {
 	char *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = pread(fd, p, len, off);
+		n = out ? pwrite(fd, p, len, off) : pread(fd, p, len, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+			return n < 0 ? -errno : -EIO;	/* EIO: the file is short */
 		p += n;
 		len -= n;
 		off += n;
@@ -108,7 +93,26 @@ static int read_all(int fd, void *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* One copy of the mapped region into @out, frozen. Return: 0 or -errno. */
+/* Make a rename into @path's directory durable. */
+static int sync_dir(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int fd, err = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';	/* "/x" -> "/" */
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return err;
+}
+
 static double seconds(void)
 {
 	struct timespec ts;
@@ -168,7 +172,7 @@ static int save_once(int dev, const uint8_t *map, uint64_t size, int out,
 			break;
 		}
 		h->data_crc = image_crc32(h->data_crc, buf, len);
-		err = write_all(out, buf, len, IMAGE_HEADER_SIZE + off);
+		err = io_all(out, buf, len, IMAGE_HEADER_SIZE + off, true);
 		progress("saved", off + len, size);
 	}
 	if (ioctl(dev, DSM_IOC_THAW) && !err)
@@ -202,9 +206,9 @@ int region_save(uint64_t key, const char *path)
 		err = fail(-errno, "cannot map the region", NULL);
 		goto out;
 	}
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		tmp = NULL;
-	out = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+	out = tmp ? mkostemp(tmp, O_CLOEXEC) : -1;	/* new, mode 0600 */
 	if (out < 0 || !buf) {
 		err = fail(out < 0 && tmp ? -errno : -ENOMEM, "cannot write",
 			   tmp ?: path);
@@ -224,11 +228,13 @@ int region_save(uint64_t key, const char *path)
 		goto out;
 	}
 	image_header_encode(&h, hdr);
-	err = write_all(out, hdr, sizeof(hdr), 0);
+	err = io_all(out, hdr, sizeof(hdr), 0, true);
 	if (!err && fsync(out))
 		err = -errno;
 	if (!err && rename(tmp, path))
 		err = -errno;
+	if (!err)
+		err = sync_dir(path);
 	if (err) {
 		fail(err, "cannot write", path);
 		goto out;
@@ -262,7 +268,7 @@ static int load_pass(int in, const struct image_header *h, uint8_t *buf,
 	for (off = 0; off < h->size; off += CHUNK) {
 		size_t len = h->size - off < CHUNK ? h->size - off : CHUNK;
 
-		err = read_all(in, buf, len, IMAGE_HEADER_SIZE + off);
+		err = io_all(in, buf, len, IMAGE_HEADER_SIZE + off, false);
 		if (err)
 			return err;
 		*crc = image_crc32(*crc, buf, len);
@@ -287,7 +293,7 @@ int region_load(const char *path, const uint64_t *key)
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return fail(-errno, "cannot read", path);
-	err = read_all(in, hdr, sizeof(hdr), 0);
+	err = io_all(in, hdr, sizeof(hdr), 0, false);
 	if (err == -EIO)
 		why = "too short for a saved region";
 	else if (!err && image_header_decode(hdr, &h, &why))
