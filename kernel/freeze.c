@@ -74,7 +74,7 @@ struct dsm_freeze {
 static struct dsm_freeze dsm_freezes[DSM_FREEZES_MAX];
 static unsigned int dsm_freezes_used;	/* slots in use: the fast path */
 static unsigned long dsm_freezes_gen;	/* dsm_freezes_end() calls */
-static unsigned long dsm_freezes_last_end;	/* jiffies a freeze last ended */
+static unsigned long dsm_freezes_last_end;	/* jiffies a freeze last ended, 0: never */
 static bool dsm_freezes_stopped;	/* module exit: no work queued */
 static DEFINE_SPINLOCK(dsm_freezes_lock);
 
@@ -123,9 +123,10 @@ bool dsm_freeze_holds(u64 key)
  */
 bool dsm_freeze_waits(u64 key)
 {
+	unsigned long last = READ_ONCE(dsm_freezes_last_end);
+
 	return dsm_freeze_holds(key) ||
-	       time_before(jiffies, READ_ONCE(dsm_freezes_last_end) +
-			   msecs_to_jiffies(dsm_dead_timeout_ms()));
+	       (last && time_before(jiffies, last + msecs_to_jiffies(dsm_dead_timeout_ms())));
 }
 
 /**
@@ -239,7 +240,7 @@ static void dsm_freeze_free(struct dsm_freeze *f)
 {
 	f->id = 0;
 	dsm_freezes_used--;
-	WRITE_ONCE(dsm_freezes_last_end, jiffies);
+	WRITE_ONCE(dsm_freezes_last_end, jiffies ?: 1);
 }
 
 /*
