@@ -202,20 +202,17 @@ static int dsm_dev_freeze(struct file *file, bool freeze)
 
 	if (mutex_lock_killable(&df->lock))
 		return -EINTR;
-	if (!df->region)
+	if (!df->region) {
 		err = freeze ? -ENXIO : -EINVAL;
-	else if (freeze && df->frozen)
-		err = -EBUSY;
-	else if (!freeze && !df->frozen)
-		err = -EINVAL;
-	else if (freeze)
+	} else if (freeze == df->frozen) {
+		err = freeze ? -EBUSY : -EINVAL;
+	} else if (freeze) {
 		err = dsm_freeze_region(df->region, &df->freeze);
-	else
+		df->frozen = !err;
+	} else {
 		err = dsm_thaw_region(df->region, &df->freeze);
-	if (!df->region || err == -EBUSY || (!freeze && err == -EINVAL))
-		;	/* refused: nothing changed */
-	else
-		df->frozen = freeze && !err;
+		df->frozen = false;	/* ended, whatever it says */
+	}
 	mutex_unlock(&df->lock);
 	return err;
 }
