@@ -199,8 +199,11 @@ int region_save(uint64_t key, const char *path)
 			    "cannot attach the region", NULL);
 	h.size = size;
 	h.pages = size / IMAGE_PAGE_SIZE;
-	err = -ENOMEM;
 	buf = malloc(CHUNK);
+	if (!buf) {
+		err = fail(-ENOMEM, "cannot save region", NULL);
+		goto out;
+	}
 	map = mmap(NULL, size, PROT_READ, MAP_SHARED, dev, 0);
 	if (map == MAP_FAILED) {
 		err = fail(-errno, "cannot map the region", NULL);
@@ -209,9 +212,8 @@ int region_save(uint64_t key, const char *path)
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		tmp = NULL;
 	out = tmp ? mkostemp(tmp, O_CLOEXEC) : -1;	/* new, mode 0600 */
-	if (out < 0 || !buf) {
-		err = fail(out < 0 && tmp ? -errno : -ENOMEM, "cannot write",
-			   tmp ?: path);
+	if (out < 0) {
+		err = fail(tmp ? -errno : -ENOMEM, "cannot write", tmp ?: path);
 		goto out;
 	}
 	for (tries = 1; tries <= SAVE_TRIES; tries++) {
