@@ -263,24 +263,44 @@ static void dsm_census_count(struct dsm_pages_ctx *ctx, u32 id, u8 state,
 		dir->copyset |= bit;
 }
 
+/*
+ * Count what node @id reports: a copy (@txn: DSM_WIRE_REPORT_*), and a
+ * replica of version @version. While the census is open, @dir.cur names
+ * the newest replica (@from, @value): the entry is not busy.
+ */
+static void dsm_census_count_report(struct dsm_pages_ctx *ctx, u32 id, u64 txn,
+				    u64 version)
+{
+	struct dsm_coh_msg *best = &ctx->cp->dir.cur;
+
+	if (txn & DSM_WIRE_REPORT_STATE)
+		dsm_census_count(ctx, id, txn & DSM_WIRE_REPORT_STATE,
+				 txn & DSM_WIRE_REPORT_OWNER);
+	if ((txn & DSM_WIRE_REPORT_REPLICA) && version > best->value) {
+		best->from = id;
+		best->value = version;
+	}
+}
+
 /* This node is the new home of a lost home's page: its census starts. */
 static void dsm_census_home(struct dsm_pages_ctx *ctx)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
 	struct dsm_kept *k, *tmp;
+	u64 version = dsm_replica_version(ctx->r, ctx->index);
 
 	dsm_coh_dir_init(&cp->dir, self);
 	cp->dir.owner = 0;
 	cp->census = true;
-	if (cp->node.state != DSM_COH_INVALID)
-		dsm_census_count(ctx, self, cp->node.state, cp->node.owner);
+	dsm_census_count_report(ctx, self, cp->node.state |
+				(cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0) |
+				(version ? DSM_WIRE_REPORT_REPLICA : 0), version);
 	/* reports that came before this node's walk */
 	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
 		if (k->m.type != DSM_PAGE_REPORT)
 			continue;
-		dsm_census_count(ctx, k->m.from, k->m.txn & DSM_WIRE_REPORT_STATE,
-				 k->m.txn & DSM_WIRE_REPORT_OWNER);
+		dsm_census_count_report(ctx, k->m.from, k->m.txn, k->m.value);
 		list_del(&k->node);
 		kfree(k);
 	}
@@ -295,21 +315,25 @@ static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
 	struct dsm_coh_msg m;
+	u64 version;
 
 	dsm_pages_drop_kept(cp);	/* the lost home's transactions */
 	if (home != self)	/* kept for us as the new home: not us after all */
 		while (dsm_pages_unkeep(&cp->queued, &m))
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 	cp->home = home;
+	version = dsm_replica_version(ctx->r, ctx->index);
 	if (home == self) {
 		dsm_census_home(ctx);
-	} else if (cp->node.state != DSM_COH_INVALID) {
+	} else if (cp->node.state != DSM_COH_INVALID || version) {
 		m = (struct dsm_coh_msg){
 			.type = DSM_PAGE_REPORT,
 			.from = self,
 			.requester = self,
 			.txn = cp->node.state |
-			       (cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0),
+			       (cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0) |
+			       (version ? DSM_WIRE_REPORT_REPLICA : 0),
+			.value = version,
 		};
 		ctx->env.send(&ctx->env, self, home, &m);
 	}
@@ -324,6 +348,46 @@ static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
 	}
 }
 
+/* Drop the requests and reports of lost node @id that wait here. */
+static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
+{
+	struct dsm_kept *k, *tmp;
+
+	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
+		if (k->m.requester == id) {
+			list_del(&k->node);
+			kfree(k);
+		}
+	}
+}
+
+/*
+ * No copy survived, a replica did: its holder becomes the owner with it,
+ * exclusive. Its request, if it asked meanwhile, is moot.
+ */
+static void dsm_census_restore(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id(), id = cp->dir.cur.from;
+	struct dsm_coh_msg m = {
+		.type = DSM_PAGE_OWN,
+		.from = self,
+		.requester = id,
+		.txn = DSM_WIRE_OWN_REPLICA,
+	};
+
+	dsm_census_drop_queued(cp, id);
+	if (id == self) {
+		if (!dsm_replica_install(ctx, true))
+			return;		/* (none: the page is lost) */
+		if (cp->node.pending)
+			dsm_pages_end_request(cp, false);
+	} else {
+		ctx->env.send(&ctx->env, self, id, &m);
+	}
+	cp->dir.owner = id;
+}
+
 /* A census entry that waits for reports: lost node @id's copy is no more. */
 static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
 {
@@ -335,16 +399,38 @@ static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
 	cp->dir.waiting &= ~bit;
 }
 
-/* Drop the requests and reports of lost node @id that wait here. */
-static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
+/*
+ * This node is the home of a page whose owner @id died. In a replicated
+ * region it keeps the newest version pushed (replica.c): it becomes the
+ * owner with it instead of failing the page. A write that was to get the
+ * data from @id gets it from here (before dsm_coh_dir_forget, which would
+ * fail it); an entry left an orphan gets this node's copy, if it holds
+ * one, or the replica. Its own request, if any, is answered so.
+ */
+static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 {
-	struct dsm_kept *k, *tmp;
+	struct dsm_coh_dir *dir = &ctx->cp->dir;
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+	u64 bit = dsm_node_bit(self);
 
-	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
-		if (k->m.requester == id) {
-			list_del(&k->node);
-			kfree(k);
-		}
+	if (ctx->r->copies && dir->busy && dir->cur.with_data && dir->owner == id &&
+	    dir->cur.requester != id && !(dir->waiting & bit) &&
+	    cp->node.state == DSM_COH_INVALID && dsm_replica_install(ctx, false))
+		dir->owner = self;	/* the grant forwards to this node */
+	dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
+	if (!ctx->r->copies || dir->busy || !dir->orphan || dir->owner != id)
+		return;
+	if (cp->node.state != DSM_COH_INVALID)
+		cp->node.owner = true;	/* a copy as new as the owner's */
+	else if (!dsm_replica_install(ctx, !(dir->copyset & ~bit)))
+		return;
+	dir->owner = self;
+	dir->copyset &= ~bit;
+	dir->orphan = false;
+	if (cp->node.pending) {		/* answered by the copy here now */
+		dsm_census_drop_queued(cp, self);
+		dsm_pages_end_request(cp, false);
 	}
 }
 
@@ -367,7 +453,7 @@ static void dsm_census_lost_page(struct dsm_pages_ctx *ctx,
 	if (cp->home == self && cp->census) {
 		dsm_census_forget(cp, id);
 	} else if (cp->home == self) {
-		dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
+		dsm_census_forget_owner(ctx, id);
 		dsm_pages_serve_queued(ctx);
 	} else if ((lost->gone & home) && !(READ_ONCE(ctx->r->homes) & home)) {
 		dsm_census_move(ctx, dsm_homes_node(ctx->r->table, ctx->r->key,
@@ -389,6 +475,7 @@ static void dsm_census_lost_region(struct dsm_region *r, void *arg)
 	if (!r->cluster)
 		return;
 	if (gone && homes) {
+		dsm_replica_touch(r, gone);	/* (from the old table) */
 		dsm_homes_build(lost->table, homes);
 		down_write(&r->table_lock);	/* see dsm_cpage_get() */
 		memcpy(r->table, lost->table, sizeof(*lost->table));
@@ -418,6 +505,9 @@ static void dsm_census_close_page(struct dsm_pages_ctx *ctx)
 	cp->dir.waiting = 0;
 	if (!cp->dir.orphan && !cp->dir.owner && cp->dir.copyset)
 		dsm_census_new_owner(ctx);
+	else if (!cp->dir.orphan && !cp->dir.owner && cp->dir.cur.from)
+		dsm_census_restore(ctx);
+	memset(&cp->dir.cur, 0, sizeof(cp->dir.cur));
 	if (cp->dir.orphan || !cp->dir.owner) {
 		cp->dir.orphan = true;
 		cp->dir.owner = dsm_self_id();	/* (never asked: see dir_drain) */
@@ -563,6 +653,7 @@ void dsm_pages_node_lost(u32 id, bool died)
 
 	if (!id || id == dsm_self_id())
 		return;
+	dsm_replica_node_lost(id);
 	dsm_pages_leave_forget(id);
 	if (died) {
 		dsm_census_walk(&lost);
@@ -647,27 +738,35 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
  */
 int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 {
-	u8 state = m->txn & DSM_WIRE_REPORT_STATE;
-
 	if (!ctx->cp->census)
 		return -EPROTO;
-	dsm_census_count(ctx, m->from, state, m->txn & DSM_WIRE_REPORT_OWNER);
+	dsm_census_count_report(ctx, m->from, m->txn, m->value);
 	return 0;
 }
 
 /**
- * dsm_census_own() - OWN: the home made this node's copy the owner's
+ * dsm_census_own() - OWN: the home made this node's copy the owner's, or
+ * (DSM_WIRE_OWN_REPLICA) the replica kept here, as the only copy
  * @ctx: the page, locked
  * @m:   the message (from the page's home, checked)
  *
  * Return: 0, or -EPROTO if this node holds no copy (nobody takes one from
- * it without its home).
+ * it without its home), or no replica, or a copy besides the replica.
  */
 int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 {
-	if (ctx->cp->node.state == DSM_COH_INVALID)
+	struct dsm_cpage *cp = ctx->cp;
+
+	if (m->txn & DSM_WIRE_OWN_REPLICA) {
+		if (cp->node.state != DSM_COH_INVALID || !dsm_replica_install(ctx, true))
+			return -EPROTO;
+		if (cp->node.pending)	/* its request was dropped there */
+			dsm_pages_end_request(cp, false);
+		return 0;
+	}
+	if (cp->node.state == DSM_COH_INVALID)
 		return -EPROTO;
-	ctx->cp->node.owner = true;
+	cp->node.owner = true;
 	return 0;
 }
 

@@ -7,7 +7,9 @@
  * wait on a word of a dsm mapping (DSM_IOC_WAIT) or arrive at a barrier
  * named by one (DSM_IOC_BARRIER). A file attached to a cluster region can
  * freeze it for a consistent copy (DSM_IOC_FREEZE, DSM_IOC_THAW; closing
- * the file thaws it). Every rejected call is
+ * the file thaws it), and commit what this node wrote to it to the
+ * region's replicas (DSM_IOC_COMMIT; fsync, so msync(MS_SYNC) on a
+ * mapping, does the same). Every rejected call is
  * counted (DSM_STAT_BAD_IOCTL, DSM_STAT_BAD_MMAP).
  */
 #include <linux/fs.h>
@@ -217,6 +219,28 @@ static int dsm_dev_freeze(struct file *file, bool freeze)
 	return err;
 }
 
+/*
+ * DSM_IOC_COMMIT (the whole region), fsync, and msync(MS_SYNC) (the bytes
+ * @start to @end of the file's region).
+ */
+static int dsm_dev_commit(struct file *file, loff_t start, loff_t end)
+{
+	struct dsm_file *df = file->private_data;
+	/* pairs with dsm_dev_attach() */
+	struct dsm_region *r = smp_load_acquire(&df->region);
+
+	if (!r)
+		return -ENXIO;
+	return dsm_replica_commit(r, start >> PAGE_SHIFT,
+				  end >= (loff_t)r->size ? ULONG_MAX : end >> PAGE_SHIFT);
+}
+
+static int dsm_dev_fsync(struct file *file, loff_t start, loff_t end,
+			 int datasync)
+{
+	return dsm_dev_commit(file, start, end);
+}
+
 static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -255,6 +279,11 @@ static long dsm_dev_ioctl(struct file *file, unsigned int cmd,
 		    err == -ENOMEM)
 			return err;	/* the cluster's doing, not a bad call */
 		break;
+	case DSM_IOC_COMMIT:
+		err = dsm_dev_commit(file, 0, LLONG_MAX);
+		if (err == -EIO || err == -EINTR || err == -ENOMEM)
+			return err;	/* the cluster's doing, not a bad call */
+		break;
 	default:
 		err = -ENOTTY;
 	}
@@ -282,6 +311,7 @@ static const struct file_operations dsm_dev_fops = {
 	.unlocked_ioctl = dsm_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = dsm_dev_mmap,
+	.fsync = dsm_dev_fsync,
 };
 
 static struct miscdevice dsm_miscdev = {

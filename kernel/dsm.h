@@ -49,6 +49,11 @@ struct vm_fault;
  *            creation, and @table, the mapping table derived from it
  * @lost:     nodes lost from @homes: a page that was homed at one of them
  *            has the entry a census rebuilt, or is lost (census.c)
+ * @copies:   replica holders of each page's committed data (replica.c)
+ * @replicas: page index -> the newest version of it stored here for others
+ *            (replica.c); @pages marks the pages written here since their
+ *            last push (DSM_PAGE_DIRTY) and those pushed and not yet
+ *            acknowledged (DSM_PAGE_PUSHED)
  * @table_lock: a new page's home is looked up and its state inserted under
  *            read; a leave rewrites @table under write, then walks the
  *            pages: none is made from the old table after the walk
@@ -73,6 +78,8 @@ struct dsm_region {
 	bool cluster;
 	u64 homes;
 	u64 lost;
+	u32 copies;
+	struct xarray replicas;
 	struct dsm_homes *table;
 	struct rw_semaphore table_lock;
 	struct address_space mapping;
@@ -104,9 +111,9 @@ int dsm_region_attach(struct dsm_attach *req, struct file *file,
 		      struct dsm_region **out);
 int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 		    u64 epoch, struct dsm_region **out);
-struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create,
-				     u64 epoch);
-int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost);
+struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, u32 copies,
+				     bool create, u64 epoch);
+int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost, u32 *copies);
 void dsm_region_learn_lost(struct dsm_region *r, u64 lost);
 int dsm_attach_check(const struct dsm_attach *req);
 void dsm_regions_for_each(void (*fn)(struct dsm_region *r, void *arg),
@@ -132,6 +139,11 @@ u32 dsm_barrier_on_msg(const struct dsm_net_msg *m);
 void dsm_barriers_new_epoch(u64 members);
 void dsm_barriers_node_lost(u32 id);
 void dsm_barriers_destroy(void);
+
+/* replica.c: replicated regions (pages.h has the rest) */
+int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last);
+u32 dsm_replica_on_msg(const struct dsm_net_msg *m);
+void dsm_replicas_free(struct dsm_region *r);
 
 /* freeze.c: a region frozen for a consistent copy */
 struct dsm_freeze_state {

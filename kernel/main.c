@@ -35,6 +35,7 @@ static int __init dsm_init(void)
 	dsm_net_set_handler(DSM_MSG_PAGES, dsm_pages_on_pack);
 	dsm_net_set_handler(DSM_MSG_LEAVING, dsm_pages_on_leaving);
 	dsm_net_set_handler(DSM_MSG_CENSUS, dsm_pages_on_census);
+	dsm_net_set_handler(DSM_MSG_REPLICA, dsm_replica_on_msg);
 	dsm_net_set_handler(DSM_MSG_BARRIER, dsm_barrier_on_msg);
 	dsm_net_set_handler(DSM_MSG_FREEZE, dsm_freeze_on_msg);
 	err = dsm_dev_init();

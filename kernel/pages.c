@@ -186,8 +186,10 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	struct dsm_out *out;
 
 	/* this node gives its copy away or up: no store may follow */
-	if (data || m->type == DSM_COH_INV_ACK)
+	if (data || m->type == DSM_COH_INV_ACK) {
 		dsm_pages_zap(ctx->r, ctx->index);
+		dsm_replica_push(ctx, true);	/* what it wrote, first (replica.c) */
+	}
 	out = dsm_out_alloc(len);
 	w = (struct dsm_wire_page *)out->payload;
 	w->key = cpu_to_le64(ctx->r->key);
@@ -198,9 +200,11 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	w->type = m->type;
 	w->with_data = m->with_data;
 	w->flags = m->speculative ? DSM_WIRE_PAGE_SPECULATIVE : 0;
-	w->pad = 0;
+	w->copies = ctx->r->copies;
 	w->requester = cpu_to_le32(m->requester);
 	w->txn = cpu_to_le64(m->txn);
+	/* the data's version moves with it; a report's is its replica's */
+	w->version = cpu_to_le64(data ? ctx->cp->node.value : m->value);
 	if ((m->type == DSM_COH_REQ_READ || m->type == DSM_COH_REQ_WRITE) &&
 	    m->requester == from) {
 		/* this node's request (or its resend): one token per request */
@@ -377,7 +381,7 @@ static bool dsm_pages_dir_msg(u8 type)
  * The request in flight ends without a grant: answered by a handover, or
  * failed by the home. Its waiters wake; nobody waits for the page any more.
  */
-static void dsm_pages_end_request(struct dsm_cpage *cp, bool failed)
+void dsm_pages_end_request(struct dsm_cpage *cp, bool failed)
 {
 	cp->node.pending = 0;
 	cp->txn = 0;
@@ -748,6 +752,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 			return 0;
 		}
+		if (data)
+			cp->node.value = m->value;	/* its version */
 		dsm_pages_take_over(ctx, data);
 		return dsm_pages_dir_drain(ctx);	/* requests kept meanwhile */
 	case DSM_COH_DECLINE:
@@ -855,6 +861,23 @@ static bool dsm_pages_may_hand_over(struct dsm_region *r, u32 from)
 }
 
 /* A coherence message; Return: 0, or -EPROTO to close the link over. */
+/*
+ * A report names a copy (shared, or exclusive and the owner's), a replica
+ * (with its version), or both.
+ */
+static bool dsm_pages_report_ok(u64 txn, u64 version)
+{
+	u64 copy = txn & ~(u64)DSM_WIRE_REPORT_REPLICA;
+
+	if (!(txn & DSM_WIRE_REPORT_REPLICA) != !version)
+		return false;
+	if (!copy)
+		return version;
+	return !(copy & ~(u64)(DSM_WIRE_REPORT_STATE | DSM_WIRE_REPORT_OWNER)) &&
+	       ((copy & DSM_WIRE_REPORT_STATE) == DSM_COH_SHARED ||
+		copy == (DSM_COH_EXCLUSIVE | DSM_WIRE_REPORT_OWNER));
+}
+
 static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t len,
 			     u64 *dirty)
 {
@@ -867,7 +890,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	u64 index;
 	int err;
 
-	if (len < sizeof(*w) || w->with_data > 1 || w->pad ||
+	if (len < sizeof(*w) || w->with_data > 1 || w->copies > DSM_COPIES_MAX ||
 	    (w->with_data && w->type != DSM_COH_GRANT) ||
 	    (w->flags && (w->flags != DSM_WIRE_PAGE_SPECULATIVE ||
 			  w->type != DSM_COH_REQ_READ)))
@@ -891,6 +914,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	m.with_data = w->with_data;
 	m.speculative = w->flags & DSM_WIRE_PAGE_SPECULATIVE;
 	m.txn = le64_to_cpu(w->txn);
+	m.value = le64_to_cpu(w->version);
 	if (!m.requester || m.requester > DSM_MAX_NODES)
 		return -EPROTO;
 	/* nobody passes requests on: they come from their requester */
@@ -898,11 +922,13 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	     m.type == DSM_PAGE_YIELD || m.type == DSM_PAGE_REPORT ||
 	     dsm_pages_is_handover(m.type)) && m.requester != from)
 		return -EPROTO;
-	/* a report names a copy: shared, or exclusive and the owner's */
-	if (m.type == DSM_PAGE_REPORT &&
-	    ((m.txn & ~(u64)(DSM_WIRE_REPORT_STATE | DSM_WIRE_REPORT_OWNER)) ||
-	     ((m.txn & DSM_WIRE_REPORT_STATE) != DSM_COH_SHARED &&
-	      m.txn != (DSM_COH_EXCLUSIVE | DSM_WIRE_REPORT_OWNER))))
+	/*
+	 * A report names a copy (shared, or exclusive and the owner's), a
+	 * replica (its version), or both.
+	 */
+	if (m.type == DSM_PAGE_REPORT && !dsm_pages_report_ok(m.txn, m.value))
+		return -EPROTO;
+	if (m.type == DSM_PAGE_OWN && m.txn & ~(u64)DSM_WIRE_OWN_REPLICA)
 		return -EPROTO;
 	index = le64_to_cpu(w->index);
 	if (index >= le64_to_cpu(w->npages))
@@ -933,7 +959,8 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	request = m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
 		  m.type == DSM_PAGE_REPORT;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
-			      le64_to_cpu(w->homes), dsm_pages_is_handover(m.type) ||
+			      le64_to_cpu(w->homes), w->copies,
+			      dsm_pages_is_handover(m.type) ||
 			      (request && dsm_homes_node_of(le64_to_cpu(w->homes),
 							    le64_to_cpu(w->key), index) ==
 			       dsm_self_id()), epoch);
@@ -1280,6 +1307,8 @@ again:
 	dsm_pages_prefetch_hit(r, cp);
 	if (write && cp->home == dsm_self_id() && cp->node.state == DSM_COH_EXCLUSIVE)
 		dsm_pages_written(cp);	/* the home writes its own copy */
+	if (write && cp->node.state == DSM_COH_EXCLUSIVE)
+		dsm_replica_written(r, vmf->pgoff);	/* to push (replica.c) */
 	if (write ? cp->node.state == DSM_COH_EXCLUSIVE : dsm_pages_readable(cp)) {
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);

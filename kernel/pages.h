@@ -18,6 +18,12 @@
 #define DSM_PAGE_REPORT		20	/* node -> new home of a lost home's page: my copy */
 #define DSM_PAGE_OWN		21	/* home -> node: your copy is the owner's now */
 
+/* OWN's txn: take the replica kept here as the owner's copy (replica.c) */
+#define DSM_WIRE_OWN_REPLICA	1
+
+/* Marks in dsm_region.pages (replica.c) */
+#define DSM_PAGE_DIRTY		XA_MARK_0	/* written here since its last push */
+
 /* A leaving home's handover, with the page or of a page that is lost. */
 static inline bool dsm_pages_is_handover(u8 type)
 {
@@ -138,6 +144,7 @@ bool dsm_pages_behind(u64 epoch, u32 home);
 bool dsm_pages_home_leaving(u32 id);
 void dsm_pages_copy_gone(struct dsm_region *r, struct dsm_cpage *cp);
 void dsm_pages_leave_forget(u32 id);
+void dsm_pages_end_request(struct dsm_cpage *cp, bool failed);
 
 /* census.c: the pages of lost homes */
 void dsm_census_fresh(struct dsm_region *r, struct dsm_cpage *cp, pgoff_t index);
@@ -148,5 +155,13 @@ bool dsm_census_settling(void);
 bool dsm_census_late_answer(const struct dsm_cpage *cp, u64 txn);
 int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
 int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
+
+/* replica.c: replicated regions */
+void dsm_replica_written(struct dsm_region *r, pgoff_t index);
+void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving);
+u64 dsm_replica_version(struct dsm_region *r, pgoff_t index);
+bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive);
+void dsm_replica_touch(struct dsm_region *r, u64 gone);
+void dsm_replica_node_lost(u32 id);
 
 #endif /* _DSM_PAGES_H */

@@ -69,7 +69,8 @@ bool dsm_regions_node_gone(u32 id)
 	return READ_ONCE(dsm_regions_gone) & dsm_node_bit(id);
 }
 
-static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes)
+static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes,
+					   u32 copies)
 {
 	struct dsm_region *r = kzalloc(sizeof(*r), GFP_KERNEL);
 
@@ -88,11 +89,13 @@ static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes)
 	r->key = key;
 	r->size = size;
 	r->npages = size >> PAGE_SHIFT;
+	r->copies = copies;
 	kref_init(&r->ref);
 	mutex_init(&r->lock);
 	init_rwsem(&r->table_lock);
 	atomic_set(&r->mapcount, 0);
 	xa_init(&r->pages);
+	xa_init(&r->replicas);
 	address_space_init_once(&r->mapping);
 	return r;
 }
@@ -100,6 +103,7 @@ static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes)
 static void dsm_region_free(struct dsm_region *r)
 {
 	dsm_pages_free(r);
+	dsm_replicas_free(r);
 	kvfree(r->table);
 	iput(r->mapping.host);
 	kfree(r);
@@ -132,13 +136,17 @@ void dsm_region_put(struct dsm_region *r)
  */
 int dsm_attach_check(const struct dsm_attach *req)
 {
-	if (req->flags & ~DSM_ATTACH_FLAGS || req->pad)
+	if (req->flags & ~DSM_ATTACH_FLAGS || req->pad ||
+	    DSM_ATTACH_COPIES_OF(req->flags) > DSM_COPIES_MAX)
 		return -EINVAL;
 	if ((req->flags & DSM_ATTACH_EXCL) && (req->flags & DSM_ATTACH_NOCREATE))
 		return -EINVAL;
 	if (req->size % PAGE_SIZE || req->size > DSM_REGION_MAX_SIZE)
 		return -EINVAL;
 	if (!req->size && (req->flags & DSM_ATTACH_EXCL))
+		return -EINVAL;
+	/* a region homed at one node has no other to keep copies */
+	if ((req->flags & DSM_ATTACH_HOME_SELF) && DSM_ATTACH_COPIES_OF(req->flags))
 		return -EINVAL;
 	return 0;
 }
@@ -147,7 +155,8 @@ int dsm_attach_check(const struct dsm_attach *req)
  * dsm_region_find() - find or create a region in this node's table
  * @key:    the region's key
  * @size:   its size in bytes, or 0 to accept any existing size
- * @flags:  DSM_ATTACH_EXCL: fail if it exists
+ * @flags:  DSM_ATTACH_EXCL: fail if it exists; DSM_ATTACH_COPIES(n): a
+ *          new region's copies, an existing one's unless 0
  * @create: create it if it does not exist
  * @homes:  0 for a local region, else the home set of a cluster region
  * @epoch:  the membership epoch @homes was told at (0: this node's)
@@ -159,7 +168,7 @@ int dsm_attach_check(const struct dsm_attach *req)
  * them from a home set others may not share).
  *
  * Return: 0, -EEXIST (EXCL; or the key names a region of the other kind),
- * -EINVAL (size differs), -ENOENT, -ENOSPC or -ENOMEM.
+ * -EINVAL (size or copies differ), -ENOENT, -ENOSPC or -ENOMEM.
  */
 int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 		    u64 epoch, struct dsm_region **out)
@@ -170,7 +179,8 @@ int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 
 again:
 	if (create) {
-		fresh = dsm_region_alloc(key, size, homes);
+		fresh = dsm_region_alloc(key, size, homes,
+					 DSM_ATTACH_COPIES_OF(flags));
 		if (!fresh)
 			return -ENOMEM;
 	}
@@ -194,7 +204,9 @@ again:
 			err = -EEXIST;
 		else if (r->removing)
 			err = -EBUSY;
-		else if (size && size != r->size)
+		else if ((size && size != r->size) ||
+			 (DSM_ATTACH_COPIES_OF(flags) &&
+			  DSM_ATTACH_COPIES_OF(flags) != r->copies))
 			err = -EINVAL;
 		else
 			kref_get(&r->ref);
@@ -226,10 +238,11 @@ again:
  * @size:  its size, if known
  * @homes: its home set, if known
  * @lost:  the nodes its home set lost, if known
+ * @copies: its replica count, if known
  *
  * Return: 0 for a cluster region, -EEXIST for a local one, -ENOENT.
  */
-int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost)
+int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost, u32 *copies)
 {
 	struct dsm_region *r;
 	int err = -ENOENT;
@@ -241,6 +254,7 @@ int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost)
 		*size = r->size;
 		*homes = r->homes;
 		*lost = READ_ONCE(r->lost);
+		*copies = r->copies;
 	}
 	mutex_unlock(&dsm_regions_lock);
 	return err;
@@ -268,6 +282,7 @@ void dsm_region_learn_lost(struct dsm_region *r, u64 lost)
  * @key:    the region's key
  * @npages: its size in pages, as the message says
  * @homes:  its home set, as the message says
+ * @copies: its replica count, as the message says
  * @create: the message may be the first this node hears of the region
  * @epoch:  the sender's membership epoch
  *
@@ -275,17 +290,18 @@ void dsm_region_learn_lost(struct dsm_region *r, u64 lost)
  * and not to be created; ERR_PTR(-EPROTO) if it disagrees with what this
  * node knows or cannot be created.
  */
-struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create,
-				     u64 epoch)
+struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, u32 copies,
+				     bool create, u64 epoch)
 {
 	struct dsm_region *r;
 
-	if (!npages || npages > DSM_REGION_MAX_SIZE >> PAGE_SHIFT || !homes)
+	if (!npages || npages > DSM_REGION_MAX_SIZE >> PAGE_SHIFT || !homes ||
+	    copies > DSM_COPIES_MAX)
 		return ERR_PTR(-EPROTO);
 	mutex_lock(&dsm_regions_lock);
 	r = dsm_region_lookup(key);
 	/* the home set may have shrunk since (a node left): not compared */
-	if (r && r->cluster && r->npages == npages)
+	if (r && r->cluster && r->npages == npages && r->copies == copies)
 		kref_get(&r->ref);
 	else if (r)
 		r = ERR_PTR(-EPROTO);
@@ -294,7 +310,8 @@ struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, bool create
 		return r;
 	if (!create)
 		return ERR_PTR(-ENOENT);
-	if (dsm_region_find(key, npages << PAGE_SHIFT, 0, true, homes, epoch, &r))
+	if (dsm_region_find(key, npages << PAGE_SHIFT, DSM_ATTACH_COPIES(copies),
+			    true, homes, epoch, &r))
 		return ERR_PTR(-EPROTO);
 	return r;
 }
@@ -320,6 +337,8 @@ int dsm_region_attach(struct dsm_attach *req, struct file *file,
 		return err;
 	if (dsm_members_epoch())
 		err = dsm_region_cluster_attach(req, &r);
+	else if (DSM_ATTACH_COPIES_OF(req->flags))
+		err = -EINVAL;	/* a local region has nowhere to keep copies */
 	else
 		err = dsm_region_find(req->key, req->size, req->flags,
 				      req->size && !(req->flags & DSM_ATTACH_NOCREATE),

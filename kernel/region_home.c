@@ -45,9 +45,10 @@ static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 	u32 flags = le32_to_cpu(req->flags);
 	struct dsm_region *r;
 	u64 homes = 0, lost = 0;
+	u32 copies = 0;
 	int err;
 
-	err = dsm_region_known(key, &size, &homes, &lost);
+	err = dsm_region_known(key, &size, &homes, &lost, &copies);
 	if (err == -EEXIST) {
 		err = -EADDRINUSE;
 	} else if (err == -ENOENT && le32_to_cpu(req->op) == DSM_REGION_CREATE &&
@@ -55,16 +56,19 @@ static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 		homes = flags & DSM_ATTACH_HOME_SELF ? dsm_node_bit(from) :
 						       dsm_members_live_mask();
 		err = from != dsm_self_id() && dsm_node_gone(from) ? -EHOSTUNREACH :
-		      dsm_region_find(key, size, 0, true, homes, 0, &r);
+		      dsm_region_find(key, size, flags & DSM_ATTACH_COPIES_MASK,
+				      true, homes, 0, &r);
 		if (!err) {
 			size = r->size;
 			homes = r->homes;	/* what the table holds */
+			copies = r->copies;
 			dsm_region_put(r);	/* the table keeps it */
 		}
 	} else if (!err && (flags & DSM_ATTACH_EXCL)) {
 		err = -EEXIST;
 	}
 	rep->status = cpu_to_le32(err);
+	rep->copies = cpu_to_le32(err ? 0 : copies);
 	rep->size = cpu_to_le64(err ? 0 : size);
 	rep->homes = cpu_to_le64(err ? 0 : homes);
 	rep->lost = cpu_to_le64(err ? 0 : lost);
@@ -138,7 +142,8 @@ static bool dsm_region_reply_ok(const struct dsm_wire_region *req,
 	u32 op = le32_to_cpu(req->op);
 	u64 size = le64_to_cpu(rep->size);
 
-	if (status > 0 || status < -MAX_ERRNO || rep->pad)
+	if (status > 0 || status < -MAX_ERRNO ||
+	    le32_to_cpu(rep->copies) > DSM_COPIES_MAX)
 		return false;
 	if ((op != DSM_REGION_LOOKUP && op != DSM_REGION_CREATE) || status)
 		return true;	/* (EEXIST, for an exclusive attach, names none) */
@@ -214,11 +219,11 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 		.op = cpu_to_le32(DSM_REGION_LOOKUP),
 	};
 	struct dsm_wire_region_reply rep;
-	u32 self = dsm_self_id(), id;
+	u32 self = dsm_self_id(), id, copies = 0;
 	u64 size, homes, lost = 0, epoch = 0;
 	int err;
 
-	err = dsm_region_known(req->key, &size, &homes, &lost);
+	err = dsm_region_known(req->key, &size, &homes, &lost, &copies);
 	for (id = 1; err == -ENOENT && id <= DSM_MAX_NODES; id++) {
 		if (id == self || !dsm_members_has(id))
 			continue;
@@ -231,6 +236,7 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 			size = le64_to_cpu(rep.size);
 			homes = le64_to_cpu(rep.homes);
 			lost = le64_to_cpu(rep.lost);
+			copies = le32_to_cpu(rep.copies);
 			err = 0;
 		}
 	}
@@ -244,14 +250,18 @@ int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out)
 			return -EHOSTUNREACH;
 		size = le64_to_cpu(rep.size);
 		homes = le64_to_cpu(rep.homes);
+		copies = le32_to_cpu(rep.copies);
 	}
 	if (err == -EADDRINUSE)
 		return -EEXIST;	/* a member holds the key as a local region */
 	if (err)
 		return err;
-	if (req->size && req->size != size)
+	if ((req->size && req->size != size) ||
+	    (DSM_ATTACH_COPIES_OF(req->flags) &&
+	     DSM_ATTACH_COPIES_OF(req->flags) != copies))
 		return -EINVAL;
-	err = dsm_region_find(req->key, size, 0, true, homes, epoch, out);
+	err = dsm_region_find(req->key, size, DSM_ATTACH_COPIES(copies), true,
+			      homes, epoch, out);
 	if (!err)
 		dsm_region_learn_lost(*out, lost & ~homes);
 	return err;

@@ -36,10 +36,12 @@
 #            of 4 parties; node 3 is killed abruptly: the others declare it
 #            down, their barrier ends with ENOLINK, they write the page it
 #            read, and get SIGBUS in time for the page whose only copy it
-#            had; the pages homed at it that they hold work on (census)
+#            had; the pages homed at it that they hold work on (census);
+#            the pages it held alone in a region with one copy come back
+#            from their replicas as it last committed them
 . ktap.sh
 me=$DSM_NODE_ID
-plan 62
+plan 64
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -345,6 +347,9 @@ sed 's/^/# /' /tmp/ktap.out
 expect "... and the others hold copies of pages homed at node 3" 0 \
 	dsm_coherence census-hold 0xc0de0074
 sed 's/^/# /' /tmp/ktap.out
+expect "... and node 3 commits pages of a replicated region, and goes on committing" 0 \
+	dsm_coherence commit-hold 0xc0de0077
+sed 's/^/# /' /tmp/ktap.out
 dsm_coherence barrier-lost 0xc0de0070 > /tmp/barrier-lost.out 2>&1 &
 sleep 3	# every party has arrived (an arrival takes milliseconds)
 dsm_barrier kill-arrived
@@ -365,6 +370,9 @@ expect "coherence goes on without the killed node" 0 dsm_coherence after-kill 0x
 sed 's/^/# /' /tmp/ktap.out
 expect "the killed home's pages that others hold work on; the one only it held fails" 0 \
 	dsm_coherence census-after 0xc0de0074
+sed 's/^/# /' /tmp/ktap.out
+expect "the killed node's committed pages are there, whole, made again from replicas" 0 \
+	dsm_coherence commit-after 0xc0de0077
 sed 's/^/# /' /tmp/ktap.out
 DSM_NODES=2 dsm_barrier done 60	# node 3 is gone
 finish

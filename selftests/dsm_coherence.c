@@ -114,6 +114,12 @@
  *               at node 3 (see test_census_hold)
  *   census-after KEY  (kill phase, after, nodes 1 and 2) those pages work
  *               on without node 3; the one only it held fails
+ *   commit-hold KEY  (kill phase, before) node 3 writes half of a region
+ *               with one copy and commits, writes it again without
+ *               committing, and keeps committing rounds of the other half
+ *               in the background (see test_commit_hold)
+ *   commit-after KEY  (kill phase, after, nodes 1 and 2) every committed
+ *               byte is there, whole pages of one round each
  *   save KEY    dsmctl region save under two writers makes cuts; load
  *               makes the region again; a frozen region's writes wait, and
  *               go on when the freezer closes its file or the freeze runs
@@ -2642,6 +2648,145 @@ static void test_census_after(uint64_t key)
 }
 
 /*
+ * Replicated region (kill phase): CM_PAGES pages with one copy. Node 3
+ * fills pages 0..CM_HALF-1 with cm_word(i) and commits
+ * (DSM_IOC_COMMIT), then overwrites word 0 of each without committing; a
+ * child process then writes round r = 1, 2, ... into every word of the
+ * other half and commits each round (msync(MS_SYNC) of that half only),
+ * until node 3 is killed. Nobody
+ * else touches the region before, so node 3 holds the only copy of every
+ * page: without replicas every one of them fails after the kill.
+ */
+#define CM_PAGES	64
+#define CM_HALF		32
+
+static uint64_t cm_word(int i)
+{
+	return 0xc0117ed000000000ULL | i;
+}
+
+static void *map_copies(uint64_t key, size_t size, unsigned int copies)
+{
+	struct dsm_region r;
+	void *addr;
+	int err;
+
+	err = dsm_attach(key, size, DSM_ATTACH_COPIES(copies), &r);
+	if (!err)
+		err = dsm_map(&r, &addr);
+	if (err) {
+		tap(0, "attach+map %#llx with %u copies: %s",
+		    (unsigned long long)key, copies, strerror(-err));
+		exit(1);
+	}
+	return addr;
+}
+
+/* The child on node 3: commit rounds of the second half until killed. */
+static void commit_rounds(volatile uint64_t *p, int report)
+{
+	uint64_t r;
+	int i, j;
+
+	for (r = 1;; r++) {
+		for (i = CM_HALF; i < CM_PAGES; i++)
+			for (j = 0; j < 512; j++)
+				p[i * 512 + j] = r;
+		if (msync((void *)&p[CM_HALF * 512], (CM_PAGES - CM_HALF) * PAGE, MS_SYNC)) {
+			dprintf(report, "commit of round %llu: %s\n",
+				(unsigned long long)r, strerror(errno));
+			_exit(1);
+		}
+		if (r <= 2)
+			dprintf(report, "%llu\n", (unsigned long long)r);
+		usleep(20000);
+	}
+}
+
+static void test_commit_hold(uint64_t key)
+{
+	volatile uint64_t *p = map_copies(key, CM_PAGES * PAGE, 1);
+	int i, j, bad = 0, pipefd[2];
+	char line[128] = "";
+	struct dsm_region r;
+	double t0;
+	FILE *f;
+
+	if (me == 3) {
+		for (i = 0; i < CM_HALF; i++)
+			for (j = 0; j < 512; j++)
+				p[i * 512 + j] = cm_word(i);
+		/* a file of the region for the ioctl (the mapping keeps it) */
+		if (dsm_attach(key, 0, 0, &r) || pipe(pipefd)) {
+			tap(0, "attach again, pipe");
+			exit(1);
+		}
+		t0 = now();
+		j = ioctl(r.fd, DSM_IOC_COMMIT) ? errno : 0;
+		tap(!j, "node 3 committed %d pages with DSM_IOC_COMMIT in %.3f s (%s)",
+		    CM_HALF, now() - t0, strerror(j));
+		tap(stat_of("commits") >= 1 && stat_of("replicas_sent") >= CM_HALF,
+		    "commits %llu, replicas_sent %llu",
+		    (unsigned long long)stat_of("commits"),
+		    (unsigned long long)stat_of("replicas_sent"));
+		for (i = 0; i < CM_HALF; i++)
+			p[i * 512] = ~cm_word(i);	/* never committed */
+		if (!fork()) {	/* commits its range with msync(MS_SYNC) */
+			close(pipefd[0]);
+			commit_rounds(p, pipefd[1]);
+		}
+		close(pipefd[1]);
+		f = fdopen(pipefd[0], "r");
+		for (i = 0; i < 2 && fgets(line, sizeof(line), f); i++)
+			bad |= strtoull(line, NULL, 10) != (uint64_t)i + 1;
+		tap(i == 2 && !bad, "node 3 commits rounds of pages %d-%d in the background (%s)",
+		    CM_HALF, CM_PAGES - 1, i == 2 ? "2 rounds so far" : line);
+	}
+	barrier("commit-held");
+}
+
+static void test_commit_after(uint64_t key)
+{
+	volatile uint64_t *p = map_copies(key, CM_PAGES * PAGE, 0);
+	uint64_t v, lo = ~0ULL, hi = 0;
+	int i, j, bus = 0, wrong = 0, torn = 0;
+	double t0 = now();
+
+	for (i = 0; i < CM_PAGES; i++) {
+		if (load_or_bus(p, i, &v)) {
+			bus++;
+			continue;
+		}
+		for (j = 0; j < 512; j++) {
+			v = p[i * 512 + j];
+			if (i < CM_HALF)
+				wrong += v != cm_word(i);
+			else
+				torn += v != p[i * 512];
+		}
+		if (i >= CM_HALF) {
+			lo = p[i * 512] < lo ? p[i * 512] : lo;
+			hi = p[i * 512] > hi ? p[i * 512] : hi;
+		}
+	}
+	tap(!bus, "node %d reads all %d pages the killed node held alone, %d SIGBUS (%.2f s)",
+	    me, CM_PAGES, bus, now() - t0);
+	tap(!bus && !wrong, "pages 0-%d are as committed: %d words differ (the later, uncommitted store is gone)",
+	    CM_HALF - 1, wrong);
+	tap(!bus && !torn && lo >= 1 && hi - lo <= 1,
+	    "pages %d-%d are whole rounds %llu-%llu of the commit loop (%d torn words)",
+	    CM_HALF, CM_PAGES - 1, (unsigned long long)lo, (unsigned long long)hi, torn);
+	tap(stat_of("replicas_restored") > 0, "replicas_restored %llu here",
+	    (unsigned long long)stat_of("replicas_restored"));
+	if (me == 1)
+		p[1] = 0x5eed;
+	barrier_of(2, "commit-written");
+	tap(p[1] == 0x5eed, "a page made again from its replica is coherent: node 1's store read on node %d",
+	    me);
+	barrier_of(2, "commit-done");
+}
+
+/*
  * (kill phase, in the background on every node before node 3 is killed)
  * arrive at a barrier of one party more than the nodes, which never
  * completes: once node 3, whose party arrived, is killed, the others'
@@ -3330,6 +3475,10 @@ int main(int argc, char **argv)
 		test_census_hold(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "save") && arg)
 		test_save(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "commit-hold") && arg)
+		test_commit_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "commit-after") && arg)
+		test_commit_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "census-after") && arg)
 		test_census_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))

@@ -105,6 +105,11 @@ TEST(attach_bad_arguments)
 				      DSM_ATTACH_NOCREATE | DSM_ATTACH_HOME_SELF, 0));
 	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_FLAGS + 1, 0));
 	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), 0, DSM_ATTACH_EXCL, 0));
+	/* copies: at most DSM_COPIES_MAX, never on one home, never local */
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_COPIES(3), 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_COPIES(1) |
+				      DSM_ATTACH_HOME_SELF, 0));
+	EXPECT_EQ(-EINVAL, attach_raw(fd, KEY(2), PAGE, DSM_ATTACH_COPIES(1), 0));
 	EXPECT_EQ(-EFAULT, ioctl(fd, DSM_IOC_ATTACH, (void *)16) ? -errno : 0);
 	/* none of the above created anything */
 	EXPECT_EQ(-ENOENT, dsm_remove(KEY(2)));
@@ -150,6 +155,32 @@ TEST(unknown_ioctls)
 	EXPECT_EQ(-1, ioctl(fd, DSM_IOC_REMOVE, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	close(fd);
+}
+
+/*
+ * Commit (DSM_IOC_COMMIT, fsync, msync(MS_SYNC)) needs an attached file;
+ * a region without copies (every local one) has nothing to commit.
+ */
+TEST(commit_without_copies)
+{
+	int fd = open_dev();
+	void *p;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(fd, DSM_IOC_COMMIT));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, fsync(fd));
+	EXPECT_EQ(ENXIO, errno);
+	ASSERT_EQ(0, attach_raw(fd, KEY(30), PAGE, 0, 0));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, PAGE);
+	EXPECT_EQ(0, ioctl(fd, DSM_IOC_COMMIT));
+	EXPECT_EQ(0, fsync(fd));
+	EXPECT_EQ(0, msync(p, PAGE, MS_SYNC));
+	munmap(p, PAGE);
+	close(fd);
+	EXPECT_EQ(0, dsm_remove(KEY(30)));
 }
 
 /* DSM_IOC_WAIT with every field chosen: 0 or -errno. */

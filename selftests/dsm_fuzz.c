@@ -85,7 +85,8 @@ static size_t fuzz_page(struct dsm_wire_page *w)
 	w->type = chance(95) ? 1 + random() % 19 : random() % 256;
 	w->with_data = chance(80) ? w->type == 8 && chance(50) : random() % 3;
 	w->flags = chance(85) ? 0 : chance(50) ? DSM_WIRE_PAGE_SPECULATIVE : random() % 256;
-	w->pad = chance(97) ? 0 : 1;
+	w->copies = chance(97) ? 0 : random() % 4;
+	w->version = htole64(chance(90) ? 0 : rnd64());
 	w->requester = htole32(chance(60) ? ROGUE_ID : chance(50) ? self_id() :
 			       chance(80) ? 1 + random() % 3 : random());
 	w->txn = htole64(chance(50) ? 0 : rnd64());

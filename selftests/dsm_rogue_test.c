@@ -381,7 +381,7 @@ TEST(rogue_member_messages)
 		{ "page index past the region", {}, 0 },
 		{ "region of zero pages", {}, 0 },
 		{ "request to a node that is not the page's home, from its home", {}, 0 },
-		{ "non-zero padding", {}, 0 },
+		{ "more copies than a region can have", {}, 0 },
 		{ "ack with no write waiting for it", {}, 0 },
 		{ "with-data flag on a request", {}, 0 },
 		{ "requester id 0", {}, 0 },
@@ -409,7 +409,7 @@ TEST(rogue_member_messages)
 	cases[3].w.npages = 0;
 	cases[4].w.key = htole64(0xbad0000000000002ULL);	/* a region new here */
 	cases[4].w.homes = htole64(1ULL << ROGUE_ID);	/* not passed back to it */
-	cases[5].w.pad = 1;
+	cases[5].w.copies = 3;
 	cases[6].w.type = 6;			/* INV_ACK */
 	cases[7].w.with_data = 1;
 	cases[8].w.requester = 0;

@@ -130,6 +130,7 @@ const char *dsm_reason_name(u32 reason);
 /* outbox.c: reliable, ordered sending (see its top) */
 struct dsm_out *dsm_out_alloc(size_t len);
 void dsm_out_queue(u32 dst, struct dsm_out *out);
+void dsm_out_queue_type(u32 dst, u8 type, struct dsm_out *out);
 void dsm_out_flush(u32 dst);
 void dsm_out_flush_mask(u64 mask);
 void dsm_out_try_flush(u64 mask);

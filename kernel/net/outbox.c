@@ -315,16 +315,27 @@ static void dsm_out_enqueue(u32 dst, struct dsm_out *out)
 }
 
 /**
- * dsm_out_queue() - queue a coherence message for a node (may run under a
- * page lock)
+ * dsm_out_queue_type() - queue a message made with dsm_out_alloc() for a
+ * node (may run under a page lock)
+ * @dst:  the destination, possibly this node
+ * @type: DSM_MSG_*
+ * @out:  the message (len and payload set), handed over
+ */
+void dsm_out_queue_type(u32 dst, u8 type, struct dsm_out *out)
+{
+	out->type = type;
+	out->req_id = 0;
+	dsm_out_enqueue(dst, out);
+}
+
+/**
+ * dsm_out_queue() - queue a coherence message (DSM_MSG_PAGE) for a node
  * @dst: the destination, possibly this node
  * @out: the message (len and payload set), handed over
  */
 void dsm_out_queue(u32 dst, struct dsm_out *out)
 {
-	out->type = DSM_MSG_PAGE;
-	out->req_id = 0;
-	dsm_out_enqueue(dst, out);
+	dsm_out_queue_type(dst, DSM_MSG_PAGE, out);
 }
 
 /**

@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	10
+#define DSM_WIRE_VERSION	11
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -82,6 +82,7 @@ enum dsm_msg_type {
 	DSM_MSG_PAGES,		/* coherence messages without data, in order */
 	DSM_MSG_CENSUS,		/* the sender reported what it holds of a lost home's pages */
 	DSM_MSG_FREEZE,		/* request: hold, or end holding, a region's writes */
+	DSM_MSG_REPLICA,	/* a page version for a replica holder, or its ack */
 	__DSM_MSG_MAX,
 };
 
@@ -201,13 +202,16 @@ struct dsm_wire_reply {
  * @type:      enum dsm_coh_msg_type (kernel/coherence/protocol.h)
  * @with_data: GRANT: the page follows
  * @flags:     DSM_WIRE_PAGE_* (REQ_READ only)
- * @pad:       zero
+ * @copies:    the region's replica count (DSM_ATTACH_COPIES, 0..2)
  * @requester: the node the transaction is for
  * @txn:       the requester's token for its transaction: random, set on
  *             its request, copied by the home's forward and by the data or
  *             grant that answer it; a node that was not on the path cannot
  *             answer in the owner's place; REPORT: what the requester
  *             holds (DSM_WIRE_REPORT_*)
+ * @version:   with the page's data: how many times it was committed (the
+ *             version moves with the page); REPORT: the version of the
+ *             replica the requester holds (DSM_WIRE_REPORT_REPLICA)
  */
 struct dsm_wire_page {
 	__le64 key;
@@ -218,17 +222,22 @@ struct dsm_wire_page {
 	__u8 type;
 	__u8 with_data;
 	__u8 flags;
-	__u8 pad;
+	__u8 copies;
 	__le32 requester;
 	__le64 txn;
+	__le64 version;
 } __packed;
 
 #define DSM_WIRE_PAGE_SPECULATIVE	0x01	/* a read-ahead: may be declined */
-static_assert(sizeof(struct dsm_wire_page) == 56);
+static_assert(sizeof(struct dsm_wire_page) == 64);
 
-/* A REPORT's txn: the requester's copy of the page, and whether it owns it. */
-#define DSM_WIRE_REPORT_STATE	0xff	/* DSM_COH_SHARED or DSM_COH_EXCLUSIVE */
+/*
+ * A REPORT's txn: the requester's copy of the page (INVALID: none), whether
+ * it owns it, and whether it holds a replica (its version in @version).
+ */
+#define DSM_WIRE_REPORT_STATE	0xff	/* DSM_COH_* */
 #define DSM_WIRE_REPORT_OWNER	0x100
+#define DSM_WIRE_REPORT_REPLICA	0x200
 
 /*
  * DSM_MSG_PAGES: 1 to DSM_WIRE_PAGES_MAX struct dsm_wire_page without data,
@@ -262,14 +271,14 @@ struct dsm_wire_region {
 /**
  * struct dsm_wire_region_reply - DSM_MSG_REGION_REPLY payload
  * @status: 0 or a negative errno
- * @pad:    zero
+ * @copies: the region's replica count (0..DSM_COPIES_MAX)
  * @size:   the region's size in bytes
  * @homes:  its home set
  * @lost:   the nodes its home set lost (see struct dsm_wire_page)
  */
 struct dsm_wire_region_reply {
 	__le32 status;
-	__le32 pad;
+	__le32 copies;
 	__le64 size;
 	__le64 homes;
 	__le64 lost;
@@ -311,6 +320,31 @@ struct dsm_wire_freeze {
 
 #define DSM_WIRE_FREEZE_BEGIN	1
 #define DSM_WIRE_FREEZE_END	2
+
+/**
+ * struct dsm_wire_replica - DSM_MSG_REPLICA payload: a page version for a
+ * replica holder (PUSH, followed by the page's DSM_WIRE_PAGE_SIZE bytes),
+ * or the holder's answer that it has it (ACK, nothing follows)
+ * @key, @npages, @homes: the region, as in struct dsm_wire_page
+ * @index:   the page
+ * @version: the version pushed
+ * @op:      DSM_WIRE_REPLICA_PUSH or DSM_WIRE_REPLICA_ACK
+ * @copies:  the region's replica count (1..DSM_COPIES_MAX)
+ * @pad:     zero
+ */
+struct dsm_wire_replica {
+	__le64 key;
+	__le64 npages;
+	__le64 homes;
+	__le64 index;
+	__le64 version;
+	__u8 op;
+	__u8 copies;
+	__u8 pad[6];
+} __packed;
+
+#define DSM_WIRE_REPLICA_PUSH	1
+#define DSM_WIRE_REPLICA_ACK	2
 
 /**
  * struct dsm_wire_barrier - DSM_MSG_BARRIER payload: a party arrives; the

@@ -81,6 +81,10 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_CENSUS_ORPHANS] = "census_orphans",
 	[DSM_STAT_FREEZES] = "freezes",
 	[DSM_STAT_FREEZES_BROKEN] = "freezes_broken",
+	[DSM_STAT_COMMITS] = "commits",
+	[DSM_STAT_REPLICAS_SENT] = "replicas_sent",
+	[DSM_STAT_REPLICAS_STORED] = "replicas_stored",
+	[DSM_STAT_REPLICAS_RESTORED] = "replicas_restored",
 };
 
 static const char *const state_names[] = {

@@ -102,11 +102,17 @@
  * @size:  region size in bytes, a non-zero multiple of DSM_PAGE_SIZE, at most
  *         DSM_REGION_MAX_SIZE; 0 attaches an existing region of any size.
  *         On return, the region's size.
- * @flags: zero or DSM_ATTACH_* flags
+ * @flags: zero or DSM_ATTACH_* flags, and DSM_ATTACH_COPIES(n)
  * @pad:   must be zero
  *
- * Errors: EINVAL (bad size, flags or pad, or @size differs from the size of
- * an existing region), ENOENT (@size is 0 or DSM_ATTACH_NOCREATE and no such
+ * DSM_ATTACH_COPIES(n), n = 1 or 2, creates a replicated cluster region:
+ * the data each node commits (DSM_IOC_COMMIT, or msync(MS_SYNC) or fsync
+ * on the file) is kept on n other nodes, and survives the loss of up to n
+ * of a page's holders (Documentation/coherence.md, "Replicas"). Attaching
+ * an existing region, n must be its own, or 0 (any).
+ *
+ * Errors: EINVAL (bad size, flags or pad, @size or the copies differ from
+ * an existing region's, copies on a local region), ENOENT (@size is 0 or DSM_ATTACH_NOCREATE and no such
  * region), EEXIST (DSM_ATTACH_EXCL and the region exists), EBUSY (this file
  * already has a region attached), ENOSPC (DSM_MAX_REGIONS reached), ENOMEM.
  */
@@ -120,8 +126,14 @@ struct dsm_attach {
 #define DSM_ATTACH_EXCL		0x1	/* fail if the region exists */
 #define DSM_ATTACH_NOCREATE	0x2	/* fail if it does not */
 #define DSM_ATTACH_HOME_SELF	0x4	/* created here: the only home of its pages */
+#define DSM_ATTACH_COPIES_SHIFT	8
+#define DSM_ATTACH_COPIES_MASK	(0x3 << DSM_ATTACH_COPIES_SHIFT)
+#define DSM_ATTACH_COPIES(n)	((n) << DSM_ATTACH_COPIES_SHIFT)
+#define DSM_ATTACH_COPIES_OF(flags) \
+	(((flags) & DSM_ATTACH_COPIES_MASK) >> DSM_ATTACH_COPIES_SHIFT)
+#define DSM_COPIES_MAX		2
 #define DSM_ATTACH_FLAGS	(DSM_ATTACH_EXCL | DSM_ATTACH_NOCREATE | \
-				 DSM_ATTACH_HOME_SELF)
+				 DSM_ATTACH_HOME_SELF | DSM_ATTACH_COPIES_MASK)
 
 /**
  * struct dsm_remove - argument of DSM_IOC_REMOVE
@@ -261,6 +273,17 @@ struct dsm_barrier_arrive {
  */
 #define DSM_FREEZES_MAX		16	/* freezes a node holds at once */
 
+/*
+ * DSM_IOC_COMMIT (no argument; on a file attached to a cluster region;
+ * fsync on the file does the same, msync(MS_SYNC) for the pages of its
+ * range): every page of the region this node wrote since it last
+ * committed is sent, with its version, to the page's replica holders, and
+ * the call returns once they all stored it (and whatever this node sent
+ * them before). A region without copies commits nothing (0).
+ * Errors: ENXIO (no region attached), EIO (a holder was lost or stored
+ * nothing before it answered: commit again), ENOMEM, EINTR.
+ */
+
 #define DSM_IOC_MAGIC		0xD5
 #define DSM_IOC_ATTACH		_IOWR(DSM_IOC_MAGIC, 1, struct dsm_attach)
 #define DSM_IOC_REMOVE		_IOW(DSM_IOC_MAGIC, 2, struct dsm_remove)
@@ -270,6 +293,7 @@ struct dsm_barrier_arrive {
 #define DSM_IOC_MEMBERS		_IOR(DSM_IOC_MAGIC, 6, struct dsm_members)
 #define DSM_IOC_FREEZE		_IO(DSM_IOC_MAGIC, 7)
 #define DSM_IOC_THAW		_IO(DSM_IOC_MAGIC, 8)
+#define DSM_IOC_COMMIT		_IO(DSM_IOC_MAGIC, 9)
 
 /* ---- generic netlink ---- */
 
@@ -385,6 +409,10 @@ enum dsm_stat {
 	DSM_STAT_CENSUS_ORPHANS,	/* ... of which no survivor held a copy: they fail */
 	DSM_STAT_FREEZES,		/* region freezes that began here (any freezer) */
 	DSM_STAT_FREEZES_BROKEN,	/* ... that ended early: a cluster change, or too long */
+	DSM_STAT_COMMITS,		/* commits that returned 0 here */
+	DSM_STAT_REPLICAS_SENT,		/* page versions sent to replica holders */
+	DSM_STAT_REPLICAS_STORED,	/* ... received and kept here (newer than ours) */
+	DSM_STAT_REPLICAS_RESTORED,	/* pages a lost node held, made again from a replica */
 	__DSM_STAT_MAX,
 };
 

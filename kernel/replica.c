@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dsm: replicated regions - each page's committed data kept on other
+ * nodes, and the pages a lost node held made again from it.
+ *
+ * Theory of operation. A region created with copies = n (1 or 2,
+ * DSM_ATTACH_COPIES) keeps, for each page, its newest committed version
+ * on n other nodes, its replica holders.
+ *
+ *  - Versions. Every copy of a page carries a version (dsm_coh_node.value,
+ *    which the protocol moves with the data: DATA, GRANT and HANDOVER carry
+ *    it on the wire). Only the node holding the page writable changes it,
+ *    so the versions along the page's history only grow.
+ *  - Dirty pages. A store mapped on a page of such a region marks the page
+ *    DSM_PAGE_DIRTY in the region's page array (dsm_replica_written, in
+ *    the fault path, under the page lock). A push clears the mark and
+ *    unmaps the page here, so the next store faults and marks it again.
+ *  - A push (dsm_replica_push, page locked) gives the page the next version
+ *    and sends it (DSM_MSG_REPLICA PUSH, with the page) to the holders:
+ *    the first n live homes of the region, in the page's rendezvous order
+ *    (the order that names its home), leaving out the pusher. So the home
+ *    holds every version others push; a home that pushes keeps its own
+ *    version too. A holder keeps a version newer than the one it has, and
+ *    answers ACK (version 0 if it could not keep it).
+ *  - Commit (DSM_IOC_COMMIT, msync(MS_SYNC), fsync) pushes every dirty page
+ *    this node holds, then waits until every push this node sent so far
+ *    is acknowledged: pushes to one node are counted in the order they
+ *    are queued for it (under dsm_replica_tx_lock), and it answers in
+ *    that order. A holder lost meanwhile, or one that kept nothing, makes
+ *    the commit fail with EIO and every page held here dirty again.
+ *  - A dirty page that leaves this node (its data sent to another node: a
+ *    write request took it, a read shared it, a leave handed it over) is
+ *    pushed first (dsm_pages_send): what a node wrote and committed is
+ *    never only in the next holder's uncommitted copy.
+ *  - Loss of an owner, its home alive (census.c, dsm_census_forget_owner):
+ *    the home holds the newest pushed version; it becomes the owner with
+ *    it, rather than failing the page. Loss of a home: every survivor
+ *    reports its replica's version next to its copy (REPORT); if no copy
+ *    survived, the new home makes the holder of the newest replica the
+ *    owner with it (OWN with DSM_WIRE_OWN_REPLICA).
+ *
+ * What this gives (Documentation/coherence.md, "Replicas"): data a commit
+ * returned 0 for survive as long as one of the page's holder and its n
+ * replica holders does; writes after the lost node's last push are lost;
+ * a commit cut short by a crash leaves each page at its new or at an
+ * earlier pushed version, whole (a push is one message).
+ */
+#include <linux/delay.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+
+#include "coherence/homes.h"
+#include "net/wire.h"
+#include "pages.h"
+
+/**
+ * struct dsm_replica - a page version this node keeps for others
+ * @version: the version
+ * @page:    its data
+ */
+struct dsm_replica {
+	u64 version;
+	struct page *page;
+};
+
+/* A push's place on its link and its count agree (see the top). */
+static DEFINE_MUTEX(dsm_replica_tx_lock);
+static u64 dsm_replica_sent[DSM_MAX_NODES + 1];		/* under tx_lock */
+static atomic64_t dsm_replica_acked[DSM_MAX_NODES + 1];
+static atomic64_t dsm_replica_fails[DSM_MAX_NODES + 1];	/* lost, or kept nothing */
+
+/* Replicas change under this (pushes of one page from two senders race). */
+static DEFINE_MUTEX(dsm_replica_store_lock);
+
+/**
+ * dsm_replica_written() - a store to the page is mapped now (page locked)
+ * @r:     the region
+ * @index: the page
+ */
+void dsm_replica_written(struct dsm_region *r, pgoff_t index)
+{
+	if (r->copies && !xa_get_mark(&r->pages, index, DSM_PAGE_DIRTY))
+		xa_set_mark(&r->pages, index, DSM_PAGE_DIRTY);
+}
+
+/* The nodes that keep page @index's versions that node @pusher pushes. */
+static u64 dsm_replica_holders(struct dsm_region *r, pgoff_t index, u32 pusher)
+{
+	u64 left = READ_ONCE(r->homes) & dsm_members_live_mask(), holders = 0;
+	u32 n = 0, id;
+
+	while (left && n < r->copies) {
+		id = dsm_homes_node_of(left, r->key, index);
+		left &= ~dsm_node_bit(id);
+		if (id != pusher) {
+			holders |= dsm_node_bit(id);
+			n++;
+		}
+	}
+	return holders;
+}
+
+/*
+ * Keep version @version of @r's page @index, if newer than the one kept.
+ * Return: 0 (kept, or a newer one is), -ENOMEM.
+ */
+static int dsm_replica_keep(struct dsm_region *r, pgoff_t index, u64 version,
+			    const void *data)
+{
+	struct dsm_replica *rp;
+	int err = 0;
+
+	mutex_lock(&dsm_replica_store_lock);
+	rp = xa_load(&r->replicas, index);
+	if (rp && rp->version >= version)
+		goto out;
+	if (!rp) {
+		rp = kmalloc(sizeof(*rp), GFP_KERNEL);
+		if (rp)
+			rp->page = alloc_page(GFP_HIGHUSER);
+		if (!rp || !rp->page ||
+		    xa_err(xa_store(&r->replicas, index, rp, GFP_KERNEL))) {
+			if (rp && rp->page)
+				__free_page(rp->page);
+			kfree(rp);
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	memcpy_to_page(rp->page, 0, data, PAGE_SIZE);
+	rp->version = version;
+	dsm_stat_inc(DSM_STAT_REPLICAS_STORED);
+out:
+	mutex_unlock(&dsm_replica_store_lock);
+	return err;
+}
+
+/**
+ * dsm_replica_version() - the version of @r's page @index kept here
+ * @r:     the region
+ * @index: the page
+ *
+ * Return: it, or 0 for none.
+ */
+u64 dsm_replica_version(struct dsm_region *r, pgoff_t index)
+{
+	struct dsm_replica *rp;
+	u64 version = 0;
+
+	mutex_lock(&dsm_replica_store_lock);
+	rp = xa_load(&r->replicas, index);
+	if (rp)
+		version = rp->version;
+	mutex_unlock(&dsm_replica_store_lock);
+	return version;
+}
+
+/**
+ * dsm_replica_install() - make the replica kept here this node's copy of
+ * the page, the owner's (page locked; the copy here is invalid, so not
+ * mapped)
+ * @ctx:       the page
+ * @exclusive: writable (no other copy), else shared
+ *
+ * Return: false if no replica of the page is kept here.
+ */
+bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	struct dsm_replica *rp;
+
+	mutex_lock(&dsm_replica_store_lock);
+	rp = xa_load(&ctx->r->replicas, ctx->index);
+	if (rp) {
+		copy_highpage(cp->page, rp->page);
+		cp->node.value = rp->version;
+	}
+	mutex_unlock(&dsm_replica_store_lock);
+	if (!rp)
+		return false;
+	cp->node.state = exclusive ? DSM_COH_EXCLUSIVE : DSM_COH_SHARED;
+	cp->node.owner = true;
+	dsm_stat_inc(DSM_STAT_REPLICAS_RESTORED);
+	pr_debug("region %#llx page %lu: made again from its replica (version %llu)\n",
+		 ctx->r->key, ctx->index, cp->node.value);
+	return true;
+}
+
+/* Queue the page's version @version for holder @to (page locked). */
+static void dsm_replica_send(struct dsm_pages_ctx *ctx, u32 to, u64 version)
+{
+	struct dsm_region *r = ctx->r;
+	struct dsm_wire_replica *w;
+	struct dsm_out *out;
+
+	out = dsm_out_alloc(sizeof(*w) + PAGE_SIZE);
+	w = (struct dsm_wire_replica *)out->payload;
+	memset(w, 0, sizeof(*w));
+	w->key = cpu_to_le64(r->key);
+	w->npages = cpu_to_le64(r->npages);
+	w->homes = cpu_to_le64(r->homes);
+	w->index = cpu_to_le64(ctx->index);
+	w->version = cpu_to_le64(version);
+	w->op = DSM_WIRE_REPLICA_PUSH;
+	w->copies = r->copies;
+	memcpy_from_page((u8 *)(w + 1), ctx->cp->page, 0, PAGE_SIZE);
+	mutex_lock(&dsm_replica_tx_lock);
+	dsm_out_queue_type(to, DSM_MSG_REPLICA, out);
+	dsm_replica_sent[to]++;
+	mutex_unlock(&dsm_replica_tx_lock);
+	ctx->dirty |= dsm_node_bit(to);
+	dsm_stat_inc(DSM_STAT_REPLICAS_SENT);
+}
+
+/**
+ * dsm_replica_push() - if this node wrote the page since its last push,
+ * push its next version to its holders (page locked; see the top)
+ * @ctx:    the page
+ * @giving: its data is being sent away, or given up: current, whatever
+ *          the state says (the protocol changes it first)
+ */
+void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
+{
+	struct dsm_region *r = ctx->r;
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id(), id;
+	u64 holders, version;
+	void *data;
+
+	if (!r->copies || !xa_get_mark(&r->pages, ctx->index, DSM_PAGE_DIRTY))
+		return;
+	xa_clear_mark(&r->pages, ctx->index, DSM_PAGE_DIRTY);
+	if (!giving && cp->node.state == DSM_COH_INVALID)
+		return;		/* it left otherwise (a loss): nothing to push */
+	dsm_pages_zap(r, ctx->index);	/* the next store marks it again */
+	version = ++cp->node.value;
+	if (cp->home == self) {
+		data = kmap_local_page(cp->page);
+		if (dsm_replica_keep(r, ctx->index, version, data))
+			atomic64_inc(&dsm_replica_fails[self]);
+		kunmap_local(data);
+	}
+	holders = dsm_replica_holders(r, ctx->index, self);
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (holders & dsm_node_bit(id))
+			dsm_replica_send(ctx, id, version);
+}
+
+struct dsm_replica_wait {
+	u64 target[DSM_MAX_NODES + 1];
+	u64 fails[DSM_MAX_NODES + 1];
+};
+
+/* Is every push counted in @w acknowledged? Or did one fail (@err)? */
+static bool dsm_replica_settled(const struct dsm_replica_wait *w, int *err)
+{
+	u64 live = dsm_members_live_mask() | dsm_node_bit(dsm_self_id());
+	bool done = true;
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++) {
+		if (atomic64_read(&dsm_replica_fails[id]) != w->fails[id]) {
+			*err = -EIO;
+			return true;
+		}
+		if (atomic64_read(&dsm_replica_acked[id]) >= w->target[id])
+			continue;
+		if (!(live & dsm_node_bit(id))) {
+			*err = -EIO;
+			return true;
+		}
+		done = false;
+	}
+	return done;
+}
+
+/**
+ * dsm_replica_commit() - push every page of @r from @first to @last this
+ * node wrote since its last push, and wait until every holder has it (see
+ * the top)
+ * @r:     the region
+ * @first: the first page
+ * @last:  the last page (ULONG_MAX: to the end)
+ *
+ * Return: 0, -EIO (a holder was lost or kept nothing: every page held
+ * here is pushed again by the next commit), -ENOMEM or -EINTR.
+ */
+int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
+{
+	unsigned long timeout = 4 * msecs_to_jiffies(dsm_dead_timeout_ms());
+	struct dsm_replica_wait *w;
+	struct dsm_pages_ctx ctx;
+	struct dsm_cpage *cp;
+	unsigned long index = first;
+	u64 dirty = 0;
+	int err = 0;
+	long left;
+	u32 id;
+
+	if (!r->cluster || !r->copies)
+		return 0;
+	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	for (id = 1; id <= DSM_MAX_NODES; id++)	/* (a failure from now on counts) */
+		w->fails[id] = atomic64_read(&dsm_replica_fails[id]);
+	for (cp = xa_find(&r->pages, &index, last, DSM_PAGE_DIRTY); cp;
+	     cp = xa_find_after(&r->pages, &index, last, DSM_PAGE_DIRTY)) {
+		dsm_pages_ctx_init(&ctx, r, cp, index);
+		lock_page(cp->page);
+		dsm_replica_push(&ctx, false);
+		unlock_page(cp->page);
+		dirty |= ctx.dirty;
+		cond_resched();
+	}
+	dsm_out_flush_mask(dirty);
+	mutex_lock(&dsm_replica_tx_lock);
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		w->target[id] = dsm_replica_sent[id];
+	mutex_unlock(&dsm_replica_tx_lock);
+	left = wait_event_interruptible_timeout(dsm_pages_wq,
+						dsm_replica_settled(w, &err), timeout);
+	kfree(w);
+	if (left < 0)
+		err = -EINTR;
+	else if (!left)
+		err = -EIO;
+	if (err) {	/* what was sent may not be kept: all of it again */
+		xa_for_each(&r->pages, index, cp)
+			if (READ_ONCE(cp->node.state) != DSM_COH_INVALID)
+				xa_set_mark(&r->pages, index, DSM_PAGE_DIRTY);
+		return err;
+	}
+	dsm_stat_inc(DSM_STAT_COMMITS);
+	return 0;
+}
+
+/**
+ * dsm_replica_node_lost() - node @id is gone: a commit waiting for its
+ * answers fails, and what was queued for it counts as answered
+ * @id: the node
+ */
+void dsm_replica_node_lost(u32 id)
+{
+	mutex_lock(&dsm_replica_tx_lock);
+	atomic64_set(&dsm_replica_acked[id], dsm_replica_sent[id]);
+	atomic64_inc(&dsm_replica_fails[id]);
+	mutex_unlock(&dsm_replica_tx_lock);
+	wake_up_all(&dsm_pages_wq);
+}
+
+/* PUSH: keep the version, and answer. */
+static u32 dsm_replica_on_push(const struct dsm_net_msg *m,
+			       const struct dsm_wire_replica *w)
+{
+	struct dsm_wire_replica ack = *w;
+	struct dsm_region *r;
+	int err;
+
+	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
+			      le64_to_cpu(w->homes), w->copies, true, m->epoch);
+	if (IS_ERR(r))
+		return DSM_REASON_PROTOCOL;
+	err = dsm_replica_keep(r, le64_to_cpu(w->index), le64_to_cpu(w->version),
+			       w + 1);
+	dsm_region_put(r);
+	ack.op = DSM_WIRE_REPLICA_ACK;
+	if (err)
+		ack.version = 0;	/* kept nothing: the commit fails */
+	while (dsm_net_send(m->from, DSM_MSG_REPLICA, 0, &ack, sizeof(ack)))
+		msleep(20);	/* -ENOMEM: a commit waits for this answer */
+	dsm_out_try_flush(dsm_node_bit(m->from));
+	return 0;
+}
+
+/**
+ * dsm_replica_on_msg() - DSM_MSG_REPLICA: a version to keep, or the answer
+ * to one this node pushed
+ * @m: the message (m->from checked by the transport; the rest untrusted)
+ *
+ * Return: 0, or DSM_REASON_PROTOCOL for a malformed one (or an answer to
+ * nothing).
+ */
+u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
+{
+	const struct dsm_wire_replica *w = m->payload;
+	u32 from = m->from;
+	int i;
+
+	for (i = 0; i < sizeof(w->pad); i++)
+		if (w->pad[i])
+			return DSM_REASON_PROTOCOL;
+	if (!w->copies || w->copies > DSM_COPIES_MAX || !le64_to_cpu(w->npages) ||
+	    le64_to_cpu(w->index) >= le64_to_cpu(w->npages) || from == dsm_self_id())
+		return DSM_REASON_PROTOCOL;
+	if (w->op == DSM_WIRE_REPLICA_PUSH) {
+		if (m->len != sizeof(*w) + PAGE_SIZE || !le64_to_cpu(w->version))
+			return DSM_REASON_PROTOCOL;
+		return dsm_replica_on_push(m, w);
+	}
+	if (w->op != DSM_WIRE_REPLICA_ACK || m->len != sizeof(*w))
+		return DSM_REASON_PROTOCOL;
+	mutex_lock(&dsm_replica_tx_lock);
+	if (atomic64_read(&dsm_replica_acked[from]) >= dsm_replica_sent[from]) {
+		/* (a push to a lost node counts as answered: drop its late ack) */
+		mutex_unlock(&dsm_replica_tx_lock);
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 0;
+	}
+	if (!w->version)
+		atomic64_inc(&dsm_replica_fails[from]);
+	atomic64_inc(&dsm_replica_acked[from]);
+	mutex_unlock(&dsm_replica_tx_lock);
+	wake_up_all(&dsm_pages_wq);
+	return 0;
+}
+
+/**
+ * dsm_replica_touch() - @r's pages homed at the lost nodes @gone that this
+ * node keeps a replica of get an entry, so that the census walk reports
+ * them (before the mapping table drops @gone)
+ * @r:    a cluster region
+ * @gone: node set
+ */
+void dsm_replica_touch(struct dsm_region *r, u64 gone)
+{
+	struct dsm_replica *rp;
+	unsigned long index;
+
+	xa_for_each(&r->replicas, index, rp)
+		if (gone & dsm_node_bit(dsm_homes_node(r->table, r->key, index)))
+			dsm_cpage_get(r, index);	/* (out of memory: not reported) */
+}
+
+/**
+ * dsm_replicas_free() - free the replicas of a region being destroyed
+ * @r: the region
+ */
+void dsm_replicas_free(struct dsm_region *r)
+{
+	struct dsm_replica *rp;
+	unsigned long index;
+
+	xa_for_each(&r->replicas, index, rp) {
+		__free_page(rp->page);
+		kfree(rp);
+		cond_resched();
+	}
+	xa_destroy(&r->replicas);
+}
