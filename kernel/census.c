@@ -265,8 +265,10 @@ static void dsm_census_count(struct dsm_pages_ctx *ctx, u32 id, u8 state,
 
 /*
  * Count what node @id reports: a copy (@txn: DSM_WIRE_REPORT_*), and a
- * replica of version @version. While the census is open, @dir.cur names
- * the newest replica (@from, @value): the entry is not busy.
+ * replica of version @version. While the census is open the entry is not
+ * busy, and @dir.cur names the newest replica (@from, @value) and the
+ * next newest (@requester, @txn): a region has at most two copies, and
+ * the newest one's holder may be lost before the census closes.
  */
 static void dsm_census_count_report(struct dsm_pages_ctx *ctx, u32 id, u64 txn,
 				    u64 version)
@@ -276,9 +278,16 @@ static void dsm_census_count_report(struct dsm_pages_ctx *ctx, u32 id, u64 txn,
 	if (txn & DSM_WIRE_REPORT_STATE)
 		dsm_census_count(ctx, id, txn & DSM_WIRE_REPORT_STATE,
 				 txn & DSM_WIRE_REPORT_OWNER);
-	if ((txn & DSM_WIRE_REPORT_REPLICA) && version > best->value) {
+	if (!(txn & DSM_WIRE_REPORT_REPLICA))
+		return;
+	if (version > best->value) {
+		best->requester = best->from;
+		best->txn = best->value;
 		best->from = id;
 		best->value = version;
+	} else if (version > best->txn) {
+		best->requester = id;
+		best->txn = version;
 	}
 }
 
@@ -362,8 +371,19 @@ static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
 }
 
 /*
+ * The copy made from a replica here answers this node's read in flight
+ * (the home drops a read of its owner: dsm_pages_dir_drain); a write is
+ * granted when the home serves it.
+ */
+static void dsm_census_replica_read(struct dsm_cpage *cp)
+{
+	if (cp->node.pending == DSM_COH_REQ_READ)
+		dsm_pages_end_request(cp, false);
+}
+
+/*
  * No copy survived, a replica did: its holder becomes the owner with it,
- * exclusive. Its request, if it asked meanwhile, is moot.
+ * exclusive (OWN with DSM_WIRE_OWN_REPLICA).
  */
 static void dsm_census_restore(struct dsm_pages_ctx *ctx)
 {
@@ -376,12 +396,10 @@ static void dsm_census_restore(struct dsm_pages_ctx *ctx)
 		.txn = DSM_WIRE_OWN_REPLICA,
 	};
 
-	dsm_census_drop_queued(cp, id);
 	if (id == self) {
 		if (!dsm_replica_install(ctx, true))
 			return;		/* (none: the page is lost) */
-		if (cp->node.pending)
-			dsm_pages_end_request(cp, false);
+		dsm_census_replica_read(cp);
 	} else {
 		ctx->env.send(&ctx->env, self, id, &m);
 	}
@@ -397,6 +415,16 @@ static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
 	if (cp->dir.owner == id)
 		cp->dir.owner = 0;	/* a sharer can take over; else lost */
 	cp->dir.waiting &= ~bit;
+	if (cp->dir.cur.requester == id) {	/* its replica too */
+		cp->dir.cur.requester = 0;
+		cp->dir.cur.txn = 0;
+	}
+	if (cp->dir.cur.from == id) {
+		cp->dir.cur.from = cp->dir.cur.requester;
+		cp->dir.cur.value = cp->dir.cur.txn;
+		cp->dir.cur.requester = 0;
+		cp->dir.cur.txn = 0;
+	}
 }
 
 /*
@@ -405,7 +433,8 @@ static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
  * owner with it instead of failing the page. A write that was to get the
  * data from @id gets it from here (before dsm_coh_dir_forget, which would
  * fail it); an entry left an orphan gets this node's copy, if it holds
- * one, or the replica. Its own request, if any, is answered so.
+ * one, or the replica. Its own read in flight (forwarded to @id, or
+ * queued) is answered so.
  */
 static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 {
@@ -428,10 +457,7 @@ static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 	dir->owner = self;
 	dir->copyset &= ~bit;
 	dir->orphan = false;
-	if (cp->node.pending) {		/* answered by the copy here now */
-		dsm_census_drop_queued(cp, self);
-		dsm_pages_end_request(cp, false);
-	}
+	dsm_census_replica_read(cp);
 }
 
 struct dsm_lost {
@@ -760,8 +786,7 @@ int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 	if (m->txn & DSM_WIRE_OWN_REPLICA) {
 		if (cp->node.state != DSM_COH_INVALID || !dsm_replica_install(ctx, true))
 			return -EPROTO;
-		if (cp->node.pending)	/* its request was dropped there */
-			dsm_pages_end_request(cp, false);
+		dsm_census_replica_read(cp);
 		return 0;
 	}
 	if (cp->node.state == DSM_COH_INVALID)

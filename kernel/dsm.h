@@ -52,8 +52,8 @@ struct vm_fault;
  * @copies:   replica holders of each page's committed data (replica.c)
  * @replicas: page index -> the newest version of it stored here for others
  *            (replica.c); @pages marks the pages written here since their
- *            last push (DSM_PAGE_DIRTY) and those pushed and not yet
- *            acknowledged (DSM_PAGE_PUSHED)
+ *            last push (DSM_PAGE_DIRTY)
+ * @replica_failures: dsm_replica_failures when its last commit ended
  * @table_lock: a new page's home is looked up and its state inserted under
  *            read; a leave rewrites @table under write, then walks the
  *            pages: none is made from the old table after the walk
@@ -80,6 +80,7 @@ struct dsm_region {
 	u64 lost;
 	u32 copies;
 	struct xarray replicas;
+	u64 replica_failures;
 	struct dsm_homes *table;
 	struct rw_semaphore table_lock;
 	struct address_space mapping;
@@ -141,6 +142,7 @@ void dsm_barriers_node_lost(u32 id);
 void dsm_barriers_destroy(void);
 
 /* replica.c: replicated regions (pages.h has the rest) */
+extern atomic64_t dsm_replica_failures;
 int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last);
 u32 dsm_replica_on_msg(const struct dsm_net_msg *m);
 void dsm_replicas_free(struct dsm_region *r);

@@ -346,8 +346,15 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	       dsm_pages_next_request(ctx, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
-		if (m.type == DSM_PAGE_REPORT) {
-			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* no census */
+		if (m.type == DSM_PAGE_REPORT ||
+		    (m.type == DSM_COH_REQ_READ && m.requester == cp->dir.owner &&
+		     !cp->dir.orphan)) {
+			/*
+			 * No census; or a read of the owner, whose copy a
+			 * replica made (census.c) while the read was on its
+			 * way: that answered it.
+			 */
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 			continue;
 		}
 		if (cp->dir.orphan) {

@@ -90,6 +90,7 @@ static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes,
 	r->size = size;
 	r->npages = size >> PAGE_SHIFT;
 	r->copies = copies;
+	r->replica_failures = atomic64_read(&dsm_replica_failures);
 	kref_init(&r->ref);
 	mutex_init(&r->lock);
 	init_rwsem(&r->table_lock);

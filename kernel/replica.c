@@ -26,8 +26,11 @@
  *    this node holds, then waits until every push this node sent so far
  *    is acknowledged: pushes to one node are counted in the order they
  *    are queued for it (under dsm_replica_tx_lock), and it answers in
- *    that order. A holder lost meanwhile, or one that kept nothing, makes
- *    the commit fail with EIO and every page held here dirty again.
+ *    that order. Anything that may have lost a push (a holder lost, one
+ *    that kept nothing or stays silent, a page with too few live holders)
+ *    bumps dsm_replica_failures; a region's commit fails with EIO if it
+ *    changed since the region's last commit, and every page held here
+ *    writable is marked dirty again.
  *  - A dirty page that leaves this node (its data sent to another node: a
  *    write request took it, a read shared it, a leave handed it over) is
  *    pushed first (dsm_pages_send): what a node wrote and committed is
@@ -37,7 +40,9 @@
  *    it, rather than failing the page. Loss of a home: every survivor
  *    reports its replica's version next to its copy (REPORT); if no copy
  *    survived, the new home makes the holder of the newest replica the
- *    owner with it (OWN with DSM_WIRE_OWN_REPLICA).
+ *    owner with it (OWN with DSM_WIRE_OWN_REPLICA). A copy made from a
+ *    replica starts a new generation of versions (DSM_REPLICA_GENERATION):
+ *    another holder may have a newer one the lost owner pushed.
  *
  * What this gives (Documentation/coherence.md, "Replicas"): data a commit
  * returned 0 for survive as long as one of the page's holder and its n
@@ -69,7 +74,19 @@ struct dsm_replica {
 static DEFINE_MUTEX(dsm_replica_tx_lock);
 static u64 dsm_replica_sent[DSM_MAX_NODES + 1];		/* under tx_lock */
 static atomic64_t dsm_replica_acked[DSM_MAX_NODES + 1];
-static atomic64_t dsm_replica_fails[DSM_MAX_NODES + 1];	/* lost, or kept nothing */
+
+/*
+ * Pushes that may not be kept: a holder lost, one that kept nothing, a
+ * page with fewer live holders than copies. Each region's next commit
+ * fails once for every change of it (dsm_region.replica_failures).
+ */
+atomic64_t dsm_replica_failures = ATOMIC64_INIT(0);
+
+/*
+ * A copy made again from a replica starts a new generation of versions:
+ * another holder may keep a newer version that never reached this one.
+ */
+#define DSM_REPLICA_GENERATION	BIT_ULL(32)
 
 /* Replicas change under this (pushes of one page from two senders race). */
 static DEFINE_MUTEX(dsm_replica_store_lock);
@@ -175,7 +192,7 @@ bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive)
 	rp = xa_load(&ctx->r->replicas, ctx->index);
 	if (rp) {
 		copy_highpage(cp->page, rp->page);
-		cp->node.value = rp->version;
+		cp->node.value = rp->version + DSM_REPLICA_GENERATION;
 	}
 	mutex_unlock(&dsm_replica_store_lock);
 	if (!rp)
@@ -184,7 +201,7 @@ bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive)
 	cp->node.owner = true;
 	dsm_stat_inc(DSM_STAT_REPLICAS_RESTORED);
 	pr_debug("region %#llx page %lu: made again from its replica (version %llu)\n",
-		 ctx->r->key, ctx->index, cp->node.value);
+		 ctx->r->key, ctx->index, cp->node.value - DSM_REPLICA_GENERATION);
 	return true;
 }
 
@@ -203,6 +220,7 @@ static void dsm_replica_send(struct dsm_pages_ctx *ctx, u32 to, u64 version)
 	w->homes = cpu_to_le64(r->homes);
 	w->index = cpu_to_le64(ctx->index);
 	w->version = cpu_to_le64(version);
+	w->lost = cpu_to_le64(READ_ONCE(r->lost));
 	w->op = DSM_WIRE_REPLICA_PUSH;
 	w->copies = r->copies;
 	memcpy_from_page((u8 *)(w + 1), ctx->cp->page, 0, PAGE_SIZE);
@@ -218,8 +236,8 @@ static void dsm_replica_send(struct dsm_pages_ctx *ctx, u32 to, u64 version)
  * dsm_replica_push() - if this node wrote the page since its last push,
  * push its next version to its holders (page locked; see the top)
  * @ctx:    the page
- * @giving: its data is being sent away, or given up: current, whatever
- *          the state says (the protocol changes it first)
+ * @giving: the owner's data is being sent away, or given up: current,
+ *          whatever the state says (the protocol changes it first)
  */
 void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
 {
@@ -232,17 +250,20 @@ void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
 	if (!r->copies || !xa_get_mark(&r->pages, ctx->index, DSM_PAGE_DIRTY))
 		return;
 	xa_clear_mark(&r->pages, ctx->index, DSM_PAGE_DIRTY);
-	if (!giving && cp->node.state == DSM_COH_INVALID)
-		return;		/* it left otherwise (a loss): nothing to push */
+	/* (only a writer's copy is marked; one that left otherwise: a loss) */
+	if (!giving && cp->node.state != DSM_COH_EXCLUSIVE)
+		return;
 	dsm_pages_zap(r, ctx->index);	/* the next store marks it again */
 	version = ++cp->node.value;
 	if (cp->home == self) {
 		data = kmap_local_page(cp->page);
 		if (dsm_replica_keep(r, ctx->index, version, data))
-			atomic64_inc(&dsm_replica_fails[self]);
+			atomic64_inc(&dsm_replica_failures);
 		kunmap_local(data);
 	}
 	holders = dsm_replica_holders(r, ctx->index, self);
+	if (hweight64(holders) < r->copies)
+		atomic64_inc(&dsm_replica_failures);	/* too few live homes */
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (holders & dsm_node_bit(id))
 			dsm_replica_send(ctx, id, version);
@@ -250,30 +271,68 @@ void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
 
 struct dsm_replica_wait {
 	u64 target[DSM_MAX_NODES + 1];
-	u64 fails[DSM_MAX_NODES + 1];
+	u64 failures;
 };
 
-/* Is every push counted in @w acknowledged? Or did one fail (@err)? */
-static bool dsm_replica_settled(const struct dsm_replica_wait *w, int *err)
+/* Is every push counted in @w acknowledged, or did one fail? */
+static bool dsm_replica_settled(const struct dsm_replica_wait *w)
 {
 	u64 live = dsm_members_live_mask() | dsm_node_bit(dsm_self_id());
-	bool done = true;
 	u32 id;
 
-	for (id = 1; id <= DSM_MAX_NODES; id++) {
-		if (atomic64_read(&dsm_replica_fails[id]) != w->fails[id]) {
-			*err = -EIO;
-			return true;
-		}
-		if (atomic64_read(&dsm_replica_acked[id]) >= w->target[id])
-			continue;
-		if (!(live & dsm_node_bit(id))) {
-			*err = -EIO;
-			return true;
-		}
-		done = false;
+	if (atomic64_read(&dsm_replica_failures) != w->failures)
+		return true;
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		if (atomic64_read(&dsm_replica_acked[id]) < w->target[id] &&
+		    (live & dsm_node_bit(id)))
+			return false;
+	return true;
+}
+
+/* Answers received so far, from every node. */
+static u64 dsm_replica_answers(void)
+{
+	u64 n = 0;
+	u32 id;
+
+	for (id = 1; id <= DSM_MAX_NODES; id++)
+		n += atomic64_read(&dsm_replica_acked[id]);
+	return n;
+}
+
+/*
+ * Wait until @w is settled; a holder that answers nothing for twice the
+ * dead timeout (alive, but stuck) fails it. Return: 0, -EIO or -EINTR.
+ */
+static int dsm_replica_wait(struct dsm_replica_wait *w)
+{
+	unsigned long timeout = 2 * msecs_to_jiffies(dsm_dead_timeout_ms());
+	u64 answers;
+	long left;
+
+	do {
+		answers = dsm_replica_answers();
+		left = wait_event_interruptible_timeout(dsm_pages_wq,
+							dsm_replica_settled(w), timeout);
+		if (left < 0)
+			return -EINTR;
+	} while (!left && dsm_replica_answers() != answers);
+	return left ? 0 : -EIO;
+}
+
+/* This node may hold pages of @r written and not kept: all pushed again. */
+static void dsm_replica_again(struct dsm_region *r)
+{
+	struct dsm_cpage *cp;
+	unsigned long index;
+
+	xa_for_each(&r->pages, index, cp) {
+		lock_page(cp->page);
+		if (cp->node.state == DSM_COH_EXCLUSIVE)
+			xa_set_mark(&r->pages, index, DSM_PAGE_DIRTY);
+		unlock_page(cp->page);
+		cond_resched();
 	}
-	return done;
 }
 
 /**
@@ -284,19 +343,19 @@ static bool dsm_replica_settled(const struct dsm_replica_wait *w, int *err)
  * @first: the first page
  * @last:  the last page (ULONG_MAX: to the end)
  *
- * Return: 0, -EIO (a holder was lost or kept nothing: every page held
- * here is pushed again by the next commit), -ENOMEM or -EINTR.
+ * Return: 0; -EIO if a push since @r's last commit may not be kept (a
+ * holder was lost, kept nothing or answered nothing for twice the dead
+ * timeout, or a page had fewer live holders than copies): every page held
+ * here writable is pushed again by the next commit; -ENOMEM or -EINTR.
  */
 int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 {
-	unsigned long timeout = 4 * msecs_to_jiffies(dsm_dead_timeout_ms());
 	struct dsm_replica_wait *w;
 	struct dsm_pages_ctx ctx;
 	struct dsm_cpage *cp;
 	unsigned long index = first;
-	u64 dirty = 0;
-	int err = 0;
-	long left;
+	u64 dirty = 0, seen, now;
+	int err, n = 0;
 	u32 id;
 
 	if (!r->cluster || !r->copies)
@@ -304,8 +363,6 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	w = kmalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
-	for (id = 1; id <= DSM_MAX_NODES; id++)	/* (a failure from now on counts) */
-		w->fails[id] = atomic64_read(&dsm_replica_fails[id]);
 	for (cp = xa_find(&r->pages, &index, last, DSM_PAGE_DIRTY); cp;
 	     cp = xa_find_after(&r->pages, &index, last, DSM_PAGE_DIRTY)) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
@@ -313,6 +370,10 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 		dsm_replica_push(&ctx, false);
 		unlock_page(cp->page);
 		dirty |= ctx.dirty;
+		if (!(++n % 16)) {	/* the pages wait in messages: send them */
+			dsm_out_flush_mask(dirty);
+			dirty = 0;
+		}
 		cond_resched();
 	}
 	dsm_out_flush_mask(dirty);
@@ -320,17 +381,18 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		w->target[id] = dsm_replica_sent[id];
 	mutex_unlock(&dsm_replica_tx_lock);
-	left = wait_event_interruptible_timeout(dsm_pages_wq,
-						dsm_replica_settled(w, &err), timeout);
+	seen = READ_ONCE(r->replica_failures);
+	w->failures = seen;
+	err = dsm_replica_wait(w);
 	kfree(w);
-	if (left < 0)
-		err = -EINTR;
-	else if (!left)
+	/* a failure since this region's last commit is this one's */
+	now = atomic64_read(&dsm_replica_failures);
+	if (!err && now != seen)
 		err = -EIO;
-	if (err) {	/* what was sent may not be kept: all of it again */
-		xa_for_each(&r->pages, index, cp)
-			if (READ_ONCE(cp->node.state) != DSM_COH_INVALID)
-				xa_set_mark(&r->pages, index, DSM_PAGE_DIRTY);
+	if (err != -EINTR)
+		WRITE_ONCE(r->replica_failures, now);
+	if (err) {
+		dsm_replica_again(r);
 		return err;
 	}
 	dsm_stat_inc(DSM_STAT_COMMITS);
@@ -346,7 +408,7 @@ void dsm_replica_node_lost(u32 id)
 {
 	mutex_lock(&dsm_replica_tx_lock);
 	atomic64_set(&dsm_replica_acked[id], dsm_replica_sent[id]);
-	atomic64_inc(&dsm_replica_fails[id]);
+	atomic64_inc(&dsm_replica_failures);
 	mutex_unlock(&dsm_replica_tx_lock);
 	wake_up_all(&dsm_pages_wq);
 }
@@ -359,10 +421,14 @@ static u32 dsm_replica_on_push(const struct dsm_net_msg *m,
 	struct dsm_region *r;
 	int err;
 
+	/* holders are homes (and only they make a region for it) */
+	if (!(le64_to_cpu(w->homes) & dsm_node_bit(dsm_self_id())))
+		return DSM_REASON_PROTOCOL;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
 			      le64_to_cpu(w->homes), w->copies, true, m->epoch);
 	if (IS_ERR(r))
 		return DSM_REASON_PROTOCOL;
+	dsm_region_learn_lost(r, le64_to_cpu(w->lost));	/* before its pages */
 	err = dsm_replica_keep(r, le64_to_cpu(w->index), le64_to_cpu(w->version),
 			       w + 1);
 	dsm_region_put(r);
@@ -410,7 +476,7 @@ u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 		return 0;
 	}
 	if (!w->version)
-		atomic64_inc(&dsm_replica_fails[from]);
+		atomic64_inc(&dsm_replica_failures);
 	atomic64_inc(&dsm_replica_acked[from]);
 	mutex_unlock(&dsm_replica_tx_lock);
 	wake_up_all(&dsm_pages_wq);

@@ -255,6 +255,21 @@ DSM_EXPORT int dsm_detach(struct dsm_region *region)
 }
 
 /**
+ * dsm_commit() - commit what this node wrote to a replicated region: every
+ * page it wrote since it last committed is kept on the region's replica
+ * holders when this returns
+ * @region: the region
+ *
+ * Return: 0 (also for a region without copies), -EIO if a push since the
+ * region's last commit may not have been kept (a replica holder was lost,
+ * kept nothing or did not answer: commit again), -ENXIO, -ENOMEM, -EINTR.
+ */
+DSM_EXPORT int dsm_commit(const struct dsm_region *region)
+{
+	return ioctl(region->fd, DSM_IOC_COMMIT) ? -errno : 0;
+}
+
+/**
  * dsm_remove() - remove a region and its data
  * @key: the region's key
  *

@@ -35,6 +35,7 @@ int dsm_map_fixed(const struct dsm_region *region, void **addr);
 int dsm_unmap(const struct dsm_region *region, void *addr);
 int dsm_detach(struct dsm_region *region);
 int dsm_remove(uint64_t key);
+int dsm_commit(const struct dsm_region *region);
 
 int dsm_info(struct dsm_info *info);
 int dsm_node_id(void);

@@ -123,13 +123,37 @@ static size_t fuzz_barrier(struct dsm_wire_barrier *w)
 	return sizeof(*w);
 }
 
+/* A REPLICA payload (a push with its page, or an ack); returns its length. */
+static size_t fuzz_replica(struct dsm_wire_replica *w)
+{
+	uint64_t key = pick_key(), npages = key == work_key ? 1 : OWN_PAGES;
+	bool push = chance(70);
+	size_t i, len;
+
+	memset(w, 0, sizeof(*w));
+	w->key = htole64(key);
+	w->npages = htole64(chance(95) ? npages : rnd64());
+	w->homes = htole64(chance(80) ? (1ULL << self_id() | 1ULL << ROGUE_ID) : rnd64());
+	w->index = htole64(chance(90) ? random() % npages : rnd64());
+	w->version = htole64(chance(95) ? 1 + random() % 100 : 0);
+	w->op = chance(95) ? (push ? DSM_WIRE_REPLICA_PUSH : DSM_WIRE_REPLICA_ACK) :
+		random() % 256;
+	w->copies = chance(95) ? 1 + random() % 2 : random() % 256;
+	if (chance(3))
+		w->pad[random() % sizeof(w->pad)] = 1;
+	len = sizeof(*w) + (push == chance(95) ? DSM_WIRE_PAGE_SIZE : 0);
+	for (i = sizeof(*w); i < len; i += 8)
+		*(uint64_t *)((uint8_t *)w + i) = rnd64();
+	return len;
+}
+
 static bool reliable(uint8_t type)
 {
 	return type == DSM_MSG_LEAVE || type == DSM_MSG_REPLY ||
 	       type == DSM_MSG_MEMBERS || type == DSM_MSG_PAGE ||
 	       type == DSM_MSG_REGION || type == DSM_MSG_REGION_REPLY ||
 	       type == DSM_MSG_LEAVING || type == DSM_MSG_BARRIER ||
-	       type == DSM_MSG_PAGES;
+	       type == DSM_MSG_PAGES || type == DSM_MSG_REPLICA;
 }
 
 /* One random, well-framed message on @fd. Return: -1 if the send failed. */
@@ -141,6 +165,7 @@ static int fuzz_one(int fd)
 		DSM_MSG_REGION_REPLY, DSM_MSG_REPLY, DSM_MSG_ACK, DSM_MSG_PING,
 		DSM_MSG_PONG, DSM_MSG_BARRIER, DSM_MSG_HELLO, DSM_MSG_AUTH,
 		DSM_MSG_REFUSE, DSM_MSG_LEAVING, DSM_MSG_PAGES, DSM_MSG_PAGES,
+		DSM_MSG_REPLICA,
 	};
 	uint8_t buf[sizeof(struct dsm_wire_hdr) + DSM_WIRE_MAX_PAYLOAD];
 	struct dsm_wire_hdr *h = (void *)buf;
@@ -168,6 +193,9 @@ static int fuzz_one(int fd)
 		break;
 	case DSM_MSG_BARRIER:
 		len = fuzz_barrier((struct dsm_wire_barrier *)p);
+		break;
+	case DSM_MSG_REPLICA:
+		len = fuzz_replica((struct dsm_wire_replica *)p);
 		break;
 	case DSM_MSG_LEAVING:
 		len = 0;
@@ -371,9 +399,9 @@ int main(int argc, char **argv)
 	}
 	bad = node_stat(DSM_STAT_BAD_WIRE) - bad0;
 	dropped = node_stat(DSM_STAT_COH_MSGS_DROPPED) - dropped0;
-	printf("# %lu messages in %.0f s (PAGE %lu, PAGES %lu, REGION %lu, BARRIER %lu), %lu links closed; bad_wire +%llu, coh_msgs_dropped +%llu\n",
+	printf("# %lu messages in %.0f s (PAGE %lu, PAGES %lu, REGION %lu, BARRIER %lu, REPLICA %lu), %lu links closed; bad_wire +%llu, coh_msgs_dropped +%llu\n",
 	       msgs, secs, sent[DSM_MSG_PAGE], sent[DSM_MSG_PAGES], sent[DSM_MSG_REGION],
-	       sent[DSM_MSG_BARRIER],
+	       sent[DSM_MSG_BARRIER], sent[DSM_MSG_REPLICA],
 	       closes, (unsigned long long)bad, (unsigned long long)dropped);
 	close(fd);
 	leave(lfd);

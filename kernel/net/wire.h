@@ -325,7 +325,7 @@ struct dsm_wire_freeze {
  * struct dsm_wire_replica - DSM_MSG_REPLICA payload: a page version for a
  * replica holder (PUSH, followed by the page's DSM_WIRE_PAGE_SIZE bytes),
  * or the holder's answer that it has it (ACK, nothing follows)
- * @key, @npages, @homes: the region, as in struct dsm_wire_page
+ * @key, @npages, @homes, @lost: the region, as in struct dsm_wire_page
  * @index:   the page
  * @version: the version pushed
  * @op:      DSM_WIRE_REPLICA_PUSH or DSM_WIRE_REPLICA_ACK
@@ -336,6 +336,7 @@ struct dsm_wire_replica {
 	__le64 key;
 	__le64 npages;
 	__le64 homes;
+	__le64 lost;
 	__le64 index;
 	__le64 version;
 	__u8 op;

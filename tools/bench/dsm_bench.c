@@ -19,6 +19,13 @@
  *      per second of each against node 2 alone, and messages per store
  *   PC a producer/consumer ring across nodes 2 and 3 (indices and slots on
  *      separate pages, waiting with dsm_wait): time and messages per item
+ *   C  commit: node 1 writes COMMIT_PAGES pages of a region with 1 (then 2)
+ *      copies and commits them (dsm_commit), COMMIT_ROUNDS times: time per
+ *      page, and for a commit of one page / the round trip of R1
+ *   REC recovery, last: node 4 fills and commits COMMIT_PAGES pages of a
+ *      region with one copy and is killed; node 1 times from node 4
+ *      leaving its live member set (declared lost here) to having read
+ *      every one of those pages, made again from their replicas
  *
  * With R1, every node also reports its context switches (/proc/stat ctxt)
  * per fault: what a remote read fault costs the requester (node 2) and the
@@ -36,6 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -56,6 +65,8 @@
 #define FS_WORK_US	20
 #define PC_SLOTS	64
 #define PC_ITEMS	2000
+#define COMMIT_PAGES	64
+#define COMMIT_ROUNDS	20
 
 static int me, nodes;
 static struct dsm_homes table;
@@ -498,6 +509,107 @@ static void bench_producer_consumer(void)
 	report("msgs_pc_item", (double)(msgs_sent() - m0) / PC_ITEMS);
 }
 
+/* Node 1: write @n pages of @r (mapped at @p), commit; seconds per commit. */
+static double commit_rounds(volatile uint64_t *p, const struct dsm_region *r,
+			    int n, int rounds)
+{
+	double t = 0, t0;
+	int err;
+
+	for (int k = 0; k < rounds; k++) {
+		for (int i = 0; i < n; i++)
+			p[i * 512] = k + 1;
+		t0 = now();
+		err = dsm_commit(r);
+		t += now() - t0;
+		if (err) {
+			fprintf(stderr, "dsm_bench: commit: %s\n", strerror(-err));
+			exit(1);
+		}
+	}
+	return t / rounds;
+}
+
+static void *map_copies(uint64_t key, size_t size, unsigned int copies,
+			struct dsm_region *r)
+{
+	void *addr;
+	int err = dsm_attach(key, size, DSM_ATTACH_COPIES(copies), r);
+
+	if (!err)
+		err = dsm_map(r, &addr);
+	if (err) {
+		fprintf(stderr, "dsm_bench: region %#llx with %u copies: %s\n",
+			(unsigned long long)key, copies, strerror(-err));
+		exit(1);
+	}
+	return addr;
+}
+
+static void bench_commit(void)
+{
+	volatile uint64_t *p;
+	struct dsm_region r;
+	char name[48];
+
+	for (unsigned int copies = 1; copies <= 2; copies++) {
+		p = map_copies(0xbe0c000000000008ULL + copies, COMMIT_PAGES * PAGE,
+			       copies, &r);
+		snprintf(name, sizeof(name), "commit-ready-%u", copies);
+		sync_all(name);
+		if (me == 1) {
+			snprintf(name, sizeof(name), "commit_c%u_page_us", copies);
+			report(name, commit_rounds(p, &r, COMMIT_PAGES, COMMIT_ROUNDS) /
+			       COMMIT_PAGES * 1e6);
+			snprintf(name, sizeof(name), "commit_c%u_1page_us", copies);
+			report(name, commit_rounds(p, &r, 1, 5 * COMMIT_ROUNDS) * 1e6);
+		}
+		snprintf(name, sizeof(name), "commit-done-%u", copies);
+		sync_all(name);
+	}
+}
+
+/* This node's live member set (DSM_IOC_MEMBERS), or 0. */
+static uint64_t live_nodes(int fd)
+{
+	struct dsm_members m = { 0 };
+
+	return ioctl(fd, DSM_IOC_MEMBERS, &m) ? 0 : m.nodes;
+}
+
+static void bench_recovery(void)
+{
+	int fd = open("/dev/dsm", O_RDWR), wrong = 0;
+	volatile uint64_t *p;
+	struct dsm_region r;
+	double t0;
+
+	p = map_copies(0xbe0c00000000000bULL, COMMIT_PAGES * PAGE, 1, &r);
+	if (me == 4) {
+		for (int i = 0; i < COMMIT_PAGES; i++)
+			p[i * 512] = 0xcafe0000 + i;
+		if (dsm_commit(&r)) {
+			fprintf(stderr, "dsm_bench: commit before the kill failed\n");
+			exit(1);
+		}
+	}
+	sync_all("recovery-ready");
+	if (me == 4) {
+		printf("%s KILL\n", getenv("DSM_TOKEN") ? : "");
+		fflush(stdout);
+		pause();
+	}
+	if (me != 1)
+		return;
+	while (fd >= 0 && live_nodes(fd) & 1ULL << 4)
+		usleep(1000);
+	t0 = now();
+	for (int i = 0; i < COMMIT_PAGES; i++)
+		wrong += p[i * 512] != 0xcafe0000ULL + i;
+	report("recovery_ms", (now() - t0) * 1e3);
+	report("recovery_wrong_pages", wrong);
+}
+
 int main(void)
 {
 	me = dsm_node_id();
@@ -517,5 +629,7 @@ int main(void)
 	bench_sync();
 	bench_false_sharing();
 	bench_producer_consumer();
+	bench_commit();
+	bench_recovery();	/* last: node 4 is killed */
 	return 0;
 }

@@ -112,9 +112,10 @@
  * an existing region, n must be its own, or 0 (any).
  *
  * Errors: EINVAL (bad size, flags or pad, @size or the copies differ from
- * an existing region's, copies on a local region), ENOENT (@size is 0 or DSM_ATTACH_NOCREATE and no such
- * region), EEXIST (DSM_ATTACH_EXCL and the region exists), EBUSY (this file
- * already has a region attached), ENOSPC (DSM_MAX_REGIONS reached), ENOMEM.
+ * an existing region's, copies on a local region), ENOENT (@size is 0 or
+ * DSM_ATTACH_NOCREATE and no such region), EEXIST (DSM_ATTACH_EXCL and the
+ * region exists), EBUSY (this file already has a region attached), ENOSPC
+ * (DSM_MAX_REGIONS reached), ENOMEM.
  */
 struct dsm_attach {
 	__u64 key;
@@ -280,8 +281,10 @@ struct dsm_barrier_arrive {
  * committed is sent, with its version, to the page's replica holders, and
  * the call returns once they all stored it (and whatever this node sent
  * them before). A region without copies commits nothing (0).
- * Errors: ENXIO (no region attached), EIO (a holder was lost or stored
- * nothing before it answered: commit again), ENOMEM, EINTR.
+ * Errors: ENXIO (no region attached), EIO (since the region's last commit,
+ * a push may not have been kept: a holder was lost, kept nothing or did
+ * not answer, or a page had too few live holders; commit again), ENOMEM,
+ * EINTR.
  */
 
 #define DSM_IOC_MAGIC		0xD5
