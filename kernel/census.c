@@ -357,6 +357,17 @@ static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
 	}
 }
 
+/* Does a request of node @id wait in the page's queue? */
+static bool dsm_census_queued(struct dsm_cpage *cp, u32 id)
+{
+	struct dsm_kept *k;
+
+	list_for_each_entry(k, &cp->queued, node)
+		if (k->m.requester == id && k->m.type != DSM_PAGE_REPORT)
+			return true;
+	return false;
+}
+
 /* Drop the requests and reports of lost node @id that wait here. */
 static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
 {
@@ -368,17 +379,6 @@ static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
 			kfree(k);
 		}
 	}
-}
-
-/*
- * The copy made from a replica here answers this node's read in flight
- * (the home drops a read of its owner: dsm_pages_dir_drain); a write is
- * granted when the home serves it.
- */
-static void dsm_census_replica_read(struct dsm_cpage *cp)
-{
-	if (cp->node.pending == DSM_COH_REQ_READ)
-		dsm_pages_end_request(cp, false);
 }
 
 /*
@@ -399,7 +399,6 @@ static void dsm_census_restore(struct dsm_pages_ctx *ctx)
 	if (id == self) {
 		if (!dsm_replica_install(ctx, true))
 			return;		/* (none: the page is lost) */
-		dsm_census_replica_read(cp);
 	} else {
 		ctx->env.send(&ctx->env, self, id, &m);
 	}
@@ -433,8 +432,11 @@ static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
  * owner with it instead of failing the page. A write that was to get the
  * data from @id gets it from here (before dsm_coh_dir_forget, which would
  * fail it); an entry left an orphan gets this node's copy, if it holds
- * one, or the replica. Its own read in flight (forwarded to @id, or
- * queued) is answered so.
+ * one, or the replica, unless others are in the copyset: one of them may
+ * wait for data the lost owner never sent, and would keep an
+ * invalidation waiting for ever. This node's own read that went to @id
+ * ends (the copy here answers it); one still queued here is declined when
+ * served (dsm_pages_dir_drain).
  */
 static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 {
@@ -448,16 +450,18 @@ static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 	    cp->node.state == DSM_COH_INVALID && dsm_replica_install(ctx, false))
 		dir->owner = self;	/* the grant forwards to this node */
 	dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
-	if (!ctx->r->copies || dir->busy || !dir->orphan || dir->owner != id)
+	if (!ctx->r->copies || dir->busy || !dir->orphan || dir->owner != id ||
+	    (dir->copyset & ~bit))
 		return;
 	if (cp->node.state != DSM_COH_INVALID)
 		cp->node.owner = true;	/* a copy as new as the owner's */
-	else if (!dsm_replica_install(ctx, !(dir->copyset & ~bit)))
+	else if (!dsm_replica_install(ctx, true))
 		return;
 	dir->owner = self;
-	dir->copyset &= ~bit;
+	dir->copyset = 0;
 	dir->orphan = false;
-	dsm_census_replica_read(cp);
+	if (cp->node.pending == DSM_COH_REQ_READ && !dsm_census_queued(cp, self))
+		dsm_pages_end_request(cp, false);
 }
 
 struct dsm_lost {
@@ -784,9 +788,9 @@ int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 	struct dsm_cpage *cp = ctx->cp;
 
 	if (m->txn & DSM_WIRE_OWN_REPLICA) {
+		/* a read in flight is declined or answered by the home */
 		if (cp->node.state != DSM_COH_INVALID || !dsm_replica_install(ctx, true))
 			return -EPROTO;
-		dsm_census_replica_read(cp);
 		return 0;
 	}
 	if (cp->node.state == DSM_COH_INVALID)

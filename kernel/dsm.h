@@ -53,7 +53,9 @@ struct vm_fault;
  * @replicas: page index -> the newest version of it stored here for others
  *            (replica.c); @pages marks the pages written here since their
  *            last push (DSM_PAGE_DIRTY)
- * @replica_failures: dsm_replica_failures when its last commit ended
+ * @nr_replicas: entries in @replicas
+ * @replica_failures: pushes of it that may not have been kept (replica.c)
+ * @replica_failures_seen: @replica_failures when its last commit ended
  * @table_lock: a new page's home is looked up and its state inserted under
  *            read; a leave rewrites @table under write, then walks the
  *            pages: none is made from the old table after the walk
@@ -80,7 +82,9 @@ struct dsm_region {
 	u64 lost;
 	u32 copies;
 	struct xarray replicas;
-	u64 replica_failures;
+	u64 nr_replicas;
+	atomic64_t replica_failures;
+	u64 replica_failures_seen;
 	struct dsm_homes *table;
 	struct rw_semaphore table_lock;
 	struct address_space mapping;
@@ -93,12 +97,15 @@ struct dsm_region {
  * @held:  pages this node holds a copy of (local regions: every page made)
  * @owned: pages this node owns (local regions: the same)
  * @homed: pages homed here that this node has an entry for (local: the same)
+ * @copies: replica holders per page; @replicas: page versions kept here
  */
 struct dsm_region_info {
 	u64 key, size, homes;
 	bool cluster;
 	u32 mappings, files;
 	u64 held, owned, homed;
+	u32 copies;
+	u64 replicas;
 };
 
 /* What dsmctl hot shows of a page: the DSM_HOT_A_* counts. */
@@ -142,7 +149,6 @@ void dsm_barriers_node_lost(u32 id);
 void dsm_barriers_destroy(void);
 
 /* replica.c: replicated regions (pages.h has the rest) */
-extern atomic64_t dsm_replica_failures;
 int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last);
 u32 dsm_replica_on_msg(const struct dsm_net_msg *m);
 void dsm_replicas_free(struct dsm_region *r);

@@ -289,7 +289,9 @@ static int dsm_nl_fill_region(struct sk_buff *msg, const struct dsm_region_info 
 	    nla_put_u32(msg, DSM_REGION_A_FILES, ri->files) ||
 	    nla_put_u64_64bit(msg, DSM_REGION_A_HELD, ri->held, DSM_REGION_A_PAD) ||
 	    nla_put_u64_64bit(msg, DSM_REGION_A_OWNED, ri->owned, DSM_REGION_A_PAD) ||
-	    nla_put_u64_64bit(msg, DSM_REGION_A_HOMED, ri->homed, DSM_REGION_A_PAD))
+	    nla_put_u64_64bit(msg, DSM_REGION_A_HOMED, ri->homed, DSM_REGION_A_PAD) ||
+	    nla_put_u8(msg, DSM_REGION_A_COPIES, ri->copies) ||
+	    nla_put_u64_64bit(msg, DSM_REGION_A_REPLICAS, ri->replicas, DSM_REGION_A_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;

@@ -346,15 +346,20 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	       dsm_pages_next_request(ctx, &m)) {
 		if (m.requester == self && !cp->node.pending)
 			continue;	/* answered by a handover meanwhile */
-		if (m.type == DSM_PAGE_REPORT ||
-		    (m.type == DSM_COH_REQ_READ && m.requester == cp->dir.owner &&
-		     !cp->dir.orphan)) {
+		if (m.type == DSM_PAGE_REPORT) {
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* no census */
+			continue;
+		}
+		if (m.type == DSM_COH_REQ_READ && m.requester == cp->dir.owner &&
+		    !cp->dir.orphan) {
 			/*
-			 * No census; or a read of the owner, whose copy a
-			 * replica made (census.c) while the read was on its
-			 * way: that answered it.
+			 * A replica made the reader's copy the owner's
+			 * (census.c) while its read was on its way: declined,
+			 * it reads its own.
 			 */
-			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+			m.type = DSM_COH_DECLINE;
+			m.from = self;
+			ctx->env.send(&ctx->env, self, m.requester, &m);
 			continue;
 		}
 		if (cp->dir.orphan) {
@@ -414,6 +419,7 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 	dsm_coh_dir_init(&cp->dir, self);
 	if (data) {
 		memcpy_to_page(cp->page, 0, data, PAGE_SIZE);
+		xa_clear_mark(&ctx->r->pages, ctx->index, DSM_PAGE_DIRTY);
 		dsm_stat_inc(DSM_STAT_PAGES_RECEIVED);
 		cp->node.state = DSM_COH_EXCLUSIVE;
 		cp->node.owner = true;
@@ -629,7 +635,7 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	struct dsm_cpage *cp = ctx->cp;
 	int err;
 
-	if (!cp->speculative) {
+	if (!cp->speculative && (!cp->node.pending || m->txn != cp->txn)) {
 		/* it answers a read-ahead we since sent again to a new home */
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
@@ -637,10 +643,15 @@ static int dsm_pages_declined(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 	err = dsm_pages_node_receive(ctx, m);
 	if (err)
 		return err;
+	if (cp->speculative)
+		dsm_pages_prefetch_count(ctx->r, DSM_STAT_PREFETCH_DECLINED);
 	cp->speculative = false;
 	cp->txn = 0;
-	dsm_pages_prefetch_count(ctx->r, DSM_STAT_PREFETCH_DECLINED);
-	if (cp->waiters) {	/* a fault joined it meanwhile: ask in earnest */
+	if (cp->node.state != DSM_COH_INVALID) {
+		/* its copy became the owner's meanwhile (census.c): use it */
+		cp->waiters = false;
+		wake_up_all(&dsm_pages_wq);
+	} else if (cp->waiters) {	/* a fault joined it meanwhile: ask in earnest */
 		dsm_coh_fault(&ctx->env, &cp->node, dsm_self_id(), cp->home, false);
 		cp->req_time = jiffies;
 	} else {
@@ -777,6 +788,8 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		     (m->type == DSM_COH_GRANT && was == DSM_COH_REQ_WRITE &&
 		      cp->node.state == DSM_COH_INVALID))) {
 		memcpy_to_page(cp->page, 0, data, PAGE_SIZE);
+		/* (a mark left on a copy dropped without a push is stale) */
+		xa_clear_mark(&ctx->r->pages, ctx->index, DSM_PAGE_DIRTY);
 		dsm_stat_inc(DSM_STAT_PAGES_RECEIVED);
 	}
 	/* after the messages kept before it, in order */

@@ -90,7 +90,6 @@ static struct dsm_region *dsm_region_alloc(u64 key, u64 size, u64 homes,
 	r->size = size;
 	r->npages = size >> PAGE_SHIFT;
 	r->copies = copies;
-	r->replica_failures = atomic64_read(&dsm_replica_failures);
 	kref_init(&r->ref);
 	mutex_init(&r->lock);
 	init_rwsem(&r->table_lock);
@@ -638,6 +637,8 @@ void dsm_region_info(struct dsm_region *r, struct dsm_region_info *info)
 	info->homes = r->cluster ? r->homes : 0;
 	info->mappings = atomic_read(&r->mapcount);
 	info->files = atomic_read(&r->files);
+	info->copies = r->copies;
+	info->replicas = READ_ONCE(r->nr_replicas);
 	dsm_pages_tally(r, info);
 }
 

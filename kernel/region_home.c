@@ -55,7 +55,9 @@ static int dsm_region_answer(u32 from, const struct dsm_wire_region *req,
 		   size && !(flags & DSM_ATTACH_NOCREATE)) {
 		homes = flags & DSM_ATTACH_HOME_SELF ? dsm_node_bit(from) :
 						       dsm_members_live_mask();
+		/* each page's copies are kept on homes other than its writer */
 		err = from != dsm_self_id() && dsm_node_gone(from) ? -EHOSTUNREACH :
+		      DSM_ATTACH_COPIES_OF(flags) >= hweight64(homes) ? -EINVAL :
 		      dsm_region_find(key, size, flags & DSM_ATTACH_COPIES_MASK,
 				      true, homes, 0, &r);
 		if (!err) {

@@ -26,11 +26,12 @@
  *    this node holds, then waits until every push this node sent so far
  *    is acknowledged: pushes to one node are counted in the order they
  *    are queued for it (under dsm_replica_tx_lock), and it answers in
- *    that order. Anything that may have lost a push (a holder lost, one
- *    that kept nothing or stays silent, a page with too few live holders)
- *    bumps dsm_replica_failures; a region's commit fails with EIO if it
- *    changed since the region's last commit, and every page held here
- *    writable is marked dirty again.
+ *    that order. Anything that may have lost a push of a region (a holder
+ *    lost or gone, one that kept nothing or stays silent, a page with too
+ *    few live holders) bumps the region's replica_failures; its commit
+ *    fails with EIO if that changed since its last commit (or is still
+ *    waiting on a silent holder), and every page held here writable is
+ *    marked dirty again.
  *  - A dirty page that leaves this node (its data sent to another node: a
  *    write request took it, a read shared it, a leave handed it over) is
  *    pushed first (dsm_pages_send): what a node wrote and committed is
@@ -74,13 +75,6 @@ struct dsm_replica {
 static DEFINE_MUTEX(dsm_replica_tx_lock);
 static u64 dsm_replica_sent[DSM_MAX_NODES + 1];		/* under tx_lock */
 static atomic64_t dsm_replica_acked[DSM_MAX_NODES + 1];
-
-/*
- * Pushes that may not be kept: a holder lost, one that kept nothing, a
- * page with fewer live holders than copies. Each region's next commit
- * fails once for every change of it (dsm_region.replica_failures).
- */
-atomic64_t dsm_replica_failures = ATOMIC64_INIT(0);
 
 /*
  * A copy made again from a replica starts a new generation of versions:
@@ -145,6 +139,7 @@ static int dsm_replica_keep(struct dsm_region *r, pgoff_t index, u64 version,
 			err = -ENOMEM;
 			goto out;
 		}
+		WRITE_ONCE(r->nr_replicas, r->nr_replicas + 1);
 	}
 	memcpy_to_page(rp->page, 0, data, PAGE_SIZE);
 	rp->version = version;
@@ -193,6 +188,7 @@ bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive)
 	if (rp) {
 		copy_highpage(cp->page, rp->page);
 		cp->node.value = rp->version + DSM_REPLICA_GENERATION;
+		xa_clear_mark(&ctx->r->pages, ctx->index, DSM_PAGE_DIRTY);
 	}
 	mutex_unlock(&dsm_replica_store_lock);
 	if (!rp)
@@ -258,45 +254,47 @@ void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
 	if (cp->home == self) {
 		data = kmap_local_page(cp->page);
 		if (dsm_replica_keep(r, ctx->index, version, data))
-			atomic64_inc(&dsm_replica_failures);
+			atomic64_inc(&r->replica_failures);
 		kunmap_local(data);
 	}
 	holders = dsm_replica_holders(r, ctx->index, self);
 	if (hweight64(holders) < r->copies)
-		atomic64_inc(&dsm_replica_failures);	/* too few live homes */
+		atomic64_inc(&r->replica_failures);	/* too few live homes */
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (holders & dsm_node_bit(id))
 			dsm_replica_send(ctx, id, version);
 }
 
 struct dsm_replica_wait {
+	struct dsm_region *r;
 	u64 target[DSM_MAX_NODES + 1];
 	u64 failures;
 };
 
-/* Is every push counted in @w acknowledged, or did one fail? */
+/*
+ * Is every push counted in @w answered, or did one of its region's fail?
+ * (A holder lost counts as answered once dsm_replica_node_lost ran.)
+ */
 static bool dsm_replica_settled(const struct dsm_replica_wait *w)
 {
-	u64 live = dsm_members_live_mask() | dsm_node_bit(dsm_self_id());
 	u32 id;
 
-	if (atomic64_read(&dsm_replica_failures) != w->failures)
+	if (atomic64_read(&w->r->replica_failures) != w->failures)
 		return true;
 	for (id = 1; id <= DSM_MAX_NODES; id++)
-		if (atomic64_read(&dsm_replica_acked[id]) < w->target[id] &&
-		    (live & dsm_node_bit(id)))
+		if (atomic64_read(&dsm_replica_acked[id]) < w->target[id])
 			return false;
 	return true;
 }
 
-/* Answers received so far, from every node. */
-static u64 dsm_replica_answers(void)
+/* Answers received so far toward @w's targets. */
+static u64 dsm_replica_answers(const struct dsm_replica_wait *w)
 {
 	u64 n = 0;
 	u32 id;
 
 	for (id = 1; id <= DSM_MAX_NODES; id++)
-		n += atomic64_read(&dsm_replica_acked[id]);
+		n += min_t(u64, atomic64_read(&dsm_replica_acked[id]), w->target[id]);
 	return n;
 }
 
@@ -311,12 +309,12 @@ static int dsm_replica_wait(struct dsm_replica_wait *w)
 	long left;
 
 	do {
-		answers = dsm_replica_answers();
+		answers = dsm_replica_answers(w);
 		left = wait_event_interruptible_timeout(dsm_pages_wq,
 							dsm_replica_settled(w), timeout);
 		if (left < 0)
 			return -EINTR;
-	} while (!left && dsm_replica_answers() != answers);
+	} while (!left && dsm_replica_answers(w) != answers);
 	return left ? 0 : -EIO;
 }
 
@@ -363,6 +361,10 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	w = kmalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
+	w->r = r;
+	/* failures since the last commit, and from now on, are this one's */
+	seen = READ_ONCE(r->replica_failures_seen);
+	w->failures = seen;
 	for (cp = xa_find(&r->pages, &index, last, DSM_PAGE_DIRTY); cp;
 	     cp = xa_find_after(&r->pages, &index, last, DSM_PAGE_DIRTY)) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
@@ -381,16 +383,13 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		w->target[id] = dsm_replica_sent[id];
 	mutex_unlock(&dsm_replica_tx_lock);
-	seen = READ_ONCE(r->replica_failures);
-	w->failures = seen;
 	err = dsm_replica_wait(w);
 	kfree(w);
-	/* a failure since this region's last commit is this one's */
-	now = atomic64_read(&dsm_replica_failures);
+	now = atomic64_read(&r->replica_failures);
 	if (!err && now != seen)
 		err = -EIO;
 	if (err != -EINTR)
-		WRITE_ONCE(r->replica_failures, now);
+		WRITE_ONCE(r->replica_failures_seen, now);
 	if (err) {
 		dsm_replica_again(r);
 		return err;
@@ -399,16 +398,23 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	return 0;
 }
 
+static void dsm_replica_lost_region(struct dsm_region *r, void *arg)
+{
+	if (r->copies)
+		atomic64_inc(&r->replica_failures);
+}
+
 /**
- * dsm_replica_node_lost() - node @id is gone: a commit waiting for its
- * answers fails, and what was queued for it counts as answered
+ * dsm_replica_node_lost() - node @id is gone (lost, or left, with the
+ * replicas it held): what was queued for it counts as answered, and every
+ * replicated region's next commit fails (once)
  * @id: the node
  */
 void dsm_replica_node_lost(u32 id)
 {
+	dsm_regions_for_each(dsm_replica_lost_region, NULL);
 	mutex_lock(&dsm_replica_tx_lock);
 	atomic64_set(&dsm_replica_acked[id], dsm_replica_sent[id]);
-	atomic64_inc(&dsm_replica_failures);
 	mutex_unlock(&dsm_replica_tx_lock);
 	wake_up_all(&dsm_pages_wq);
 }
@@ -422,7 +428,8 @@ static u32 dsm_replica_on_push(const struct dsm_net_msg *m,
 	int err;
 
 	/* holders are homes (and only they make a region for it) */
-	if (!(le64_to_cpu(w->homes) & dsm_node_bit(dsm_self_id())))
+	if (!(le64_to_cpu(w->homes) & dsm_node_bit(dsm_self_id())) ||
+	    (le64_to_cpu(w->homes) & le64_to_cpu(w->lost)))
 		return DSM_REASON_PROTOCOL;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
 			      le64_to_cpu(w->homes), w->copies, true, m->epoch);
@@ -452,6 +459,7 @@ static u32 dsm_replica_on_push(const struct dsm_net_msg *m,
 u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 {
 	const struct dsm_wire_replica *w = m->payload;
+	struct dsm_region *r;
 	u32 from = m->from;
 	int i;
 
@@ -468,6 +476,14 @@ u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 	}
 	if (w->op != DSM_WIRE_REPLICA_ACK || m->len != sizeof(*w))
 		return DSM_REASON_PROTOCOL;
+	if (!w->version) {	/* kept nothing: the region's commit fails */
+		r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
+				      le64_to_cpu(w->homes), w->copies, false, m->epoch);
+		if (!IS_ERR(r)) {
+			atomic64_inc(&r->replica_failures);
+			dsm_region_put(r);
+		}
+	}
 	mutex_lock(&dsm_replica_tx_lock);
 	if (atomic64_read(&dsm_replica_acked[from]) >= dsm_replica_sent[from]) {
 		/* (a push to a lost node counts as answered: drop its late ack) */
@@ -475,8 +491,6 @@ u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
 	}
-	if (!w->version)
-		atomic64_inc(&dsm_replica_failures);
 	atomic64_inc(&dsm_replica_acked[from]);
 	mutex_unlock(&dsm_replica_tx_lock);
 	wake_up_all(&dsm_pages_wq);

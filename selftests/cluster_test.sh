@@ -41,7 +41,7 @@
 #            from their replicas as it last committed them
 . ktap.sh
 me=$DSM_NODE_ID
-plan 64
+plan 65
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -374,5 +374,7 @@ sed 's/^/# /' /tmp/ktap.out
 expect "the killed node's committed pages are there, whole, made again from replicas" 0 \
 	dsm_coherence commit-after 0xc0de0077
 sed 's/^/# /' /tmp/ktap.out
+desc="dsmctl region shows the copies and the versions kept here"
+check sh -c "dsmctl -j region show 0xc0de0077 | grep -q '\"copies\":1,\"replicas\":[1-9]'"
 DSM_NODES=2 dsm_barrier done 60	# node 3 is gone
 finish

@@ -38,6 +38,7 @@
 
 #define OWN_KEY(i)	(0xf0220000000000a0ULL + (i))
 #define OWN_PAGES	64
+#define REPLICA_KEY(i)	(0xf0220000000000b0ULL + (i))
 
 static uint64_t work_key;
 static uint64_t work_homes;	/* the members when KEY was made: its homes */
@@ -126,14 +127,17 @@ static size_t fuzz_barrier(struct dsm_wire_barrier *w)
 /* A REPLICA payload (a push with its page, or an ack); returns its length. */
 static size_t fuzz_replica(struct dsm_wire_replica *w)
 {
-	uint64_t key = pick_key(), npages = key == work_key ? 1 : OWN_PAGES;
+	/* mostly regions of its own, which a push may make with copies */
+	uint64_t key = chance(80) ? REPLICA_KEY(random() % 2) : pick_key();
+	uint64_t npages = key == work_key ? 1 : OWN_PAGES;
 	bool push = chance(70);
 	size_t i, len;
 
 	memset(w, 0, sizeof(*w));
 	w->key = htole64(key);
 	w->npages = htole64(chance(95) ? npages : rnd64());
-	w->homes = htole64(chance(80) ? (1ULL << self_id() | 1ULL << ROGUE_ID) : rnd64());
+	w->homes = htole64(chance(80) ? (1ULL << (self_id() % 64) | 1ULL << ROGUE_ID) : rnd64());
+	w->lost = htole64(chance(95) ? 0 : rnd64());
 	w->index = htole64(chance(90) ? random() % npages : rnd64());
 	w->version = htole64(chance(95) ? 1 + random() % 100 : 0);
 	w->op = chance(95) ? (push ? DSM_WIRE_REPLICA_PUSH : DSM_WIRE_REPLICA_ACK) :

@@ -552,7 +552,10 @@ static int region_reply(struct nlattr **tb, void *arg)
 	out_u64("owned", "  owned %llu", get_u64(p[DSM_REGION_A_OWNED]));
 	out_u64("homed", "  homed %llu", get_u64(p[DSM_REGION_A_HOMED]));
 	out_u64("mappings", "  mappings %llu", get_u32(p[DSM_REGION_A_MAPPINGS]));
-	out_u64("files", "  files %llu\n", get_u32(p[DSM_REGION_A_FILES]));
+	out_u64("files", "  files %llu", get_u32(p[DSM_REGION_A_FILES]));
+	out_u64("copies", "  copies %llu", p[DSM_REGION_A_COPIES] ?
+		nla_get_u8(p[DSM_REGION_A_COPIES]) : 0);
+	out_u64("replicas", "  replicas %llu\n", get_u64(p[DSM_REGION_A_REPLICAS]));
 	out_close();
 	return 0;
 }

@@ -458,6 +458,8 @@ enum dsm_region_attr {
 	DSM_REGION_A_HELD,		/* u64, pages this node holds a copy of */
 	DSM_REGION_A_OWNED,		/* u64, pages this node owns */
 	DSM_REGION_A_HOMED,		/* u64, pages homed here that are in use */
+	DSM_REGION_A_COPIES,		/* u8, replica holders per page (0: none) */
+	DSM_REGION_A_REPLICAS,		/* u64, page versions kept here for others */
 	__DSM_REGION_A_MAX,
 };
 
