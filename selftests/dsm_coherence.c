@@ -2780,8 +2780,23 @@ static void test_commit_after(uint64_t key)
 	tap(stat_of("replicas_restored") > 0, "replicas_restored %llu here",
 	    (unsigned long long)stat_of("replicas_restored"));
 	barrier_of(2, "commit-checked");	/* before node 1 writes page 0 */
-	if (me == 1)
+	if (me == 1) {
+		struct dsm_region r;
+		int first, again;
+
 		p[1] = 0x5eed;
+		if (dsm_attach(key, 0, 0, &r)) {
+			tap(0, "attach again");
+			exit(1);
+		}
+		/* node 3 was lost since the last commit: it may have held replicas */
+		first = dsm_commit(&r);
+		again = dsm_commit(&r);
+		tap(first == -EIO && !again,
+		    "the first commit after the loss says EIO (%s), the next one works (%s)",
+		    strerror(-first), strerror(-again));
+		dsm_detach(&r);
+	}
 	barrier_of(2, "commit-written");
 	tap(p[1] == 0x5eed, "a page made again from its replica is coherent: node 1's store read on node %d",
 	    me);
