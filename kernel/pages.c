@@ -880,7 +880,6 @@ static bool dsm_pages_may_hand_over(struct dsm_region *r, u32 from)
 	return dsm_members_has(from);
 }
 
-/* A coherence message; Return: 0, or -EPROTO to close the link over. */
 /*
  * A report names a copy (shared, or exclusive and the owner's), a replica
  * (with its version), or both.
@@ -898,6 +897,7 @@ static bool dsm_pages_report_ok(u64 txn, u64 version)
 		copy == (DSM_COH_EXCLUSIVE | DSM_WIRE_REPORT_OWNER));
 }
 
+/* A coherence message; Return: 0, or -EPROTO to close the link over. */
 static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t len,
 			     u64 *dirty)
 {
@@ -1325,10 +1325,11 @@ again:
 		goto again;
 	}
 	dsm_pages_prefetch_hit(r, cp);
-	if (write && cp->home == dsm_self_id() && cp->node.state == DSM_COH_EXCLUSIVE)
-		dsm_pages_written(cp);	/* the home writes its own copy */
-	if (write && cp->node.state == DSM_COH_EXCLUSIVE)
+	if (write && cp->node.state == DSM_COH_EXCLUSIVE) {
+		if (cp->home == dsm_self_id())
+			dsm_pages_written(cp);	/* the home writes its own copy */
 		dsm_replica_written(r, vmf->pgoff);	/* to push (replica.c) */
+	}
 	if (write ? cp->node.state == DSM_COH_EXCLUSIVE : dsm_pages_readable(cp)) {
 		dsm_stat_inc(write ? DSM_STAT_WRITE_FAULTS_LOCAL :
 				     DSM_STAT_READ_FAULTS_LOCAL);

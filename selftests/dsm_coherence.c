@@ -208,21 +208,26 @@ static void set_param(const char *name, const char *value)
 	}
 }
 
-static void *map_key(uint64_t key, size_t size)
+static void *map_copies(uint64_t key, size_t size, unsigned int copies)
 {
 	struct dsm_region r;
 	void *addr;
 	int err;
 
-	err = dsm_attach(key, size, 0, &r);
+	err = dsm_attach(key, size, DSM_ATTACH_COPIES(copies), &r);
 	if (!err)
 		err = dsm_map(&r, &addr);
 	if (err) {
-		tap(0, "attach+map %#llx (%zu bytes): %s",
-		    (unsigned long long)key, size, strerror(-err));
+		tap(0, "attach+map %#llx (%zu bytes, %u copies): %s",
+		    (unsigned long long)key, size, copies, strerror(-err));
 		exit(1);
 	}
 	return addr;
+}
+
+static void *map_key(uint64_t key, size_t size)
+{
+	return map_copies(key, size, 0);
 }
 
 static void test_regions(void)
@@ -2663,23 +2668,6 @@ static void test_census_after(uint64_t key)
 static uint64_t cm_word(int i)
 {
 	return 0xc0117ed000000000ULL | i;
-}
-
-static void *map_copies(uint64_t key, size_t size, unsigned int copies)
-{
-	struct dsm_region r;
-	void *addr;
-	int err;
-
-	err = dsm_attach(key, size, DSM_ATTACH_COPIES(copies), &r);
-	if (!err)
-		err = dsm_map(&r, &addr);
-	if (err) {
-		tap(0, "attach+map %#llx with %u copies: %s",
-		    (unsigned long long)key, copies, strerror(-err));
-		exit(1);
-	}
-	return addr;
 }
 
 /* The child on node 3: commit rounds of the second half until killed. */
