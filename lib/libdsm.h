@@ -55,6 +55,7 @@ void dsm_lock_init(struct dsm_lock *lock);
 int dsm_lock_trylock(struct dsm_lock *lock);
 int dsm_lock_acquire(struct dsm_lock *lock);
 void dsm_lock_release(struct dsm_lock *lock);
+int dsm_lock_release_commit(struct dsm_lock *lock, void *data, size_t len);
 
 /**
  * struct dsm_barrier - a barrier in shared memory (one 64-byte line)

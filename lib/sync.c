@@ -19,8 +19,11 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "libdsm.h"
 #include "internal.h"
@@ -115,6 +118,34 @@ DSM_EXPORT int dsm_lock_acquire(struct dsm_lock *lock)
 DSM_EXPORT void dsm_lock_release(struct dsm_lock *lock)
 {
 	__atomic_store_n(&lock->held, 0, __ATOMIC_RELEASE);
+}
+
+/**
+ * dsm_lock_release_commit() - commit the data a lock protects, then
+ * release it
+ * @lock: the lock, taken by this thread
+ * @data: the protected data, in a mapping of a replicated region
+ * @len:  its length in bytes (the pages it touches are committed)
+ *
+ * The lock is released in any case: a failed commit is the caller's to
+ * retry, under the lock again.
+ *
+ * Return: 0 once every page of the range this node wrote since it last
+ * committed is kept on the region's replica holders; -EIO as dsm_commit();
+ * -ENOMEM for a range outside any mapping.
+ */
+DSM_EXPORT int dsm_lock_release_commit(struct dsm_lock *lock, void *data,
+				       size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)data & ~(page - 1);
+	uintptr_t end = ((uintptr_t)data + len + page - 1) & ~(page - 1);
+	int err = 0;
+
+	if (len && msync((void *)start, end - start, MS_SYNC))
+		err = -errno;
+	dsm_lock_release(lock);
+	return err;
 }
 
 /**

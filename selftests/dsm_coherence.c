@@ -2657,8 +2657,9 @@ static void test_census_after(uint64_t key)
  * fills pages 0..CM_HALF-1 with cm_word(i) and commits
  * (dsm_commit), then overwrites word 0 of each without committing; a
  * child process then writes round r = 1, 2, ... into every word of the
- * other half and commits each round (msync(MS_SYNC) of that half only),
- * until node 3 is killed. Nobody
+ * other half under a lock (on the region's last page) and commits each
+ * round as it releases the lock (dsm_lock_release_commit: msync(MS_SYNC)
+ * of that half only), until node 3 is killed. Nobody
  * else touches the region before, so node 3 holds the only copy of every
  * page: without replicas every one of them fails after the kill.
  */
@@ -2673,16 +2674,20 @@ static uint64_t cm_word(int i)
 /* The child on node 3: commit rounds of the second half until killed. */
 static void commit_rounds(volatile uint64_t *p, int report)
 {
+	struct dsm_lock *lock = (struct dsm_lock *)&p[CM_PAGES * 512];
 	uint64_t r;
-	int i, j;
+	int i, j, err;
 
 	for (r = 1;; r++) {
+		dsm_lock_acquire(lock);
 		for (i = CM_HALF; i < CM_PAGES; i++)
 			for (j = 0; j < 512; j++)
 				p[i * 512 + j] = r;
-		if (msync((void *)&p[CM_HALF * 512], (CM_PAGES - CM_HALF) * PAGE, MS_SYNC)) {
+		err = dsm_lock_release_commit(lock, (void *)&p[CM_HALF * 512],
+					      (CM_PAGES - CM_HALF) * PAGE);
+		if (err) {
 			dprintf(report, "commit of round %llu: %s\n",
-				(unsigned long long)r, strerror(errno));
+				(unsigned long long)r, strerror(-err));
 			_exit(1);
 		}
 		if (r <= 2)
@@ -2693,7 +2698,7 @@ static void commit_rounds(volatile uint64_t *p, int report)
 
 static void test_commit_hold(uint64_t key)
 {
-	volatile uint64_t *p = map_copies(key, CM_PAGES * PAGE, 1);
+	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 1);
 	int i, j, bad = 0, pipefd[2];
 	char line[128] = "";
 	struct dsm_region r;
@@ -2719,7 +2724,8 @@ static void test_commit_hold(uint64_t key)
 		    (unsigned long long)stat_of("replicas_sent"));
 		for (i = 0; i < CM_HALF; i++)
 			p[i * 512] = ~cm_word(i);	/* never committed */
-		if (!fork()) {	/* commits its range with msync(MS_SYNC) */
+		dsm_lock_init((struct dsm_lock *)&p[CM_PAGES * 512]);
+		if (!fork()) {	/* commits its range as it releases the lock */
 			close(pipefd[0]);
 			commit_rounds(p, pipefd[1]);
 		}
@@ -2727,7 +2733,7 @@ static void test_commit_hold(uint64_t key)
 		f = fdopen(pipefd[0], "r");
 		for (i = 0; i < 2 && fgets(line, sizeof(line), f); i++)
 			bad |= strtoull(line, NULL, 10) != (uint64_t)i + 1;
-		tap(i == 2 && !bad, "node 3 commits rounds of pages %d-%d in the background (%s)",
+		tap(i == 2 && !bad, "node 3 commits rounds of pages %d-%d in the background, with dsm_lock_release_commit() (%s)",
 		    CM_HALF, CM_PAGES - 1, i == 2 ? "2 rounds so far" : line);
 	}
 	barrier("commit-held");
@@ -2735,7 +2741,7 @@ static void test_commit_hold(uint64_t key)
 
 static void test_commit_after(uint64_t key)
 {
-	volatile uint64_t *p = map_copies(key, CM_PAGES * PAGE, 0);
+	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
 	uint64_t v, lo = ~0ULL, hi = 0;
 	int i, j, bus = 0, wrong = 0, torn = 0;
 	double t0 = now();

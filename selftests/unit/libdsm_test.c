@@ -2,8 +2,8 @@
 /*
  * libdsm's shared-memory parts on the host, over ordinary memory: the heap
  * (allocation, alignment, splitting and coalescing, refusal of bad and
- * double frees, a random workload checked for overlaps) and the lock and
- * barrier under threads. In the guests they run over dsm regions
+ * double frees, a random workload checked for overlaps), the lock and
+ * barrier under threads, and the lock's release with a commit. In the guests they run over dsm regions
  * (dsm_coherence, the demo).
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kselftest_harness.h"
 #include "../../lib/libdsm.h"
@@ -115,6 +116,31 @@ TEST(lock_and_barrier_under_threads)
 	EXPECT_EQ(200, rounds_ok);	/* exactly one "last" per round */
 	EXPECT_EQ(0, dsm_lock_trylock(&lock));
 	EXPECT_EQ(-EBUSY, dsm_lock_trylock(&lock));
+}
+
+/*
+ * The commit is msync(MS_SYNC) of the pages the range touches (on a dsm
+ * mapping it pushes them to the replicas: the guests test that); the lock
+ * is free afterwards, also when the commit fails.
+ */
+TEST(lock_release_commit)
+{
+	char *map = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + 2 * 4096, 4096));	/* a hole after 2 pages */
+	dsm_lock_init(&lock);
+	ASSERT_EQ(0, dsm_lock_trylock(&lock));
+	EXPECT_EQ(0, dsm_lock_release_commit(&lock, map + 100, 4096));
+	EXPECT_EQ(0, dsm_lock_trylock(&lock));
+	EXPECT_EQ(0, dsm_lock_release_commit(&lock, map, 0));
+	EXPECT_EQ(0, dsm_lock_trylock(&lock));
+	/* the range's last page is the hole: every page it touches counts */
+	EXPECT_EQ(-ENOMEM, dsm_lock_release_commit(&lock, map + 4096 + 1, 4096));
+	EXPECT_EQ(0, dsm_lock_trylock(&lock));
+	dsm_lock_release(&lock);
+	munmap(map, 2 * 4096);
 }
 
 TEST_HARNESS_MAIN
