@@ -44,9 +44,24 @@
  *    have joined since this node sent its DONEs).
  *  - Members are trusted: a BEGIN makes the receiver declare the node lost
  *    without a quorum of its own (protocol.md, threat model).
- *  - A page the lost node owned, homed at a survivor, is lost (orphan),
- *    even if others hold it shared: its copyset names the nodes the owner
- *    was to send it to, which may not have it.
+ *  - A page the lost node owned, homed at a survivor that serves no write
+ *    of it, with others in its copyset (settling): the copyset names the
+ *    nodes the owner sent the page to, or was to send it to when it died,
+ *    and only they know which. The home's entry becomes a census entry
+ *    (requests wait) that counts its own copy and asks each of them
+ *    (QUERY). A node answers (REPORT, SETTLE) once its own walk of the
+ *    lost node has begun, when nothing of that node's can reach it any
+ *    more (a query that comes before waits in dsm_cpage.settle for the
+ *    walk): its copy, or none, or that its read is in flight (PENDING, with
+ *    the read's token; the home queues that read again, served once the
+ *    entry is final, so the new owner answers it). The entry is final once
+ *    every node asked answered or was lost, and the census is closed: as
+ *    above, a copy becomes the owner's, or a replica, or the page fails
+ *    (the lost owner held it exclusively: the reads in flight then fail
+ *    at once, instead of waiting for data that never comes). A page
+ *    whose owner died while the home served a write of it is not settled:
+ *    the write fails if it was to get the data from the lost owner (an
+ *    orphan then), else it waits for the invalidations it sent.
  *
  * Why the census is complete: a survivor stops taking messages of the lost
  * node before its walk (the link is closed first), so its report says what
@@ -82,13 +97,16 @@
  * Per lost node, while its census is open here (under dsm_census_lock):
  * @need, the members whose DONE is still awaited (known once this node's
  * walk is over, @walked, which stays set until the node is back); @done,
- * those whose DONE came before; @inc, the incarnation declared lost.
+ * those whose DONE came before; @inc, the incarnation declared lost;
+ * @started, this node's walk has begun (read locklessly: the node's
+ * messages can no longer come, dsm_census_query).
  */
 struct dsm_census {
 	u64 need;
 	u64 done;
 	u64 inc;
 	bool walked;
+	bool started;
 };
 
 static DEFINE_MUTEX(dsm_census_lock);
@@ -302,6 +320,7 @@ static void dsm_census_home(struct dsm_pages_ctx *ctx)
 	dsm_coh_dir_init(&cp->dir, self);
 	cp->dir.owner = 0;
 	cp->census = true;
+	cp->settle = 0;
 	dsm_census_count_report(ctx, self, cp->node.state |
 				(cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0) |
 				(version ? DSM_WIRE_REPORT_REPLICA : 0), version);
@@ -382,6 +401,23 @@ static void dsm_census_drop_queued(struct dsm_cpage *cp, u32 id)
 }
 
 /*
+ * Queue again a read of node @id that went to a lost owner (token @txn):
+ * served once the entry is settled, the new owner answers it.
+ */
+static void dsm_census_reread(struct dsm_cpage *cp, u32 id, u64 txn)
+{
+	struct dsm_coh_msg m = {
+		.type = DSM_COH_REQ_READ,
+		.from = id,
+		.requester = id,
+		.txn = txn,
+	};
+
+	if (!dsm_pages_queue(cp, &m))	/* (else it waits here already) */
+		dsm_stat_inc(DSM_STAT_CENSUS_REREADS);
+}
+
+/*
  * No copy survived, a replica did: its holder becomes the owner with it,
  * exclusive (OWN with DSM_WIRE_OWN_REPLICA).
  */
@@ -411,6 +447,7 @@ static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
 	u64 bit = dsm_node_bit(id);
 
 	cp->dir.copyset &= ~bit;
+	cp->settle &= ~bit;		/* its answer will not come */
 	if (cp->dir.owner == id)
 		cp->dir.owner = 0;	/* a sharer can take over; else lost */
 	cp->dir.waiting &= ~bit;
@@ -464,6 +501,61 @@ static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 		dsm_pages_end_request(cp, false);
 }
 
+/*
+ * Answer the page's home's QUERY: the copy here, or none, and a read in
+ * flight (its token), as this node holds them for good (see the top).
+ */
+static void dsm_census_answer(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+	bool reading = cp->node.pending == DSM_COH_REQ_READ &&
+		       cp->node.state == DSM_COH_INVALID && cp->txn;
+	struct dsm_coh_msg m = {
+		.type = DSM_PAGE_REPORT,
+		.from = self,
+		.requester = self,
+		.txn = DSM_WIRE_REPORT_SETTLE | cp->node.state |
+		       (cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0) |
+		       (reading ? DSM_WIRE_REPORT_PENDING : 0),
+		.value = reading ? cp->txn : 0,
+	};
+
+	ctx->env.send(&ctx->env, self, cp->home, &m);
+}
+
+/*
+ * This node is the home of a page whose owner @id died while nodes in its
+ * copyset (maybe this one) shared it: see the top. Return: true if the
+ * entry is settled by a census of those nodes (it was not busy).
+ */
+static bool dsm_census_settle(struct dsm_pages_ctx *ctx, u32 id)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id(), i;
+	u64 sharers = cp->dir.copyset & ~dsm_node_bit(id);
+	struct dsm_coh_msg m = {
+		.type = DSM_PAGE_QUERY,
+		.from = self,
+		.requester = self,
+		.txn = id,
+	};
+
+	if (cp->dir.busy || cp->dir.owner != id || !sharers)
+		return false;
+	/* this node's own read that went to @id is asked again (served after) */
+	if (cp->node.pending == DSM_COH_REQ_READ && cp->node.state == DSM_COH_INVALID &&
+	    (sharers & dsm_node_bit(self)))
+		dsm_census_reread(cp, self, cp->txn);
+	dsm_census_home(ctx);	/* its own copy, its replica */
+	cp->settle = sharers & ~dsm_node_bit(self);
+	for (i = 1; i <= DSM_MAX_NODES; i++)
+		if (cp->settle & dsm_node_bit(i))
+			ctx->env.send(&ctx->env, self, i, &m);
+	dsm_stat_inc(DSM_STAT_CENSUS_SETTLES);
+	return true;
+}
+
 struct dsm_lost {
 	u32 id;
 	u64 gone;			/* @id and every member lost here */
@@ -480,11 +572,18 @@ static void dsm_census_lost_page(struct dsm_pages_ctx *ctx,
 	u64 home = dsm_node_bit(cp->home);
 
 	dsm_census_drop_queued(cp, id);
+	if (cp->home != self && (cp->settle & dsm_node_bit(id))) {
+		cp->settle &= ~dsm_node_bit(id);
+		if (!(lost->gone & home))	/* (a lost home asks nothing) */
+			dsm_census_answer(ctx);
+	}
 	if (cp->home == self && cp->census) {
 		dsm_census_forget(cp, id);
 	} else if (cp->home == self) {
-		dsm_census_forget_owner(ctx, id);
-		dsm_pages_serve_queued(ctx);
+		if (!dsm_census_settle(ctx, id)) {
+			dsm_census_forget_owner(ctx, id);
+			dsm_pages_serve_queued(ctx);
+		}
 	} else if ((lost->gone & home) && !(READ_ONCE(ctx->r->homes) & home)) {
 		dsm_census_move(ctx, dsm_homes_node(ctx->r->table, ctx->r->key,
 						    ctx->index));
@@ -529,7 +628,7 @@ static void dsm_census_close_page(struct dsm_pages_ctx *ctx)
 	struct dsm_cpage *cp = ctx->cp;
 
 	/* a census opened since is not over: closed with it */
-	if (!cp->census || READ_ONCE(dsm_census_open))
+	if (!cp->census || READ_ONCE(dsm_census_open) || cp->settle)
 		return;
 	cp->census = false;
 	cp->dir.waiting = 0;
@@ -580,8 +679,10 @@ static bool dsm_census_try_close(u32 lost)
 	if (!(dsm_census_open & dsm_node_bit(lost)) || !c->walked || c->need)
 		return false;
 	WRITE_ONCE(dsm_census_open, dsm_census_open & ~dsm_node_bit(lost));
-	if (!dsm_node_lost(lost))	/* back meanwhile (dsm_census_rejoined) */
+	if (!dsm_node_lost(lost)) {	/* back meanwhile (dsm_census_rejoined) */
 		WRITE_ONCE(c->walked, false);
+		WRITE_ONCE(c->started, false);
+	}
 	pr_info("node %u's pages: census complete\n", lost);
 	return !dsm_census_open;
 }
@@ -622,6 +723,7 @@ static void dsm_census_gone_region(struct dsm_region *r, void *arg)
 			dsm_census_drop_queued(cp, lost->id);
 			if (cp->home == self && cp->census) {
 				dsm_census_forget(cp, lost->id);
+				dsm_census_close_page(&ctx);
 			} else if (cp->home == self) {
 				dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 				dsm_pages_serve_queued(&ctx);
@@ -657,6 +759,7 @@ static void dsm_census_walk(struct dsm_lost *lost)
 			dsm_census_begin(i, 0);
 			opened |= dsm_node_bit(i);
 		}
+	WRITE_ONCE(dsm_census[id].started, true);	/* before any page's lock */
 	WRITE_ONCE(dsm_census_last, jiffies ?: 1);
 	mutex_unlock(&dsm_census_lock);
 	for (i = 1; i <= DSM_MAX_NODES; i++)
@@ -768,10 +871,44 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
  */
 int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 {
-	if (!ctx->cp->census)
-		return -EPROTO;
-	dsm_census_count_report(ctx, m->from, m->txn, m->value);
+	struct dsm_cpage *cp = ctx->cp;
+	u64 bit = dsm_node_bit(m->from);
+
+	if (!(m->txn & DSM_WIRE_REPORT_SETTLE)) {
+		if (!cp->census)
+			return -EPROTO;
+		dsm_census_count_report(ctx, m->from, m->txn, m->value);
+		return 0;
+	}
+	/* an answer to QUERY; its sender may have been forgotten since */
+	if (!cp->census || !(cp->settle & bit)) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 0;
+	}
+	cp->settle &= ~bit;
+	dsm_census_count_report(ctx, m->from, m->txn & (DSM_WIRE_REPORT_STATE |
+							DSM_WIRE_REPORT_OWNER), 0);
+	if (m->txn & DSM_WIRE_REPORT_PENDING)
+		dsm_census_reread(cp, m->from, m->value);
+	dsm_census_close_page(ctx);
 	return 0;
+}
+
+/**
+ * dsm_census_query() - QUERY: the page's home asks what this node holds of
+ * a page whose owner was lost (see the top)
+ * @ctx: the page, locked
+ * @m:   the query (from the page's home, checked; @m->txn: the lost owner,
+ *       a member id other than the sender's and this node's, checked)
+ */
+void dsm_census_query(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
+{
+	u32 lost = m->txn;
+
+	if (READ_ONCE(dsm_census[lost].started))
+		dsm_census_answer(ctx);
+	else	/* its messages may still come: answered by the walk */
+		ctx->cp->settle |= dsm_node_bit(lost);
 }
 
 /**
@@ -836,8 +973,10 @@ void dsm_census_fresh(struct dsm_region *r, struct dsm_cpage *cp, pgoff_t index)
 void dsm_census_rejoined(u32 id)
 {
 	mutex_lock(&dsm_census_lock);
-	if (!(dsm_census_open & dsm_node_bit(id)))
+	if (!(dsm_census_open & dsm_node_bit(id))) {
 		WRITE_ONCE(dsm_census[id].walked, false);
+		WRITE_ONCE(dsm_census[id].started, false);
+	}
 	mutex_unlock(&dsm_census_lock);
 }
 

@@ -442,7 +442,7 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
  * from the same requester while the first waits is a broken or hostile
  * peer, which would grow the queue without bound. Return: 0 or -EPROTO.
  */
-static int dsm_pages_queue(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
+int dsm_pages_queue(struct dsm_cpage *cp, const struct dsm_coh_msg *m)
 {
 	bool report = m->type == DSM_PAGE_REPORT, kept_report;
 	struct dsm_kept *k;
@@ -778,6 +778,9 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		return dsm_pages_declined(ctx, m);
 	case DSM_PAGE_OWN:
 		return dsm_census_own(ctx, m);
+	case DSM_PAGE_QUERY:
+		dsm_census_query(ctx, m);
+		return 0;
 	case DSM_COH_INV:
 		dsm_stat_inc(DSM_STAT_INV_RECEIVED);
 		trace_dsm_invalidate(ctx->r->key, ctx->index, m->from, m->requester);
@@ -880,21 +883,34 @@ static bool dsm_pages_may_hand_over(struct dsm_region *r, u32 from)
 	return dsm_members_has(from);
 }
 
+/* A copy as a report names it: shared, or exclusive and the owner's. */
+static bool dsm_pages_report_copy_ok(u64 copy)
+{
+	return !(copy & ~(u64)(DSM_WIRE_REPORT_STATE | DSM_WIRE_REPORT_OWNER)) &&
+	       ((copy & DSM_WIRE_REPORT_STATE) == DSM_COH_SHARED ||
+		copy == (DSM_COH_EXCLUSIVE | DSM_WIRE_REPORT_OWNER));
+}
+
 /*
- * A report names a copy (shared, or exclusive and the owner's), a replica
- * (with its version), or both.
+ * A census report names a copy, a replica (with its version), or both;
+ * an answer to QUERY (SETTLE) a copy, or nothing, or a read in flight
+ * (PENDING, with its token).
  */
 static bool dsm_pages_report_ok(u64 txn, u64 version)
 {
 	u64 copy = txn & ~(u64)DSM_WIRE_REPORT_REPLICA;
 
+	if (txn & DSM_WIRE_REPORT_SETTLE) {
+		copy = txn & ~(u64)DSM_WIRE_REPORT_SETTLE;
+		if (copy == DSM_WIRE_REPORT_PENDING)
+			return version;
+		return !version && (!copy || dsm_pages_report_copy_ok(copy));
+	}
 	if (!(txn & DSM_WIRE_REPORT_REPLICA) != !version)
 		return false;
 	if (!copy)
 		return version;
-	return !(copy & ~(u64)(DSM_WIRE_REPORT_STATE | DSM_WIRE_REPORT_OWNER)) &&
-	       ((copy & DSM_WIRE_REPORT_STATE) == DSM_COH_SHARED ||
-		copy == (DSM_COH_EXCLUSIVE | DSM_WIRE_REPORT_OWNER));
+	return dsm_pages_report_copy_ok(copy);
 }
 
 /* A coherence message; Return: 0, or -EPROTO to close the link over. */
@@ -918,6 +934,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_DECLINE) &&
 	    w->type != DSM_COH_FAIL && w->type != DSM_PAGE_YIELD &&
 	    w->type != DSM_PAGE_REPORT && w->type != DSM_PAGE_OWN &&
+	    w->type != DSM_PAGE_QUERY &&
 	    !dsm_pages_is_handover(w->type))
 		return -EPROTO;
 	if (le64_to_cpu(w->lost) & le64_to_cpu(w->homes))
@@ -949,6 +966,11 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	if (m.type == DSM_PAGE_REPORT && !dsm_pages_report_ok(m.txn, m.value))
 		return -EPROTO;
 	if (m.type == DSM_PAGE_OWN && m.txn & ~(u64)DSM_WIRE_OWN_REPLICA)
+		return -EPROTO;
+	/* a query names a lost owner: neither its sender nor this node */
+	if (m.type == DSM_PAGE_QUERY &&
+	    (m.requester != from || !m.txn || m.txn > DSM_MAX_NODES ||
+	     m.txn == from || m.txn == dsm_self_id()))
 		return -EPROTO;
 	index = le64_to_cpu(w->index);
 	if (index >= le64_to_cpu(w->npages))

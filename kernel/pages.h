@@ -17,6 +17,7 @@
 #define DSM_PAGE_HANDOVER_LOST	19	/* the same for a page whose data is lost */
 #define DSM_PAGE_REPORT		20	/* node -> new home of a lost home's page: my copy */
 #define DSM_PAGE_OWN		21	/* home -> node: your copy is the owner's now */
+#define DSM_PAGE_QUERY		22	/* home -> sharer of a lost owner's page: what do you hold? */
 
 /* OWN's txn: take the replica kept here as the owner's copy (replica.c) */
 #define DSM_WIRE_OWN_REPLICA	1
@@ -59,6 +60,10 @@ static inline bool dsm_pages_has_data(u8 type, bool with_data)
  * @prefetched: the copy came by read-ahead and no access has used it yet
  * @census:   (home) the page's home was lost and its entry is being
  *            rebuilt from the survivors' reports: requests wait (census.c)
+ * @settle:   (home) a census entry of a page whose owner was lost: the
+ *            nodes whose answer to QUERY it waits for; (not the home) the
+ *            lost nodes of QUERYs this node answers once it has begun
+ *            their walk (census.c)
  * @changes:  times this node's copy was invalidated or taken by a writer
  *            (DSM_IOC_WAIT; dsmctl hot's "lost")
  * @faults:   faults here that sent a request for the page (dsmctl hot)
@@ -101,6 +106,7 @@ struct dsm_cpage {
 	bool speculative;
 	bool prefetched;
 	bool census;
+	u64 settle;
 	struct dsm_coh_node node;
 	struct dsm_coh_dir dir;
 	struct list_head kept;
@@ -135,6 +141,7 @@ void dsm_pages_drop_copy(struct dsm_pages_ctx *ctx);
 void dsm_pages_send_type(struct dsm_pages_ctx *ctx, u32 to, u8 type,
 			 u32 requester);
 int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx);
+int dsm_pages_queue(struct dsm_cpage *cp, const struct dsm_coh_msg *m);
 void dsm_pages_take_home(struct dsm_pages_ctx *ctx);
 bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
 bool dsm_pages_self_leaving(void);
@@ -154,6 +161,7 @@ bool dsm_census_waits(void);
 bool dsm_census_settling(void);
 bool dsm_census_late_answer(const struct dsm_cpage *cp, u64 txn);
 int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
+void dsm_census_query(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
 int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
 
 /* replica.c: replicated regions */

@@ -118,6 +118,8 @@
  *               with one copy and commits, writes it again without
  *               committing, and keeps committing rounds of the other half
  *               in the background (see test_commit_hold)
+ *   commit-wedge KEY FILE  (kill phase, node 2, in the background) a read
+ *               forwarded to the killed owner is answered from a replica
  *   commit-after KEY  (kill phase, after, nodes 1 and 2) every committed
  *               byte is there, whole pages of one round each
  *   save KEY    dsmctl region save under two writers makes cuts; load
@@ -2554,9 +2556,13 @@ static void test_after_kill(uint64_t key, long dead_ms)
  *  E  node 3 writes it, nobody else has it;
  *  F  nodes 1 and 2 read it, never written (node 3, the home, owned it);
  *  H  node 2 writes it, node 1 reads it (node 2 owns it, shared).
- * Node 3 is then killed; nodes 1 and 2 must go on with C, D, F and H as
- * they were (no SIGBUS), each writable and read back by the other, and E
- * fails: its only copy died.
+ * And pages the killed node owned, homed at the survivors (settled):
+ *  S  homed at node 1: node 3 writes it, nodes 1 and 2 read it;
+ *  T  homed at node 2: node 3 writes it, node 1 reads it (the home holds
+ *     no copy).
+ * Node 3 is then killed; nodes 1 and 2 must go on with C, D, F, H, S and
+ * T as they were (no SIGBUS), each writable and read back by the other,
+ * and E fails: its only copy died.
  */
 #define CS_PAGES	32
 #define CS_C		0
@@ -2583,15 +2589,31 @@ static void census_pages(uint64_t key, int pg[5])
 	}
 }
 
+/* The first page homed at node @id (pages S and T). */
+static int census_page_at(uint64_t key, int id)
+{
+	static struct dsm_homes table;
+	int i;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	for (i = 0; i < CS_PAGES; i++)
+		if ((int)dsm_homes_node(&table, key, i) == id)
+			return i;
+	tap(0, "region %#llx has a page homed at node %d", (unsigned long long)key, id);
+	exit(1);
+}
+
 static void test_census_hold(uint64_t key)
 {
 	volatile uint64_t *p = map_key(key, CS_PAGES * PAGE);
-	int pg[5];
+	int pg[5], s = census_page_at(key, 1), t = census_page_at(key, 2);
 
 	census_pages(key, pg);
 	if (me == 3) {
 		p[pg[CS_D] * 512] = 0xd3;
 		p[pg[CS_E] * 512] = 0xe3;
+		p[s * 512] = 0x53;
+		p[t * 512] = 0x54;
 	}
 	if (me == 1)
 		p[pg[CS_C] * 512] = 0xc1;
@@ -2603,8 +2625,12 @@ static void test_census_hold(uint64_t key)
 		    "node %d holds copies of page %d (node 3 owns it) and %d (never written)",
 		    me, pg[CS_D], pg[CS_F]);
 	if (me == 1)
-		tap(p[pg[CS_H] * 512] == 0xb2, "node 1 holds a copy of page %d (node 2 owns it)",
-		    pg[CS_H]);
+		tap(p[pg[CS_H] * 512] == 0xb2 && p[t * 512] == 0x54,
+		    "node 1 holds copies of page %d (node 2 owns it) and %d (node 3 owns it, node 2 is its home)",
+		    pg[CS_H], t);
+	if (me != 3)
+		tap(p[s * 512] == 0x53, "node %d holds a copy of page %d (node 3 owns it, node 1 is its home)",
+		    me, s);
 	barrier("census-held");
 }
 
@@ -2627,11 +2653,22 @@ static void test_census_after(uint64_t key)
 {
 	volatile uint64_t *p = map_key(key, CS_PAGES * PAGE);
 	static struct dsm_homes table;
-	uint64_t v = 0;
+	int s = census_page_at(key, 1), t = census_page_at(key, 2);
+	uint64_t v = 0, vs = 0, vt = 0;
 	int pg[5], mine = 0, i;
 	double t0 = now();
 
 	census_pages(key, pg);
+	tap(!load_or_bus(p, s, &vs) && vs == 0x53 && (me != 1 || (!load_or_bus(p, t, &vt) && vt == 0x54)),
+	    "pages %d and %d the killed node owned, homed at nodes 1 and 2, read as they were on node %d, no SIGBUS",
+	    s, t, me);
+	census_pass(p, s, 2, 0x52, "the killed owner's page, shared by its home and node 2");
+	census_pass(p, t, 2, 0x5b, "the killed owner's page, shared by node 1 only, written by its home");
+	tap(p[s * 512] == 0x53 && p[t * 512] == 0x54,
+	    "pages %d and %d kept what the killed node wrote", s, t);
+	tap(stat_of("census_settles") >= 1, "census_settles %llu, census_rereads %llu here (the home of page %d)",
+	    (unsigned long long)stat_of("census_settles"),
+	    (unsigned long long)stat_of("census_rereads"), me == 1 ? s : t);
 	tap(p[pg[CS_C] * 512] == 0xc1 && p[pg[CS_D] * 512] == 0xd3 &&
 	    p[pg[CS_F] * 512] == 0 && p[pg[CS_H] * 512] == 0xb2,
 	    "pages %d, %d, %d and %d of the killed home read as they were, no SIGBUS (%.2f s)",
@@ -2737,6 +2774,35 @@ static void test_commit_hold(uint64_t key)
 		    CM_HALF, CM_PAGES - 1, i == 2 ? "2 rounds so far" : line);
 	}
 	barrier("commit-held");
+}
+
+/*
+ * (kill phase, node 2, started before the kill) a read that goes to the
+ * killed owner: once told node 3 is being killed (the file @go), node 2
+ * reads a page node 3 committed and holds alone, homed at node 1 - after
+ * the kill, before anyone declares node 3 lost, so node 1 forwards the
+ * read to the dead node. Once the loss is declared, node 1 settles the
+ * page (census.c): node 2's read is served again, from node 1's replica.
+ */
+static void test_commit_wedge(uint64_t key, const char *go)
+{
+	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
+	static struct dsm_homes table;
+	uint64_t v = 0;
+	int w, bus;
+	double t0;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	for (w = 0; w < CM_HALF && dsm_homes_node(&table, key, w) != 1; w++)
+		;
+	while (access(go, F_OK))
+		usleep(20000);
+	sleep(2);	/* node 3 is dead: it was killed as the file was made */
+	t0 = now();
+	bus = load_or_bus(p, w, &v);
+	tap(w < CM_HALF && !bus && v == cm_word(w) && p[w * 512 + 1] == cm_word(w),
+	    "node 2's read of page %d, sent to the killed owner, is answered from the replica as committed after %.1f s (%s)",
+	    w, now() - t0, bus ? "SIGBUS" : v == cm_word(w) ? "as committed" : "other data");
 }
 
 static void test_commit_after(uint64_t key)
@@ -3488,6 +3554,8 @@ int main(int argc, char **argv)
 		test_save(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "commit-hold") && arg)
 		test_commit_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "commit-wedge") && arg && argc > 3)
+		test_commit_wedge(strtoull(arg, NULL, 0), argv[3]);
 	else if (!strcmp(t, "commit-after") && arg)
 		test_commit_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "census-after") && arg)

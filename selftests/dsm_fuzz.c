@@ -83,7 +83,7 @@ static size_t fuzz_page(struct dsm_wire_page *w)
 	w->homes = htole64(key == work_key && chance(80) ? work_homes :
 			   chance(70) ? (1ULL << self_id() | 1ULL << ROGUE_ID) : rnd64());
 	w->index = htole64(chance(90) && npages ? rnd64() % npages : rnd64());
-	w->type = chance(95) ? 1 + random() % 19 : random() % 256;
+	w->type = chance(95) ? 1 + random() % 22 : random() % 256;
 	w->with_data = chance(80) ? w->type == 8 && chance(50) : random() % 3;
 	w->flags = chance(85) ? 0 : chance(50) ? DSM_WIRE_PAGE_SPECULATIVE : random() % 256;
 	w->copies = chance(97) ? 0 : random() % 4;

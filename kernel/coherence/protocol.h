@@ -146,11 +146,11 @@ struct dsm_coh_node {
  */
 struct dsm_coh_dir {
 	u32 owner;
-	u64 copyset;
-	bool busy;
+	bool busy;		/* (here: no hole after @owner) */
 	bool aborted;
 	bool lost;
 	bool orphan;
+	u64 copyset;
 	u64 waiting;
 	struct dsm_coh_msg cur;
 };

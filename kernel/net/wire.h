@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	11
+#define DSM_WIRE_VERSION	12
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -208,10 +208,11 @@ struct dsm_wire_reply {
  *             its request, copied by the home's forward and by the data or
  *             grant that answer it; a node that was not on the path cannot
  *             answer in the owner's place; REPORT: what the requester
- *             holds (DSM_WIRE_REPORT_*)
+ *             holds (DSM_WIRE_REPORT_*); QUERY: the lost owner's id
  * @version:   with the page's data: how many times it was committed (the
  *             version moves with the page); REPORT: the version of the
- *             replica the requester holds (DSM_WIRE_REPORT_REPLICA)
+ *             replica the requester holds (DSM_WIRE_REPORT_REPLICA), or
+ *             its read's token (DSM_WIRE_REPORT_PENDING)
  */
 struct dsm_wire_page {
 	__le64 key;
@@ -234,10 +235,14 @@ static_assert(sizeof(struct dsm_wire_page) == 64);
 /*
  * A REPORT's txn: the requester's copy of the page (INVALID: none), whether
  * it owns it, and whether it holds a replica (its version in @version).
+ * The answer to a QUERY (SETTLE) names the copy only, maybe none, or that
+ * a read of it is in flight (PENDING, the read's token in @version).
  */
 #define DSM_WIRE_REPORT_STATE	0xff	/* DSM_COH_* */
 #define DSM_WIRE_REPORT_OWNER	0x100
 #define DSM_WIRE_REPORT_REPLICA	0x200
+#define DSM_WIRE_REPORT_SETTLE	0x400
+#define DSM_WIRE_REPORT_PENDING	0x800
 
 /*
  * DSM_MSG_PAGES: 1 to DSM_WIRE_PAGES_MAX struct dsm_wire_page without data,

@@ -85,6 +85,8 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_REPLICAS_SENT] = "replicas_sent",
 	[DSM_STAT_REPLICAS_STORED] = "replicas_stored",
 	[DSM_STAT_REPLICAS_RESTORED] = "replicas_restored",
+	[DSM_STAT_CENSUS_SETTLES] = "census_settles",
+	[DSM_STAT_CENSUS_REREADS] = "census_rereads",
 };
 
 static const char *const state_names[] = {

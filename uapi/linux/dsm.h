@@ -416,6 +416,8 @@ enum dsm_stat {
 	DSM_STAT_REPLICAS_SENT,		/* page versions sent to replica holders */
 	DSM_STAT_REPLICAS_STORED,	/* ... received and kept here (newer than ours) */
 	DSM_STAT_REPLICAS_RESTORED,	/* pages a lost node held, made again from a replica */
+	DSM_STAT_CENSUS_SETTLES,	/* entries here whose lost owner others shared: asked */
+	DSM_STAT_CENSUS_REREADS,	/* ... reads that went to the lost owner, served again */
 	__DSM_STAT_MAX,
 };
 
