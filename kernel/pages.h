@@ -17,7 +17,7 @@
 #define DSM_PAGE_HANDOVER_LOST	19	/* the same for a page whose data is lost */
 #define DSM_PAGE_REPORT		20	/* node -> new home of a lost home's page: my copy */
 #define DSM_PAGE_OWN		21	/* home -> node: your copy is the owner's now */
-#define DSM_PAGE_QUERY		22	/* home -> sharer of a lost owner's page: what do you hold? */
+#define DSM_PAGE_QUERY		22	/* home -> sharer of a lost owner's page: what is yours? */
 
 /* OWN's txn: take the replica kept here as the owner's copy (replica.c) */
 #define DSM_WIRE_OWN_REPLICA	1
