@@ -10,7 +10,8 @@
  * accesses, every message is delivered: then every request has completed
  * (no deadlock), and the home's directory matches the nodes exactly.
  * Runs may lose a node (and bring it back), with the census of
- * kernel/census.c for the pages it was home of, or have one leave
+ * kernel/census.c for the pages it was home of and the settling of the
+ * pages it owned that others shared, or have one leave
  * gracefully, with the handover of kernel/handover.c (see "A graceful
  * leave" below).
  * A deterministic part checks the message counts of issue 5's R2, also in
@@ -62,7 +63,7 @@ static u64 truth[MAX_P];
 static int want[MAX_N][MAX_P];	/* 0 none, 1 load, 2 store: waiting to retry */
 static bool dead[MAX_N];	/* lost slots */
 static bool was_lost[MAX_N];	/* lost at some point (maybe back since) */
-static bool fwd_lost[MAX_P];	/* a forward went to a lost node */
+static bool fwd_lost[MAX_N][MAX_P];	/* a forward for this requester went to a lost node */
 static bool page_gone[MAX_P];	/* no survivor held it: it fails for good */
 static bool recovered[MAX_P];	/* its home was lost: a census rebuilt it */
 static u32 cur_page;
@@ -87,7 +88,7 @@ static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
 static int ndefq[MAX_P];
 static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
 	    rejoins, wedged, holds_kept, removable, prefetches, declines,
-	    stale_declines, censuses, census_resent, stale_answers;
+	    stale_declines, censuses, census_resent, stale_answers, settles, rereads;
 static bool spec[MAX_N][MAX_P];	/* the request in flight is a read-ahead */
 static u64 txn[MAX_N][MAX_P];	/* its token (the module's are random) */
 static u64 txns;
@@ -508,6 +509,58 @@ static void census(u32 p)
 	}
 }
 
+/*
+ * Settle page @p, whose owner (slot @n) was lost while others shared it,
+ * at its live home, as kernel/census.c does (dsm_census_settle): here at
+ * one instant, after every survivor's walk (nothing of @n's is on its way
+ * any more). The home counts the copies of the copyset's nodes, names an
+ * owner among them (itself first, else the lowest slot: OWN), and queues
+ * again, with their tokens, the reads that went to @n; with no copy the
+ * page fails. Return: false if the page is not settled (its home serves
+ * a write, or nobody else was in the copyset).
+ */
+static bool settle(u32 p, int n)
+{
+	u64 sharers = dir[p].copyset & ~bit_of(ids[n]), copyset = 0;
+	int h = dir_at[p], owner = -1;
+
+	if (dir[p].busy || dir[p].owner != ids[n] || !sharers)
+		return false;
+	settles++;
+	for (int x = 0; x < N; x++) {
+		struct dsm_coh_node *y = &node[x][p];
+		struct dsm_coh_msg r = { .type = DSM_COH_REQ_READ, .from = ids[x],
+					 .requester = ids[x], .txn = txn[x][p] };
+
+		if (dead[x] || !(sharers & bit_of(ids[x])))
+			continue;
+		if (y->owner || y->state == DSM_COH_EXCLUSIVE)
+			fail("a lost owner's copyset names an owner or a writer");
+		if (y->state == DSM_COH_SHARED) {
+			copyset |= bit_of(ids[x]);
+		} else if (y->pending == DSM_COH_REQ_READ) {
+			keep(queued[p], &nqueued[p], &r);	/* its read went to @n */
+			fwd_lost[x][p] = false;			/* asked again */
+			rereads++;
+		}
+	}
+	dsm_coh_dir_init(&dir[p], ids[h]);
+	if (copyset & bit_of(ids[h]))
+		owner = h;
+	for (int x = 0; x < N && owner < 0; x++)
+		if (!dead[x] && (copyset & bit_of(ids[x])))
+			owner = x;
+	if (owner < 0) {	/* the lost owner held it alone: it fails */
+		dir[p].owner = ids[n];
+		dir[p].orphan = true;
+	} else {
+		node[owner][p].owner = true;
+		dir[p].owner = ids[owner];
+		dir[p].copyset = copyset & ~bit_of(ids[owner]);
+	}
+	return true;
+}
+
 /* The node in slot @n is lost: what kernel/census.c does on every survivor. */
 static void lose(int n)
 {
@@ -522,13 +575,13 @@ static void lose(int n)
 			struct dsm_coh_msg *m = &to->q[(to->head + i) % QCAP].m;
 
 			if (m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE)
-				fwd_lost[to->q[(to->head + i) % QCAP].page] = true;
+				fwd_lost[slot(m->requester)][to->q[(to->head + i) % QCAP].page] = true;
 		}
 		for (int i = 0; i < from->len; i++) {
 			struct dsm_coh_msg *m = &from->q[(from->head + i) % QCAP].m;
 
 			if (m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
-				fwd_lost[from->q[(from->head + i) % QCAP].page] = true;
+				fwd_lost[slot(m->requester)][from->q[(from->head + i) % QCAP].page] = true;
 		}
 		memset(to, 0, sizeof(*to));
 		memset(from, 0, sizeof(*from));
@@ -537,7 +590,8 @@ static void lose(int n)
 		int k = 0;
 
 		if (dir_at[p] == n && !page_gone[p]) {
-			fwd_lost[p] = false;	/* asked again of the new home */
+			for (int x = 0; x < N; x++)
+				fwd_lost[x][p] = false;	/* asked again of the new home */
 			cur_page = p;
 			census(p);
 			continue;
@@ -545,14 +599,16 @@ static void lose(int n)
 		if (page_gone[p])
 			continue;
 		for (int i = 0; i < nkept[n][p]; i++)	/* forwards it kept */
-			fwd_lost[p] |= kept[n][p][i].type != DSM_COH_INV;
+			fwd_lost[slot(kept[n][p][i].requester)][p] |=
+				kept[n][p][i].type != DSM_COH_INV;
 		want[n][p] = 0;
 		cur_page = p;
 		for (int i = 0; i < nqueued[p]; i++)	/* its queued requests */
 			if (queued[p][i].requester != ids[n])
 				queued[p][k++] = queued[p][i];
 		nqueued[p] = k;
-		dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[n]);
+		if (!settle(p, n))
+			dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[n]);
 		dir_drain(p);
 	}
 }
@@ -672,10 +728,17 @@ static void check_removable(u32 p)
 		for (int b = 0; b < N; b++) {
 			struct link *l = link_of(a, b);
 
-			for (int i = 0; i < l->len; i++)
-				if (l->q[(l->head + i) % QCAP].page == p &&
-				    !dead[slot(l->q[(l->head + i) % QCAP].m.requester)])
-					fail("nobody asks, yet a message is on its way");
+			for (int i = 0; i < l->len; i++) {
+				const struct dsm_coh_msg *m = &l->q[(l->head + i) % QCAP].m;
+
+				if (l->q[(l->head + i) % QCAP].page != p || dead[slot(m->requester)])
+					continue;
+				/* an answer to a token a census replaced: dropped */
+				if ((m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT) &&
+				    recovered[p] && m->txn != txn[slot(m->requester)][p])
+					continue;
+				fail("nobody asks, yet a message is on its way");
+			}
 		}
 }
 
@@ -897,11 +960,12 @@ static void check_quiet(void)
 		 * A page the lost node was to send on (a forward it had not
 		 * served, data it had not delivered) wedges: its requester
 		 * waits (the module's fault gets SIGBUS after the dead
-		 * timeout), and so does everything queued behind it.
-		 * Recovering it needs the directory census of issue 14.
+		 * timeout), and so does everything queued behind it; unless
+		 * it was a read that settling asked again (settle()): what
+		 * is left is a write's data (its home had served the write).
 		 */
 		for (int n = 0; n < N; n++)
-			stuck |= !dead[n] && node[n][p].pending && fwd_lost[p];
+			stuck |= !dead[n] && node[n][p].pending && fwd_lost[n][p];
 		wedged += stuck && !page_gone[p];
 		if (stuck || page_gone[p])
 			continue;
@@ -1198,8 +1262,8 @@ int main(int argc, char **argv)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
-	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages wedged by a forward or data lost with them\n",
-	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, wedged);
+	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again; %ld pages wedged by a forward or data lost with them\n",
+	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads, wedged);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
