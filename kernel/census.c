@@ -309,6 +309,19 @@ static void dsm_census_count_report(struct dsm_pages_ctx *ctx, u32 id, u64 txn,
 	}
 }
 
+/* What a report says of the copy here: DSM_WIRE_REPORT_STATE and _OWNER. */
+static u64 dsm_census_copy(const struct dsm_cpage *cp)
+{
+	return cp->node.state | (cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0);
+}
+
+/* Is a read of the page in flight here, with no copy here? */
+static bool dsm_census_reading(const struct dsm_cpage *cp)
+{
+	return cp->node.pending == DSM_COH_REQ_READ &&
+	       cp->node.state == DSM_COH_INVALID && cp->txn;
+}
+
 /* This node is the new home of a lost home's page: its census starts. */
 static void dsm_census_home(struct dsm_pages_ctx *ctx)
 {
@@ -321,8 +334,7 @@ static void dsm_census_home(struct dsm_pages_ctx *ctx)
 	cp->dir.owner = 0;
 	cp->census = true;
 	cp->settle = 0;
-	dsm_census_count_report(ctx, self, cp->node.state |
-				(cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0) |
+	dsm_census_count_report(ctx, self, dsm_census_copy(cp) |
 				(version ? DSM_WIRE_REPORT_REPLICA : 0), version);
 	/* reports that came before this node's walk */
 	list_for_each_entry_safe(k, tmp, &cp->queued, node) {
@@ -349,7 +361,7 @@ static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
 	if (home != self)	/* kept for us as the new home: not us after all */
 		while (dsm_pages_unkeep(&cp->queued, &m))
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
-	cp->home = home;
+	dsm_cpage_set_home(cp, home);
 	version = dsm_replica_version(ctx->r, ctx->index);
 	if (home == self) {
 		dsm_census_home(ctx);
@@ -358,8 +370,7 @@ static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
 			.type = DSM_PAGE_REPORT,
 			.from = self,
 			.requester = self,
-			.txn = cp->node.state |
-			       (cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0) |
+			.txn = dsm_census_copy(cp) |
 			       (version ? DSM_WIRE_REPORT_REPLICA : 0),
 			.value = version,
 		};
@@ -484,8 +495,11 @@ static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 
 	if (ctx->r->copies && dir->busy && dir->cur.with_data && dir->owner == id &&
 	    dir->cur.requester != id && !(dir->waiting & bit) &&
-	    cp->node.state == DSM_COH_INVALID && dsm_replica_install(ctx, false))
+	    cp->node.state == DSM_COH_INVALID && dsm_replica_install(ctx, false)) {
 		dir->owner = self;	/* the grant forwards to this node */
+		if (dir->cur.requester == self)	/* its own write: it holds a copy now */
+			dir->cur.with_data = false;
+	}
 	dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
 	if (!ctx->r->copies || dir->busy || !dir->orphan || dir->owner != id ||
 	    (dir->copyset & ~bit))
@@ -502,38 +516,41 @@ static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 }
 
 /*
- * Answer the page's home's QUERY: the copy here, or none, and a read in
- * flight (its token), as this node holds them for good (see the top).
+ * Answer the page's home's QUERY: the copy here, or none, or a read in
+ * flight (its token), as this node holds them for good (see the top). A
+ * read in flight kept the invalidations of a write since: the home counts
+ * the answer as their ack (dsm_census_unwedge), so they are dropped.
  */
 static void dsm_census_answer(struct dsm_pages_ctx *ctx)
 {
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
-	bool reading = cp->node.pending == DSM_COH_REQ_READ &&
-		       cp->node.state == DSM_COH_INVALID && cp->txn;
+	bool reading = dsm_census_reading(cp);
 	struct dsm_coh_msg m = {
 		.type = DSM_PAGE_REPORT,
 		.from = self,
 		.requester = self,
-		.txn = DSM_WIRE_REPORT_SETTLE | cp->node.state |
-		       (cp->node.owner ? DSM_WIRE_REPORT_OWNER : 0) |
-		       (reading ? DSM_WIRE_REPORT_PENDING : 0),
+		.txn = DSM_WIRE_REPORT_SETTLE |
+		       (reading ? DSM_WIRE_REPORT_PENDING : dsm_census_copy(cp)),
 		.value = reading ? cp->txn : 0,
 	};
+	struct dsm_kept *k, *tmp;
 
+	if (reading) {
+		list_for_each_entry_safe(k, tmp, &cp->kept, node) {
+			if (k->m.type == DSM_COH_INV && k->m.from == cp->home) {
+				list_del(&k->node);
+				kfree(k);
+			}
+		}
+	}
 	ctx->env.send(&ctx->env, self, cp->home, &m);
 }
 
-/*
- * This node is the home of a page whose owner @id died while nodes in its
- * copyset (maybe this one) shared it: see the top. Return: true if the
- * entry is settled by a census of those nodes (it was not busy).
- */
-static bool dsm_census_settle(struct dsm_pages_ctx *ctx, u32 id)
+/* Ask @nodes what they hold of a page whose owner @id died (QUERY). */
+static void dsm_census_ask(struct dsm_pages_ctx *ctx, u32 id, u64 nodes)
 {
-	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id(), i;
-	u64 sharers = cp->dir.copyset & ~dsm_node_bit(id);
 	struct dsm_coh_msg m = {
 		.type = DSM_PAGE_QUERY,
 		.from = self,
@@ -541,19 +558,50 @@ static bool dsm_census_settle(struct dsm_pages_ctx *ctx, u32 id)
 		.txn = id,
 	};
 
-	if (cp->dir.busy || cp->dir.owner != id || !sharers)
+	for (i = 1; i <= DSM_MAX_NODES; i++)
+		if (nodes & dsm_node_bit(i))
+			ctx->env.send(&ctx->env, self, i, &m);
+	ctx->cp->settle = nodes;
+	dsm_stat_inc(DSM_STAT_CENSUS_SETTLES);
+}
+
+/*
+ * This node is the home of a page whose owner @id died while nodes in its
+ * copyset (maybe this one) shared it: see the top. Return: true if the
+ * entry is settled by a census of those nodes (it was not busy).
+ */
+static bool dsm_census_settle(struct dsm_pages_ctx *ctx, u32 id, u64 gone)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u32 self = dsm_self_id();
+	u64 sharers = cp->dir.copyset & ~gone;
+
+	/* (a query of a loss before is still unanswered: not settled) */
+	if (cp->dir.busy || cp->dir.owner != id || !sharers || cp->settle)
 		return false;
 	/* this node's own read that went to @id is asked again (served after) */
-	if (cp->node.pending == DSM_COH_REQ_READ && cp->node.state == DSM_COH_INVALID &&
-	    (sharers & dsm_node_bit(self)))
+	if (dsm_census_reading(cp) && (sharers & dsm_node_bit(self)))
 		dsm_census_reread(cp, self, cp->txn);
 	dsm_census_home(ctx);	/* its own copy, its replica */
-	cp->settle = sharers & ~dsm_node_bit(self);
-	for (i = 1; i <= DSM_MAX_NODES; i++)
-		if (cp->settle & dsm_node_bit(i))
-			ctx->env.send(&ctx->env, self, i, &m);
-	dsm_stat_inc(DSM_STAT_CENSUS_SETTLES);
+	dsm_census_ask(ctx, id, sharers & ~dsm_node_bit(self));
 	return true;
+}
+
+/*
+ * This node serves a write of a page whose owner @id died, and waits for
+ * acks: a node whose read went to @id keeps the invalidation until data
+ * that never comes. Ask the nodes it waits for (QUERY): one that is still
+ * reading answers so, which counts as its ack (dsm_census_report); its
+ * read is served again after the write. (This node's own such read is
+ * not: its invalidation may still be on its way to itself.)
+ */
+static void dsm_census_unwedge(struct dsm_pages_ctx *ctx, u32 id, u64 gone)
+{
+	struct dsm_cpage *cp = ctx->cp;
+	u64 waiting = cp->dir.waiting & ~gone & ~dsm_node_bit(dsm_self_id());
+
+	if (cp->dir.busy && waiting && !cp->settle)
+		dsm_census_ask(ctx, id, waiting);
 }
 
 struct dsm_lost {
@@ -580,8 +628,13 @@ static void dsm_census_lost_page(struct dsm_pages_ctx *ctx,
 	if (cp->home == self && cp->census) {
 		dsm_census_forget(cp, id);
 	} else if (cp->home == self) {
-		if (!dsm_census_settle(ctx, id)) {
+		bool writing = cp->dir.busy && cp->dir.owner == id;
+
+		cp->settle &= ~dsm_node_bit(id);	/* its answer will not come */
+		if (!dsm_census_settle(ctx, id, lost->gone)) {
 			dsm_census_forget_owner(ctx, id);
+			if (writing)
+				dsm_census_unwedge(ctx, id, lost->gone);
 			dsm_pages_serve_queued(ctx);
 		}
 	} else if ((lost->gone & home) && !(READ_ONCE(ctx->r->homes) & home)) {
@@ -725,6 +778,7 @@ static void dsm_census_gone_region(struct dsm_region *r, void *arg)
 				dsm_census_forget(cp, lost->id);
 				dsm_census_close_page(&ctx);
 			} else if (cp->home == self) {
+				cp->settle &= ~dsm_node_bit(lost->id);
 				dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 				dsm_pages_serve_queued(&ctx);
 			}
@@ -881,17 +935,31 @@ int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 		return 0;
 	}
 	/* an answer to QUERY; its sender may have been forgotten since */
-	if (!cp->census || !(cp->settle & bit)) {
+	if (!(cp->settle & bit)) {
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 		return 0;
 	}
 	cp->settle &= ~bit;
-	dsm_census_count_report(ctx, m->from, m->txn & (DSM_WIRE_REPORT_STATE |
-							DSM_WIRE_REPORT_OWNER), 0);
 	if (m->txn & DSM_WIRE_REPORT_PENDING)
 		dsm_census_reread(cp, m->from, m->value);
-	dsm_census_close_page(ctx);
-	return 0;
+	if (cp->census) {	/* dsm_census_settle */
+		dsm_census_count_report(ctx, m->from, m->txn & (DSM_WIRE_REPORT_STATE |
+								DSM_WIRE_REPORT_OWNER), 0);
+		dsm_census_close_page(ctx);
+		return 0;
+	}
+	/* dsm_census_unwedge: a node still reading acks the write's invalidation */
+	if ((m->txn & DSM_WIRE_REPORT_PENDING) && cp->dir.busy && (cp->dir.waiting & bit)) {
+		struct dsm_coh_msg ack = {
+			.type = DSM_COH_INV_ACK,
+			.from = m->from,
+			.requester = cp->dir.cur.requester,
+		};
+
+		if (dsm_coh_dir_receive(&ctx->env, &cp->dir, dsm_self_id(), &ack))
+			return -EPROTO;
+	}
+	return dsm_pages_dir_drain(ctx);
 }
 
 /**

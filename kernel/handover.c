@@ -157,7 +157,7 @@ static void dsm_pages_moved(struct dsm_pages_ctx *ctx, u32 home)
 	u32 self = dsm_self_id();
 	struct dsm_coh_msg m;
 
-	cp->home = home;
+	dsm_cpage_set_home(cp, home);
 	if (home == self) {
 		dsm_coh_dir_init(&cp->dir, self);
 		dsm_coh_node_init(&cp->node, true);
@@ -340,7 +340,7 @@ void dsm_pages_first_touch(struct dsm_region *r, struct dsm_cpage *cp,
 		return;
 	lock_page(cp->page);
 	if (cp->home == dsm_self_id() && !cp->handed) {
-		cp->home = dsm_pages_successor(r, index);
+		dsm_cpage_set_home(cp, dsm_pages_successor(r, index));
 		cp->handed = true;
 		cp->node.state = DSM_COH_INVALID;
 		cp->node.owner = false;
@@ -367,7 +367,7 @@ static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 	cp->node.state = DSM_COH_INVALID;
 	cp->node.owner = false;
 	dsm_pages_copy_gone(ctx->r, cp);
-	cp->home = to;
+	dsm_cpage_set_home(cp, to);
 	cp->handed = true;
 	cp->leaving = false;
 }

@@ -413,7 +413,7 @@ static void dsm_pages_take_over(struct dsm_pages_ctx *ctx, const void *data)
 	struct dsm_cpage *cp = ctx->cp;
 	u32 self = dsm_self_id();
 
-	cp->home = self;
+	dsm_cpage_set_home(cp, self);
 	cp->handed = false;
 	cp->leaving = false;
 	dsm_coh_dir_init(&cp->dir, self);
@@ -682,6 +682,10 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 
 	if (answer != ours || (m->type == DSM_PAGE_OWN && m->from != cp->home))
 		return -EPROTO;
+	if (m->type == DSM_PAGE_QUERY && cp->home == dsm_self_id()) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* the page moved here since */
+		return 1;
+	}
 	/*
 	 * Data and grants echo the request's token, also from the home: one
 	 * may still come for a request asked since of a lost home's successor
@@ -902,8 +906,8 @@ static bool dsm_pages_report_ok(u64 txn, u64 version)
 
 	if (txn & DSM_WIRE_REPORT_SETTLE) {
 		copy = txn & ~(u64)DSM_WIRE_REPORT_SETTLE;
-		if (copy == DSM_WIRE_REPORT_PENDING)
-			return version;
+		if (copy == DSM_WIRE_REPORT_PENDING)	/* a token is odd */
+			return version & 1;
 		return !version && (!copy || dsm_pages_report_copy_ok(copy));
 	}
 	if (!(txn & DSM_WIRE_REPORT_REPLICA) != !version)

@@ -118,6 +118,16 @@ struct dsm_kept {
 	struct dsm_coh_msg m;
 };
 
+/*
+ * The page's home changes: a settle (census.c) waited for by this node, in
+ * either role, was about the old home's entry.
+ */
+static inline void dsm_cpage_set_home(struct dsm_cpage *cp, u32 home)
+{
+	cp->home = home;
+	cp->settle = 0;
+}
+
 /* What a protocol step runs with; @dirty collects the outbox destinations. */
 struct dsm_pages_ctx {
 	struct dsm_coh_env env;

@@ -118,8 +118,9 @@
  *               with one copy and commits, writes it again without
  *               committing, and keeps committing rounds of the other half
  *               in the background (see test_commit_hold)
- *   commit-wedge KEY FILE  (kill phase, node 2, in the background) a read
- *               forwarded to the killed owner is answered from a replica
+ *   commit-wedge KEY FILE  (kill phase, nodes 1 and 2, in the background) a
+ *               read forwarded to the killed owner, and a write behind it,
+ *               are answered from a replica
  *   commit-after KEY  (kill phase, after, nodes 1 and 2) every committed
  *               byte is there, whole pages of one round each
  *   save KEY    dsmctl region save under two writers makes cuts; load
@@ -2777,39 +2778,62 @@ static void test_commit_hold(uint64_t key)
 }
 
 /*
- * (kill phase, node 2, started before the kill) a read that goes to the
- * killed owner: once told node 3 is being killed (the file @go), node 2
- * reads a page node 3 committed and holds alone, homed at node 1 - after
- * the kill, before anyone declares node 3 lost, so node 1 forwards the
- * read to the dead node. Once the loss is declared, node 1 settles the
- * page (census.c): node 2's read is served again, from node 1's replica.
+ * (kill phase, nodes 1 and 2, started before the kill) a read that goes
+ * to the killed owner, and a write behind it: once told node 3 is being
+ * killed (the file @go), node 2 reads a page node 3 committed and holds
+ * alone, homed at node 1, and a second later node 1 writes a word of it:
+ * after the kill, before anyone declares node 3 lost, so node 1 forwards
+ * the read to the dead node, and its write waits for node 2's ack, which
+ * node 2 keeps until its read is answered. Once the loss is declared,
+ * node 1 asks node 2 (census.c: QUERY), whose answer "still reading"
+ * counts as the ack: node 1's write gets the page from its replica, and
+ * node 2's read, served again, reads it with node 1's word.
  */
-static void test_commit_wedge(uint64_t key, const char *go)
+#define CM_WEDGE_WORD	0x1deadbeefULL
+
+/* The page of the first half homed at node 1 (CM_HALF if none). */
+static int cm_wedge_page(uint64_t key)
 {
-	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
 	static struct dsm_homes table;
-	uint64_t v = 0;
-	int w, bus;
-	double t0;
+	int w;
 
 	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
 	for (w = 0; w < CM_HALF && dsm_homes_node(&table, key, w) != 1; w++)
 		;
+	return w;
+}
+
+static void test_commit_wedge(uint64_t key, const char *go)
+{
+	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
+	int w = cm_wedge_page(key), bus;
+	uint64_t v = 0;
+	double t0;
+
 	while (access(go, F_OK))
 		usleep(20000);
-	sleep(2);	/* node 3 is dead: it was killed as the file was made */
+	sleep(me == 2 ? 2 : 3);	/* node 3 is dead: killed as the file was made */
 	t0 = now();
-	bus = load_or_bus(p, w, &v);
-	tap(w < CM_HALF && !bus && v == cm_word(w) && p[w * 512 + 1] == cm_word(w),
-	    "node 2's read of page %d, sent to the killed owner, is answered from the replica as committed after %.1f s (%s)",
-	    w, now() - t0, bus ? "SIGBUS" : v == cm_word(w) ? "as committed" : "other data");
+	if (me == 2) {
+		bus = load_or_bus(p, w, &v);
+		tap(w < CM_HALF && !bus && v == cm_word(w) && p[w * 512 + 1] == cm_word(w) &&
+		    p[w * 512 + 2] == CM_WEDGE_WORD,
+		    "node 2's read of page %d, sent to the killed owner, is answered after %.1f s from the replica as committed, with node 1's later word (%s)",
+		    w, now() - t0, bus ? "SIGBUS" : v == cm_word(w) ? "as committed" : "other data");
+		return;
+	}
+	bus = !store_or_bus(&p[w * 512 + 2], CM_WEDGE_WORD);
+	tap(w < CM_HALF && !bus && p[w * 512] == cm_word(w) && stat_of("census_rereads") >= 1,
+	    "node 1's write of page %d, behind node 2's read, is done after %.1f s, on the page as committed (%s; census_settles %llu, census_rereads %llu)",
+	    w, now() - t0, bus ? "SIGBUS" : "done", (unsigned long long)stat_of("census_settles"),
+	    (unsigned long long)stat_of("census_rereads"));
 }
 
 static void test_commit_after(uint64_t key)
 {
 	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
 	uint64_t v, lo = ~0ULL, hi = 0;
-	int i, j, bus = 0, wrong = 0, torn = 0;
+	int i, j, bus = 0, wrong = 0, torn = 0, w = cm_wedge_page(key);
 	double t0 = now();
 
 	for (i = 0; i < CM_PAGES; i++) {
@@ -2819,6 +2843,8 @@ static void test_commit_after(uint64_t key)
 		}
 		for (j = 0; j < 512; j++) {
 			v = p[i * 512 + j];
+			if (i == w && j == 2 && v == CM_WEDGE_WORD)
+				continue;	/* node 1's store (commit-wedge) */
 			if (i < CM_HALF)
 				wrong += v != cm_word(i);
 			else
