@@ -61,7 +61,11 @@
  *    at once, instead of waiting for data that never comes). A page
  *    whose owner died while the home served a write of it is not settled:
  *    the write fails if it was to get the data from the lost owner (an
- *    orphan then), else it waits for the invalidations it sent.
+ *    orphan then, or the home's replica: dsm_census_forget_owner), and
+ *    the home asks the nodes whose acks it waits for (dsm_census_unwedge):
+ *    one whose read went to the lost owner kept the invalidation for
+ *    later; it answers that it reads, which counts as the ack, and its
+ *    read is queued again behind the write.
  *
  * Why the census is complete: a survivor stops taking messages of the lost
  * node before its walk (the link is closed first), so its report says what
