@@ -62,10 +62,10 @@
  *    whose owner died while the home served a write of it is not settled:
  *    the write fails if it was to get the data from the lost owner (an
  *    orphan then, or the home's replica: dsm_census_forget_owner), and
- *    the home asks the nodes whose acks it waits for (dsm_census_unwedge):
- *    one whose read went to the lost owner kept the invalidation for
- *    later; it answers that it reads, which counts as the ack, and its
- *    read is queued again behind the write.
+ *    the home asks the nodes whose acks it waits for, itself too
+ *    (dsm_census_unwedge): one whose read went to the lost owner kept the
+ *    invalidation for later; it drops it and answers that it reads, which
+ *    counts as the ack, and its read is queued again behind the write.
  *
  * Why the census is complete: a survivor stops taking messages of the lost
  * node before its walk (the link is closed first), so its report says what
@@ -520,6 +520,22 @@ static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 }
 
 /*
+ * Drop the invalidations of the page's home that a read in flight here
+ * kept for later (see dsm_census_answer).
+ */
+static void dsm_census_drop_inv(struct dsm_cpage *cp)
+{
+	struct dsm_kept *k, *tmp;
+
+	list_for_each_entry_safe(k, tmp, &cp->kept, node) {
+		if (k->m.type == DSM_COH_INV && k->m.from == cp->home) {
+			list_del(&k->node);
+			kfree(k);
+		}
+	}
+}
+
+/*
  * Answer the page's home's QUERY: the copy here, or none, or a read in
  * flight (its token), as this node holds them for good (see the top). A
  * read in flight kept the invalidations of a write since: the home counts
@@ -538,16 +554,9 @@ static void dsm_census_answer(struct dsm_pages_ctx *ctx)
 		       (reading ? DSM_WIRE_REPORT_PENDING : dsm_census_copy(cp)),
 		.value = reading ? cp->txn : 0,
 	};
-	struct dsm_kept *k, *tmp;
 
-	if (reading) {
-		list_for_each_entry_safe(k, tmp, &cp->kept, node) {
-			if (k->m.type == DSM_COH_INV && k->m.from == cp->home) {
-				list_del(&k->node);
-				kfree(k);
-			}
-		}
-	}
+	if (reading)
+		dsm_census_drop_inv(cp);
 	ctx->env.send(&ctx->env, self, cp->home, &m);
 }
 
@@ -596,13 +605,13 @@ static bool dsm_census_settle(struct dsm_pages_ctx *ctx, u32 id, u64 gone)
  * acks: a node whose read went to @id keeps the invalidation until data
  * that never comes. Ask the nodes it waits for (QUERY): one that is still
  * reading answers so, which counts as its ack (dsm_census_report); its
- * read is served again after the write. (This node's own such read is
- * not: its invalidation may still be on its way to itself.)
+ * read is served again after the write. This node asks itself too: the
+ * query follows the invalidation it sent itself.
  */
 static void dsm_census_unwedge(struct dsm_pages_ctx *ctx, u32 id, u64 gone)
 {
 	struct dsm_cpage *cp = ctx->cp;
-	u64 waiting = cp->dir.waiting & ~gone & ~dsm_node_bit(dsm_self_id());
+	u64 waiting = cp->dir.waiting & ~gone;
 
 	if (cp->dir.busy && waiting && !cp->settle)
 		dsm_census_ask(ctx, id, waiting);
@@ -944,22 +953,29 @@ int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 		return 0;
 	}
 	cp->settle &= ~bit;
-	if (m->txn & DSM_WIRE_REPORT_PENDING)
-		dsm_census_reread(cp, m->from, m->value);
 	if (cp->census) {	/* dsm_census_settle */
+		if (m->txn & DSM_WIRE_REPORT_PENDING)
+			dsm_census_reread(cp, m->from, m->value);
 		dsm_census_count_report(ctx, m->from, m->txn & (DSM_WIRE_REPORT_STATE |
 								DSM_WIRE_REPORT_OWNER), 0);
 		dsm_census_close_page(ctx);
 		return 0;
 	}
-	/* dsm_census_unwedge: a node still reading acks the write's invalidation */
-	if ((m->txn & DSM_WIRE_REPORT_PENDING) && cp->dir.busy && (cp->dir.waiting & bit)) {
+	/*
+	 * dsm_census_unwedge: a node still reading, whose ack the write still
+	 * waits for, was reading when the write was served (its ack would
+	 * have come first): its read went to the lost owner, and it dropped
+	 * the invalidation. Its answer is the ack; its read is served again.
+	 */
+	if ((m->txn & DSM_WIRE_REPORT_PENDING) && cp->dir.busy &&
+	    (cp->dir.waiting & bit)) {
 		struct dsm_coh_msg ack = {
 			.type = DSM_COH_INV_ACK,
 			.from = m->from,
 			.requester = cp->dir.cur.requester,
 		};
 
+		dsm_census_reread(cp, m->from, m->value);
 		if (dsm_coh_dir_receive(&ctx->env, &cp->dir, dsm_self_id(), &ack))
 			return -EPROTO;
 	}

@@ -680,12 +680,15 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 		      m->type == DSM_PAGE_OWN;
 	bool ours = m->requester == dsm_self_id();
 
-	if (answer != ours || (m->type == DSM_PAGE_OWN && m->from != cp->home))
-		return -EPROTO;
-	if (m->type == DSM_PAGE_QUERY && cp->home == dsm_self_id()) {
-		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* the page moved here since */
+	/* a query from the home as this node names it (itself, too: census.c) */
+	if (m->type == DSM_PAGE_QUERY) {
+		if (m->from == cp->home)
+			return 0;
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* the page moved since */
 		return 1;
 	}
+	if (answer != ours || (m->type == DSM_PAGE_OWN && m->from != cp->home))
+		return -EPROTO;
 	/*
 	 * Data and grants echo the request's token, also from the home: one
 	 * may still come for a request asked since of a lost home's successor

@@ -199,8 +199,9 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
  * The invalidations of dir->cur are all acknowledged: hand over the page.
  * A write whose requester died meanwhile (@aborted) ends here without a
  * grant: if the requester held no copy, the owner still has the data and
- * keeps it; else every other copy was invalidated for the dead node, which
- * becomes the owner, with the data lost. A write whose data died with the
+ * keeps it (unless it died too, @lost); else every other copy was
+ * invalidated for the dead node, which becomes the owner, with the data
+ * lost. A write whose data died with the
  * owner (@lost) fails; the dead node stays the owner.
  */
 static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
@@ -212,6 +213,8 @@ static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 		if (!dir->cur.with_data) {
 			dir->owner = r;	/* the copies left were all its */
 			dir->orphan = true;
+		} else if (dir->lost) {
+			dir->orphan = true;	/* the owner died too */
 		}
 	} else if (dir->lost) {
 		dsm_coh_send(env, home, r, DSM_COH_FAIL, &dir->cur, false, 0);

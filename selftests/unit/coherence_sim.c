@@ -88,7 +88,8 @@ static struct dsm_coh_msg defq[MAX_P][2 * MAX_N];	/* kept by a new home */
 static int ndefq[MAX_P];
 static long leaves, lv_dropped, lv_resent, lv_deferred, losses, pages_gone,
 	    rejoins, wedged, holds_kept, removable, prefetches, declines,
-	    stale_declines, censuses, census_resent, stale_answers, settles, rereads;
+	    stale_declines, censuses, census_resent, stale_answers, settles, rereads,
+	    unwedged;
 static bool spec[MAX_N][MAX_P];	/* the request in flight is a read-ahead */
 static u64 txn[MAX_N][MAX_P];	/* its token (the module's are random) */
 static u64 txns;
@@ -561,6 +562,40 @@ static bool settle(u32 p, int n)
 	return true;
 }
 
+/*
+ * The home of page @p serves a write, and its owner was lost: a node the
+ * write waits for whose read went to the lost owner kept the invalidation;
+ * as kernel/census.c does it (dsm_census_unwedge), at one instant: it
+ * drops the invalidation, which counts as acked, and its read is queued
+ * again with its token.
+ */
+static void unwedge(u32 p)
+{
+	for (int x = 0; x < N; x++) {
+		struct dsm_coh_node *y = &node[x][p];
+		struct dsm_coh_msg r = { .type = DSM_COH_REQ_READ, .from = ids[x],
+					 .requester = ids[x], .txn = txn[x][p] };
+		struct dsm_coh_msg ack = { .type = DSM_COH_INV_ACK, .from = ids[x],
+					   .requester = dir[p].cur.requester };
+		int k = 0;
+
+		if (dead[x] || !dir[p].busy || !(dir[p].waiting & bit_of(ids[x])) ||
+		    y->pending != DSM_COH_REQ_READ || y->state != DSM_COH_INVALID)
+			continue;
+		for (int i = 0; i < nkept[x][p]; i++)
+			if (kept[x][p][i].type != DSM_COH_INV)
+				kept[x][p][k++] = kept[x][p][i];
+		if (k == nkept[x][p])
+			continue;	/* its invalidation is still on its way */
+		nkept[x][p] = k;
+		keep(queued[p], &nqueued[p], &r);
+		fwd_lost[x][p] = false;
+		unwedged++;
+		if (dsm_coh_dir_receive(&env, &dir[p], home_id(p), &ack))
+			fail("the directory refused a reader's ack");
+	}
+}
+
 /* The node in slot @n is lost: what kernel/census.c does on every survivor. */
 static void lose(int n)
 {
@@ -587,6 +622,7 @@ static void lose(int n)
 		memset(from, 0, sizeof(*from));
 	}
 	for (int p = 0; p < P; p++) {
+		bool writing;
 		int k = 0;
 
 		if (dir_at[p] == n && !page_gone[p]) {
@@ -607,8 +643,11 @@ static void lose(int n)
 			if (queued[p][i].requester != ids[n])
 				queued[p][k++] = queued[p][i];
 		nqueued[p] = k;
+		writing = dir[p].busy && dir[p].owner == ids[n];
 		if (!settle(p, n))
 			dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[n]);
+		if (writing)
+			unwedge(p);
 		dir_drain(p);
 	}
 }
@@ -1262,8 +1301,8 @@ int main(int argc, char **argv)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
-	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again; %ld pages wedged by a forward or data lost with them\n",
-	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads, wedged);
+	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again, %ld of them behind a write; %ld pages wedged by a forward or data lost with them\n",
+	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads + unwedged, unwedged, wedged);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
