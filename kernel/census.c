@@ -520,26 +520,30 @@ static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
 }
 
 /*
- * Drop the invalidations of the page's home that a read in flight here
- * kept for later (see dsm_census_answer).
+ * Drop the invalidation of the page's home that a read in flight here
+ * kept for later (see dsm_census_answer). Return: true if there was one.
  */
-static void dsm_census_drop_inv(struct dsm_cpage *cp)
+static bool dsm_census_drop_inv(struct dsm_cpage *cp)
 {
 	struct dsm_kept *k, *tmp;
+	bool dropped = false;
 
 	list_for_each_entry_safe(k, tmp, &cp->kept, node) {
 		if (k->m.type == DSM_COH_INV && k->m.from == cp->home) {
 			list_del(&k->node);
 			kfree(k);
+			dropped = true;
 		}
 	}
+	return dropped;
 }
 
 /*
  * Answer the page's home's QUERY: the copy here, or none, or a read in
  * flight (its token), as this node holds them for good (see the top). A
- * read in flight kept the invalidations of a write since: the home counts
- * the answer as their ack (dsm_census_unwedge), so they are dropped.
+ * read in flight kept the invalidation of a write since: it is dropped,
+ * and the answer says so (ACKED): the home counts it as the ack
+ * (dsm_census_unwedge).
  */
 static void dsm_census_answer(struct dsm_pages_ctx *ctx)
 {
@@ -555,8 +559,8 @@ static void dsm_census_answer(struct dsm_pages_ctx *ctx)
 		.value = reading ? cp->txn : 0,
 	};
 
-	if (reading)
-		dsm_census_drop_inv(cp);
+	if (reading && dsm_census_drop_inv(cp))
+		m.txn |= DSM_WIRE_REPORT_ACKED;
 	ctx->env.send(&ctx->env, self, cp->home, &m);
 }
 
@@ -962,12 +966,12 @@ int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 		return 0;
 	}
 	/*
-	 * dsm_census_unwedge: a node still reading, whose ack the write still
-	 * waits for, was reading when the write was served (its ack would
-	 * have come first): its read went to the lost owner, and it dropped
-	 * the invalidation. Its answer is the ack; its read is served again.
+	 * dsm_census_unwedge: a node that dropped the invalidation it had
+	 * kept for its read in flight (ACKED) answers for the write being
+	 * served (it cannot end without that ack): its read went to the lost
+	 * owner. The answer is the ack; the read is served again.
 	 */
-	if ((m->txn & DSM_WIRE_REPORT_PENDING) && cp->dir.busy &&
+	if ((m->txn & DSM_WIRE_REPORT_ACKED) && cp->dir.busy &&
 	    (cp->dir.waiting & bit)) {
 		struct dsm_coh_msg ack = {
 			.type = DSM_COH_INV_ACK,
@@ -993,7 +997,8 @@ void dsm_census_query(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 {
 	u32 lost = m->txn;
 
-	if (READ_ONCE(dsm_census[lost].started))
+	/* (the home asks itself from its walk: dsm_census_unwedge) */
+	if (READ_ONCE(dsm_census[lost].started) || ctx->cp->home == dsm_self_id())
 		dsm_census_answer(ctx);
 	else	/* its messages may still come: answered by the walk */
 		ctx->cp->settle |= dsm_node_bit(lost);

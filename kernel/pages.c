@@ -909,7 +909,8 @@ static bool dsm_pages_report_ok(u64 txn, u64 version)
 
 	if (txn & DSM_WIRE_REPORT_SETTLE) {
 		copy = txn & ~(u64)DSM_WIRE_REPORT_SETTLE;
-		if (copy == DSM_WIRE_REPORT_PENDING)	/* a token is odd */
+		if (copy == DSM_WIRE_REPORT_PENDING ||	/* a token is odd */
+		    copy == (DSM_WIRE_REPORT_PENDING | DSM_WIRE_REPORT_ACKED))
 			return version & 1;
 		return !version && (!copy || dsm_pages_report_copy_ok(copy));
 	}

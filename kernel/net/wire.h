@@ -236,13 +236,15 @@ static_assert(sizeof(struct dsm_wire_page) == 64);
  * A REPORT's txn: the requester's copy of the page (INVALID: none), whether
  * it owns it, and whether it holds a replica (its version in @version).
  * The answer to a QUERY (SETTLE) names the copy only, maybe none, or that
- * a read of it is in flight (PENDING, the read's token in @version).
+ * a read of it is in flight (PENDING, the read's token in @version), and
+ * then maybe that the home's invalidation it had kept is dropped (ACKED).
  */
 #define DSM_WIRE_REPORT_STATE	0xff	/* DSM_COH_* */
 #define DSM_WIRE_REPORT_OWNER	0x100
 #define DSM_WIRE_REPORT_REPLICA	0x200
 #define DSM_WIRE_REPORT_SETTLE	0x400
 #define DSM_WIRE_REPORT_PENDING	0x800
+#define DSM_WIRE_REPORT_ACKED	0x1000
 
 /*
  * DSM_MSG_PAGES: 1 to DSM_WIRE_PAGES_MAX struct dsm_wire_page without data,
