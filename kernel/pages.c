@@ -680,7 +680,12 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 		      m->type == DSM_PAGE_OWN;
 	bool ours = m->requester == dsm_self_id();
 
-	/* a query from the home as this node names it (itself, too: census.c) */
+	/*
+	 * A query from the home as this node names it (itself, too: census.c).
+	 * Unlike the messages below, not one from a leaver's successor while
+	 * this node still names the leaver: a home asks only the nodes of its
+	 * copyset, and a new home's copyset holds only nodes that name it.
+	 */
 	if (m->type == DSM_PAGE_QUERY) {
 		if (m->from == cp->home)
 			return 0;
