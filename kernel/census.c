@@ -934,11 +934,14 @@ u32 dsm_pages_on_census(const struct dsm_net_msg *m)
 }
 
 /**
- * dsm_census_report() - REPORT at a new home: a survivor's copy
+ * dsm_census_report() - REPORT at the page's home: a survivor's copy for
+ * a lost home's census, or an answer to QUERY (SETTLE: settling a lost
+ * owner's page, dsm_census_settle, or the write behind it,
+ * dsm_census_unwedge)
  * @ctx: the page, locked; this node is its home
  * @m:   the report (m->from == m->requester, checked)
  *
- * Return: 0, or -EPROTO for a report no census here asked for.
+ * Return: 0, or -EPROTO for a census report no census here asked for.
  */
 int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m)
 {
