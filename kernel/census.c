@@ -326,6 +326,21 @@ static bool dsm_census_reading(const struct dsm_cpage *cp)
 	       cp->node.state == DSM_COH_INVALID && cp->txn;
 }
 
+/* REPORT to the page's home (@txn: DSM_WIRE_REPORT_*; @value: see wire.h). */
+static void dsm_census_send_report(struct dsm_pages_ctx *ctx, u64 txn, u64 value)
+{
+	u32 self = dsm_self_id();
+	struct dsm_coh_msg m = {
+		.type = DSM_PAGE_REPORT,
+		.from = self,
+		.requester = self,
+		.txn = txn,
+		.value = value,
+	};
+
+	ctx->env.send(&ctx->env, self, ctx->cp->home, &m);
+}
+
 /* This node is the new home of a lost home's page: its census starts. */
 static void dsm_census_home(struct dsm_pages_ctx *ctx)
 {
@@ -370,15 +385,8 @@ static void dsm_census_move(struct dsm_pages_ctx *ctx, u32 home)
 	if (home == self) {
 		dsm_census_home(ctx);
 	} else if (cp->node.state != DSM_COH_INVALID || version) {
-		m = (struct dsm_coh_msg){
-			.type = DSM_PAGE_REPORT,
-			.from = self,
-			.requester = self,
-			.txn = dsm_census_copy(cp) |
-			       (version ? DSM_WIRE_REPORT_REPLICA : 0),
-			.value = version,
-		};
-		ctx->env.send(&ctx->env, self, home, &m);
+		dsm_census_send_report(ctx, dsm_census_copy(cp) |
+				       (version ? DSM_WIRE_REPORT_REPLICA : 0), version);
 	}
 	if (cp->node.pending) {
 		if (cp->txn)		/* the next token: see the top */
@@ -548,20 +556,15 @@ static bool dsm_census_drop_inv(struct dsm_cpage *cp)
 static void dsm_census_answer(struct dsm_pages_ctx *ctx)
 {
 	struct dsm_cpage *cp = ctx->cp;
-	u32 self = dsm_self_id();
 	bool reading = dsm_census_reading(cp);
-	struct dsm_coh_msg m = {
-		.type = DSM_PAGE_REPORT,
-		.from = self,
-		.requester = self,
-		.txn = DSM_WIRE_REPORT_SETTLE |
-		       (reading ? DSM_WIRE_REPORT_PENDING : dsm_census_copy(cp)),
-		.value = reading ? cp->txn : 0,
-	};
+	u64 txn = DSM_WIRE_REPORT_SETTLE;
 
-	if (reading && dsm_census_drop_inv(cp))
-		m.txn |= DSM_WIRE_REPORT_ACKED;
-	ctx->env.send(&ctx->env, self, cp->home, &m);
+	if (!reading)
+		txn |= dsm_census_copy(cp);
+	else
+		txn |= DSM_WIRE_REPORT_PENDING |
+		       (dsm_census_drop_inv(cp) ? DSM_WIRE_REPORT_ACKED : 0);
+	dsm_census_send_report(ctx, txn, reading ? cp->txn : 0);
 }
 
 /* Ask @nodes what they hold of a page whose owner @id died (QUERY). */

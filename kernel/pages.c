@@ -910,7 +910,7 @@ static bool dsm_pages_report_copy_ok(u64 copy)
  */
 static bool dsm_pages_report_ok(u64 txn, u64 version)
 {
-	u64 copy = txn & ~(u64)DSM_WIRE_REPORT_REPLICA;
+	u64 copy;
 
 	if (txn & DSM_WIRE_REPORT_SETTLE) {
 		copy = txn & ~(u64)DSM_WIRE_REPORT_SETTLE;
@@ -919,6 +919,7 @@ static bool dsm_pages_report_ok(u64 txn, u64 version)
 			return version & 1;
 		return !version && (!copy || dsm_pages_report_copy_ok(copy));
 	}
+	copy = txn & ~(u64)DSM_WIRE_REPORT_REPLICA;
 	if (!(txn & DSM_WIRE_REPORT_REPLICA) != !version)
 		return false;
 	if (!copy)

@@ -2574,34 +2574,44 @@ static void test_after_kill(uint64_t key, long dead_ms)
 
 static int load_or_bus(volatile uint64_t *p, int pg, uint64_t *v);
 
+/*
+ * The first page of @from..@to-1 that the table of nodes {1,2,3} homes at
+ * node @id, or @to if none.
+ */
+static int page_homed_at(uint64_t key, int id, int from, int to)
+{
+	static struct dsm_homes table;
+
+	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
+	while (from < to && (int)dsm_homes_node(&table, key, from) != id)
+		from++;
+	return from;
+}
+
 /* The CS_* pages: pages homed at node 3. */
 static void census_pages(uint64_t key, int pg[5])
 {
-	static struct dsm_homes table;
-	int i, n = 0;
+	int i, n;
 
-	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
-	for (i = 0; i < CS_PAGES && n < 5; i++)
-		if (dsm_homes_node(&table, key, i) == 3)
-			pg[n++] = i;
-	if (n < 5) {
-		tap(0, "region %#llx has 5 pages homed at node 3", (unsigned long long)key);
-		exit(1);
+	for (n = 0, i = 0; n < 5; n++, i++) {
+		i = pg[n] = page_homed_at(key, 3, i, CS_PAGES);
+		if (i == CS_PAGES) {
+			tap(0, "region %#llx has 5 pages homed at node 3", (unsigned long long)key);
+			exit(1);
+		}
 	}
 }
 
 /* The first page homed at node @id (pages S and T). */
 static int census_page_at(uint64_t key, int id)
 {
-	static struct dsm_homes table;
-	int i;
+	int i = page_homed_at(key, id, 0, CS_PAGES);
 
-	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
-	for (i = 0; i < CS_PAGES; i++)
-		if ((int)dsm_homes_node(&table, key, i) == id)
-			return i;
-	tap(0, "region %#llx has a page homed at node %d", (unsigned long long)key, id);
-	exit(1);
+	if (i == CS_PAGES) {
+		tap(0, "region %#llx has a page homed at node %d", (unsigned long long)key, id);
+		exit(1);
+	}
+	return i;
 }
 
 static void test_census_hold(uint64_t key)
@@ -2796,13 +2806,7 @@ static void test_commit_hold(uint64_t key)
 /* The page of the first half homed at node 1 (CM_HALF if none). */
 static int cm_wedge_page(uint64_t key)
 {
-	static struct dsm_homes table;
-	int w;
-
-	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3);
-	for (w = 0; w < CM_HALF && dsm_homes_node(&table, key, w) != 1; w++)
-		;
-	return w;
+	return page_homed_at(key, 1, 0, CM_HALF);
 }
 
 static void test_commit_wedge(uint64_t key, const char *go)

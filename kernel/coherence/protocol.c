@@ -201,8 +201,8 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
  * grant: if the requester held no copy, the owner still has the data and
  * keeps it (unless it died too, @lost); else every other copy was
  * invalidated for the dead node, which becomes the owner, with the data
- * lost. A write whose data died with the
- * owner (@lost) fails; the dead node stays the owner.
+ * lost. A write whose data died with the owner (@lost) fails; the dead
+ * node stays the owner.
  */
 static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			      u32 home)

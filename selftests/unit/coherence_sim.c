@@ -510,6 +510,16 @@ static void census(u32 p)
 	}
 }
 
+/* Queue again, with its token, the read of slot @x that went to a lost owner. */
+static void reread(u32 p, int x)
+{
+	struct dsm_coh_msg r = { .type = DSM_COH_REQ_READ, .from = ids[x],
+				 .requester = ids[x], .txn = txn[x][p] };
+
+	keep(queued[p], &nqueued[p], &r);
+	fwd_lost[x][p] = false;
+}
+
 /*
  * Settle page @p, whose owner (slot @n) was lost while others shared it,
  * at its live home, as kernel/census.c does (dsm_census_settle): here at
@@ -530,8 +540,6 @@ static bool settle(u32 p, int n)
 	settles++;
 	for (int x = 0; x < N; x++) {
 		struct dsm_coh_node *y = &node[x][p];
-		struct dsm_coh_msg r = { .type = DSM_COH_REQ_READ, .from = ids[x],
-					 .requester = ids[x], .txn = txn[x][p] };
 
 		if (dead[x] || !(sharers & bit_of(ids[x])))
 			continue;
@@ -540,8 +548,7 @@ static bool settle(u32 p, int n)
 		if (y->state == DSM_COH_SHARED) {
 			copyset |= bit_of(ids[x]);
 		} else if (y->pending == DSM_COH_REQ_READ) {
-			keep(queued[p], &nqueued[p], &r);	/* its read went to @n */
-			fwd_lost[x][p] = false;			/* asked again */
+			reread(p, x);	/* its read went to @n */
 			rereads++;
 		}
 	}
@@ -573,8 +580,6 @@ static void unwedge(u32 p)
 {
 	for (int x = 0; x < N; x++) {
 		struct dsm_coh_node *y = &node[x][p];
-		struct dsm_coh_msg r = { .type = DSM_COH_REQ_READ, .from = ids[x],
-					 .requester = ids[x], .txn = txn[x][p] };
 		struct dsm_coh_msg ack = { .type = DSM_COH_INV_ACK, .from = ids[x],
 					   .requester = dir[p].cur.requester };
 		int k = 0;
@@ -588,8 +593,7 @@ static void unwedge(u32 p)
 		if (k == nkept[x][p])
 			continue;	/* its invalidation is still on its way */
 		nkept[x][p] = k;
-		keep(queued[p], &nqueued[p], &r);
-		fwd_lost[x][p] = false;
+		reread(p, x);
 		unwedged++;
 		if (dsm_coh_dir_receive(&env, &dir[p], home_id(p), &ack))
 			fail("the directory refused a reader's ack");

@@ -24,9 +24,10 @@
  *      page, and for a commit of one page / the round trip of R1
  *   REC recovery, last: node 4 fills and commits COMMIT_PAGES pages of a
  *      region with one copy and is killed; node 1 times from node 4
- *      leaving its live member set (declared lost here), through every
- *      survivor having done so, to having read every one of those pages,
- *      made again from their replicas
+ *      leaving its live member set (declared lost here) to having read
+ *      every one of those pages, made again from their replicas (a read
+ *      that reaches a home before it declared the loss is served once
+ *      that home has settled the page)
  *
  * With R1, every node also reports its context switches (/proc/stat ctxt)
  * per fault: what a remote read fault costs the requester (node 2) and the
