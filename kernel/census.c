@@ -61,7 +61,7 @@
  *    at once, instead of waiting for data that never comes). A page
  *    whose owner died while the home served a write of it is not settled:
  *    the write fails if it was to get the data from the lost owner (an
- *    orphan then, or the home's replica: dsm_census_forget_owner), and
+ *    orphan then, or the home's replica: dsm_census_revive), and
  *    the home asks the nodes whose acks it waits for, itself too
  *    (dsm_census_unwedge): one whose read went to the lost owner kept the
  *    invalidation for later; it drops it and answers that it reads, which
@@ -486,45 +486,32 @@ static void dsm_census_forget(struct dsm_cpage *cp, u32 id)
 	}
 }
 
-/*
- * This node is the home of a page whose owner @id died. In a replicated
- * region it keeps the newest version pushed (replica.c): it becomes the
- * owner with it instead of failing the page. A write that was to get the
- * data from @id gets it from here (before dsm_coh_dir_forget, which would
- * fail it); an entry left an orphan gets this node's copy, if it holds
- * one, or the replica, unless others are in the copyset: one of them may
- * wait for data the lost owner never sent, and would keep an
- * invalidation waiting for ever. This node's own read that went to @id
- * ends (the copy here answers it); one still queued here is declined when
- * served (dsm_pages_dir_drain).
+/**
+ * dsm_census_revive() - the page's owner died with its data and no other
+ * node holds a copy (struct dsm_coh_env @revive): in a replicated region
+ * this home holds the newest version pushed (replica.c); its copy, if it
+ * holds one, else that replica becomes the owner's. Its own read that
+ * went to the dead owner ends (the copy here answers it; one still
+ * queued here is declined when served, dsm_pages_dir_drain).
+ * @env:       the page's (in a struct dsm_pages_ctx)
+ * @exclusive: no write takes the page from here at once
+ *
+ * Return: true if this node's copy is the owner's now.
  */
-static void dsm_census_forget_owner(struct dsm_pages_ctx *ctx, u32 id)
+bool dsm_census_revive(struct dsm_coh_env *env, bool exclusive)
 {
-	struct dsm_coh_dir *dir = &ctx->cp->dir;
+	struct dsm_pages_ctx *ctx = env->ctx;
 	struct dsm_cpage *cp = ctx->cp;
-	u32 self = dsm_self_id();
-	u64 bit = dsm_node_bit(self);
 
-	if (ctx->r->copies && dir->busy && dir->cur.with_data && dir->owner == id &&
-	    dir->cur.requester != id && !(dir->waiting & bit) &&
-	    cp->node.state == DSM_COH_INVALID && dsm_replica_install(ctx, false)) {
-		dir->owner = self;	/* the grant forwards to this node */
-		if (dir->cur.requester == self)	/* its own write: it holds a copy now */
-			dir->cur.with_data = false;
-	}
-	dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
-	if (!ctx->r->copies || dir->busy || !dir->orphan || dir->owner != id ||
-	    (dir->copyset & ~bit))
-		return;
+	if (!ctx->r->copies)
+		return false;
 	if (cp->node.state != DSM_COH_INVALID)
 		cp->node.owner = true;	/* a copy as new as the owner's */
-	else if (!dsm_replica_install(ctx, true))
-		return;
-	dir->owner = self;
-	dir->copyset = 0;
-	dir->orphan = false;
-	if (cp->node.pending == DSM_COH_REQ_READ && !dsm_census_queued(cp, self))
+	else if (!dsm_replica_install(ctx, exclusive))
+		return false;
+	if (cp->node.pending == DSM_COH_REQ_READ && !dsm_census_queued(cp, dsm_self_id()))
 		dsm_pages_end_request(cp, false);
+	return true;
 }
 
 /*
@@ -652,7 +639,7 @@ static void dsm_census_lost_page(struct dsm_pages_ctx *ctx,
 
 		cp->settle &= ~dsm_node_bit(id);	/* its answer will not come */
 		if (!dsm_census_settle(ctx, id, lost->gone)) {
-			dsm_census_forget_owner(ctx, id);
+			dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
 			if (writing)
 				dsm_census_unwedge(ctx, id, lost->gone);
 			dsm_pages_serve_queued(ctx);

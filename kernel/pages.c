@@ -189,6 +189,9 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 	if (data || m->type == DSM_COH_INV_ACK) {
 		dsm_pages_zap(ctx->r, ctx->index);
 		dsm_replica_push(ctx, true);	/* what it wrote, first (replica.c) */
+		/* the owner's page leaves (a write took it, or an upgrade) */
+		if (ctx->owned && (m->type == DSM_COH_GRANT || m->type == DSM_COH_INV_ACK))
+			dsm_replica_give(ctx);
 	}
 	out = dsm_out_alloc(len);
 	w = (struct dsm_wire_page *)out->payload;
@@ -255,11 +258,13 @@ void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
 {
 	ctx->env.send = dsm_pages_send;
 	ctx->env.spare = dsm_pages_spare;
+	ctx->env.revive = dsm_census_revive;
 	ctx->env.ctx = ctx;
 	ctx->r = r;
 	ctx->cp = cp;
 	ctx->index = index;
 	ctx->dirty = 0;
+	ctx->owned = false;
 }
 
 static void dsm_pages_keep(struct list_head *list, const struct dsm_coh_msg *m)
@@ -580,8 +585,11 @@ static int dsm_pages_node_receive(struct dsm_pages_ctx *ctx, const struct dsm_co
 {
 	struct dsm_cpage *cp = ctx->cp;
 	bool valid = cp->node.state != DSM_COH_INVALID;
-	int err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), m);
+	int err;
 
+	ctx->owned = valid && cp->node.owner;	/* (dsm_pages_send) */
+	err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), m);
+	ctx->owned = false;
 	if (valid && cp->node.state == DSM_COH_INVALID)
 		dsm_pages_copy_gone(ctx->r, cp);
 	return err;

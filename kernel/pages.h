@@ -135,6 +135,7 @@ struct dsm_pages_ctx {
 	struct dsm_cpage *cp;
 	pgoff_t index;
 	u64 dirty;
+	bool owned;	/* this node owned the page before the message fed now */
 };
 
 extern struct wait_queue_head dsm_pages_wq;
@@ -173,10 +174,12 @@ bool dsm_census_late_answer(const struct dsm_cpage *cp, u64 txn);
 int dsm_census_report(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
 void dsm_census_query(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
 int dsm_census_own(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m);
+bool dsm_census_revive(struct dsm_coh_env *env, bool exclusive);
 
 /* replica.c: replicated regions */
 void dsm_replica_written(struct dsm_region *r, pgoff_t index);
 void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving);
+void dsm_replica_give(struct dsm_pages_ctx *ctx);
 u64 dsm_replica_version(struct dsm_region *r, pgoff_t index);
 bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive);
 void dsm_replica_touch(struct dsm_region *r, u64 gone);

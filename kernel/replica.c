@@ -35,10 +35,15 @@
  *  - A dirty page that leaves this node (its data sent to another node: a
  *    write request took it, a read shared it, a leave handed it over) is
  *    pushed first (dsm_pages_send): what a node wrote and committed is
- *    never only in the next holder's uncommitted copy.
- *  - Loss of an owner, its home alive (census.c, dsm_census_forget_owner):
- *    the home holds the newest pushed version; it becomes the owner with
- *    it, rather than failing the page. Loss of a home: every survivor
+ *    never only in the next holder's uncommitted copy. An owner that gives
+ *    its page away or up keeps the version it gives as a replica
+ *    (dsm_replica_give): the new owner may be the version's only other
+ *    holder (the home, which keeps what others push), and one loss would
+ *    take both.
+ *  - Loss of an owner, its home alive (census.c, dsm_census_revive, from
+ *    the state machine when nobody else holds a copy): the home holds the
+ *    newest pushed version; it becomes the owner with it, rather than
+ *    failing the page. Loss of a home: every survivor
  *    reports its replica's version next to its copy (REPORT); if no copy
  *    survived, the new home makes the holder of the newest replica the
  *    owner with it (OWN with DSM_WIRE_OWN_REPLICA). A copy made from a
@@ -263,6 +268,25 @@ void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (holders & dsm_node_bit(id))
 			dsm_replica_send(ctx, id, version);
+}
+
+/**
+ * dsm_replica_give() - this node, the page's owner, gives the page away or
+ * up (page locked, the data still here, pushed first if written): it keeps
+ * the version it gives, as a replica (see the top)
+ * @ctx: the page
+ */
+void dsm_replica_give(struct dsm_pages_ctx *ctx)
+{
+	struct dsm_region *r = ctx->r;
+	void *data;
+
+	if (!r->copies || !ctx->cp->node.value)	/* (version 0: never pushed) */
+		return;
+	data = kmap_local_page(ctx->cp->page);
+	if (dsm_replica_keep(r, ctx->index, ctx->cp->node.value, data))
+		atomic64_inc(&r->replica_failures);
+	kunmap_local(data);
 }
 
 struct dsm_replica_wait {

@@ -43,7 +43,7 @@
 #            node 2 sent it after the kill and a write node 1 made after that
 . ktap.sh
 me=$DSM_NODE_ID
-plan 67
+plan 69
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -349,6 +349,9 @@ sed 's/^/# /' /tmp/ktap.out
 expect "... and the others hold copies of pages homed at node 3" 0 \
 	dsm_coherence census-hold 0xc0de0074
 sed 's/^/# /' /tmp/ktap.out
+expect "... and node 3 takes a page node 1 committed, whose only replica it holds" 0 \
+	dsm_coherence give-hold 0xc0de0078
+sed 's/^/# /' /tmp/ktap.out
 expect "... and node 3 commits pages of a replicated region, and goes on committing" 0 \
 	dsm_coherence commit-hold 0xc0de0077
 sed 's/^/# /' /tmp/ktap.out
@@ -377,6 +380,9 @@ expect "the killed home's pages that others hold work on; the one only it held f
 sed 's/^/# /' /tmp/ktap.out
 expect "the killed node's committed pages are there, whole, made again from replicas" 0 \
 	dsm_coherence commit-after 0xc0de0077
+sed 's/^/# /' /tmp/ktap.out
+expect "the page node 3 took from node 1 is there as node 1 committed it" 0 \
+	dsm_coherence give-after 0xc0de0078
 sed 's/^/# /' /tmp/ktap.out
 wait_until "node 2's read that went to the killed owner, and node 1's write behind it, ended" 60 \
 	grep -q "ok" /tmp/commit-wedge.out

@@ -123,6 +123,10 @@
  *               are answered from a replica
  *   commit-after KEY  (kill phase, after, nodes 1 and 2) every committed
  *               byte is there, whole pages of one round each
+ *   give-hold KEY  (kill phase, before) node 1 commits a page homed at
+ *               node 3, then node 3 writes it (see test_give_hold)
+ *   give-after KEY  (kill phase, after, nodes 1 and 2) that page is there
+ *               as node 1 committed it
  *   save KEY    dsmctl region save under two writers makes cuts; load
  *               makes the region again; a frozen region's writes wait, and
  *               go on when the freezer closes its file or the freeze runs
@@ -2840,6 +2844,83 @@ static void test_commit_wedge(uint64_t key, const char *go)
 	    (unsigned long long)stat_of("census_rereads"));
 }
 
+/*
+ * A committed page whose only replica holder takes it (kill phase): node 1
+ * writes page G, homed at node 3, and commits; with one copy the version
+ * goes to the page's home only, node 3. Then node 3 writes G without
+ * committing: it takes the page from node 1, and holds both the page and
+ * the only replica pushed to it. Node 1, the owner that gave it away,
+ * keeps the version it gave (replica.c, dsm_replica_give): after node 3
+ * is killed, the census makes G again from node 1's replica, as node 1
+ * committed it. Without that, G died with node 3 (SIGBUS).
+ */
+#define GV_PAGES	16
+
+static uint64_t gv_word(int j)
+{
+	return 0x91fe000000000000ULL | j;
+}
+
+/* The versions this node keeps of region @key (dsmctl region); -1 if unknown. */
+static long long region_replicas(uint64_t key)
+{
+	char cmd[64], buf[4096];
+	uint64_t v;
+
+	snprintf(cmd, sizeof(cmd), "dsmctl -j region show %#llx", (unsigned long long)key);
+	if (lr_capture(cmd, buf, sizeof(buf)) || lr_json_u64(buf, NULL, "replicas", &v))
+		return -1;
+	return (long long)v;
+}
+
+static void test_give_hold(uint64_t key)
+{
+	volatile uint64_t *p = map_copies(key, GV_PAGES * PAGE, 1);
+	int g = page_homed_at(key, 3, 0, GV_PAGES), j, err;
+	struct dsm_region r;
+
+	if (me == 1) {
+		for (j = 0; j < 512; j++)
+			p[g * 512 + j] = gv_word(j);
+		if (dsm_attach(key, 0, 0, &r)) {
+			tap(0, "attach again");
+			exit(1);
+		}
+		err = dsm_commit(&r);
+		tap(g < GV_PAGES && !err, "node 1 wrote page %d, homed at node 3, and committed it (%s)",
+		    g, strerror(-err));
+		dsm_detach(&r);
+	}
+	barrier("give-committed");
+	if (me == 3) {
+		p[g * 512] = ~gv_word(0);	/* never committed */
+		tap(p[g * 512 + 1] == gv_word(1), "node 3 took page %d from node 1 and wrote it", g);
+	}
+	barrier("give-held");
+	if (me == 1) {
+		long long n = region_replicas(key);
+
+		tap(n == 1, "node 1 keeps the version it gave node 3 (region replicas %lld)", n);
+	}
+}
+
+static void test_give_after(uint64_t key)
+{
+	volatile uint64_t *p = map_copies(key, GV_PAGES * PAGE, 0);
+	int g = page_homed_at(key, 3, 0, GV_PAGES), j, wrong = 0;
+	uint64_t v;
+
+	if (load_or_bus(p, g, &v)) {
+		tap(0, "page %d, committed by node 1, then held by node 3 with the only replica pushed: SIGBUS after the kill",
+		    g);
+		return;
+	}
+	for (j = 0; j < 512; j++)
+		wrong += p[g * 512 + j] != gv_word(j);
+	tap(!wrong, "page %d is there on node %d as node 1 committed it, made again from the version node 1 gave away (%d words differ)",
+	    g, me, wrong);
+}
+
 static void test_commit_after(uint64_t key)
 {
 	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
@@ -3595,6 +3676,10 @@ int main(int argc, char **argv)
 		test_commit_wedge(strtoull(arg, NULL, 0), argv[3]);
 	else if (!strcmp(t, "commit-after") && arg)
 		test_commit_after(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "give-hold") && arg)
+		test_give_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "give-after") && arg)
+		test_give_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "census-after") && arg)
 		test_census_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "after-kill"))

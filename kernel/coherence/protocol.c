@@ -196,19 +196,45 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 }
 
 /*
+ * The page's data died with its owner and no other node holds a copy:
+ * the home's copy becomes the owner's if the caller can make one (see
+ * struct dsm_coh_env).
+ */
+static bool dsm_coh_revive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
+			   u32 home, bool exclusive)
+{
+	if (!env->revive || !env->revive(env, exclusive))
+		return false;
+	dir->owner = home;
+	dir->copyset = 0;
+	dir->lost = false;
+	return true;
+}
+
+/*
  * The invalidations of dir->cur are all acknowledged: hand over the page.
  * A write whose requester died meanwhile (@aborted) ends here without a
  * grant: if the requester held no copy, the owner still has the data and
  * keeps it (unless it died too, @lost); else every other copy was
  * invalidated for the dead node, which becomes the owner, with the data
  * lost. A write whose data died with the owner (@lost) fails; the dead
- * node stays the owner.
+ * node stays the owner. Where the data died, the home may make the page
+ * again (dsm_coh_revive): it owns it then, and serves a live requester.
  */
 static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			      u32 home)
 {
 	u32 r = dir->cur.requester;
 
+	if (dir->aborted && (dir->lost || !dir->cur.with_data) &&
+	    dsm_coh_revive(env, dir, home, true)) {
+		dir->busy = false;	/* nothing to grant: the home keeps it */
+		dir->aborted = false;
+		return;
+	}
+	if (dir->lost && !dir->aborted && dsm_coh_revive(env, dir, home, false) &&
+	    r == home)
+		dir->cur.with_data = false;	/* its own write: it holds the copy */
 	if (dir->aborted) {
 		if (!dir->cur.with_data) {
 			dir->owner = r;	/* the copies left were all its */
@@ -312,14 +338,20 @@ int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
  * received. A write it asked for is aborted: nothing is granted or
  * forwarded to it. If it owned the page, the data is lost: the entry still
  * names it, and is an @orphan once no write is under way (the caller fails
- * every request for it). Requests of the node still queued by the caller
- * are the caller's to drop.
+ * every request for it), unless the home can make the page again
+ * (dsm_coh_revive) and no other node holds a copy (one may wait for data
+ * the dead owner never sent). Requests of the node still queued by the
+ * caller are the caller's to drop.
  */
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, u32 node)
 {
 	dir->copyset &= ~dsm_coh_bit(node);
 	if (!dir->busy) {
+		if (dir->owner == node && !dir->orphan &&
+		    !(dir->copyset & ~dsm_coh_bit(home)) &&
+		    dsm_coh_revive(env, dir, home, true))
+			return;
 		dir->orphan |= dir->owner == node;
 		return;
 	}

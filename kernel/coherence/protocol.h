@@ -48,7 +48,9 @@
  *    dead reader never blocks a writer; a write it asked for is aborted,
  *    never granted. A dead owner's data is lost: a write that was to get
  *    it from the owner fails (FAIL), and so does every later request (the
- *    caller answers them).
+ *    caller answers them); unless the caller can make the page again at
+ *    the home (@revive: a replicated region's newest committed version),
+ *    which then owns it and serves the write.
  *  - An invalidation is acknowledged to the node that sent it, which is the
  *    home that counts the acks even where the invalidated node still names
  *    an older home (a home that handed its entries over while leaving).
@@ -161,6 +163,10 @@ struct dsm_coh_dir {
  * @spare: may be NULL; asked about a speculative read of a page whose
  *         owner holds it exclusively: true to decline it, leaving the
  *         owner's copy alone (the caller's policy, e.g. "written lately")
+ * @revive: may be NULL; the owner died with the page's data and no other
+ *         node holds a copy: true if the caller made the home's copy the
+ *         owner's (its own copy, or a replica), @exclusive unless a write
+ *         takes it from there at once; the home is then the owner
  * @ctx:   the caller's
  */
 struct dsm_coh_env {
@@ -168,6 +174,7 @@ struct dsm_coh_env {
 		     const struct dsm_coh_msg *m);
 	bool (*spare)(struct dsm_coh_env *env, const struct dsm_coh_dir *dir,
 		      const struct dsm_coh_msg *m);
+	bool (*revive)(struct dsm_coh_env *env, bool exclusive);
 	void *ctx;
 };
 

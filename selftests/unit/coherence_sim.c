@@ -99,7 +99,40 @@ static u64 txns;
  * ends, at a random later step.
  */
 static bool held[MAX_N][MAX_P];
-static unsigned long long seed;
+static unsigned long long seed, run_seed;
+static bool tracing;
+#define trace(...)	do { if (tracing) fprintf(stderr, __VA_ARGS__); } while (0)
+
+/*
+ * A replicated region (kernel/replica.c), in half the runs without a
+ * leave: @copies holders keep each page's pushed versions; the sim's data
+ * (a copy's value) is the version too, as every store makes a new one.
+ * A commit pushes the pages a node holds writable and wrote, and ends
+ * when every push it sent so far is answered: if nothing could have lost
+ * one since its last commit, its versions are @committed.
+ */
+#define SIM_PUSH	19	/* a version for a replica holder */
+#define SIM_PUSH_ACK	20	/* the holder kept it, or a newer one */
+#define GENERATION	(1ULL << 32)	/* a copy made again from a replica */
+static int copies;
+static u64 replica[MAX_N][MAX_P];	/* the newest version kept, 0 none */
+static bool dirty[MAX_N][MAX_P];	/* stored to since its last push */
+static int unacked[MAX_N][MAX_N];	/* pushes from a slot to a slot */
+static bool committing[MAX_N], push_failed[MAX_N];
+static u64 pushed[MAX_N][MAX_P];	/* the newest version pushed since the last commit */
+static u64 committed[MAX_P];		/* the newest version a commit returned 0 for */
+static long commits, commits_failed, pushes, restores, revives,
+	    wedged_committed, own_reads_ended;
+static bool dying;	/* a node died, its loss not declared yet */
+static bool deliver(int from, int to);
+static void push(int x, u32 p, u64 version);
+
+/* Slot @x keeps version @version of @p, if newer than the one it has. */
+static void keep_replica(int x, u32 p, u64 version)
+{
+	if (replica[x][p] < version)
+		replica[x][p] = version;
+}
 
 static unsigned int rnd(unsigned int n)
 {
@@ -131,7 +164,7 @@ static struct link *link_of(int from, int to)
 
 static void fail(const char *what)
 {
-	fprintf(stderr, "coherence_sim: %s (seed %llu, nodes", what, seed);
+	fprintf(stderr, "coherence_sim: %s (run seed %llu, nodes", what, run_seed);
 	for (int i = 0; i < N; i++)
 		fprintf(stderr, " %u", ids[i]);
 	fprintf(stderr, ")\n");
@@ -158,14 +191,30 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	}
 	if (dead[slot(from)])
 		fail("a lost node sent a message");
+	/* (kernel/pages.c dsm_pages_check_role refuses it) */
+	if ((m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE) &&
+	    m->requester == to)
+		fail("a node was forwarded its own request");
 	/* what only the directory sends: a forward, or a grant without data */
-	if (dead[slot(m->requester)] &&
+	if (dead[slot(m->requester)] && !dying &&
 	    (m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE ||
 	     (m->type == DSM_COH_GRANT && !m->with_data)))
 		fail("the home served a request of a lost node");
+	/*
+	 * A written page leaving its writer is pushed first, and an owner
+	 * that gives its page away keeps it as a replica (dsm_pages_send).
+	 */
+	if ((m->type == DSM_COH_DATA || (m->type == DSM_COH_GRANT && m->with_data)) &&
+	    dirty[slot(from)][cur_page])
+		push(slot(from), cur_page, m->value);
+	if (copies && m->type == DSM_COH_GRANT && m->with_data)
+		keep_replica(slot(from), cur_page, m->value);
 	if (dead[slot(to)]) {
-		if (m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE)
-			fail("the home forwarded a request to a lost owner");
+		if (m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE) {
+			if (!dying)
+				fail("the home forwarded a request to a lost owner");
+			fwd_lost[slot(m->requester)][cur_page] = true;
+		}
 		return;		/* the outbox drops it */
 	}
 	l = link_of(slot(from), slot(to));
@@ -201,7 +250,167 @@ static bool sim_spare(struct dsm_coh_env *env, const struct dsm_coh_dir *d,
 	return rnd(2);
 }
 
-static struct dsm_coh_env env = { .send = sim_send, .spare = sim_spare };
+static bool sim_revive(struct dsm_coh_env *e, bool exclusive);
+static struct dsm_coh_env env = { .send = sim_send, .spare = sim_spare,
+				  .revive = sim_revive };
+
+/*
+ * The slots that keep the versions slot @x pushes of @p: the first
+ * @copies live ones from its home on, leaving out @x (dsm_replica_holders).
+ */
+static u64 holders(int x, u32 p)
+{
+	u64 set = 0;
+	int n = 0;
+
+	for (int i = 0; i < N && n < copies; i++) {
+		int y = (dir_at[p] + i) % N;
+
+		if (!dead[y] && y != x) {
+			set |= 1ULL << y;
+			n++;
+		}
+	}
+	if (n < copies)
+		push_failed[x] = true;	/* too few live holders */
+	return set;
+}
+
+/* Slot @x pushes version @version of @p (dsm_replica_push). */
+static void push(int x, u32 p, u64 version)
+{
+	struct dsm_coh_msg m = { .type = SIM_PUSH, .from = ids[x],
+				 .requester = ids[x], .value = version };
+	u64 set = holders(x, p);
+
+	trace("slot %d pushes page %u version %llu\n", x, p, (unsigned long long)version);
+	dirty[x][p] = false;
+	pushes++;
+	if (dir_at[p] == x)	/* a home keeps its own */
+		keep_replica(x, p, version);
+	if (pushed[x][p] < version)
+		pushed[x][p] = version;
+	for (int y = 0; y < N; y++) {
+		if (set & (1ULL << y)) {
+			unacked[x][y]++;
+			sim_send(&env, ids[x], ids[y], &m);
+		}
+	}
+}
+
+/* Slot @x commits (DSM_IOC_COMMIT): it pushes what it wrote and holds writable. */
+static void commit(int x)
+{
+	for (int p = 0; p < P; p++) {
+		if (dirty[x][p] && node[x][p].state == DSM_COH_EXCLUSIVE) {
+			cur_page = p;
+			push(x, p, node[x][p].value);
+		}
+	}
+	committing[x] = true;
+	trace("slot %d commits\n", x);
+}
+
+/*
+ * A commit returns once every push its node sent so far is answered: 0
+ * if nothing could have lost one since its last commit (then its versions
+ * are committed), else EIO, and every page it holds writable is pushed
+ * again at the next.
+ */
+static void commits_end(void)
+{
+	for (int x = 0; x < N; x++) {
+		int out = 0;
+
+		for (int y = 0; y < N; y++)
+			out += unacked[x][y];
+		if (dead[x] || !committing[x] || out)
+			continue;
+		committing[x] = false;
+		for (int p = 0; p < P; p++) {
+			if (!push_failed[x] && committed[p] < pushed[x][p])
+				committed[p] = pushed[x][p];
+			pushed[x][p] = 0;
+			dirty[x][p] |= push_failed[x] &&
+				       node[x][p].state == DSM_COH_EXCLUSIVE;
+		}
+		trace("slot %d commit returns %s\n", x, push_failed[x] ? "EIO" : "0");
+		commits += !push_failed[x];
+		commits_failed += push_failed[x];
+		push_failed[x] = false;
+	}
+}
+
+/*
+ * Slot @x's replica of @p becomes its copy, the owner's, @exclusive or
+ * shared (dsm_replica_install), in a new generation of versions: never
+ * older than the last commit, and no other copy is left.
+ */
+static bool install(int x, u32 p, bool exclusive)
+{
+	struct dsm_coh_node *y = &node[x][p];
+
+	trace("slot %d page %u made again from its replica %llu (committed %llu)\n",
+	      x, p, (unsigned long long)replica[x][p], (unsigned long long)committed[p]);
+	if (!replica[x][p])
+		return false;
+	if (replica[x][p] < committed[p])
+		fail("a page was made again from a version older than its last commit");
+	y->state = exclusive ? DSM_COH_EXCLUSIVE : DSM_COH_SHARED;
+	y->owner = true;
+	y->value = replica[x][p] + GENERATION;
+	dirty[x][p] = false;
+	truth[p] = y->value;
+	restores++;
+	for (int z = 0; z < N; z++)
+		if (z != x && !dead[z] && node[z][p].state != DSM_COH_INVALID)
+			fail("a copy survives next to one made again from a replica");
+	return true;
+}
+
+/* Slot @x's read of @p ends: its copy answers it (dsm_pages_end_request). */
+static void end_read(int x, u32 p)
+{
+	node[x][p].pending = 0;
+	txn[x][p] = 0;
+	spec[x][p] = false;
+	fwd_lost[x][p] = false;
+	own_reads_ended++;
+}
+
+/* Is slot @x's read of @p queued at its home? */
+static bool read_queued(int x, u32 p)
+{
+	for (int i = 0; i < nqueued[p]; i++)
+		if (queued[p][i].requester == ids[x] && queued[p][i].type == DSM_COH_REQ_READ)
+			return true;
+	return false;
+}
+
+/*
+ * The owner of the page died with its data (struct dsm_coh_env @revive,
+ * as kernel/census.c's dsm_census_revive): the home's copy, if it holds
+ * one, else its replica becomes the owner's, and its own read that went
+ * to the dead owner ends (one still queued is declined when served).
+ */
+static bool sim_revive(struct dsm_coh_env *e, bool exclusive)
+{
+	u32 p = cur_page;
+	int h = dir_at[p];
+	struct dsm_coh_node *y = &node[h][p];
+
+	(void)e;
+	if (!copies)
+		return false;
+	if (y->state != DSM_COH_INVALID)
+		y->owner = true;	/* a copy as new as the owner's */
+	else if (!install(h, p, exclusive))
+		return false;
+	revives++;
+	if (y->pending == DSM_COH_REQ_READ && !read_queued(h, p))
+		end_read(h, p);
+	return true;
+}
 
 /* A read-ahead by the node in slot @n of @p (kernel: dsm_pages_readahead). */
 static void prefetch_page(u32 n, u32 p)
@@ -226,10 +435,13 @@ static bool access_page(u32 n, u32 p, bool store)
 		want[n][p] = store ? 2 : 1;
 		return false;
 	}
-	if (store)
+	trace("slot %u page %u %s\n", n, p, store ? "store" : "load");
+	if (store) {
 		truth[p] = ++node[n][p].value;
-	else if (node[n][p].value != truth[p])
+		dirty[n][p] = copies > 0;
+	} else if (node[n][p].value != truth[p]) {
 		fail("a load saw a stale value");
+	}
 	want[n][p] = 0;
 	return true;
 }
@@ -276,6 +488,7 @@ static void replay(u32 to, u32 p)
 static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 {
 	struct dsm_coh_node *x = &node[to][p];
+	bool was_owner = x->owner && x->state != DSM_COH_INVALID;
 	u8 was = x->pending;
 	int err = DSM_COH_KEEP;
 
@@ -315,6 +528,8 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 	}
 	if (!nkept[to][p] || m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
 		err = dsm_coh_node_receive(&env, x, ids[to], m);
+	if (copies && m->type == DSM_COH_INV && !err && was_owner)
+		keep_replica(to, p, x->value);	/* an owner gives its page up */
 	if (err == DSM_COH_KEEP)
 		keep(kept[to][p], &nkept[to][p], m);
 	else if (err < 0)
@@ -376,10 +591,18 @@ static void dir_drain(u32 p)
 		f = (struct dsm_coh_msg){ .type = DSM_COH_FAIL, .from = home_id(p),
 					  .requester = k.requester };
 
-		if (dir[p].orphan)	/* its data died with its owner */
+		if (copies && k.type == DSM_COH_REQ_READ && k.requester == dir[p].owner &&
+		    !dir[p].orphan) {
+			/* a read crossing the restore that made its node the owner */
+			int x = slot(k.requester);
+
+			if (node[x][p].pending == DSM_COH_REQ_READ && txn[x][p] == k.txn)
+				end_read(x, p);
+		} else if (dir[p].orphan) {	/* its data died with its owner */
 			sim_send(&env, f.from, k.requester, &f);
-		else
+		} else {
 			err = dsm_coh_dir_receive(&env, &dir[p], home_id(p), &k);
+		}
 	}
 	if (err < 0)
 		fail("the directory refused a message the protocol sent");
@@ -483,6 +706,16 @@ static void census(u32 p)
 		node[owner][p].owner = true;
 		copyset &= ~bit_of(ids[owner]);
 	}
+	if (owner < 0 && copies) {	/* no copy: the newest replica's holder (OWN) */
+		int best = -1;
+
+		for (int x = 0; x < N; x++)
+			if (!dead[x] && replica[x][p] &&
+			    (best < 0 || replica[x][p] > replica[best][p]))
+				best = x;
+		if (best >= 0 && install(best, p, true))
+			owner = best;
+	}
 	if (owner < 0) {
 		page_gone[p] = true;	/* its only copy died with it */
 		pages_gone++;
@@ -558,6 +791,8 @@ static bool settle(u32 p, int n)
 	for (int x = 0; x < N && owner < 0; x++)
 		if (!dead[x] && (copyset & bit_of(ids[x])))
 			owner = x;
+	if (owner < 0 && install(h, p, true))	/* no copy: the home's replica */
+		owner = h;
 	if (owner < 0) {	/* the lost owner held it alone: it fails */
 		dir[p].owner = ids[n];
 		dir[p].orphan = true;
@@ -603,9 +838,21 @@ static void unwedge(u32 p)
 /* The node in slot @n is lost: what kernel/census.c does on every survivor. */
 static void lose(int n)
 {
+	trace("slot %d lost\n", n);
 	losses++;
 	dead[n] = true;
 	was_lost[n] = true;
+	for (int x = 0; x < N; x++) {	/* its pushes, and those to it, are lost */
+		push_failed[x] = true;	/* (the region's failure count moved) */
+		unacked[x][n] = 0;
+		unacked[n][x] = 0;
+	}
+	committing[n] = false;
+	for (int p = 0; p < P; p++) {
+		replica[n][p] = 0;
+		dirty[n][p] = false;
+		pushed[n][p] = 0;
+	}
 	for (int a = 0; a < N; a++) {
 		struct link *to = link_of(a, n), *from = link_of(n, a);
 
@@ -624,6 +871,23 @@ static void lose(int n)
 		}
 		memset(to, 0, sizeof(*to));
 		memset(from, 0, sizeof(*from));
+	}
+	/*
+	 * A loss is declared a dead timeout after the death (net/quorum.c):
+	 * by then what live nodes had on its way to each other is through (a
+	 * message takes milliseconds; only one a node keeps waits longer).
+	 * In a replicated run the home may make a page of the lost owner
+	 * again (dsm_coh_revive), which needs that: a forward still on its way
+	 * to the page's last owner would leave its copy beside the new one.
+	 */
+	for (bool any = copies > 0; any;) {
+		dying = true;
+		any = end_holds(true);
+		for (int a = 0; a < N; a++)
+			for (int b = 0; b < N; b++)
+				while (deliver(a, b))
+					any = true;
+		dying = false;
 	}
 	for (int p = 0; p < P; p++) {
 		bool writing;
@@ -725,6 +989,23 @@ static bool deliver(int from, int to)
 	l->head = (l->head + 1) % QCAP;
 	l->len--;
 	cur_page = p;
+	trace("deliver %d->%d page %u type %u requester slot %d value %llu txn %llu%s\n",
+	      from, to, p, m.type, slot(m.requester), (unsigned long long)m.value,
+	      (unsigned long long)m.txn, m.with_data ? " with data" : "");
+	if (m.type == SIM_PUSH) {	/* a holder keeps it if newer, and answers */
+		struct dsm_coh_msg a = { .type = SIM_PUSH_ACK, .from = ids[to],
+					 .requester = m.requester };
+
+		keep_replica(to, p, m.value);
+		sim_send(&env, ids[to], ids[from], &a);
+		return true;
+	}
+	if (m.type == SIM_PUSH_ACK) {
+		if (!unacked[to][from])
+			fail("an answer to no push");
+		unacked[to][from]--;
+		return true;
+	}
 	if (page_gone[p])
 		return true;	/* late traffic of a page that failed */
 	if (m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
@@ -774,8 +1055,10 @@ static void check_removable(u32 p)
 			for (int i = 0; i < l->len; i++) {
 				const struct dsm_coh_msg *m = &l->q[(l->head + i) % QCAP].m;
 
-				if (l->q[(l->head + i) % QCAP].page != p || dead[slot(m->requester)])
-					continue;
+				if (l->q[(l->head + i) % QCAP].page != p ||
+				    dead[slot(m->requester)] ||
+				    m->type == SIM_PUSH || m->type == SIM_PUSH_ACK)
+					continue;	/* (pushes: no request's) */
 				/* an answer to a token a census replaced: dropped */
 				if ((m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT) &&
 				    recovered[p] && m->txn != txn[slot(m->requester)][p])
@@ -1010,6 +1293,10 @@ static void check_quiet(void)
 		for (int n = 0; n < N; n++)
 			stuck |= !dead[n] && node[n][p].pending && fwd_lost[n][p];
 		wedged += stuck && !page_gone[p];
+		/* one node lost: fewer than copies + 1 holders of its versions */
+		if (copies && committed[p] && (page_gone[p] || dir[p].orphan))
+			fail("a committed page failed");
+		wedged_committed += copies && committed[p] && stuck;
 		if (stuck || page_gone[p])
 			continue;
 		if (dir[p].busy || nqueued[p])
@@ -1093,6 +1380,14 @@ static void setup(int n, int p, const u32 *use)
 	memset(recovered, 0, sizeof(recovered));
 	memset(applied, 0, sizeof(applied));
 	memset(ndefq, 0, sizeof(ndefq));
+	memset(replica, 0, sizeof(replica));
+	memset(dirty, 0, sizeof(dirty));
+	memset(unacked, 0, sizeof(unacked));
+	memset(committing, 0, sizeof(committing));
+	memset(push_failed, 0, sizeof(push_failed));
+	memset(pushed, 0, sizeof(pushed));
+	memset(committed, 0, sizeof(committed));
+	copies = 0;
 	lv = -1;
 	lv_phase = LV_NONE;
 	for (int i = 0; i < P; i++) {
@@ -1109,12 +1404,15 @@ static void one_run(int steps)
 {
 	int loss_at, back_at, leave_at, lost = -1;
 
+	run_seed = seed;
 	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
+	/* a replicated region: 1 or 2 copies, fewer than the nodes */
+	copies = rnd(2) ? 1 + (int)rnd(N > 2 ? 2 : 1) : 0;
 	/* any node may be lost (a home too: its pages fail), and return */
 	loss_at = rnd(2) ? (int)rnd(steps) : -1;
 	back_at = loss_at >= 0 && rnd(2) ? loss_at + (int)rnd(steps - loss_at) : -1;
-	/* else any node may leave gracefully, a home too */
-	leave_at = loss_at < 0 && N >= 3 && rnd(2) ? (int)rnd(steps / 2) : -1;
+	/* else any node may leave gracefully, a home too (replicas do not follow) */
+	leave_at = loss_at < 0 && !copies && N >= 3 && rnd(2) ? (int)rnd(steps / 2) : -1;
 	for (int s = 0; s < steps; s++) {
 		if (s == leave_at)
 			leave_start(rnd(N));
@@ -1123,7 +1421,12 @@ static void one_run(int steps)
 			lose(lost = rnd(N));
 		if (s >= back_at && back_at > loss_at && dead[lost] && !rejoin(lost))
 			back_at++;	/* later */
-		if (rnd(3) == 0) {
+		if (copies && !rnd(16)) {
+			int n = rnd(N);
+
+			if (!dead[n] && !committing[n])
+				commit(n);
+		} else if (rnd(3) == 0) {
 			u32 n = rnd(N), p = rnd(P);
 
 			if (!want[n][p] && !dead[n] && (int)n != lv && !rnd(4))
@@ -1135,6 +1438,7 @@ static void one_run(int steps)
 		}
 		retry_waiting();
 		end_holds(false);
+		commits_end();
 		check_safety();
 	}
 	for (int guard = 0; !links_empty() || (lv >= 0 && lv_phase != LV_GONE) ||
@@ -1145,6 +1449,7 @@ static void one_run(int steps)
 		deliver(rnd(N), rnd(N));
 		retry_waiting();
 		end_holds(false);
+		commits_end();
 		check_safety();
 	}
 	check_quiet();
@@ -1295,18 +1600,24 @@ int main(int argc, char **argv)
 	int runs = argc > 1 ? atoi(argv[1]) : 20000;
 
 	seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-	for (size_t i = 0; i < ARRAY_SIZE(layouts); i++) {
+	/* "coherence_sim 1 SEED run": the run a failure named, alone, traced */
+	tracing = argc > 3;
+	for (size_t i = 0; i < ARRAY_SIZE(layouts) && !tracing; i++) {
 		check_counts(layouts[i]);
 		check_forget(layouts[i]);
 		check_ack_to_sender(layouts[i]);
 	}
-	check_full();
+	if (!tracing)
+		check_full();
 	for (int i = 0; i < runs; i++)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
 	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again, %ld of them behind a write; %ld pages wedged by a forward or data lost with them\n",
 	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads + unwedged, unwedged, wedged);
+	printf("# replicated runs: %ld commits returned 0, %ld EIO, %ld pushes; %ld pages made again from a replica, %ld of them at a live home; %ld home's reads ended by it; %ld committed pages wedged\n",
+	       commits, commits_failed, pushes, restores, revives, own_reads_ended,
+	       wedged_committed);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
