@@ -505,6 +505,9 @@ bool dsm_census_revive(struct dsm_coh_env *env, bool exclusive)
 
 	if (!ctx->r->copies)
 		return false;
+	/* a forward of this node's page to the dead owner is on its way here */
+	if (cp->node.owner && cp->dir.owner != dsm_self_id())
+		return false;
 	if (cp->node.state != DSM_COH_INVALID)
 		cp->node.owner = true;	/* a copy as new as the owner's */
 	else if (!dsm_replica_install(ctx, exclusive))
@@ -786,6 +789,7 @@ static void dsm_census_gone_region(struct dsm_region *r, void *arg)
 				dsm_census_close_page(&ctx);
 			} else if (cp->home == self) {
 				cp->settle &= ~dsm_node_bit(lost->id);
+				ctx.env.revive = NULL;	/* no loss: nothing is made again */
 				dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
 				dsm_pages_serve_queued(&ctx);
 			}

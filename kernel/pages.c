@@ -191,7 +191,7 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 		dsm_replica_push(ctx, true);	/* what it wrote, first (replica.c) */
 		/* the owner's page leaves (a write took it, or an upgrade) */
 		if (ctx->owned && (m->type == DSM_COH_GRANT || m->type == DSM_COH_INV_ACK))
-			dsm_replica_give(ctx);
+			dsm_replica_give(ctx, m->requester);
 	}
 	out = dsm_out_alloc(len);
 	w = (struct dsm_wire_page *)out->payload;
@@ -349,8 +349,9 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 	 */
 	while (!err && !cp->dir.busy && !cp->census && !dsm_net_fenced() &&
 	       dsm_pages_next_request(ctx, &m)) {
-		if (m.requester == self && !cp->node.pending)
-			continue;	/* answered by a handover meanwhile */
+		if (m.requester == self &&
+		    (m.type != cp->node.pending || m.txn != cp->txn))
+			continue;	/* answered meanwhile (a handover, a revive) */
 		if (m.type == DSM_PAGE_REPORT) {
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* no census */
 			continue;

@@ -36,10 +36,10 @@
  *    write request took it, a read shared it, a leave handed it over) is
  *    pushed first (dsm_pages_send): what a node wrote and committed is
  *    never only in the next holder's uncommitted copy. An owner that gives
- *    its page away or up keeps the version it gives as a replica
- *    (dsm_replica_give): the new owner may be the version's only other
- *    holder (the home, which keeps what others push), and one loss would
- *    take both.
+ *    its page away or up to one of its holders keeps the version it gives
+ *    as a replica (dsm_replica_give): the new owner may be the version's
+ *    only other holder (the home, which keeps what others push), and one
+ *    loss would take both.
  *  - Loss of an owner, its home alive (census.c, dsm_census_revive, from
  *    the state machine when nobody else holds a copy): the home holds the
  *    newest pushed version; it becomes the owner with it, rather than
@@ -272,16 +272,19 @@ void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
 
 /**
  * dsm_replica_give() - this node, the page's owner, gives the page away or
- * up (page locked, the data still here, pushed first if written): it keeps
- * the version it gives, as a replica (see the top)
+ * up (page locked, the data still here, pushed first if written): if the
+ * new owner holds versions this node pushes, it keeps the version it
+ * gives, as a replica (see the top)
  * @ctx: the page
+ * @to:  the new owner
  */
-void dsm_replica_give(struct dsm_pages_ctx *ctx)
+void dsm_replica_give(struct dsm_pages_ctx *ctx, u32 to)
 {
 	struct dsm_region *r = ctx->r;
 	void *data;
 
-	if (!r->copies || !ctx->cp->node.value)	/* (version 0: never pushed) */
+	if (!r->copies || !ctx->cp->node.value ||	/* (version 0: never pushed) */
+	    !(dsm_replica_holders(r, ctx->index, dsm_self_id()) & dsm_node_bit(to)))
 		return;
 	data = kmap_local_page(ctx->cp->page);
 	if (dsm_replica_keep(r, ctx->index, ctx->cp->node.value, data))

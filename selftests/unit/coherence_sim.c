@@ -126,6 +126,7 @@ static long commits, commits_failed, pushes, restores, revives,
 static bool dying;	/* a node died, its loss not declared yet */
 static bool deliver(int from, int to);
 static void push(int x, u32 p, u64 version);
+static void give(int x, int to, u32 p, u64 version);
 
 /* Slot @x keeps version @version of @p, if newer than the one it has. */
 static void keep_replica(int x, u32 p, u64 version)
@@ -208,7 +209,7 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	    dirty[slot(from)][cur_page])
 		push(slot(from), cur_page, m->value);
 	if (copies && m->type == DSM_COH_GRANT && m->with_data)
-		keep_replica(slot(from), cur_page, m->value);
+		give(slot(from), slot(m->requester), cur_page, m->value);
 	if (dead[slot(to)]) {
 		if (m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE) {
 			if (!dying)
@@ -266,14 +267,22 @@ static u64 holders(int x, u32 p)
 	for (int i = 0; i < N && n < copies; i++) {
 		int y = (dir_at[p] + i) % N;
 
-		if (!dead[y] && y != x) {
+		if ((!dead[y] || dying) && y != x) {	/* (not declared lost yet) */
 			set |= 1ULL << y;
 			n++;
 		}
 	}
-	if (n < copies)
-		push_failed[x] = true;	/* too few live holders */
 	return set;
+}
+
+/*
+ * Slot @x, the owner of @p, gives it to slot @to, one of the holders of
+ * what @x pushes: it keeps version @version (dsm_replica_give).
+ */
+static void give(int x, int to, u32 p, u64 version)
+{
+	if (version && (holders(x, p) & (1ULL << to)))
+		keep_replica(x, p, version);
 }
 
 /* Slot @x pushes version @version of @p (dsm_replica_push). */
@@ -283,6 +292,8 @@ static void push(int x, u32 p, u64 version)
 				 .requester = ids[x], .value = version };
 	u64 set = holders(x, p);
 
+	if (__builtin_popcountll(set) < copies)
+		push_failed[x] = true;	/* too few live holders */
 	trace("slot %d pushes page %u version %llu\n", x, p, (unsigned long long)version);
 	dirty[x][p] = false;
 	pushes++;
@@ -402,6 +413,8 @@ static bool sim_revive(struct dsm_coh_env *e, bool exclusive)
 	(void)e;
 	if (!copies)
 		return false;
+	if (y->owner && dir[p].owner != ids[h])
+		fail("a page made again while a forward of it was on its way to its home's copy");
 	if (y->state != DSM_COH_INVALID)
 		y->owner = true;	/* a copy as new as the owner's */
 	else if (!install(h, p, exclusive))
@@ -470,7 +483,15 @@ static struct dsm_coh_msg unkeep(struct dsm_coh_msg *q, int *n)
 static void replay(u32 to, u32 p)
 {
 	while (nkept[to][p]) {
-		int err = dsm_coh_node_receive(&env, &node[to][p], ids[to], &kept[to][p][0]);
+		struct dsm_coh_node *x = &node[to][p];
+		bool was_owner = x->owner && x->state != DSM_COH_INVALID;
+		int err = dsm_coh_node_receive(&env, x, ids[to], &kept[to][p][0]);
+
+		trace("replay at %u page %u type %u requester slot %d: %d\n", to, p,
+		      kept[to][p][0].type, slot(kept[to][p][0].requester), err);
+
+		if (copies && kept[to][p][0].type == DSM_COH_INV && !err && was_owner)
+			give(to, slot(kept[to][p][0].requester), p, x->value);
 
 		if (err == DSM_COH_KEEP)
 			return;
@@ -529,7 +550,7 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 	if (!nkept[to][p] || m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
 		err = dsm_coh_node_receive(&env, x, ids[to], m);
 	if (copies && m->type == DSM_COH_INV && !err && was_owner)
-		keep_replica(to, p, x->value);	/* an owner gives its page up */
+		give(to, slot(m->requester), p, x->value);	/* an owner gives it up */
 	if (err == DSM_COH_KEEP)
 		keep(kept[to][p], &nkept[to][p], m);
 	else if (err < 0)
@@ -591,8 +612,11 @@ static void dir_drain(u32 p)
 		f = (struct dsm_coh_msg){ .type = DSM_COH_FAIL, .from = home_id(p),
 					  .requester = k.requester };
 
-		if (copies && k.type == DSM_COH_REQ_READ && k.requester == dir[p].owner &&
-		    !dir[p].orphan) {
+		if (k.requester == home_id(p) &&
+		    (k.type != node[dir_at[p]][p].pending || k.txn != txn[dir_at[p]][p])) {
+			continue;	/* its own, answered meanwhile (a revive) */
+		} else if (copies && k.type == DSM_COH_REQ_READ && k.requester == dir[p].owner &&
+			   !dir[p].orphan) {
 			/* a read crossing the restore that made its node the owner */
 			int x = slot(k.requester);
 
@@ -687,6 +711,8 @@ static void census(u32 p)
 			continue;
 		nkept[x][p] = 0;	/* the lost home's forwards and invalidations */
 		homev[x][p] = h;
+		trace("census page %u: slot %d state %u owner %d pending %u value %llu\n", p, x,
+		      y->state, y->owner, y->pending, (unsigned long long)y->value);
 		if (y->owner || y->state == DSM_COH_EXCLUSIVE) {
 			if (owner >= 0 || (y->state == DSM_COH_EXCLUSIVE && copyset))
 				fail("a census found two owners, or a writer next to a copy");
@@ -842,17 +868,6 @@ static void lose(int n)
 	losses++;
 	dead[n] = true;
 	was_lost[n] = true;
-	for (int x = 0; x < N; x++) {	/* its pushes, and those to it, are lost */
-		push_failed[x] = true;	/* (the region's failure count moved) */
-		unacked[x][n] = 0;
-		unacked[n][x] = 0;
-	}
-	committing[n] = false;
-	for (int p = 0; p < P; p++) {
-		replica[n][p] = 0;
-		dirty[n][p] = false;
-		pushed[n][p] = 0;
-	}
 	for (int a = 0; a < N; a++) {
 		struct link *to = link_of(a, n), *from = link_of(n, a);
 
@@ -888,6 +903,17 @@ static void lose(int n)
 				while (deliver(a, b))
 					any = true;
 		dying = false;
+	}
+	for (int x = 0; x < N; x++) {	/* its pushes, and those to it, are lost */
+		push_failed[x] = true;	/* (the region's failure count moved) */
+		unacked[x][n] = 0;
+		unacked[n][x] = 0;
+	}
+	committing[n] = false;
+	for (int p = 0; p < P; p++) {
+		replica[n][p] = 0;
+		dirty[n][p] = false;
+		pushed[n][p] = 0;
 	}
 	for (int p = 0; p < P; p++) {
 		bool writing;
@@ -1615,7 +1641,7 @@ int main(int argc, char **argv)
 	       runs, argc > 2 ? argv[2] : "1");
 	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again, %ld of them behind a write; %ld pages wedged by a forward or data lost with them\n",
 	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads + unwedged, unwedged, wedged);
-	printf("# replicated runs: %ld commits returned 0, %ld EIO, %ld pushes; %ld pages made again from a replica, %ld of them at a live home; %ld home's reads ended by it; %ld committed pages wedged\n",
+	printf("# replicated runs: %ld commits returned 0, %ld EIO, %ld pushes; %ld pages made again from a replica, %ld revived at a live home (its copy or replica), %ld home's reads ended by that; %ld pages with a committed version wedged\n",
 	       commits, commits_failed, pushes, restores, revives, own_reads_ended,
 	       wedged_committed);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
