@@ -40,7 +40,9 @@
 #            and so do those it owned and shared, homed at them (settled);
 #            the pages it held alone in a region with one copy come back
 #            from their replicas as it last committed them, also to a read
-#            node 2 sent it after the kill and a write node 1 made after that
+#            node 2 sent it after the kill and a write node 1 made after that,
+#            and so does a page node 1 committed and node 3 then took (from
+#            the version node 1 kept as it gave the page away)
 . ktap.sh
 me=$DSM_NODE_ID
 plan 69

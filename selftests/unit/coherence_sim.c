@@ -13,7 +13,8 @@
  * kernel/census.c for the pages it was home of and the settling of the
  * pages it owned that others shared, or have one leave
  * gracefully, with the handover of kernel/handover.c (see "A graceful
- * leave" below).
+ * leave" below). Runs without a leave may replicate the region, as
+ * kernel/replica.c does (see "A replicated region" below).
  * A deterministic part checks the message counts of issue 5's R2, also in
  * a cluster of all 64 nodes.
  *
@@ -23,7 +24,8 @@
  * slot (0..N-1) and hands the state machine ids only; a message for an id
  * that is not in the run fails at once.
  *
- * Usage: coherence_sim [RUNS [SEED]]
+ * Usage: coherence_sim [RUNS [SEED]]; coherence_sim 1 N run replays alone,
+ * with a trace on stderr, the run a failure names ("run seed N").
  * Built with -include kernel_types.h, like kernel/coherence/protocol.c.
  */
 #include <errno.h>
@@ -479,20 +481,29 @@ static struct dsm_coh_msg unkeep(struct dsm_coh_msg *q, int *n)
 	return take(q, n, 0);
 }
 
+/*
+ * Slot @to's state machine takes @m for @p (dsm_pages_node_receive): an
+ * owner an invalidation takes the page from gives it up.
+ */
+static int node_receive(u32 to, u32 p, const struct dsm_coh_msg *m)
+{
+	struct dsm_coh_node *x = &node[to][p];
+	bool owned = x->owner && x->state != DSM_COH_INVALID;
+	int err = dsm_coh_node_receive(&env, x, ids[to], m);
+
+	if (copies && m->type == DSM_COH_INV && !err && owned)
+		give(to, slot(m->requester), p, x->value);
+	return err;
+}
+
 /* Feed what slot @to kept for @p again, in order, up to one that must wait. */
 static void replay(u32 to, u32 p)
 {
 	while (nkept[to][p]) {
-		struct dsm_coh_node *x = &node[to][p];
-		bool was_owner = x->owner && x->state != DSM_COH_INVALID;
-		int err = dsm_coh_node_receive(&env, x, ids[to], &kept[to][p][0]);
+		int err = node_receive(to, p, &kept[to][p][0]);
 
 		trace("replay at %u page %u type %u requester slot %d: %d\n", to, p,
 		      kept[to][p][0].type, slot(kept[to][p][0].requester), err);
-
-		if (copies && kept[to][p][0].type == DSM_COH_INV && !err && was_owner)
-			give(to, slot(kept[to][p][0].requester), p, x->value);
-
 		if (err == DSM_COH_KEEP)
 			return;
 		if (err < 0)
@@ -509,7 +520,6 @@ static void replay(u32 to, u32 p)
 static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 {
 	struct dsm_coh_node *x = &node[to][p];
-	bool was_owner = x->owner && x->state != DSM_COH_INVALID;
 	u8 was = x->pending;
 	int err = DSM_COH_KEEP;
 
@@ -548,9 +558,7 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 		return;
 	}
 	if (!nkept[to][p] || m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT)
-		err = dsm_coh_node_receive(&env, x, ids[to], m);
-	if (copies && m->type == DSM_COH_INV && !err && was_owner)
-		give(to, slot(m->requester), p, x->value);	/* an owner gives it up */
+		err = node_receive(to, p, m);
 	if (err == DSM_COH_KEEP)
 		keep(kept[to][p], &nkept[to][p], m);
 	else if (err < 0)
