@@ -363,10 +363,10 @@ static bool install(int x, u32 p, bool exclusive)
 {
 	struct dsm_coh_node *y = &node[x][p];
 
-	trace("slot %d page %u made again from its replica %llu (committed %llu)\n",
-	      x, p, (unsigned long long)replica[x][p], (unsigned long long)committed[p]);
 	if (!replica[x][p])
 		return false;
+	trace("slot %d page %u made again from its replica %llu (committed %llu)\n",
+	      x, p, (unsigned long long)replica[x][p], (unsigned long long)committed[p]);
 	if (replica[x][p] < committed[p])
 		fail("a page was made again from a version older than its last commit");
 	y->state = exclusive ? DSM_COH_EXCLUSIVE : DSM_COH_SHARED;
@@ -903,15 +903,15 @@ static void lose(int n)
 	 * again (dsm_coh_revive), which needs that: a forward still on its way
 	 * to the page's last owner would leave its copy beside the new one.
 	 */
+	dying = true;
 	for (bool any = copies > 0; any;) {
-		dying = true;
 		any = end_holds(true);
 		for (int a = 0; a < N; a++)
 			for (int b = 0; b < N; b++)
 				while (deliver(a, b))
 					any = true;
-		dying = false;
 	}
+	dying = false;
 	for (int x = 0; x < N; x++) {	/* its pushes, and those to it, are lost */
 		push_failed[x] = true;	/* (the region's failure count moved) */
 		unacked[x][n] = 0;
