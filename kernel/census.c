@@ -608,7 +608,8 @@ static bool dsm_census_settle(struct dsm_pages_ctx *ctx, u32 id, u64 gone)
 static void dsm_census_unwedge(struct dsm_pages_ctx *ctx, u32 id, u64 gone)
 {
 	struct dsm_cpage *cp = ctx->cp;
-	u64 waiting = cp->dir.waiting & ~gone;
+	/* (not a forwarded write's requester: its CONFIRM is no ack) */
+	u64 waiting = cp->dir.waiting & ~gone & ~dsm_node_bit(cp->dir.cur.requester);
 
 	if (cp->dir.busy && waiting && !cp->settle)
 		dsm_census_ask(ctx, id, waiting);

@@ -259,6 +259,7 @@ void dsm_pages_ctx_init(struct dsm_pages_ctx *ctx, struct dsm_region *r,
 	ctx->env.send = dsm_pages_send;
 	ctx->env.spare = dsm_pages_spare;
 	ctx->env.revive = dsm_census_revive;
+	ctx->env.confirm = r->copies;	/* (revive makes a page again) */
 	ctx->env.ctx = ctx;
 	ctx->r = r;
 	ctx->cp = cp;
@@ -392,7 +393,8 @@ int dsm_pages_dir_drain(struct dsm_pages_ctx *ctx)
 static bool dsm_pages_dir_msg(u8 type)
 {
 	return type == DSM_COH_REQ_READ || type == DSM_COH_REQ_WRITE ||
-	       type == DSM_COH_INV_ACK || type == DSM_PAGE_REPORT;
+	       type == DSM_COH_INV_ACK || type == DSM_COH_CONFIRM ||
+	       type == DSM_PAGE_REPORT;
 }
 
 /*
@@ -499,7 +501,7 @@ static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 {
 	struct dsm_cpage *cp = ctx->cp;
 
-	if (m->type == DSM_COH_INV_ACK)
+	if (m->type == DSM_COH_INV_ACK || m->type == DSM_COH_CONFIRM)
 		return cp->handed ? 0 : -EPROTO;
 	if (moved || cp->handed) {
 		dsm_stat_inc(DSM_STAT_REQUESTS_MOVED);
@@ -589,7 +591,7 @@ static int dsm_pages_node_receive(struct dsm_pages_ctx *ctx, const struct dsm_co
 	int err;
 
 	ctx->owned = valid && cp->node.owner;	/* (dsm_pages_send) */
-	err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), m);
+	err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), cp->home, m);
 	ctx->owned = false;
 	if (valid && cp->node.state == DSM_COH_INVALID)
 		dsm_pages_copy_gone(ctx->r, cp);
@@ -757,9 +759,10 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 				dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 			return 0;
 		}
-		if (m->type == DSM_COH_INV_ACK) {
+		if (m->type == DSM_COH_INV_ACK || m->type == DSM_COH_CONFIRM) {
 			/* an ack is for the write being served, nothing else */
-			if (!cp->dir.busy || m->requester != cp->dir.cur.requester)
+			if (!cp->dir.busy || m->requester != cp->dir.cur.requester ||
+			    (m->type == DSM_COH_CONFIRM && m->txn != cp->dir.cur.txn))
 				return -EPROTO;
 			err = dsm_coh_dir_receive(&ctx->env, &cp->dir, self, m);
 			if (err)
@@ -954,7 +957,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	    (w->flags && (w->flags != DSM_WIRE_PAGE_SPECULATIVE ||
 			  w->type != DSM_COH_REQ_READ)))
 		return -EPROTO;
-	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_DECLINE) &&
+	if ((w->type < DSM_COH_REQ_READ || w->type > DSM_COH_CONFIRM) &&
 	    w->type != DSM_COH_FAIL && w->type != DSM_PAGE_YIELD &&
 	    w->type != DSM_PAGE_REPORT && w->type != DSM_PAGE_OWN &&
 	    w->type != DSM_PAGE_QUERY &&
@@ -979,6 +982,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	/* nobody passes requests on: they come from their requester */
 	if ((m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
+	     m.type == DSM_COH_CONFIRM ||
 	     m.type == DSM_PAGE_YIELD || m.type == DSM_PAGE_REPORT ||
 	     dsm_pages_is_handover(m.type)) && m.requester != from)
 		return -EPROTO;

@@ -41,6 +41,7 @@
 #            the pages it held alone in a region with one copy come back
 #            from their replicas as it last committed them, also to a read
 #            node 2 sent it after the kill and a write node 1 made after that,
+#            and a write node 2 sent it after the kill,
 #            and so does a page node 1 committed and node 3 then took (from
 #            the version node 1 kept as it gave the page away)
 . ktap.sh
@@ -358,7 +359,8 @@ expect "... and node 3 commits pages of a replicated region, and goes on committ
 	dsm_coherence commit-hold 0xc0de0077
 sed 's/^/# /' /tmp/ktap.out
 dsm_coherence barrier-lost 0xc0de0070 > /tmp/barrier-lost.out 2>&1 &
-[ $me != 3 ] && dsm_coherence commit-wedge 0xc0de0077 /tmp/kill-go > /tmp/commit-wedge.out 2>&1 &
+[ $me != 3 ] && (dsm_coherence commit-wedge 0xc0de0077 /tmp/kill-go; echo "exit $?") \
+	> /tmp/commit-wedge.out 2>&1 &
 sleep 3	# every party has arrived (an arrival takes milliseconds)
 dsm_barrier kill-arrived
 : > /tmp/kill-go	# node 2 reads a page node 3 holds alone, after the kill
@@ -386,9 +388,9 @@ sed 's/^/# /' /tmp/ktap.out
 expect "the page node 3 took from node 1 is there as node 1 committed it" 0 \
 	dsm_coherence give-after 0xc0de0078
 sed 's/^/# /' /tmp/ktap.out
-wait_until "node 2's read that went to the killed owner, and node 1's write behind it, ended" 60 \
-	grep -q "ok" /tmp/commit-wedge.out
-desc="... answered from the replica, as committed"; check grep -q "^ok" /tmp/commit-wedge.out
+wait_until "node 2's read and write that went to the killed owner, and node 1's write behind the read, ended" 60 \
+	grep -q "^exit" /tmp/commit-wedge.out
+desc="... answered from the replica, as committed"; check grep -q "^exit 0" /tmp/commit-wedge.out
 sed 's/^/# /' /tmp/commit-wedge.out
 desc="dsmctl region shows the copies and the versions kept here"
 check sh -c "dsmctl -j region show 0xc0de0077 | grep -q '\"copies\":1,\"replicas\":[1-9]'"

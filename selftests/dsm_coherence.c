@@ -119,8 +119,8 @@
  *               committing, and keeps committing rounds of the other half
  *               in the background (see test_commit_hold)
  *   commit-wedge KEY FILE  (kill phase, nodes 1 and 2, in the background) a
- *               read forwarded to the killed owner, and a write behind it,
- *               are answered from a replica
+ *               read and a write forwarded to the killed owner, and a
+ *               write behind the read, are answered from a replica
  *   commit-after KEY  (kill phase, after, nodes 1 and 2) every committed
  *               byte is there, whole pages of one round each
  *   give-hold KEY  (kill phase, before) node 1 commits a page homed at
@@ -2804,8 +2804,16 @@ static void test_commit_hold(uint64_t key)
  * counts as the ack: node 1's write gets the page from its replica, and
  * node 2's read, served again, reads it (node 1's word shows then, or
  * once node 1's store takes the page back).
+ * At the time of the read, a child of node 2 writes another such page:
+ * node 1 forwards the write to the dead owner, and (the region has
+ * copies) waits for node 2 to confirm it has the page. Once the loss is
+ * declared, node 1 knows the page died on its way: it makes the page
+ * again from its replica and hands it to node 2, as committed (on
+ * adcca8c, before the confirmation: node 1 named node 2 the owner as it
+ * forwarded, and node 2 waited for data that never came: SIGBUS).
  */
 #define CM_WEDGE_WORD	0x1deadbeefULL
+#define CM_FORWARD_WORD	0xf02ead0fULL
 
 /* The page of the first half homed at node 1 (CM_HALF if none). */
 static int cm_wedge_page(uint64_t key)
@@ -2813,12 +2821,41 @@ static int cm_wedge_page(uint64_t key)
 	return page_homed_at(key, 1, 0, CM_HALF);
 }
 
+/* The next one: node 2's write forwarded to the killed owner. */
+static int cm_forward_page(uint64_t key)
+{
+	return page_homed_at(key, 1, cm_wedge_page(key) + 1, CM_HALF);
+}
+
+/*
+ * (node 2's child) Write word 3 of page @f of the committed half, and
+ * say on @report how it went: "ok SECONDS" with the rest of the page as
+ * committed, "wrong", or "SIGBUS SECONDS".
+ */
+static void cm_forwarded_write(volatile uint64_t *p, int f, int report)
+{
+	double t0 = now();
+	int j, wrong = 0;
+
+	if (!store_or_bus(&p[f * 512 + 3], CM_FORWARD_WORD)) {
+		dprintf(report, "SIGBUS after %.1f s\n", now() - t0);
+		_exit(1);
+	}
+	for (j = 0; j < 512; j++)
+		wrong += j != 3 && p[f * 512 + j] != cm_word(f);
+	dprintf(report, "%s after %.1f s (%d words differ)\n", wrong ? "wrong" : "ok",
+		now() - t0, wrong);
+	_exit(!!wrong);
+}
+
 static void test_commit_wedge(uint64_t key, const char *go)
 {
 	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
-	int w = cm_wedge_page(key), bus;
+	int w = cm_wedge_page(key), f = cm_forward_page(key), bus, pipefd[2];
+	char line[128] = "";
 	uint64_t v = 0;
 	double t0, t;
+	FILE *in;
 
 	while (access(go, F_OK))
 		usleep(20000);
@@ -2826,6 +2863,15 @@ static void test_commit_wedge(uint64_t key, const char *go)
 	usleep(me == 2 ? 1500000 : 3000000);
 	t0 = now();
 	if (me == 2) {
+		if (pipe(pipefd)) {
+			tap(0, "pipe");
+			exit(1);
+		}
+		if (!fork()) {
+			close(pipefd[0]);
+			cm_forwarded_write(p, f, pipefd[1]);
+		}
+		close(pipefd[1]);
 		bus = load_or_bus(p, w, &v);
 		t = now() - t0;
 		/* node 1's store, served before the read's second turn, shows soon */
@@ -2835,6 +2881,13 @@ static void test_commit_wedge(uint64_t key, const char *go)
 		    p[w * 512 + 2] == CM_WEDGE_WORD,
 		    "node 2's read of page %d, sent to the killed owner, is answered after %.1f s from the replica as committed, and node 1's later word shows (%s)",
 		    w, t, bus ? "SIGBUS" : v == cm_word(w) ? "as committed" : "other data");
+		in = fdopen(pipefd[0], "r");
+		if (!in || !fgets(line, sizeof(line), in))
+			snprintf(line, sizeof(line), "no word from the writer\n");
+		line[strcspn(line, "\n")] = 0;
+		tap(f < CM_HALF && !strncmp(line, "ok ", 3),
+		    "node 2's write of page %d, forwarded to the killed owner, gets the page from the replica as committed (%s)",
+		    f, line);
 		return;
 	}
 	bus = !store_or_bus(&p[w * 512 + 2], CM_WEDGE_WORD);
@@ -2925,7 +2978,7 @@ static void test_commit_after(uint64_t key)
 {
 	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
 	uint64_t v, lo = ~0ULL, hi = 0;
-	int i, j, bus = 0, wrong = 0, torn = 0, w = cm_wedge_page(key);
+	int i, j, bus = 0, wrong = 0, torn = 0, w = cm_wedge_page(key), f = cm_forward_page(key);
 	double t0 = now();
 
 	for (i = 0; i < CM_PAGES; i++) {
@@ -2935,8 +2988,9 @@ static void test_commit_after(uint64_t key)
 		}
 		for (j = 0; j < 512; j++) {
 			v = p[i * 512 + j];
-			if (i == w && j == 2 && v == CM_WEDGE_WORD)
-				continue;	/* node 1's store (commit-wedge) */
+			if ((i == w && j == 2 && v == CM_WEDGE_WORD) ||
+			    (i == f && j == 3 && v == CM_FORWARD_WORD))
+				continue;	/* node 1's and 2's stores (commit-wedge) */
 			if (i < CM_HALF)
 				wrong += v != cm_word(i);
 			else

@@ -133,6 +133,7 @@ static int dsm_coh_node_defer(const struct dsm_coh_node *n)
  * @env:  the caller
  * @n:    this node's state
  * @self: this node
+ * @home: the page's home, as this node names it
  * @m:    DATA, GRANT, DECLINE, FWD_READ, FWD_WRITE or INV
  *
  * Return: 0; DSM_COH_KEEP to feed @m again, in order with any other kept
@@ -140,7 +141,7 @@ static int dsm_coh_node_defer(const struct dsm_coh_node *n)
  * cannot produce here.
  */
 int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
-			 u32 self, const struct dsm_coh_msg *m)
+			 u32 self, u32 home, const struct dsm_coh_msg *m)
 {
 	switch (m->type) {
 	case DSM_COH_DATA:
@@ -164,6 +165,8 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 		n->state = DSM_COH_EXCLUSIVE;
 		n->owner = true;
 		n->pending = 0;
+		if (m->with_data && env->confirm)	/* a forward: see the top */
+			dsm_coh_send(env, self, home, DSM_COH_CONFIRM, m, false, 0);
 		return 0;
 	case DSM_COH_FWD_READ:
 	case DSM_COH_FWD_WRITE:
@@ -246,11 +249,17 @@ static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 		dsm_coh_send(env, home, r, DSM_COH_FAIL, &dir->cur, false, 0);
 		dir->orphan = true;
 	} else {
-		if (dir->cur.with_data)	/* here: "the requester holds no copy" */
+		if (dir->cur.with_data) {	/* "the requester holds no copy" */
 			dsm_coh_send(env, home, dir->owner, DSM_COH_FWD_WRITE,
 				     &dir->cur, false, 0);
-		else
+			if (env->confirm) {	/* busy until r has it */
+				dir->copyset = 0;
+				dir->waiting = dsm_coh_bit(r);
+				return;
+			}
+		} else {
 			dsm_coh_send(env, home, r, DSM_COH_GRANT, &dir->cur, false, 0);
+		}
 		dir->owner = r;
 	}
 	dir->copyset = 0;
@@ -301,7 +310,7 @@ static int dsm_coh_dir_serve(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
  * @env:  the caller
  * @dir:  the directory entry
  * @home: this node, the page's home
- * @m:    REQ_READ, REQ_WRITE or INV_ACK
+ * @m:    REQ_READ, REQ_WRITE, INV_ACK or CONFIRM
  *
  * Return: 0; DSM_COH_KEEP for a request that arrived while @dir is busy, to
  * feed again, in order, once it is not; or -EPROTO for a message the
@@ -317,11 +326,20 @@ int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			return DSM_COH_KEEP;
 		return dsm_coh_dir_serve(env, dir, home, m);
 	case DSM_COH_INV_ACK:
-		if (!dir->busy || !(dir->waiting & dsm_coh_bit(m->from)))
+		if (!dir->busy || !(dir->waiting & dsm_coh_bit(m->from)) ||
+		    m->from == dir->cur.requester)
 			return -EPROTO;
 		dir->waiting &= ~dsm_coh_bit(m->from);
 		if (!dir->waiting)
 			dsm_coh_dir_grant(env, dir, home);
+		return 0;
+	case DSM_COH_CONFIRM:	/* the forwarded write is done: r owns the page */
+		if (!dir->busy || !(dir->waiting & dsm_coh_bit(m->from)) ||
+		    m->from != dir->cur.requester)
+			return -EPROTO;
+		dir->owner = m->from;
+		dir->waiting = 0;
+		dir->busy = false;
 		return 0;
 	}
 	return -EPROTO;
@@ -340,8 +358,10 @@ int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
  * names it, and is an @orphan once no write is under way (the caller fails
  * every request for it), unless the home can make the page again
  * (dsm_coh_revive) and no other node holds a copy (one may wait for data
- * the dead owner never sent). Requests of the node still queued by the
- * caller are the caller's to drop.
+ * the dead owner never sent). A forwarded write not confirmed yet
+ * (@confirm) lost its data if the node was its owner or its requester:
+ * the home makes the page again or fails it. Requests of the node still
+ * queued by the caller are the caller's to drop.
  */
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, u32 node)
@@ -353,6 +373,19 @@ void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 		    dsm_coh_revive(env, dir, home, true))
 			return;
 		dir->orphan |= dir->owner == node;
+		return;
+	}
+	if (dir->waiting & dsm_coh_bit(dir->cur.requester)) {
+		/* a forwarded write not confirmed: its data died (see the top) */
+		if (node == dir->cur.requester) {
+			dir->aborted = true;
+			dir->owner = node;	/* it had, or was sent, the data */
+		} else if (node != dir->owner) {
+			return;		/* not on the write's path */
+		}
+		dir->lost = true;
+		dir->waiting = 0;
+		dsm_coh_dir_grant(env, dir, home);
 		return;
 	}
 	if (dir->cur.requester == node)

@@ -51,6 +51,15 @@
  *    caller answers them); unless the caller can make the page again at
  *    the home (@revive: a replicated region's newest committed version),
  *    which then owns it and serves the write.
+ *  - Where the caller can make a page again (a replicated region,
+ *    @confirm), a write the home forwarded keeps the entry busy until its
+ *    requester confirms it has the page (CONFIRM, after the owner's GRANT):
+ *    only then is the requester the owner. So the home always knows where
+ *    the data is, and no writer waits on another whose data is still to
+ *    come: if the owner dies before the requester confirmed, the data died
+ *    with it (@lost); if the requester dies, the data went with it
+ *    (@aborted and @lost). Either way the home makes the page again, or it
+ *    fails, at once.
  *  - An invalidation is acknowledged to the node that sent it, which is the
  *    home that counts the acks even where the invalidated node still names
  *    an older home (a home that handed its entries over while leaving).
@@ -88,6 +97,7 @@ enum dsm_coh_msg_type {
 	DSM_COH_DATA,		/* home or owner -> requester: read copy */
 	DSM_COH_GRANT,		/* home or owner -> requester: ownership */
 	DSM_COH_DECLINE,	/* home -> requester: a read-ahead not served */
+	DSM_COH_CONFIRM,	/* requester -> home: the page is here (@confirm) */
 	DSM_COH_FAIL = 16,	/* home -> requester: the page's data is lost */
 };
 
@@ -137,8 +147,10 @@ struct dsm_coh_node {
  * @owner:   the owner's node id
  * @copyset: node set (bit id % 64) of the nodes holding SHARED copies,
  *           owner excluded
- * @busy:    a write waits for invalidation acks
- * @waiting: node set (bit id % 64) of the nodes whose ack is still expected
+ * @busy:    a write waits for invalidation acks, or for its requester's
+ *           confirmation (@confirm)
+ * @waiting: node set (bit id % 64) of the nodes whose ack is still
+ *           expected; the requester's bit: its confirmation
  * @aborted: the write's requester died: nothing is granted to it
  * @lost:    the owner died with the data the write was to get: it fails
  * @orphan:  the owner died with the only up-to-date copy: the caller fails
@@ -167,6 +179,9 @@ struct dsm_coh_dir {
  *         node holds a copy: true if the caller made the home's copy the
  *         owner's (its own copy, or a replica), @exclusive unless a write
  *         takes it from there at once; the home is then the owner
+ * @confirm: a requester confirms a write forwarded to it (CONFIRM), the
+ *         home waits for that (see the top): the caller can make the page
+ *         again where its data died
  * @ctx:   the caller's
  */
 struct dsm_coh_env {
@@ -175,6 +190,7 @@ struct dsm_coh_env {
 	bool (*spare)(struct dsm_coh_env *env, const struct dsm_coh_dir *dir,
 		      const struct dsm_coh_msg *m);
 	bool (*revive)(struct dsm_coh_env *env, bool exclusive);
+	bool confirm;
 	void *ctx;
 };
 
@@ -185,7 +201,7 @@ bool dsm_coh_fault(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
 bool dsm_coh_prefetch(struct dsm_coh_env *env, struct dsm_coh_node *n, u32 self,
 		      u32 home);
 int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
-			 u32 self, const struct dsm_coh_msg *m);
+			 u32 self, u32 home, const struct dsm_coh_msg *m);
 int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, const struct dsm_coh_msg *m);
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,

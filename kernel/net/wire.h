@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	12
+#define DSM_WIRE_VERSION	13
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**

@@ -124,7 +124,7 @@ static bool committing[MAX_N], push_failed[MAX_N];
 static u64 pushed[MAX_N][MAX_P];	/* the newest version pushed since the last commit */
 static u64 committed[MAX_P];		/* the newest version a commit returned 0 for */
 static long commits, commits_failed, pushes, restores, revives,
-	    wedged_committed, own_reads_ended;
+	    confirms, own_reads_ended;
 static bool dying;	/* a node died, its loss not declared yet */
 static bool deliver(int from, int to);
 static void push(int x, u32 p, u64 version);
@@ -489,7 +489,7 @@ static int node_receive(u32 to, u32 p, const struct dsm_coh_msg *m)
 {
 	struct dsm_coh_node *x = &node[to][p];
 	bool owned = x->owner && x->state != DSM_COH_INVALID;
-	int err = dsm_coh_node_receive(&env, x, ids[to], m);
+	int err = dsm_coh_node_receive(&env, x, ids[to], ids[homev[to][p]], m);
 
 	if (copies && m->type == DSM_COH_INV && !err && owned)
 		give(to, slot(m->requester), p, x->value);
@@ -538,7 +538,7 @@ static void node_feed(u32 to, u32 p, const struct dsm_coh_msg *m)
 			stale_declines++;
 			return;
 		}
-		if (dsm_coh_node_receive(&env, x, ids[to], m) || x->state != DSM_COH_INVALID)
+		if (dsm_coh_node_receive(&env, x, ids[to], ids[homev[to][p]], m) || x->state != DSM_COH_INVALID)
 			fail("a declined read-ahead changed the page or was refused");
 		spec[to][p] = false;
 		txn[to][p] = 0;
@@ -642,7 +642,8 @@ static void dir_drain(u32 p)
 
 static void dir_feed(u32 p, const struct dsm_coh_msg *m)
 {
-	if (m->type == DSM_COH_INV_ACK) {
+	if (m->type == DSM_COH_INV_ACK || m->type == DSM_COH_CONFIRM) {
+		confirms += m->type == DSM_COH_CONFIRM;
 		if (dsm_coh_dir_receive(&env, &dir[p], home_id(p), m) < 0)
 			fail("the directory refused an ack the protocol sent");
 	} else {
@@ -990,7 +991,8 @@ static void dir_message(int to, u32 p, const struct dsm_coh_msg *m, int epoch)
 	if (dir_at[p] != to) {
 		if (m->type == SIM_YIELD)
 			return;	/* repeated to the right home */
-		if (m->type == DSM_COH_INV_ACK || lv < 0 || new_home[p] != to ||
+		if (m->type == DSM_COH_INV_ACK || m->type == DSM_COH_CONFIRM ||
+		    lv < 0 || new_home[p] != to ||
 		    epoch <= applied[to])
 			fail("a directory message reached a node that is not home");
 		if (ndefq[p] == 2 * MAX_N)
@@ -1043,7 +1045,7 @@ static bool deliver(int from, int to)
 	if (page_gone[p])
 		return true;	/* late traffic of a page that failed */
 	if (m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
-	    m.type == DSM_COH_INV_ACK || m.type == SIM_YIELD)
+	    m.type == DSM_COH_INV_ACK || m.type == DSM_COH_CONFIRM || m.type == SIM_YIELD)
 		dir_message(to, p, &m, epoch);
 	else if (m.type == SIM_HANDOVER)
 		take_over(to, p, &m);
@@ -1076,7 +1078,9 @@ static void check_removable(u32 p)
 		if ((!dead[n] && node[n][p].pending) || (lv >= 0 && lv_phase != LV_GONE))
 			return;
 	removable++;
-	if ((dir[p].busy && !dead[slot(dir[p].cur.requester)]) || nqueued[p])
+	/* (a forwarded write's requester has the page: its CONFIRM is on its way) */
+	if ((dir[p].busy && !dead[slot(dir[p].cur.requester)] &&
+	     dir[p].waiting != bit_of(dir[p].cur.requester)) || nqueued[p])
 		fail("nobody asks, yet the directory is busy");
 	for (int n = 0; n < N; n++)
 		for (int i = 0; !dead[n] && i < nkept[n][p]; i++)
@@ -1091,8 +1095,9 @@ static void check_removable(u32 p)
 
 				if (l->q[(l->head + i) % QCAP].page != p ||
 				    dead[slot(m->requester)] ||
-				    m->type == SIM_PUSH || m->type == SIM_PUSH_ACK)
-					continue;	/* (pushes: no request's) */
+				    m->type == SIM_PUSH || m->type == SIM_PUSH_ACK ||
+				    m->type == DSM_COH_CONFIRM)
+					continue;	/* (no request waits for these) */
 				/* an answer to a token a census replaced: dropped */
 				if ((m->type == DSM_COH_DATA || m->type == DSM_COH_GRANT) &&
 				    recovered[p] && m->txn != txn[slot(m->requester)][p])
@@ -1323,14 +1328,17 @@ static void check_quiet(void)
 		 * timeout), and so does everything queued behind it; unless
 		 * it was a read that settling asked again (settle()): what
 		 * is left is a write's data (its home had served the write).
+		 * Not in a replicated region: its home waits for a forwarded
+		 * write's CONFIRM, so it knows the data died.
 		 */
 		for (int n = 0; n < N; n++)
 			stuck |= !dead[n] && node[n][p].pending && fwd_lost[n][p];
 		wedged += stuck && !page_gone[p];
+		if (copies && stuck)
+			fail("a request wedged in a replicated region");
 		/* one node lost: fewer than copies + 1 holders of its versions */
 		if (copies && committed[p] && (page_gone[p] || dir[p].orphan))
 			fail("a committed page failed");
-		wedged_committed += copies && committed[p] && stuck;
 		if (stuck || page_gone[p])
 			continue;
 		if (dir[p].busy || nqueued[p])
@@ -1422,6 +1430,7 @@ static void setup(int n, int p, const u32 *use)
 	memset(pushed, 0, sizeof(pushed));
 	memset(committed, 0, sizeof(committed));
 	copies = 0;
+	env.confirm = false;
 	lv = -1;
 	lv_phase = LV_NONE;
 	for (int i = 0; i < P; i++) {
@@ -1442,6 +1451,7 @@ static void one_run(int steps)
 	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
 	/* a replicated region: 1 or 2 copies, fewer than the nodes */
 	copies = rnd(2) ? 1 + (int)rnd(N > 2 ? 2 : 1) : 0;
+	env.confirm = copies > 0;
 	/* any node may be lost (a home too: its pages fail), and return */
 	loss_at = rnd(2) ? (int)rnd(steps) : -1;
 	back_at = loss_at >= 0 && rnd(2) ? loss_at + (int)rnd(steps - loss_at) : -1;
@@ -1649,9 +1659,9 @@ int main(int argc, char **argv)
 	       runs, argc > 2 ? argv[2] : "1");
 	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again, %ld of them behind a write; %ld pages wedged by a forward or data lost with them\n",
 	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads + unwedged, unwedged, wedged);
-	printf("# replicated runs: %ld commits returned 0, %ld EIO, %ld pushes; %ld pages made again from a replica, %ld revived at a live home (its copy or replica), %ld home's reads ended by that; %ld pages with a committed version wedged\n",
+	printf("# replicated runs: %ld commits returned 0, %ld EIO, %ld pushes; %ld pages made again from a replica, %ld revived at a live home (its copy or replica), %ld home's reads ended by that; %ld forwarded writes confirmed\n",
 	       commits, commits_failed, pushes, restores, revives, own_reads_ended,
-	       wedged_committed);
+	       confirms);
 	printf("# %ld graceful leaves: %ld requests dropped by the leaver, %ld sent again, %ld kept by a new home\n",
 	       leaves, lv_dropped, lv_resent, lv_deferred);
 	printf("# %ld grants held for their fault with a forward or invalidation kept behind them\n",
