@@ -643,7 +643,7 @@ static void dsm_census_lost_page(struct dsm_pages_ctx *ctx,
 
 		cp->settle &= ~dsm_node_bit(id);	/* its answer will not come */
 		if (!dsm_census_settle(ctx, id, lost->gone)) {
-			dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id);
+			dsm_coh_dir_forget(&ctx->env, &cp->dir, self, id, true);
 			if (writing)
 				dsm_census_unwedge(ctx, id, lost->gone);
 			dsm_pages_serve_queued(ctx);
@@ -791,7 +791,7 @@ static void dsm_census_gone_region(struct dsm_region *r, void *arg)
 			} else if (cp->home == self) {
 				cp->settle &= ~dsm_node_bit(lost->id);
 				ctx.env.revive = NULL;	/* no loss: nothing is made again */
-				dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id);
+				dsm_coh_dir_forget(&ctx.env, &cp->dir, self, lost->id, false);
 				dsm_pages_serve_queued(&ctx);
 			}
 		}

@@ -501,8 +501,12 @@ static int dsm_pages_not_home(struct dsm_pages_ctx *ctx, const struct dsm_coh_ms
 {
 	struct dsm_cpage *cp = ctx->cp;
 
-	if (m->type == DSM_COH_INV_ACK || m->type == DSM_COH_CONFIRM)
+	if (m->type == DSM_COH_INV_ACK)
 		return cp->handed ? 0 : -EPROTO;
+	if (m->type == DSM_COH_CONFIRM) {	/* late, for a home handed or lost */
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 0;
+	}
 	if (moved || cp->handed) {
 		dsm_stat_inc(DSM_STAT_REQUESTS_MOVED);
 		return 0;
@@ -589,6 +593,18 @@ static int dsm_pages_node_receive(struct dsm_pages_ctx *ctx, const struct dsm_co
 	struct dsm_cpage *cp = ctx->cp;
 	bool valid = cp->node.state != DSM_COH_INVALID;
 	int err;
+
+	/*
+	 * The home's forward of a write to its own copy, once it no longer
+	 * waits for that write's confirmation (protocol.h: its requester was
+	 * lost meanwhile, and the home kept the page): the page stays here.
+	 */
+	if (m->type == DSM_COH_FWD_WRITE && ctx->env.confirm && cp->home == dsm_self_id() &&
+	    m->from == cp->home && !(cp->dir.busy && cp->dir.cur.requester == m->requester &&
+				     cp->dir.cur.txn == m->txn)) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 0;
+	}
 
 	ctx->owned = valid && cp->node.owner;	/* (dsm_pages_send) */
 	err = dsm_coh_node_receive(&ctx->env, &cp->node, dsm_self_id(), cp->home, m);
@@ -759,10 +775,16 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 				dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
 			return 0;
 		}
+		if (m->type == DSM_COH_CONFIRM &&
+		    !(cp->dir.busy && (cp->dir.waiting & dsm_node_bit(m->from)) &&
+		      m->requester == cp->dir.cur.requester && m->txn == cp->dir.cur.txn)) {
+			/* late: the home gave the write up (a node was lost) */
+			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+			return 0;
+		}
 		if (m->type == DSM_COH_INV_ACK || m->type == DSM_COH_CONFIRM) {
 			/* an ack is for the write being served, nothing else */
-			if (!cp->dir.busy || m->requester != cp->dir.cur.requester ||
-			    (m->type == DSM_COH_CONFIRM && m->txn != cp->dir.cur.txn))
+			if (!cp->dir.busy || m->requester != cp->dir.cur.requester)
 				return -EPROTO;
 			err = dsm_coh_dir_receive(&ctx->env, &cp->dir, self, m);
 			if (err)

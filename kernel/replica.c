@@ -43,7 +43,9 @@
  *  - Loss of an owner, its home alive (census.c, dsm_census_revive, from
  *    the state machine when nobody else holds a copy): the home holds the
  *    newest pushed version; it becomes the owner with it, rather than
- *    failing the page. Loss of a home: every survivor
+ *    failing the page. A write the home forwarded waits there for its
+ *    requester's confirmation (env.confirm, protocol.h), so the home sees
+ *    a write's data die on its way too. Loss of a home: every survivor
  *    reports its replica's version next to its copy (REPORT); if no copy
  *    survived, the new home makes the holder of the newest replica the
  *    owner with it (OWN with DSM_WIRE_OWN_REPLICA). A copy made from a

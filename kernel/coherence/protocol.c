@@ -243,7 +243,8 @@ static void dsm_coh_dir_grant(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			dir->owner = r;	/* the copies left were all its */
 			dir->orphan = true;
 		} else if (dir->lost) {
-			dir->orphan = true;	/* the owner died too */
+			dir->owner = r;		/* the data died, with the owner too */
+			dir->orphan = true;
 		}
 	} else if (dir->lost) {
 		dsm_coh_send(env, home, r, DSM_COH_FAIL, &dir->cur, false, 0);
@@ -346,11 +347,12 @@ int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 }
 
 /**
- * dsm_coh_dir_forget() - a node died: stop counting on it
+ * dsm_coh_dir_forget() - a node died or left: stop counting on it
  * @env:  the caller
  * @dir:  the directory entry
  * @home: this node, the page's home
- * @node: the dead node
+ * @node: the node
+ * @died: it died; else it left, having served what it was sent
  *
  * The node leaves the copyset, and an ack expected from it counts as
  * received. A write it asked for is aborted: nothing is granted or
@@ -359,12 +361,13 @@ int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
  * every request for it), unless the home can make the page again
  * (dsm_coh_revive) and no other node holds a copy (one may wait for data
  * the dead owner never sent). A forwarded write not confirmed yet
- * (@confirm) lost its data if the node was its owner or its requester:
- * the home makes the page again or fails it. Requests of the node still
+ * (@confirm) lost its data if the node died and was its owner or its
+ * requester: the home makes the page again or fails it (one that left
+ * sent the data, or confirmed, first). Requests of the node still
  * queued by the caller are the caller's to drop.
  */
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
-			u32 home, u32 node)
+			u32 home, u32 node, bool died)
 {
 	dir->copyset &= ~dsm_coh_bit(node);
 	if (!dir->busy) {
@@ -377,9 +380,13 @@ void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 	}
 	if (dir->waiting & dsm_coh_bit(dir->cur.requester)) {
 		/* a forwarded write not confirmed: its data died (see the top) */
+		if (!died)
+			return;
 		if (node == dir->cur.requester) {
 			dir->aborted = true;
-			dir->owner = node;	/* it had, or was sent, the data */
+			/* it had, or was sent, the data; unless the home still has it */
+			if (dir->owner != home)
+				dir->owner = node;
 		} else if (node != dir->owner) {
 			return;		/* not on the write's path */
 		}

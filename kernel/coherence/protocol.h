@@ -205,6 +205,6 @@ int dsm_coh_node_receive(struct dsm_coh_env *env, struct dsm_coh_node *n,
 int dsm_coh_dir_receive(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
 			u32 home, const struct dsm_coh_msg *m);
 void dsm_coh_dir_forget(struct dsm_coh_env *env, struct dsm_coh_dir *dir,
-			u32 home, u32 node);
+			u32 home, u32 node, bool died);
 
 #endif /* _DSM_COHERENCE_PROTOCOL_H */

@@ -489,7 +489,14 @@ static int node_receive(u32 to, u32 p, const struct dsm_coh_msg *m)
 {
 	struct dsm_coh_node *x = &node[to][p];
 	bool owned = x->owner && x->state != DSM_COH_INVALID;
-	int err = dsm_coh_node_receive(&env, x, ids[to], ids[homev[to][p]], m);
+	int err;
+
+	/* the home's forward to itself of a write it no longer serves: dropped */
+	if (m->type == DSM_COH_FWD_WRITE && env.confirm && dir_at[p] == (int)to &&
+	    m->from == ids[to] && !(dir[p].busy && dir[p].cur.requester == m->requester &&
+				    dir[p].cur.txn == m->txn))
+		return 0;
+	err = dsm_coh_node_receive(&env, x, ids[to], ids[homev[to][p]], m);
 
 	if (copies && m->type == DSM_COH_INV && !err && owned)
 		give(to, slot(m->requester), p, x->value);
@@ -644,6 +651,8 @@ static void dir_feed(u32 p, const struct dsm_coh_msg *m)
 {
 	if (m->type == DSM_COH_INV_ACK || m->type == DSM_COH_CONFIRM) {
 		confirms += m->type == DSM_COH_CONFIRM;
+		if (m->type == DSM_COH_CONFIRM && m->txn != dir[p].cur.txn)
+			fail("a confirmation with another write's token");
 		if (dsm_coh_dir_receive(&env, &dir[p], home_id(p), m) < 0)
 			fail("the directory refused an ack the protocol sent");
 	} else {
@@ -948,7 +957,7 @@ static void lose(int n)
 		nqueued[p] = k;
 		writing = dir[p].busy && dir[p].owner == ids[n];
 		if (!settle(p, n))
-			dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[n]);
+			dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[n], true);
 		if (writing)
 			unwedge(p);
 		dir_drain(p);
@@ -1279,7 +1288,7 @@ static void leave_gone(void)
 			if (queued[p][i].requester != ids[lv])
 				queued[p][k++] = queued[p][i];
 		nqueued[p] = k;
-		dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[lv]);
+		dsm_coh_dir_forget(&env, &dir[p], home_id(p), ids[lv], false);
 		dir_drain(p);
 	}
 }
@@ -1586,7 +1595,7 @@ static void check_forget(const u32 *use)
 	memset(link_of(0, 2), 0, sizeof(struct link));	/* slot 2 is gone */
 	if (!dir[0].busy)
 		fail("the write did not wait for the dead reader");
-	dsm_coh_dir_forget(&env, &dir[0], home_id(0), ids[2]);
+	dsm_coh_dir_forget(&env, &dir[0], home_id(0), ids[2], true);
 	drain();
 	if (want[1][0] || node[1][0].state != DSM_COH_EXCLUSIVE || dir[0].copyset)
 		fail("forgetting a dead reader did not complete the write");
