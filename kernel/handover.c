@@ -8,8 +8,10 @@
  *    is home of are first taken exclusively, which completes every request
  *    it served, then handed, entry and data, to the home the mapping table
  *    names without it (HANDOVER); requests that reach it meanwhile wait,
- *    then are dropped, and so is every later one (see dsm_leave_phase); a
- *    round trip to every member confirms all of it was processed. A leaver
+ *    then are dropped, and so is every later one (see dsm_leave_phase);
+ *    the page versions it keeps for others go to their next holders
+ *    (replica.c); a round trip to every member confirms all of it was
+ *    processed. A leaver
  *    never passes a request on: it may be gone, with its outbox, before the
  *    message is through, or the new home may have closed the link to it.
  *    Its own faults that need a request wait until the leave is over
@@ -647,6 +649,7 @@ int dsm_pages_handover(bool force)
 	dsm_pages_walk(step, true);
 	if (stay)
 		goto out;
+	dsm_replicas_hand_over();	/* replica.c */
 	if (dsm_inject_leave_pause_ms)
 		msleep(dsm_inject_leave_pause_ms);
 	for (id = 1; id <= DSM_MAX_NODES; id++)

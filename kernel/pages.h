@@ -178,6 +178,7 @@ bool dsm_census_revive(struct dsm_coh_env *env, bool exclusive);
 
 /* replica.c: replicated regions */
 void dsm_replica_written(struct dsm_region *r, pgoff_t index);
+void dsm_replicas_hand_over(void);
 void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving);
 void dsm_replica_give(struct dsm_pages_ctx *ctx, u32 to);
 u64 dsm_replica_version(struct dsm_region *r, pgoff_t index);

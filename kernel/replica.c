@@ -40,6 +40,9 @@
  *    as a replica (dsm_replica_give): the new owner may be the version's
  *    only other holder (the home, which keeps what others push), and one
  *    loss would take both.
+ *  - A node that leaves gracefully hands the versions it keeps on to the
+ *    nodes that keep them once it is gone (dsm_replicas_hand_over, from
+ *    the handover, before the round trip that ends it).
  *  - Loss of an owner, its home alive (census.c, dsm_census_revive, from
  *    the state machine when nobody else holds a copy): the home holds the
  *    newest pushed version; it becomes the owner with it, rather than
@@ -208,10 +211,10 @@ bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive)
 	return true;
 }
 
-/* Queue the page's version @version for holder @to (page locked). */
-static void dsm_replica_send(struct dsm_pages_ctx *ctx, u32 to, u64 version)
+/* Queue version @version of @r's page @index, its data @page, for @to. */
+static void dsm_replica_queue(struct dsm_region *r, pgoff_t index, u32 to,
+			      u64 version, struct page *page)
 {
-	struct dsm_region *r = ctx->r;
 	struct dsm_wire_replica *w;
 	struct dsm_out *out;
 
@@ -221,18 +224,24 @@ static void dsm_replica_send(struct dsm_pages_ctx *ctx, u32 to, u64 version)
 	w->key = cpu_to_le64(r->key);
 	w->npages = cpu_to_le64(r->npages);
 	w->homes = cpu_to_le64(r->homes);
-	w->index = cpu_to_le64(ctx->index);
+	w->index = cpu_to_le64(index);
 	w->version = cpu_to_le64(version);
 	w->lost = cpu_to_le64(READ_ONCE(r->lost));
 	w->op = DSM_WIRE_REPLICA_PUSH;
 	w->copies = r->copies;
-	memcpy_from_page((u8 *)(w + 1), ctx->cp->page, 0, PAGE_SIZE);
+	memcpy_from_page((u8 *)(w + 1), page, 0, PAGE_SIZE);
 	mutex_lock(&dsm_replica_tx_lock);
 	dsm_out_queue_type(to, DSM_MSG_REPLICA, out);
 	dsm_replica_sent[to]++;
 	mutex_unlock(&dsm_replica_tx_lock);
-	ctx->dirty |= dsm_node_bit(to);
 	dsm_stat_inc(DSM_STAT_REPLICAS_SENT);
+}
+
+/* Queue the page's version @version for holder @to (page locked). */
+static void dsm_replica_send(struct dsm_pages_ctx *ctx, u32 to, u64 version)
+{
+	dsm_replica_queue(ctx->r, ctx->index, to, version, ctx->cp->page);
+	ctx->dirty |= dsm_node_bit(to);
 }
 
 /**
@@ -524,6 +533,51 @@ u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 	mutex_unlock(&dsm_replica_tx_lock);
 	wake_up_all(&dsm_pages_wq);
 	return 0;
+}
+
+/*
+ * This node leaves: each version of @r it keeps goes to the first
+ * copies + 1 of the others in the page's rendezvous order, the holders
+ * once it is gone (one more: the page's owner, a pusher, may be among
+ * them). A holder keeps it if newer.
+ */
+static void dsm_replica_hand_region(struct dsm_region *r, void *arg)
+{
+	u64 *dirty = arg, others, left;
+	struct dsm_replica *rp;
+	unsigned long index;
+	u32 n, id;
+
+	if (!r->cluster || !r->copies)
+		return;
+	others = READ_ONCE(r->homes) & dsm_members_live_mask() &
+		 ~dsm_node_bit(dsm_self_id());
+	mutex_lock(&dsm_replica_store_lock);	/* (versions change under it) */
+	xa_for_each(&r->replicas, index, rp) {
+		left = others;
+		for (n = 0; left && n <= r->copies; n++) {
+			id = dsm_homes_node_of(left, r->key, index);
+			left &= ~dsm_node_bit(id);
+			dsm_replica_queue(r, index, id, rp->version, rp->page);
+			*dirty |= dsm_node_bit(id);
+		}
+		dsm_stat_inc(DSM_STAT_REPLICAS_HANDED);
+		cond_resched();
+	}
+	mutex_unlock(&dsm_replica_store_lock);
+}
+
+/**
+ * dsm_replicas_hand_over() - this node leaves gracefully, its pages are
+ * handed over: the versions it keeps for others go to the nodes that keep
+ * them without it (before the round trip that ends the handover)
+ */
+void dsm_replicas_hand_over(void)
+{
+	u64 dirty = 0;
+
+	dsm_regions_for_each(dsm_replica_hand_region, &dirty);
+	dsm_out_flush_mask(dirty);
 }
 
 /**

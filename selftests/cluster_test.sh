@@ -5,7 +5,10 @@
 #   early    node 1 resets its links with its next connection closed before
 #            it is installed (the inject_early_close parameter): it
 #            reconnects instead of keeping a dead link
-#   leave    node 3 leaves: 1 and 2 drop it, epoch advances; it makes a
+#   leave    node 1 commits a page of a region with one copy, homed at
+#            node 3, which keeps its only replica; node 3 leaves: 1 and 2
+#            drop it, epoch advances, and they keep the replica it handed
+#            on; it makes a
 #            local region and rejoins through node 2 (which redirects it
 #            to the coordinator); node 1 cannot attach that key (EEXIST)
 #            until node 3 removes its local region
@@ -46,7 +49,7 @@
 #            the version node 1 kept as it gave the page away)
 . ktap.sh
 me=$DSM_NODE_ID
-plan 69
+plan 71
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -119,17 +122,24 @@ wait_until "all up again after the early close" 30 peers_up 2
 dsm_barrier early-checked
 
 # ---- leave and rejoin
+expect "node 1 commits a page homed at node 3, whose only replica node 3 keeps" 0 \
+	dsm_coherence leave-hold 0xc0de0079
+sed 's/^/# /' /tmp/ktap.out
 if [ $me = 3 ]; then
 	expect "node 3 leaves" 0 dsmctl leave
 	desc="after leaving: epoch 0, no peers"
 	check [ "$(show_field epoch)" = 0 -a -z "$(dsmctl -j peers | grep -o '"id"')" ]
 	expect "out of the cluster, it makes a local region" 0 \
 		dsm_fill fill 0xc0de00b0 4096
+	ok "(nodes 1 and 2 keep the replica it handed on)"
 	dsm_barrier left
 	expect "rejoins through node 2" 0 dsmctl join 10.0.0.2
 else
 	wait_until "node 3 dropped" 20 members_are 2
 	desc="epoch advanced past $e0"; check [ "$(show_field epoch)" -gt "$e0" ]
+	expect "node 3 handed the replica it kept on as it left" 0 \
+		dsm_coherence leave-after 0xc0de0079
+	sed 's/^/# /' /tmp/ktap.out
 	ok "(node 3 makes a local region)"
 	dsm_barrier left
 	ok "(node 3 rejoins)"

@@ -127,6 +127,10 @@
  *               node 3, then node 3 writes it (see test_give_hold)
  *   give-after KEY  (kill phase, after, nodes 1 and 2) that page is there
  *               as node 1 committed it
+ *   leave-hold KEY  (leave phase, before) node 1 commits a page homed at
+ *               node 3 (see test_leave_hold)
+ *   leave-after KEY  (leave phase, nodes 1 and 2, once node 3 left) they
+ *               keep the version node 3 kept of it
  *   save KEY    dsmctl region save under two writers makes cuts; load
  *               makes the region again; a frozen region's writes wait, and
  *               go on when the freezer closes its file or the freeze runs
@@ -2974,6 +2978,56 @@ static void test_give_after(uint64_t key)
 	    g, me, wrong);
 }
 
+/*
+ * Replicas follow a leave (leave phase): node 1 writes page L of a region
+ * with one copy, homed at node 3, and commits: the version goes to the
+ * page's home only, node 3. Node 3 then leaves gracefully: it takes L
+ * back from node 1 as it gathers its pages (node 1 keeps the version it
+ * gives, replica.c's giver's rule), and hands the versions it keeps on to
+ * the nodes that keep them without it (dsm_replicas_hand_over): the first
+ * two of nodes 1 and 2 in L's order, both. Before (on 257eb9b), node 2
+ * kept nothing: L's committed data was on node 1 alone, its owner.
+ */
+#define LH_PAGES	32
+
+static void test_leave_hold(uint64_t key)
+{
+	volatile uint64_t *p = map_copies(key, LH_PAGES * PAGE, 1);
+	int l = page_homed_at(key, 3, 0, LH_PAGES), j, err;
+	struct dsm_region r;
+
+	if (l == LH_PAGES) {
+		tap(0, "region %#llx has a page homed at node 3", (unsigned long long)key);
+		exit(1);
+	}
+	if (me == 1) {
+		for (j = 0; j < 512; j++)
+			p[l * 512 + j] = gv_word(j);
+		if (dsm_attach(key, 0, 0, &r)) {
+			tap(0, "attach again");
+			exit(1);
+		}
+		err = dsm_commit(&r);
+		tap(!err, "node 1 wrote page %d, homed at node 3, and committed it (%s)",
+		    l, strerror(-err));
+		dsm_detach(&r);
+	}
+	barrier("leave-held");
+	if (me == 3) {
+		long long n = region_replicas(key);
+
+		tap(n == 1, "node 3 keeps the page's only replica (region replicas %lld)", n);
+	}
+}
+
+static void test_leave_after(uint64_t key)
+{
+	long long n = region_replicas(key);
+
+	tap(n == 1, "node 3 handed its replica on as it left: node %d keeps it (region replicas %lld)",
+	    me, n);
+}
+
 static void test_commit_after(uint64_t key)
 {
 	volatile uint64_t *p = map_copies(key, (CM_PAGES + 1) * PAGE, 0);
@@ -3732,6 +3786,10 @@ int main(int argc, char **argv)
 		test_commit_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "give-hold") && arg)
 		test_give_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "leave-hold") && arg)
+		test_leave_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "leave-after") && arg)
+		test_leave_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "give-after") && arg)
 		test_give_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "census-after") && arg)

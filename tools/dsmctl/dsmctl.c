@@ -87,6 +87,7 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_REPLICAS_RESTORED] = "replicas_restored",
 	[DSM_STAT_CENSUS_SETTLES] = "census_settles",
 	[DSM_STAT_CENSUS_REREADS] = "census_rereads",
+	[DSM_STAT_REPLICAS_HANDED] = "replicas_handed",
 };
 
 static const char *const state_names[] = {

@@ -418,6 +418,7 @@ enum dsm_stat {
 	DSM_STAT_REPLICAS_RESTORED,	/* pages a lost node held, made again from a replica */
 	DSM_STAT_CENSUS_SETTLES,	/* entries here whose lost owner others shared: asked */
 	DSM_STAT_CENSUS_REREADS,	/* ... reads that went to the lost owner, served again */
+	DSM_STAT_REPLICAS_HANDED,	/* versions kept here, handed on as this node left */
 	__DSM_STAT_MAX,
 };
 
