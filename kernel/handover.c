@@ -398,6 +398,16 @@ bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx)
 }
 
 /**
+ * dsm_pages_self_handed() - has this node handed its pages over, leaving?
+ * (replica.c: the versions it kept went with them)
+ */
+bool dsm_pages_self_handed(void)
+{
+	/* pairs with the release in dsm_pages_handover() */
+	return smp_load_acquire(&dsm_leave_phase) == DSM_LEAVE_HANDED;
+}
+
+/**
  * dsm_pages_self_leaving() - is this node handing its pages over?
  *
  * Return: true from the start of dsm_pages_handover() until the leave is

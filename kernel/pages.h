@@ -156,6 +156,7 @@ int dsm_pages_queue(struct dsm_cpage *cp, const struct dsm_coh_msg *m);
 void dsm_pages_take_home(struct dsm_pages_ctx *ctx);
 bool dsm_pages_leaving_page(struct dsm_pages_ctx *ctx);
 bool dsm_pages_self_leaving(void);
+bool dsm_pages_self_handed(void);
 void dsm_pages_first_touch(struct dsm_region *r, struct dsm_cpage *cp,
 			   pgoff_t index);
 bool dsm_pages_behind(u64 epoch, u32 home);

@@ -124,16 +124,22 @@ static u64 dsm_replica_holders(struct dsm_region *r, pgoff_t index, u32 pusher)
 }
 
 /*
- * Keep version @version of @r's page @index, if newer than the one kept.
- * Return: 0 (kept, or a newer one is), -ENOMEM.
+ * Keep version @version of @r's page @index, if newer than the one kept;
+ * for a peer's push (@pushed), not once this node handed its versions on
+ * as it leaves (they went before: see dsm_replicas_hand_over).
+ * Return: 0 (kept, or a newer one is), -ENOMEM, -EAGAIN (handed).
  */
 static int dsm_replica_keep(struct dsm_region *r, pgoff_t index, u64 version,
-			    const void *data)
+			    const void *data, bool pushed)
 {
 	struct dsm_replica *rp;
 	int err = 0;
 
 	mutex_lock(&dsm_replica_store_lock);
+	if (pushed && dsm_pages_self_handed()) {
+		err = -EAGAIN;
+		goto out;
+	}
 	rp = xa_load(&r->replicas, index);
 	if (rp && rp->version >= version)
 		goto out;
@@ -211,25 +217,28 @@ bool dsm_replica_install(struct dsm_pages_ctx *ctx, bool exclusive)
 	return true;
 }
 
-/* Queue version @version of @r's page @index, its data @page, for @to. */
-static void dsm_replica_queue(struct dsm_region *r, pgoff_t index, u32 to,
-			      u64 version, struct page *page)
+/* A PUSH of @r's page @index: the caller fills in the version and the data. */
+static struct dsm_out *dsm_replica_out(struct dsm_region *r, pgoff_t index,
+				       struct dsm_wire_replica **wp)
 {
-	struct dsm_wire_replica *w;
-	struct dsm_out *out;
+	struct dsm_out *out = dsm_out_alloc(sizeof(**wp) + PAGE_SIZE);
+	struct dsm_wire_replica *w = (struct dsm_wire_replica *)out->payload;
 
-	out = dsm_out_alloc(sizeof(*w) + PAGE_SIZE);
-	w = (struct dsm_wire_replica *)out->payload;
 	memset(w, 0, sizeof(*w));
 	w->key = cpu_to_le64(r->key);
 	w->npages = cpu_to_le64(r->npages);
 	w->homes = cpu_to_le64(r->homes);
 	w->index = cpu_to_le64(index);
-	w->version = cpu_to_le64(version);
 	w->lost = cpu_to_le64(READ_ONCE(r->lost));
 	w->op = DSM_WIRE_REPLICA_PUSH;
 	w->copies = r->copies;
-	memcpy_from_page((u8 *)(w + 1), page, 0, PAGE_SIZE);
+	*wp = w;
+	return out;
+}
+
+/* Queue a PUSH for @to, counted as sent to it (see the top). */
+static void dsm_replica_queue(struct dsm_out *out, u32 to)
+{
 	mutex_lock(&dsm_replica_tx_lock);
 	dsm_out_queue_type(to, DSM_MSG_REPLICA, out);
 	dsm_replica_sent[to]++;
@@ -240,7 +249,12 @@ static void dsm_replica_queue(struct dsm_region *r, pgoff_t index, u32 to,
 /* Queue the page's version @version for holder @to (page locked). */
 static void dsm_replica_send(struct dsm_pages_ctx *ctx, u32 to, u64 version)
 {
-	dsm_replica_queue(ctx->r, ctx->index, to, version, ctx->cp->page);
+	struct dsm_wire_replica *w;
+	struct dsm_out *out = dsm_replica_out(ctx->r, ctx->index, &w);
+
+	w->version = cpu_to_le64(version);
+	memcpy_from_page((u8 *)(w + 1), ctx->cp->page, 0, PAGE_SIZE);
+	dsm_replica_queue(out, to);
 	ctx->dirty |= dsm_node_bit(to);
 }
 
@@ -269,7 +283,7 @@ void dsm_replica_push(struct dsm_pages_ctx *ctx, bool giving)
 	version = ++cp->node.value;
 	if (cp->home == self) {
 		data = kmap_local_page(cp->page);
-		if (dsm_replica_keep(r, ctx->index, version, data))
+		if (dsm_replica_keep(r, ctx->index, version, data, false))
 			atomic64_inc(&r->replica_failures);
 		kunmap_local(data);
 	}
@@ -298,7 +312,7 @@ void dsm_replica_give(struct dsm_pages_ctx *ctx, u32 to)
 	    !(dsm_replica_holders(r, ctx->index, dsm_self_id()) & dsm_node_bit(to)))
 		return;
 	data = kmap_local_page(ctx->cp->page);
-	if (dsm_replica_keep(r, ctx->index, ctx->cp->node.value, data))
+	if (dsm_replica_keep(r, ctx->index, ctx->cp->node.value, data, false))
 		atomic64_inc(&r->replica_failures);
 	kunmap_local(data);
 }
@@ -475,7 +489,7 @@ static u32 dsm_replica_on_push(const struct dsm_net_msg *m,
 		return DSM_REASON_PROTOCOL;
 	dsm_region_learn_lost(r, le64_to_cpu(w->lost));	/* before its pages */
 	err = dsm_replica_keep(r, le64_to_cpu(w->index), le64_to_cpu(w->version),
-			       w + 1);
+			       w + 1, true);
 	dsm_region_put(r);
 	ack.op = DSM_WIRE_REPLICA_ACK;
 	if (err)
@@ -535,36 +549,54 @@ u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 	return 0;
 }
 
+/* Hand version @rp of @r's page @index on to @to (see below). */
+static void dsm_replica_hand(struct dsm_region *r, pgoff_t index,
+			     const struct dsm_replica *rp, u32 to)
+{
+	struct dsm_wire_replica *w;
+	struct dsm_out *out = dsm_replica_out(r, index, &w);
+
+	mutex_lock(&dsm_replica_store_lock);	/* (a newer one may come) */
+	w->version = cpu_to_le64(rp->version);
+	memcpy_from_page((u8 *)(w + 1), rp->page, 0, PAGE_SIZE);
+	mutex_unlock(&dsm_replica_store_lock);
+	dsm_replica_queue(out, to);
+}
+
 /*
  * This node leaves: each version of @r it keeps goes to the first
  * copies + 1 of the others in the page's rendezvous order, the holders
  * once it is gone (one more: the page's owner, a pusher, may be among
- * them). A holder keeps it if newer.
+ * them). A holder keeps it if newer. Pushes that come after this keep
+ * nothing here (dsm_replica_keep): their commits fail, and push again.
+ * A region homed only here has no other holder: its versions go with it.
  */
 static void dsm_replica_hand_region(struct dsm_region *r, void *arg)
 {
 	u64 *dirty = arg, others, left;
 	struct dsm_replica *rp;
 	unsigned long index;
-	u32 n, id;
+	u32 n, id, queued = 0;
 
 	if (!r->cluster || !r->copies)
 		return;
 	others = READ_ONCE(r->homes) & dsm_members_live_mask() &
 		 ~dsm_node_bit(dsm_self_id());
-	mutex_lock(&dsm_replica_store_lock);	/* (versions change under it) */
+	/* (entries are freed only with the region: see dsm_replicas_free) */
 	xa_for_each(&r->replicas, index, rp) {
 		left = others;
 		for (n = 0; left && n <= r->copies; n++) {
 			id = dsm_homes_node_of(left, r->key, index);
 			left &= ~dsm_node_bit(id);
-			dsm_replica_queue(r, index, id, rp->version, rp->page);
+			dsm_replica_hand(r, index, rp, id);
 			*dirty |= dsm_node_bit(id);
+			if (!(++queued % 16))	/* (as a commit does) */
+				dsm_out_flush_mask(*dirty);
 		}
-		dsm_stat_inc(DSM_STAT_REPLICAS_HANDED);
+		if (others)
+			dsm_stat_inc(DSM_STAT_REPLICAS_HANDED);
 		cond_resched();
 	}
-	mutex_unlock(&dsm_replica_store_lock);
 }
 
 /**
@@ -576,6 +608,9 @@ void dsm_replicas_hand_over(void)
 {
 	u64 dirty = 0;
 
+	/* a push kept after this sees the leave phase HANDED: it keeps nothing */
+	mutex_lock(&dsm_replica_store_lock);
+	mutex_unlock(&dsm_replica_store_lock);
 	dsm_regions_for_each(dsm_replica_hand_region, &dirty);
 	dsm_out_flush_mask(dirty);
 }
