@@ -2930,24 +2930,39 @@ static long long region_replicas(uint64_t key)
 	return (long long)v;
 }
 
+/*
+ * The first page of region @key's @npages homed at node 3 (test_give_hold,
+ * test_leave_hold); node 1 writes it with gv_word() and commits it.
+ */
+static int gv_commit(volatile uint64_t *p, uint64_t key, int npages)
+{
+	int pg = page_homed_at(key, 3, 0, npages), j, err;
+	struct dsm_region r;
+
+	if (pg == npages) {
+		tap(0, "region %#llx has a page homed at node 3", (unsigned long long)key);
+		exit(1);
+	}
+	if (me != 1)
+		return pg;
+	for (j = 0; j < 512; j++)
+		p[pg * 512 + j] = gv_word(j);
+	if (dsm_attach(key, 0, 0, &r)) {
+		tap(0, "attach again");
+		exit(1);
+	}
+	err = dsm_commit(&r);
+	tap(!err, "node 1 wrote page %d, homed at node 3, and committed it (%s)",
+	    pg, strerror(-err));
+	dsm_detach(&r);
+	return pg;
+}
+
 static void test_give_hold(uint64_t key)
 {
 	volatile uint64_t *p = map_copies(key, GV_PAGES * PAGE, 1);
-	int g = page_homed_at(key, 3, 0, GV_PAGES), j, err;
-	struct dsm_region r;
+	int g = gv_commit(p, key, GV_PAGES);
 
-	if (me == 1) {
-		for (j = 0; j < 512; j++)
-			p[g * 512 + j] = gv_word(j);
-		if (dsm_attach(key, 0, 0, &r)) {
-			tap(0, "attach again");
-			exit(1);
-		}
-		err = dsm_commit(&r);
-		tap(g < GV_PAGES && !err, "node 1 wrote page %d, homed at node 3, and committed it (%s)",
-		    g, strerror(-err));
-		dsm_detach(&r);
-	}
 	barrier("give-committed");
 	if (me == 3) {
 		p[g * 512] = ~gv_word(0);	/* never committed */
@@ -2993,25 +3008,8 @@ static void test_give_after(uint64_t key)
 static void test_leave_hold(uint64_t key)
 {
 	volatile uint64_t *p = map_copies(key, LH_PAGES * PAGE, 1);
-	int l = page_homed_at(key, 3, 0, LH_PAGES), j, err;
-	struct dsm_region r;
 
-	if (l == LH_PAGES) {
-		tap(0, "region %#llx has a page homed at node 3", (unsigned long long)key);
-		exit(1);
-	}
-	if (me == 1) {
-		for (j = 0; j < 512; j++)
-			p[l * 512 + j] = gv_word(j);
-		if (dsm_attach(key, 0, 0, &r)) {
-			tap(0, "attach again");
-			exit(1);
-		}
-		err = dsm_commit(&r);
-		tap(!err, "node 1 wrote page %d, homed at node 3, and committed it (%s)",
-		    l, strerror(-err));
-		dsm_detach(&r);
-	}
+	gv_commit(p, key, LH_PAGES);
 	barrier("leave-held");
 	if (me == 3) {
 		long long n = region_replicas(key);
