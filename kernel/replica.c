@@ -106,21 +106,25 @@ void dsm_replica_written(struct dsm_region *r, pgoff_t index)
 		xa_set_mark(&r->pages, index, DSM_PAGE_DIRTY);
 }
 
+/* The first @n nodes of @left in page @index's rendezvous order. */
+static u64 dsm_replica_first(struct dsm_region *r, pgoff_t index, u64 left, u32 n)
+{
+	u64 first = 0;
+	u32 id;
+
+	for (; left && n; n--) {
+		id = dsm_homes_node_of(left, r->key, index);
+		left &= ~dsm_node_bit(id);
+		first |= dsm_node_bit(id);
+	}
+	return first;
+}
+
 /* The nodes that keep page @index's versions that node @pusher pushes. */
 static u64 dsm_replica_holders(struct dsm_region *r, pgoff_t index, u32 pusher)
 {
-	u64 left = READ_ONCE(r->homes) & dsm_members_live_mask(), holders = 0;
-	u32 n = 0, id;
-
-	while (left && n < r->copies) {
-		id = dsm_homes_node_of(left, r->key, index);
-		left &= ~dsm_node_bit(id);
-		if (id != pusher) {
-			holders |= dsm_node_bit(id);
-			n++;
-		}
-	}
-	return holders;
+	return dsm_replica_first(r, index, READ_ONCE(r->homes) & dsm_members_live_mask() &
+				 ~dsm_node_bit(pusher), r->copies);
 }
 
 /*
@@ -573,10 +577,10 @@ static void dsm_replica_hand(struct dsm_region *r, pgoff_t index,
  */
 static void dsm_replica_hand_region(struct dsm_region *r, void *arg)
 {
-	u64 *dirty = arg, others, left;
+	u64 *dirty = arg, others, to;
 	struct dsm_replica *rp;
 	unsigned long index;
-	u32 n, id, queued = 0;
+	u32 id, queued = 0;
 
 	if (!r->cluster || !r->copies)
 		return;
@@ -584,10 +588,10 @@ static void dsm_replica_hand_region(struct dsm_region *r, void *arg)
 		 ~dsm_node_bit(dsm_self_id());
 	/* (entries are freed only with the region: see dsm_replicas_free) */
 	xa_for_each(&r->replicas, index, rp) {
-		left = others;
-		for (n = 0; left && n <= r->copies; n++) {
-			id = dsm_homes_node_of(left, r->key, index);
-			left &= ~dsm_node_bit(id);
+		to = dsm_replica_first(r, index, others, r->copies + 1);
+		for (id = 1; id <= DSM_MAX_NODES; id++) {
+			if (!(to & dsm_node_bit(id)))
+				continue;
 			dsm_replica_hand(r, index, rp, id);
 			*dirty |= dsm_node_bit(id);
 			if (!(++queued % 16))	/* (as a commit does) */
