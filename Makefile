@@ -134,7 +134,7 @@ $(KSFT)/kselftest_harness.h:
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
 		linux-source-6.1/tools/testing/selftests/kselftest.h
 
-GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_fuzz dsm_fill dsm_barrier dsm_coherence dsm_threads dsm_sor dsm_bench \
+GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_seal_test dsm_fuzz dsm_fill dsm_barrier dsm_coherence dsm_threads dsm_sor dsm_bench \
 	dsm_rst
 UNIT_TESTS := parse_test json_test hot_test image_test coherence_sim homes_test libdsm_test
 # the 6.1 harness is not -Wextra clean
@@ -170,6 +170,11 @@ $(B)/selftests/dsm_rst: selftests/dsm_rst.c
 $(B)/selftests/dsm_rogue_test: selftests/dsm_rogue_test.c selftests/rogue.h tools/dsmctl/nl.c kernel/net/wire.h kernel/coherence/homes.c kernel/coherence/homes.h $(KSFT)/kselftest_harness.h $(CTL_HDR)
 	@mkdir -p $(@D)
 	$(TEST_CC) -include selftests/unit/kernel_types.h -o $@ $< tools/dsmctl/nl.c kernel/coherence/homes.c $(NL_LIBS)
+
+# A keyed client sealing its own messages (cluster_test.sh, keyed phase).
+$(B)/selftests/dsm_seal_test: selftests/dsm_seal_test.c selftests/rogue.h tools/dsmctl/nl.c kernel/net/wire.h $(KSFT)/kselftest_harness.h $(CTL_HDR)
+	@mkdir -p $(@D)
+	$(TEST_CC) -o $@ $< tools/dsmctl/nl.c $(NL_LIBS)
 
 # A rogue member sending random messages (run_cluster.sh).
 $(B)/selftests/dsm_fuzz: selftests/dsm_fuzz.c selftests/rogue.h tools/dsmctl/nl.c kernel/net/wire.h $(CTL_HDR)

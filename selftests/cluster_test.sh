@@ -15,7 +15,10 @@
 #   lossy    10% loss and 20 ms jitter on node 2's link: it rejoins and the
 #            cluster stays up
 #   keyed    all nodes take a cluster key and re-form; a wrong key and a
-#            missing key are refused with a reason and counted
+#            missing key are refused with a reason and counted; from here
+#            on every link is sealed: a client with the key seals its own
+#            messages and node 1 answers sealed, and closes and counts a
+#            changed, a replayed and a clear message (dsm_seal_test)
 #   rmmod    node 3 unloads the module while connected: the others see it
 #            leave, and every connection it created was destroyed; it comes
 #            back
@@ -49,7 +52,7 @@
 #            the version node 1 kept as it gave the page away)
 . ktap.sh
 me=$DSM_NODE_ID
-plan 71
+plan 72
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -246,8 +249,12 @@ dsm_barrier keyed
 if [ $me = 1 ]; then
 	desc="node 1 counted the failed proof"
 	check [ "$(stat_of auth_failed)" -ge 1 ]
+	expect "sealed links from outside: answers open, forged and replayed messages are closed and counted" \
+		0 dsm_seal_test $KEY_A
+	grep -E '^ *(not )?ok ' /tmp/ktap.out | sed 's/^/# /'
 else
 	ok "(auth_failed counted on node 1)"
+	ok "(dsm_seal_test on node 1)"
 fi
 
 # ---- rmmod while connected

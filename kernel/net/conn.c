@@ -165,6 +165,8 @@ static void dsm_conn_release(struct kref *ref)
 	pr_debug("conn %p destroyed\n", conn);
 	sock_release(conn->sock);
 	kvfree(conn->rx_stage);
+	dsm_seal_free(conn->tx_seal);
+	dsm_seal_free(conn->rx_seal);
 	kfree(conn->rx_buf);
 	kfree(conn);
 }
@@ -308,14 +310,14 @@ static int dsm_conn_xmit(struct dsm_conn *conn, u8 type, u64 req_id, u64 seq,
 		.req_id = cpu_to_le64(req_id),
 		.seq = cpu_to_le64(seq),
 	};
-	struct kvec iov[2] = {
+	struct kvec iov[3] = {
 		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = (void *)payload, .iov_len = len },
 	};
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
 	size_t total = sizeof(hdr) + len;
 	bool link = dsm_conn_is_link(conn);
-	int ret;
+	int ret, n = len ? 2 : 1;
 
 	if (test_bit(DSM_CONN_DEAD, &conn->dead))
 		return -ENOTCONN;
@@ -325,7 +327,17 @@ static int dsm_conn_xmit(struct dsm_conn *conn, u8 type, u64 req_id, u64 seq,
 		hdr.ack = cpu_to_le64(READ_ONCE(conn->peer->rx_seq));
 		WRITE_ONCE(conn->peer->rx_unacked, 0);
 	}
-	ret = kernel_sendmsg(conn->sock, &msg, iov, len ? 2 : 1, total);
+	if (conn->tx_seal) {
+		ret = dsm_seal_message(conn->tx_seal, &hdr, payload, len, iov);
+		if (ret) {
+			mutex_unlock(&conn->tx_lock);
+			dsm_conn_close(conn, DSM_REASON_CLOSED);
+			return ret;
+		}
+		n = 3;
+		total += DSM_SEAL_TAG;
+	}
+	ret = kernel_sendmsg(conn->sock, &msg, iov, n, total);
 	mutex_unlock(&conn->tx_lock);
 	if (ret != total) {
 		dsm_conn_close(conn, DSM_REASON_CLOSED);
@@ -649,6 +661,33 @@ static void dsm_conn_bad(struct dsm_conn *conn, int err)
 				   DSM_REASON_PROTOCOL);
 }
 
+/**
+ * dsm_conn_seal() - seal what follows on a connection (after a keyed
+ * handshake, from its receive work)
+ * @conn: the connection
+ * @tx:   the seal for what this side sends from now on
+ * @rx:   the seal for what it receives after the message being handled
+ */
+void dsm_conn_seal(struct dsm_conn *conn, struct dsm_seal *tx,
+		   struct dsm_seal *rx)
+{
+	conn->rx_seal = rx;
+	mutex_lock(&conn->tx_lock);
+	conn->tx_seal = tx;
+	mutex_unlock(&conn->tx_lock);
+}
+
+/* A sealed message did not open: changed, replayed, or not sealed at all. */
+static void dsm_conn_forged(struct dsm_conn *conn)
+{
+	dsm_stat_inc(DSM_STAT_SEAL_FAILED);
+	if (conn->peer)
+		atomic64_inc(&conn->peer->errors);
+	pr_warn_ratelimited("a message from node %u did not open (forged or replayed): closing the connection\n",
+			    le32_to_cpu(conn->rx_hdr.src));
+	dsm_conn_close(conn, DSM_REASON_FORGED);
+}
+
 /*
  * A sequenced message on a peer link: deliver it if it is the next one
  * from the peer, on the peer's current link; drop a duplicate (resent
@@ -752,7 +791,21 @@ static int dsm_conn_rx_one(struct dsm_conn *conn)
 		if (conn->rx_got < hlen + len)
 			return 1;
 	}
+	if (conn->rx_seal && conn->rx_got < hlen + len + DSM_SEAL_TAG) {
+		n = dsm_conn_recv(conn, conn->rx_tag + conn->rx_got - hlen - len,
+				  hlen + len + DSM_SEAL_TAG - conn->rx_got);
+		if (n <= 0)
+			return n;
+		conn->rx_got += n;
+		if (conn->rx_got < hlen + len + DSM_SEAL_TAG)
+			return 1;
+	}
 	conn->rx_got = 0;
+	if (conn->rx_seal && dsm_seal_open(conn->rx_seal, &conn->rx_hdr,
+					   conn->rx_buf, len, conn->rx_tag)) {
+		dsm_conn_forged(conn);
+		return -EBADMSG;
+	}
 	dsm_conn_dispatch(conn);
 	return test_bit(DSM_CONN_DEAD, &conn->dead) ? -ECONNRESET : 1;
 }

@@ -34,6 +34,12 @@
  * acceptor id | nonce_i | nonce_a), role 'I' or 'A'. Each side proves it
  * holds the key over both fresh nonces, so a recorded proof cannot be
  * replayed; the proofs are compared in constant time.
+ *
+ * The same fields with role 'i' (what the initiator sends) or 'a' (what
+ * the acceptor sends), and a final byte 1, give the connection's two
+ * session keys: HKDF-Expand (RFC 5869) with the cluster key as the
+ * pseudorandom key. Everything after the proofs is sealed with them
+ * (seal.c).
  */
 #include <crypto/hash.h>
 #include <crypto/algapi.h>
@@ -65,6 +71,7 @@ static const char *const dsm_reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_INCARNATION] = "restarted, or forgot the other side",
 	[DSM_REASON_ADDRESS] = "not from the member's address",
 	[DSM_REASON_DECLARED] = "declared lost by another member",
+	[DSM_REASON_FORGED] = "a sealed message did not open (forged or replayed)",
 };
 
 /**
@@ -90,6 +97,9 @@ int dsm_hs_set_key(const u8 *key)
 	int err;
 
 	if (key) {
+		err = dsm_seal_available();
+		if (err)
+			return err;
 		tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
 		if (IS_ERR(tfm))
 			return PTR_ERR(tfm);
@@ -117,8 +127,8 @@ bool dsm_hs_keyed(void)
 	return READ_ONCE(dsm_hmac);
 }
 
-static int dsm_hs_mac(const struct dsm_conn *conn, bool initiator_role,
-		      u8 *mac)
+/* HMAC-SHA256 with the cluster key over the handshake (see the top) */
+static int dsm_hs_prf(const struct dsm_conn *conn, u8 role, u8 *out)
 {
 	u32 self = dsm_self_id();
 	struct {
@@ -127,13 +137,16 @@ static int dsm_hs_mac(const struct dsm_conn *conn, bool initiator_role,
 		__le64 cluster;
 		__le32 initiator, acceptor;
 		u8 nonce_i[DSM_NONCE_LEN], nonce_a[DSM_NONCE_LEN];
+		u8 expand;	/* session keys only */
 	} __packed msg = {
 		.tag = "dsm1",
-		.role = initiator_role ? 'I' : 'A',
+		.role = role,
+		.expand = 1,
 		.cluster = cpu_to_le64(dsm_cluster_id()),
 		.initiator = cpu_to_le32(conn->initiator ? self : conn->remote_id),
 		.acceptor = cpu_to_le32(conn->initiator ? conn->remote_id : self),
 	};
+	size_t len = role == 'I' || role == 'A' ? sizeof(msg) - 1 : sizeof(msg);
 	int err = -ENOKEY;
 
 	memcpy(msg.nonce_i, conn->initiator ? conn->nonce : conn->peer_nonce,
@@ -145,7 +158,7 @@ static int dsm_hs_mac(const struct dsm_conn *conn, bool initiator_role,
 		SHASH_DESC_ON_STACK(desc, dsm_hmac);
 
 		desc->tfm = dsm_hmac;
-		err = crypto_shash_digest(desc, (u8 *)&msg, sizeof(msg), mac);
+		err = crypto_shash_digest(desc, (u8 *)&msg, len, out);
 		shash_desc_zero(desc);
 	}
 	mutex_unlock(&dsm_hmac_lock);
@@ -173,6 +186,38 @@ static int dsm_hs_send_hello(struct dsm_conn *conn)
 		spin_unlock_bh(&conn->peer->txq_lock);
 	}
 	return dsm_conn_send(conn, DSM_MSG_HELLO, 0, &h, sizeof(h));
+}
+
+/* The key proof this side sends: in its own role. */
+static int dsm_hs_mac(const struct dsm_conn *conn, bool initiator_role,
+		      u8 *mac)
+{
+	return dsm_hs_prf(conn, initiator_role ? 'I' : 'A', mac);
+}
+
+/* The connection's seals, from its session keys; 0 or a negative errno. */
+static int dsm_hs_seals(struct dsm_conn *conn, struct dsm_seal **tx,
+			struct dsm_seal **rx)
+{
+	u8 k_i[DSM_KEY_LEN], k_a[DSM_KEY_LEN];
+	int err = dsm_hs_prf(conn, 'i', k_i) ?: dsm_hs_prf(conn, 'a', k_a);
+
+	*tx = *rx = NULL;
+	if (!err) {
+		*tx = dsm_seal_new(conn->initiator ? k_i : k_a, true);
+		*rx = dsm_seal_new(conn->initiator ? k_a : k_i, false);
+		err = PTR_ERR_OR_ZERO(*tx) ?: PTR_ERR_OR_ZERO(*rx);
+	}
+	memzero_explicit(k_i, sizeof(k_i));
+	memzero_explicit(k_a, sizeof(k_a));
+	if (err) {
+		if (!IS_ERR(*tx))
+			dsm_seal_free(*tx);
+		if (!IS_ERR(*rx))
+			dsm_seal_free(*rx);
+		*tx = *rx = NULL;
+	}
+	return err;
 }
 
 static int dsm_hs_send_auth(struct dsm_conn *conn)
@@ -360,7 +405,9 @@ static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
 static u32 dsm_hs_on_auth(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 			  const struct dsm_wire_auth *a)
 {
+	struct dsm_seal *tx, *rx;
 	u8 want[DSM_MAC_LEN];
+	int err;
 
 	if (conn->hs != DSM_HS_AUTH)
 		return DSM_REASON_PROTOCOL;
@@ -371,8 +418,19 @@ static u32 dsm_hs_on_auth(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 		return dsm_hs_refuse(conn, conn->remote_id, DSM_REASON_AUTH);
 	}
 	memzero_explicit(want, sizeof(want));
-	if (!conn->initiator && dsm_hs_send_auth(conn))
+	err = dsm_hs_seals(conn, &tx, &rx);
+	if (err) {
+		pr_warn_ratelimited("cannot seal the connection with node %u (%d)\n",
+				    conn->remote_id, err);
 		return DSM_REASON_CLOSED;
+	}
+	/* the acceptor's proof goes clear; what follows it, sealed */
+	if (!conn->initiator && dsm_hs_send_auth(conn)) {
+		dsm_seal_free(tx);
+		dsm_seal_free(rx);
+		return DSM_REASON_CLOSED;
+	}
+	dsm_conn_seal(conn, tx, rx);
 	return dsm_hs_established(conn);
 }
 

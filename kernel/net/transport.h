@@ -180,7 +180,10 @@ struct dsm_call {
  *               pending connection still in its handshake makes room for it
  * @rx_work:     reads and dispatches messages
  * @tx_lock:     serialises senders
- * @rx_hdr, @rx_got, @rx_buf: the message being received
+ * @rx_hdr, @rx_got, @rx_buf, @rx_tag: the message being received (its tag
+ *               only on a sealed connection)
+ * @tx_seal, @rx_seal: the two directions' seals after a keyed handshake
+ *               (seal.c); NULL before it, and without a key
  * @rx_stage, @rx_stage_pos, @rx_stage_end: bytes read from the socket and
  *               not yet taken (one read takes many small messages)
  * @calls_lock, @calls: requests waiting for replies
@@ -213,6 +216,8 @@ struct dsm_conn {
 	struct dsm_wire_hdr rx_hdr;
 	size_t rx_got;
 	u8 *rx_buf;
+	u8 rx_tag[DSM_SEAL_TAG];
+	struct dsm_seal *tx_seal, *rx_seal;
 	u8 *rx_stage;
 	u32 rx_stage_pos, rx_stage_end;
 	spinlock_t calls_lock;	/* protects calls */
@@ -245,6 +250,8 @@ void dsm_calls_fail(struct list_head *calls, spinlock_t *lock);
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len);
 bool dsm_conn_has_room(struct dsm_conn *conn, size_t bytes);
+void dsm_conn_seal(struct dsm_conn *conn, struct dsm_seal *tx,
+		   struct dsm_seal *rx);
 int dsm_conn_send_seq(struct dsm_conn *conn, const struct dsm_out *out,
 		      bool more);
 int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
@@ -253,6 +260,16 @@ int dsm_conn_call(struct dsm_conn *conn, u8 type, const void *payload,
 int dsm_conn_connect(__be32 addr, u16 port, struct socket **out);
 u64 dsm_conn_next_req_id(void);
 void dsm_conn_pending_expire(bool all);
+
+/* seal.c */
+struct dsm_seal;
+int dsm_seal_available(void);
+struct dsm_seal *dsm_seal_new(const u8 *key, bool sending);
+void dsm_seal_free(struct dsm_seal *s);
+int dsm_seal_message(struct dsm_seal *s, const struct dsm_wire_hdr *hdr,
+		     const void *payload, size_t len, struct kvec iov[3]);
+int dsm_seal_open(struct dsm_seal *s, struct dsm_wire_hdr *hdr, void *payload,
+		  size_t len, u8 *tag);
 
 /* handshake.c */
 int dsm_hs_start(struct dsm_conn *conn, u32 to_node, bool join);

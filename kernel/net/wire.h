@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	13
+#define DSM_WIRE_VERSION	14
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -88,6 +88,7 @@ enum dsm_msg_type {
 
 #define DSM_NONCE_LEN	32
 #define DSM_MAC_LEN	32	/* HMAC-SHA256 */
+#define DSM_SEAL_TAG	16	/* after a sealed message's payload (seal.c) */
 
 /* HELLO flags */
 #define DSM_HELLO_KEYED	0x1	/* sender holds a cluster key */

@@ -140,10 +140,12 @@ build_initramfs() {
 		[ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
 	done
 	: > "$r/lib/modules/load-order"
-	# inet_diag, tcp_diag: dsm_rst aborts connections through sock_diag
+	# inet_diag, tcp_diag: dsm_rst aborts connections through sock_diag;
+	# gcm and its parts seal keyed links; af_alg and algif_*: dsm_seal_test
 	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 		 virtio_pci failover net_failover virtio_net virtio_console \
-		 sch_netem inet_diag tcp_diag; do
+		 sch_netem inet_diag tcp_diag crypto_null ctr gf128mul \
+		 ghash-generic gcm af_alg algif_hash algif_aead; do
 		[ -n "$MODDIR" ] || break	# debug kernel: all built in
 		f=$(find "$MODDIR/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
 		[ -n "$f" ] || continue	# built in

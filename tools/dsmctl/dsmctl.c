@@ -88,6 +88,7 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_CENSUS_SETTLES] = "census_settles",
 	[DSM_STAT_CENSUS_REREADS] = "census_rereads",
 	[DSM_STAT_REPLICAS_HANDED] = "replicas_handed",
+	[DSM_STAT_SEAL_FAILED] = "seal_failed",
 };
 
 static const char *const state_names[] = {
@@ -118,6 +119,7 @@ static const char *const reason_names[__DSM_REASON_MAX] = {
 	[DSM_REASON_INCARNATION] = "restarted or forgotten",
 	[DSM_REASON_ADDRESS] = "wrong address",
 	[DSM_REASON_DECLARED] = "declared lost",
+	[DSM_REASON_FORGED] = "forged or replayed message",
 };
 
 static const char *const event_names[] = {

@@ -419,6 +419,7 @@ enum dsm_stat {
 	DSM_STAT_CENSUS_SETTLES,	/* entries here whose lost owner others shared: asked */
 	DSM_STAT_CENSUS_REREADS,	/* ... reads that went to the lost owner, served again */
 	DSM_STAT_REPLICAS_HANDED,	/* versions kept here, handed on as this node left */
+	DSM_STAT_SEAL_FAILED,		/* sealed messages that did not open: links closed */
 	__DSM_STAT_MAX,
 };
 
@@ -519,6 +520,7 @@ enum dsm_reason {
 	DSM_REASON_INCARNATION,	/* one side restarted or forgot the other */
 	DSM_REASON_ADDRESS,	/* a member's link not from its recorded address */
 	DSM_REASON_DECLARED,	/* another member declared it lost */
+	DSM_REASON_FORGED,	/* a sealed message did not open */
 	__DSM_REASON_MAX,
 };
 
