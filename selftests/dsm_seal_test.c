@@ -4,12 +4,13 @@
  * the keyed join handshake with this node's port, derives the session keys
  * as protocol.md says, and seals its messages itself (AES-256-GCM and
  * HMAC-SHA256 through the kernel's AF_ALG sockets, not through dsm):
- *  - a sealed JOIN gets a sealed answer that opens with the acceptor's key
- *    (the join is refused, EINVAL: it claims no address; nothing changes);
+ *  - two sealed JOINs get sealed answers that open with the acceptor's key,
+ *    numbered 0 and 1 (the join is refused, EINVAL: it claims no address;
+ *    nothing changes);
  *  - a sealed message with one header byte changed, a sealed message
- *    replayed from an earlier connection, and a clear message after the
- *    proofs do not open: the node closes the connection and counts each
- *    in seal_failed.
+ *    replayed within its connection or from an earlier one, and a clear
+ *    message after the proofs do not open: the node closes the connection
+ *    and counts each in seal_failed.
  * Runs on a member of a keyed cluster: dsm_seal_test KEYFILE (the key as
  * 64 hex digits, as dsmctl takes it).
  */
@@ -104,31 +105,40 @@ static ssize_t gcm(const uint8_t *key, uint64_t count, bool seal,
 /* A keyed join connection, its proofs checked, and its session keys. */
 struct sealed {
 	int fd;
+	struct dsm_wire_hello hello_i, hello_a;	/* as sent, as received */
+	uint64_t epoch_a;			/* in the node's HELLO header */
 	uint8_t k_tx[DSM_KEY_LEN], k_rx[DSM_KEY_LEN];
 	uint64_t tx, rx;	/* the next message numbers */
 };
 
-/* HMAC(key, "dsm1" | role | cluster | initiator | acceptor | nonces [| 1]) */
-static int prf(char role, const uint8_t *nonce_i, const uint8_t *nonce_a,
+/*
+ * HMAC(key, "dsm1" | role | cluster | initiator | acceptor | HELLO_i |
+ * epoch_i | HELLO_a | epoch_a | (proofs) AUTH's epoch | (keys) 1); this
+ * client's headers carry epoch 0.
+ */
+static int prf(const struct sealed *s, char role, uint64_t auth_epoch,
 	       uint8_t *out)
 {
+	bool proof = role == 'I' || role == 'A';
 	struct {
 		char tag[4];
 		uint8_t role;
 		uint64_t cluster;
 		uint32_t initiator, acceptor;
-		uint8_t nonce_i[DSM_NONCE_LEN], nonce_a[DSM_NONCE_LEN];
-		uint8_t expand;
+		struct dsm_wire_hello hello_i;
+		uint64_t epoch_i;
+		struct dsm_wire_hello hello_a;
+		uint64_t epoch_a;
+		uint64_t last;
 	} __packed m = {
 		.tag = "dsm1", .role = role, .cluster = htole64(CLUSTER_ID),
 		.initiator = htole32(ROGUE_ID), .acceptor = htole32(self_id()),
-		.expand = 1,
+		.hello_i = s->hello_i, .hello_a = s->hello_a,
+		.epoch_a = htole64(s->epoch_a),
+		.last = htole64(proof ? auth_epoch : 1),	/* keys: its first byte */
 	};
 
-	memcpy(m.nonce_i, nonce_i, DSM_NONCE_LEN);
-	memcpy(m.nonce_a, nonce_a, DSM_NONCE_LEN);
-	return hmac(cluster_key, &m, sizeof(m) - (role == 'I' || role == 'A'),
-		    out);
+	return hmac(cluster_key, &m, sizeof(m) - (proof ? 0 : 7), out);
 }
 
 static int sealed_open(struct sealed *s)
@@ -145,29 +155,31 @@ static int sealed_open(struct sealed *s)
 		struct dsm_wire_hdr h;
 		struct dsm_wire_auth a;
 	} __packed proof;
-	uint8_t nonce_i[DSM_NONCE_LEN], want[DSM_MAC_LEN];
+	uint8_t want[DSM_MAC_LEN];
 
 	s->tx = s->rx = 0;
 	s->fd = rogue_connect();
-	if (s->fd < 0 || getrandom(nonce_i, sizeof(nonce_i), 0) != sizeof(nonce_i))
+	if (s->fd < 0 ||
+	    getrandom(hello.nonce, sizeof(hello.nonce), 0) != sizeof(hello.nonce))
 		return -1;
-	memcpy(hello.nonce, nonce_i, sizeof(nonce_i));
 	hello.addr = 0;		/* so the JOIN is refused: EINVAL */
 	h.dst = 0;
+	s->hello_i = hello;
 	if (send_msg(s->fd, h, &hello, sizeof(hello)) ||
 	    read_full(s->fd, &back, sizeof(back), 10) ||
 	    back.h.type != DSM_MSG_HELLO)
 		return -1;
+	s->hello_a = back.hello;
+	s->epoch_a = le64toh(back.h.epoch);
 	h = hdr_of(DSM_MSG_AUTH, sizeof(proof.a), ROGUE_ID);
-	if (prf('I', nonce_i, back.hello.nonce, proof.a.mac) ||
+	if (prf(s, 'I', 0, proof.a.mac) ||
 	    send_msg(s->fd, h, &proof.a, sizeof(proof.a)) ||
 	    read_full(s->fd, &proof, sizeof(proof), 10) ||
 	    proof.h.type != DSM_MSG_AUTH ||
-	    prf('A', nonce_i, back.hello.nonce, want) ||
+	    prf(s, 'A', le64toh(proof.h.epoch), want) ||
 	    memcmp(want, proof.a.mac, sizeof(want)))
 		return -1;
-	return prf('i', nonce_i, back.hello.nonce, s->k_tx) ||
-	       prf('a', nonce_i, back.hello.nonce, s->k_rx) ? -1 : 0;
+	return prf(s, 'i', 0, s->k_tx) || prf(s, 'a', 0, s->k_rx) ? -1 : 0;
 }
 
 /* A sealed JOIN (no payload) in @out: header and tag. */
@@ -189,31 +201,56 @@ static int closed_and_counted(struct sealed *s, const void *data, size_t len)
 	return closed && node_stat(DSM_STAT_SEAL_FAILED) == before + 1;
 }
 
-TEST(sealed_join_is_answered_sealed)
+/*
+ * Read the node's next message and open it as its next one; return the
+ * status of the REPLY it must be, or 1 if it is not one or does not open.
+ */
+static int sealed_reply(struct sealed *s)
 {
-	uint8_t join[sizeof(struct dsm_wire_hdr) + SEAL_TAG];
 	struct {
 		struct dsm_wire_hdr h;
 		uint8_t rest[DSM_WIRE_MAX_PAYLOAD + SEAL_TAG];
 	} __packed in, out;
 	struct dsm_wire_reply *r = (void *)out.rest;
-	struct sealed s;
 	size_t len;
+
+	if (read_full(s->fd, &in.h, sizeof(in.h), 10) || in.h.type != DSM_MSG_REPLY)
+		return 1;
+	len = le32toh(in.h.len);
+	if (len < sizeof(*r) || len > DSM_WIRE_MAX_PAYLOAD ||
+	    read_full(s->fd, in.rest, len + SEAL_TAG, 10) ||
+	    gcm(s->k_rx, s->rx++, false, &in, sizeof(in.h) + len + SEAL_TAG, &out) !=
+	    (ssize_t)(sizeof(in.h) + len))
+		return 1;
+	return (int32_t)le32toh(r->status);
+}
+
+TEST(sealed_joins_are_answered_sealed)
+{
+	uint8_t join[sizeof(struct dsm_wire_hdr) + SEAL_TAG];
+	struct sealed s;
+
+	ASSERT_EQ(0, sealed_open(&s));
+	/* two, so that each side's second message is numbered 1 */
+	ASSERT_EQ(0, sealed_join(&s, join));
+	ASSERT_EQ(0, send_all(s.fd, join, sizeof(join)));
+	EXPECT_EQ(-EINVAL, sealed_reply(&s));
+	ASSERT_EQ(0, sealed_join(&s, join));
+	ASSERT_EQ(0, send_all(s.fd, join, sizeof(join)));
+	EXPECT_EQ(-EINVAL, sealed_reply(&s));
+	close(s.fd);
+}
+
+TEST(replay_within_a_connection_does_not_open)
+{
+	uint8_t join[sizeof(struct dsm_wire_hdr) + SEAL_TAG];
+	struct sealed s;
 
 	ASSERT_EQ(0, sealed_open(&s));
 	ASSERT_EQ(0, sealed_join(&s, join));
 	ASSERT_EQ(0, send_all(s.fd, join, sizeof(join)));
-	ASSERT_EQ(0, read_full(s.fd, &in.h, sizeof(in.h), 10));
-	EXPECT_EQ(DSM_MSG_REPLY, in.h.type);
-	len = le32toh(in.h.len);
-	ASSERT_LE(sizeof(*r), len);
-	ASSERT_GE(DSM_WIRE_MAX_PAYLOAD, len);
-	ASSERT_EQ(0, read_full(s.fd, in.rest, len + SEAL_TAG, 10));
-	/* it opens with the acceptor's key, as its first message */
-	ASSERT_EQ(sizeof(in.h) + len,
-		  gcm(s.k_rx, s.rx++, false, &in, sizeof(in.h) + len + SEAL_TAG, &out));
-	EXPECT_EQ(-EINVAL, (int32_t)le32toh(r->status));
-	close(s.fd);
+	EXPECT_EQ(-EINVAL, sealed_reply(&s));
+	EXPECT_TRUE(closed_and_counted(&s, join, sizeof(join)));
 }
 
 TEST(changed_header_does_not_open)

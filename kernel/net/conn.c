@@ -369,6 +369,23 @@ int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 }
 
 /**
+ * dsm_conn_send_at() - dsm_conn_send() of a handshake message whose header
+ * carries @epoch (the handshake proves it)
+ * @conn:    the connection
+ * @type:    DSM_MSG_*
+ * @epoch:   for the header
+ * @payload: @len bytes
+ * @len:     payload length
+ *
+ * Return: 0, or a negative errno after which the connection is closed.
+ */
+int dsm_conn_send_at(struct dsm_conn *conn, u8 type, u64 epoch,
+		     const void *payload, size_t len)
+{
+	return dsm_conn_xmit(conn, type, 0, 0, epoch, payload, len, false);
+}
+
+/**
  * dsm_conn_send_seq() - write a queued message on a peer link (outbox.c)
  * @conn: the link
  * @out:  the message, with its sequence number and epoch
@@ -741,7 +758,8 @@ static void dsm_conn_dispatch(struct dsm_conn *conn)
 
 	if (link) {
 		dsm_peer_received(conn->peer, hdr,
-				  sizeof(*hdr) + le32_to_cpu(hdr->len));
+				  sizeof(*hdr) + le32_to_cpu(hdr->len) +
+				  (conn->rx_seal ? DSM_SEAL_TAG : 0));
 		/* (a closed link's acks may refer to a forgotten state) */
 		if (!dsm_conn_dead(conn) &&
 		    dsm_out_acked(conn->peer, le64_to_cpu(hdr->ack))) {

@@ -31,15 +31,21 @@
  * cluster), so a stranger cannot make a node forget a member.
  *
  * mac = HMAC-SHA256(key, "dsm1" | role | cluster id | initiator id |
- * acceptor id | nonce_i | nonce_a), role 'I' or 'A'. Each side proves it
- * holds the key over both fresh nonces, so a recorded proof cannot be
- * replayed; the proofs are compared in constant time.
+ * acceptor id | HELLO_i | epoch_i | HELLO_a | epoch_a | auth epoch), role
+ * 'I' or 'A': both HELLO payloads as sent, with the epochs of their
+ * headers, and the epoch in the header of the AUTH that carries the proof.
+ * Each side proves it holds the key over both fresh nonces (in the
+ * HELLOs), so a recorded proof cannot be replayed, and over everything the
+ * handshake tells (incarnations, what was received, addresses, epochs), so
+ * nothing of it can be changed on the way; the proofs are compared in
+ * constant time.
  *
- * The same fields with role 'i' (what the initiator sends) or 'a' (what
- * the acceptor sends), and a final byte 1, give the connection's two
- * session keys: HKDF-Expand (RFC 5869) with the cluster key as the
+ * The same fields up to epoch_a with role 'i' (what the initiator sends) or
+ * 'a' (what the acceptor sends), and a final byte 1, give the connection's
+ * two session keys: HKDF-Expand (RFC 5869) with the cluster key as the
  * pseudorandom key. Everything after the proofs is sealed with them
- * (seal.c).
+ * (seal.c); an initiator that refuses the acceptor's proof does not say
+ * so (the acceptor already seals).
  */
 #include <crypto/hash.h>
 #include <crypto/algapi.h>
@@ -127,32 +133,48 @@ bool dsm_hs_keyed(void)
 	return READ_ONCE(dsm_hmac);
 }
 
-/* HMAC-SHA256 with the cluster key over the handshake (see the top) */
-static int dsm_hs_prf(const struct dsm_conn *conn, u8 role, u8 *out)
+/*
+ * HMAC-SHA256 with the cluster key over the handshake (see the top): a
+ * proof (@role 'I' or 'A', over the epoch in its AUTH's header, @epoch) or
+ * a session key (@role 'i' or 'a').
+ */
+static int dsm_hs_prf(const struct dsm_conn *conn, u8 role, u64 epoch, u8 *out)
 {
+	bool proof = role == 'I' || role == 'A';
 	u32 self = dsm_self_id();
 	struct {
 		char tag[4];
 		u8 role;
 		__le64 cluster;
 		__le32 initiator, acceptor;
-		u8 nonce_i[DSM_NONCE_LEN], nonce_a[DSM_NONCE_LEN];
-		u8 expand;	/* session keys only */
+		struct dsm_wire_hello hello_i;
+		__le64 epoch_i;
+		struct dsm_wire_hello hello_a;
+		__le64 epoch_a;
+		union {
+			__le64 auth_epoch;	/* proofs */
+			u8 expand;		/* session keys: 1 */
+		};
 	} __packed msg = {
 		.tag = "dsm1",
 		.role = role,
-		.expand = 1,
 		.cluster = cpu_to_le64(dsm_cluster_id()),
 		.initiator = cpu_to_le32(conn->initiator ? self : conn->remote_id),
 		.acceptor = cpu_to_le32(conn->initiator ? conn->remote_id : self),
+		.hello_i = conn->initiator ? conn->hello_out : conn->hello_in,
+		.epoch_i = cpu_to_le64(conn->initiator ? conn->hello_out_epoch :
+							 conn->hello_in_epoch),
+		.hello_a = conn->initiator ? conn->hello_in : conn->hello_out,
+		.epoch_a = cpu_to_le64(conn->initiator ? conn->hello_in_epoch :
+							 conn->hello_out_epoch),
 	};
-	size_t len = role == 'I' || role == 'A' ? sizeof(msg) - 1 : sizeof(msg);
+	size_t len = proof ? sizeof(msg) : offsetof(typeof(msg), expand) + 1;
 	int err = -ENOKEY;
 
-	memcpy(msg.nonce_i, conn->initiator ? conn->nonce : conn->peer_nonce,
-	       DSM_NONCE_LEN);
-	memcpy(msg.nonce_a, conn->initiator ? conn->peer_nonce : conn->nonce,
-	       DSM_NONCE_LEN);
+	if (proof)
+		msg.auth_epoch = cpu_to_le64(epoch);
+	else
+		msg.expand = 1;
 	mutex_lock(&dsm_hmac_lock);
 	if (dsm_hmac) {
 		SHASH_DESC_ON_STACK(desc, dsm_hmac);
@@ -185,14 +207,18 @@ static int dsm_hs_send_hello(struct dsm_conn *conn)
 		h.rx_seq = cpu_to_le64(conn->peer->rx_seq);
 		spin_unlock_bh(&conn->peer->txq_lock);
 	}
-	return dsm_conn_send(conn, DSM_MSG_HELLO, 0, &h, sizeof(h));
+	/* as sent, for the key proofs and the session keys */
+	conn->hello_out = h;
+	conn->hello_out_epoch = dsm_net_ops->epoch();
+	return dsm_conn_send_at(conn, DSM_MSG_HELLO, conn->hello_out_epoch,
+				&h, sizeof(h));
 }
 
-/* The key proof this side sends: in its own role. */
+/* A key proof, in the initiator's role or the acceptor's. */
 static int dsm_hs_mac(const struct dsm_conn *conn, bool initiator_role,
-		      u8 *mac)
+		      u64 epoch, u8 *mac)
 {
-	return dsm_hs_prf(conn, initiator_role ? 'I' : 'A', mac);
+	return dsm_hs_prf(conn, initiator_role ? 'I' : 'A', epoch, mac);
 }
 
 /* The connection's seals, from its session keys; 0 or a negative errno. */
@@ -200,7 +226,7 @@ static int dsm_hs_seals(struct dsm_conn *conn, struct dsm_seal **tx,
 			struct dsm_seal **rx)
 {
 	u8 k_i[DSM_KEY_LEN], k_a[DSM_KEY_LEN];
-	int err = dsm_hs_prf(conn, 'i', k_i) ?: dsm_hs_prf(conn, 'a', k_a);
+	int err = dsm_hs_prf(conn, 'i', 0, k_i) ?: dsm_hs_prf(conn, 'a', 0, k_a);
 
 	*tx = *rx = NULL;
 	if (!err) {
@@ -222,10 +248,11 @@ static int dsm_hs_seals(struct dsm_conn *conn, struct dsm_seal **tx,
 
 static int dsm_hs_send_auth(struct dsm_conn *conn)
 {
+	u64 epoch = dsm_net_ops->epoch();	/* proven too: dsm_peer_up uses it */
 	struct dsm_wire_auth a;
-	int err = dsm_hs_mac(conn, conn->initiator, a.mac);
+	int err = dsm_hs_mac(conn, conn->initiator, epoch, a.mac);
 
-	return err ?: dsm_conn_send(conn, DSM_MSG_AUTH, 0, &a, sizeof(a));
+	return err ?: dsm_conn_send_at(conn, DSM_MSG_AUTH, epoch, &a, sizeof(a));
 }
 
 /**
@@ -245,17 +272,24 @@ int dsm_hs_start(struct dsm_conn *conn, u32 to_node, bool join)
 	return dsm_hs_send_hello(conn);
 }
 
-static u32 dsm_hs_refuse(struct dsm_conn *conn, u32 src, u32 reason)
+/* Refuse a connection without telling the other side. Return: @reason. */
+static u32 dsm_hs_refused(struct dsm_conn *conn, u32 src, u32 reason)
 {
-	struct dsm_wire_refuse r = { .reason = cpu_to_le32(reason) };
-
 	dsm_stat_inc(DSM_STAT_HANDSHAKE_REFUSED);
 	if (reason == DSM_REASON_AUTH)
 		dsm_stat_inc(DSM_STAT_AUTH_FAILED);
 	pr_warn_ratelimited("refused a connection from node %u: %s\n", src,
 			    dsm_reason_name(reason));
-	dsm_conn_send(conn, DSM_MSG_REFUSE, 0, &r, sizeof(r));
 	return reason;
+}
+
+/* Refuse a connection, and say why. Return: @reason. */
+static u32 dsm_hs_refuse(struct dsm_conn *conn, u32 src, u32 reason)
+{
+	struct dsm_wire_refuse r = { .reason = cpu_to_le32(reason) };
+
+	dsm_conn_send(conn, DSM_MSG_REFUSE, 0, &r, sizeof(r));
+	return dsm_hs_refused(conn, src, reason);
 }
 
 /*
@@ -384,7 +418,8 @@ static u32 dsm_hs_on_hello(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr
 	conn->join_addr = !conn->join || conn->initiator || conn->keyed ||
 			  h->addr == dsm_conn_source(conn) ? h->addr : 0;
 	conn->join_port = le16_to_cpu(h->port);
-	memcpy(conn->peer_nonce, h->nonce, DSM_NONCE_LEN);
+	conn->hello_in = *h;
+	conn->hello_in_epoch = le64_to_cpu(hdr->epoch);
 	conn->hello_inc = le64_to_cpu(h->incarnation);
 	conn->hello_known = le64_to_cpu(h->peer_incarnation);
 	conn->hello_rx_seq = le64_to_cpu(h->rx_seq);
@@ -412,9 +447,12 @@ static u32 dsm_hs_on_auth(struct dsm_conn *conn, const struct dsm_wire_hdr *hdr,
 	if (conn->hs != DSM_HS_AUTH)
 		return DSM_REASON_PROTOCOL;
 	/* the other side's proof is made in the other role */
-	if (dsm_hs_mac(conn, !conn->initiator, want) ||
+	if (dsm_hs_mac(conn, !conn->initiator, le64_to_cpu(hdr->epoch), want) ||
 	    crypto_memneq(want, a->mac, DSM_MAC_LEN)) {
 		memzero_explicit(want, sizeof(want));
+		/* the acceptor seals already: a REFUSE in clear would not open */
+		if (conn->initiator)
+			return dsm_hs_refused(conn, conn->remote_id, DSM_REASON_AUTH);
 		return dsm_hs_refuse(conn, conn->remote_id, DSM_REASON_AUTH);
 	}
 	memzero_explicit(want, sizeof(want));

@@ -167,7 +167,10 @@ struct dsm_call {
  * @refused:     DSM_REASON_* the other side refused us with, or 0
  * @join_addr, @join_port: the address the other side announced in HELLO
  * @join_ready:  completed when the handshake ends (join connections)
- * @nonce, @peer_nonce: handshake challenges
+ * @nonce:       this side's handshake challenge
+ * @hello_out, @hello_in, @hello_out_epoch, @hello_in_epoch: the HELLOs
+ *               sent and received, with their headers' epochs (what the
+ *               key proofs cover)
  * @hello_inc, @hello_rx_seq, @hello_known: from the other side's HELLO: its
  *               incarnation, the last sequence number it received from us,
  *               and our incarnation as it knows it
@@ -205,7 +208,8 @@ struct dsm_conn {
 	u16 join_port;
 	struct completion join_ready;
 	u8 nonce[DSM_NONCE_LEN];
-	u8 peer_nonce[DSM_NONCE_LEN];
+	struct dsm_wire_hello hello_out, hello_in;
+	u64 hello_out_epoch, hello_in_epoch;
 	u64 hello_inc, hello_rx_seq, hello_known, hello_gen;
 	unsigned long deadline;
 	struct list_head pending;
@@ -249,6 +253,8 @@ __be32 dsm_conn_source(struct dsm_conn *conn);
 void dsm_calls_fail(struct list_head *calls, spinlock_t *lock);
 int dsm_conn_send(struct dsm_conn *conn, u8 type, u64 req_id,
 		  const void *payload, size_t len);
+int dsm_conn_send_at(struct dsm_conn *conn, u8 type, u64 epoch,
+		     const void *payload, size_t len);
 bool dsm_conn_has_room(struct dsm_conn *conn, size_t bytes);
 void dsm_conn_seal(struct dsm_conn *conn, struct dsm_seal *tx,
 		   struct dsm_seal *rx);

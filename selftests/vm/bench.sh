@@ -4,29 +4,35 @@
 # `make bench`: boot 4 guests, run tools/bench/dsm_bench on all of them, then
 # the SOR stencil on 3 guests (the demo, selftests/vm/demo.sh), and turn
 # the measurements into the ratios of Documentation/benchmark.md, both sides
-# of each ratio from the same run. Prints a table and writes
-# build/bench/bench.json.
+# of each ratio from the same run; then R1 and R4 again on 4 guests whose
+# links are sealed (a cluster key), the cost of sealing. Prints a table and
+# writes build/bench/bench.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p build/bench
 log=build/bench/bench.log
 sor_log=build/bench/sor.log
+sealed_log=build/bench/bench-sealed.log
 
 selftests/vm/cluster.sh --nodes 4 --timeout 1200 -- dsm_bench | tee "$log"
 selftests/vm/demo.sh | tee "$sor_log"
+selftests/vm/cluster.sh --nodes 4 --key --timeout 600 -- dsm_bench sealed | tee "$sealed_log"
 
-python3 - "$log" build/bench/bench.json "$sor_log" <<'PY'
+python3 - "$log" build/bench/bench.json "$sor_log" "$sealed_log" <<'PY'
 import json, re, sys, datetime, platform, os
 vals, msgs = {}, {}
-for line in open(sys.argv[1]):
-    m = re.match(r"\[node (\d+)\] bench: (\S+) (\S+)", line)
-    if not m:
-        continue
-    node, name, v = int(m[1]), m[2], float(m[3])
-    if name.startswith("msgs_") or name.startswith("sum_"):
-        msgs[name] = msgs.get(name, 0) + v      # summed over the nodes
-    else:
-        vals[name] = v
+def read(path, prefix):
+    for line in open(path):
+        m = re.match(r"\[node (\d+)\] bench: (\S+) (\S+)", line)
+        if not m:
+            continue
+        node, name, v = int(m[1]), prefix + m[2], float(m[3])
+        if m[2].startswith("msgs_") or m[2].startswith("sum_"):
+            msgs[name] = msgs.get(name, 0) + v      # summed over the nodes
+        else:
+            vals[name] = v
+read(sys.argv[1], "")
+read(sys.argv[4], "sealed_")
 for line in open(sys.argv[3]):
     m = re.search(r"3 nodes: (\S+) s; one node alone: (\S+) s", line)
     if m:
@@ -39,6 +45,9 @@ rows = [
     ("R1", "remote read fault, home owns / 4 KiB TCP round trip",
      vals["read_fault_home_owner_us"], rtt, "<= 1.3", 1.3, "le",
      f'{msgs["msgs_read_home_owner"]:.2f} msgs (2)'),
+    ("R1 sealed", "R1 with a cluster key (sealed links) / round trip",
+     vals["sealed_read_fault_home_owner_us"], vals["sealed_tcp_rtt_4k_us"], "(info)", None, None,
+     f'{msgs["sealed_msgs_read_home_owner"]:.2f} msgs (2)'),
     ("R1b", "remote read fault, owner != home / round trip",
      vals["read_fault_owner_not_home_us"], rtt, "(info)", None, None,
      f'{msgs["msgs_read_owner_not_home"]:.2f} msgs (3)'),
@@ -56,6 +65,8 @@ rows += [
      vals["local_home_fault_us"], vals["anon_fault_us"], "<= 2", 2, "le", ""),
     ("R4", "cold sequential read of 64 MiB / TCP stream",
      vals["dsm_stream_mib_s"], vals["tcp_stream_mib_s"], ">= 0.5", 0.5, "ge", ""),
+    ("R4 sealed", "R4 with a cluster key (sealed links) / TCP stream",
+     vals["sealed_dsm_stream_mib_s"], vals["sealed_tcp_stream_mib_s"], "(info)", None, None, ""),
     ("R5 lock", "lock acquire+release between 2 nodes / round trip",
      (vals["lock_pair_node2_us"] + vals["lock_pair_node3_us"]) / 2, rtt, "(info)", None, None, ""),
     ("R5 barrier", "3-node barrier / round trip",
@@ -99,6 +110,11 @@ for rid, what, a, b, target, lim, how, note in rows:
                           "messages": note}
 print(f'\nround trip {rtt:.0f} us, TCP stream {vals["tcp_stream_mib_s"]:.1f} MiB/s, '
       f'dsm stream {vals["dsm_stream_mib_s"]:.1f} MiB/s')
+print(f'sealing: remote read fault {vals["read_fault_home_owner_us"]:.0f} -> '
+      f'{vals["sealed_read_fault_home_owner_us"]:.0f} us, dsm stream '
+      f'{vals["dsm_stream_mib_s"]:.1f} -> {vals["sealed_dsm_stream_mib_s"]:.1f} MiB/s '
+      f'(round trip {vals["sealed_tcp_rtt_4k_us"]:.0f} us, TCP stream '
+      f'{vals["sealed_tcp_stream_mib_s"]:.1f} MiB/s in that run)')
 ctxt = {n: vals.get(f"ctxt_read_node{n}", float("nan")) for n in (1, 2, 3, 4)}
 out["context_switches_per_read_fault"] = ctxt
 print(f'context switches per remote read fault (R1): requester (node 2) {ctxt[2]:.2f}, '

@@ -37,6 +37,9 @@
 # command on another node; `exit` stops the cluster. No timeout unless
 # --timeout is given.
 #
+# --key: the nodes take a cluster key (a fixed test key) before they form
+# the cluster, so every link is sealed (make bench's keyed run).
+#
 # --kernel picks the guest kernel: Debian's 6.1 (default) or 6.12, with the
 # dsm.ko built for it (`make`, `make module-612`), or the debug kernel of
 # selftests/vm/debug-kernel.sh (`make module-debug`), which boots with
@@ -44,7 +47,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NODES=1 TIMEOUT="" JOIN=1 LOGS="" CPUS=2 MEM=512 FLAVOUR=6.1 SHELL_MODE=0 TTY_MODE=""
+NODES=1 TIMEOUT="" JOIN=1 KEY=0 LOGS="" CPUS=2 MEM=512 FLAVOUR=6.1 SHELL_MODE=0 TTY_MODE=""
 COPIES=()
 
 usage() {
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--copy) COPIES+=("$2"); shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--no-join) JOIN=0; shift ;;
+	--key) KEY=1; shift ;;
 	--logs) LOGS=$2; shift 2 ;;
 	--cpus) CPUS=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
@@ -212,7 +216,7 @@ start_node() {
 		-no-user-config -display none -monitor none -no-reboot \
 		-m "$MEM" -smp "$CPUS" \
 		-kernel "$KERNEL" -initrd "$WORK/initrd.gz" \
-		-append "console=ttyS0 quiet panic=-1 $APPEND DSM_NODE_ID=$i DSM_NODES=$NODES DSM_JOIN=$JOIN DSM_TOKEN=$TOKEN" \
+		-append "console=ttyS0 quiet panic=-1 $APPEND DSM_NODE_ID=$i DSM_NODES=$NODES DSM_JOIN=$JOIN DSM_KEY=$KEY DSM_TOKEN=$TOKEN" \
 		-serial "file:$LOGS/node$i.console" \
 		-device virtio-serial-pci,id=vser \
 		-chardev "pipe,id=ctl,path=$WORK/n$i" \

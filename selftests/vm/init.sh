@@ -1,8 +1,8 @@
 #!/bin/sh
 # PID 1 of a dsm test guest (busybox). cluster.sh puts it at /init.
 #
-# The kernel command line hands us DSM_NODE_ID, DSM_NODES, DSM_JOIN and
-# DSM_TOKEN as environment variables. Ports:
+# The kernel command line hands us DSM_NODE_ID, DSM_NODES, DSM_JOIN, DSM_KEY
+# and DSM_TOKEN as environment variables. Ports:
 #   ttyS0  console: kernel messages, kmemleak's report (debug kernel) and a
 #          dmesg dump when the command ends
 #   hvc0   control (a virtio console: an emulated 16550 under TCG can lose
@@ -48,7 +48,12 @@ kml=/sys/kernel/debug/kmemleak
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 [ -e $kml ] && echo clear > $kml
 if [ "$DSM_JOIN" = 1 ]; then
-	dsmctl node set id $DSM_NODE_ID addr 10.0.0.$DSM_NODE_ID >&3 2>&1 ||
+	key=
+	if [ "$DSM_KEY" = 1 ]; then	# cluster.sh --key
+		echo 5ea1ed005ea1ed005ea1ed005ea1ed005ea1ed005ea1ed005ea1ed005ea1ed00 > /tmp/cluster-key
+		key="key /tmp/cluster-key"
+	fi
+	dsmctl node set id $DSM_NODE_ID addr 10.0.0.$DSM_NODE_ID $key >&3 2>&1 ||
 		die "dsmctl node set failed"
 fi
 

@@ -29,6 +29,9 @@
  *      that reaches a home before it declared the loss is served once
  *      that home has settled the page)
  *
+ * `dsm_bench sealed`, on a cluster formed with a key (cluster.sh --key):
+ * the round trip, R1 and R4 only, every link sealed (AES-256-GCM).
+ *
  * With R1, every node also reports its context switches (/proc/stat ctxt)
  * per fault: what a remote read fault costs the requester (node 2) and the
  * home (node 1), against the idle nodes 3 and 4.
@@ -41,6 +44,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -620,8 +624,11 @@ static void bench_recovery(void)
 		fprintf(stderr, "dsm_bench: barrier recovery-done failed\n");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* `dsm_bench sealed`: the costs of sealing (make bench's --key run) */
+	bool sealed = argc == 2 && !strcmp(argv[1], "sealed");
+
 	me = dsm_node_id();
 	nodes = dsm_node_count();
 	if (me < 1 || nodes != 4) {
@@ -633,6 +640,10 @@ int main(void)
 	dsm_homes_build(&table, 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4);
 	bench_tcp();
 	bench_read_faults();
+	if (sealed) {
+		bench_stream();
+		return 0;
+	}
 	bench_write_faults();
 	bench_local_faults();
 	bench_stream();
