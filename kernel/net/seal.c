@@ -21,7 +21,8 @@
  * the next link, under that link's keys.
  *
  * A seal is owned by one side of one connection: the sending one is used
- * under the connection's tx_lock, the receiving one by its receive work.
+ * under the connection's tx_lock, the receiving one by its receive work;
+ * both may sleep, so an asynchronous implementation is waited for.
  * The plaintext is copied into the seal's own buffers (a payload may be on
  * the caller's stack, and a queued message must stay clear for a resend).
  */
@@ -45,9 +46,12 @@ struct dsm_seal {
 
 static struct crypto_aead *dsm_seal_tfm(const u8 *key)
 {
-	/* synchronous implementations only: sealing runs inline */
-	struct crypto_aead *tfm = crypto_alloc_aead(DSM_SEAL_ALG, 0,
-						    CRYPTO_ALG_ASYNC);
+	/*
+	 * Any implementation, asynchronous ones too (the SIMD ones are, where
+	 * the CPU has AES and carry-less multiply instructions): sealing runs
+	 * in process context and waits for the result.
+	 */
+	struct crypto_aead *tfm = crypto_alloc_aead(DSM_SEAL_ALG, 0, 0);
 	int err;
 
 	if (IS_ERR(tfm))
@@ -105,7 +109,6 @@ struct dsm_seal *dsm_seal_new(const u8 *key, bool sending)
 	s->req = aead_request_alloc(s->tfm, GFP_KERNEL);
 	if (!s->req)
 		goto fail;
-	aead_request_set_callback(s->req, 0, NULL, NULL);
 	return s;
 fail:
 	dsm_seal_free(s);
@@ -134,6 +137,7 @@ static int dsm_seal_run(struct dsm_seal *s, struct dsm_wire_hdr *hdr,
 	struct scatterlist sg[3];
 	__le64 count = cpu_to_le64(s->count++);
 	u8 iv[DSM_SEAL_IV] = {};
+	DECLARE_CRYPTO_WAIT(wait);
 	int n = 0;
 
 	sg_init_table(sg, ARRAY_SIZE(sg));
@@ -143,13 +147,12 @@ static int dsm_seal_run(struct dsm_seal *s, struct dsm_wire_hdr *hdr,
 	sg_set_buf(&sg[n++], tag, DSM_SEAL_TAG);
 	sg_mark_end(&sg[n - 1]);
 	memcpy(iv, &count, sizeof(count));
+	aead_request_set_callback(s->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				  CRYPTO_TFM_REQ_MAY_SLEEP, crypto_req_done, &wait);
 	aead_request_set_ad(s->req, sizeof(*hdr));
-	if (seal) {
-		aead_request_set_crypt(s->req, sg, sg, len, iv);
-		return crypto_aead_encrypt(s->req);
-	}
-	aead_request_set_crypt(s->req, sg, sg, len + DSM_SEAL_TAG, iv);
-	return crypto_aead_decrypt(s->req);
+	aead_request_set_crypt(s->req, sg, sg, seal ? len : len + DSM_SEAL_TAG, iv);
+	return crypto_wait_req(seal ? crypto_aead_encrypt(s->req) :
+				      crypto_aead_decrypt(s->req), &wait);
 }
 
 /**
