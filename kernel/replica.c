@@ -55,6 +55,12 @@
  *    replica starts a new generation of versions (DSM_REPLICA_GENERATION):
  *    another holder may have a newer one the lost owner pushed.
  *
+ * Memory: a node keeps at most one version per page of each region, and
+ * at most replica_max_mib of them in all (a quarter of RAM by default): a
+ * member's pushes cannot fill this node. A version not kept for the cap
+ * is counted (replicas_refused) and fails the commit that pushed it (ACK
+ * with version 0), or this node's next commit (its own push, or a give).
+ *
  * What this gives (Documentation/coherence.md, "Replicas"): data a commit
  * returned 0 for survive as long as one of the page's holder and its n
  * replica holders does; writes after the lost node's last push are lost;
@@ -64,12 +70,29 @@
 #include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 
 #include "coherence/homes.h"
 #include "net/wire.h"
 #include "pages.h"
+
+static unsigned int dsm_replica_max_mib;
+module_param_named(replica_max_mib, dsm_replica_max_mib, uint, 0644);
+MODULE_PARM_DESC(replica_max_mib,
+		 "memory for page versions kept for commits, MiB (0: a quarter of RAM)");
+
+static atomic_long_t dsm_replica_pages;	/* kept, all regions */
+
+/* Is there room for one more version under the cap? */
+static bool dsm_replica_room(void)
+{
+	unsigned long mib = READ_ONCE(dsm_replica_max_mib);
+	unsigned long max = mib ? mib << (20 - PAGE_SHIFT) : totalram_pages() / 4;
+
+	return atomic_long_read(&dsm_replica_pages) < max;
+}
 
 /**
  * struct dsm_replica - a page version this node keeps for others
@@ -131,7 +154,8 @@ static u64 dsm_replica_holders(struct dsm_region *r, pgoff_t index, u32 pusher)
  * Keep version @version of @r's page @index, if newer than the one kept;
  * for a peer's push (@pushed), not once this node handed its versions on
  * as it leaves (they went before: see dsm_replicas_hand_over).
- * Return: 0 (kept, or a newer one is), -ENOMEM, -EAGAIN (handed).
+ * Return: 0 (kept, or a newer one is), -ENOMEM, -ENOSPC (the cap),
+ * -EAGAIN (handed).
  */
 static int dsm_replica_keep(struct dsm_region *r, pgoff_t index, u64 version,
 			    const void *data, bool pushed)
@@ -147,6 +171,13 @@ static int dsm_replica_keep(struct dsm_region *r, pgoff_t index, u64 version,
 	rp = xa_load(&r->replicas, index);
 	if (rp && rp->version >= version)
 		goto out;
+	if (!rp && !dsm_replica_room()) {
+		dsm_stat_inc(DSM_STAT_REPLICAS_REFUSED);
+		pr_warn_ratelimited("region %#llx page %lu: version not kept, replica memory is full (replica_max_mib)\n",
+				    r->key, index);
+		err = -ENOSPC;
+		goto out;
+	}
 	if (!rp) {
 		rp = kmalloc(sizeof(*rp), GFP_KERNEL);
 		if (rp)
@@ -160,6 +191,7 @@ static int dsm_replica_keep(struct dsm_region *r, pgoff_t index, u64 version,
 			goto out;
 		}
 		WRITE_ONCE(r->nr_replicas, r->nr_replicas + 1);
+		atomic_long_inc(&dsm_replica_pages);
 	}
 	memcpy_to_page(rp->page, 0, data, PAGE_SIZE);
 	rp->version = version;
@@ -324,19 +356,17 @@ void dsm_replica_give(struct dsm_pages_ctx *ctx, u32 to)
 struct dsm_replica_wait {
 	struct dsm_region *r;
 	u64 target[DSM_MAX_NODES + 1];
-	u64 failures;
 };
 
 /*
- * Is every push counted in @w answered, or did one of its region's fail?
- * (A holder lost counts as answered once dsm_replica_node_lost ran.)
+ * Is every push counted in @w answered? (A holder lost counts as answered
+ * once dsm_replica_node_lost ran.) Also when one failed: the refusals
+ * still on their way are this commit's, not the next one's.
  */
 static bool dsm_replica_settled(const struct dsm_replica_wait *w)
 {
 	u32 id;
 
-	if (atomic64_read(&w->r->replica_failures) != w->failures)
-		return true;
 	for (id = 1; id <= DSM_MAX_NODES; id++)
 		if (atomic64_read(&dsm_replica_acked[id]) < w->target[id])
 			return false;
@@ -420,7 +450,6 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	w->r = r;
 	/* failures since the last commit, and from now on, are this one's */
 	seen = READ_ONCE(r->replica_failures_seen);
-	w->failures = seen;
 	for (cp = xa_find(&r->pages, &index, last, DSM_PAGE_DIRTY); cp;
 	     cp = xa_find_after(&r->pages, &index, last, DSM_PAGE_DIRTY)) {
 		dsm_pages_ctx_init(&ctx, r, cp, index);
@@ -648,6 +677,7 @@ void dsm_replicas_free(struct dsm_region *r)
 	xa_for_each(&r->replicas, index, rp) {
 		__free_page(rp->page);
 		kfree(rp);
+		atomic_long_dec(&dsm_replica_pages);
 		cond_resched();
 	}
 	xa_destroy(&r->replicas);

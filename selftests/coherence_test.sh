@@ -25,6 +25,7 @@ mp=${DSM_MP_ITERS:-3000}
 for t in regions pingpong "atomic 20000" "mp-2pages $mp" "mp-1page $mp" \
 	 "sb ${DSM_SB_ITERS:-1000}" halves rmw granthold readahead wait barrier "fill ${DSM_FILL_MIB:-64}" \
 	 "slowlink 1024" "linkreset 5" removerace removelate leave leavebusy leaveslow leaveattach hot libdsm \
+	 "replica-cap 0xc0de0161" \
 	 cleanup; do
 	echo "# ---- dsm_coherence $t"
 	dsm_coherence $t || status=1

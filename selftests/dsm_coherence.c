@@ -131,6 +131,10 @@
  *               node 3 (see test_leave_hold)
  *   leave-after KEY  (leave phase, nodes 1 and 2, once node 3 left) they
  *               keep the version node 3 kept of it
+ *   replica-cap KEY  (3 nodes) nodes 2 and 3 keep at most 1 MiB of
+ *               replicas (replica_max_mib): node 1's commit of 768 pages
+ *               with one copy fails with EIO and they count what they
+ *               refused; with the cap lifted, its next commit is 0
  *   save KEY    dsmctl region save under two writers makes cuts; load
  *               makes the region again; a frozen region's writes wait, and
  *               go on when the freezer closes its file or the freeze runs
@@ -3018,6 +3022,47 @@ static void test_leave_hold(uint64_t key)
 	}
 }
 
+#define RC_PAGES	768	/* 3 MiB: about 384 pushes to each of nodes 2, 3 */
+
+static void test_replica_cap(uint64_t key)
+{
+	volatile uint64_t *p = map_copies(key, RC_PAGES * PAGE, 1);
+	uint64_t refused = stat_of("replicas_refused");
+	struct dsm_region r;
+	int i, err;
+
+	if (me != 1)
+		set_param("replica_max_mib", "1");
+	barrier("rc-capped");
+	if (me == 1) {
+		for (i = 0; i < RC_PAGES; i++)
+			p[i * 512] = 0xca9000000ULL + i;
+		if (dsm_attach(key, 0, 0, &r)) {
+			tap(0, "attach again");
+			exit(1);
+		}
+		err = dsm_commit(&r);
+		tap(err == -EIO, "node 1's commit of %d pages past 1 MiB of replicas on nodes 2 and 3 fails with EIO (%s)",
+		    RC_PAGES, strerror(-err));
+	}
+	barrier("rc-committed");
+	if (me != 1) {
+		tap(stat_of("replicas_refused") > refused,
+		    "node %d refused versions past its cap (replicas_refused %llu -> %llu)",
+		    me, (unsigned long long)refused,
+		    (unsigned long long)stat_of("replicas_refused"));
+		set_param("replica_max_mib", "0");
+	}
+	barrier("rc-lifted");
+	if (me == 1) {
+		err = dsm_commit(&r);
+		tap(!err, "with the cap lifted, the next commit pushes them again: %s",
+		    strerror(-err));
+		dsm_detach(&r);
+	}
+	barrier("rc-done");
+}
+
 static void test_leave_after(uint64_t key)
 {
 	long long n = region_replicas(key);
@@ -3786,6 +3831,8 @@ int main(int argc, char **argv)
 		test_give_hold(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "leave-hold") && arg)
 		test_leave_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "replica-cap") && arg)
+		test_replica_cap(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "leave-after") && arg)
 		test_leave_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "give-after") && arg)

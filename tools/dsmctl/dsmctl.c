@@ -89,6 +89,7 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_CENSUS_REREADS] = "census_rereads",
 	[DSM_STAT_REPLICAS_HANDED] = "replicas_handed",
 	[DSM_STAT_SEAL_FAILED] = "seal_failed",
+	[DSM_STAT_REPLICAS_REFUSED] = "replicas_refused",
 };
 
 static const char *const state_names[] = {
