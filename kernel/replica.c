@@ -56,10 +56,11 @@
  *    another holder may have a newer one the lost owner pushed.
  *
  * Memory: a node keeps at most one version per page of each region, and
- * at most replica_max_mib of them in all (a quarter of RAM by default): a
- * member's pushes cannot fill this node. A version not kept for the cap
- * is counted (replicas_refused) and fails the commit that pushed it (ACK
- * with version 0), or this node's next commit (its own push, or a give).
+ * keeps others' pushes only while all its versions take less than
+ * replica_max_mib (a quarter of RAM by default): a member's pushes cannot
+ * fill this node. A push not kept for the cap is counted
+ * (replicas_refused) and fails the commit that pushed it (ACK with
+ * version 0). Versions are freed with their region only.
  *
  * What this gives (Documentation/coherence.md, "Replicas"): data a commit
  * returned 0 for survive as long as one of the page's holder and its n
@@ -171,7 +172,7 @@ static int dsm_replica_keep(struct dsm_region *r, pgoff_t index, u64 version,
 	rp = xa_load(&r->replicas, index);
 	if (rp && rp->version >= version)
 		goto out;
-	if (!rp && !dsm_replica_room()) {
+	if (!rp && pushed && !dsm_replica_room()) {
 		dsm_stat_inc(DSM_STAT_REPLICAS_REFUSED);
 		pr_warn_ratelimited("region %#llx page %lu: version not kept, replica memory is full (replica_max_mib)\n",
 				    r->key, index);
@@ -272,12 +273,17 @@ static struct dsm_out *dsm_replica_out(struct dsm_region *r, pgoff_t index,
 	return out;
 }
 
-/* Queue a PUSH for @to, counted as sent to it (see the top). */
+/*
+ * Queue a PUSH for @to, counted as sent to it (see the top); not counted
+ * if @to is lost: the outbox drops it, and dsm_replica_node_lost, which
+ * makes every counted push to it answered, may have run already.
+ */
 static void dsm_replica_queue(struct dsm_out *out, u32 to)
 {
 	mutex_lock(&dsm_replica_tx_lock);
+	if (!dsm_node_lost(to))
+		dsm_replica_sent[to]++;
 	dsm_out_queue_type(to, DSM_MSG_REPLICA, out);
-	dsm_replica_sent[to]++;
 	mutex_unlock(&dsm_replica_tx_lock);
 	dsm_stat_inc(DSM_STAT_REPLICAS_SENT);
 }
@@ -354,7 +360,6 @@ void dsm_replica_give(struct dsm_pages_ctx *ctx, u32 to)
 }
 
 struct dsm_replica_wait {
-	struct dsm_region *r;
 	u64 target[DSM_MAX_NODES + 1];
 };
 
@@ -447,7 +452,6 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	w = kmalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
-	w->r = r;
 	/* failures since the last commit, and from now on, are this one's */
 	seen = READ_ONCE(r->replica_failures_seen);
 	for (cp = xa_find(&r->pages, &index, last, DSM_PAGE_DIRTY); cp;
@@ -470,6 +474,7 @@ int dsm_replica_commit(struct dsm_region *r, pgoff_t first, pgoff_t last)
 	mutex_unlock(&dsm_replica_tx_lock);
 	err = dsm_replica_wait(w);
 	kfree(w);
+	smp_rmb();	/* the answers counted, then the failures they brought */
 	now = atomic64_read(&r->replica_failures);
 	if (!err && now != seen)
 		err = -EIO;
@@ -566,6 +571,8 @@ u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 				      le64_to_cpu(w->homes), w->copies, false, m->epoch);
 		if (!IS_ERR(r)) {
 			atomic64_inc(&r->replica_failures);
+			/* seen by a commit that sees this answer counted */
+			smp_mb__after_atomic();
 			dsm_region_put(r);
 		}
 	}
