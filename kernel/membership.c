@@ -635,7 +635,7 @@ int dsm_cluster_configure(const struct dsm_node_config *cfg, const u8 *key,
 	if (key || clear_key) {
 		err = dsm_hs_set_key(key);
 		if (err) {
-			dsm_extack(extack, "cannot set up HMAC-SHA256 and gcm(aes) for the cluster key (crypto modules missing?)");
+			dsm_extack(extack, "cannot set up HMAC-SHA256 and gcm(aes) for the key");
 			goto out_unlock;
 		}
 	}

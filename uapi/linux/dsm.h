@@ -420,7 +420,7 @@ enum dsm_stat {
 	DSM_STAT_CENSUS_REREADS,	/* ... reads that went to the lost owner, served again */
 	DSM_STAT_REPLICAS_HANDED,	/* versions kept here, handed on as this node left */
 	DSM_STAT_SEAL_FAILED,		/* sealed messages that did not open: links closed */
-	DSM_STAT_REPLICAS_REFUSED,	/* versions not kept: replica memory full (replica_max_mib) */
+	DSM_STAT_REPLICAS_REFUSED,	/* pushes not kept: replica_max_mib reached */
 	__DSM_STAT_MAX,
 };
 
