@@ -92,7 +92,7 @@ TIMEOUT=${TIMEOUT:-600}
 newest() { ls /lib/modules | grep -E "$1" | sort -V | tail -1; }
 # the register dump and stack of a warning, lockup or stall reach the
 # console as they happen (quiet alone hides them until the dmesg dump)
-APPEND="loglevel=5"
+APPEND="loglevel=5 random.trust_cpu=on"
 case $FLAVOUR in
 6.1)	KVER=$(newest '^6\.1\.[0-9-]*-amd64$')
 	KERNEL=/boot/vmlinuz-$KVER MODDIR=/lib/modules/$KVER DSMKO=$ROOT/dsm.ko ;;
@@ -212,7 +212,10 @@ start_node() {
 		       -device virtconsole,chardev=sh,bus=vser.0)
 		in=/dev/fd/5 out=6
 	fi
-	ip netns exec "$NS" qemu-system-x86_64 -accel tcg -nodefaults \
+	# RDRAND seeds the guest's CRNG at boot: seeded ~100 s in, it patched
+	# get_random_u64's static branch while dsm_pages_send ran it, and
+	# QEMU's emulation left the int3 in (an Oops on 6.12)
+	ip netns exec "$NS" qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -nodefaults \
 		-no-user-config -display none -monitor none -no-reboot \
 		-m "$MEM" -smp "$CPUS" \
 		-kernel "$KERNEL" -initrd "$WORK/initrd.gz" \
