@@ -5,7 +5,7 @@
 # private bridge, and run one command on all of them at once.
 #
 #   cluster.sh --nodes N [--copy PATH]... [--timeout SECONDS] [--no-join]
-#              [--logs DIR] [--cpus N] [--mem MB] [--kernel 6.1|6.12|debug]
+#              [--key] [--logs DIR] [--cpus N] [--mem MB] [--kernel 6.1|6.12|debug]
 #              -- COMMAND [ARGS...]
 #   cluster.sh --shell [--nodes N] [OPTIONS]
 #
