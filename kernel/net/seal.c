@@ -5,7 +5,7 @@
  *
  * Theory of operation. Both sides of a keyed handshake hold the cluster key
  * and both fresh nonces, and derive one session key per direction from them
- * (handshake.c, dsm_hs_session_keys). From the first message after the
+ * (handshake.c, dsm_hs_seals). From the first message after the
  * proofs on, each message goes sealed with AES-256-GCM under the key of its
  * direction:
  *
