@@ -610,13 +610,16 @@ static void dsm_replica_hand(struct dsm_region *r, pgoff_t index,
  * them). A holder keeps it if newer. Pushes that come after this keep
  * nothing here (dsm_replica_keep): their commits fail, and push again.
  * A region homed only here has no other holder: its versions go with it.
+ * Runs under dsm_regions_lock: the pushes are only queued here, and sent
+ * after the walk (sending would take a link's tx_flush, under which this
+ * node's own messages to itself take dsm_regions_lock).
  */
 static void dsm_replica_hand_region(struct dsm_region *r, void *arg)
 {
 	u64 *dirty = arg, others, to;
 	struct dsm_replica *rp;
 	unsigned long index;
-	u32 id, queued = 0;
+	u32 id;
 
 	if (!r->cluster || !r->copies)
 		return;
@@ -630,8 +633,6 @@ static void dsm_replica_hand_region(struct dsm_region *r, void *arg)
 				continue;
 			dsm_replica_hand(r, index, rp, id);
 			*dirty |= dsm_node_bit(id);
-			if (!(++queued % 16))	/* (as a commit does) */
-				dsm_out_flush_mask(*dirty);
 		}
 		if (others)
 			dsm_stat_inc(DSM_STAT_REPLICAS_HANDED);
