@@ -225,6 +225,19 @@ static int sealed_reply(struct sealed *s)
 	return (int32_t)le32toh(r->status);
 }
 
+/*
+ * Seal the next JOIN into @join, send it, and return its sealed answer's
+ * status (sealed_reply), or 1 if it could not be sent.
+ */
+static int sealed_join_answered(struct sealed *s,
+				uint8_t join[sizeof(struct dsm_wire_hdr) + SEAL_TAG])
+{
+	if (sealed_join(s, join) ||
+	    send_all(s->fd, join, sizeof(struct dsm_wire_hdr) + SEAL_TAG))
+		return 1;
+	return sealed_reply(s);
+}
+
 TEST(sealed_joins_are_answered_sealed)
 {
 	uint8_t join[sizeof(struct dsm_wire_hdr) + SEAL_TAG];
@@ -232,12 +245,8 @@ TEST(sealed_joins_are_answered_sealed)
 
 	ASSERT_EQ(0, sealed_open(&s));
 	/* two, so that each side's second message is numbered 1 */
-	ASSERT_EQ(0, sealed_join(&s, join));
-	ASSERT_EQ(0, send_all(s.fd, join, sizeof(join)));
-	EXPECT_EQ(-EINVAL, sealed_reply(&s));
-	ASSERT_EQ(0, sealed_join(&s, join));
-	ASSERT_EQ(0, send_all(s.fd, join, sizeof(join)));
-	EXPECT_EQ(-EINVAL, sealed_reply(&s));
+	EXPECT_EQ(-EINVAL, sealed_join_answered(&s, join));
+	EXPECT_EQ(-EINVAL, sealed_join_answered(&s, join));
 	close(s.fd);
 }
 
@@ -247,9 +256,7 @@ TEST(replay_within_a_connection_does_not_open)
 	struct sealed s;
 
 	ASSERT_EQ(0, sealed_open(&s));
-	ASSERT_EQ(0, sealed_join(&s, join));
-	ASSERT_EQ(0, send_all(s.fd, join, sizeof(join)));
-	EXPECT_EQ(-EINVAL, sealed_reply(&s));
+	ASSERT_EQ(-EINVAL, sealed_join_answered(&s, join));
 	EXPECT_TRUE(closed_and_counted(&s, join, sizeof(join)));
 }
 
