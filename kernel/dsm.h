@@ -119,8 +119,10 @@ int dsm_region_attach(struct dsm_attach *req, struct file *file,
 		      struct dsm_region **out);
 int dsm_region_find(u64 key, u64 size, u32 flags, bool create, u64 homes,
 		    u64 epoch, struct dsm_region **out);
+/* what a peer's message may make here (dsm_region_shadow) */
+enum dsm_shadow { DSM_SHADOW_NO, DSM_SHADOW_KEEP, DSM_SHADOW_ASK };
 struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, u32 copies,
-				     bool create, u64 epoch);
+				     enum dsm_shadow create, u64 epoch);
 int dsm_region_known(u64 key, u64 *size, u64 *homes, u64 *lost, u32 *copies);
 void dsm_region_learn_lost(struct dsm_region *r, u64 lost);
 int dsm_attach_check(const struct dsm_attach *req);
@@ -196,6 +198,9 @@ bool dsm_pages_wait_writes(struct dsm_region *r, unsigned int ms);
 int dsm_pages_wait_word(struct dsm_region *r, pgoff_t index, unsigned int offset,
 			u32 expected, u64 timeout_ns);
 u64 dsm_pages_count(void);
+u64 dsm_pages_cluster_count(void);
+void dsm_pages_set_mem_max(u32 mib);
+u32 dsm_pages_mem_max(void);
 
 /* region_home.c: cluster-wide attach */
 int dsm_region_cluster_attach(struct dsm_attach *req, struct dsm_region **out);

@@ -22,6 +22,10 @@ static struct netlink_range_validation dsm_dead_timeout_range = {
 	.max = DSM_DEAD_TIMEOUT_MAX,
 };
 
+static struct netlink_range_validation dsm_mem_max_range = {
+	.max = DSM_MEM_MAX_MIB_MAX,
+};
+
 static const struct nla_policy dsm_nl_policy[DSM_A_MAX + 1] = {
 	[DSM_A_NODE_ID] = NLA_POLICY_RANGE(NLA_U32, 1, DSM_MAX_NODES),
 	[DSM_A_NODE_ADDR] = { .type = NLA_BE32 },
@@ -33,6 +37,7 @@ static const struct nla_policy dsm_nl_policy[DSM_A_MAX + 1] = {
 	[DSM_A_CONTACT_ADDR] = { .type = NLA_BE32 },
 	[DSM_A_CONTACT_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[DSM_A_REGION_KEY] = { .type = NLA_U64 },
+	[DSM_A_MEM_MAX_MIB] = NLA_POLICY_FULL_RANGE(NLA_U32, &dsm_mem_max_range),
 };
 
 static struct genl_family dsm_genl_family;
@@ -197,6 +202,21 @@ static int dsm_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static int dsm_nl_limit_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[DSM_A_MAX + 1];
+	int err;
+
+	err = dsm_nl_parse(info, tb);
+	if (err)
+		return dsm_nl_reject(info, err);
+	if (!DSM_NL_REQUIRE(info, tb, DSM_A_MEM_MAX_MIB,
+			    "the memory cap (MiB, 0 for none) is required"))
+		return dsm_nl_reject(info, -EINVAL);
+	dsm_pages_set_mem_max(nla_get_u32(tb[DSM_A_MEM_MAX_MIB]));
+	return 0;
+}
+
 static int dsm_nl_fill_status(struct sk_buff *msg)
 {
 	struct dsm_node_config cfg;
@@ -212,7 +232,10 @@ static int dsm_nl_fill_status(struct sk_buff *msg)
 	    nla_put_u32(msg, DSM_A_COORDINATOR, dsm_members_coordinator()) ||
 	    nla_put_u32(msg, DSM_A_FENCED_MS, dsm_net_fenced_ms()) ||
 	    nla_put_u32(msg, DSM_A_REGIONS, dsm_regions_count()) ||
-	    nla_put_u64_64bit(msg, DSM_A_PAGES, dsm_pages_count(), DSM_A_PAD))
+	    nla_put_u64_64bit(msg, DSM_A_PAGES, dsm_pages_count(), DSM_A_PAD) ||
+	    nla_put_u64_64bit(msg, DSM_A_CLUSTER_PAGES, dsm_pages_cluster_count(),
+			      DSM_A_PAD) ||
+	    nla_put_u32(msg, DSM_A_MEM_MAX_MIB, dsm_pages_mem_max()))
 		return -EMSGSIZE;
 	if (cfg.id && (nla_put_be32(msg, DSM_A_NODE_ADDR, cfg.addr) ||
 		       nla_put_u16(msg, DSM_A_NODE_PORT, cfg.port)))
@@ -438,6 +461,11 @@ static const struct genl_small_ops dsm_genl_ops[] = {
 		.cmd = DSM_CMD_STATS_RESET,
 		.flags = GENL_ADMIN_PERM,
 		.doit = dsm_nl_stats_reset,
+	},
+	{
+		.cmd = DSM_CMD_LIMIT_SET,
+		.flags = GENL_ADMIN_PERM,
+		.doit = dsm_nl_limit_set,
 	},
 };
 

@@ -107,6 +107,45 @@ MODULE_PARM_DESC(inject_request_delay_ms,
 DECLARE_WAIT_QUEUE_HEAD(dsm_pages_wq);
 static atomic64_t dsm_nr_pages = ATOMIC64_INIT(0);
 
+/*
+ * The cap on cluster region memory (dsmctl node limit mem): a page this
+ * node does not hold yet is not taken for a peer's request or a fault here
+ * once its cluster pages reach it. Pages that keep data (a leaver's
+ * handover, a census, a replica made a page again) are taken regardless:
+ * refusing them would lose what they hold. Checked before allocating, not
+ * under a lock: concurrent receive works and faults may each take one
+ * page past it.
+ */
+static atomic64_t dsm_nr_cluster_pages = ATOMIC64_INIT(0);
+static unsigned long dsm_mem_max_pages;		/* 0: no cap */
+
+void dsm_pages_set_mem_max(u32 mib)
+{
+	WRITE_ONCE(dsm_mem_max_pages, (unsigned long)mib << (20 - PAGE_SHIFT));
+}
+
+u32 dsm_pages_mem_max(void)
+{
+	return READ_ONCE(dsm_mem_max_pages) >> (20 - PAGE_SHIFT);
+}
+
+u64 dsm_pages_cluster_count(void)
+{
+	return atomic64_read(&dsm_nr_cluster_pages);
+}
+
+/* A new page of @r at @index would pass the cap: counted, and refused. */
+static bool dsm_pages_over_cap(struct dsm_region *r, pgoff_t index)
+{
+	unsigned long max = READ_ONCE(dsm_mem_max_pages);
+
+	if (!max || !r->cluster || xa_load(&r->pages, index) ||
+	    atomic64_read(&dsm_nr_cluster_pages) < max)
+		return false;
+	dsm_stat_inc(DSM_STAT_MEM_CAP_REFUSED);
+	return true;
+}
+
 struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
 {
 	struct dsm_cpage *cp, *old;
@@ -149,6 +188,8 @@ struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
 		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
 	}
 	atomic64_inc(&dsm_nr_pages);
+	if (r->cluster)
+		atomic64_inc(&dsm_nr_cluster_pages);
 	dsm_stat_inc(DSM_STAT_ZERO_FILLS);
 	if (r->cluster && cp->home == self)
 		dsm_pages_first_touch(r, cp, index);	/* if this node leaves */
@@ -749,6 +790,33 @@ static int dsm_pages_check_role(const struct dsm_cpage *cp, const struct dsm_coh
 }
 
 /*
+ * A peer's request this node has no memory for: the page is new here and
+ * the memory cap is reached, or the region is new here and the peers'
+ * share of the region table is full. Answered FAIL (why: no memory),
+ * built from the request itself, without allocating a page or a region:
+ * the requester's fault gets SIGBUS, its read-ahead is forgotten.
+ */
+static void dsm_pages_refuse(const struct dsm_wire_page *req, u32 to, u64 *dirty,
+			     const char *why)
+{
+	struct dsm_out *out = dsm_out_alloc(sizeof(*req));
+	struct dsm_wire_page *w = (struct dsm_wire_page *)out->payload;
+
+	pr_warn_ratelimited("region %#llx page %llu: node %u's request refused, %s\n",
+			    le64_to_cpu(req->key), le64_to_cpu(req->index), to, why);
+	*w = *req;
+	w->type = DSM_COH_FAIL;
+	w->with_data = 0;
+	w->flags = 0;
+	w->version = cpu_to_le64(DSM_WIRE_FAIL_NO_MEMORY);
+	dsm_stat_inc(DSM_STAT_COH_MSGS_SENT);
+	atomic64_add(sizeof(*w) + sizeof(struct dsm_wire_hdr),
+		     &dsm_stats[DSM_STAT_BYTES_SENT]);
+	dsm_out_queue(to, out);
+	*dirty |= dsm_node_bit(to);
+}
+
+/*
  * One message for this page, under its lock; @epoch and @homes are the
  * sender's. Return: 0 or -EPROTO.
  */
@@ -804,10 +872,18 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 	}
 	switch (m->type) {
 	case DSM_COH_FAIL:
-		if (was)
-			dsm_pages_end_request(cp, true);
-		else
+		if (!was) {
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* asked nothing */
+		} else if (m->value == DSM_WIRE_FAIL_NO_MEMORY) {
+			/* the home's cap: a fault fails, a read-ahead is forgotten */
+			bool waited = cp->waiters;
+
+			dsm_pages_end_request(cp, waited);
+			if (waited)
+				cp->failed = DSM_CPAGE_NO_MEMORY;
+		} else {
+			dsm_pages_end_request(cp, true);
+		}
 		return 0;
 	case DSM_PAGE_HANDOVER:
 	case DSM_PAGE_HANDOVER_LOST:
@@ -970,7 +1046,7 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	struct dsm_coh_msg m = {};
 	struct dsm_region *r;
 	struct dsm_cpage *cp;
-	bool data, request;
+	bool data, request, ask, homed;
 	u64 index;
 	int err;
 
@@ -1049,14 +1125,20 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	 */
 	request = m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
 		  m.type == DSM_PAGE_REPORT;
+	ask = m.type != DSM_PAGE_REPORT && request && from != dsm_self_id();
+	homed = request && dsm_homes_node_of(le64_to_cpu(w->homes), le64_to_cpu(w->key),
+					     index) == dsm_self_id();
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
 			      le64_to_cpu(w->homes), w->copies,
-			      dsm_pages_is_handover(m.type) ||
-			      (request && dsm_homes_node_of(le64_to_cpu(w->homes),
-							    le64_to_cpu(w->key), index) ==
-			       dsm_self_id()), epoch);
+			      dsm_pages_is_handover(m.type) || (homed && !ask) ?
+			      DSM_SHADOW_KEEP : homed ? DSM_SHADOW_ASK : DSM_SHADOW_NO,
+			      epoch);
 	if (PTR_ERR_OR_ZERO(r) == -ENOENT && !request) {
 		dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+		return 0;
+	}
+	if (PTR_ERR_OR_ZERO(r) == -ENOSPC && ask) {
+		dsm_pages_refuse(w, from, dirty, "the region table has no room for peers' regions");
 		return 0;
 	}
 	if (IS_ERR(r))
@@ -1066,6 +1148,12 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	}
 	dsm_region_learn_lost(r, le64_to_cpu(w->lost));	/* before its pages */
+	if (ask && index < r->npages && dsm_pages_over_cap(r, index)) {
+		dsm_pages_refuse(w, from, dirty,
+				 "this node's cluster region memory is at its cap (dsmctl node limit)");
+		dsm_region_put(r);
+		return 0;
+	}
 	cp = index < r->npages ? dsm_cpage_get(r, index) : ERR_PTR(-EPROTO);
 	if (IS_ERR(cp)) {
 		dsm_region_put(r);
@@ -1187,6 +1275,8 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 		return 0;
 	end = min3(index + win, ra_end + step, r->npages - 1);
 	for (i = ra_end + 1; i <= end; i++) {
+		if (dsm_pages_over_cap(r, i))
+			break;
 		cp = dsm_cpage_get(r, i);
 		if (IS_ERR(cp) || !trylock_page(cp->page))
 			continue;
@@ -1364,7 +1454,7 @@ static vm_fault_t dsm_pages_held_wait(struct dsm_region *r, struct vm_fault *vmf
 vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 			   bool write, bool mkwrite)
 {
-	struct dsm_cpage *cp = dsm_cpage_get(r, vmf->pgoff);
+	struct dsm_cpage *cp;
 	unsigned long timeout;
 	struct dsm_pages_ctx ctx;
 	unsigned long deadline;
@@ -1372,6 +1462,12 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 	const char *why;
 	vm_fault_t ret;
 
+	if (dsm_pages_over_cap(r, vmf->pgoff)) {
+		pr_warn_ratelimited("region %#llx page %lu: not fetched, this node's cluster region memory is at its cap (%u MiB, dsmctl node limit)\n",
+				    r->key, vmf->pgoff, dsm_pages_mem_max());
+		return VM_FAULT_SIGBUS;
+	}
+	cp = dsm_cpage_get(r, vmf->pgoff);
 	if (IS_ERR(cp))
 		return VM_FAULT_OOM;
 	may_drop = (vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
@@ -1451,7 +1547,9 @@ refault:
 	 */
 	timeout = msecs_to_jiffies(dsm_dead_timeout_ms()) *
 		  (dsm_net_suspecting() || dsm_census_settling() ? 2 : 1);
-	why = "its home answered that its data is lost";
+	why = cp->failed == DSM_CPAGE_NO_MEMORY ?
+	      "its home is at its memory cap (dsmctl node limit)" :
+	      "its home answered that its data is lost";
 	if (cp->failed && !cp->node.pending) {
 		cp->failed = false;
 		goto sigbus;
@@ -1613,6 +1711,8 @@ void dsm_pages_free(struct dsm_region *r)
 	}
 	xa_destroy(&r->pages);
 	atomic64_sub(freed, &dsm_nr_pages);
+	if (r->cluster)
+		atomic64_sub(freed, &dsm_nr_cluster_pages);
 }
 
 /**
@@ -1710,10 +1810,13 @@ bool dsm_pages_wait_writes(struct dsm_region *r, unsigned int ms)
 int dsm_pages_wait_word(struct dsm_region *r, pgoff_t index, unsigned int offset,
 			u32 expected, u64 timeout_ns)
 {
-	struct dsm_cpage *cp = dsm_cpage_get(r, index);
+	struct dsm_cpage *cp;
 	u32 seen, *page, value;
 	long left;
 
+	if (dsm_pages_over_cap(r, index))
+		return 0;	/* the caller's load faults, and fails */
+	cp = dsm_cpage_get(r, index);
 	if (IS_ERR(cp))
 		return PTR_ERR(cp);
 	lock_page(cp->page);

@@ -98,7 +98,7 @@ struct dsm_cpage {
 	u32 faults;
 	u32 moves;
 	u64 askers;
-	bool failed;
+	u8 failed;		/* 0, 1, or DSM_CPAGE_NO_MEMORY */
 	bool leaving;
 	bool handed;
 	bool waiters;
@@ -112,6 +112,9 @@ struct dsm_cpage {
 	struct list_head kept;
 	struct list_head queued;
 };
+
+/* cp->failed: the home was at its memory cap (dsm_pages_refuse) */
+#define DSM_CPAGE_NO_MEMORY	2
 
 struct dsm_kept {
 	struct list_head node;

@@ -24,6 +24,7 @@
 #include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 
 #include "coherence/homes.h"
@@ -34,6 +35,11 @@
 static DEFINE_MUTEX(dsm_regions_lock);
 static DEFINE_HASHTABLE(dsm_regions, DSM_REGION_HASH_BITS);
 static u32 dsm_nr_regions;
+
+static unsigned int dsm_peer_regions_max = DSM_MAX_REGIONS - DSM_MAX_REGIONS / 4;
+module_param_named(peer_regions_max, dsm_peer_regions_max, uint, 0644);
+MODULE_PARM_DESC(peer_regions_max,
+		 "peers' requests and replicas make no new region here once this node has this many (the rest of the table is kept for its own attaches and for handovers)");
 
 static struct dsm_region *dsm_region_lookup(u64 key)
 {
@@ -283,15 +289,20 @@ void dsm_region_learn_lost(struct dsm_region *r, u64 lost)
  * @npages: its size in pages, as the message says
  * @homes:  its home set, as the message says
  * @copies: its replica count, as the message says
- * @create: the message may be the first this node hears of the region
+ * @create: DSM_SHADOW_NO: the message cannot be the first this node hears
+ *          of the region; DSM_SHADOW_KEEP: it may be, and holds what must
+ *          be kept (a handover, a census report, this node's own request);
+ *          DSM_SHADOW_ASK: it may be, a peer's request or replica: refused
+ *          once this node has peer_regions_max regions, so that peers
+ *          cannot fill the table (this node's attaches would fail)
  * @epoch:  the sender's membership epoch
  *
  * Return: the region with a reference; ERR_PTR(-ENOENT) if it is unknown
- * and not to be created; ERR_PTR(-EPROTO) if it disagrees with what this
- * node knows or cannot be created.
+ * and not to be created; ERR_PTR(-ENOSPC) if it is refused; ERR_PTR(-EPROTO)
+ * if it disagrees with what this node knows or cannot be created.
  */
 struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, u32 copies,
-				     bool create, u64 epoch)
+				     enum dsm_shadow create, u64 epoch)
 {
 	struct dsm_region *r;
 
@@ -308,8 +319,13 @@ struct dsm_region *dsm_region_shadow(u64 key, u64 npages, u64 homes, u32 copies,
 	mutex_unlock(&dsm_regions_lock);
 	if (r)
 		return r;
-	if (!create)
+	if (create == DSM_SHADOW_NO)
 		return ERR_PTR(-ENOENT);
+	if (create == DSM_SHADOW_ASK &&
+	    READ_ONCE(dsm_nr_regions) >= READ_ONCE(dsm_peer_regions_max)) {
+		dsm_stat_inc(DSM_STAT_SHADOWS_REFUSED);
+		return ERR_PTR(-ENOSPC);
+	}
 	if (dsm_region_find(key, npages << PAGE_SHIFT, DSM_ATTACH_COPIES(copies),
 			    true, homes, epoch, &r))
 		return ERR_PTR(-EPROTO);

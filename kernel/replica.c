@@ -522,13 +522,16 @@ static u32 dsm_replica_on_push(const struct dsm_net_msg *m,
 	    (le64_to_cpu(w->homes) & le64_to_cpu(w->lost)))
 		return DSM_REASON_PROTOCOL;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
-			      le64_to_cpu(w->homes), w->copies, true, m->epoch);
-	if (IS_ERR(r))
+			      le64_to_cpu(w->homes), w->copies, DSM_SHADOW_ASK, m->epoch);
+	if (IS_ERR(r) && PTR_ERR(r) != -ENOSPC)
 		return DSM_REASON_PROTOCOL;
-	dsm_region_learn_lost(r, le64_to_cpu(w->lost));	/* before its pages */
-	err = dsm_replica_keep(r, le64_to_cpu(w->index), le64_to_cpu(w->version),
-			       w + 1, true);
-	dsm_region_put(r);
+	err = -ENOSPC;		/* no room for peers' regions: not kept */
+	if (!IS_ERR(r)) {
+		dsm_region_learn_lost(r, le64_to_cpu(w->lost));	/* before its pages */
+		err = dsm_replica_keep(r, le64_to_cpu(w->index),
+				       le64_to_cpu(w->version), w + 1, true);
+		dsm_region_put(r);
+	}
 	ack.op = DSM_WIRE_REPLICA_ACK;
 	if (err)
 		ack.version = 0;	/* kept nothing: the commit fails */
@@ -568,7 +571,8 @@ u32 dsm_replica_on_msg(const struct dsm_net_msg *m)
 		return DSM_REASON_PROTOCOL;
 	if (!w->version) {	/* kept nothing: the region's commit fails */
 		r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
-				      le64_to_cpu(w->homes), w->copies, false, m->epoch);
+				      le64_to_cpu(w->homes), w->copies, DSM_SHADOW_NO,
+				      m->epoch);
 		if (!IS_ERR(r)) {
 			atomic64_inc(&r->replica_failures);
 			/* seen by a commit that sees this answer counted */

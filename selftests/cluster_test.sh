@@ -101,6 +101,7 @@ if [ $me = 3 ]; then
 fi
 
 # ---- formed
+phase formed
 wait_until "all peers up" 30 peers_up 2
 wait_until "every peer at my epoch" 30 same_epoch
 desc="3 members"; check members_are 3
@@ -108,6 +109,7 @@ e0=$(show_field epoch)
 dsm_barrier formed
 
 # ---- a connection closed before it is installed as a link
+phase early close
 early_close_used() {
 	[ "$(cat /sys/module/dsm/parameters/inject_early_close)" = 0 ] && peers_up 2
 }
@@ -125,6 +127,7 @@ wait_until "all up again after the early close" 30 peers_up 2
 dsm_barrier early-checked
 
 # ---- leave and rejoin
+phase leave
 expect "node 1 commits a page homed at node 3, whose only replica node 3 keeps" 0 \
 	dsm_coherence leave-hold 0xc0de0079
 sed 's/^/# /' /tmp/ktap.out
@@ -152,6 +155,7 @@ wait_until "one epoch after the rejoin" 30 same_epoch
 dsm_barrier rejoined
 
 # ---- a key that a member holds as a local region
+phase local key
 if [ $me = 1 ]; then
 	expect "attaching a key node 3 holds as a local region fails" 2 \
 		dsm_fill fill 0xc0de00b0 4096
@@ -177,6 +181,7 @@ fi
 dsm_barrier local-key-done
 
 # ---- dsmctl region: what each node holds of a cluster region
+phase region show
 if [ $me = 1 ]; then
 	dsm_fill fill 0xc0de00b1 1048576 > /dev/null
 fi
@@ -198,6 +203,7 @@ fi
 dsm_barrier region-removed
 
 # ---- a lossy, jittery link
+phase lossy
 if [ $me = 2 ]; then
 	expect "netem: 10% loss, 20 ms +- 20 ms delay on eth0" 0 \
 		/usr/sbin/tc qdisc add dev eth0 root netem delay 20ms 20ms loss 10%
@@ -217,6 +223,7 @@ dsm_barrier lossy
 [ $me = 2 ] && /usr/sbin/tc qdisc del dev eth0 root
 
 # ---- a cluster key
+phase keyed
 # (one by one, the coordinator last: a leave is confirmed by the
 # coordinator, and one that has left confirms nothing; all three at once
 # once left node 3 a member with "no coordinator confirmed the leave")
@@ -258,6 +265,7 @@ else
 fi
 
 # ---- rmmod while connected
+phase rmmod
 if [ $me = 3 ]; then
 	expect "rmmod while connected" 0 rmmod dsm
 	unpaired=$(unpaired_objects)
@@ -279,6 +287,7 @@ wait_until "all up again" 30 peers_up 2
 dsm_barrier back
 
 # ---- node id 64
+phase id64
 if [ $me = 3 ]; then
 	dsmctl leave
 	dsmctl node set id 64 addr 10.0.0.3 key $KEY_A
@@ -299,6 +308,7 @@ wait_until "all up, node 64 back as node 3" 30 up_with 3
 dsm_barrier id64-over
 
 # ---- crash and quick rejoin, a new incarnation
+phase crash
 reform() {	# reform NAME DEAD_MS: the same cluster again, another dead timeout
 	dsmctl leave
 	dsm_barrier "$1-left"
@@ -352,11 +362,13 @@ dsm_barrier crash-lostleave-up	# nobody leaves (reform) before all see it
 reform crash-end 5000
 
 # ---- save and load: consistent copies under writers (dsmctl region save)
+phase save
 expect "save: copies under writers are cuts, load makes them again, frozen writes wait" 0 \
 	dsm_coherence save 0xc0de0076
 sed 's/^/# /' /tmp/ktap.out
 
 # ---- partition: {1,2} | {3}, both ways, for 12 s (dsm_coherence partition)
+phase partition
 expect "partition: node 3 fences itself, 1 and 2 go on exact; it is evicted and joins again" 0 \
 	dsm_coherence partition
 sed 's/^/# /' /tmp/ktap.out
@@ -364,6 +376,7 @@ wait_until "all up after the partition" 60 peers_up 2
 
 # ---- killed (node 3 first reads one page of a region and owns another,
 # and arrives at a barrier that cannot complete, as the others do)
+phase kill
 expect "node 3 holds pages before it is killed" 0 dsm_coherence hold 0xc0de0070
 sed 's/^/# /' /tmp/ktap.out
 expect "... and the others hold copies of pages homed at node 3" 0 \

@@ -7,6 +7,7 @@
 #
 # DSM_FILL_MIB, DSM_MP_ITERS and DSM_SB_ITERS scale the longest phases down
 # for slower kernels (selftests/check.sh).
+. ktap.sh
 status=0
 me=$DSM_NODE_ID
 T=/sys/kernel/tracing
@@ -25,13 +26,13 @@ mp=${DSM_MP_ITERS:-3000}
 for t in regions pingpong "atomic 20000" "mp-2pages $mp" "mp-1page $mp" \
 	 "sb ${DSM_SB_ITERS:-1000}" halves rmw granthold readahead wait barrier "fill ${DSM_FILL_MIB:-64}" \
 	 "slowlink 1024" "linkreset 5" removerace removelate leave leavebusy leaveslow leaveattach hot libdsm \
-	 "replica-cap 0xc0de0161" \
+	 "replica-cap 0xc0de0161" "memcap 0xc0de0162" \
 	 cleanup; do
-	echo "# ---- dsm_coherence $t"
+	phase "dsm_coherence $t"
 	dsm_coherence $t || status=1
 done
 
-echo "# ---- tracepoints"
+phase tracepoints
 if [ $tracing = 1 ]; then
 	echo 0 > $T/tracing_on
 	for e in dsm_fault dsm_request dsm_invalidate dsm_grant; do
@@ -47,7 +48,7 @@ if [ $tracing = 1 ]; then
 else
 	echo "ok - node $me: tracepoints # SKIP this kernel has no tracing"
 fi
-echo "# ---- the demo's program: red-black SOR across the nodes"
+phase "the demo's program: red-black SOR across the nodes"
 if dsm_sor 126 10 > /tmp/sor.out; then
 	echo "ok - node $me: dsm_sor"
 else

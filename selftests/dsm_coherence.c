@@ -135,6 +135,12 @@
  *               replicas (replica_max_mib): node 1's commit of 768 pages
  *               with one copy fails with EIO and they count what they
  *               refused; with the cap lifted, its next commit is 0
+ *   memcap KEY  (3 nodes) node 2 caps its cluster region memory (dsmctl
+ *               node limit mem) 1 MiB above what it holds: node 1's stores
+ *               to a 4 MiB region fail (SIGBUS) on pages homed at node 2
+ *               past the cap, node 2 stays within it and counts the
+ *               refusals, and its own fault on a new page fails; with the
+ *               cap lifted, every store is done and node 2 reads them
  *   save KEY    dsmctl region save under two writers makes cuts; load
  *               makes the region again; a frozen region's writes wait, and
  *               go on when the freezer closes its file or the freeze runs
@@ -662,10 +668,10 @@ static void test_slowlink(long kib)
  */
 #define LR_COUNTER_KEY	0xc0de00c0
 #define LR_STRIPES_KEY	0xc0de00c1
-#define LR_ADDS		1000	/* per adder thread */
-#define LR_ADD_GAP_US	10000	/* between two adds: >= 10 s of adds */
+/* per adder thread, and stripe rounds: DSM_LR_ADDS, DSM_LR_ROUNDS (check.sh) */
+static long lr_adds = 1000, lr_rounds = 30;
+#define LR_ADD_GAP_US	10000	/* between two adds: >= 10 s of 1000 adds */
 #define LR_PAGES	64
-#define LR_ROUNDS	30
 #define LR_INTERVAL	1.5	/* s between two resets */
 #define LR_BACK_S	10	/* s the links get to come back */
 
@@ -785,7 +791,7 @@ static const char *lr_wrong(const struct lr_rec *r, int page, int slot)
 		return "another node's record in this slot";
 	if (r->page != (uint32_t)page)
 		return "another page's record";
-	if (r->round < 1 || r->round > LR_ROUNDS || r->seq != 2 * r->round)
+	if (r->round < 1 || r->round > lr_rounds || r->seq != 2 * r->round)
 		return "a round that was never written";
 	sum = lr_sum(r->node, r->round, r->page);
 	if (r->check != sum)
@@ -819,7 +825,7 @@ static void *lr_adder(void *arg)
 	} else {
 		lr_jmp = &env;
 		/* paced, so that the adds go on while the links are reset */
-		for (; i < LR_ADDS; i++) {
+		for (; i < lr_adds; i++) {
 			__atomic_fetch_add(lr_counter, 1, __ATOMIC_SEQ_CST);
 			usleep(LR_ADD_GAP_US);
 		}
@@ -847,7 +853,7 @@ static void *lr_striper(void *arg)
 		goto out;
 	}
 	lr_jmp = &env;
-	for (round = 1; round <= LR_ROUNDS; round++) {
+	for (round = 1; round <= lr_rounds; round++) {
 		for (page = 0; page < LR_PAGES; page++)
 			lr_write(page, round);
 		for (page = 0; page < LR_PAGES; page++) {
@@ -1078,7 +1084,7 @@ static int lr_final(uint64_t *got)
 	for (int p = 0; p < LR_PAGES; p++)
 		for (int s = 0; s < LR_SLOTS; s++)
 			if (lr_read(p, s, &r) || lr_wrong(&r, p, s) ||
-			    (s >= 1 && s <= lr_workers && r.round != LR_ROUNDS))
+			    (s >= 1 && s <= lr_workers && r.round != lr_rounds))
 				bad++;
 	lr_jmp = NULL;
 	return bad;
@@ -1099,7 +1105,7 @@ static void lr_workload(const char *phase, int workers,
 		{ .name = "stripe thread" },
 	};
 	struct lr_worker *stripes = &w[2];
-	uint64_t want = 2ULL * workers * LR_ADDS, got = 0;
+	uint64_t want = 2ULL * workers * lr_adds, got = 0;
 	int bus = 0, final_bad, work = me <= workers;
 	char buf[128], name[64];
 	double t0;
@@ -1143,12 +1149,12 @@ static void lr_workload(const char *phase, int workers,
 	barrier(name);
 
 	final_bad = lr_final(&got);
-	tap(final_bad >= 0 && got == want, "atomic counter is %llu, expected %llu (%d adds by each of 2 threads on %d nodes)",
-	    (unsigned long long)got, (unsigned long long)want, LR_ADDS, workers);
+	tap(final_bad >= 0 && got == want, "atomic counter is %llu, expected %llu (%ld adds by each of 2 threads on %d nodes)",
+	    (unsigned long long)got, (unsigned long long)want, lr_adds, workers);
 	if (work)
-		tap(!stripes->bad && stripes->done == LR_ROUNDS,
-		    "stripes intact during %ld of %d rounds: %llu records of %d pages checked, %llu wrong",
-		    stripes->done, LR_ROUNDS, (unsigned long long)stripes->checked, LR_PAGES,
+		tap(!stripes->bad && stripes->done == lr_rounds,
+		    "stripes intact during %ld of %ld rounds: %llu records of %d pages checked, %llu wrong",
+		    stripes->done, lr_rounds, (unsigned long long)stripes->checked, LR_PAGES,
 		    (unsigned long long)stripes->bad);
 	if (stripes->first[0])
 		printf("# node %d: first: %s\n", me, stripes->first);
@@ -1158,8 +1164,8 @@ static void lr_workload(const char *phase, int workers,
 	else
 		snprintf(buf, sizeof(buf), "SIGBUS");
 	tap(!final_bad,
-	    "stripes intact at the end: every worker's slot of every page holds its round %d (%s)",
-	    LR_ROUNDS, buf);
+	    "stripes intact at the end: every worker's slot of every page holds its round %ld (%s)",
+	    lr_rounds, buf);
 }
 
 struct lr_resets {
@@ -3063,6 +3069,79 @@ static void test_replica_cap(uint64_t key)
 	barrier("rc-done");
 }
 
+#define MC_PAGES	1024	/* 4 MiB: about 340 homed at node 2 */
+
+static void test_memcap(uint64_t key)
+{
+	volatile uint64_t *p = NULL;
+	struct dsm_region r;
+	uint64_t refused = stat_of("mem_cap_refused"), cap = 0, held, v;
+	int i, bus = 0, first = -1, elsewhere = 0, wrong = 0, pg;
+	char cmd[64];
+
+	if (dsm_attach(key, MC_PAGES * PAGE, 0, &r) || dsm_map(&r, (void **)&p)) {
+		tap(0, "attach+map %#llx", (unsigned long long)key);
+		exit(1);
+	}
+	if (me == 2) {
+		cap = stat_of("cluster_pages") / 256 + 1;
+		snprintf(cmd, sizeof(cmd), "dsmctl node limit mem %llu",
+			 (unsigned long long)cap);
+		tap(!system(cmd), "node 2: %s", cmd);
+	}
+	barrier("mc-capped");
+	if (me == 1) {
+		for (i = 0; i < MC_PAGES; i++) {
+			if (store_or_bus(p + i * 512, 0x3e3c0000ULL + i))
+				continue;
+			bus++;
+			first = first < 0 ? i : first;
+			elsewhere += page_homed_at(key, 2, i, i + 1) != i;
+		}
+		tap(bus && !elsewhere,
+		    "node 1's stores to %d pages: %d SIGBUS past node 2's cap (the first at page %d), %d of them on pages homed elsewhere",
+		    MC_PAGES, bus, first, elsewhere);
+		tap(!system("dmesg | grep -q 'its home is at its memory cap'"),
+		    "... and the kernel log says why");
+	}
+	barrier("mc-written");
+	if (me == 2) {
+		held = stat_of("cluster_pages");
+		tap(held <= cap * 256, "node 2 holds %llu pages of cluster regions, within its cap of %llu MiB",
+		    (unsigned long long)held, (unsigned long long)cap);
+		tap(stat_of("mem_cap_refused") > refused, "node 2 counted its refusals (mem_cap_refused %llu -> %llu)",
+		    (unsigned long long)refused,
+		    (unsigned long long)stat_of("mem_cap_refused"));
+		pg = page_homed_at(key, 1, 0, MC_PAGES);
+		tap(load_or_bus(p, pg, &v), "node 2's own fault on a page it does not hold (page %d) fails too", pg);
+		tap(!system("dsmctl node limit mem none"), "node 2 lifts its cap");
+	}
+	barrier("mc-lifted");
+	if (me == 1) {
+		for (i = 0, bus = 0; i < MC_PAGES; i++)
+			bus += !store_or_bus(p + i * 512, 0x3e3d0000ULL + i);
+		tap(!bus, "with the cap lifted, node 1's stores to all %d pages are done (%d SIGBUS)",
+		    MC_PAGES, bus);
+	}
+	barrier("mc-rewritten");
+	if (me == 2) {
+		for (i = 0, bus = 0; i < MC_PAGES; i++) {
+			if (load_or_bus(p, i, &v))
+				bus++;
+			else
+				wrong += v != 0x3e3d0000ULL + i;
+		}
+		tap(!bus && !wrong, "node 2 reads them all: %d SIGBUS, %d wrong", bus, wrong);
+	}
+	barrier("mc-read");
+	dsm_unmap(&r, (void *)p);
+	dsm_detach(&r);
+	barrier("mc-detached");
+	if (me == 1)
+		tap(!dsm_remove(key), "the region is removed");
+	barrier("mc-done");
+}
+
 static void test_leave_after(uint64_t key)
 {
 	long long n = region_replicas(key);
@@ -3752,6 +3831,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dsm_coherence: needs DSM_NODE_ID and DSM_NODES >= 2\n");
 		return 2;
 	}
+	lr_adds = atol(getenv("DSM_LR_ADDS") ? : "1000");
+	lr_rounds = atol(getenv("DSM_LR_ROUNDS") ? : "30");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(t, "regions"))
 		test_regions();
@@ -3833,6 +3914,8 @@ int main(int argc, char **argv)
 		test_leave_hold(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "replica-cap") && arg)
 		test_replica_cap(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "memcap") && arg)
+		test_memcap(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "leave-after") && arg)
 		test_leave_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "give-after") && arg)

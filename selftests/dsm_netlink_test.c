@@ -22,7 +22,7 @@
 #include "nl.h"
 
 struct status {
-	uint32_t id, addr, dead_timeout_ms;
+	uint32_t id, addr, dead_timeout_ms, mem_max_mib;
 	uint64_t epoch, cluster_id;
 	uint16_t port;
 	bool keyed;
@@ -54,6 +54,9 @@ static int status_reply(struct nlattr **tb, void *arg)
 		s->dead_timeout_ms = nla_get_u32(tb[DSM_A_DEAD_TIMEOUT_MS]);
 	if (tb[DSM_A_KEYED])
 		s->keyed = nla_get_u8(tb[DSM_A_KEYED]);
+	if (!tb[DSM_A_MEM_MAX_MIB] || !tb[DSM_A_CLUSTER_PAGES])
+		return -EPROTO;
+	s->mem_max_mib = nla_get_u32(tb[DSM_A_MEM_MAX_MIB]);
 	if (nla_parse_nested(st, DSM_STAT_MAX, tb[DSM_A_STATS], NULL))
 		return -EPROTO;
 	for (i = 0; i <= DSM_STAT_MAX; i++)
@@ -90,6 +93,16 @@ static int node_set_raw(struct dsm_nl *nl, int type, const void *data, int len)
 	nla_put_u32(msg, DSM_A_NODE_ID, 5);
 	nla_put_u32(msg, DSM_A_NODE_ADDR, inet_addr("10.1.2.3"));
 	nla_put(msg, type, len, data);
+	return dsm_nl_request(nl, msg, NULL, NULL);
+}
+
+/* LIMIT_SET with the cap (>= 0) or without it (-1). */
+static int limit_set(struct dsm_nl *nl, long long mib)
+{
+	struct nl_msg *msg = dsm_nl_msg(nl, DSM_CMD_LIMIT_SET);
+
+	if (mib >= 0)
+		nla_put_u32(msg, DSM_A_MEM_MAX_MIB, (uint32_t)mib);
 	return dsm_nl_request(nl, msg, NULL, NULL);
 }
 
@@ -146,6 +159,7 @@ FIXTURE_TEARDOWN(nl)
 		EXPECT_EQ(0, node_restore(&self->nl, &self->saved));
 	if (self->saved.epoch)
 		simple(&self->nl, DSM_CMD_JOIN);
+	EXPECT_EQ(0, limit_set(&self->nl, self->saved.mem_max_mib));
 	dsm_nl_close(&self->nl);
 }
 
@@ -329,6 +343,23 @@ TEST_F(nl, out_of_range_values)
 	}
 }
 
+TEST_F(nl, memory_cap)
+{
+	struct status s;
+
+	EXPECT_EQ(-EINVAL, limit_set(&self->nl, -1));
+	EXPECT_STREQ("the memory cap (MiB, 0 for none) is required", self->nl.errmsg);
+	EXPECT_EQ(DSM_A_MEM_MAX_MIB, self->nl.miss_type);
+	EXPECT_EQ(-ERANGE, limit_set(&self->nl, DSM_MEM_MAX_MIB_MAX + 1ULL));
+	EXPECT_NE(0, strlen(self->nl.errmsg));
+	ASSERT_EQ(0, limit_set(&self->nl, 7));
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_EQ(7, s.mem_max_mib);
+	ASSERT_EQ(0, limit_set(&self->nl, 0));
+	ASSERT_EQ(0, get_status(&self->nl, &s));
+	EXPECT_EQ(0, s.mem_max_mib);
+}
+
 TEST_F(nl, malformed_attributes)
 {
 	uint8_t one = 1;
@@ -437,6 +468,8 @@ TEST_F(nl, unprivileged)
 		if (dsm_nl_request(&nl, dsm_nl_msg_flags(&nl, DSM_CMD_HOT_GET, NLM_F_DUMP),
 				   NULL, NULL) != -EPERM)
 			_exit(13);	/* it names region keys */
+		if (limit_set(&nl, 1) != -EPERM)
+			_exit(14);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -514,7 +547,7 @@ static int random_requests(struct dsm_nl *nl, int n, bool privileged)
 	int i, silent = 0;
 
 	for (i = 0; i < n; i++) {
-		uint8_t cmd = random() % 10, data[48];
+		uint8_t cmd = random() % (DSM_CMD_MAX + 2), data[48];
 		struct nl_msg *msg;
 		int a, err;
 

@@ -2,7 +2,7 @@
 # dsmctl's user interface: exit codes, kernel error messages, output.
 # Runs in a guest with dsm.ko loaded and the node configured.
 . ktap.sh
-plan 36
+plan 43
 
 expect "no arguments is a usage error" 1 dsmctl
 expect "unknown object is a usage error" 1 dsmctl frobnicate
@@ -28,6 +28,14 @@ expect "stats reset" 0 dsmctl stats reset
 expect "stats after reset" 0 dsmctl -j stats
 expect_output "reset counters read zero" '"bad_netlink":0'
 expect "unprivileged stats reset exits 2" 2 su nobody -c 'dsmctl stats reset'
+expect "node limit needs mem MIB" 1 dsmctl node limit mem
+expect "a cap past 16 TiB is caught before the kernel" 1 dsmctl node limit mem 16777217
+expect "node limit mem 64" 0 dsmctl node limit mem 64
+expect "show gives the cap" 0 dsmctl -j show
+expect_output "in JSON" '"cluster_pages":[0-9]*,"mem_max_mib":64'
+expect "unprivileged node limit exits 2" 2 su nobody -c 'dsmctl node limit mem 1'
+expect "node limit mem none" 0 sh -c \
+	'dsmctl node limit mem none && ! dsmctl -j show | grep -q mem_max_mib'
 
 # regions: one with its 16 pages made here, mapped by one process (its
 # mapping keeps the file it closed attached)

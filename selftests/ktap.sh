@@ -4,6 +4,9 @@
 ktap_n=0
 ktap_fail=0
 
+# phase NAME: a section header with the guest's uptime, to see where time goes
+phase() { echo "# ---- $* (uptime $(cut -d. -f1 /proc/uptime) s)"; }
+
 plan() { ktap_plan=$1; echo "TAP version 13"; echo "1..$1"; }
 
 ok() { ktap_n=$((ktap_n + 1)); echo "ok $ktap_n $*"; }

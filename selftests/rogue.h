@@ -147,6 +147,26 @@ static inline uint64_t node_stat(int which)
 	return req.v;
 }
 
+static inline int regions_reply(struct nlattr **tb, void *arg)
+{
+	if (tb[DSM_A_REGIONS])
+		*(uint32_t *)arg = nla_get_u32(tb[DSM_A_REGIONS]);
+	return 0;
+}
+
+/* The number of regions this node knows. */
+static inline uint32_t node_regions(void)
+{
+	uint32_t n = ~0U;
+	struct dsm_nl nl;
+
+	if (dsm_nl_open(&nl))
+		return n;
+	dsm_nl_request(&nl, dsm_nl_msg(&nl, DSM_CMD_GET), regions_reply, &n);
+	dsm_nl_close(&nl);
+	return n;
+}
+
 static inline int count_up(struct nlattr **tb, void *arg)
 {
 	struct nlattr *p[DSM_PEER_A_MAX + 1];

@@ -247,6 +247,9 @@ static_assert(sizeof(struct dsm_wire_page) == 64);
 #define DSM_WIRE_REPORT_PENDING	0x800
 #define DSM_WIRE_REPORT_ACKED	0x1000
 
+/* A FAIL's version: why the request failed (0: the page's data is lost) */
+#define DSM_WIRE_FAIL_NO_MEMORY	1	/* the home is at its memory cap */
+
 /*
  * DSM_MSG_PAGES: 1 to DSM_WIRE_PAGES_MAX struct dsm_wire_page without data,
  * back to back, handled in order exactly as that many DSM_MSG_PAGE would

@@ -40,7 +40,9 @@ check "objects" "dsmctl " "show node join leave peers stats monitor region hot h
 check "an object by its prefix" "dsmctl re" "region"
 check "options are skipped" "dsmctl -j st" "stats"
 check "options" "dsmctl -" "-j -p -V -h"
-check "node's commands" "dsmctl node " "set help"
+check "node's commands" "dsmctl node " "set limit help"
+check "node limit: what" "dsmctl node limit " "mem"
+check "node limit mem: or none" "dsmctl node limit mem n" "none"
 check "node set: every key" "dsmctl node set " "id addr port cluster dead-timeout key"
 check "node set: the keys not given yet" "dsmctl node set id 2 addr 10.0.0.2 " \
 	"port cluster dead-timeout key"

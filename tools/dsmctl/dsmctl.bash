@@ -33,7 +33,10 @@ _dsmctl() {
 	case ${words[0]} in
 	node)
 		if ((${#words[@]} == 1)); then
-			COMPREPLY=($(compgen -W "set help" -- "$cur"))
+			COMPREPLY=($(compgen -W "set limit help" -- "$cur"))
+		elif [[ ${words[1]} == limit ]]; then
+			((${#words[@]} == 2)) && COMPREPLY=($(compgen -W mem -- "$cur"))
+			((${#words[@]} == 3)) && COMPREPLY=($(compgen -W none -- "$cur"))
 		elif [[ ${words[1]} == set ]]; then
 			case $prev in
 			key)	# a file (names with spaces kept whole), or none

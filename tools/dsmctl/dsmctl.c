@@ -90,6 +90,8 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_REPLICAS_HANDED] = "replicas_handed",
 	[DSM_STAT_SEAL_FAILED] = "seal_failed",
 	[DSM_STAT_REPLICAS_REFUSED] = "replicas_refused",
+	[DSM_STAT_MEM_CAP_REFUSED] = "mem_cap_refused",
+	[DSM_STAT_SHADOWS_REFUSED] = "shadows_refused",
 };
 
 static const char *const state_names[] = {
@@ -153,6 +155,9 @@ static void print_help(FILE *f)
 	      "                                       address and TCP port peers reach it at,\n"
 	      "                                       its cluster, and the cluster key (64 hex\n"
 	      "                                       digits read from FILE)\n"
+	      "  dsmctl node limit mem MIB|none       cap the memory this node's pages of\n"
+	      "                                       cluster regions take (peers' requests\n"
+	      "                                       and faults for new pages fail past it)\n"
 	      "  dsmctl join [ADDR[:PORT]]            join the cluster of the member at ADDR,\n"
 	      "                                       or form a new cluster without ADDR\n"
 	      "  dsmctl leave                         leave the cluster\n"
@@ -334,7 +339,11 @@ static int show_reply(struct nlattr **tb, void *arg)
 		"(hidden)" : "(none)");
 	out_close();
 	out_u64("regions", "regions: %llu\n", get_u32(tb[DSM_A_REGIONS]));
-	out_u64("pages", "pages: %llu\n", get_u64(tb[DSM_A_PAGES]));
+	out_u64("pages", "pages: %llu", get_u64(tb[DSM_A_PAGES]));
+	out_u64("cluster_pages", " (%llu of cluster regions", get_u64(tb[DSM_A_CLUSTER_PAGES]));
+	if (get_u32(tb[DSM_A_MEM_MAX_MIB]))
+		out_u64("mem_max_mib", ", cap %llu MiB", get_u32(tb[DSM_A_MEM_MAX_MIB]));
+	out_text(")\n");
 	show_stats(tb[DSM_A_STATS]);
 	out_end();
 	return 0;
@@ -423,6 +432,32 @@ static int cmd_node_set(int argc, char **argv)
 	ret = run(msg, &nl, NULL, NULL);
 	dsm_nl_close(&nl);
 	memset(key, 0, sizeof(key));
+	return ret;
+}
+
+static int cmd_node_limit(int argc, char **argv)
+{
+	static const char *const keys[] = { "mem", NULL };
+	uint32_t mib = 0;
+	struct nl_msg *msg;
+	struct dsm_nl nl;
+	int ret;
+
+	if (argc != 2 || match_word(argv[0], keys) != 0)
+		return usage_error("%s", "'node limit' needs 'mem MIB' or 'mem none'.");
+	if (strcmp(argv[1], "none") &&
+	    (parse_u32(argv[1], 1, DSM_MEM_MAX_MIB_MAX, &mib)))
+		return usage_error("bad memory cap '%s' (1-16777216 MiB, or none).", argv[1]);
+	ret = family_connect(&nl);
+	if (ret)
+		return ret;
+	msg = dsm_nl_msg(&nl, DSM_CMD_LIMIT_SET);
+	if (msg && nla_put_u32(msg, DSM_A_MEM_MAX_MIB, mib)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	ret = run(msg, &nl, NULL, NULL);
+	dsm_nl_close(&nl);
 	return ret;
 }
 
@@ -745,7 +780,7 @@ static int cmd_monitor(int argc, char **argv)
 
 static int cmd_node(int argc, char **argv)
 {
-	static const char *const cmds[] = { "set", "help", NULL };
+	static const char *const cmds[] = { "set", "help", "limit", NULL };
 
 	if (argc < 1)
 		return usage_error("%s", "'node' needs a command.");
@@ -755,6 +790,8 @@ static int cmd_node(int argc, char **argv)
 	case 1:
 		print_help(stdout);
 		return EXIT_OK;
+	case 2:
+		return cmd_node_limit(argc - 1, argv + 1);
 	default:
 		return usage_error("unknown node command '%s'.", argv[0]);
 	}

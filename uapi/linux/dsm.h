@@ -45,9 +45,21 @@
  *                            lease (0: it has one; see membership.md)
  *        DSM_A_REGIONS       u32, regions currently known on this node
  *        DSM_A_PAGES         u64, pages currently held by this node
+ *        DSM_A_CLUSTER_PAGES u64, ... of them, of cluster regions
+ *        DSM_A_MEM_MAX_MIB   u32, the cap of DSM_CMD_LIMIT_SET (0: none)
  *        DSM_A_STATS         nest of DSM_STAT_* u64 counters
  *
  *    DSM_CMD_STATS_RESET (CAP_NET_ADMIN): sets every DSM_STAT_* counter to 0
+ *
+ *    DSM_CMD_LIMIT_SET (CAP_NET_ADMIN; member or not)
+ *        DSM_A_MEM_MAX_MIB   u32, 0..DSM_MEM_MAX_MIB_MAX: the most memory
+ *                            this node's pages of cluster regions may take
+ *                            (0: no cap). Past it, a peer's request for a
+ *                            page homed here that this node does not hold
+ *                            yet is refused (its fault gets SIGBUS), and so
+ *                            is a fault here that needs a page it does not
+ *                            hold. Pages that keep data a leave, a loss or
+ *                            a replica hands here are never refused.
  *
  *    DSM_CMD_PEER_GET (any user; dump) one message per member peer:
  *        DSM_A_PEER          nest of DSM_PEER_A_*
@@ -93,6 +105,7 @@
 #define DSM_DEAD_TIMEOUT_DEFAULT 5000		/* ms without a message */
 #define DSM_DEAD_TIMEOUT_MIN	1000
 #define DSM_DEAD_TIMEOUT_MAX	60000
+#define DSM_MEM_MAX_MIB_MAX	16777216	/* MiB: 16 TiB */
 
 /* ---- /dev/dsm ioctls ---- */
 
@@ -315,6 +328,7 @@ enum dsm_cmd {
 	DSM_CMD_STATS_RESET,
 	DSM_CMD_REGION_GET,
 	DSM_CMD_HOT_GET,
+	DSM_CMD_LIMIT_SET,
 	__DSM_CMD_MAX,
 };
 
@@ -347,6 +361,8 @@ enum dsm_attr {
 	DSM_A_REGION_KEY,
 	DSM_A_HOT,
 	DSM_A_FENCED_MS,
+	DSM_A_MEM_MAX_MIB,
+	DSM_A_CLUSTER_PAGES,
 	__DSM_A_MAX,
 };
 
@@ -421,6 +437,8 @@ enum dsm_stat {
 	DSM_STAT_REPLICAS_HANDED,	/* versions kept here, handed on as this node left */
 	DSM_STAT_SEAL_FAILED,		/* sealed messages that did not open: links closed */
 	DSM_STAT_REPLICAS_REFUSED,	/* pushes not kept: replica_max_mib reached */
+	DSM_STAT_MEM_CAP_REFUSED,	/* pages not taken: cluster region memory cap */
+	DSM_STAT_SHADOWS_REFUSED,	/* peers' regions not made: peer_regions_max */
 	__DSM_STAT_MAX,
 };
 
