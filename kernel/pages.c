@@ -134,16 +134,24 @@ u64 dsm_pages_cluster_count(void)
 	return atomic64_read(&dsm_nr_cluster_pages);
 }
 
-/* A new page of @r at @index would pass the cap: counted, and refused. */
+/* The home of @r's page @index in this node's table. */
+static u32 dsm_pages_home_of(struct dsm_region *r, pgoff_t index)
+{
+	u32 home;
+
+	down_read(&r->table_lock);
+	home = dsm_homes_node(r->table, r->key, index);
+	up_read(&r->table_lock);
+	return home;
+}
+
+/* A new page of @r at @index would pass the cap (the caller counts it). */
 static bool dsm_pages_over_cap(struct dsm_region *r, pgoff_t index)
 {
 	unsigned long max = READ_ONCE(dsm_mem_max_pages);
 
-	if (!max || !r->cluster || xa_load(&r->pages, index) ||
-	    atomic64_read(&dsm_nr_cluster_pages) < max)
-		return false;
-	dsm_stat_inc(DSM_STAT_MEM_CAP_REFUSED);
-	return true;
+	return max && r->cluster && !xa_load(&r->pages, index) &&
+	       atomic64_read(&dsm_nr_cluster_pages) >= max;
 }
 
 struct dsm_cpage *dsm_cpage_get(struct dsm_region *r, pgoff_t index)
@@ -875,12 +883,21 @@ static int dsm_pages_feed(struct dsm_pages_ctx *ctx, const struct dsm_coh_msg *m
 		if (!was) {
 			dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);	/* asked nothing */
 		} else if (m->value == DSM_WIRE_FAIL_NO_MEMORY) {
-			/* the home's cap: a fault fails, a read-ahead is forgotten */
+			/*
+			 * The home's cap (it echoes the request's token): a
+			 * fault fails, a read-ahead is forgotten.
+			 */
 			bool waited = cp->waiters;
 
+			if (m->txn != cp->txn) {	/* not for this request */
+				dsm_stat_inc(DSM_STAT_COH_MSGS_DROPPED);
+				return 0;
+			}
 			dsm_pages_end_request(cp, waited);
-			if (waited)
+			if (waited) {
 				cp->failed = DSM_CPAGE_NO_MEMORY;
+				cp->req_time = jiffies;	/* for a fault in time */
+			}
 		} else {
 			dsm_pages_end_request(cp, true);
 		}
@@ -1125,7 +1142,13 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 	 */
 	request = m.type == DSM_COH_REQ_READ || m.type == DSM_COH_REQ_WRITE ||
 		  m.type == DSM_PAGE_REPORT;
-	ask = m.type != DSM_PAGE_REPORT && request && from != dsm_self_id();
+	/*
+	 * A peer's request may be refused for want of memory only where this
+	 * node is a settled home: a leaver passes requests on, and a lost
+	 * home's successor may hold data a census report has yet to name.
+	 */
+	ask = m.type != DSM_PAGE_REPORT && request && from != dsm_self_id() &&
+	      !dsm_pages_self_leaving() && !dsm_census_settling();
 	homed = request && dsm_homes_node_of(le64_to_cpu(w->homes), le64_to_cpu(w->key),
 					     index) == dsm_self_id();
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
@@ -1148,7 +1171,9 @@ static int dsm_pages_receive(u32 from, u64 epoch, const void *payload, size_t le
 		return -EPROTO;
 	}
 	dsm_region_learn_lost(r, le64_to_cpu(w->lost));	/* before its pages */
-	if (ask && index < r->npages && dsm_pages_over_cap(r, index)) {
+	if (ask && index < r->npages && dsm_pages_over_cap(r, index) &&
+	    dsm_pages_home_of(r, index) == dsm_self_id()) {
+		dsm_stat_inc(DSM_STAT_MEM_CAP_REFUSED);
 		dsm_pages_refuse(w, from, dirty,
 				 "this node's cluster region memory is at its cap (dsmctl node limit)");
 		dsm_region_put(r);
@@ -1275,8 +1300,10 @@ static u64 dsm_pages_readahead(struct dsm_region *r, pgoff_t index, bool hit)
 		return 0;
 	end = min3(index + win, ra_end + step, r->npages - 1);
 	for (i = ra_end + 1; i <= end; i++) {
-		if (dsm_pages_over_cap(r, i))
+		if (dsm_pages_over_cap(r, i)) {
+			dsm_stat_inc(DSM_STAT_MEM_CAP_REFUSED);
 			break;
+		}
 		cp = dsm_cpage_get(r, i);
 		if (IS_ERR(cp) || !trylock_page(cp->page))
 			continue;
@@ -1463,6 +1490,7 @@ vm_fault_t dsm_pages_fault(struct dsm_region *r, struct vm_fault *vmf,
 	vm_fault_t ret;
 
 	if (dsm_pages_over_cap(r, vmf->pgoff)) {
+		dsm_stat_inc(DSM_STAT_MEM_CAP_REFUSED);
 		pr_warn_ratelimited("region %#llx page %lu: not fetched, this node's cluster region memory is at its cap (%u MiB, dsmctl node limit)\n",
 				    r->key, vmf->pgoff, dsm_pages_mem_max());
 		return VM_FAULT_SIGBUS;
@@ -1550,6 +1578,9 @@ refault:
 	why = cp->failed == DSM_CPAGE_NO_MEMORY ?
 	      "its home is at its memory cap (dsmctl node limit)" :
 	      "its home answered that its data is lost";
+	/* a refusal its fault did not take (killed meanwhile): ask again */
+	if (cp->failed == DSM_CPAGE_NO_MEMORY && time_after(jiffies, cp->req_time + timeout))
+		cp->failed = false;
 	if (cp->failed && !cp->node.pending) {
 		cp->failed = false;
 		goto sigbus;
@@ -1815,7 +1846,7 @@ int dsm_pages_wait_word(struct dsm_region *r, pgoff_t index, unsigned int offset
 	long left;
 
 	if (dsm_pages_over_cap(r, index))
-		return 0;	/* the caller's load faults, and fails */
+		return 0;	/* the caller's load faults, and fails (counted) */
 	cp = dsm_cpage_get(r, index);
 	if (IS_ERR(cp))
 		return PTR_ERR(cp);

@@ -522,7 +522,10 @@ static u32 dsm_replica_on_push(const struct dsm_net_msg *m,
 	    (le64_to_cpu(w->homes) & le64_to_cpu(w->lost)))
 		return DSM_REASON_PROTOCOL;
 	r = dsm_region_shadow(le64_to_cpu(w->key), le64_to_cpu(w->npages),
-			      le64_to_cpu(w->homes), w->copies, DSM_SHADOW_ASK, m->epoch);
+			      le64_to_cpu(w->homes), w->copies,
+			      /* a leaver's replicas are handed on: kept */
+			      dsm_pages_home_leaving(m->from) ? DSM_SHADOW_KEEP :
+			      DSM_SHADOW_ASK, m->epoch);
 	if (IS_ERR(r) && PTR_ERR(r) != -ENOSPC)
 		return DSM_REASON_PROTOCOL;
 	err = -ENOSPC;		/* no room for peers' regions: not kept */

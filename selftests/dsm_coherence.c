@@ -3469,11 +3469,13 @@ static void test_cleanup(void)
 		0xc0de0030, 0xc0de0031, 0xc0de0040, 0xc0de0050, 0xc0de0060,
 		0xc0de0080, 0xc0de0088, 0xc0de0090, 0xc0de0091, 0xc0de00a0, 0xc0de00b0,
 		0xc0de00c0, 0xc0de00c1, GH_KEY, RL_KEY, RA_KEY, RA_KEY + 1, WT_KEY,
-		BR_KEY, LB_KEY, LS_KEY, HOT_KEY,
+		BR_KEY, LB_KEY, LS_KEY, HOT_KEY, COUNTED_KEY, 0xc0de0161 /* replica-cap's */,
 		0x5052000000000001ULL /* dsm_sor's */ };
 	int removed = 0, err;
 
 	barrier("cleanup-start");
+	if (system("dsmctl node limit mem none"))	/* memcap's, if it failed */
+		tap(0, "dsmctl node limit mem none");
 	if (me == 1) {
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 			err = dsm_remove(keys[i]);

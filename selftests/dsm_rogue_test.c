@@ -558,17 +558,12 @@ TEST(second_request_in_flight)
 }
 
 /*
- * A pack (DSM_MSG_PAGES) is its records handled in order, as that many
- * PAGE messages: three read requests get three copies. A pack that holds
- * a record of a type with data, or part of a record, closes the link; the
- * records before the bad one were handled.
- */
-/*
  * A member's requests make regions here only up to peer_regions_max (3/4
- * of DSM_MAX_REGIONS by default; lowered here to what the node holds plus
- * two): past it, a request for a region new here is answered FAIL with
- * version 1 (no memory), counted (shadows_refused), and the link stays.
- * The node still makes regions of its own. Before (0244ff7), every request
+ * of DSM_MAX_REGIONS by default; lowered here, once the rogue's first two
+ * requests made two, to what the node then holds): past it, a request for
+ * a region new here is answered FAIL with version 1 (no memory) and the
+ * request's token, counted (shadows_refused), and the link stays. The
+ * node still makes regions of its own. Before (0244ff7), every request
  * for a region homed here made one, until the table was full: then the
  * link closed (bad_wire), and this node's own attaches failed with ENOSPC.
  */
@@ -579,19 +574,25 @@ TEST(peer_regions_are_bounded)
 		.homes = htole64(1ULL << self_id()),
 		.type = 1,		/* REQ_READ */
 		.requester = htole32(ROGUE_ID),
+		.txn = htole64(0x7e57),
 	}, w;
 	struct dsm_attach own = { .key = 0xbad0000000000078ULL, .size = 4096 };
-	struct dsm_remove rm = { .key = own.key };
 	uint64_t refused = node_stat(DSM_STAT_SHADOWS_REFUSED);
 	uint64_t bad = node_stat(DSM_STAT_BAD_WIRE);
-	char max[16];
+	char max[16], saved[16] = "3072";
 	int lfd, fd, dev, k;
+	FILE *f = fopen("/sys/module/dsm/parameters/peer_regions_max", "r");
 
-	snprintf(max, sizeof(max), "%u", node_regions() + 2);
-	ASSERT_EQ(0, set_param("peer_regions_max", max));
+	ASSERT_NE(NULL, f);
+	EXPECT_NE(NULL, fgets(saved, sizeof(saved), f));
+	fclose(f);
 	fd = rogue_member(&lfd);
 	EXPECT_LE(0, fd);
 	for (k = 0; fd >= 0 && k < 3; k++) {
+		if (k == 2) {	/* the table is "full" now */
+			snprintf(max, sizeof(max), "%u", node_regions());
+			EXPECT_EQ(0, set_param("peer_regions_max", max));
+		}
 		req.key = htole64(0xbad0000000000070ULL + k);
 		w = req;
 		EXPECT_EQ(0, send_page(fd, req, 0));
@@ -599,6 +600,7 @@ TEST(peer_regions_are_bounded)
 		EXPECT_EQ(0, expect_page(fd, k < 2 ? 7 : 16, &w, 10));	/* DATA, FAIL */
 	}
 	EXPECT_EQ(1, le64toh(w.version));	/* why: no memory */
+	EXPECT_EQ(0x7e57, le64toh(w.txn));
 	EXPECT_EQ(refused + 1, node_stat(DSM_STAT_SHADOWS_REFUSED));
 	EXPECT_EQ(bad, node_stat(DSM_STAT_BAD_WIRE));
 	EXPECT_TRUE(fd >= 0 && rogue_leave(fd));	/* the link was still up */
@@ -608,12 +610,22 @@ TEST(peer_regions_are_bounded)
 	EXPECT_LE(0, dev);
 	EXPECT_EQ(0, ioctl(dev, DSM_IOC_ATTACH, &own));	/* past peer_regions_max */
 	close(dev);
-	dev = open("/dev/dsm", O_RDWR);
-	EXPECT_EQ(0, ioctl(dev, DSM_IOC_REMOVE, &rm));
-	close(dev);
-	EXPECT_EQ(0, set_param("peer_regions_max", "3072"));
+	EXPECT_EQ(0, set_param("peer_regions_max", saved));
+	for (k = 0; k < 3; k++) {	/* the rogue's two, and this node's own */
+		struct dsm_remove rm = { .key = k < 2 ? 0xbad0000000000070ULL + k : own.key };
+
+		dev = open("/dev/dsm", O_RDWR);
+		EXPECT_EQ(0, ioctl(dev, DSM_IOC_REMOVE, &rm));
+		close(dev);
+	}
 }
 
+/*
+ * A pack (DSM_MSG_PAGES) is its records handled in order, as that many
+ * PAGE messages: three read requests get three copies. A pack that holds
+ * a record of a type with data, or part of a record, closes the link; the
+ * records before the bad one were handled.
+ */
 TEST(pack_of_page_messages)
 {
 	struct dsm_wire_page pack[3], w;
