@@ -3087,7 +3087,7 @@ static void test_memcap(uint64_t key)
 		cap = stat_of("cluster_pages") / 256 + 1;
 		snprintf(cmd, sizeof(cmd), "dsmctl node limit mem %llu",
 			 (unsigned long long)cap);
-		tap(!system(cmd), "node 2: %s", cmd);
+		tap(!system(cmd), "%s", cmd);
 	}
 	barrier("mc-capped");
 	if (me == 1) {
