@@ -14,7 +14,8 @@
  * pages it owned that others shared, or have one leave
  * gracefully, with the handover of kernel/handover.c (see "A graceful
  * leave" below). Half the runs replicate the region, as
- * kernel/replica.c does (see "A replicated region" below).
+ * kernel/replica.c does (see "A replicated region" below). Half the
+ * losses are partitions (see "A partition" below).
  * A deterministic part checks the message counts of issue 5's R2, also in
  * a cluster of all 64 nodes.
  *
@@ -126,6 +127,32 @@ static u64 committed[MAX_P];		/* the newest version a commit returned 0 for */
 static long commits, commits_failed, pushes, restores, revives,
 	    confirms, own_reads_ended;
 static bool dying;	/* a node died, its loss not declared yet */
+
+/*
+ * A partition (net/quorum.c, fence.c): a node is cut off from the others
+ * (both ways: what is on its links waits, as in TCP, and is dropped when
+ * the others declare it lost) while it goes on with the copies it holds:
+ * its loads, and its stores to a page it holds writable, which no other
+ * node will ever see. Then it is fenced: its lease ran out, its copies are
+ * unmapped and it does nothing more. Only then do the others, a quorum,
+ * declare it lost (the lease guarantees that order; with two nodes the
+ * lower id goes on, so the cut node is the higher). Checked after every
+ * step, across the partition: never two writable copies, never a valid
+ * copy beside a writable one, and a valid copy on the quorum's side holds
+ * the latest store made there. Healed, it comes back as a new incarnation.
+ * (Declaring it lost before its fence, as a broken lease would, fails:
+ * "two owners", in the first partitioned runs.)
+ */
+static bool cut[MAX_N], fenced[MAX_N];
+static bool cut_stored[MAX_N][MAX_P];	/* stored to while cut off */
+static long partitions, cut_stores;
+
+/* A slot that does nothing any more: lost, or fenced. */
+static bool out(int n)
+{
+	return dead[n] || fenced[n];
+}
+
 static bool deliver(int from, int to);
 static void push(int x, u32 p, u64 version);
 static void give(int x, int to, u32 p, u64 version);
@@ -194,6 +221,8 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	}
 	if (dead[slot(from)])
 		fail("a lost node sent a message");
+	if (fenced[slot(from)])
+		fail("a fenced node sent a message");
 	/* (kernel/pages.c dsm_pages_check_role refuses it) */
 	if ((m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE) &&
 	    m->requester == to)
@@ -451,10 +480,14 @@ static bool access_page(u32 n, u32 p, bool store)
 		return false;
 	}
 	trace("slot %u page %u %s\n", n, p, store ? "store" : "load");
-	if (store) {
+	if (store && cut[n]) {	/* the others never see it */
+		node[n][p].value++;
+		cut_stored[n][p] = true;
+		cut_stores++;
+	} else if (store) {
 		truth[p] = ++node[n][p].value;
 		dirty[n][p] = copies > 0;
-	} else if (node[n][p].value != truth[p]) {
+	} else if (node[n][p].value != truth[p] && !cut_stored[n][p]) {
 		fail("a load saw a stale value");
 	}
 	want[n][p] = 0;
@@ -601,7 +634,7 @@ static bool end_holds(bool all)
 			if (held[n][p] && (all || !rnd(4))) {
 				held[n][p] = false;
 				cur_page = p;
-				if (!dead[n])
+				if (!out(n))
 					replay(n, p);
 				any = true;
 			}
@@ -690,7 +723,10 @@ static bool rejoin(int n)
 		return false;
 	rejoins++;
 	dead[n] = false;
+	cut[n] = false;
+	fenced[n] = false;
 	for (int p = 0; p < P; p++) {
+		cut_stored[n][p] = false;
 		dsm_coh_node_init(&node[n][p], false);
 		nkept[n][p] = 0;
 		want[n][p] = 0;
@@ -882,6 +918,8 @@ static void unwedge(u32 p)
 /* The node in slot @n is lost: what kernel/census.c does on every survivor. */
 static void lose(int n)
 {
+	if (cut[n] && !fenced[n])
+		fail("a node was declared lost before it was fenced");
 	trace("slot %d lost\n", n);
 	losses++;
 	dead[n] = true;
@@ -1026,7 +1064,8 @@ static bool deliver(int from, int to)
 	int epoch;
 	u32 p;
 
-	if (!l->len)
+	/* a cut link's messages wait; a fenced node handles none, not even its own */
+	if (!l->len || (from != to && (cut[from] || cut[to])) || fenced[from])
 		return false;
 	p = l->q[l->head].page;
 	epoch = l->q[l->head].epoch;
@@ -1066,7 +1105,7 @@ static bool deliver(int from, int to)
 static void retry_waiting(void)
 {
 	for (int n = 0; n < N; n++)
-		if (!dead[n])
+		if (!out(n))
 			for (int p = 0; p < P; p++)
 				if (want[n][p])
 					access_page(n, p, want[n][p] == 2);
@@ -1084,7 +1123,8 @@ static void retry_waiting(void)
 static void check_removable(u32 p)
 {
 	for (int n = 0; n < N; n++)
-		if ((!dead[n] && node[n][p].pending) || (lv >= 0 && lv_phase != LV_GONE))
+		if ((!dead[n] && node[n][p].pending) || (lv >= 0 && lv_phase != LV_GONE) ||
+		    (cut[n] && !dead[n]))	/* (not judged during a partition) */
 			return;
 	removable++;
 	/* (a forwarded write's requester has the page: its CONFIRM is on its way) */
@@ -1127,12 +1167,17 @@ static void check_safety(void)
 		for (int n = 0; n < N; n++) {
 			struct dsm_coh_node *x = &node[n][p];
 
-			if (dead[n])
+			/*
+			 * A fenced node's copies are unmapped; a cut-off node
+			 * that is not fenced counts, declared lost or not.
+			 */
+			if (fenced[n] || (dead[n] && !cut[n]))
 				continue;
 			writers += x->state == DSM_COH_EXCLUSIVE;
 			valid += x->state != DSM_COH_INVALID;
 			owners += x->owner;
-			if (x->state != DSM_COH_INVALID && x->value != truth[p])
+			if (x->state != DSM_COH_INVALID && x->value != truth[p] &&
+			    !cut_stored[n][p])
 				fail("a valid copy is stale");
 		}
 		if (writers > 1)
@@ -1361,8 +1406,11 @@ static void check_quiet(void)
 
 			if (dead[n])
 				continue;
-			if (x->pending || nkept[n][p] || want[n][p])
+			if (x->pending || nkept[n][p] || want[n][p]) {
+				trace("slot %d page %d: pending %u, %d kept, want %d\n",
+				      n, p, x->pending, nkept[n][p], want[n][p]);
 				fail("a request never completed");
+			}
 			if (x->owner)
 				owner = n;
 			else if (x->state == DSM_COH_SHARED)
@@ -1427,6 +1475,9 @@ static void setup(int n, int p, const u32 *use)
 	memset(held, 0, sizeof(held));
 	memset(nqueued, 0, sizeof(nqueued));
 	memset(dead, 0, sizeof(dead));
+	memset(cut, 0, sizeof(cut));
+	memset(fenced, 0, sizeof(fenced));
+	memset(cut_stored, 0, sizeof(cut_stored));
 	memset(was_lost, 0, sizeof(was_lost));
 	memset(fwd_lost, 0, sizeof(fwd_lost));
 	memset(page_gone, 0, sizeof(page_gone));
@@ -1454,9 +1505,25 @@ static void setup(int n, int p, const u32 *use)
 	}
 }
 
+/* Cut slot @n off (see "A partition"). */
+static void partition(int n)
+{
+	trace("slot %d cut off\n", n);
+	partitions++;
+	cut[n] = true;
+}
+
+/* The slot the quorum goes on without: any of 3 or more, the higher of 2. */
+static int cut_slot(void)
+{
+	if (N == 2)
+		return ids[0] > ids[1] ? 0 : 1;
+	return rnd(N);
+}
+
 static void one_run(int steps)
 {
-	int loss_at, back_at, leave_at, lost = -1;
+	int loss_at, back_at, leave_at, lost = -1, fence_at = -1, declare_at = -1;
 
 	run_seed = seed;
 	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
@@ -1471,25 +1538,36 @@ static void one_run(int steps)
 	 * follow: a leave is no loss, and forwarded writes go on)
 	 */
 	leave_at = loss_at < 0 && N >= 3 && rnd(2) ? (int)rnd(steps / 2) : -1;
+	/* half the losses are partitions: cut off, fenced later, then declared */
+	if (loss_at >= 0 && rnd(2)) {
+		fence_at = loss_at + (int)rnd(steps / 4 + 1);
+		declare_at = fence_at + (int)rnd(steps / 4 + 1);
+	}
 	for (int s = 0; s < steps; s++) {
 		if (s == leave_at)
 			leave_start(rnd(N));
 		leave_step();
-		if (s == loss_at)
+		if (s == loss_at && fence_at >= 0)
+			partition(lost = cut_slot());
+		else if (s == loss_at)
 			lose(lost = rnd(N));
+		if (s == fence_at)
+			fenced[lost] = true;
+		if (s == declare_at)
+			lose(lost);
 		if (s >= back_at && back_at > loss_at && dead[lost] && !rejoin(lost))
 			back_at++;	/* later */
 		if (copies && !rnd(16)) {
 			int n = rnd(N);
 
-			if (!dead[n] && !committing[n])
+			if (!out(n) && !cut[n] && !committing[n])
 				commit(n);
 		} else if (rnd(3) == 0) {
 			u32 n = rnd(N), p = rnd(P);
 
-			if (!want[n][p] && !dead[n] && (int)n != lv && !rnd(4))
+			if (!want[n][p] && !out(n) && (int)n != lv && !rnd(4))
 				prefetch_page(n, p);
-			else if (!want[n][p] && !dead[n] && (int)n != lv)
+			else if (!want[n][p] && !out(n) && (int)n != lv)
 				access_page(n, p, rnd(2));
 		} else {
 			deliver(rnd(N), rnd(N));	/* often an empty link: a delay */
@@ -1497,6 +1575,12 @@ static void one_run(int steps)
 		retry_waiting();
 		end_holds(false);
 		commits_end();
+		check_safety();
+	}
+	if (fence_at >= 0 && cut[lost] && !dead[lost]) {	/* it outlasted the run */
+		fenced[lost] = true;
+		lose(lost);
+		retry_waiting();	/* what waited for it asks again */
 		check_safety();
 	}
 	for (int guard = 0; !links_empty() || (lv >= 0 && lv_phase != LV_GONE) ||
@@ -1671,6 +1755,8 @@ int main(int argc, char **argv)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
+	printf("# %ld partitions: the cut-off node stored %ld times to pages it held writable, then was fenced and declared lost\n",
+	       partitions, cut_stores);
 	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again, %ld of them behind a write; %ld pages wedged by a forward or data lost with them\n",
 	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads + unwedged, unwedged, wedged);
 	printf("# replicated runs: %ld commits returned 0, %ld EIO, %ld pushes; %ld pages made again from a replica, %ld revived at a live home (its copy or replica), %ld home's reads ended by that; %ld forwarded writes confirmed\n",
