@@ -145,9 +145,9 @@ static bool dying;	/* a node died, its loss not declared yet */
  */
 static bool cut[MAX_N], fenced[MAX_N];
 static bool cut_stored[MAX_N][MAX_P];	/* stored to while cut off */
-static long partitions, cut_stores;
+static long partitions, cut_stores, heals;
 
-/* A slot that does nothing any more: lost, or fenced. */
+/* A slot whose faults stop: lost, or fenced. */
 static bool out(int n)
 {
 	return dead[n] || fenced[n];
@@ -221,8 +221,6 @@ static void sim_send(struct dsm_coh_env *env, u32 from, u32 to,
 	}
 	if (dead[slot(from)])
 		fail("a lost node sent a message");
-	if (fenced[slot(from)])
-		fail("a fenced node sent a message");
 	/* (kernel/pages.c dsm_pages_check_role refuses it) */
 	if ((m->type == DSM_COH_FWD_READ || m->type == DSM_COH_FWD_WRITE) &&
 	    m->requester == to)
@@ -634,7 +632,7 @@ static bool end_holds(bool all)
 			if (held[n][p] && (all || !rnd(4))) {
 				held[n][p] = false;
 				cur_page = p;
-				if (!out(n))
+				if (!dead[n])
 					replay(n, p);
 				any = true;
 			}
@@ -646,7 +644,8 @@ static void dir_drain(u32 p)
 {
 	int err = 0;
 
-	while (!err && !dir[p].busy && nqueued[p]) {
+	/* a fenced home grants nothing (fence.c): its requests wait */
+	while (!err && !dir[p].busy && nqueued[p] && !(dir_at[p] >= 0 && fenced[dir_at[p]])) {
 		struct dsm_coh_msg k, f;
 		int i = 0;
 
@@ -1064,9 +1063,8 @@ static bool deliver(int from, int to)
 	int epoch;
 	u32 p;
 
-	/* a cut link's messages wait; a fenced node handles none, not even its own */
-	if (!l->len || (from != to && (cut[from] || cut[to])) || fenced[from])
-		return false;
+	if (!l->len || (from != to && (cut[from] || cut[to])))
+		return false;	/* (a cut link's messages wait) */
 	p = l->q[l->head].page;
 	epoch = l->q[l->head].epoch;
 	m = l->q[l->head].m;
@@ -1123,8 +1121,7 @@ static void retry_waiting(void)
 static void check_removable(u32 p)
 {
 	for (int n = 0; n < N; n++)
-		if ((!dead[n] && node[n][p].pending) || (lv >= 0 && lv_phase != LV_GONE) ||
-		    (cut[n] && !dead[n]))	/* (not judged during a partition) */
+		if ((!dead[n] && node[n][p].pending) || (lv >= 0 && lv_phase != LV_GONE))
 			return;
 	removable++;
 	/* (a forwarded write's requester has the page: its CONFIRM is on its way) */
@@ -1513,6 +1510,30 @@ static void partition(int n)
 	cut[n] = true;
 }
 
+/*
+ * The partition heals before the others declared slot @n lost: the fence is
+ * lifted, its directories serve what waited (fence.c), what waited on its
+ * links flows, and what it stored meanwhile stands.
+ */
+static void heal(int n)
+{
+	trace("slot %d healed\n", n);
+	heals++;
+	cut[n] = false;
+	fenced[n] = false;
+	for (int p = 0; p < P; p++) {
+		if (cut_stored[n][p]) {	/* it held the page writable throughout */
+			truth[p] = node[n][p].value;
+			dirty[n][p] = copies > 0;
+			cut_stored[n][p] = false;
+		}
+		if (dir_at[p] == n) {
+			cur_page = p;
+			dir_drain(p);
+		}
+	}
+}
+
 /* The slot the quorum goes on without: any of 3 or more, the higher of 2. */
 static int cut_slot(void)
 {
@@ -1523,7 +1544,7 @@ static int cut_slot(void)
 
 static void one_run(int steps)
 {
-	int loss_at, back_at, leave_at, lost = -1, fence_at = -1, declare_at = -1;
+	int loss_at, back_at, leave_at, lost = -1, fence_at = -1, declare_at = -1, heal_at = -1;
 
 	run_seed = seed;
 	setup(2 + rnd(RUN_N - 1), 1 + rnd(MAX_P), NULL);
@@ -1541,7 +1562,9 @@ static void one_run(int steps)
 	/* half the losses are partitions: cut off, fenced later, then declared */
 	if (loss_at >= 0 && rnd(2)) {
 		fence_at = loss_at + (int)rnd(steps / 4 + 1);
-		declare_at = fence_at + (int)rnd(steps / 4 + 1);
+		declare_at = fence_at + 1 + (int)rnd(steps / 4 + 1);
+		/* half of them heal first (before or after the fence) */
+		heal_at = rnd(2) ? loss_at + (int)rnd(declare_at - loss_at) : -1;
 	}
 	for (int s = 0; s < steps; s++) {
 		if (s == leave_at)
@@ -1551,9 +1574,11 @@ static void one_run(int steps)
 			partition(lost = cut_slot());
 		else if (s == loss_at)
 			lose(lost = rnd(N));
-		if (s == fence_at)
+		if (s == fence_at && cut[lost])
 			fenced[lost] = true;
-		if (s == declare_at)
+		if (s == heal_at)
+			heal(lost);
+		if (s == declare_at && cut[lost])
 			lose(lost);
 		if (s >= back_at && back_at > loss_at && dead[lost] && !rejoin(lost))
 			back_at++;	/* later */
@@ -1755,8 +1780,8 @@ int main(int argc, char **argv)
 		one_run(400);
 	printf("ok coherence_sim: %d random runs, seed %s, invariants held after every step\n",
 	       runs, argc > 2 ? argv[2] : "1");
-	printf("# %ld partitions: the cut-off node stored %ld times to pages it held writable, then was fenced and declared lost\n",
-	       partitions, cut_stores);
+	printf("# %ld partitions: the cut-off node stored %ld times to pages it held writable; %ld healed before the others declared it lost, the rest were fenced, then declared lost\n",
+	       partitions, cut_stores, heals);
 	printf("# %ld nodes lost (%ld came back); %ld entries of a lost home rebuilt by census, %ld pages failed (no survivor held them), %ld requests asked again of a new home, %ld answers to their old tokens dropped; %ld pages of a lost owner settled, %ld reads that went to it asked again, %ld of them behind a write; %ld pages wedged by a forward or data lost with them\n",
 	       losses, rejoins, censuses, pages_gone, census_resent, stale_answers, settles, rereads + unwedged, unwedged, wedged);
 	printf("# replicated runs: %ld commits returned 0, %ld EIO, %ld pushes; %ld pages made again from a replica, %ld revived at a live home (its copy or replica), %ld home's reads ended by that; %ld forwarded writes confirmed\n",
