@@ -225,6 +225,24 @@ void dsm_pages_zap(struct dsm_region *r, pgoff_t index)
 	unmap_mapping_range(&r->mapping, (loff_t)index << PAGE_SHIFT, PAGE_SIZE, 1);
 }
 
+/*
+ * Queue the PAGE message @out (@len bytes of payload, with a page if
+ * @data) for @to; counted as sent if it leaves this node (@remote).
+ */
+static void dsm_pages_queue_out(u32 to, struct dsm_out *out, size_t len, bool data,
+				bool remote, u64 *dirty)
+{
+	if (remote) {
+		dsm_stat_inc(DSM_STAT_COH_MSGS_SENT);
+		atomic64_add(len + sizeof(struct dsm_wire_hdr),
+			     &dsm_stats[DSM_STAT_BYTES_SENT]);
+		if (data)
+			dsm_stat_inc(DSM_STAT_PAGES_SENT);
+	}
+	dsm_out_queue(to, out);
+	*dirty |= dsm_node_bit(to);
+}
+
 static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 			   const struct dsm_coh_msg *m)
 {
@@ -268,15 +286,7 @@ static void dsm_pages_send(struct dsm_coh_env *env, u32 from, u32 to,
 		memcpy_from_page((u8 *)(w + 1), ctx->cp->page, 0, PAGE_SIZE);
 	if (m->type == DSM_COH_INV)
 		dsm_stat_inc(DSM_STAT_INV_SENT);
-	if (to != from) {
-		dsm_stat_inc(DSM_STAT_COH_MSGS_SENT);
-		atomic64_add(len + sizeof(struct dsm_wire_hdr),
-			     &dsm_stats[DSM_STAT_BYTES_SENT]);
-		if (data)
-			dsm_stat_inc(DSM_STAT_PAGES_SENT);
-	}
-	dsm_out_queue(to, out);
-	ctx->dirty |= dsm_node_bit(to);
+	dsm_pages_queue_out(to, out, len, data, to != from, &ctx->dirty);
 }
 
 /* The home notes that the page's owner was given write access now. */
@@ -817,11 +827,7 @@ static void dsm_pages_refuse(const struct dsm_wire_page *req, u32 to, u64 *dirty
 	w->with_data = 0;
 	w->flags = 0;
 	w->version = cpu_to_le64(DSM_WIRE_FAIL_NO_MEMORY);
-	dsm_stat_inc(DSM_STAT_COH_MSGS_SENT);
-	atomic64_add(sizeof(*w) + sizeof(struct dsm_wire_hdr),
-		     &dsm_stats[DSM_STAT_BYTES_SENT]);
-	dsm_out_queue(to, out);
-	*dirty |= dsm_node_bit(to);
+	dsm_pages_queue_out(to, out, sizeof(*w), false, true, dirty);
 }
 
 /*
