@@ -134,16 +134,23 @@ static inline int stat_reply(struct nlattr **tb, void *arg)
 	return 0;
 }
 
+/* This node's status (DSM_CMD_GET), read by @fn; nothing if it cannot ask. */
+static inline void node_get(dsm_nl_reply_fn fn, void *arg)
+{
+	struct dsm_nl nl;
+
+	if (dsm_nl_open(&nl))
+		return;
+	dsm_nl_request(&nl, dsm_nl_msg(&nl, DSM_CMD_GET), fn, arg);
+	dsm_nl_close(&nl);
+}
+
 /* One of this node's counters, read over netlink. */
 static inline uint64_t node_stat(int which)
 {
 	struct stat_req req = { .which = which, .v = ~0ULL };
-	struct dsm_nl nl;
 
-	if (dsm_nl_open(&nl))
-		return ~0ULL;
-	dsm_nl_request(&nl, dsm_nl_msg(&nl, DSM_CMD_GET), stat_reply, &req);
-	dsm_nl_close(&nl);
+	node_get(stat_reply, &req);
 	return req.v;
 }
 
@@ -158,12 +165,8 @@ static inline int regions_reply(struct nlattr **tb, void *arg)
 static inline uint32_t node_regions(void)
 {
 	uint32_t n = ~0U;
-	struct dsm_nl nl;
 
-	if (dsm_nl_open(&nl))
-		return n;
-	dsm_nl_request(&nl, dsm_nl_msg(&nl, DSM_CMD_GET), regions_reply, &n);
-	dsm_nl_close(&nl);
+	node_get(regions_reply, &n);
 	return n;
 }
 
