@@ -136,7 +136,7 @@ $(KSFT)/kselftest_harness.h:
 
 GUEST_TESTS := dsm_dev_test dsm_netlink_test dsm_rogue_test dsm_seal_test dsm_fuzz dsm_fill dsm_barrier dsm_coherence dsm_threads dsm_sor dsm_bench \
 	dsm_rst
-UNIT_TESTS := parse_test json_test hot_test image_test coherence_sim homes_test libdsm_test
+UNIT_TESTS := parse_test json_test hot_test image_test coherence_sim epoch_sim homes_test libdsm_test
 # the 6.1 harness is not -Wextra clean
 TEST_CC = $(UCC) -Wno-sign-compare -Wno-unused-parameter -Wno-missing-prototypes -I$(KSFT) -Itools/dsmctl $(NL_CFLAGS) -static
 
@@ -205,6 +205,11 @@ $(B)/unit/json_test: selftests/unit/json_test.c tools/dsmctl/json.c $(KSFT)/ksel
 $(B)/unit/coherence_sim: selftests/unit/coherence_sim.c kernel/coherence/protocol.c kernel/coherence/protocol.h selftests/unit/kernel_types.h
 	@mkdir -p $(@D)
 	$(UCC) -include selftests/unit/kernel_types.h -o $@ $< kernel/coherence/protocol.c
+
+# The member list's log, as plain C, under a randomised simulation.
+$(B)/unit/epoch_sim: selftests/unit/epoch_sim.c kernel/membership_log.c kernel/membership_log.h selftests/unit/kernel_types.h
+	@mkdir -p $(@D)
+	$(UCC) -include selftests/unit/kernel_types.h -o $@ $< kernel/membership_log.c
 
 $(B)/unit/libdsm_test: selftests/unit/libdsm_test.c $(B)/libdsm.a lib/libdsm.h $(KSFT)/kselftest_harness.h
 	@mkdir -p $(@D)
