@@ -99,10 +99,14 @@ void dsm_mlog_init(struct dsm_mlog *log, u32 self, u64 inc)
 
 /**
  * dsm_mlog_form() - make a cluster of this node alone: epoch 1
- * @log: its log, no member
+ * @log: its log, of an incarnation that was never a member
+ *
+ * Return: 0, or -EALREADY if this incarnation was a member once.
  */
-void dsm_mlog_form(struct dsm_mlog *log)
+int dsm_mlog_form(struct dsm_mlog *log)
 {
+	if (log->floor)
+		return -EALREADY;	/* a list of this incarnation's may still come */
 	log->epoch = 1;
 	log->floor = 1;
 	memset(&log->list, 0, sizeof(log->list));
@@ -113,6 +117,7 @@ void dsm_mlog_form(struct dsm_mlog *log)
 	dsm_mlog_apply(&log->list, &log->last);
 	log->promised = 0;
 	log->acc_term = 0;
+	return 0;
 }
 
 static void dsm_mlog_send(struct dsm_mlog *log, struct dsm_mlog_env *env,
@@ -134,10 +139,11 @@ static void dsm_mlog_send(struct dsm_mlog *log, struct dsm_mlog_env *env,
 		m.change = log->value;
 		break;
 	case DSM_MLOG_NACK:
-	case DSM_MLOG_COMMIT:
-		if (type == DSM_MLOG_NACK)
-			m.term = log->promised;
 		m.epoch = log->epoch;
+		m.term = log->promised;
+		break;
+	case DSM_MLOG_COMMIT:	/* (also the last list of a node that left) */
+		m.epoch = log->floor;
 		m.list = log->list;
 		m.change = log->last;
 		break;
@@ -159,7 +165,8 @@ static void dsm_mlog_send_all(struct dsm_mlog *log, struct dsm_mlog_env *env,
 static bool dsm_mlog_same(const struct dsm_mlog_change *a,
 			  const struct dsm_mlog_change *b)
 {
-	return a->op == b->op && a->node == b->node && a->inc == b->inc;
+	return a->op == b->op && a->node == b->node && a->inc == b->inc &&
+	       a->addr == b->addr && a->port == b->port;
 }
 
 /*
@@ -197,8 +204,9 @@ static int dsm_mlog_adopt(struct dsm_mlog *log, u64 epoch,
  *
  * Return: 0 (the outcome comes with dsm_mlog_receive(): DSM_MLOG_DONE or
  * DSM_MLOG_GAVE_UP), -ENOTCONN if this node is no member, -EBUSY while a
- * proposal of its own is open, -EALREADY for a change that changes
- * nothing (a leave of a node that is no member).
+ * proposal of its own is open, -EINVAL for a node id out of 1..64,
+ * -EALREADY for a change that changes nothing (a leave of a node that is
+ * no member).
  */
 int dsm_mlog_propose(struct dsm_mlog *log, struct dsm_mlog_env *env,
 		     const struct dsm_mlog_change *want)
@@ -209,6 +217,8 @@ int dsm_mlog_propose(struct dsm_mlog *log, struct dsm_mlog_env *env,
 		return -ENOTCONN;
 	if (log->phase != DSM_MLOG_IDLE)
 		return -EBUSY;
+	if (!want->node || want->node > DSM_MLOG_MAX_NODES)
+		return -EINVAL;
 	if (want->op == DSM_MLOG_LEAVE && !(log->list.members & dsm_mlog_bit(want->node)))
 		return -EALREADY;
 	top = log->seen > log->promised ? log->seen : log->promised;
@@ -232,6 +242,10 @@ int dsm_mlog_propose(struct dsm_mlog *log, struct dsm_mlog_env *env,
 static int dsm_mlog_vote(struct dsm_mlog *log, struct dsm_mlog_env *env,
 			 const struct dsm_mlog_msg *m, bool accept)
 {
+	if (m->epoch <= log->epoch) {	/* the proposer is behind */
+		dsm_mlog_send(log, env, m->from, DSM_MLOG_COMMIT, 0, 0);
+		return 0;
+	}
 	if (m->epoch != log->epoch + 1 || m->term < log->promised) {
 		dsm_mlog_send(log, env, m->from, DSM_MLOG_NACK, 0, 0);
 		return 0;
@@ -310,30 +324,40 @@ static int dsm_mlog_tally(struct dsm_mlog *log, struct dsm_mlog_env *env,
 int dsm_mlog_receive(struct dsm_mlog *log, struct dsm_mlog_env *env,
 		     const struct dsm_mlog_msg *m)
 {
+	if (!m->from || m->from > DSM_MLOG_MAX_NODES)
+		return 0;
 	if (m->term > log->seen && m->type != DSM_MLOG_COMMIT)
 		log->seen = m->term;
 	switch (m->type) {
 	case DSM_MLOG_PREPARE:
 	case DSM_MLOG_ACCEPT:
-		if (!log->epoch)
-			return 0;	/* no member: no vote */
+		if (!log->epoch) {	/* no member: no vote, but its last list */
+			dsm_mlog_catch_up(log, env, m->from);
+			return 0;
+		}
 		return dsm_mlog_vote(log, env, m, m->type == DSM_MLOG_ACCEPT);
 	case DSM_MLOG_PROMISE:
 	case DSM_MLOG_ACCEPTED:
 		return dsm_mlog_tally(log, env, m);
 	case DSM_MLOG_COMMIT:
-		/* no member: only a list that names this incarnation */
-		if (m->epoch <= log->floor ||
-		    (!log->epoch && !dsm_mlog_names(&m->list, log->self, log->inc)))
+		/*
+		 * Any newer list: one that does not name this incarnation
+		 * keeps it no member (dsm_mlog_adopt), and raises @floor.
+		 */
+		if (m->epoch <= log->floor)
 			return 0;
 		return dsm_mlog_adopt(log, m->epoch, &m->list, &m->change);
 	case DSM_MLOG_NACK:
 		if (!log->epoch)
 			return 0;
-		if (m->epoch > log->epoch)	/* a committed list: ours now */
-			return dsm_mlog_adopt(log, m->epoch, &m->list, &m->change);
 		if (m->epoch && m->epoch < log->epoch) {
+			/* a member behind: its list, then this proposal again */
 			dsm_mlog_catch_up(log, env, m->from);
+			if (log->phase != DSM_MLOG_IDLE && m->epoch + 1 == log->epoch)
+				dsm_mlog_send(log, env, m->from,
+					      log->phase == DSM_MLOG_PREPARING ?
+					      DSM_MLOG_PREPARE : DSM_MLOG_ACCEPT,
+					      log->epoch + 1, log->term);
 			return 0;
 		}
 		if (log->phase != DSM_MLOG_IDLE && m->epoch == log->epoch &&
@@ -362,14 +386,15 @@ int dsm_mlog_abandon(struct dsm_mlog *log)
 }
 
 /**
- * dsm_mlog_catch_up() - send node @to this node's committed list
+ * dsm_mlog_catch_up() - send node @to the newest list this node applied
+ * (its committed list, or the last one of a node that left)
  * @log: this node's log
  * @env: the caller
- * @to:  a member that may be behind (the caller's link to it came up, or
- *       it answered from an older epoch)
+ * @to:  a node that may be behind (the caller's link to it came up, or
+ *       it asked from an older epoch)
  */
 void dsm_mlog_catch_up(struct dsm_mlog *log, struct dsm_mlog_env *env, u32 to)
 {
-	if (log->epoch)
+	if (log->floor)
 		dsm_mlog_send(log, env, to, DSM_MLOG_COMMIT, 0, 0);
 }

@@ -29,17 +29,21 @@
  *  - A member applies a COMMIT newer than its epoch (a member that missed
  *    some catches up at once: only committed lists travel). A member that
  *    is not in the list it applies is no member any more (epoch 0).
- *  - Anything else is answered NACK (the sender's epoch, list and promise):
- *    a proposer behind adopts the newer list and gives up its proposal, one
- *    ahead sends the laggard its list (COMMIT), one outbid gives up (the
- *    caller proposes again later, with a higher term).
+ *  - A member ahead of a proposer answers with its list (COMMIT): the
+ *    proposer adopts it and gives up its proposal. Anything else is
+ *    answered NACK (the member's epoch and promise): a proposer ahead
+ *    sends the laggard its list and then its proposal again (links are
+ *    FIFO: it votes, as a member of the list now), one outbid gives up
+ *    (the caller proposes again later, with a higher term).
  *  - A list names each member's incarnation. A node at epoch 0 (one that
- *    left, or a new incarnation that forgot everything) adopts only a list
- *    that names it as this incarnation, of an epoch newer than any it had:
- *    it never promises or accepts in an instance that a previous
- *    incarnation may have voted in. A member whose id a list names with
- *    another incarnation is no member (it was declared lost, and its id
- *    joined again).
+ *    left, or a new incarnation that forgot everything) is a member again
+ *    only by a list that names it as this incarnation, of an epoch newer
+ *    than any it had: it never promises or accepts in an instance that a
+ *    previous incarnation may have voted in. A member whose id a list
+ *    names with another incarnation is no member (it was declared lost,
+ *    and its id joined again). A node that left keeps its last list and
+ *    answers a PREPARE or ACCEPT with it (it may be the only one that
+ *    knows it: its own leave's COMMIT can be lost).
  *
  * Why one list per epoch: by induction, all members at epoch e hold the
  * same list, so instance e + 1 has one set of acceptors; two quorums of a
@@ -79,11 +83,14 @@ enum dsm_mlog_op {
  * @op:   enum dsm_mlog_op; 0 in epoch 1 (the node that formed the cluster)
  * @node: the node joining or leaving
  * @inc:  the joiner's incarnation (a node that joins again is a new one)
+ * @addr, @port: where a joiner listens (carried, not read: the caller's)
  */
 struct dsm_mlog_change {
 	u8 op;
 	u32 node;
 	u64 inc;
+	u32 addr;
+	u16 port;
 };
 
 /**
@@ -105,8 +112,8 @@ struct dsm_mlog_list {
  * @term:     PREPARE..ACCEPTED: the proposal's; NACK: the sender's promise
  * @acc_term: PROMISE: the term of the proposal the sender accepted, 0 none
  * @change:   PROMISE: the change accepted; ACCEPT: the one proposed;
- *            COMMIT, NACK: the sender's epoch's
- * @list:     COMMIT, NACK: the sender's committed list
+ *            COMMIT: its epoch's
+ * @list:     COMMIT: the committed list
  */
 struct dsm_mlog_msg {
 	u8 type;
@@ -183,7 +190,7 @@ bool dsm_mlog_quorum(u64 list, u64 set);
 void dsm_mlog_apply(struct dsm_mlog_list *list, const struct dsm_mlog_change *c);
 bool dsm_mlog_names(const struct dsm_mlog_list *list, u32 node, u64 inc);
 void dsm_mlog_init(struct dsm_mlog *log, u32 self, u64 inc);
-void dsm_mlog_form(struct dsm_mlog *log);
+int dsm_mlog_form(struct dsm_mlog *log);
 int dsm_mlog_propose(struct dsm_mlog *log, struct dsm_mlog_env *env,
 		     const struct dsm_mlog_change *want);
 int dsm_mlog_receive(struct dsm_mlog *log, struct dsm_mlog_env *env,

@@ -60,8 +60,7 @@ static bool tracing;
 static bool known[MAX_EPOCH];
 static struct dsm_mlog_list list_at[MAX_EPOCH];
 static struct dsm_mlog_change change_at[MAX_EPOCH];
-/* changes proposed at each epoch (to check validity): a few per epoch */
-#define PROPOSED_MAX	64
+/* changes proposed at each epoch (to check validity) */
 static struct { u64 epoch; struct dsm_mlog_change c; } proposed[MAX_EPOCH];
 static int nproposed;
 
@@ -120,8 +119,6 @@ static void sim_send(struct dsm_mlog_env *env, u32 to, const struct dsm_mlog_msg
 {
 	int from = (int)(long)env->ctx, t = slot_of(to);
 
-	if (m->from != ids[from])
-		fail("a message that names another sender");
 	if (down[t] || nnet == NET_MAX) {
 		dropped++;
 		return;
@@ -141,23 +138,26 @@ static bool same(const struct dsm_mlog_change *a, const struct dsm_mlog_change *
 	return a->op == b->op && a->node == b->node && a->inc == b->inc;
 }
 
-/* Node @n applied a list (or did not): is it the one of its epoch? */
-static void check_applied(int n, u64 before)
+/*
+ * Node @n's log after a call (@ret; its newest epoch was @floor before):
+ * a list it applied is the one of its epoch.
+ */
+static void check_applied(int n, u64 floor, int ret)
 {
 	struct dsm_mlog *log = &logs[n];
-	u64 e = log->epoch;
+	bool named = dsm_mlog_names(&log->list, ids[n], log->inc);
+	u64 e = log->floor;
 
-	if (!e) {
-		if (before && dsm_mlog_names(&log->list, ids[n], log->inc))
-			fail("a member dropped out of a list that names it");
+	if (e < floor)
+		fail("a node's epoch went back");
+	if (log->epoch && (log->epoch != e || !named))
+		fail("a member whose newest list does not name it as this incarnation");
+	if (!log->epoch && e && named)
+		fail("a node out of a list that names it");
+	if (!(ret & DSM_MLOG_APPLIED))
 		return;
-	}
 	if (e >= MAX_EPOCH)
 		fail("too many epochs for the simulation");
-	if (before && e < before)
-		fail("a node's epoch went back");
-	if (!dsm_mlog_names(&log->list, ids[n], log->inc))
-		fail("a member whose list does not name it as this incarnation");
 	if (e > (u64)max_epoch)
 		max_epoch = (long)e;
 	if (known[e]) {
@@ -243,7 +243,8 @@ static void deliver(int i, bool keep)
 {
 	struct flight f = net[i];
 	struct dsm_mlog_env env = env_of(f.to);
-	u64 before = logs[f.to].epoch;
+	u64 floor = logs[f.to].floor;
+	int ret;
 
 	if (!keep)
 		net[i] = net[--nnet];
@@ -253,8 +254,9 @@ static void deliver(int i, bool keep)
 		dropped++;
 		return;
 	}
-	outcome(f.to, dsm_mlog_receive(&logs[f.to], &env, &f.m));
-	check_applied(f.to, before);
+	ret = dsm_mlog_receive(&logs[f.to], &env, &f.m);
+	outcome(f.to, ret);
+	check_applied(f.to, floor, ret);
 }
 
 static void crash(int n)
@@ -283,13 +285,13 @@ static void link_up(int a, int b)
 
 	if (down[a] || down[b] || (cut && side[a] != side[b]) || a == b)
 		return;
-	if (logs[a].epoch < logs[b].epoch) {
+	if (logs[a].floor < logs[b].floor) {
 		int t = a;
 
 		a = b;
 		b = t;
 	}
-	if (logs[a].epoch > logs[b].epoch) {	/* (b may be a joiner: epoch 0) */
+	if (logs[a].floor > logs[b].floor) {	/* (either may be no member) */
 		env = env_of(a);
 		dsm_mlog_catch_up(&logs[a], &env, ids[b]);
 		catch_ups++;
@@ -421,7 +423,7 @@ static void one_run(void)
 	nnet = 0;
 	cut = false;
 	dsm_mlog_form(&logs[0]);
-	check_applied(0, 0);
+	check_applied(0, 0, DSM_MLOG_APPLIED);
 	for (step = 0; step < STEPS; step++)
 		random_step();
 	check_live();
