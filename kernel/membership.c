@@ -1144,6 +1144,7 @@ out:
 static int dsm_members_leave_self(void)
 {
 	struct dsm_mlog_change c = { .op = DSM_MLOG_LEAVE, .node = dsm_self_id() };
+	u64 others = dsm_members_mask() & ~dsm_node_bit(dsm_self_id());
 	struct dsm_log_out out = {};
 	int err;
 
@@ -1155,10 +1156,24 @@ static int dsm_members_leave_self(void)
 	if (err)
 		return err;
 	/* answered by the commit, the timeout or a removal (dsm_log_answer) */
-	if (!wait_event_timeout(dsm_log_wq, READ_ONCE(dsm_log.result) <= 0,
-				msecs_to_jiffies(3 * DSM_LOG_TIMEOUT_MS)))
-		return -ETIMEDOUT;
-	return READ_ONCE(dsm_log.result);
+	wait_event_timeout(dsm_log_wq, READ_ONCE(dsm_log.result) <= 0,
+			   msecs_to_jiffies(3 * DSM_LOG_TIMEOUT_MS));
+	mutex_lock(&dsm_members_lock);	/* (the commit is applied: its list queued) */
+	err = dsm_log.result;
+	if (err > 0) {		/* not answered: nobody waits for it now */
+		dsm_mlog_abandon(&dsm_log.log);
+		dsm_log.kind = DSM_LOG_NONE;
+		err = -ETIMEDOUT;
+	}
+	mutex_unlock(&dsm_members_lock);
+	/*
+	 * The list without this node is out before the links go: a member
+	 * left alone with another that is gone could not commit its own leave
+	 * (no quorum), where this list lets it see itself alone.
+	 */
+	if (!err)
+		dsm_out_flush_mask(others);
+	return err;
 }
 
 /* dsm_cluster_leave() without the lock that serialises leaves */
