@@ -97,29 +97,6 @@ void dsm_mlog_init(struct dsm_mlog *log, u32 self, u64 inc)
 	log->inc = inc;
 }
 
-/**
- * dsm_mlog_form() - make a cluster of this node alone: epoch 1
- * @log: its log, of an incarnation that was never a member
- *
- * Return: 0, or -EALREADY if this incarnation was a member once.
- */
-int dsm_mlog_form(struct dsm_mlog *log)
-{
-	if (log->floor)
-		return -EALREADY;	/* a list of this incarnation's may still come */
-	log->epoch = 1;
-	log->floor = 1;
-	memset(&log->list, 0, sizeof(log->list));
-	memset(&log->last, 0, sizeof(log->last));
-	log->last.op = DSM_MLOG_JOIN;
-	log->last.node = log->self;
-	log->last.inc = log->inc;
-	dsm_mlog_apply(&log->list, &log->last);
-	log->promised = 0;
-	log->acc_term = 0;
-	return 0;
-}
-
 static void dsm_mlog_send(struct dsm_mlog *log, struct dsm_mlog_env *env,
 			  u32 to, u8 type, u64 epoch, u64 term)
 {
@@ -197,6 +174,28 @@ static int dsm_mlog_adopt(struct dsm_mlog *log, u64 epoch,
 }
 
 /**
+ * dsm_mlog_form() - make a cluster of this node alone: epoch 1
+ * @log: its log, of an incarnation that was never a member
+ *
+ * Return: 0, or -EALREADY if this incarnation was a member once.
+ */
+int dsm_mlog_form(struct dsm_mlog *log)
+{
+	struct dsm_mlog_change self = {
+		.op = DSM_MLOG_JOIN,
+		.node = log->self,
+		.inc = log->inc,
+	};
+	struct dsm_mlog_list list = { 0 };
+
+	if (log->floor)
+		return -EALREADY;	/* a list of this incarnation's may still come */
+	dsm_mlog_apply(&list, &self);
+	dsm_mlog_adopt(log, 1, &list, &self);
+	return 0;
+}
+
+/**
  * dsm_mlog_propose() - start to make a change
  * @log:  this node's log
  * @env:  the caller
@@ -266,22 +265,17 @@ static int dsm_mlog_vote(struct dsm_mlog *log, struct dsm_mlog_env *env,
  */
 static int dsm_mlog_commit(struct dsm_mlog *log, struct dsm_mlog_env *env)
 {
-	struct dsm_mlog_msg c = {
-		.type = DSM_MLOG_COMMIT,
-		.from = log->self,
-		.epoch = log->epoch + 1,
-		.change = log->value,
-		.list = log->list,
-	};
-	u64 to;
-	u32 id;
+	struct dsm_mlog_change change = log->value;
+	struct dsm_mlog_list next = log->list;
+	u64 old = log->list.members;
+	int ret;
 
-	dsm_mlog_apply(&c.list, &c.change);
-	to = (log->list.members | c.list.members) & ~dsm_mlog_bit(log->self);
-	for (id = 1; id <= DSM_MLOG_MAX_NODES; id++)
-		if (to & dsm_mlog_bit(id))
-			env->send(env, id, &c);
-	return dsm_mlog_adopt(log, c.epoch, &c.list, &c.change);
+	dsm_mlog_apply(&next, &change);
+	ret = dsm_mlog_adopt(log, log->epoch + 1, &next, &change);
+	/* (also if this node left: the list and epoch stay its last) */
+	dsm_mlog_send_all(log, env, (old | next.members) & ~dsm_mlog_bit(log->self),
+			  DSM_MLOG_COMMIT, 0, 0);
+	return ret;
 }
 
 /* An answer to this node's proposal: PROMISE or ACCEPTED. */
@@ -360,11 +354,8 @@ int dsm_mlog_receive(struct dsm_mlog *log, struct dsm_mlog_env *env,
 					      log->epoch + 1, log->term);
 			return 0;
 		}
-		if (log->phase != DSM_MLOG_IDLE && m->epoch == log->epoch &&
-		    m->term > log->term) {
-			log->phase = DSM_MLOG_IDLE;	/* outbid: later, higher */
-			return DSM_MLOG_GAVE_UP;
-		}
+		if (m->epoch == log->epoch && m->term > log->term)
+			return dsm_mlog_abandon(log);	/* outbid: later, higher */
 		return 0;
 	}
 	return 0;

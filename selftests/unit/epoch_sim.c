@@ -229,7 +229,6 @@ static void propose_leave(int n)
 {
 	u32 id = ids[rnd(N)];
 	struct dsm_mlog_change c = { .op = DSM_MLOG_LEAVE, .node = id };
-
 	u64 list = logs[n].list.members;
 
 	/* (not the last member: the cluster would end) */
@@ -381,7 +380,7 @@ static void check_live(void)
 			proposer = n;
 	}
 	if (proposer < 0 || !dsm_mlog_quorum(list.members, up))
-		return;		/* a minority stays put: right */
+		return;		/* no quorum of the list up: not checked further */
 	live_checks++;
 	for (int tries = 0; tries < 8; tries++) {
 		struct dsm_mlog_change c = {
