@@ -238,6 +238,7 @@ void dsm_members_exit(void);
 u32 dsm_members_on_join(const struct dsm_net_msg *m);
 u32 dsm_members_on_leave(const struct dsm_net_msg *m);
 u32 dsm_members_on_members(const struct dsm_net_msg *m);
+u32 dsm_members_on_log(const struct dsm_net_msg *m);
 
 /* A node requests cannot reach: not a member, or lost. */
 static inline bool dsm_node_gone(u32 id)

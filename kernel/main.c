@@ -30,6 +30,7 @@ static int __init dsm_init(void)
 	dsm_net_set_handler(DSM_MSG_JOIN, dsm_members_on_join);
 	dsm_net_set_handler(DSM_MSG_LEAVE, dsm_members_on_leave);
 	dsm_net_set_handler(DSM_MSG_MEMBERS, dsm_members_on_members);
+	dsm_net_set_handler(DSM_MSG_LOG, dsm_members_on_log);
 	dsm_net_set_handler(DSM_MSG_REGION, dsm_region_on_request);
 	dsm_net_set_handler(DSM_MSG_PAGE, dsm_pages_on_msg);
 	dsm_net_set_handler(DSM_MSG_PAGES, dsm_pages_on_pack);

@@ -2,30 +2,30 @@
 /*
  * dsm: cluster membership - form, join, leave, and the member list.
  *
- * Theory of operation. The member list has an epoch that only grows. One
- * member sequences all changes: the coordinator, the lowest node id among
- * the members this node sees up (itself included). Because changes are made
- * by one node, one at a time under dsm_members_lock, each epoch names exactly
- * one list.
+ * Theory of operation. The member list has an epoch that only grows. A
+ * change is proposed by the coordinator, the lowest node id among the
+ * members this node sees up (itself included), and made once a quorum of
+ * the list accepted it (membership_log.h): each epoch names exactly one
+ * list, also when two nodes both take themselves for the coordinator.
  *
  *  - form: a configured node makes a cluster of itself, epoch 1.
  *  - join: the new node opens a join connection to any member (a handshake
  *    flagged JOIN) and sends JOIN. A member that is not the coordinator
  *    answers -EAGAIN naming the coordinator, and the joiner asks it instead.
- *    The coordinator adds the node, bumps the epoch, answers with the new
- *    list and sends it (MEMBERS) to every member whose link is up.
+ *    The coordinator proposes the join; once committed it adds the node,
+ *    answers with the new list and sends it (MEMBERS) to every member.
  *  - leave: the node sends LEAVE to the coordinator over its peer link; the
- *    coordinator removes it, bumps the epoch and sends the list to the rest.
- *    A coordinator that leaves does this itself. Unloading the module leaves.
+ *    coordinator proposes the removal; once committed it answers and sends
+ *    the list to the rest. A coordinator that leaves proposes its own
+ *    removal. Unloading the module leaves.
  *  - a member applies a MEMBERS list only if its epoch is newer than its own,
  *    and whenever a link comes up the side with the newer epoch sends its
  *    list: members that missed a change catch up as soon as they reconnect.
  *
  * Limits (see Documentation/membership.md): a node that dies stays a member
- * (down) until it rejoins or leaves; during a partition each side computes its
- * own coordinator and both may change the list: epochs then diverge, and the
- * sides do not merge on their own. A join or leave in flight when the
- * coordinator dies fails and must be retried.
+ * (down) until it rejoins or leaves, and is declared lost by a quorum of
+ * suspicions (net/quorum.c), not by the log. A join or leave in flight when
+ * the coordinator dies fails and must be retried.
  */
 #include <linux/bitmap.h>
 #include <linux/delay.h>
@@ -33,6 +33,7 @@
 #include <net/netlink.h>
 
 #include "dsm.h"
+#include "membership_log.h"
 
 #define DSM_JOIN_HOPS		4
 #define DSM_REPLY_MAX \
@@ -154,12 +155,12 @@ static size_t dsm_members_snapshot(struct dsm_wire_members *w)
 }
 
 /*
- * Send the current list to member @only, or (@only 0) to every member but
- * @except. Queued like every message to a member: a member whose link is
+ * Send the current list to the members in @to (bit id % 64; not this
+ * node). Queued like every message to a member: a member whose link is
  * down gets it when the link is up again. May run in a receive handler, so
  * it does not wait for room in a socket.
  */
-static void dsm_members_send(u32 only, u32 except)
+static void dsm_members_send(u64 to)
 {
 	struct dsm_wire_members *w = kmalloc(DSM_REPLY_MAX, GFP_KERNEL);
 	u64 dirty = 0;
@@ -170,14 +171,164 @@ static void dsm_members_send(u32 only, u32 except)
 	if (!w)
 		return;	/* members catch up when their links next come up */
 	len = dsm_members_snapshot(w);
-	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1) {
-		if (id == dsm_self_id() || id == except || (only && id != only))
+	for (id = 1; id <= DSM_MAX_NODES; id++) {
+		if (id == dsm_self_id() || !(to & dsm_node_bit(id)))
 			continue;
 		if (!dsm_net_send(id, DSM_MSG_MEMBERS, 0, w, len))
 			dirty |= dsm_node_bit(id);
 	}
 	kfree(w);
 	dsm_out_try_flush(dirty);
+}
+
+/*
+ * The member list's log (membership_log.h): a change is made by the
+ * coordinator's proposal once a quorum of the list accepted it; dsm_epoch
+ * and dsm_members are what it committed. Members are named by id here
+ * (incarnation 0): a node that is no member adopts only its join's reply.
+ * Its messages to this node are handled at once, in order (@self); its
+ * COMMIT goes as MEMBERS, built once the change is applied (@commit_to).
+ * Under dsm_members_lock.
+ */
+#define DSM_LOG_TIMEOUT_MS	2000	/* a proposal without a quorum gives up */
+#define DSM_LOG_ROUND_MAX	BIT_ULL(48)	/* a term's round above: bogus */
+#define DSM_LOG_SELF_MAX	8
+
+enum dsm_log_req_kind { DSM_LOG_NONE, DSM_LOG_JOIN, DSM_LOG_LEAVE, DSM_LOG_LOCAL };
+
+static struct {
+	struct dsm_mlog log;
+	struct dsm_mlog_msg self[DSM_LOG_SELF_MAX];
+	unsigned int nself;
+	u64 commit_to;
+	u64 dirty;
+	u8 kind;			/* who waits for the open proposal */
+	struct dsm_net_req req;
+	unsigned long deadline;
+	int result;			/* DSM_LOG_LOCAL's */
+	bool stopping;			/* module unload: no more proposals */
+	struct dsm_mlog_msg scratch;	/* dsm_log_sync's COMMIT */
+} dsm_log;
+
+/* (it runs the teardown of a node removed from the list) */
+static struct work_struct dsm_members_drop_work;
+
+/* A proposal waits this long for a quorum (a joiner waits less than a dead timeout) */
+static unsigned long dsm_log_timeout(void)
+{
+	return msecs_to_jiffies(min(DSM_LOG_TIMEOUT_MS, dsm_dead_timeout_ms() / 2));
+}
+
+static DECLARE_WAIT_QUEUE_HEAD(dsm_log_wq);
+
+/*
+ * What a call into the log leaves to do once dsm_members_lock is dropped:
+ * the answer to a request, a member that left to drop the link of, or
+ * this node's own removal to tear down.
+ */
+struct dsm_log_out {
+	struct dsm_net_req req;
+	struct dsm_wire_reply *reply;
+	size_t len;
+	u32 removed;
+	bool forgotten;
+};
+
+static void dsm_log_send(struct dsm_mlog_env *env, u32 to,
+			 const struct dsm_mlog_msg *m)
+{
+	struct dsm_wire_log w = {
+		.type = m->type,
+		.op = m->change.op,
+		.port = cpu_to_le16(m->change.port),
+		.node = cpu_to_le32(m->change.node),
+		.addr = (__force __be32)m->change.addr,
+		.epoch = cpu_to_le64(m->epoch),
+		.term = cpu_to_le64(m->term),
+		.acc_term = cpu_to_le64(m->acc_term),
+	};
+
+	if (m->type == DSM_MLOG_COMMIT && m->epoch > dsm_epoch) {
+		dsm_log.commit_to |= dsm_node_bit(to);	/* MEMBERS, once applied */
+	} else if (m->type == DSM_MLOG_COMMIT) {
+		dsm_members_send(dsm_node_bit(to));	/* the list we have */
+	} else if (to == dsm_self_id()) {
+		if (!WARN_ON_ONCE(dsm_log.nself == DSM_LOG_SELF_MAX))
+			dsm_log.self[dsm_log.nself++] = *m;
+	} else if (!dsm_net_send(to, DSM_MSG_LOG, 0, &w, sizeof(w))) {
+		dsm_log.dirty |= dsm_node_bit(to);
+	}
+}
+
+static struct dsm_mlog_env dsm_log_env = { .send = dsm_log_send };
+
+/* The log as this node's: nothing open, the committed list (or none). */
+static void dsm_log_reset(void)
+{
+	dsm_mlog_init(&dsm_log.log, dsm_self_id(), 0);
+	dsm_log.nself = 0;
+}
+
+/*
+ * Answer whoever waits for the open proposal: @status 0 (done), -EAGAIN
+ * (another change came first) or -ENOLINK (no quorum accepted it).
+ */
+static void dsm_log_answer(struct dsm_log_out *out, int status)
+{
+	u8 kind = dsm_log.kind;
+
+	lockdep_assert_held(&dsm_members_lock);
+	dsm_log.kind = DSM_LOG_NONE;
+	if (status)
+		dsm_stat_inc(DSM_STAT_MEMBERSHIP_REFUSED);
+	if (kind == DSM_LOG_LOCAL) {
+		dsm_log.result = status;
+		wake_up_all(&dsm_log_wq);
+		return;
+	}
+	if (kind == DSM_LOG_NONE)
+		return;
+	out->req = dsm_log.req;
+	dsm_log.req.conn = NULL;	/* out's now */
+	out->reply = kzalloc(DSM_REPLY_MAX, GFP_KERNEL);
+	if (!out->reply)
+		return;		/* the requester times out and asks again */
+	out->reply->status = cpu_to_le32(status);
+	out->len = sizeof(*out->reply);
+	if (kind == DSM_LOG_JOIN && !status) {
+		out->reply->epoch = cpu_to_le64(dsm_epoch);
+		out->len = offsetof(struct dsm_wire_reply, members) +
+			   dsm_members_snapshot(&out->reply->members);
+	}
+}
+
+/* No member any more: the open proposal ends, unanswered. */
+static void dsm_log_drop(void)
+{
+	if (dsm_log.kind == DSM_LOG_LOCAL) {
+		dsm_log.result = -EAGAIN;
+		wake_up_all(&dsm_log_wq);
+	} else if (dsm_log.kind) {
+		dsm_net_release(&dsm_log.req);	/* its requester asks again */
+	}
+	dsm_log.kind = DSM_LOG_NONE;
+	dsm_log_reset();
+}
+
+/* Drop dsm_members_lock first: send the answer, drop a leaver's link. */
+static void dsm_log_finish(struct dsm_log_out *out)
+{
+	if (out->reply)
+		dsm_net_answer(&out->req, DSM_MSG_REPLY, out->reply, out->len);
+	else
+		dsm_net_release(&out->req);
+	kfree(out->reply);
+	if (out->removed)
+		dsm_net_peer_remove(out->removed, DSM_REASON_LEFT);
+	if (out->forgotten) {
+		pr_info("removed from the cluster: a quorum committed this node's leave\n");
+		schedule_work(&dsm_members_drop_work);
+	}
 }
 
 static void dsm_members_new_epoch(u64 epoch)
@@ -219,6 +370,7 @@ static DECLARE_WORK(dsm_members_drop_work, dsm_members_drop_fn);
 static void dsm_members_forget(void)
 {
 	lockdep_assert_held(&dsm_members_lock);
+	dsm_log_drop();
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	WRITE_ONCE(dsm_epoch, 0);
 	dsm_barriers_new_epoch(0);
@@ -308,11 +460,227 @@ static void dsm_members_apply(const struct dsm_wire_members *w, u64 epoch)
 	dsm_members_new_epoch(epoch);
 }
 
+/*
+ * The log committed this node's proposal: make its change here (as
+ * dsm_members_apply would from the list) and send the list to the
+ * members, and to a node that left. This node's own leave: the leave path
+ * forgets the cluster if it waits (@local), else it is forgotten here.
+ */
+static void dsm_log_apply_own(struct dsm_log_out *out, bool local)
+{
+	const struct dsm_mlog_change *c = &dsm_log.log.last;
+	u64 epoch = dsm_epoch + 1;
+	u32 self = dsm_self_id(), id = c->node;
+
+	lockdep_assert_held(&dsm_members_lock);
+	dsm_log.commit_to = 0;
+	if (c->op == DSM_MLOG_LEAVE && id == self) {
+		clear_bit(self, dsm_members);
+		dsm_members_new_epoch(epoch);
+		dsm_members_send(dsm_members_mask());	/* the others */
+		if (!local) {
+			dsm_members_forget();
+			out->forgotten = true;
+		}
+		return;
+	}
+	if (c->op == DSM_MLOG_LEAVE && test_bit(id, dsm_members)) {
+		dsm_members_remove(id, epoch);
+		pr_info("node %u left\n", id);
+		out->removed = id;	/* its link, once it has the list and the answer */
+	} else if (c->op == DSM_MLOG_JOIN) {
+		set_bit(id, dsm_members);
+		dsm_regions_joined(id);
+		dsm_net_peer_add(id, (__force __be32)c->addr, c->port);
+		dsm_nl_event(DSM_EVENT_JOIN, id, 0);
+		pr_info("node %u joined at %pI4:%u\n", id, &c->addr, c->port);
+	}
+	dsm_members_new_epoch(epoch);
+	/* (a joiner has its list in the answer; a leaver may have none) */
+	dsm_members_send(c->op == DSM_MLOG_JOIN ?
+			 dsm_members_mask() & ~dsm_node_bit(id) :
+			 dsm_members_mask() | dsm_node_bit(id));
+}
+
+/*
+ * Feed the log @m (NULL: only what it sent this node), then what it sent
+ * this node, in order; apply what it committed, answer the request its
+ * proposal ends, send the list to members behind.
+ */
+static void dsm_log_feed(struct dsm_log_out *out, const struct dsm_mlog_msg *m)
+{
+	const struct dsm_mlog_change *c = &dsm_log.log.last;
+	bool local = dsm_log.kind == DSM_LOG_LOCAL;
+	struct dsm_mlog_msg *s;
+	int ret = 0;
+
+	lockdep_assert_held(&dsm_members_lock);
+	if (m)
+		ret |= dsm_mlog_receive(&dsm_log.log, &dsm_log_env, m);
+	while (dsm_log.nself) {
+		s = &dsm_log.scratch;
+		*s = dsm_log.self[0];
+		memmove(&dsm_log.self[0], &dsm_log.self[1],
+			--dsm_log.nself * sizeof(dsm_log.self[0]));
+		ret |= dsm_mlog_receive(&dsm_log.log, &dsm_log_env, s);
+	}
+	/* (this node applies only its own commits here: see dsm_log_sync) */
+	if ((ret & DSM_MLOG_DONE) && c->op == DSM_MLOG_LEAVE) {
+		dsm_log_answer(out, 0);		/* before the leaver is removed */
+		ret &= ~DSM_MLOG_DONE;
+	}
+	if ((ret & DSM_MLOG_GAVE_UP) && c->op == DSM_MLOG_LEAVE &&
+	    c->node == dsm_self_id()) {
+		dsm_log_answer(out, -EAGAIN);	/* before this node is forgotten */
+		ret &= ~DSM_MLOG_GAVE_UP;
+	}
+	if (ret & DSM_MLOG_APPLIED)
+		dsm_log_apply_own(out, local);
+	if (ret & (DSM_MLOG_DONE | DSM_MLOG_GAVE_UP))
+		dsm_log_answer(out, ret & DSM_MLOG_DONE ? 0 : -EAGAIN);
+	if (dsm_log.commit_to)		/* members behind this node */
+		dsm_members_send(dsm_log.commit_to);
+	dsm_log.commit_to = 0;
+	dsm_out_try_flush(dsm_log.dirty);
+	dsm_log.dirty = 0;
+}
+
+/*
+ * This node's list changed other than by its own proposal (MEMBERS, the
+ * join's reply, or none): the log takes it as committed, and a proposal
+ * of this node still open gives up.
+ */
+static void dsm_log_sync(struct dsm_log_out *out)
+{
+	struct dsm_mlog_msg *c = &dsm_log.scratch;
+	int ret;
+
+	lockdep_assert_held(&dsm_members_lock);
+	if (!dsm_epoch) {
+		dsm_log_drop();
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->type = DSM_MLOG_COMMIT;
+	c->from = dsm_self_id();
+	c->epoch = dsm_epoch;
+	c->list.members = dsm_members_mask();
+	ret = dsm_mlog_receive(&dsm_log.log, &dsm_log_env, c);
+	if (ret & (DSM_MLOG_DONE | DSM_MLOG_GAVE_UP))
+		dsm_log_answer(out, -EAGAIN);
+}
+
+/* A proposal open too long: no quorum answered; its requester hears so. */
+static void dsm_log_timeout_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(dsm_log_timeout_work, dsm_log_timeout_fn);
+
+static void dsm_log_timeout_fn(struct work_struct *work)
+{
+	struct dsm_log_out out = {};
+
+	mutex_lock(&dsm_members_lock);
+	if (dsm_log.log.phase != DSM_MLOG_IDLE) {
+		if (time_before(jiffies, dsm_log.deadline)) {	/* a later one */
+			schedule_delayed_work(&dsm_log_timeout_work,
+					      dsm_log.deadline - jiffies);
+		} else {
+			dsm_mlog_abandon(&dsm_log.log);
+			pr_info("membership change not accepted by a quorum in %u ms\n",
+				jiffies_to_msecs(dsm_log_timeout()));
+			dsm_log_answer(&out, -ENOLINK);
+		}
+	}
+	mutex_unlock(&dsm_members_lock);
+	dsm_log_finish(&out);
+}
+
+/*
+ * Propose @c for a requester of @kind (held in @req, unless LOCAL): its
+ * answer comes when the log commits it or gives up. Return: 0, or -EAGAIN
+ * while another proposal of this node is open.
+ */
+static int dsm_log_propose(struct dsm_log_out *out, const struct dsm_mlog_change *c,
+			   u8 kind, const struct dsm_net_msg *req)
+{
+	lockdep_assert_held(&dsm_members_lock);
+	if (dsm_log.kind || dsm_log.stopping ||
+	    dsm_mlog_propose(&dsm_log.log, &dsm_log_env, c))
+		return -EAGAIN;
+	dsm_log.kind = kind;
+	if (req)
+		dsm_net_hold(&dsm_log.req, req);
+	dsm_log.deadline = jiffies + dsm_log_timeout();
+	schedule_delayed_work(&dsm_log_timeout_work, dsm_log_timeout());
+	dsm_log_feed(out, NULL);
+	return 0;
+}
+
+/*
+ * A LOG message from member @from as it may come: a known type, a term
+ * whose round a proposer can reach (and, in a proposal, the sender's own),
+ * a change that names a node 1..64 (a join with where it listens), or none.
+ */
+static bool dsm_members_log_valid(const struct dsm_wire_log *w, u32 from)
+{
+	u64 term = le64_to_cpu(w->term), acc = le64_to_cpu(w->acc_term);
+	u32 node = le32_to_cpu(w->node);
+	bool join = w->op == DSM_MLOG_JOIN;
+
+	if (w->type < DSM_MLOG_PREPARE || w->type > DSM_MLOG_NACK ||
+	    w->type == DSM_MLOG_COMMIT || w->op > DSM_MLOG_LEAVE || w->pad ||
+	    node > DSM_MAX_NODES || !w->op != !node ||
+	    (join ? !w->addr || !w->port : w->addr || w->port))
+		return false;
+	if ((term >> DSM_MLOG_TERM_SHIFT) >= DSM_LOG_ROUND_MAX ||
+	    (acc >> DSM_MLOG_TERM_SHIFT) >= DSM_LOG_ROUND_MAX)
+		return false;
+	if ((w->type == DSM_MLOG_PREPARE || w->type == DSM_MLOG_ACCEPT) &&
+	    (term & (BIT(DSM_MLOG_TERM_SHIFT) - 1)) != from % BIT(DSM_MLOG_TERM_SHIFT))
+		return false;
+	return true;
+}
+
+/**
+ * dsm_members_on_log() - LOG: a proposal of the member list, or a vote
+ * @m: the message; the payload a struct dsm_wire_log
+ *
+ * Return: 0 or DSM_REASON_PROTOCOL for a malformed one.
+ */
+u32 dsm_members_on_log(const struct dsm_net_msg *m)
+{
+	const struct dsm_wire_log *w = m->payload;
+	struct dsm_log_out out = {};
+	struct dsm_mlog_msg *msg;
+
+	if (!dsm_members_log_valid(w, m->from))
+		return DSM_REASON_PROTOCOL;
+	msg = kzalloc(sizeof(*msg), GFP_KERNEL);
+	if (!msg)
+		return DSM_REASON_CLOSED;
+	msg->type = w->type;
+	msg->from = m->from;
+	msg->epoch = le64_to_cpu(w->epoch);
+	msg->term = le64_to_cpu(w->term);
+	msg->acc_term = le64_to_cpu(w->acc_term);
+	msg->change.op = w->op;
+	msg->change.node = le32_to_cpu(w->node);
+	msg->change.addr = (__force u32)w->addr;
+	msg->change.port = le16_to_cpu(w->port);
+	mutex_lock(&dsm_members_lock);
+	if (dsm_epoch)
+		dsm_log_feed(&out, msg);
+	mutex_unlock(&dsm_members_lock);
+	dsm_log_finish(&out);
+	kfree(msg);
+	return 0;
+}
+
 /* Adopt a checked list of @epoch if it is newer than ours. */
 static void dsm_members_adopt(const struct dsm_wire_members *w, u64 epoch)
 {
 	u32 n = le32_to_cpu(w->count), self = dsm_self_id(), i;
 	bool listed = false, removed = false;
+	struct dsm_log_out out = {};
 
 	for (i = 0; i < n; i++)
 		listed |= le32_to_cpu(w->m[i].id) == self;
@@ -320,12 +688,14 @@ static void dsm_members_adopt(const struct dsm_wire_members *w, u64 epoch)
 	if (dsm_epoch && epoch > dsm_epoch) {
 		if (listed) {
 			dsm_members_apply(w, epoch);
+			dsm_log_sync(&out);
 		} else {
 			dsm_members_forget();
 			removed = true;
 		}
 	}
 	mutex_unlock(&dsm_members_lock);
+	dsm_log_finish(&out);
 	if (removed) {
 		pr_info("removed from the cluster at epoch %llu\n", epoch);
 		schedule_work(&dsm_members_drop_work);	/* it may not wait here */
@@ -412,6 +782,11 @@ u32 dsm_members_on_members(const struct dsm_net_msg *m)
  */
 void dsm_members_exit(void)
 {
+	mutex_lock(&dsm_members_lock);
+	dsm_log.stopping = true;	/* (handlers run until the transport stops) */
+	dsm_log_drop();
+	mutex_unlock(&dsm_members_lock);
+	cancel_delayed_work_sync(&dsm_log_timeout_work);
 	cancel_delayed_work_sync(&dsm_members_late_work);
 	kfree(dsm_members_late);
 	flush_work(&dsm_members_drop_work);
@@ -428,7 +803,7 @@ static void dsm_members_on_link_up(u32 id, u64 peer_epoch)
 	if (dsm_members_epoch() <= peer_epoch)
 		return;
 	mutex_lock(&dsm_members_lock);
-	dsm_members_send(id, 0);
+	dsm_members_send(dsm_node_bit(id));
 	mutex_unlock(&dsm_members_lock);
 }
 
@@ -462,11 +837,7 @@ static void dsm_members_on_lost(u32 id, u32 reason)
  */
 static bool dsm_members_quorum(u64 mask)
 {
-	u32 lowest = find_first_bit(dsm_members, DSM_MAX_NODES + 1);
-	u64 list = dsm_members_mask();
-	u32 n = hweight64(list), in = hweight64(mask & list);
-
-	return 2 * in > n || (2 * in == n && in && (mask & dsm_node_bit(lowest)));
+	return dsm_mlog_quorum(dsm_members_mask(), mask);	/* the log's rule */
 }
 
 /* The lease ran out (@on), or came back: see net/quorum.c. */
@@ -523,7 +894,9 @@ u32 dsm_members_on_join(const struct dsm_net_msg *m)
 {
 	struct dsm_wire_reply *r = kzalloc(DSM_REPLY_MAX, GFP_KERNEL);
 	u32 id = m->from, coord, self = dsm_self_id();
+	struct dsm_log_out out = {};
 	size_t len = sizeof(*r);
+	bool answered = false;
 	__be32 addr;
 	u16 port;
 	int status = 0;
@@ -548,20 +921,21 @@ u32 dsm_members_on_join(const struct dsm_net_msg *m)
 		   (addr != m->addr || port != m->port) && dsm_net_peer_up(id)) {
 		status = -EADDRINUSE;	/* another live node has that id */
 	} else {
-		set_bit(id, dsm_members);
-		dsm_regions_joined(id);
-		dsm_net_peer_add(id, m->addr, m->port);
-		dsm_nl_event(DSM_EVENT_JOIN, id, 0);
-		dsm_members_new_epoch(dsm_epoch + 1);
-		pr_info("node %u joined at %pI4:%u\n", id, &m->addr, m->port);
-		r->epoch = cpu_to_le64(dsm_epoch);
-		len = offsetof(struct dsm_wire_reply, members) +
-		      dsm_members_snapshot(&r->members);
-		dsm_members_send(0, id);
+		struct dsm_mlog_change c = {
+			.op = DSM_MLOG_JOIN,
+			.node = id,
+			.addr = (__force u32)m->addr,
+			.port = m->port,
+		};
+
+		status = dsm_log_propose(&out, &c, DSM_LOG_JOIN, m);
+		answered = !status;	/* once a quorum accepted it, or not */
 	}
 	r->status = cpu_to_le32(status);
 	mutex_unlock(&dsm_members_lock);
-	dsm_net_reply(m, DSM_MSG_REPLY, r, len);
+	dsm_log_finish(&out);
+	if (!answered)
+		dsm_net_reply(m, DSM_MSG_REPLY, r, len);
 	kfree(r);
 	return 0;
 }
@@ -574,25 +948,23 @@ u32 dsm_members_on_join(const struct dsm_net_msg *m)
  */
 u32 dsm_members_on_leave(const struct dsm_net_msg *m)
 {
+	struct dsm_mlog_change c = { .op = DSM_MLOG_LEAVE, .node = m->from };
 	struct dsm_wire_reply r = {};
-	u32 id = m->from;
-	bool removed = false;
+	struct dsm_log_out out = {};
+	int status = 0;
 
 	mutex_lock(&dsm_members_lock);
-	if (dsm_members_coordinator() != dsm_self_id() || dsm_net_fenced()) {
-		r.status = cpu_to_le32(-EAGAIN);
-	} else if (test_bit(id, dsm_members)) {
-		dsm_members_remove(id, dsm_epoch + 1);
-		dsm_members_new_epoch(dsm_epoch);
-		pr_info("node %u left\n", id);
-		dsm_members_send(0, 0);	/* the leaver too: it may miss the reply */
-		removed = true;
-	}
+	if (dsm_members_coordinator() != dsm_self_id() || dsm_net_fenced())
+		status = -EAGAIN;
+	else if (test_bit(m->from, dsm_members))	/* (else it is out already) */
+		status = dsm_log_propose(&out, &c, DSM_LOG_LEAVE, m) ?: 1;
 	mutex_unlock(&dsm_members_lock);
-	/* after the list; removing it sends both before closing its link */
-	dsm_net_reply(m, DSM_MSG_REPLY, &r, sizeof(r));
-	if (removed)
-		dsm_net_peer_remove(id, DSM_REASON_LEFT);
+	/* the answer first: removing the leaver sends it before closing its link */
+	dsm_log_finish(&out);
+	if (status <= 0) {
+		r.status = cpu_to_le32(status);
+		dsm_net_reply(m, DSM_MSG_REPLY, &r, sizeof(r));
+	}
 	return 0;
 }
 
@@ -668,6 +1040,8 @@ int dsm_cluster_form(struct netlink_ext_ack *extack)
 		bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 		set_bit(self, dsm_members);
 		dsm_members_new_epoch(1);
+		dsm_log_reset();
+		dsm_mlog_form(&dsm_log.log);
 	}
 	mutex_unlock(&dsm_members_lock);
 	return err;
@@ -684,8 +1058,10 @@ int dsm_cluster_form(struct netlink_ext_ack *extack)
 int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 {
 	DECLARE_BITMAP(set, DSM_MAX_NODES + 1);
+	struct dsm_log_out out = {};
 	const char *why = NULL;
 	struct dsm_wire_reply *r;
+	unsigned long deadline;
 	int hop, err = 0, n = 0;
 
 	r = kzalloc(DSM_REPLY_MAX, GFP_KERNEL);
@@ -703,6 +1079,7 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 		err = -EBUSY;
 		goto out;
 	}
+	deadline = jiffies + msecs_to_jiffies(DSM_JOIN_TIMEOUT_MS);
 	for (hop = 0; hop < DSM_JOIN_HOPS; hop++) {
 		memset(r, 0, DSM_REPLY_MAX);
 		n = dsm_net_join(addr, port, r, DSM_REPLY_MAX, &why);
@@ -716,6 +1093,13 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 			goto out;
 		}
 		err = (int)le32_to_cpu(r->status);
+		/* another change first, or no quorum yet (maybe it is in): again */
+		if (((err == -EAGAIN && !r->redirect_addr) || err == -ENOLINK) &&
+		    time_before(jiffies, deadline)) {
+			msleep(200);
+			hop--;
+			continue;
+		}
 		if (err != -EAGAIN || !r->redirect_addr)
 			break;
 		addr = r->redirect_addr;	/* ask the coordinator */
@@ -743,9 +1127,52 @@ int dsm_cluster_join(__be32 addr, u16 port, struct netlink_ext_ack *extack)
 	}
 	bitmap_zero(dsm_members, DSM_MAX_NODES + 1);
 	dsm_members_apply(&r->members, le64_to_cpu(r->epoch));
+	dsm_log_reset();
+	dsm_log_sync(&out);
 out:
 	mutex_unlock(&dsm_members_lock);
+	dsm_log_finish(&out);
 	kfree(r);
+	return err;
+}
+
+/*
+ * The coordinator leaves: it proposes its own removal and waits for the
+ * log's answer. Called with dsm_members_lock, which it drops. Return: 0
+ * or a negative errno (as a coordinator's answer to LEAVE).
+ */
+static int dsm_members_leave_self(void)
+{
+	struct dsm_mlog_change c = { .op = DSM_MLOG_LEAVE, .node = dsm_self_id() };
+	u64 others = dsm_members_mask() & ~dsm_node_bit(dsm_self_id());
+	struct dsm_log_out out = {};
+	int err;
+
+	lockdep_assert_held(&dsm_members_lock);
+	dsm_log.result = 1;
+	err = dsm_log_propose(&out, &c, DSM_LOG_LOCAL, NULL);
+	mutex_unlock(&dsm_members_lock);
+	dsm_log_finish(&out);
+	if (err)
+		return err;
+	/* answered by the commit, the timeout or a removal (dsm_log_answer) */
+	wait_event_timeout(dsm_log_wq, READ_ONCE(dsm_log.result) <= 0,
+			   msecs_to_jiffies(3 * DSM_LOG_TIMEOUT_MS));
+	mutex_lock(&dsm_members_lock);	/* (the commit is applied: its list queued) */
+	err = dsm_log.result;
+	if (err > 0) {		/* not answered: nobody waits for it now */
+		dsm_mlog_abandon(&dsm_log.log);
+		dsm_log.kind = DSM_LOG_NONE;
+		err = -ETIMEDOUT;
+	}
+	mutex_unlock(&dsm_members_lock);
+	/*
+	 * The list without this node is out before the links go: a member
+	 * left alone with another that is gone could not commit its own leave
+	 * (no quorum), where this list lets it see itself alone.
+	 */
+	if (!err)
+		dsm_out_flush_mask(others);
 	return err;
 }
 
@@ -782,23 +1209,21 @@ static int dsm_cluster_leave_locked(bool force, struct netlink_ext_ack *extack)
 			return -ENOTCONN;
 		}
 		coord = dsm_members_coordinator();
-		if (coord == self) {
-			clear_bit(self, dsm_members);
-			if (!bitmap_empty(dsm_members, DSM_MAX_NODES + 1)) {
-				dsm_members_new_epoch(dsm_epoch + 1);
-				dsm_members_send(0, 0);
-			}
+		if (coord == self && dsm_members_count() == 1) {
 			mutex_unlock(&dsm_members_lock);
-			break;
+			break;		/* the last member: nobody to tell */
 		}
-		mutex_unlock(&dsm_members_lock);
-
-		n = dsm_net_call(coord, DSM_MSG_LEAVE, NULL, 0, &r, sizeof(r),
-				 DSM_JOIN_TIMEOUT_MS, NULL);
-		if (n >= (int)sizeof(r))
-			n = (int)le32_to_cpu(r.status);
-		else if (n >= 0)
-			n = -EPROTO;
+		if (coord == self) {
+			n = dsm_members_leave_self();
+		} else {
+			mutex_unlock(&dsm_members_lock);
+			n = dsm_net_call(coord, DSM_MSG_LEAVE, NULL, 0, &r, sizeof(r),
+					 DSM_JOIN_TIMEOUT_MS, NULL);
+			if (n >= (int)sizeof(r))
+				n = (int)le32_to_cpu(r.status);
+			else if (n >= 0)
+				n = -EPROTO;
+		}
 		if (!n || n == -EINTR)
 			break;
 		if (time_after(jiffies, deadline)) {

@@ -16,7 +16,7 @@
  * Left out, because a member in its own role is trusted (see "Key" in
  * Documentation/protocol.md): requests for KEY's pages in its own name (it
  * would own a page of the workload and never answer), region removal and
- * barrier arrivals on KEY, MEMBERS, JOIN and LEAVE (membership messages
+ * barrier arrivals on KEY, MEMBERS, LOG, JOIN and LEAVE (membership messages
  * are not checked against their sender), and requests that make this node
  * the home of regions other than the rogue's three (each would be a new
  * shadow region: there is no per-peer cap on them yet).
@@ -157,7 +157,8 @@ static bool reliable(uint8_t type)
 	       type == DSM_MSG_MEMBERS || type == DSM_MSG_PAGE ||
 	       type == DSM_MSG_REGION || type == DSM_MSG_REGION_REPLY ||
 	       type == DSM_MSG_LEAVING || type == DSM_MSG_BARRIER ||
-	       type == DSM_MSG_PAGES || type == DSM_MSG_REPLICA;
+	       type == DSM_MSG_PAGES || type == DSM_MSG_REPLICA ||
+	       type == DSM_MSG_LOG;
 }
 
 /* One random, well-framed message on @fd. Return: -1 if the send failed. */
@@ -177,7 +178,8 @@ static int fuzz_one(int fd)
 	uint8_t type = chance(98) ? types[random() % sizeof(types)] : random() % 256;
 	size_t len, i;
 
-	if (type == DSM_MSG_JOIN || type == DSM_MSG_LEAVE || type == DSM_MSG_MEMBERS)
+	if (type == DSM_MSG_JOIN || type == DSM_MSG_LEAVE || type == DSM_MSG_MEMBERS ||
+	    type == DSM_MSG_LOG)
 		type = DSM_MSG_PAGE;	/* membership: left out (above) */
 	if (type == DSM_MSG_LEAVING && chance(90))
 		type = DSM_MSG_PAGE;	/* rare: it changes how the node waits */

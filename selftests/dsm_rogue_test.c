@@ -434,8 +434,9 @@ TEST(rogue_member_messages)
 	ASSERT_LE(0, lfd);
 	ASSERT_EQ(0, rogue_join());
 	made = node_stat(DSM_STAT_REGIONS_CREATED);
-	for (i = 0; i <= n + 4; i++) {
+	for (i = 0; i <= n + 7; i++) {
 		uint64_t before = node_stat(DSM_STAT_BAD_WIRE);
+		struct dsm_wire_log log = { .type = 1, .term = htole64(1 << 7 | ROGUE_ID) };
 		struct dsm_wire_ping ping = {};
 
 		fd = rogue_accept(lfd);
@@ -466,6 +467,22 @@ TEST(rogue_member_messages)
 			TH_LOG("a barrier arrival for no parties");
 			ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_BARRIER, sizeof(none)),
 					      &none, sizeof(none)));
+		} else if (i <= n + 6) {
+			if (i == n + 4) {
+				TH_LOG("a member list proposal in another node's term");
+				log.term = htole64(1 << 7 | 1);
+			} else if (i == n + 5) {
+				TH_LOG("a member list term past any round (it would freeze the list)");
+				log.type = 6;	/* NACK */
+				log.term = htole64(~0ULL);
+			} else {
+				TH_LOG("a member list join without an address");
+				log.type = 3;	/* ACCEPT */
+				log.op = 1;	/* JOIN */
+				log.node = htole32(63);
+			}
+			ASSERT_EQ(0, send_msg(fd, rogue_hdr(DSM_MSG_LOG, sizeof(log)),
+					      &log, sizeof(log)));
 		} else {
 			TH_LOG("a sequence number on a heartbeat");
 			h = rogue_hdr(DSM_MSG_PING, sizeof(ping));

@@ -143,6 +143,9 @@ static const struct dsm_msg_info dsm_msgs[__DSM_MSG_MAX] = {
 	[DSM_MSG_REPLICA] = { "replica", sizeof(struct dsm_wire_replica),
 			      sizeof(struct dsm_wire_replica) + DSM_WIRE_PAGE_SIZE,
 			      false, false, true, true, dsm_on_upper },
+	[DSM_MSG_LOG] = { "log", sizeof(struct dsm_wire_log),
+			  sizeof(struct dsm_wire_log), false, false, true, true,
+			  dsm_on_upper },
 };
 
 static_assert(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES *

@@ -140,6 +140,24 @@ int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,
 int dsm_net_reply(const struct dsm_net_msg *m, u8 type, const void *payload,
 		  size_t len);
 
+/**
+ * struct dsm_net_req - a request to answer later, after its handler
+ * returned (dsm_net_hold, dsm_net_answer)
+ * @from:   its sender
+ * @req_id: its request id
+ * @conn:   a join connection's, held; NULL for a peer link's
+ */
+struct dsm_net_req {
+	u32 from;
+	u64 req_id;
+	struct dsm_conn *conn;
+};
+
+void dsm_net_hold(struct dsm_net_req *req, const struct dsm_net_msg *m);
+int dsm_net_answer(struct dsm_net_req *req, u8 type, const void *payload,
+		   size_t len);
+void dsm_net_release(struct dsm_net_req *req);
+
 /* quorum.c (see its top) */
 bool dsm_net_fenced(void);
 unsigned int dsm_net_fenced_ms(void);

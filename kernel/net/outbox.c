@@ -562,6 +562,55 @@ int dsm_net_reply(const struct dsm_net_msg *m, u8 type, const void *payload,
 }
 
 /**
+ * dsm_net_hold() - keep what answering request @m later takes
+ * @req: where
+ * @m:   the request, in its handler
+ */
+void dsm_net_hold(struct dsm_net_req *req, const struct dsm_net_msg *m)
+{
+	req->from = m->from;
+	req->req_id = m->req_id;
+	req->conn = m->conn && m->conn->join ? m->conn : NULL;
+	if (req->conn)
+		dsm_conn_get(req->conn);
+}
+
+/**
+ * dsm_net_answer() - answer a request kept with dsm_net_hold(), as
+ * dsm_net_reply() would have, and release it
+ * @req:     the request
+ * @type:    DSM_MSG_REPLY
+ * @payload: @len bytes
+ * @len:     at most DSM_WIRE_MAX_PAYLOAD
+ *
+ * Return: 0 or a negative errno (its connection may be gone).
+ */
+int dsm_net_answer(struct dsm_net_req *req, u8 type, const void *payload,
+		   size_t len)
+{
+	struct dsm_net_msg m = {
+		.from = req->from,
+		.req_id = req->req_id,
+		.conn = req->conn,
+	};
+	int err = dsm_net_reply(&m, type, payload, len);
+
+	dsm_net_release(req);
+	return err;
+}
+
+/**
+ * dsm_net_release() - forget a request kept with dsm_net_hold()
+ * @req: the request
+ */
+void dsm_net_release(struct dsm_net_req *req)
+{
+	if (req->conn)
+		dsm_conn_put(req->conn);
+	req->conn = NULL;
+}
+
+/**
  * dsm_out_received() - a sequenced message was delivered from @peer: have
  * it acknowledged if nothing else will soon
  * @peer: the peer

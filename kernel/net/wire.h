@@ -25,7 +25,7 @@
 #endif
 
 #define DSM_WIRE_MAGIC		0x314d5344	/* "DSM1" */
-#define DSM_WIRE_VERSION	14
+#define DSM_WIRE_VERSION	15
 #define DSM_WIRE_MAX_PAYLOAD	8192
 
 /**
@@ -83,6 +83,7 @@ enum dsm_msg_type {
 	DSM_MSG_CENSUS,		/* the sender reported what it holds of a lost home's pages */
 	DSM_MSG_FREEZE,		/* request: hold, or end holding, a region's writes */
 	DSM_MSG_REPLICA,	/* a page version for a replica holder, or its ack */
+	DSM_MSG_LOG,		/* the member list's log: a proposal, a vote */
 	__DSM_MSG_MAX,
 };
 
@@ -166,6 +167,32 @@ struct dsm_wire_members {
 	__le64 cluster;
 	struct dsm_wire_member m[];
 } __packed;
+
+/**
+ * struct dsm_wire_log - DSM_MSG_LOG payload: one message of the member
+ * list's log (kernel/membership_log.h); COMMIT goes as DSM_MSG_MEMBERS
+ * @type:     PREPARE, PROMISE, ACCEPT, ACCEPTED or NACK (1-4, 6)
+ * @op:       the change: 0 (none), JOIN or LEAVE
+ * @port:     a joiner's port
+ * @node:     the node joining or leaving
+ * @addr:     a joiner's address
+ * @pad:      zero
+ * @epoch:    the epoch decided (NACK: the sender's)
+ * @term:     the proposal's (NACK: the sender's promise)
+ * @acc_term: PROMISE: the term of the change the sender accepted, 0 none
+ */
+struct dsm_wire_log {
+	__u8 type;
+	__u8 op;
+	__le16 port;
+	__le32 node;
+	__be32 addr;
+	__le32 pad;
+	__le64 epoch;
+	__le64 term;
+	__le64 acc_term;
+} __packed;
+static_assert(sizeof(struct dsm_wire_log) == 40);
 
 /**
  * struct dsm_wire_reply - DSM_MSG_REPLY payload

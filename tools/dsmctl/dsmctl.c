@@ -92,6 +92,7 @@ static const char *const stat_names[DSM_STAT_MAX + 1] = {
 	[DSM_STAT_REPLICAS_REFUSED] = "replicas_refused",
 	[DSM_STAT_MEM_CAP_REFUSED] = "mem_cap_refused",
 	[DSM_STAT_SHADOWS_REFUSED] = "shadows_refused",
+	[DSM_STAT_MEMBERSHIP_REFUSED] = "membership_refused",
 };
 
 static const char *const state_names[] = {

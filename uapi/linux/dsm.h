@@ -439,6 +439,7 @@ enum dsm_stat {
 	DSM_STAT_REPLICAS_REFUSED,	/* pushes not kept: replica_max_mib reached */
 	DSM_STAT_MEM_CAP_REFUSED,	/* pages not taken: cluster region memory cap */
 	DSM_STAT_SHADOWS_REFUSED,	/* peers' regions not made: peer_regions_max */
+	DSM_STAT_MEMBERSHIP_REFUSED,	/* joins and leaves this coordinator could not commit */
 	__DSM_STAT_MAX,
 };
 
