@@ -36,6 +36,7 @@
 #include "membership_log.h"
 
 #define DSM_JOIN_HOPS		4
+#define DSM_LEAVE_ALONE_MS	2000	/* others silent this long: leave alone */
 #define DSM_REPLY_MAX \
 	(sizeof(struct dsm_wire_reply) + DSM_MAX_NODES * sizeof(struct dsm_wire_member))
 
@@ -126,6 +127,20 @@ u32 dsm_members_coordinator(void)
 		if (id == self || dsm_net_peer_up(id))
 			return id;
 	return self;
+}
+
+/*
+ * Are all other members silent: their links down, nothing heard from them
+ * for DSM_LEAVE_ALONE_MS (longer than a link takes to come back)?
+ */
+static bool dsm_members_others_silent(void)
+{
+	u32 self = dsm_self_id(), id;
+
+	for_each_set_bit(id, dsm_members, DSM_MAX_NODES + 1)
+		if (id != self && !dsm_net_peer_silent(id, DSM_LEAVE_ALONE_MS))
+			return false;
+	return true;
 }
 
 /* The list as sent on the wire; returns its length. */
@@ -1183,7 +1198,7 @@ static int dsm_cluster_leave_locked(bool force, struct netlink_ext_ack *extack)
 	u32 self = dsm_self_id(), coord;
 	struct dsm_wire_reply r;
 	bool first = true;
-	int n;
+	int n = -ETIMEDOUT;
 
 	/* what only this node holds goes to the others first */
 	if (dsm_members_epoch()) {
@@ -1209,24 +1224,21 @@ static int dsm_cluster_leave_locked(bool force, struct netlink_ext_ack *extack)
 			return -ENOTCONN;
 		}
 		coord = dsm_members_coordinator();
-		if (coord == self && dsm_members_count() == 1) {
+		/*
+		 * The last member, or the others are silent (they left, and
+		 * their last list never came, or died): nobody to tell, and
+		 * nobody could accept the change. The others, if any, lose
+		 * this node.
+		 */
+		if (coord == self && dsm_members_others_silent()) {
+			if (dsm_members_count() > 1)
+				pr_warn("leaving alone: no other member heard for %u ms\n",
+					DSM_LEAVE_ALONE_MS);
 			mutex_unlock(&dsm_members_lock);
-			break;		/* the last member: nobody to tell */
-		}
-		if (coord == self) {
-			n = dsm_members_leave_self();
-		} else {
-			mutex_unlock(&dsm_members_lock);
-			n = dsm_net_call(coord, DSM_MSG_LEAVE, NULL, 0, &r, sizeof(r),
-					 DSM_JOIN_TIMEOUT_MS, NULL);
-			if (n >= (int)sizeof(r))
-				n = (int)le32_to_cpu(r.status);
-			else if (n >= 0)
-				n = -EPROTO;
-		}
-		if (!n || n == -EINTR)
 			break;
-		if (time_after(jiffies, deadline)) {
+		}
+		if (!first && time_after(jiffies, deadline)) {
+			mutex_unlock(&dsm_members_lock);
 			if (force)
 				break;
 			dsm_extack(extack, "no coordinator confirmed the leave");
@@ -1234,6 +1246,20 @@ static int dsm_cluster_leave_locked(bool force, struct netlink_ext_ack *extack)
 			dsm_pages_leave_end();
 			return n;
 		}
+		if (coord == self) {
+			n = dsm_members_leave_self();
+		} else {
+			mutex_unlock(&dsm_members_lock);
+			n = dsm_net_call(coord, DSM_MSG_LEAVE, NULL, 0, &r, sizeof(r),
+					 jiffies_to_msecs(max_t(long, deadline - jiffies, 1)),
+					 NULL);
+			if (n >= (int)sizeof(r))
+				n = (int)le32_to_cpu(r.status);
+			if (n > 0)	/* short, or a status that is no errno */
+				n = -EPROTO;
+		}
+		if (!n || n == -EINTR)
+			break;
 		msleep(100);	/* the coordinator may be changing */
 	}
 	pr_info("left the cluster\n");
@@ -1253,7 +1279,9 @@ static int dsm_cluster_leave_locked(bool force, struct netlink_ext_ack *extack)
  * coordinator to remove this node, retrying with whoever is coordinator
  * then (it may be leaving too) until DSM_JOIN_TIMEOUT_MS. The members lock
  * is not held across the network, so the new list can arrive meanwhile;
- * receiving a list without this node also completes the leave.
+ * receiving a list without this node also completes the leave. A node
+ * that has not heard another member for DSM_LEAVE_ALONE_MS, all links
+ * down, leaves alone: the others, if any, lose it.
  *
  * Return: 0 or a negative errno.
  */

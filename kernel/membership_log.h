@@ -43,7 +43,8 @@
  *    names with another incarnation is no member (it was declared lost,
  *    and its id joined again). A node that left keeps its last list and
  *    answers a PREPARE or ACCEPT with it (it may be the only one that
- *    knows it: its own leave's COMMIT can be lost).
+ *    knows it: its own leave's COMMIT can be lost). The module does not
+ *    yet: a node that left forgets its list (membership.c leaves alone).
  *
  * Why one list per epoch: by induction, all members at epoch e hold the
  * same list, so instance e + 1 has one set of acceptors; two quorums of a

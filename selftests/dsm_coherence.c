@@ -2516,6 +2516,13 @@ static void test_partition(void)
 	pt_before(p);
 	t_heal = now() + PT_CUT_SECS;
 	pt_routes(1);
+	/*
+	 * The majority writes only once both of its nodes are cut off: a
+	 * write of node 2 before node 1's cut would have node 1 invalidate
+	 * the minority's copies, whose loads the minority checks.
+	 */
+	if (me <= 2)
+		barrier_of(2, "pt-cut");
 	if (me > 2)
 		pt_minority(p, t_heal);
 	else

@@ -174,6 +174,7 @@ void dsm_net_peers_drop(void);
 void dsm_net_peer_addr(u32 id, __be32 *addr, u16 *port);
 bool dsm_net_addr_is_member(__be32 addr);
 bool dsm_net_peer_up(u32 id);
+bool dsm_net_peer_silent(u32 id, unsigned int ms);
 bool dsm_node_lost(u32 id);
 void dsm_net_declare_lost(u32 id);
 u64 dsm_net_peer_incarnation(u32 id);

@@ -646,6 +646,21 @@ bool dsm_net_peer_up(u32 id)
 	       READ_ONCE(dsm_peers[id].state) == DSM_PEER_UP;
 }
 
+/**
+ * dsm_net_peer_silent() - is the link to a peer down, with nothing heard
+ * from it for @ms? (lockless)
+ * @id: node id
+ * @ms: how long
+ *
+ * Return: true if so: it left, died or is cut off, not just reconnecting.
+ */
+bool dsm_net_peer_silent(u32 id, unsigned int ms)
+{
+	return !dsm_net_peer_up(id) &&
+	       time_after(jiffies, READ_ONCE(dsm_peers[id].last_rx) +
+			  msecs_to_jiffies(ms));
+}
+
 static int dsm_peer_put_u64(struct sk_buff *skb, int attr, atomic64_t *v)
 {
 	return nla_put_u64_64bit(skb, attr, atomic64_read(v), DSM_PEER_A_PAD);
