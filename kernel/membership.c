@@ -1228,9 +1228,9 @@ static int dsm_cluster_leave_locked(bool force, struct netlink_ext_ack *extack)
 		 * The last member, or the others are silent (they left, and
 		 * their last list never came, or died): nobody to tell, and
 		 * nobody could accept the change. The others, if any, lose
-		 * this node.
+		 * this node. (This node is then its own coordinator.)
 		 */
-		if (coord == self && dsm_members_others_silent()) {
+		if (dsm_members_others_silent()) {
 			if (dsm_members_count() > 1)
 				pr_warn("leaving alone: no other member heard for %u ms\n",
 					DSM_LEAVE_ALONE_MS);

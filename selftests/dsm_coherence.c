@@ -2480,6 +2480,12 @@ static void pt_majority(volatile uint64_t *p, double t_heal)
 	volatile uint64_t *done = &p[PT_FLAGS * 512];
 	uint64_t want = (nodes + 2) * PT_ADDS;
 
+	/*
+	 * Write only once both majority nodes are cut off: a write of node 2
+	 * before node 1's cut would have node 1 invalidate the minority's
+	 * copies, whose loads the minority checks.
+	 */
+	barrier_of(2, "pt-cut");
 	pt_add(p, PT_ADDS);
 	tap(!pt_stripes(p, PT_ROUNDS + 1, 2 * PT_ROUNDS),
 	    "%d more rounds of stripes without the other side", PT_ROUNDS);
@@ -2516,13 +2522,6 @@ static void test_partition(void)
 	pt_before(p);
 	t_heal = now() + PT_CUT_SECS;
 	pt_routes(1);
-	/*
-	 * The majority writes only once both of its nodes are cut off: a
-	 * write of node 2 before node 1's cut would have node 1 invalidate
-	 * the minority's copies, whose loads the minority checks.
-	 */
-	if (me <= 2)
-		barrier_of(2, "pt-cut");
 	if (me > 2)
 		pt_minority(p, t_heal);
 	else
