@@ -268,6 +268,11 @@ static void dsm_log_send(struct dsm_mlog_env *env, u32 to,
 	} else if (m->type == DSM_MLOG_COMMIT) {
 		dsm_members_send(dsm_node_bit(to));	/* the list we have */
 	} else if (to == dsm_self_id()) {
+		if (m->type == DSM_MLOG_ACCEPT && dsm_log.log.best_term)
+			pr_info("epoch %llu: proposing again the change a quorum may have accepted from node %llu (%s of node %u)\n",
+				m->epoch, dsm_log.log.best_term & (BIT(DSM_MLOG_TERM_SHIFT) - 1),
+				m->change.op == DSM_MLOG_JOIN ? "join" : "leave",
+				m->change.node);
 		if (!WARN_ON_ONCE(dsm_log.nself == DSM_LOG_SELF_MAX))
 			dsm_log.self[dsm_log.nself++] = *m;
 	} else if (!dsm_net_send(to, DSM_MSG_LOG, 0, &w, sizeof(w))) {
@@ -655,6 +660,16 @@ static bool dsm_members_log_valid(const struct dsm_wire_log *w, u32 from)
 	return true;
 }
 
+/*
+ * Fault injection for the selftests: a coordinator that dies between a
+ * quorum's acceptance and its commit. While set, the ACCEPTED answers to
+ * this node's proposals are dropped (and it reads 2 once one was).
+ */
+static unsigned int dsm_inject_log_hold;
+module_param_named(inject_log_hold, dsm_inject_log_hold, uint, 0600);
+MODULE_PARM_DESC(inject_log_hold,
+		 "testing: drop the acceptances of this node's proposals");
+
 /**
  * dsm_members_on_log() - LOG: a proposal of the member list, or a vote
  * @m: the message; the payload a struct dsm_wire_log
@@ -669,6 +684,10 @@ u32 dsm_members_on_log(const struct dsm_net_msg *m)
 
 	if (!dsm_members_log_valid(w, m->from))
 		return DSM_REASON_PROTOCOL;
+	if (w->type == DSM_MLOG_ACCEPTED && READ_ONCE(dsm_inject_log_hold)) {
+		WRITE_ONCE(dsm_inject_log_hold, 2);
+		return 0;
+	}
 	msg = kzalloc(sizeof(*msg), GFP_KERNEL);
 	if (!msg)
 		return DSM_REASON_CLOSED;
@@ -1182,12 +1201,14 @@ static int dsm_members_leave_self(void)
 	}
 	mutex_unlock(&dsm_members_lock);
 	/*
-	 * The list without this node is out before the links go: a member
-	 * left alone with another that is gone could not commit its own leave
-	 * (no quorum), where this list lets it see itself alone.
+	 * The list without this node is delivered before the links go (as
+	 * long as they stay up, for two heartbeats at most): a member left
+	 * alone with another that is gone could not commit its own leave (no
+	 * quorum), where this list lets it see itself alone, and a member that
+	 * stays would otherwise keep this node in its list until it loses it.
 	 */
 	if (!err)
-		dsm_out_flush_mask(others);
+		dsm_out_settle(others, 2 * dsm_dead_timeout_ms() / 5);
 	return err;
 }
 

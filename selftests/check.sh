@@ -214,9 +214,10 @@ for k in 6.1 6.12 debug; do
 	step cluster-suite-$k $CLUSTER --kernel $k --nodes 3 --timeout 1200 \
 		--logs "$LOG/cluster-suite-$k.guests" -- env ${scale[$k]} run_cluster.sh
 	# 4 nodes: a home of the workload's regions visits, leaves and rejoins;
-	# then a partition {1,2} | {3,4}: the side with the lowest id goes on
+	# then a partition {1,2} | {3,4}: the side with the lowest id goes on;
+	# then the coordinator is killed with a change accepted, not committed
 	step churn-$k $CLUSTER --kernel $k --nodes 4 --timeout 900 \
-		--logs "$LOG/churn-$k.guests" -- sh -c 'dsm_coherence churn && dsm_coherence partition'
+		--logs "$LOG/churn-$k.guests" -- sh -c 'dsm_coherence churn && dsm_coherence partition && coordinator_test.sh'
 	# threads across nodes: dsm_sor started twice on node 1 only (dsmrun
 	# hosts both runs on the others), then dsm_threads on all (node 3
 	# killed at its end)

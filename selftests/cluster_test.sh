@@ -64,41 +64,11 @@ KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
 echo fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210 > $KEY_B
 
-# show_field KEY: a number from `dsmctl -j show` (epoch, members, ...)
-show_field() { dsmctl -j show | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
-stat_of() { show_field "$1"; }
-members_are() { [ "$(show_field members)" = "$1" ]; }
-peers_up() { [ "$(dsmctl -j peers | grep -o '"state":"up"' | wc -l)" -eq "$1" ]; }
-peer_json() { dsmctl -j peers | grep -o "{\"id\":$1,[^}]*}"; }
-peer_state_is() { peer_json "$1" | grep -q "\"state\":\"$2\""; }
+. cluster_lib.sh
 # all up, node 3 as node ID among them, and everyone at one epoch: a region
 # attached while a leave is still being applied keeps the leaver in its
 # home set (a known limit, see coherence.md)
 up_with() { peers_up 2 && { [ $me = 3 ] || peer_state_is "$1" up; } && same_epoch; }
-same_epoch() {
-	e=$(show_field epoch)
-	[ "$e" -gt 0 ] && [ -z "$(dsmctl -j peers | grep -o '"epoch":[0-9]*' | grep -v "\"epoch\":$e\$")" ]
-}
-
-# wait_until DESC SECONDS CMD...: poll CMD until it succeeds
-wait_until() {
-	desc=$1 n=$(($2 * 5))
-	shift 2
-	while [ $n -gt 0 ]; do
-		if "$@" > /dev/null 2>&1; then
-			ok "$desc"
-			return 0
-		fi
-		sleep 0.2
-		n=$((n - 1))
-	done
-	not_ok "$desc (waited)"
-	dsmctl show | sed 's/^/# /'
-	dsmctl peers | sed 's/^/# /'
-	return 1
-}
-
-check() { if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
 
 # node 3 logs its objects' lifecycles (dynamic debug), paired after rmmod
 if [ $me = 3 ]; then

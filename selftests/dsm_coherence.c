@@ -659,7 +659,7 @@ static void test_slowlink(long kib)
  * exact, no record is lost, torn, stale or out of order, no fault gets
  * SIGBUS, and the links come back without a node being lost.
  *
- * The stripe region: in each of its LR_PAGES pages, node i owns the 64-byte
+ * The stripe region: in each of its lr_pages pages, node i owns the 64-byte
  * slot i. In round r a node writes its record {node, round r, page, checksum}
  * into every page, then reads every slot of every page. A record is written
  * under a sequence number (odd while its writer is in the middle; under
@@ -668,10 +668,14 @@ static void test_slowlink(long kib)
  */
 #define LR_COUNTER_KEY	0xc0de00c0
 #define LR_STRIPES_KEY	0xc0de00c1
-/* per adder thread, and stripe rounds: DSM_LR_ADDS, DSM_LR_ROUNDS (check.sh) */
+/*
+ * per adder thread, stripe rounds and pages: DSM_LR_ADDS, DSM_LR_ROUNDS
+ * (check.sh), DSM_LR_PAGES (the review's scale: 4096, 16 MiB)
+ */
 static long lr_adds = 1000, lr_rounds = 30;
+static int lr_pages = 64;
 #define LR_ADD_GAP_US	10000	/* between two adds: >= 10 s of 1000 adds */
-#define LR_PAGES	64
+#define LR_PAGES_MAX	4096
 #define LR_INTERVAL	1.5	/* s between two resets */
 #define LR_BACK_S	10	/* s the links get to come back */
 
@@ -838,7 +842,7 @@ static void *lr_adder(void *arg)
 
 static void *lr_striper(void *arg)
 {
-	static uint32_t seen[LR_PAGES][PAGE / sizeof(struct lr_rec)];
+	static uint32_t seen[LR_PAGES_MAX][PAGE / sizeof(struct lr_rec)];
 	struct lr_worker *w = arg;
 	volatile int round = 1, page = 0;
 	struct lr_rec r;
@@ -854,9 +858,9 @@ static void *lr_striper(void *arg)
 	}
 	lr_jmp = &env;
 	for (round = 1; round <= lr_rounds; round++) {
-		for (page = 0; page < LR_PAGES; page++)
+		for (page = 0; page < lr_pages; page++)
 			lr_write(page, round);
-		for (page = 0; page < LR_PAGES; page++) {
+		for (page = 0; page < lr_pages; page++) {
 			for (int s = 0; s < LR_SLOTS; s++) {
 				const char *why;
 
@@ -1081,7 +1085,7 @@ static int lr_final(uint64_t *got)
 	}
 	lr_jmp = &env;
 	*got = __atomic_load_n(lr_counter, __ATOMIC_SEQ_CST);
-	for (int p = 0; p < LR_PAGES; p++)
+	for (int p = 0; p < lr_pages; p++)
 		for (int s = 0; s < LR_SLOTS; s++)
 			if (lr_read(p, s, &r) || lr_wrong(&r, p, s) ||
 			    (s >= 1 && s <= lr_workers && r.round != lr_rounds))
@@ -1116,7 +1120,7 @@ static void lr_workload(const char *phase, int workers,
 	}
 	lr_workers = workers;
 	lr_counter = map_key(LR_COUNTER_KEY, PAGE);
-	lr_recs = map_key(LR_STRIPES_KEY, LR_PAGES * PAGE);
+	lr_recs = map_key(LR_STRIPES_KEY, lr_pages * PAGE);
 	snprintf(lr_bus_msg, sizeof(lr_bus_msg),
 		 "not ok %d - node %d: SIGBUS outside the checked code\n", tap_n + 1, me);
 	sigaction(SIGBUS, &sa, NULL);
@@ -1154,13 +1158,13 @@ static void lr_workload(const char *phase, int workers,
 	if (work)
 		tap(!stripes->bad && stripes->done == lr_rounds,
 		    "stripes intact during %ld of %ld rounds: %llu records of %d pages checked, %llu wrong",
-		    stripes->done, lr_rounds, (unsigned long long)stripes->checked, LR_PAGES,
+		    stripes->done, lr_rounds, (unsigned long long)stripes->checked, lr_pages,
 		    (unsigned long long)stripes->bad);
 	if (stripes->first[0])
 		printf("# node %d: first: %s\n", me, stripes->first);
 	if (final_bad >= 0)
 		snprintf(buf, sizeof(buf), "%d of %d slots wrong", final_bad,
-			 LR_PAGES * LR_SLOTS);
+			 lr_pages * LR_SLOTS);
 	else
 		snprintf(buf, sizeof(buf), "SIGBUS");
 	tap(!final_bad,
@@ -1724,7 +1728,7 @@ static void churn_visit(void)
 
 	err = dsm_attach(LR_COUNTER_KEY, PAGE, 0, &rc);
 	if (!err)
-		err = dsm_attach(LR_STRIPES_KEY, LR_PAGES * PAGE, 0, &rs);
+		err = dsm_attach(LR_STRIPES_KEY, lr_pages * PAGE, 0, &rs);
 	if (!err)
 		err = dsm_map(&rc, &c);
 	if (!err)
@@ -1733,10 +1737,10 @@ static void churn_visit(void)
 		tap(0, "node 4 attaches the workload's regions: %s", strerror(-err));
 		exit(1);
 	}
-	for (int p = 0; p < LR_PAGES; p += 7)
+	for (int p = 0; p < lr_pages; p += 7)
 		(void)*(volatile uint64_t *)((char *)st + p * PAGE);
 	/* the last word of a page: a slot no node writes, it stays 0 */
-	for (int p = 0; p < LR_PAGES; p += 21)
+	for (int p = 0; p < lr_pages; p += 21)
 		__atomic_fetch_add((uint64_t *)((char *)st + (p + 1) * PAGE - 8), 0,
 				   __ATOMIC_SEQ_CST);
 	__atomic_fetch_add((uint64_t *)c, 0, __ATOMIC_SEQ_CST);
@@ -1816,7 +1820,7 @@ static void churn_disturb(double t0, void *arg)
 	}
 	/* the old mappings went with the leave: the final checks use new ones */
 	lr_counter = map_key(LR_COUNTER_KEY, PAGE);
-	lr_recs = map_key(LR_STRIPES_KEY, LR_PAGES * PAGE);
+	lr_recs = map_key(LR_STRIPES_KEY, lr_pages * PAGE);
 }
 
 static void test_churn(void)
@@ -3841,6 +3845,11 @@ int main(int argc, char **argv)
 	}
 	lr_adds = atol(getenv("DSM_LR_ADDS") ? : "1000");
 	lr_rounds = atol(getenv("DSM_LR_ROUNDS") ? : "30");
+	lr_pages = atoi(getenv("DSM_LR_PAGES") ? : "64");
+	if (lr_pages < 21 || lr_pages > LR_PAGES_MAX) {
+		fprintf(stderr, "dsm_coherence: DSM_LR_PAGES must be 21..%d\n", LR_PAGES_MAX);
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(t, "regions"))
 		test_regions();

@@ -133,6 +133,7 @@ void dsm_out_queue(u32 dst, struct dsm_out *out);
 void dsm_out_queue_type(u32 dst, u8 type, struct dsm_out *out);
 void dsm_out_flush(u32 dst);
 void dsm_out_flush_mask(u64 mask);
+void dsm_out_settle(u64 mask, unsigned int ms);
 void dsm_out_try_flush(u64 mask);
 void dsm_out_kick(u64 mask);
 int dsm_net_send(u32 dst, u8 type, u64 req_id, const void *payload,

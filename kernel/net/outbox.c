@@ -58,6 +58,7 @@
  * memory is short, a sender waits for a message the peers acknowledge
  * instead of looping in the allocator.
  */
+#include <linux/delay.h>
 #include <linux/mempool.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -653,6 +654,35 @@ static void dsm_out_send_mask(u64 mask, bool wait)
 void dsm_out_flush_mask(u64 mask)
 {
 	dsm_out_send_mask(mask, true);
+}
+
+/**
+ * dsm_out_settle() - wait until the nodes of a set whose links are up
+ * have acknowledged what is queued for them now, for at most @ms
+ * @mask: bit (id % 64) per node id; flushed first
+ * @ms:   the bound (an idle peer acknowledges with its heartbeat)
+ *
+ * For a node about to drop its links: what it queued last (its final
+ * member list) is then known to be delivered, not in a socket that the
+ * close may reset. A link that goes down meanwhile is not waited for.
+ */
+void dsm_out_settle(u64 mask, unsigned int ms)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
+	struct dsm_peer *peer;
+	u64 want;
+	u32 id;
+
+	dsm_out_flush_mask(mask);
+	for (id = 1; id <= DSM_MAX_NODES; id++) {
+		if (!(mask & dsm_node_bit(id)) || id == dsm_self_id())
+			continue;
+		peer = &dsm_peers[id];
+		want = READ_ONCE(peer->tx_seq);
+		while (dsm_net_peer_up(id) && READ_ONCE(peer->tx_acked) < want &&
+		       time_before(jiffies, deadline))
+			msleep(20);
+	}
 }
 
 /**
