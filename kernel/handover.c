@@ -360,8 +360,16 @@ static void dsm_pages_hand(struct dsm_pages_ctx *ctx)
 	bool lost = cp->dir.orphan || cp->census;	/* (a forced leave) */
 	struct dsm_coh_msg m;
 
-	if (cp->node.state != DSM_COH_EXCLUSIVE && !lost)
-		dsm_stat_inc(DSM_STAT_FAULT_FAILURES);	/* not gathered */
+	/*
+	 * Not gathered (a forced leave whose gather timed out): a copy this
+	 * node does not hold is not the page (its owner may be handing it to
+	 * this node right now): handed as lost, the page fails rather than
+	 * being served stale beside its owner. A shared copy is the page.
+	 */
+	if (cp->node.state != DSM_COH_EXCLUSIVE && !lost) {
+		dsm_stat_inc(DSM_STAT_FAULT_FAILURES);
+		lost = cp->node.state == DSM_COH_INVALID;
+	}
 	dsm_pages_send_type(ctx, to, lost ? DSM_PAGE_HANDOVER_LOST : DSM_PAGE_HANDOVER,
 			    self);
 	while (dsm_pages_unkeep(&cp->queued, &m))
@@ -608,8 +616,8 @@ void dsm_pages_walk(void (*step)(struct dsm_pages_ctx *ctx), bool homes_only)
  *
  * Return: 0, -ENOMEM, or -ETIMEDOUT if some page could not be gathered in
  * time: then nothing is handed and this node stays home and owner of what
- * it was, unless @force (it is handed over anyway, possibly stale; counted
- * in fault_failures).
+ * it was, unless @force (it is handed over anyway: as lost where another
+ * node owns it, see dsm_pages_hand; counted in fault_failures).
  */
 int dsm_pages_handover(bool force)
 {

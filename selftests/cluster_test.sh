@@ -21,7 +21,9 @@
 #            changed, a replayed and a clear message (dsm_seal_test)
 #   rmmod    node 3 unloads the module while connected: the others see it
 #            leave, and every connection it created was destroyed; it comes
-#            back
+#            back. Its gather timed out (node 1, owner of the pages of a
+#            region node 3 is home of, answers late): each such page holds
+#            node 1's word or fails, never node 3's stale copy
 #   id64     node 3 rejoins as node 64 (bit 0 of every 64-bit node set):
 #            node 1 writes pages node 64 holds read-only; back as node 3
 #   crash    with a 20 s dead timeout, node 3 reads a page and owns
@@ -58,7 +60,7 @@
 #            the version node 1 kept as it gave the page away)
 . ktap.sh
 me=$DSM_NODE_ID
-plan 75
+plan 77
 KEY_A=/tmp/key-a
 KEY_B=/tmp/key-b
 echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > $KEY_A
@@ -242,12 +244,15 @@ fi
 
 # ---- rmmod while connected
 phase rmmod
+expect "node 1 owns the pages of a region node 3 is home of, and will answer late" 0 \
+	dsm_coherence forced-hold 0xc0de007a
 if [ $me = 3 ]; then
 	expect "rmmod while connected" 0 rmmod dsm
 	unpaired=$(unpaired_objects)
 	echo "$unpaired" | grep '^#'
 	desc="every connection created was destroyed"
 	check sh -c "! echo '$unpaired' | grep -q unpaired && echo '$unpaired' | grep -q '# conn: '"
+	ok "(nodes 1 and 2 check the pages it could not gather)"
 	dsm_barrier unloaded
 	insmod /lib/modules/dsm.ko
 	dsmctl node set id 3 addr 10.0.0.3 key $KEY_A
@@ -257,6 +262,9 @@ else
 	wait_until "node 3 left on rmmod" 20 members_are 2
 	desc="and is not a peer any more"; check [ -z "$(peer_json 3)" ]
 	ok "(node 3: connection lifecycles paired)"
+	expect "its ungathered pages were not handed over stale" 0 \
+		dsm_coherence forced-after 0xc0de007a
+	sed 's/^/# /' /tmp/ktap.out
 	dsm_barrier unloaded
 fi
 wait_until "all up again" 30 peers_up 2

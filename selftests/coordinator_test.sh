@@ -34,6 +34,7 @@ else
 fi
 dsm_barrier cc-left
 [ $me = 2 ] && echo 1 > $HOLD
+e=$(show_field epoch)	# (node 1's join is proposed for epoch e + 1)
 dsm_barrier cc-armed
 case $me in
 1)
@@ -45,12 +46,13 @@ case $me in
 	sed 's/^/# /' /tmp/cc-join.out
 	ok "(nodes 3 and 4 see node 2 down)"
 	n=0
-	until dsmctl join 10.0.0.3 > /tmp/cc-join.out 2>&1 || [ $n -ge 60 ]; do
+	until [ "$(show_field epoch)" -gt 0 ] || dsmctl join 10.0.0.3 > /tmp/cc-join.out 2>&1 ||
+	      [ $n -ge 60 ]; do
 		sleep 1
 		n=$((n + 1))
 	done
 	sed 's/^/# /' /tmp/cc-join.out
-	desc="node 1 joins through node 3 (after $n s)"; check [ "$(show_field epoch)" -gt 0 ]
+	desc="node 1 joins through node 3 (after $n failed attempts)"; check [ "$(show_field epoch)" -gt 0 ]
 	ok "(node 3 proposes node 2's change again)"
 	;;
 2)
@@ -65,7 +67,7 @@ case $me in
 	wait_until "node 1 joined: four members" 90 members_are 4
 	if [ $me = 3 ]; then
 		desc="node 3 proposed node 2's accepted join of node 1 again"
-		check sh -c "dmesg | grep -q 'proposing again the change a quorum may have accepted from node 2 (join of node 1)'"
+		check sh -c "dmesg | grep -q 'epoch $((e + 1)): proposing again the change a quorum may have accepted from node 2 (join of node 1)'"
 		dmesg | grep 'proposing again' | sed 's/^/# /'
 	else
 		ok "(node 3 proposes node 2's change again)"

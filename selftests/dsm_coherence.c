@@ -94,6 +94,11 @@
  *               shared heap at a fixed address: every node allocates and
  *               links items with plain pointers, every node walks them all
  *   cleanup     node 1 removes every region the phases above made
+ *   forced-hold KEY  (rmmod phase, before) node 1 writes every page of
+ *               KEY and answers its next forward 3 s late; node 3 gives up
+ *               gathering after 0.2 s (its unload then hands over anyway)
+ *   forced-after KEY  (rmmod phase, nodes 1-2) each page node 3 was home
+ *               of holds node 1's word or fails, never node 3's stale copy
  *   hold KEY    (kill phase, before) node 3 reads page A of KEY (a page
  *               whose home is not node 3) and writes page B; then it is
  *               killed
@@ -3261,6 +3266,60 @@ static int load_or_bus(volatile uint64_t *p, int pg, uint64_t *v)
 }
 
 /*
+ * A forced leave (rmmod) whose gather timed out hands over only what it
+ * holds. Node 1 owns every page of the region (node 3 is home of some)
+ * and answers the first forward of node 3's gather 3 s late; node 3 gives
+ * up gathering after 0.2 s and, unloading, hands its pages over anyway.
+ * Its copies of the pages node 1 owns are stale (never written): handed as
+ * the page, they made the new home an owner beside node 1 (two writers),
+ * and node 2 read zeros where node 1 had written. A page must hold node
+ * 1's word, or fail.
+ */
+#define FL_PAGES	16
+#define FL_WORD(pg)	(0x6600 + (uint64_t)(pg))
+
+static void test_forced_hold(uint64_t key)
+{
+	volatile uint64_t *p;
+	int i;
+
+	if (me != 3) {	/* (node 3 maps nothing: it unloads the module) */
+		p = map_key(key, FL_PAGES * PAGE);
+		for (i = 0; me == 1 && i < FL_PAGES; i++)
+			p[i * 512] = FL_WORD(i);
+	}
+	barrier("forced-written");
+	if (me == 1)
+		set_param("inject_forward_delay_ms", "3000");
+	if (me == 3)
+		set_param("inject_gather_ms", "200");
+	tap(1, "armed for node 3's forced leave");
+}
+
+static void test_forced_after(uint64_t key)
+{
+	volatile uint64_t *p = map_key(key, FL_PAGES * PAGE);
+	int pg, homed = 0, right = 0, lost = 0;
+	uint64_t v;
+
+	if (me == 1)	/* (if the gather's forward never came) */
+		set_param("inject_forward_delay_ms", "0");
+	for (pg = 0; (pg = page_homed_at(key, 3, pg, FL_PAGES)) < FL_PAGES; pg++) {
+		homed++;
+		if (load_or_bus(p, pg, &v))
+			lost++;
+		else if (v == FL_WORD(pg))
+			right++;
+		else
+			printf("# page %d holds %#llx, not node 1's %#llx\n", pg,
+			       (unsigned long long)v, (unsigned long long)FL_WORD(pg));
+	}
+	tap(homed && right + lost == homed,
+	    "of %d pages node 3 was home of, %d hold node 1's word and %d fail (none stale)",
+	    homed, right, lost);
+}
+
+/*
  * Page B's data died with the old node 3; its home hands it over as lost
  * when it leaves (before, its gather waited for it in vain, then handed
  * the home's stale copy over as if it were the page).
@@ -3915,6 +3974,10 @@ int main(int argc, char **argv)
 		test_barrier_lost(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "partition"))
 		test_partition();
+	else if (!strcmp(t, "forced-hold") && arg)
+		test_forced_hold(strtoull(arg, NULL, 0));
+	else if (!strcmp(t, "forced-after") && arg)
+		test_forced_after(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "census-hold") && arg)
 		test_census_hold(strtoull(arg, NULL, 0));
 	else if (!strcmp(t, "save") && arg)

@@ -61,6 +61,7 @@
 #include <linux/delay.h>
 #include <linux/mempool.h>
 #include <linux/random.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include "transport.h"
 
@@ -670,7 +671,7 @@ void dsm_out_settle(u64 mask, unsigned int ms)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
 	struct dsm_peer *peer;
-	u64 want;
+	u64 want, gen;
 	u32 id;
 
 	dsm_out_flush_mask(mask);
@@ -678,9 +679,13 @@ void dsm_out_settle(u64 mask, unsigned int ms)
 		if (!(mask & dsm_node_bit(id)) || id == dsm_self_id())
 			continue;
 		peer = &dsm_peers[id];
-		want = READ_ONCE(peer->tx_seq);
+		spin_lock_bh(&peer->txq_lock);
+		want = peer->tx_seq;
+		gen = peer->gen;	/* (a reset starts the numbers again) */
+		spin_unlock_bh(&peer->txq_lock);
 		while (dsm_net_peer_up(id) && READ_ONCE(peer->tx_acked) < want &&
-		       time_before(jiffies, deadline))
+		       READ_ONCE(peer->gen) == gen && time_before(jiffies, deadline) &&
+		       !fatal_signal_pending(current))
 			msleep(20);
 	}
 }
